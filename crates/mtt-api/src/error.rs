@@ -1,0 +1,148 @@
+//! The crate's one error type.
+
+use std::time::Duration;
+
+/// Body text kept on an error is cut to this many bytes, so a huge HTML page cannot bloat logs.
+pub const BODY_EXCERPT_LIMIT: usize = 4096;
+
+/// Everything that can go wrong talking to MTT.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// There are no usable tokens: the user must sign in again.
+    #[error("sign-in required: {0}")]
+    SignInRequired(String),
+
+    /// The server answered, but not with success.
+    #[error("{}", api_message(*status, code.as_deref(), message.as_deref(), body))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// An error code from the body, if it had one.
+        code: Option<String>,
+        /// An error message from the body, if it had one.
+        message: Option<String>,
+        /// The body text, cut to [`BODY_EXCERPT_LIMIT`] bytes.
+        body: String,
+    },
+
+    /// The request did not get an answer.
+    #[error("could not reach {host}: {detail}")]
+    Transport {
+        /// The host we tried to reach.
+        host: String,
+        /// What went wrong, in words.
+        detail: String,
+        /// Whether the same request may safely be sent again (true for connection failures
+        /// before anything was sent; false for a timeout, after which a POST may have run).
+        retryable: bool,
+        /// Set when the failure was the request deadline.
+        timeout: Option<Duration>,
+    },
+
+    /// The server answered with success but the body is not what the document describes.
+    #[error("the answer from {what} could not be read: {detail} (body starts: {excerpt:?})")]
+    Undecodable {
+        /// Which request this was the answer to.
+        what: String,
+        /// Why it could not be read.
+        detail: String,
+        /// The start of the body.
+        excerpt: String,
+    },
+
+    /// The request was refused before anything was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// The state that came back from the browser is not the one this sign-in sent.
+    #[error("the sign-in response does not belong to this sign-in attempt (state mismatch); start the sign-in again")]
+    StateMismatch,
+
+    /// The token store failed.
+    #[error("the token store failed: {0}")]
+    TokenStore(String),
+}
+
+impl Error {
+    /// Whether the same request may be sent again without risk of doing it twice.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { retryable, .. } => *retryable,
+            Error::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
+    /// A short, stable machine-readable code for the UI and the CLI's exit codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::SignInRequired(_) => "sign_in_required",
+            Error::Api { .. } => "api_error",
+            Error::Transport { timeout: Some(_), .. } => "timeout",
+            Error::Transport { .. } => "unreachable",
+            Error::Undecodable { .. } => "bad_response",
+            Error::InvalidInput(_) => "invalid_input",
+            Error::StateMismatch => "state_mismatch",
+            Error::TokenStore(_) => "token_store",
+        }
+    }
+}
+
+fn api_message(status: u16, code: Option<&str>, message: Option<&str>, body: &str) -> String {
+    let mut text = format!("the PBX refused the request (HTTP {status}");
+    if let Some(code) = code {
+        text.push_str(", code ");
+        text.push_str(code);
+    }
+    text.push(')');
+    match message {
+        Some(m) => {
+            text.push_str(": ");
+            text.push_str(m);
+        }
+        None if !body.trim().is_empty() => {
+            text.push_str(": ");
+            text.push_str(&excerpt(body, 200));
+        }
+        None => {}
+    }
+    text
+}
+
+/// The first `limit` bytes of `text`, cut at a character boundary, with an ellipsis if cut.
+pub fn excerpt(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_cuts_at_a_character_boundary() {
+        assert_eq!(excerpt("Иван", 3), "И…");
+        assert_eq!(excerpt("abc", 3), "abc");
+    }
+
+    #[test]
+    fn api_errors_read_well() {
+        let e = Error::Api {
+            status: 400,
+            code: Some("unknown_leg".into()),
+            message: Some("no such call".into()),
+            body: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the PBX refused the request (HTTP 400, code unknown_leg): no such call"
+        );
+    }
+}

@@ -1,0 +1,469 @@
+//! Everything that shapes a simulator run: the account, the OAuth client, timings, faults.
+//!
+//! A [`SimConfig`] can be built in code (tests start from [`SimConfig::default`] and change a
+//! few fields) or read from a TOML file whose keys are the field names below; every key is
+//! optional. Durations are in milliseconds so tests can shrink the PBX's real 5-second and
+//! 60-second windows to a few milliseconds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SimError;
+
+/// A secret (client secret, password) that never prints.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for comparison or for sending where it belongs.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration of one simulator run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SimConfig {
+    /// Where to listen. With port 0 each of the three servers (OAuth, API, control) gets its own
+    /// free port; with a fixed port P they use P, P+1 and P+2.
+    pub listen: SocketAddr,
+    /// Seed of the random source (ids, tags, traffic), so runs are reproducible.
+    pub seed: u64,
+    /// Approve `/oauth/authorize` at once instead of showing the login form.
+    pub auto_approve: bool,
+    /// The cabinet login the form accepts.
+    pub login: String,
+    /// The cabinet password the form accepts.
+    pub password: Secret,
+    /// The registered integration.
+    pub client: OAuthClientConfig,
+    /// Lifetimes and rotation of OAuth codes and tokens.
+    pub tokens: TokenConfig,
+    /// Overrides where webhooks go (`<webhook_url>/events`); by default they go to the first
+    /// registered redirect URI, as MTT does.
+    pub webhook_url: Option<String>,
+    /// Webhook delivery settings.
+    pub webhook: WebhookConfig,
+    /// The simulated PBX account.
+    pub account: AccountConfig,
+    /// Delays of the simulated people and the PBX's windows.
+    pub timings: Timings,
+    /// Injected latency and failures, keyed by method name (`makeCall`, `externalNumbersInfo`,
+    /// `workPlacesInfo`, `terminalsInfo`, `terminateCall`, `transferCall`,
+    /// `setParkingNumbers`, `token`, `authorize`).
+    pub faults: BTreeMap<String, MethodFault>,
+    /// Start the traffic generator at once.
+    pub traffic: Option<TrafficConfig>,
+    /// Whether makeCall answers with the id of the notified leg. The document's example shows a
+    /// makeCall id in a different format from the notification ids, so by default the two differ
+    /// and a client must not rely on them matching.
+    pub make_call_id_is_leg_id: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            seed: 20_200_624,
+            auto_approve: false,
+            login: "demo".to_owned(),
+            password: Secret::new("demo"),
+            client: OAuthClientConfig::default(),
+            tokens: TokenConfig::default(),
+            webhook_url: None,
+            webhook: WebhookConfig::default(),
+            account: AccountConfig::default(),
+            timings: Timings::default(),
+            faults: BTreeMap::new(),
+            traffic: None,
+            make_call_id_is_leg_id: false,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Reads a TOML configuration file.
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Self, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::ConfigFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|e| match e {
+            SimError::ConfigSyntax { message, .. } => SimError::ConfigSyntax {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self, SimError> {
+        let config: Self = toml::from_str(text).map_err(|e| SimError::ConfigSyntax {
+            path: "(text)".to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the configuration describes a consistent account.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let account = &self.account;
+        let workplaces: Vec<&str> = account
+            .workplaces
+            .iter()
+            .map(|w| w.workplace.as_str())
+            .collect();
+        for group in &account.routing {
+            for w in group {
+                if !workplaces.contains(&w.as_str()) {
+                    return Err(SimError::Config(format!(
+                        "routing names workplace {w}, which is not in account.workplaces"
+                    )));
+                }
+            }
+        }
+        let numbers: Vec<&str> = account.numbers.iter().map(|n| n.number.as_str()).collect();
+        for p in &account.parked {
+            if !numbers.contains(&p.as_str()) {
+                return Err(SimError::Config(format!(
+                    "parked number {p} is not in account.numbers"
+                )));
+            }
+        }
+        if self.client.redirect_uris.is_empty() {
+            return Err(SimError::Config(
+                "client.redirect_uris must name at least one redirect URI".to_owned(),
+            ));
+        }
+        for (method, fault) in &self.faults {
+            if !(0.0..=1.0).contains(&fault.failure_rate) {
+                return Err(SimError::Config(format!(
+                    "faults.{method}.failure_rate must be between 0 and 1, not {}",
+                    fault.failure_rate
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The integration registered in the cabinet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OAuthClientConfig {
+    /// `client_id`, a UUID.
+    pub client_id: String,
+    /// `client_secret`.
+    pub client_secret: Secret,
+    /// Registered redirect URIs; `redirect_uri` must equal one of them exactly.
+    pub redirect_uris: Vec<String>,
+}
+
+impl Default for OAuthClientConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "ccb350cc-6218-40b0-b134-3d290f00b9e7".to_owned(),
+            client_secret: Secret::new("iNmTWpDLeYkyzkUTVuCQwa"),
+            redirect_uris: vec!["https://oauth.myanycrm.ru".to_owned()],
+        }
+    }
+}
+
+/// OAuth lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Access token lifetime (MTT: 2 hours).
+    pub access_lifetime_ms: u64,
+    /// Refresh token lifetime, fixed from issue (MTT: 3 calendar days).
+    pub refresh_lifetime_ms: u64,
+    /// Authorization code lifetime.
+    pub code_lifetime_ms: u64,
+    /// On refresh, issue a new refresh token and revoke the old one; when off the response
+    /// carries no `refresh_token` and the old one stays valid.
+    pub rotate_refresh_tokens: bool,
+}
+
+impl Default for TokenConfig {
+    fn default() -> Self {
+        Self {
+            access_lifetime_ms: 7_200_000,
+            refresh_lifetime_ms: 3 * 24 * 3_600_000,
+            code_lifetime_ms: 600_000,
+            rotate_refresh_tokens: true,
+        }
+    }
+}
+
+/// Webhook delivery.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Parallel delivery lanes. Notifications of one call always use the same lane, so they
+    /// arrive in order; different calls may overtake each other.
+    pub lanes: usize,
+    /// Per-request timeout.
+    pub timeout_ms: u64,
+    /// Retry on a non-2xx answer or a transport error. Off by default because MTT's own
+    /// behaviour is not documented.
+    pub retry: Option<RetryPolicy>,
+    /// Entries kept in the delivery log.
+    pub log_capacity: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            lanes: 4,
+            timeout_ms: 5_000,
+            retry: None,
+            log_capacity: 10_000,
+        }
+    }
+}
+
+/// Retry with exponential backoff.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included.
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubled before each further one.
+    pub initial_backoff_ms: u64,
+}
+
+/// The account: numbers, workplaces, terminals and routing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccountConfig {
+    /// `centrexId`, the same in every notification of this account.
+    pub centrex_id: String,
+    /// The account's external numbers.
+    pub numbers: Vec<NumberConfig>,
+    /// Workplaces with their terminals.
+    pub workplaces: Vec<WorkplaceConfig>,
+    /// Default routing of incoming calls: groups of workplaces rung together, one group after
+    /// the other (each for `timings.ring_timeout_ms`).
+    pub routing: Vec<Vec<String>>,
+    /// The number shown as the caller of outgoing calls.
+    pub outgoing_number: String,
+    /// Numbers parked from the start.
+    pub parked: Vec<String>,
+}
+
+/// One external number.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NumberConfig {
+    /// The number, e.g. `78005560251`.
+    pub number: String,
+    /// The number's type in the PBX; the document only ever shows `null`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// One workplace.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkplaceConfig {
+    /// The workplace's SIP ID (15 digits, `8831…`).
+    pub workplace: String,
+    /// Its name, possibly empty.
+    #[serde(default)]
+    pub name: String,
+    /// SIP IDs of terminals registered to it.
+    #[serde(default)]
+    pub terminals: Vec<String>,
+}
+
+fn wp(workplace: &str, name: &str, terminals: &[&str]) -> WorkplaceConfig {
+    WorkplaceConfig {
+        workplace: workplace.to_owned(),
+        name: name.to_owned(),
+        terminals: terminals.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        let numbers = [
+            "78005560251",
+            "74996497803",
+            "74957775511",
+            "74952128506",
+            "78123334455",
+        ]
+        .into_iter()
+        .map(|n| NumberConfig {
+            number: n.to_owned(),
+            kind: None,
+        })
+        .collect();
+        Self {
+            centrex_id: "48212857".to_owned(),
+            numbers,
+            workplaces: vec![
+                wp(
+                    "883140582526566",
+                    "Иванова Анна",
+                    &["883140582526567", "883140582526568"],
+                ),
+                wp("883140777716581", "", &["883140777716581"]),
+                wp(
+                    "883140777446532",
+                    "Петров Сергей",
+                    &["883140777446533", "883140777446534"],
+                ),
+                wp("883140777551201", "Смирнова Ольга", &["883140777551202"]),
+                wp("883140777551301", "Кузнецов Дмитрий", &["883140777551302"]),
+                wp("883140777551401", "Reception", &["883140777551402"]),
+            ],
+            routing: vec![
+                vec![
+                    "883140582526566".to_owned(),
+                    "883140777446532".to_owned(),
+                    "883140777551201".to_owned(),
+                ],
+                vec!["883140777551401".to_owned()],
+            ],
+            outgoing_number: "78005560251".to_owned(),
+            parked: Vec::new(),
+        }
+    }
+}
+
+/// Delays of the simulated people and windows of the PBX.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timings {
+    /// How long a parked call waits for transferCall or terminateCall (MTT: 5 s).
+    pub parking_window_ms: u64,
+    /// How long makeCall rings the operator before giving up (MTT: one minute).
+    pub operator_no_answer_ms: u64,
+    /// How long one routing group, a transfer target or a dialled callee rings.
+    pub ring_timeout_ms: u64,
+    /// After how long the operator picks up a makeCall; `None`: never.
+    pub operator_answer_ms: Option<u64>,
+    /// After how long the callee of makeCall (or an external transfer target) picks up;
+    /// `None`: never.
+    pub callee_answer_ms: Option<u64>,
+    /// After how long the first ringing workplace answers an incoming call; `None`: only when
+    /// told through the control API.
+    pub incoming_answer_ms: Option<u64>,
+    /// How long a connected call lasts before the operator hangs up; `None`: until told.
+    pub talk_ms: Option<u64>,
+    /// Whether connected calls are recorded.
+    pub recording: bool,
+    /// Delay between `finished` and `recorded`.
+    pub record_delay_ms: u64,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            parking_window_ms: 5_000,
+            operator_no_answer_ms: 60_000,
+            ring_timeout_ms: 30_000,
+            operator_answer_ms: Some(1_500),
+            callee_answer_ms: Some(3_000),
+            incoming_answer_ms: None,
+            talk_ms: Some(30_000),
+            recording: true,
+            record_delay_ms: 1_000,
+        }
+    }
+}
+
+/// Milliseconds to a duration.
+pub(crate) fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+/// Injected misbehaviour of one method.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MethodFault {
+    /// Extra wait before answering.
+    pub latency_ms: u64,
+    /// Share of requests (0..=1) answered with `failure_status` instead of being served.
+    pub failure_rate: f64,
+    /// Status of injected failures; 503 when unset.
+    pub failure_status: Option<u16>,
+}
+
+/// The traffic generator.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrafficConfig {
+    /// New calls per second.
+    pub calls_per_second: f64,
+    /// Factor applied to every human delay of generated calls (1.0: realistic seconds;
+    /// 0.001: calls that last milliseconds, for benchmarks).
+    pub time_scale: f64,
+}
+
+impl Default for TrafficConfig {
+    fn default() -> Self {
+        Self {
+            calls_per_second: 0.2,
+            time_scale: 1.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid_and_secrets_do_not_print() {
+        let config = SimConfig::default();
+        config.validate().unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("iNmTWpDLeYkyzkUTVuCQwa"));
+        assert!(printed.contains("[redacted]"));
+    }
+
+    #[test]
+    fn toml_overrides_only_what_it_names() {
+        let config = SimConfig::from_toml_str(
+            "seed = 7\nauto_approve = true\n[timings]\nparking_window_ms = 50\n",
+        )
+        .unwrap();
+        assert_eq!(config.seed, 7);
+        assert!(config.auto_approve);
+        assert_eq!(config.timings.parking_window_ms, 50);
+        assert_eq!(config.timings.operator_no_answer_ms, 60_000);
+    }
+
+    #[test]
+    fn routing_to_an_unknown_workplace_is_refused() {
+        let err = SimConfig::from_toml_str("[account]\nrouting = [[\"1\"]]\n").unwrap_err();
+        assert!(err.to_string().contains("workplace 1"), "{err}");
+    }
+}

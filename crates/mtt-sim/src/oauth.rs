@@ -1,0 +1,507 @@
+//! The OAuth 2.0 server at the same paths as `oauth.mtt.ru`: `/oauth/authorize` and
+//! `/oauth/token`.
+//!
+//! The document shows the successful exchanges only; MTT's error answers are not documented, so
+//! the simulator answers errors the RFC 6749 way (`{"error": "invalid_grant",
+//! "error_description": …}` with status 400, or 401 for a bad client).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::api::apply_fault;
+use crate::clock::after;
+use crate::ids;
+use crate::state::{SimState, lock};
+
+/// The only scope MTT accepts.
+pub const SCOPE: &str = "https://mtt.ru/auth.tokens.readwrite";
+
+/// Issued codes and tokens.
+#[derive(Debug, Default)]
+pub(crate) struct AuthStore {
+    codes: HashMap<String, CodeGrant>,
+    access: HashMap<String, DateTime<Utc>>,
+    refresh: HashMap<String, RefreshGrant>,
+}
+
+#[derive(Debug)]
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    expires_at: DateTime<Utc>,
+    used: bool,
+}
+
+#[derive(Debug)]
+struct RefreshGrant {
+    client_id: String,
+    expires_at: DateTime<Utc>,
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenProblem {
+    Unknown,
+    Expired,
+}
+
+impl AuthStore {
+    pub(crate) fn check_access(&self, token: &str, now: DateTime<Utc>) -> Result<(), TokenProblem> {
+        match self.access.get(token) {
+            None => Err(TokenProblem::Unknown),
+            Some(expires) if *expires <= now => Err(TokenProblem::Expired),
+            Some(_) => Ok(()),
+        }
+    }
+
+    pub(crate) fn insert_access(&mut self, token: String, expires_at: DateTime<Utc>) {
+        self.access.insert(token, expires_at);
+    }
+
+    pub(crate) fn insert_code(
+        &mut self,
+        code: String,
+        client_id: String,
+        redirect_uri: String,
+        expires_at: DateTime<Utc>,
+    ) {
+        self.codes.insert(
+            code,
+            CodeGrant {
+                client_id,
+                redirect_uri,
+                expires_at,
+                used: false,
+            },
+        );
+    }
+
+    pub(crate) fn insert_refresh(
+        &mut self,
+        token: String,
+        client_id: String,
+        expires_at: DateTime<Utc>,
+    ) {
+        self.refresh.insert(
+            token,
+            RefreshGrant {
+                client_id,
+                expires_at,
+            },
+        );
+    }
+}
+
+/// The OAuth routes, relative to the OAuth base URL.
+pub fn oauth_router(state: SimState) -> Router {
+    Router::new()
+        .route("/oauth/authorize", get(authorize_page).post(authorize_login))
+        .route("/oauth/token", post(token))
+        .with_state(state)
+}
+
+/// An RFC 6749 error answer.
+#[derive(Debug)]
+pub(crate) struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn bad(error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: &'a str,
+            error_description: &'a str,
+        }
+        let mut response = (
+            self.status,
+            axum::Json(Body {
+                error: self.error,
+                error_description: &self.description,
+            }),
+        )
+            .into_response();
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body><p><strong>MTT simulator</strong> — this is a simulator, not MTT.</p>{body}</body></html>",
+        title = escape_html(title)
+    );
+    (status, Html(html)).into_response()
+}
+
+fn error_page(message: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Authorization error",
+        &format!(
+            "<h1>Authorization error</h1><p id=\"error\">{}</p>",
+            escape_html(message)
+        ),
+    )
+}
+
+/// The authorization request after validation.
+struct AuthorizeRequest {
+    client_id: String,
+    redirect_uri: String,
+    state: Option<String>,
+}
+
+fn validate_authorize(
+    sim: &SimState,
+    params: &HashMap<String, String>,
+) -> Result<AuthorizeRequest, String> {
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let client = &sim.0.config.client;
+    match get("response_type") {
+        Some("code") => {}
+        Some(other) => return Err(format!("response_type must be \"code\", not {other:?}")),
+        None => return Err("response_type is missing (it must be \"code\")".to_owned()),
+    }
+    let client_id = get("client_id").ok_or("client_id is missing")?;
+    if client_id != client.client_id {
+        return Err(format!("client_id {client_id:?} is not a registered integration"));
+    }
+    let redirect_uri = get("redirect_uri").ok_or("redirect_uri is missing")?;
+    if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(format!(
+            "redirect_uri {redirect_uri:?} is not the one registered for this integration"
+        ));
+    }
+    match get("scope") {
+        Some(SCOPE) => {}
+        Some(other) => return Err(format!("scope must be {SCOPE:?}, not {other:?}")),
+        None => return Err(format!("scope is missing (it must be {SCOPE:?})")),
+    }
+    Ok(AuthorizeRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        state: get("state").map(str::to_owned),
+    })
+}
+
+fn login_form(params: &HashMap<String, String>, problem: Option<&str>) -> Response {
+    let mut hidden = String::new();
+    for key in ["response_type", "client_id", "redirect_uri", "scope", "state"] {
+        if let Some(v) = params.get(key) {
+            hidden.push_str(&format!(
+                "<input type=\"hidden\" name=\"{key}\" value=\"{}\">",
+                escape_html(v)
+            ));
+        }
+    }
+    let problem = problem
+        .map(|p| format!("<p id=\"error\">{}</p>", escape_html(p)))
+        .unwrap_or_default();
+    page(
+        StatusCode::OK,
+        "Вход в личный кабинет МТТ Бизнес (симулятор)",
+        &format!(
+            "<h1>Вход в личный кабинет (симулятор)</h1>{problem}\
+             <form method=\"post\" action=\"authorize\">{hidden}\
+             <label>Логин <input name=\"login\" autocomplete=\"username\"></label>\
+             <label>Пароль <input name=\"password\" type=\"password\" autocomplete=\"current-password\"></label>\
+             <button type=\"submit\">Войти</button></form>"
+        ),
+    )
+}
+
+fn approve(sim: &SimState, request: AuthorizeRequest) -> Response {
+    let code = sim.with_rng(ids::token);
+    let lifetime = Duration::from_millis(sim.0.config.tokens.code_lifetime_ms);
+    let expires_at = after(sim.now(), lifetime);
+    lock(&sim.0.auth).insert_code(
+        code.clone(),
+        request.client_id,
+        request.redirect_uri.clone(),
+        expires_at,
+    );
+    let location = match url::Url::parse(&request.redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut pairs = url.query_pairs_mut();
+                pairs.append_pair("code", &code);
+                if let Some(state) = &request.state {
+                    pairs.append_pair("state", state);
+                }
+            }
+            url.to_string()
+        }
+        Err(e) => return error_page(&format!("the registered redirect URI is unusable: {e}")),
+    };
+    match HeaderValue::from_str(&location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => error_page("the redirect location could not be built"),
+    }
+}
+
+async fn authorize_page(
+    State(sim): State<SimState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(response) = apply_fault(&sim, "authorize").await {
+        return response;
+    }
+    match validate_authorize(&sim, &params) {
+        Err(message) => error_page(&message),
+        Ok(request) if sim.0.config.auto_approve => approve(&sim, request),
+        Ok(_) => login_form(&params, None),
+    }
+}
+
+async fn authorize_login(
+    State(sim): State<SimState>,
+    axum::Form(params): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let request = match validate_authorize(&sim, &params) {
+        Err(message) => return error_page(&message),
+        Ok(request) => request,
+    };
+    let login_ok = params.get("login").map(String::as_str) == Some(sim.0.config.login.as_str());
+    let password_ok =
+        params.get("password").map(String::as_str) == Some(sim.0.config.password.expose());
+    if login_ok && password_ok {
+        approve(&sim, request)
+    } else {
+        login_form(&params, Some("Неверный логин или пароль"))
+    }
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    scope: &'static str,
+    token_type: &'static str,
+}
+
+async fn token(State(sim): State<SimState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+    if let Err(response) = apply_fault(&sim, "token").await {
+        return response;
+    }
+    match exchange(&sim, &headers, &body) {
+        Ok(response) => {
+            let mut response = axum::Json(response).into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn exchange(
+    sim: &SimState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<TokenResponse, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::bad(
+            "invalid_request",
+            format!(
+                "the token endpoint takes application/x-www-form-urlencoded bodies, not {content_type:?}"
+            ),
+        ));
+    }
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if params.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(OAuthError::bad(
+                "invalid_request",
+                format!("parameter {k} is repeated"),
+            ));
+        }
+    }
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let require = |k: &'static str| {
+        get(k).ok_or_else(|| OAuthError::bad("invalid_request", format!("{k} is missing")))
+    };
+    let client = &sim.0.config.client;
+    let client_id = require("client_id")?;
+    let client_secret = require("client_secret")?;
+    if client_id != client.client_id || client_secret != client.client_secret.expose() {
+        return Err(OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_client",
+            description: "unknown client_id or wrong client_secret".to_owned(),
+        });
+    }
+    let now = sim.now();
+    let tokens = &sim.0.config.tokens;
+    match require("grant_type")? {
+        "authorization_code" => {
+            let code = require("code")?;
+            let redirect_uri = require("redirect_uri")?;
+            match get("scope") {
+                Some(SCOPE) => {}
+                Some(other) => {
+                    return Err(OAuthError::bad(
+                        "invalid_scope",
+                        format!("scope must be {SCOPE:?}, not {other:?}"),
+                    ));
+                }
+                None => {
+                    return Err(OAuthError::bad(
+                        "invalid_request",
+                        format!("scope is missing (it must be {SCOPE:?})"),
+                    ));
+                }
+            }
+            let mut auth = lock(&sim.0.auth);
+            let grant = auth.codes.get_mut(code).ok_or_else(|| {
+                OAuthError::bad("invalid_grant", "the authorization code is unknown")
+            })?;
+            if grant.used {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "the authorization code has already been used",
+                ));
+            }
+            if grant.expires_at <= now {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "the authorization code has expired",
+                ));
+            }
+            if grant.client_id != client_id {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "the authorization code was issued to another client",
+                ));
+            }
+            if grant.redirect_uri != redirect_uri {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "redirect_uri differs from the one the code was issued for",
+                ));
+            }
+            grant.used = true;
+            let access = sim.with_rng(ids::token);
+            let refresh = sim.with_rng(ids::token);
+            auth.insert_access(access.clone(), after(now, ms(tokens.access_lifetime_ms)));
+            auth.insert_refresh(
+                refresh.clone(),
+                client_id.to_owned(),
+                after(now, ms(tokens.refresh_lifetime_ms)),
+            );
+            Ok(TokenResponse {
+                access_token: access,
+                expires_in: tokens.access_lifetime_ms / 1000,
+                refresh_token: Some(refresh),
+                scope: SCOPE,
+                token_type: "Bearer",
+            })
+        }
+        "refresh_token" => {
+            let refresh = require("refresh_token")?;
+            let mut auth = lock(&sim.0.auth);
+            let grant = auth.refresh.get(refresh).ok_or_else(|| {
+                OAuthError::bad("invalid_grant", "the refresh token is unknown or revoked")
+            })?;
+            if grant.expires_at <= now {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "the refresh token has expired; sign in again",
+                ));
+            }
+            if grant.client_id != client_id {
+                return Err(OAuthError::bad(
+                    "invalid_grant",
+                    "the refresh token was issued to another client",
+                ));
+            }
+            let access = sim.with_rng(ids::token);
+            auth.insert_access(access.clone(), after(now, ms(tokens.access_lifetime_ms)));
+            let new_refresh = if tokens.rotate_refresh_tokens {
+                auth.refresh.remove(refresh);
+                let new_refresh = sim.with_rng(ids::token);
+                auth.insert_refresh(
+                    new_refresh.clone(),
+                    client_id.to_owned(),
+                    after(now, ms(tokens.refresh_lifetime_ms)),
+                );
+                Some(new_refresh)
+            } else {
+                None
+            };
+            Ok(TokenResponse {
+                access_token: access,
+                expires_in: tokens.access_lifetime_ms / 1000,
+                refresh_token: new_refresh,
+                scope: SCOPE,
+                token_type: "Bearer",
+            })
+        }
+        other => Err(OAuthError::bad(
+            "unsupported_grant_type",
+            format!("grant_type {other:?} is not supported (use authorization_code or refresh_token)"),
+        )),
+    }
+}
+
+fn ms(v: u64) -> Duration {
+    Duration::from_millis(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_html;
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(escape_html("<a href='x'>&\""), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+    }
+}

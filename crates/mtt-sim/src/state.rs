@@ -1,0 +1,182 @@
+//! The simulator's shared state, handed to every server and to every call's task.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio_util::sync::CancellationToken;
+
+use crate::account::Account;
+use crate::clock::Clock;
+use crate::config::{MethodFault, SimConfig, Timings};
+use crate::error::SimError;
+use crate::oauth::AuthStore;
+use crate::pbx::CallRegistry;
+use crate::webhook::{Outgoing, WebhookSender};
+use crate::wire::{
+    CallInfo, CallNotification, Notification, PbxEventType, PbxNotification,
+};
+
+/// Locks a mutex, carrying on if a panicking thread poisoned it: the data behind these locks
+/// stays consistent between statements, so a poisoned lock is still safe to use.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Where the three servers can be reached.
+#[derive(Debug, Clone, Default)]
+pub struct SimUrls {
+    /// Base of `/oauth/authorize` and `/oauth/token`.
+    pub oauth: String,
+    /// Base of `/externalNumbersInfo` etc. and `/records/…`.
+    pub api: String,
+    /// Base of the control API.
+    pub control: String,
+}
+
+/// Shared state; cheap to clone. This is the `state` of [`crate::router`].
+#[derive(Debug, Clone)]
+pub struct SimState(pub(crate) Arc<Shared>);
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: SimConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) urls: SimUrls,
+    pub(crate) rng: Mutex<StdRng>,
+    pub(crate) account: Mutex<Account>,
+    pub(crate) timings: Mutex<Timings>,
+    pub(crate) faults: Mutex<BTreeMap<String, MethodFault>>,
+    pub(crate) auth: Mutex<AuthStore>,
+    pub(crate) calls: Mutex<CallRegistry>,
+    pub(crate) records: Mutex<HashSet<String>>,
+    pub(crate) webhooks: WebhookSender,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) traffic: Mutex<Option<CancellationToken>>,
+}
+
+impl SimState {
+    /// Builds the state and starts the webhook lanes. Must be called inside a tokio runtime.
+    /// `urls` are the public bases the servers will have (used for `urlRecord`).
+    pub fn new(config: SimConfig, clock: Arc<dyn Clock>, urls: SimUrls) -> Result<Self, SimError> {
+        config.validate()?;
+        let shutdown = CancellationToken::new();
+        let base = config
+            .webhook_url
+            .clone()
+            .or_else(|| config.client.redirect_uris.first().cloned())
+            .unwrap_or_default();
+        let webhooks = WebhookSender::start(&config.webhook, &base, &shutdown)?;
+        Ok(Self(Arc::new(Shared {
+            rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            account: Mutex::new(Account::from_config(&config.account)),
+            timings: Mutex::new(config.timings.clone()),
+            faults: Mutex::new(config.faults.clone()),
+            auth: Mutex::new(AuthStore::default()),
+            calls: Mutex::new(CallRegistry::default()),
+            records: Mutex::new(HashSet::new()),
+            traffic: Mutex::new(None),
+            config,
+            clock,
+            urls,
+            webhooks,
+            shutdown,
+        })))
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.0.clock
+    }
+
+    /// The current account.
+    pub fn account(&self) -> Account {
+        lock(&self.0.account).clone()
+    }
+
+    /// Current timings.
+    pub fn timings(&self) -> Timings {
+        lock(&self.0.timings).clone()
+    }
+
+    /// Replaces the timings.
+    pub fn set_timings(&self, timings: Timings) {
+        *lock(&self.0.timings) = timings;
+    }
+
+    /// Stops every task the state started (webhook lanes, calls, traffic).
+    pub fn stop(&self) {
+        self.0.shutdown.cancel();
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
+    }
+
+    pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut lock(&self.0.rng))
+    }
+
+    /// Queues a call notification on the call's lane.
+    pub(crate) fn emit_call(&self, call_key: u64, info: CallInfo) {
+        let state = info.state.as_str().to_owned();
+        let call_id = Some(info.call.id.clone());
+        let notification = Notification::Call(CallNotification { call_info: info });
+        self.emit(call_key, "callNotifications", call_id, state, &notification);
+    }
+
+    /// Queues a settings notification.
+    pub(crate) fn emit_pbx(&self, event_type: PbxEventType) {
+        let state = match event_type {
+            PbxEventType::NumbersChanged => "numbersChanged",
+            PbxEventType::WorkplacesChanged => "workplacesChanged",
+        };
+        let notification = Notification::Pbx(PbxNotification { event_type });
+        self.emit(0, "vpbxNotifications", None, state.to_owned(), &notification);
+    }
+
+    fn emit(
+        &self,
+        lane_key: u64,
+        event: &'static str,
+        call_id: Option<String>,
+        state: String,
+        notification: &Notification,
+    ) {
+        match serde_json::to_vec(notification) {
+            Ok(body) => self.0.webhooks.send(
+                lane_key,
+                Outgoing {
+                    event,
+                    call_id,
+                    state,
+                    body: Bytes::from(body),
+                },
+            ),
+            Err(e) => tracing::error!(error = %e, "a notification could not be serialised"),
+        }
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in Moscow time, without a zone, as the PBX writes `startTime`.
+pub(crate) fn moscow_time(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Moscow)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_time_is_moscow_local_without_zone() {
+        let t = DateTime::parse_from_rfc3339("2020-06-24T12:01:45Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(moscow_time(t), "2020-06-24 15:01:45");
+    }
+}

@@ -1,0 +1,97 @@
+//! The crate's one error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while configuring, starting or running the relay.
+///
+/// The Display strings are written for the operator who runs `trubka-relay`: each names what
+/// was wrong and, where it helps, what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayError {
+    /// The event store could not be opened, read or written.
+    #[error("event store {path}: {source}")]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// A group commit failed; none of the events in it were stored.
+    #[error("event store {path}: the commit failed, nothing of this batch was stored: {message}")]
+    Commit {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        message: String,
+    },
+    /// A stored event's body is no longer valid JSON (the database was edited by hand).
+    #[error("event store: stored event {id} does not hold valid JSON")]
+    CorruptEvent {
+        /// The event's id.
+        id: i64,
+    },
+    /// The event store's writer has stopped (the process is shutting down or the writer failed).
+    #[error("the event store's writer has stopped; the relay must be restarted")]
+    StoreClosed,
+    /// A configuration file could not be read or written.
+    #[error("configuration file {path}: {source}")]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configuration file is not valid TOML or has a wrong field.
+    #[error("configuration file {path} is not valid: {message}")]
+    ConfigSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's explanation, naming the field.
+        message: String,
+    },
+    /// A configuration value is out of range or inconsistent.
+    #[error("configuration value `{field}` is not valid: {reason}")]
+    ConfigValue {
+        /// The field's name as written in the file.
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// `init` would overwrite an existing configuration.
+    #[error("{0} already exists; pass --force to replace it (this changes the hook path and the Redirect URI)")]
+    ConfigExists(PathBuf),
+    /// A background thread could not be started.
+    #[error("cannot start the {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP server failed while running.
+    #[error("the HTTP server failed: {0}")]
+    Serve(#[source] std::io::Error),
+    /// A client key label is empty, too long or uses characters other than letters, digits,
+    /// `-`, `_` and `.`.
+    #[error("client key label {0:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'")]
+    KeyLabel(String),
+    /// A client key with that label is already active.
+    #[error("an active client key labelled {0:?} already exists; revoke it first or pick another label")]
+    KeyLabelTaken(String),
+    /// No active client key has that label.
+    #[error("no active client key is labelled {0:?}")]
+    KeyNotFound(String),
+}

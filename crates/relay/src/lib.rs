@@ -1,0 +1,3 @@
+//! The relay.
+pub mod error;
+pub mod store;

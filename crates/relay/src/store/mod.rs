@@ -1,0 +1,191 @@
+//! The relay's durable event store, behind a trait so that another store can replace SQLite.
+//!
+//! Architecture invariant: this module and its `sqlite` submodule are the only place in the
+//! relay that knows how events are persisted, and `sqlite.rs` holds every SQL string of the
+//! crate. This is the project's one documented exception to "only `call-log` speaks SQL".
+//!
+//! A store promises three things the rest of the relay builds on:
+//! - [`EventStore::append`] resolves only after the event is committed durably, so a 2xx
+//!   answered after it can never be lost;
+//! - ids grow strictly and are never reused, even after pruning;
+//! - every committed event is announced to the [`CommitSink`] in id order, after its commit,
+//!   which is what lets a stream read the backlog and switch to live events without a gap.
+
+pub mod sqlite;
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::error::RelayError;
+
+/// The relay's number for an event: the SSE `id`, strictly increasing, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct EventId(pub i64);
+
+impl EventId {
+    /// The position before the first event: streaming "after" it starts from the beginning.
+    pub const START: EventId = EventId(0);
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A notification accepted at intake and not yet stored.
+#[derive(Debug, Clone)]
+pub struct IncomingNotification {
+    kind: String,
+    body: String,
+    value: Box<RawValue>,
+    body_hash: [u8; 32],
+}
+
+impl IncomingNotification {
+    /// Wraps a body that must be JSON; `kind` is what the stream will call the event.
+    pub fn new(kind: String, body: String) -> Result<Self, serde_json::Error> {
+        let value = RawValue::from_string(body.clone())?;
+        let body_hash: [u8; 32] = Sha256::digest(body.as_bytes()).into();
+        Ok(Self {
+            kind,
+            body,
+            value,
+            body_hash,
+        })
+    }
+
+    /// The notification's `event` field (`callNotifications`, `vpbxNotifications`...), or
+    /// `unknown`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The body exactly as received.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// SHA-256 of the body, for recognising a delivery repeated within the duplicate window.
+    pub fn body_hash(&self) -> &[u8; 32] {
+        &self.body_hash
+    }
+
+    /// Turns the notification into the stored event once the store has numbered it.
+    pub fn into_stored(self, id: EventId, received_at: DateTime<Utc>) -> StoredEvent {
+        StoredEvent {
+            id,
+            received_at,
+            kind: self.kind,
+            body: self.value,
+        }
+    }
+}
+
+/// An event as stored: the notification with its id and receipt time.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    /// The relay's number for the event.
+    pub id: EventId,
+    /// When the relay committed it (UTC, millisecond precision).
+    pub received_at: DateTime<Utc>,
+    /// The notification's kind.
+    pub kind: String,
+    /// The body as received (JSON).
+    pub body: Box<RawValue>,
+}
+
+/// The answer to [`EventStore::append`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The event's id; for a duplicate, the id of the copy stored earlier.
+    pub id: EventId,
+    /// True when the same body was already stored within the duplicate window.
+    pub duplicate: bool,
+}
+
+/// How far the store reaches back, for answering a resume point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Horizon {
+    /// The highest id removed by retention (0 if nothing was ever removed). A client resuming
+    /// before it has missed events for good.
+    pub pruned_through: EventId,
+    /// The highest id ever assigned (0 if none).
+    pub last_id: EventId,
+}
+
+/// A client key as the store keeps it: never the key itself, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientKeyRecord {
+    /// The operator seat or person the key was issued to.
+    pub label: String,
+    /// SHA-256 of the key.
+    pub key_hash: [u8; 32],
+    /// When the key was created.
+    pub created_at: DateTime<Utc>,
+    /// When the key was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Receives every committed event, in id order, right after its commit.
+pub trait CommitSink: Send + Sync + 'static {
+    /// Called by the store's writer; it must not block (the fan-out only hands events to
+    /// bounded per-client queues).
+    fn committed(&self, events: &[StoredEvent]);
+}
+
+/// A durable store of relayed events and of client key hashes.
+pub trait EventStore: Send + Sync + fmt::Debug + 'static {
+    /// Stores a notification durably (or recognises it as a duplicate) and resolves after the
+    /// commit.
+    fn append(&self, notification: IncomingNotification)
+    -> BoxFuture<'_, Result<Appended, RelayError>>;
+
+    /// Up to `limit` events with an id greater than `after`, in id order.
+    fn events_after(
+        &self,
+        after: EventId,
+        limit: usize,
+    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, RelayError>>;
+
+    /// The retention horizon and the last id.
+    fn horizon(&self) -> BoxFuture<'_, Result<Horizon, RelayError>>;
+
+    /// Removes the events received before `cutoff`; returns how many were removed.
+    fn prune_received_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>>;
+
+    /// The store's size on disk in bytes.
+    fn size_bytes(&self) -> BoxFuture<'_, Result<u64, RelayError>>;
+
+    /// Records a new client key by its hash.
+    fn add_client_key(
+        &self,
+        label: String,
+        key_hash: [u8; 32],
+    ) -> BoxFuture<'_, Result<(), RelayError>>;
+
+    /// All client keys, active and revoked, oldest first.
+    fn client_keys(&self) -> BoxFuture<'_, Result<Vec<ClientKeyRecord>, RelayError>>;
+
+    /// Revokes the active key with this label.
+    fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>>;
+}
+
+/// A store shared by the relay's tasks.
+pub type SharedStore = Arc<dyn EventStore>;
+
+/// A sink that ignores commits, for the command line's key management, which stores no events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSink;
+
+impl CommitSink for NoSink {
+    fn committed(&self, _events: &[StoredEvent]) {}
+}
