@@ -56,7 +56,9 @@ pub enum Error {
     InvalidInput(String),
 
     /// The state that came back from the browser is not the one this sign-in sent.
-    #[error("the sign-in response does not belong to this sign-in attempt (state mismatch); start the sign-in again")]
+    #[error(
+        "the sign-in response does not belong to this sign-in attempt (state mismatch); start the sign-in again"
+    )]
     StateMismatch,
 
     /// The token store failed.
@@ -79,7 +81,9 @@ impl Error {
         match self {
             Error::SignInRequired(_) => "sign_in_required",
             Error::Api { .. } => "api_error",
-            Error::Transport { timeout: Some(_), .. } => "timeout",
+            Error::Transport {
+                timeout: Some(_), ..
+            } => "timeout",
             Error::Transport { .. } => "unreachable",
             Error::Undecodable { .. } => "bad_response",
             Error::InvalidInput(_) => "invalid_input",

@@ -53,7 +53,11 @@ impl LegRef {
         transport_id: impl Into<String>,
     ) -> Result<Self, Error> {
         let (id, tag, transport_id) = (id.into(), tag.into(), transport_id.into());
-        for (what, value) in [("call id", &id), ("call tag", &tag), ("transport id", &transport_id)] {
+        for (what, value) in [
+            ("call id", &id),
+            ("call tag", &tag),
+            ("transport id", &transport_id),
+        ] {
             if value.trim().is_empty() {
                 return Err(Error::InvalidInput(format!("the {what} is empty")));
             }
@@ -194,7 +198,10 @@ mod tests {
         assert!(Callee::parse("+79219462761").is_ok());
         for bad in ["", " ", "+", "8 921", "abc", "7921-946", "++7"] {
             let err = Callee::parse(bad).unwrap_err();
-            assert!(matches!(err, Error::InvalidInput(_)), "{bad:?} gave {err:?}");
+            assert!(
+                matches!(err, Error::InvalidInput(_)),
+                "{bad:?} gave {err:?}"
+            );
         }
     }
 

@@ -22,6 +22,10 @@ pub const DEFAULT_PBX_ZONE: Tz = chrono_tz::Europe::Moscow;
 
 /// One webhook body, parsed.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every notification is a call event, so boxing it would only add an allocation"
+)]
 pub enum Notification {
     /// `callNotifications`: a call leg changed state.
     Call(CallEvent),
@@ -56,7 +60,10 @@ impl Notification {
         let Some(object) = raw.as_object() else {
             return Err(NotificationError::NotAnObject(json_kind(&raw)));
         };
-        let event = object.get("event").and_then(Value::as_str).map(str::to_owned);
+        let event = object
+            .get("event")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let result = object.get("result").and_then(Value::as_object);
         match (event.as_deref(), result) {
             (Some(CALL_EVENT), Some(result)) => match CallEvent::from_result(result) {
@@ -85,11 +92,16 @@ impl Notification {
                 };
                 Ok(Notification::Pbx(PbxEvent { kind, raw }))
             }
-            (Some(CALL_EVENT | PBX_EVENT), None) => Ok(Notification::Unknown(UnknownNotification {
-                problem: Some(format!("{} without a result object", event.as_deref().unwrap_or(""))),
-                event,
-                raw,
-            })),
+            (Some(CALL_EVENT | PBX_EVENT), None) => {
+                Ok(Notification::Unknown(UnknownNotification {
+                    problem: Some(format!(
+                        "{} without a result object",
+                        event.as_deref().unwrap_or("")
+                    )),
+                    event,
+                    raw,
+                }))
+            }
             _ => Ok(Notification::Unknown(UnknownNotification {
                 event,
                 problem: None,
@@ -174,8 +186,14 @@ impl CallEvent {
                 .map(|s| CallState::from_wire(&s))
                 .unwrap_or(CallState::Other(String::new())),
             direction: text(info, "type").map(|s| Direction::from_wire(&s)),
-            caller: info.get("caller").and_then(Value::as_object).map(Party::from_object),
-            callee: info.get("callee").and_then(Value::as_object).map(Party::from_object),
+            caller: info
+                .get("caller")
+                .and_then(Value::as_object)
+                .map(Party::from_object),
+            callee: info
+                .get("callee")
+                .and_then(Value::as_object)
+                .map(Party::from_object),
             start_time: text(info, "startTime").map(PbxTime::new),
             transport_id: text(info, "transportId"),
             duration: info.get("duration").and_then(seconds),
@@ -320,7 +338,9 @@ impl Party {
 
     /// The display name when the PBX gave a non-blank one.
     pub fn name(&self) -> Option<&str> {
-        self.display_name.as_deref().filter(|s| !s.trim().is_empty())
+        self.display_name
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
     }
 }
 
@@ -402,9 +422,11 @@ fn scalar_text(v: &Value) -> Option<String> {
 /// are read as the nearest sensible whole number of seconds.
 fn seconds(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f.round() as u64)),
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.is_finite() && *f >= 0.0)
+                .map(|f| f.round() as u64)
+        }),
         Value::String(s) => s.trim().parse::<u64>().ok(),
         _ => None,
     }
@@ -457,7 +479,9 @@ mod tests {
             "caller":{"id":79219462761u64,"displayName":{"x":1},"forwarderList":["a",2,null]},
             "reasonCode":486
         }}});
-        let Ok(Notification::Call(c)) = Notification::from_value(body) else { panic!() };
+        let Ok(Notification::Call(c)) = Notification::from_value(body) else {
+            panic!()
+        };
         assert_eq!(c.tag.as_deref(), Some("7"));
         assert_eq!(c.state, CallState::Connected);
         assert_eq!(c.direction, Some(Direction::Incoming));
