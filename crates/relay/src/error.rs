@@ -61,7 +61,9 @@ pub enum RelayError {
         reason: String,
     },
     /// `init` would overwrite an existing configuration.
-    #[error("{0} already exists; pass --force to replace it (this changes the hook path and the Redirect URI)")]
+    #[error(
+        "{0} already exists; pass --force to replace it (this changes the hook path and the Redirect URI)"
+    )]
     ConfigExists(PathBuf),
     /// A background thread could not be started.
     #[error("cannot start the {what} thread: {source}")]
@@ -89,7 +91,9 @@ pub enum RelayError {
     #[error("client key label {0:?} is not valid: use 1 to 64 letters, digits, '-', '_' or '.'")]
     KeyLabel(String),
     /// A client key with that label is already active.
-    #[error("an active client key labelled {0:?} already exists; revoke it first or pick another label")]
+    #[error(
+        "an active client key labelled {0:?} already exists; revoke it first or pick another label"
+    )]
     KeyLabelTaken(String),
     /// No active client key has that label.
     #[error("no active client key is labelled {0:?}")]

@@ -1,3 +1,52 @@
-//! The relay.
+//! The relay: the small public server between the МТТ PBX and Trubka's desktop apps.
+//!
+//! The PBX posts notifications only to `<redirect_uri>/events` over public HTTPS, and the same
+//! Redirect URI receives the browser after OAuth sign-in; a desktop app has neither. The relay
+//! takes both in, keeps every notification durably, numbers it, and streams it to the apps
+//! (Server-Sent Events, resumable with `Last-Event-ID`); it hands each OAuth code to the app
+//! that owns its `state`. It must **lose nothing**: a notification is answered 2xx only after
+//! its commit, and a client can always resume exactly where it stopped. It must **leak
+//! nothing**: the hook path, client keys and OAuth codes are secrets that print as
+//! `[redacted]` and are never logged, and the stream is for clients with a key only. It never
+//! sees the integration's client secret or tokens.
+//!
+//! The flow, with the routes of [`router`]:
+//! - `POST /<hook>/events`: intake checks the body (size, UTF-8, nesting, JSON), hands it to
+//!   the [`store::EventStore`], which group-commits it and only then answers; the handler
+//!   replies `{"id":…,"duplicate":…}`.
+//! - After each commit the store announces the events to the fan-out, which offers them to
+//!   every stream client's bounded queue.
+//! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog
+//!   from the store after the resume point, then live events; a heartbeat comment when quiet.
+//! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once.
+//! - `GET /healthz`, `GET /metrics` (Prometheus text).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), relay::RelayError> {
+//! use relay::{HookPath, Relay, RelayConfig};
+//!
+//! let config = RelayConfig::new(HookPath::generate(), "relay.sqlite3".into());
+//! let relay = Relay::start(config).await?;
+//! // Give the PBX `relay.redirect_uri()`, and the app `relay.stream_url()` and a client key.
+//! println!("streaming at {}", relay.stream_url());
+//! relay.shutdown().await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod config;
+pub mod connection;
 pub mod error;
+pub mod fanout;
+mod intake;
+pub mod keys;
+pub mod metrics;
+pub mod oauth;
+mod server;
 pub mod store;
+mod stream;
+
+pub use config::{ConfigFile, HookPath, RelayConfig};
+pub use error::RelayError;
+pub use keys::ClientKey;
+pub use server::{RedirectUri, Relay, RelayHandle, RelayState, router};

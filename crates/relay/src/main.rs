@@ -1,1 +1,305 @@
-fn main() {}
+//! `trubka-relay`: the relay as a command. `init` writes a configuration with a fresh hook,
+//! `serve` runs the relay, `keys` manages the client keys of operator seats.
+//!
+//! Settings come from the configuration file, then `TRUBKA_RELAY_*` environment variables,
+//! then flags, each overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::{EventStore as _, NoSink};
+use relay::{ClientKey, ConfigFile, HookPath, Relay, RelayError};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "trubka-relay",
+    version,
+    about = "Durable, resumable webhook relay and OAuth hand-off for Trubka"
+)]
+struct Cli {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUBKA_RELAY_CONFIG",
+        default_value = "trubka-relay.toml"
+    )]
+    config: PathBuf,
+    /// Log filter (tracing's EnvFilter syntax), written to standard error.
+    #[arg(long, global = true, env = "TRUBKA_RELAY_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a configuration with a fresh secret hook and print the Redirect URI to register.
+    Init(InitArgs),
+    /// Run the relay; prints one JSON line with the listen address, Redirect URI and stream URL.
+    Serve(ServeArgs),
+    /// Manage client keys (one per operator seat).
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    /// The public HTTPS base URL the TLS proxy serves, e.g. https://relay.example.com.
+    #[arg(long, env = "TRUBKA_RELAY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The address to listen on behind the proxy.
+    #[arg(long, env = "TRUBKA_RELAY_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// The database file (relative to the configuration file's folder).
+    #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+    database: Option<PathBuf>,
+    /// Replace an existing configuration (this changes the hook and the Redirect URI).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Overrides of the configuration file")]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "TRUBKA_RELAY_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Public base URL (for the printed Redirect URI and stream URL).
+    #[arg(long, env = "TRUBKA_RELAY_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The secret hook path segment (prefer the configuration file or the environment).
+    #[arg(long, env = "TRUBKA_RELAY_HOOK", hide_env_values = true)]
+    hook: Option<String>,
+    /// The database file.
+    #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+    database: Option<PathBuf>,
+    /// Largest notification body in bytes.
+    #[arg(long, env = "TRUBKA_RELAY_BODY_LIMIT_BYTES")]
+    body_limit_bytes: Option<usize>,
+    /// Duplicate window in seconds.
+    #[arg(long, env = "TRUBKA_RELAY_DUPLICATE_WINDOW_SECS")]
+    duplicate_window_secs: Option<u64>,
+    /// Retention in days.
+    #[arg(long, env = "TRUBKA_RELAY_RETENTION_DAYS")]
+    retention_days: Option<u64>,
+    /// How often retention runs, in seconds.
+    #[arg(long, env = "TRUBKA_RELAY_PRUNE_INTERVAL_SECS")]
+    prune_interval_secs: Option<u64>,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_HEARTBEAT_MS")]
+    heartbeat_ms: Option<u64>,
+    /// Suggested reconnection delay in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_RETRY_MS")]
+    retry_ms: Option<u64>,
+    /// Live events buffered per stream client before it is cut off.
+    #[arg(long, env = "TRUBKA_RELAY_CLIENT_BUFFER")]
+    client_buffer: Option<usize>,
+    /// Longest OAuth code long poll in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_OAUTH_POLL_TIMEOUT_MS")]
+    oauth_poll_timeout_ms: Option<u64>,
+    /// How long a received OAuth code is kept, in seconds.
+    #[arg(long, env = "TRUBKA_RELAY_OAUTH_CODE_TTL_SECS")]
+    oauth_code_ttl_secs: Option<u64>,
+    /// A trubka:// link the sign-in page offers.
+    #[arg(long, env = "TRUBKA_RELAY_APP_LINK")]
+    app_link: Option<String>,
+}
+
+impl ServeArgs {
+    fn into_file(self) -> ConfigFile {
+        ConfigFile {
+            listen: self.listen,
+            public_url: self.public_url,
+            hook: self.hook,
+            database: self.database,
+            body_limit_bytes: self.body_limit_bytes,
+            duplicate_window_secs: self.duplicate_window_secs,
+            retention_days: self.retention_days,
+            prune_interval_secs: self.prune_interval_secs,
+            heartbeat_ms: self.heartbeat_ms,
+            retry_ms: self.retry_ms,
+            client_buffer: self.client_buffer,
+            oauth_poll_timeout_ms: self.oauth_poll_timeout_ms,
+            oauth_code_ttl_secs: self.oauth_code_ttl_secs,
+            app_link: self.app_link,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create a key for an operator seat and print it (the only time it is shown).
+    Add {
+        /// Who the key is for, e.g. seat-1 or alice.
+        label: String,
+    },
+    /// List the keys (labels and dates; never the keys).
+    List,
+    /// Revoke the active key with this label.
+    Revoke {
+        /// The key's label.
+        label: String,
+    },
+}
+
+fn config_dir(config: &Path) -> PathBuf {
+    match config.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// The configuration file if it exists; without one, everything must come from the
+/// environment and flags.
+fn load_optional(config: &Path) -> Result<ConfigFile, RelayError> {
+    if config.exists() {
+        ConfigFile::load(config)
+    } else {
+        Ok(ConfigFile::default())
+    }
+}
+
+fn init(config_path: &Path, args: InitArgs) -> Result<(), RelayError> {
+    let hook = HookPath::generate();
+    let file = ConfigFile {
+        listen: Some(args.listen),
+        public_url: args.public_url,
+        hook: Some(hook.expose_secret().to_owned()),
+        database: Some(
+            args.database
+                .unwrap_or_else(|| PathBuf::from(relay::config::DEFAULT_DATABASE)),
+        ),
+        ..ConfigFile::default()
+    };
+    // Check the values before writing anything.
+    let config = file.clone().into_config(&config_dir(config_path))?;
+    file.write(config_path, args.force)?;
+    println!("Wrote {}", config_path.display());
+    match &config.public_url {
+        Some(base) => println!(
+            "Register this Redirect URI in the МТТ Бизнес cabinet (it is a secret):\n  {base}/{}",
+            hook.expose_secret()
+        ),
+        None => println!(
+            "Set public_url (the HTTPS address of your TLS proxy); the Redirect URI to register is then\n  <public_url>/{}",
+            hook.expose_secret()
+        ),
+    }
+    Ok(())
+}
+
+async fn serve(config_path: &Path, args: ServeArgs) -> Result<(), RelayError> {
+    let file = load_optional(config_path)?.overridden_by(args.into_file());
+    let config = file.into_config(&config_dir(config_path))?;
+    let relay = Relay::start(config).await?;
+    let announcement = serde_json::json!({
+        "listen": relay.local_addr().to_string(),
+        "redirectUri": relay.redirect_uri().expose_secret(),
+        "streamUrl": relay.stream_url(),
+    });
+    println!("{announcement}");
+    wait_for_stop_signal().await;
+    tracing::info!("stopping");
+    relay.shutdown().await
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn keys(
+    config_path: &Path,
+    database: Option<PathBuf>,
+    action: KeysCommand,
+) -> Result<(), RelayError> {
+    let database = match database {
+        Some(database) => database,
+        None => load_optional(config_path)?.database_path(&config_dir(config_path)),
+    };
+    let store = SqliteStore::open(
+        &database,
+        SqliteOptions::default(),
+        std::sync::Arc::new(NoSink),
+    )?;
+    match action {
+        KeysCommand::Add { label } => {
+            relay::keys::validate_label(&label)?;
+            let key = ClientKey::generate();
+            store.add_client_key(label.clone(), key.hash()).await?;
+            println!("{}", key.expose_secret());
+            eprintln!(
+                "Client key for {label:?} created. It is shown only now: give it to the operator's app."
+            );
+        }
+        KeysCommand::List => {
+            for record in store.client_keys().await? {
+                let status = match record.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M UTC")),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\tcreated {}\t{status}",
+                    record.label,
+                    record.created_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        KeysCommand::Revoke { label } => {
+            store.revoke_client_key(label.clone()).await?;
+            println!("Revoked the key of {label:?}; its holder can no longer open the stream.");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command {
+        Command::Init(args) => init(&cli.config, args),
+        Command::Serve(args) => serve(&cli.config, args).await,
+        Command::Keys { action, database } => keys(&cli.config, database, action).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // Every error's message already names its cause.
+            eprintln!("trubka-relay: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -143,8 +143,10 @@ pub trait CommitSink: Send + Sync + 'static {
 pub trait EventStore: Send + Sync + fmt::Debug + 'static {
     /// Stores a notification durably (or recognises it as a duplicate) and resolves after the
     /// commit.
-    fn append(&self, notification: IncomingNotification)
-    -> BoxFuture<'_, Result<Appended, RelayError>>;
+    fn append(
+        &self,
+        notification: IncomingNotification,
+    ) -> BoxFuture<'_, Result<Appended, RelayError>>;
 
     /// Up to `limit` events with an id greater than `after`, in id order.
     fn events_after(

@@ -96,7 +96,11 @@ enum WriteRequest {
 
 /// A request applied inside the open transaction, waiting for the commit to be answered.
 enum Applied {
-    Append(Reply<Appended>, Result<Appended, RelayError>, Option<StoredEvent>),
+    Append(
+        Reply<Appended>,
+        Result<Appended, RelayError>,
+        Option<StoredEvent>,
+    ),
     Prune(Reply<u64>, Result<u64, RelayError>),
     Unit(Reply<()>, Result<(), RelayError>),
 }
@@ -152,10 +156,7 @@ impl SqliteStore {
         &self.path
     }
 
-    async fn write<T>(
-        &self,
-        make: impl FnOnce(Reply<T>) -> WriteRequest,
-    ) -> Result<T, RelayError> {
+    async fn write<T>(&self, make: impl FnOnce(Reply<T>) -> WriteRequest) -> Result<T, RelayError> {
         let (reply, answer) = oneshot::channel();
         self.writer
             .send(make(reply))
@@ -213,7 +214,9 @@ fn timestamp(at: DateTime<Utc>) -> String {
 fn parse_timestamp(text: &str) -> rusqlite::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|at| at.with_timezone(&Utc))
-        .map_err(|err| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(err)))
+        .map_err(|err| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(err))
+        })
 }
 
 struct Writer {
@@ -670,8 +673,12 @@ mod tests {
     }
 
     fn open(dir: &tempfile::TempDir, sink: Arc<dyn CommitSink>) -> SqliteStore {
-        SqliteStore::open(&dir.path().join("events.sqlite3"), SqliteOptions::default(), sink)
-            .unwrap()
+        SqliteStore::open(
+            &dir.path().join("events.sqlite3"),
+            SqliteOptions::default(),
+            sink,
+        )
+        .unwrap()
     }
 
     #[tokio::test]
@@ -703,8 +710,17 @@ mod tests {
         let store = open(&dir, recorder.clone());
         let first = store.append(notification("{\"a\":1}")).await.unwrap();
         let again = store.append(notification("{\"a\":1}")).await.unwrap();
-        assert_eq!(again, Appended { id: first.id, duplicate: true });
-        assert_eq!(store.events_after(EventId::START, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            again,
+            Appended {
+                id: first.id,
+                duplicate: true
+            }
+        );
+        assert_eq!(
+            store.events_after(EventId::START, 10).await.unwrap().len(),
+            1
+        );
         assert_eq!(*lock_ids(&recorder.0), vec![1]);
     }
 
@@ -790,14 +806,20 @@ mod tests {
         let store = open(&dir, Arc::new(NoSink));
         let events = store.events_after(EventId::START, 10).await.unwrap();
         assert_eq!(events.len(), 1);
-        assert_eq!(store.append(notification("{\"b\":1}")).await.unwrap().id, EventId(2));
+        assert_eq!(
+            store.append(notification("{\"b\":1}")).await.unwrap().id,
+            EventId(2)
+        );
     }
 
     #[tokio::test]
     async fn client_keys_are_added_listed_and_revoked_by_label() {
         let dir = tempfile::tempdir().unwrap();
         let store = open(&dir, Arc::new(NoSink));
-        store.add_client_key("seat-1".into(), [7; 32]).await.unwrap();
+        store
+            .add_client_key("seat-1".into(), [7; 32])
+            .await
+            .unwrap();
         assert!(matches!(
             store.add_client_key("seat-1".into(), [8; 32]).await,
             Err(RelayError::KeyLabelTaken(_))
@@ -808,7 +830,10 @@ mod tests {
             Err(RelayError::KeyNotFound(_))
         ));
         // After revoking, the label can be reused for the replacement key.
-        store.add_client_key("seat-1".into(), [9; 32]).await.unwrap();
+        store
+            .add_client_key("seat-1".into(), [9; 32])
+            .await
+            .unwrap();
         let keys = store.client_keys().await.unwrap();
         assert_eq!(keys.len(), 2);
         assert!(keys[0].revoked_at.is_some());

@@ -1,0 +1,439 @@
+//! The relay's configuration: the typed [`RelayConfig`] the library runs on, and the TOML
+//! [`ConfigFile`] that `trubka-relay init` writes and `serve` reads.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore as _;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+
+use crate::error::RelayError;
+
+/// The secret path segment of the Redirect URI (`https://<host>/<hook>`).
+///
+/// Whoever knows it can post notifications and land OAuth redirects, so it is a secret: it
+/// prints as `[redacted]` and is compared in constant time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HookPath(String);
+
+impl HookPath {
+    /// The fewest characters a hook may have: 22 URL-safe base64 characters carry 132 bits.
+    pub const MIN_LEN: usize = 22;
+    const MAX_LEN: usize = 128;
+
+    /// A fresh hook of 192 random bits.
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Checks a hook read from configuration.
+    pub fn parse(text: &str) -> Result<Self, RelayError> {
+        let valid_chars = text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_');
+        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&text.len()) || !valid_chars {
+            return Err(RelayError::ConfigValue {
+                field: "hook",
+                reason: format!(
+                    "a hook is {} to {} characters of letters, digits, '-' and '_' (run `trubka-relay init` to generate one)",
+                    Self::MIN_LEN,
+                    Self::MAX_LEN
+                ),
+            });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The hook itself, for building the Redirect URI. Never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether a request's path segment is this hook, in time independent of where they differ.
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for HookPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HookPath([redacted])")
+    }
+}
+
+impl fmt::Display for HookPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Everything the relay needs to run.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The public base URL the PBX and the browser reach (`https://relay.example.com`), without
+    /// a trailing slash; `None` means "`http://` and the local address", for loopback use.
+    pub public_url: Option<String>,
+    /// The secret path segment of the Redirect URI.
+    pub hook: HookPath,
+    /// The SQLite database file.
+    pub database: PathBuf,
+    /// The largest notification body accepted, in bytes.
+    pub body_limit: usize,
+    /// The deepest JSON nesting accepted in a notification (the PBX's own is about 5).
+    pub max_nesting: usize,
+    /// A body received again within this window is stored once.
+    pub duplicate_window: Duration,
+    /// Events older than this are removed.
+    pub retention: Duration,
+    /// How often retention runs.
+    pub prune_interval: Duration,
+    /// How often a quiet stream gets a heartbeat comment.
+    pub heartbeat: Duration,
+    /// The reconnection delay suggested to stream clients (`retry:`).
+    pub retry: Duration,
+    /// How many live events may wait for one stream client before it is cut off.
+    pub client_buffer: usize,
+    /// The longest a `GET /oauth/code/<state>` waits for the browser's landing.
+    pub oauth_poll_timeout: Duration,
+    /// How long a received OAuth code waits to be fetched.
+    pub oauth_code_ttl: Duration,
+    /// A `trubka://` link the sign-in page offers (and follows) to return to the app.
+    pub app_link: Option<String>,
+}
+
+impl RelayConfig {
+    /// A configuration with the documented defaults, listening on loopback with a free port.
+    pub fn new(hook: HookPath, database: PathBuf) -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            public_url: None,
+            hook,
+            database,
+            body_limit: 256 * 1024,
+            max_nesting: 64,
+            duplicate_window: Duration::from_secs(10 * 60),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            prune_interval: Duration::from_secs(3600),
+            heartbeat: Duration::from_secs(15),
+            retry: Duration::from_secs(3),
+            client_buffer: 1024,
+            oauth_poll_timeout: Duration::from_secs(30),
+            oauth_code_ttl: Duration::from_secs(10 * 60),
+            app_link: None,
+        }
+    }
+
+    /// Checks the values that would make the relay misbehave rather than fail.
+    pub fn validate(&self) -> Result<(), RelayError> {
+        let positive = |field: &'static str, value: bool| {
+            if value {
+                Ok(())
+            } else {
+                Err(RelayError::ConfigValue {
+                    field,
+                    reason: "must be greater than zero".into(),
+                })
+            }
+        };
+        positive("body_limit_bytes", self.body_limit > 0)?;
+        positive("client_buffer", self.client_buffer > 0)?;
+        positive("heartbeat_ms", !self.heartbeat.is_zero())?;
+        positive("prune_interval_secs", !self.prune_interval.is_zero())?;
+        positive("retention_days", !self.retention.is_zero())?;
+        if let Some(url) = &self.public_url {
+            check_public_url(url)?;
+        }
+        if let Some(link) = &self.app_link
+            && !link.starts_with("trubka://")
+        {
+            return Err(RelayError::ConfigValue {
+                field: "app_link",
+                reason: "must start with trubka://".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn check_public_url(url: &str) -> Result<(), RelayError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.ends_with('/') && !host.contains(['?', '#']) => {
+            Ok(())
+        }
+        _ => Err(RelayError::ConfigValue {
+            field: "public_url",
+            reason: format!(
+                "{url:?} must be an http(s) URL without a trailing slash, query or fragment, e.g. https://relay.example.com"
+            ),
+        }),
+    }
+}
+
+/// The configuration file (TOML). Every field may be left out and then takes its default;
+/// only `hook` is required.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `listen = "127.0.0.1:8787"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `public_url = "https://relay.example.com"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// The secret hook path segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<String>,
+    /// The database file; a relative path is taken from the configuration file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<PathBuf>,
+    /// Largest notification body in bytes (default 262144).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_limit_bytes: Option<usize>,
+    /// Duplicate window in seconds (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_window_secs: Option<u64>,
+    /// Retention in days (default 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u64>,
+    /// How often retention runs, in seconds (default 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prune_interval_secs: Option<u64>,
+    /// Heartbeat interval in milliseconds (default 15000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_ms: Option<u64>,
+    /// Suggested reconnection delay in milliseconds (default 3000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_ms: Option<u64>,
+    /// Live events buffered per stream client before it is cut off (default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_buffer: Option<usize>,
+    /// Longest OAuth code long poll in milliseconds (default 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_poll_timeout_ms: Option<u64>,
+    /// How long a received OAuth code is kept, in seconds (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_code_ttl_secs: Option<u64>,
+    /// `app_link = "trubka://signed-in"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_link: Option<String>,
+}
+
+/// The database file name used when the configuration names none.
+pub const DEFAULT_DATABASE: &str = "trubka-relay.sqlite3";
+
+impl ConfigFile {
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Self, RelayError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RelayError::ConfigFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|err| RelayError::ConfigSyntax {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        })
+    }
+
+    /// Writes the file with an explanatory header; refuses to replace an existing file unless
+    /// `force`.
+    pub fn write(&self, path: &Path, force: bool) -> Result<(), RelayError> {
+        if path.exists() && !force {
+            return Err(RelayError::ConfigExists(path.to_path_buf()));
+        }
+        let body = toml::to_string(self).map_err(|err| RelayError::ConfigSyntax {
+            path: path.to_path_buf(),
+            message: err.to_string(),
+        })?;
+        let text = format!(
+            "# trubka-relay configuration. `hook` is a secret: whoever knows it can post events.\n\
+             # Environment variables TRUBKA_RELAY_<FIELD> and command-line flags override these.\n\
+             {body}"
+        );
+        let io_error = |source| RelayError::ConfigFile {
+            path: path.to_path_buf(),
+            source,
+        };
+        std::fs::write(path, text).map_err(io_error)?;
+        restrict_to_owner(path).map_err(io_error)
+    }
+
+    /// Applies `other`'s fields over this file's (flags and environment over the file).
+    pub fn overridden_by(self, other: ConfigFile) -> ConfigFile {
+        ConfigFile {
+            listen: other.listen.or(self.listen),
+            public_url: other.public_url.or(self.public_url),
+            hook: other.hook.or(self.hook),
+            database: other.database.or(self.database),
+            body_limit_bytes: other.body_limit_bytes.or(self.body_limit_bytes),
+            duplicate_window_secs: other.duplicate_window_secs.or(self.duplicate_window_secs),
+            retention_days: other.retention_days.or(self.retention_days),
+            prune_interval_secs: other.prune_interval_secs.or(self.prune_interval_secs),
+            heartbeat_ms: other.heartbeat_ms.or(self.heartbeat_ms),
+            retry_ms: other.retry_ms.or(self.retry_ms),
+            client_buffer: other.client_buffer.or(self.client_buffer),
+            oauth_poll_timeout_ms: other.oauth_poll_timeout_ms.or(self.oauth_poll_timeout_ms),
+            oauth_code_ttl_secs: other.oauth_code_ttl_secs.or(self.oauth_code_ttl_secs),
+            app_link: other.app_link.or(self.app_link),
+        }
+    }
+
+    /// The database path this file names, resolved against `base_dir`.
+    pub fn database_path(&self, base_dir: &Path) -> PathBuf {
+        let database = self
+            .database
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATABASE));
+        if database.is_absolute() {
+            database
+        } else {
+            base_dir.join(database)
+        }
+    }
+
+    /// The typed configuration; relative paths are taken from `base_dir`.
+    pub fn into_config(self, base_dir: &Path) -> Result<RelayConfig, RelayError> {
+        let hook = self.hook.as_deref().ok_or(RelayError::ConfigValue {
+            field: "hook",
+            reason: "missing; run `trubka-relay init` to write a configuration with a fresh hook"
+                .into(),
+        })?;
+        let mut config = RelayConfig::new(HookPath::parse(hook)?, self.database_path(base_dir));
+        if let Some(listen) = self.listen {
+            config.listen = listen;
+        }
+        config.public_url = self.public_url;
+        if let Some(limit) = self.body_limit_bytes {
+            config.body_limit = limit;
+        }
+        if let Some(secs) = self.duplicate_window_secs {
+            config.duplicate_window = Duration::from_secs(secs);
+        }
+        if let Some(days) = self.retention_days {
+            config.retention = Duration::from_secs(days.checked_mul(24 * 3600).ok_or(
+                RelayError::ConfigValue {
+                    field: "retention_days",
+                    reason: "too large".into(),
+                },
+            )?);
+        }
+        if let Some(secs) = self.prune_interval_secs {
+            config.prune_interval = Duration::from_secs(secs);
+        }
+        if let Some(ms) = self.heartbeat_ms {
+            config.heartbeat = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.retry_ms {
+            config.retry = Duration::from_millis(ms);
+        }
+        if let Some(buffer) = self.client_buffer {
+            config.client_buffer = buffer;
+        }
+        if let Some(ms) = self.oauth_poll_timeout_ms {
+            config.oauth_poll_timeout = Duration::from_millis(ms);
+        }
+        if let Some(secs) = self.oauth_code_ttl_secs {
+            config.oauth_code_ttl = Duration::from_secs(secs);
+        }
+        config.app_link = self.app_link;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// The configuration holds the hook secret: only its owner may read it.
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_hooks_are_long_random_and_redacted() {
+        let hook = HookPath::generate();
+        assert_eq!(hook.expose_secret().len(), 32);
+        assert_ne!(hook, HookPath::generate());
+        assert!(HookPath::parse(hook.expose_secret()).is_ok());
+        assert_eq!(hook.to_string(), "[redacted]");
+        assert!(!format!("{hook:?}").contains(hook.expose_secret()));
+        assert!(hook.matches(hook.expose_secret()));
+        assert!(!hook.matches("short"));
+    }
+
+    #[test]
+    fn short_or_odd_hooks_are_refused() {
+        assert!(HookPath::parse("abc").is_err());
+        assert!(HookPath::parse("aaaaaaaaaaaaaaaaaaaaaaaaaa/b").is_err());
+        assert!(HookPath::parse(&"a".repeat(200)).is_err());
+    }
+
+    #[test]
+    fn a_file_round_trips_and_flags_override_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.toml");
+        let file = ConfigFile {
+            hook: Some(HookPath::generate().expose_secret().to_owned()),
+            public_url: Some("https://relay.example.com".into()),
+            retention_days: Some(3),
+            ..ConfigFile::default()
+        };
+        file.write(&path, false).unwrap();
+        assert!(matches!(
+            file.write(&path, false),
+            Err(RelayError::ConfigExists(_))
+        ));
+        let loaded = ConfigFile::load(&path).unwrap();
+        assert_eq!(loaded, file);
+        let flags = ConfigFile {
+            retention_days: Some(1),
+            ..ConfigFile::default()
+        };
+        let config = loaded.overridden_by(flags).into_config(dir.path()).unwrap();
+        assert_eq!(config.retention, Duration::from_secs(24 * 3600));
+        assert_eq!(config.database, dir.path().join(DEFAULT_DATABASE));
+        assert_eq!(config.body_limit, 256 * 1024);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay.toml");
+        std::fs::write(&path, "hook = \"x\"\nretension_days = 3\n").unwrap();
+        let err = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("retension_days"), "{err}");
+        let missing_hook = ConfigFile::default().into_config(dir.path()).unwrap_err();
+        assert!(missing_hook.to_string().contains("hook"));
+        let bad_url = ConfigFile {
+            hook: Some(HookPath::generate().expose_secret().to_owned()),
+            public_url: Some("https://relay.example.com/".into()),
+            ..ConfigFile::default()
+        };
+        assert!(
+            bad_url
+                .into_config(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("public_url")
+        );
+    }
+}

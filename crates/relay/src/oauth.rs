@@ -1,0 +1,446 @@
+//! OAuth hand-off: the browser lands on the Redirect URI with `?code&state`, and the app that
+//! owns `state` fetches the code with a long poll.
+//!
+//! The code is a secret: it is kept in memory only, under its state, handed out once, dropped
+//! after its time to live, never logged and never echoed into the page. In personal mode it is
+//! useless without the client secret, which stays in the app.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::server::RelayState;
+
+/// An authorization code. Prints as `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthCode(String);
+
+impl AuthCode {
+    /// The code itself, for the app that exchanges it. Never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthCode([redacted])")
+    }
+}
+
+/// What the browser brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// Sign-in succeeded.
+    Code(AuthCode),
+    /// The authorization server refused (`?error=…`).
+    Refused {
+        /// The `error` code.
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+    },
+}
+
+/// Why a landing was not kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LandingRefusal {
+    /// The same state already landed.
+    AlreadyReceived,
+    /// Too many sign-ins are waiting to be fetched.
+    Full,
+}
+
+struct Entry {
+    /// `None` once the app fetched it: the state is remembered until expiry so a second fetch
+    /// is answered at once.
+    sign_in: Option<SignIn>,
+    expires_at: Instant,
+}
+
+/// What a fetch finds.
+enum Lookup {
+    Ready(SignIn),
+    Gone,
+    NotYet,
+}
+
+/// Sign-ins waiting for their app.
+pub struct Handoff {
+    entries: Mutex<HashMap<String, Entry>>,
+    landed: Notify,
+    ttl: Duration,
+}
+
+impl fmt::Debug for Handoff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handoff")
+            .field("waiting", &self.lock().len())
+            .finish()
+    }
+}
+
+/// The most sign-ins kept at once; more would only come from someone flooding the hook.
+const MAX_ENTRIES: usize = 1024;
+/// The longest state accepted.
+const MAX_STATE_LEN: usize = 512;
+
+impl Handoff {
+    /// A hand-off whose codes live for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            landed: Notify::new(),
+            ttl,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Keeps a sign-in under its state and wakes the waiting fetches.
+    pub fn land(&self, state: &str, sign_in: SignIn) -> Result<(), LandingRefusal> {
+        let now = Instant::now();
+        {
+            let mut entries = self.lock();
+            entries.retain(|_, entry| entry.expires_at > now);
+            if entries.contains_key(state) {
+                return Err(LandingRefusal::AlreadyReceived);
+            }
+            if entries.len() >= MAX_ENTRIES {
+                return Err(LandingRefusal::Full);
+            }
+            entries.insert(
+                state.to_owned(),
+                Entry {
+                    sign_in: Some(sign_in),
+                    expires_at: now + self.ttl,
+                },
+            );
+        }
+        self.landed.notify_waiters();
+        Ok(())
+    }
+
+    fn lookup(&self, state: &str) -> Lookup {
+        let now = Instant::now();
+        let mut entries = self.lock();
+        match entries.get_mut(state) {
+            None => Lookup::NotYet,
+            Some(entry) if entry.expires_at <= now => Lookup::Gone,
+            Some(entry) => entry.sign_in.take().map_or(Lookup::Gone, Lookup::Ready),
+        }
+    }
+
+    /// Takes the sign-in for `state`, waiting up to `timeout` for it to land. `None` for an
+    /// unknown state (after the wait), an expired one, or one already taken.
+    pub async fn take(&self, state: &str, timeout: Duration) -> Option<SignIn> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // Register interest before looking, so a landing between the look and the wait
+            // still wakes this fetch.
+            let landed = self.landed.notified();
+            tokio::pin!(landed);
+            landed.as_mut().enable();
+            match self.lookup(state) {
+                Lookup::Ready(sign_in) => return Some(sign_in),
+                Lookup::Gone => return None,
+                Lookup::NotYet => {}
+            }
+            tokio::select! {
+                () = landed => {}
+                () = tokio::time::sleep_until(deadline) => return None,
+            }
+        }
+    }
+}
+
+/// The query of the browser's landing.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LandingQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+fn page(status: StatusCode, title: &str, lines: &[String], app_link: Option<&str>) -> Response {
+    let mut body = String::with_capacity(1024);
+    body.push_str("<!doctype html>\n<html><head><meta charset=\"utf-8\">");
+    body.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    if let Some(link) = app_link {
+        body.push_str(&format!(
+            "<meta http-equiv=\"refresh\" content=\"1; url={}\">",
+            escape_html(link)
+        ));
+    }
+    body.push_str(&format!(
+        "<title>{}</title><style>body{{font-family:sans-serif;max-width:36em;margin:4em auto;padding:0 1em}}</style></head><body>",
+        escape_html(title)
+    ));
+    for line in lines {
+        body.push_str(&format!("<p>{line}</p>"));
+    }
+    if let Some(link) = app_link {
+        body.push_str(&format!(
+            "<p><a href=\"{}\">Открыть Trubka / Open Trubka</a></p>",
+            escape_html(link)
+        ));
+    }
+    body.push_str("</body></html>\n");
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The landing URL carries the code: no other site may learn it from a Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// `GET /<hook>?code=…&state=…` (or `?error=…`): the browser's landing after sign-in.
+pub(crate) async fn landing(
+    State(state): State<RelayState>,
+    Path(hook): Path<String>,
+    Query(query): Query<LandingQuery>,
+) -> Response {
+    if !state.config.hook.matches(&hook) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let app_link = state.config.app_link.as_deref();
+    let bad_request = |ru: &str, en: &str| {
+        page(
+            StatusCode::BAD_REQUEST,
+            "Trubka",
+            &[escape_html(ru), escape_html(en)],
+            None,
+        )
+    };
+    let Some(oauth_state) = query
+        .state
+        .filter(|s| !s.is_empty() && s.len() <= MAX_STATE_LEN)
+    else {
+        return bad_request(
+            "В адресе нет параметра state — начните вход из приложения заново.",
+            "The address has no state parameter — start signing in from the app again.",
+        );
+    };
+    let sign_in = match (query.code, query.error) {
+        (_, Some(error)) => SignIn::Refused {
+            error,
+            description: query.error_description,
+        },
+        (Some(code), None) if !code.is_empty() => SignIn::Code(AuthCode(code)),
+        _ => {
+            return bad_request(
+                "В адресе нет ни кода, ни ошибки — начните вход из приложения заново.",
+                "The address has neither a code nor an error — start signing in from the app again.",
+            );
+        }
+    };
+    let refused = match &sign_in {
+        SignIn::Refused { error, description } => {
+            let detail = match description {
+                Some(description) => format!("{error}: {description}"),
+                None => error.clone(),
+            };
+            Some(escape_html(&detail))
+        }
+        SignIn::Code(_) => None,
+    };
+    match state.handoff.land(&oauth_state, sign_in) {
+        Ok(()) => {}
+        Err(LandingRefusal::AlreadyReceived) => {
+            return page(
+                StatusCode::CONFLICT,
+                "Trubka",
+                &[
+                    "Этот вход уже получен — вернитесь в приложение.".to_owned(),
+                    "This sign-in was already received — return to the app.".to_owned(),
+                ],
+                app_link,
+            );
+        }
+        Err(LandingRefusal::Full) => {
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Trubka",
+                &[
+                    "Сервер перегружен — попробуйте войти через минуту.".to_owned(),
+                    "The server is busy — try signing in again in a minute.".to_owned(),
+                ],
+                None,
+            );
+        }
+    }
+    match refused {
+        None => page(
+            StatusCode::OK,
+            "Вход выполнен / Signed in",
+            &[
+                "<strong>Вход выполнен — вернитесь в приложение.</strong>".to_owned(),
+                "<strong>Signed in — return to the app.</strong>".to_owned(),
+            ],
+            app_link,
+        ),
+        Some(detail) => page(
+            StatusCode::OK,
+            "Вход не выполнен / Sign-in failed",
+            &[
+                format!(
+                    "<strong>Вход не выполнен</strong>: {detail}. Вернитесь в приложение и попробуйте ещё раз."
+                ),
+                format!(
+                    "<strong>Sign-in failed</strong>: {detail}. Return to the app and try again."
+                ),
+            ],
+            app_link,
+        ),
+    }
+}
+
+/// The JSON the app receives from `GET /oauth/code/<state>`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Fetched<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<&'a str>,
+}
+
+/// `GET /oauth/code/<state>`: a long poll that returns the sign-in once.
+pub(crate) async fn fetch_code(
+    State(state): State<RelayState>,
+    Path(oauth_state): Path<String>,
+) -> Response {
+    let timeout = state.config.oauth_poll_timeout;
+    let taken = tokio::select! {
+        taken = state.handoff.take(&oauth_state, timeout) => taken,
+        () = state.shutdown.cancelled() => None,
+    };
+    let mut response = match &taken {
+        Some(SignIn::Code(code)) => Json(Fetched {
+            code: Some(code.expose_secret()),
+            error: None,
+            error_description: None,
+        })
+        .into_response(),
+        Some(SignIn::Refused { error, description }) => Json(Fetched {
+            code: None,
+            error: Some(error),
+            error_description: description.as_deref(),
+        })
+        .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "reason": "no sign-in for this state: unknown, expired or already fetched" })),
+        )
+            .into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> SignIn {
+        SignIn::Code(AuthCode(text.into()))
+    }
+
+    #[tokio::test]
+    async fn a_code_is_handed_out_once() {
+        let handoff = Handoff::new(Duration::from_secs(60));
+        handoff.land("s1", code("c1")).unwrap();
+        assert_eq!(
+            handoff.land("s1", code("c2")),
+            Err(LandingRefusal::AlreadyReceived)
+        );
+        assert_eq!(
+            handoff.take("s1", Duration::from_millis(10)).await,
+            Some(code("c1"))
+        );
+        assert_eq!(handoff.take("s1", Duration::from_secs(5)).await, None);
+        assert_eq!(handoff.take("other", Duration::from_millis(10)).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_waiting_fetch_wakes_when_the_code_lands() {
+        let handoff = std::sync::Arc::new(Handoff::new(Duration::from_secs(60)));
+        let waiting = {
+            let handoff = std::sync::Arc::clone(&handoff);
+            tokio::spawn(async move { handoff.take("s", Duration::from_secs(5)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        handoff.land("s", code("c")).unwrap();
+        assert_eq!(waiting.await.unwrap(), Some(code("c")));
+    }
+
+    #[tokio::test]
+    async fn an_expired_code_is_gone() {
+        let handoff = Handoff::new(Duration::from_millis(10));
+        handoff.land("s", code("c")).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert_eq!(handoff.take("s", Duration::from_secs(5)).await, None);
+    }
+
+    #[test]
+    fn codes_are_redacted_and_html_is_escaped() {
+        assert_eq!(
+            format!("{:?}", AuthCode("secret".into())),
+            "AuthCode([redacted])"
+        );
+        assert_eq!(
+            escape_html("<script>\"a\"&'b'"),
+            "&lt;script&gt;&quot;a&quot;&amp;&#39;b&#39;"
+        );
+    }
+}

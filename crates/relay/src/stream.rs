@@ -1,0 +1,277 @@
+//! The event stream: `GET /events/stream`, Server-Sent Events for clients with a key.
+//!
+//! A client resumes exactly after `Last-Event-ID` (or `?after=`). The stream subscribes to the
+//! live fan-out *first*, then reads the backlog from the store page by page, then switches to
+//! the live queue and skips the ids it already sent. Because the store announces an event only
+//! after committing it, every event is either in the backlog read or in the live queue (or
+//! both, and then sent once): no gap, no duplicate.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::Peer;
+use crate::fanout::{Subscription, render};
+use crate::keys::ClientKey;
+use crate::metrics::{Metrics, RejectReason};
+use crate::server::RelayState;
+use crate::store::{EventId, SharedStore};
+
+/// How many stored events one backlog read fetches.
+const BACKLOG_PAGE: usize = 256;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct StreamQuery {
+    after: Option<String>,
+}
+
+fn problem(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+fn unauthorized(metrics: &Metrics) -> Response {
+    metrics.rejected(RejectReason::Unauthorized);
+    let mut response = problem(
+        StatusCode::UNAUTHORIZED,
+        "a valid client key is required: Authorization: Bearer trk_…",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"trubka-relay\""),
+    );
+    response
+}
+
+fn presented_key(headers: &HeaderMap) -> Option<ClientKey> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| ClientKey::from_presented(key.trim()))
+}
+
+/// The client's resume point: `Last-Event-ID` wins over `?after=`; `None` means "from the
+/// oldest stored event".
+fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<EventId>, String> {
+    let given = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| "Last-Event-ID is not text".to_owned())?
+                .trim()
+                .to_owned(),
+        ),
+        None => query.after.clone(),
+    };
+    match given.as_deref() {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id >= 0)
+            .map(|id| Some(EventId(id)))
+            .ok_or_else(|| {
+                format!("resume point {text:?} is not an event id (a whole number ≥ 0)")
+            }),
+    }
+}
+
+/// `GET /events/stream`.
+pub(crate) async fn stream_events(
+    State(state): State<RelayState>,
+    headers: HeaderMap,
+    Query(query): Query<StreamQuery>,
+    peer: Option<Extension<ConnectInfo<Peer>>>,
+) -> Response {
+    let metrics = &state.metrics;
+    let Some(key) = presented_key(&headers) else {
+        return unauthorized(metrics);
+    };
+    let keys = match state.store.client_keys().await {
+        Ok(keys) => keys,
+        Err(err) => {
+            tracing::error!(error = %err, "client keys could not be read");
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay's store is unavailable",
+            );
+        }
+    };
+    if !key.is_active_in(&keys) {
+        return unauthorized(metrics);
+    }
+    let requested = match resume_point(&headers, &query) {
+        Ok(requested) => requested,
+        Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
+    };
+
+    // Subscribe before reading the horizon and the backlog: see the module's explanation.
+    let cutoff = peer.map(|Extension(ConnectInfo(peer))| peer.cutoff);
+    let subscription = state.fanout.subscribe(cutoff);
+    let horizon = match state.store.horizon().await {
+        Ok(horizon) => horizon,
+        Err(err) => {
+            tracing::error!(error = %err, "the store's horizon could not be read");
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay's store is unavailable",
+            );
+        }
+    };
+
+    let mut opening = VecDeque::new();
+    opening.push_back(Event::default().retry(state.config.retry));
+    let oldest_kept = horizon.pruned_through;
+    let start = match requested {
+        None => oldest_kept,
+        Some(after) if after < oldest_kept || after > horizon.last_id => {
+            let reason = if after < oldest_kept {
+                "pruned"
+            } else {
+                "unknown"
+            };
+            let data = json!({
+                "reason": reason,
+                "requested": after.0,
+                "resumeAfter": oldest_kept.0,
+                "lastId": horizon.last_id.0,
+            });
+            opening.push_back(Event::default().event("resync").data(data.to_string()));
+            oldest_kept
+        }
+        Some(after) => after,
+    };
+
+    let feed = Feed {
+        store: Arc::clone(&state.store),
+        subscription,
+        last_sent: start,
+        pending: opening,
+        live: false,
+        shutdown: state.shutdown.clone(),
+        metrics: Arc::clone(&state.metrics),
+    };
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        feed.next()
+            .await
+            .map(|event| (Ok::<Event, Infallible>(event), feed))
+    });
+    let keep_alive = KeepAlive::new()
+        .interval(state.config.heartbeat)
+        .text("heartbeat");
+    (
+        // A buffering proxy would hold events back; this asks nginx not to.
+        [("x-accel-buffering", "no")],
+        Sse::new(events).keep_alive(keep_alive),
+    )
+        .into_response()
+}
+
+/// One client's position: first the backlog from the store, then the live queue.
+struct Feed {
+    store: SharedStore,
+    subscription: Subscription,
+    last_sent: EventId,
+    pending: VecDeque<Event>,
+    live: bool,
+    shutdown: CancellationToken,
+    metrics: Arc<Metrics>,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            if self.live {
+                let live = tokio::select! {
+                    () = self.shutdown.cancelled() => return None,
+                    live = self.subscription.next() => live?,
+                };
+                if live.id <= self.last_sent {
+                    continue;
+                }
+                self.last_sent = live.id;
+                self.metrics.delivered();
+                return Some(live.frame.clone());
+            }
+            let page = tokio::select! {
+                () = self.shutdown.cancelled() => return None,
+                page = self.store.events_after(self.last_sent, BACKLOG_PAGE) => page,
+            };
+            let page = match page {
+                Ok(page) => page,
+                Err(err) => {
+                    tracing::error!(error = %err, "the backlog could not be read; the client will resume");
+                    return None;
+                }
+            };
+            if page.is_empty() {
+                self.live = true;
+                continue;
+            }
+            for event in page {
+                match render(&event) {
+                    Ok(frame) => {
+                        self.last_sent = event.id;
+                        self.metrics.delivered();
+                        self.pending.push_back(frame);
+                    }
+                    Err(err) => {
+                        tracing::error!(id = event.id.0, error = %err, "a stored event could not be rendered");
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn last_event_id_wins_over_the_query() {
+        let query = StreamQuery {
+            after: Some("5".into()),
+        };
+        assert_eq!(
+            resume_point(&headers(&[("last-event-id", "9")]), &query),
+            Ok(Some(EventId(9)))
+        );
+        assert_eq!(resume_point(&headers(&[]), &query), Ok(Some(EventId(5))));
+        assert_eq!(
+            resume_point(&headers(&[]), &StreamQuery { after: None }),
+            Ok(None)
+        );
+        assert!(resume_point(&headers(&[("last-event-id", "-1")]), &query).is_err());
+        assert!(resume_point(&headers(&[("last-event-id", "x")]), &query).is_err());
+    }
+
+    #[test]
+    fn only_bearer_keys_are_taken() {
+        let key = presented_key(&headers(&[("authorization", "Bearer trk_abc")])).unwrap();
+        assert_eq!(key.expose_secret(), "trk_abc");
+        assert!(presented_key(&headers(&[("authorization", "Basic trk_abc")])).is_none());
+        assert!(presented_key(&headers(&[])).is_none());
+    }
+}
