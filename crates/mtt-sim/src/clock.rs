@@ -35,7 +35,11 @@ impl Clock for SystemClock {
     }
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> Sleep {
-        let wait = (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        // A year stands in for "never": tokio timers do not need to reach further.
+        let wait = (deadline - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(Duration::from_secs(365 * 24 * 3600));
         Box::pin(tokio::time::sleep(wait))
     }
 }

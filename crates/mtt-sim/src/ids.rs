@@ -95,11 +95,17 @@ mod tests {
         let (id, tag) = outgoing_leg(&mut a);
         assert_eq!((id.clone(), tag.clone()), outgoing_leg(&mut b));
         assert!(id.starts_with("SD") && id.ends_with("@127.0.0.1"), "{id}");
-        assert_eq!(id.len(), "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1".len());
+        assert_eq!(
+            id.len(),
+            "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1".len()
+        );
         assert_eq!(tag.len(), "sdfe2n901-281028329".len());
         assert_eq!(tag[2..9], id[2..9]);
         let (id, tag) = incoming_leg(&mut a);
-        assert_eq!(id.len(), "c166e238a4c211ea9d373863bb43daf8_00015ED635780FC7~1o".len());
+        assert_eq!(
+            id.len(),
+            "c166e238a4c211ea9d373863bb43daf8_00015ED635780FC7~1o".len()
+        );
         assert!(tag.ends_with("____.o"));
         let (id, tag) = parking_leg(&mut a);
         assert_eq!(

@@ -103,7 +103,10 @@ impl AuthStore {
 /// The OAuth routes, relative to the OAuth base URL.
 pub fn oauth_router(state: SimState) -> Router {
     Router::new()
-        .route("/oauth/authorize", get(authorize_page).post(authorize_login))
+        .route(
+            "/oauth/authorize",
+            get(authorize_page).post(authorize_login),
+        )
         .route("/oauth/token", post(token))
         .with_state(state)
 }
@@ -203,7 +206,9 @@ fn validate_authorize(
     }
     let client_id = get("client_id").ok_or("client_id is missing")?;
     if client_id != client.client_id {
-        return Err(format!("client_id {client_id:?} is not a registered integration"));
+        return Err(format!(
+            "client_id {client_id:?} is not a registered integration"
+        ));
     }
     let redirect_uri = get("redirect_uri").ok_or("redirect_uri is missing")?;
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
@@ -225,7 +230,13 @@ fn validate_authorize(
 
 fn login_form(params: &HashMap<String, String>, problem: Option<&str>) -> Response {
     let mut hidden = String::new();
-    for key in ["response_type", "client_id", "redirect_uri", "scope", "state"] {
+    for key in [
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+    ] {
         if let Some(v) = params.get(key) {
             hidden.push_str(&format!(
                 "<input type=\"hidden\" name=\"{key}\" value=\"{}\">",
@@ -336,11 +347,7 @@ async fn token(State(sim): State<SimState>, headers: HeaderMap, body: bytes::Byt
     }
 }
 
-fn exchange(
-    sim: &SimState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<TokenResponse, OAuthError> {
+fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -487,7 +494,9 @@ fn exchange(
         }
         other => Err(OAuthError::bad(
             "unsupported_grant_type",
-            format!("grant_type {other:?} is not supported (use authorization_code or refresh_token)"),
+            format!(
+                "grant_type {other:?} is not supported (use authorization_code or refresh_token)"
+            ),
         )),
     }
 }
@@ -502,6 +511,9 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(escape_html("<a href='x'>&\""), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+        assert_eq!(
+            escape_html("<a href='x'>&\""),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
+        );
     }
 }

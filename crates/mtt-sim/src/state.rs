@@ -16,9 +16,7 @@ use crate::error::SimError;
 use crate::oauth::AuthStore;
 use crate::pbx::CallRegistry;
 use crate::webhook::{Outgoing, WebhookSender};
-use crate::wire::{
-    CallInfo, CallNotification, Notification, PbxEventType, PbxNotification,
-};
+use crate::wire::{CallInfo, CallNotification, Notification, PbxEventType, PbxNotification};
 
 /// Locks a mutex, carrying on if a panicking thread poisoned it: the data behind these locks
 /// stays consistent between statements, so a poisoned lock is still safe to use.
@@ -124,7 +122,7 @@ impl SimState {
     pub(crate) fn emit_call(&self, call_key: u64, info: CallInfo) {
         let state = info.state.as_str().to_owned();
         let call_id = Some(info.call.id.clone());
-        let notification = Notification::Call(CallNotification { call_info: info });
+        let notification = Notification::Call(Box::new(CallNotification { call_info: info }));
         self.emit(call_key, "callNotifications", call_id, state, &notification);
     }
 
@@ -135,7 +133,13 @@ impl SimState {
             PbxEventType::WorkplacesChanged => "workplacesChanged",
         };
         let notification = Notification::Pbx(PbxNotification { event_type });
-        self.emit(0, "vpbxNotifications", None, state.to_owned(), &notification);
+        self.emit(
+            0,
+            "vpbxNotifications",
+            None,
+            state.to_owned(),
+            &notification,
+        );
     }
 
     fn emit(

@@ -136,11 +136,11 @@ impl WebhookSender {
     pub(crate) fn send(&self, lane_key: u64, outgoing: Outgoing) {
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
         let index = usize::try_from(lane_key).unwrap_or(0) % self.lanes.len().max(1);
-        if let Some(lane) = self.lanes.get(index) {
-            if lane.send(outgoing).is_err() {
-                // The lane has stopped because the simulator is shutting down.
-                self.counters.failed.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(lane) = self.lanes.get(index)
+            && lane.send(outgoing).is_err()
+        {
+            // The lane has stopped because the simulator is shutting down.
+            self.counters.failed.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -162,7 +162,7 @@ pub struct CallRef {
 pub enum Notification {
     /// `{"event": "callNotifications", "result": {"callInfo": …}}`.
     #[serde(rename = "callNotifications")]
-    Call(CallNotification),
+    Call(Box<CallNotification>),
     /// `{"event": "vpbxNotifications", "result": {"eventType": …}}`.
     #[serde(rename = "vpbxNotifications")]
     Pbx(PbxNotification),
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_recorded_notification_has_the_documents_small_shape() {
-        let n = Notification::Call(CallNotification {
+        let n = Notification::Call(Box::new(CallNotification {
             call_info: CallInfo {
                 account_id: Some("883140777446532".into()),
                 call: CallRef {
@@ -360,7 +360,7 @@ mod tests {
                 direction: None,
                 url_record: Some("https://h/p/f.mp3".into()),
             },
-        });
+        }));
         assert_eq!(
             serde_json::to_string(&n).unwrap(),
             r#"{"event":"callNotifications","result":{"callInfo":{"accountId":"883140777446532","call":{"id":"SDvapac01-3bd7d743109f2668f16de50c9ab53559100@127.0.0.1"},"state":"recorded","urlRecord":"https://h/p/f.mp3"}}}"#
