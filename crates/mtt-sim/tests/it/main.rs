@@ -1,0 +1,16 @@
+//! Integration tests of the simulator: real servers on 127.0.0.1:0, a real webhook receiver,
+//! millisecond timings instead of the PBX's seconds.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a panic in a test helper is a failed test with a line number"
+)]
+
+mod bad_requests;
+mod curl;
+mod flows;
+mod oauth;
+mod shapes;
+mod util;
+mod webhooks;
