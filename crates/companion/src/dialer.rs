@@ -1,0 +1,267 @@
+//! What the operator typed (or a link or the clipboard carried), turned into what the PBX dials.
+//!
+//! Phone numbers are read with `phonenumber` in a default region (Russia unless configured), so
+//! `8 (921) 946-27-61`, `+7 921 9462761` and `9219462761` all dial `79219462761`. SIP IDs and short
+//! internal numbers are dialled exactly as typed: they are not phone numbers and "normalising" them
+//! would ring someone else. Anything else is refused with a reason the operator can act on.
+
+use mtt_api::{Callee, SipId};
+use phonenumber::{Mode, country};
+
+/// Internal (extension) numbers are at most this long; anything longer must be a phone number.
+const MAX_INTERNAL_DIGITS: usize = 6;
+
+/// Why an input cannot be dialled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DialError {
+    /// Nothing to dial.
+    #[error("type a number to call")]
+    Empty,
+    /// A character that has no place in a number.
+    #[error("{input:?} is not a number: {found:?} cannot be dialled")]
+    NotANumber {
+        /// What was typed.
+        input: String,
+        /// The first offending character.
+        found: char,
+    },
+    /// Digits that form no valid phone number.
+    #[error("{input:?} is not a valid phone number{}", hint.as_deref().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Invalid {
+        /// What was typed.
+        input: String,
+        /// What seems wrong, if we can tell.
+        hint: Option<String>,
+    },
+}
+
+/// What the dialer decided to dial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialTarget {
+    /// The digits sent to the PBX as `calleeId`.
+    pub callee: Callee,
+    /// How the number reads to a person, e.g. `+7 921 946-27-61`; the digits for SIP IDs.
+    pub display: String,
+    /// Whether this is a workplace SIP ID or internal number rather than a phone number.
+    pub internal: bool,
+}
+
+/// Reads an input into a dial target, reading phone numbers in `region` (e.g. `RU`).
+pub fn dial_target(input: &str, region: country::Id) -> Result<DialTarget, DialError> {
+    let cleaned = strip_formatting(input)?;
+    let digits = cleaned.trim_start_matches('+');
+    if digits.is_empty() {
+        return Err(DialError::Empty);
+    }
+    let has_plus = cleaned.starts_with('+');
+    if !has_plus && (SipId::looks_like(digits) || digits.len() <= MAX_INTERNAL_DIGITS) {
+        return Ok(DialTarget {
+            callee: callee(digits, input)?,
+            display: digits.to_owned(),
+            internal: true,
+        });
+    }
+    if let Some(national) = russian_national(digits, has_plus).filter(|_| region == country::Id::RU)
+    {
+        return Ok(DialTarget {
+            callee: callee(&format!("7{national}"), input)?,
+            display: russian_display(national),
+            internal: false,
+        });
+    }
+    let parsed = phonenumber::parse(Some(region), &cleaned).map_err(|e| DialError::Invalid {
+        input: input.trim().to_owned(),
+        hint: Some(e.to_string()),
+    })?;
+    if !phonenumber::is_valid(&parsed) {
+        return Err(DialError::Invalid {
+            input: input.trim().to_owned(),
+            hint: Some(format!("{} digits", digits.len())),
+        });
+    }
+    let e164 = parsed.format().mode(Mode::E164).to_string();
+    let digits = e164.trim_start_matches('+');
+    Ok(DialTarget {
+        callee: callee(digits, input)?,
+        display: readable(&parsed),
+        internal: false,
+    })
+}
+
+/// The ten-digit national number of a Russian number written as `+7…`, `7…`, `8…` or without a
+/// prefix. Russian numbers are read here rather than by `phonenumber`, whose 0.3 releases strip
+/// a leading 8 from the national number after the country code (`+7 812…` and `+7 800…` come out
+/// wrong), which would dial St Petersburg and toll-free numbers incorrectly. National numbers
+/// start with 3, 4, 8 or 9 (`+7 7…` belongs to Kazakhstan and goes through `phonenumber`).
+fn russian_national(digits: &str, has_plus: bool) -> Option<&str> {
+    let national = match (digits.len(), has_plus) {
+        (11, true) if digits.starts_with('7') => &digits[1..],
+        (11, false) if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
+        (10, false) => digits,
+        _ => return None,
+    };
+    national
+        .starts_with(['3', '4', '8', '9'])
+        .then_some(national)
+}
+
+/// `+7 921 946-27-61`.
+fn russian_display(national: &str) -> String {
+    format!(
+        "+7 {} {}-{}-{}",
+        &national[..3],
+        &national[3..6],
+        &national[6..8],
+        &national[8..]
+    )
+}
+
+/// A number for people to read: `+7 921 946-27-61`. Stored and received numbers come in many
+/// shapes (`7…`, `+7…`, `8…`); SIP IDs and anything unparseable are shown as they are.
+pub fn display_number(raw: &str, region: country::Id) -> String {
+    let trimmed = raw.trim();
+    let bare = trimmed.split('@').next().unwrap_or(trimmed);
+    if SipId::looks_like(bare) || bare.len() <= MAX_INTERNAL_DIGITS {
+        return bare.to_owned();
+    }
+    let has_plus = bare.starts_with('+');
+    let digits = bare.trim_start_matches('+');
+    if region == country::Id::RU
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Some(national) = russian_national(digits, has_plus)
+    {
+        return russian_display(national);
+    }
+    match phonenumber::parse(Some(region), bare) {
+        Ok(n) if phonenumber::is_valid(&n) => readable(&n),
+        _ => bare.to_owned(),
+    }
+}
+
+fn readable(n: &phonenumber::PhoneNumber) -> String {
+    n.format().mode(Mode::International).to_string()
+}
+
+fn callee(digits: &str, input: &str) -> Result<Callee, DialError> {
+    Callee::parse(digits).map_err(|_| DialError::Invalid {
+        input: input.trim().to_owned(),
+        hint: None,
+    })
+}
+
+/// Removes what people put between digits (spaces, dashes, dots, brackets, a `tel:` prefix), and
+/// refuses any other character, naming it.
+fn strip_formatting(input: &str) -> Result<String, DialError> {
+    let trimmed = input.trim();
+    let body = trimmed
+        .strip_prefix("tel:")
+        .or_else(|| trimmed.strip_prefix("callto:"))
+        .unwrap_or(trimmed);
+    let mut out = String::with_capacity(body.len());
+    for (i, c) in body.chars().enumerate() {
+        match c {
+            '0'..='9' => out.push(c),
+            '+' if i == 0 => out.push(c),
+            ' ' | '\u{a0}' | '-' | '.' | '(' | ')' | '/' | '\u{2010}'..='\u{2015}' => {}
+            other => {
+                return Err(DialError::NotANumber {
+                    input: trimmed.to_owned(),
+                    found: other,
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(DialError::Empty);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dial(s: &str) -> Result<String, DialError> {
+        dial_target(s, country::Id::RU).map(|t| t.callee.as_str().to_owned())
+    }
+
+    #[test]
+    fn russian_numbers_in_every_usual_shape_dial_the_same() {
+        for input in [
+            "8 (921) 946-27-61",
+            "+7 921 9462761",
+            "9219462761",
+            "79219462761",
+            "+7 (921) 946 27 61",
+            "tel:+79219462761",
+            "8-921-946-27-61",
+        ] {
+            assert_eq!(dial(input).as_deref(), Ok("79219462761"), "{input}");
+        }
+        assert_eq!(dial("8 800 556-02-51").as_deref(), Ok("78005560251"));
+        assert_eq!(dial("+7 812 424-15-00").as_deref(), Ok("78124241500"));
+        assert_eq!(dial("8 (812) 424-15-00").as_deref(), Ok("78124241500"));
+        let spb = dial_target("88124241500", country::Id::RU).unwrap();
+        assert_eq!(spb.display, "+7 812 424-15-00");
+        assert_eq!(
+            dial("+7 727 258 4545").as_deref(),
+            Ok("77272584545"),
+            "Kazakhstan shares +7"
+        );
+        assert_eq!(dial("+44 20 7946 0958").as_deref(), Ok("442079460958"));
+    }
+
+    #[test]
+    fn sip_ids_and_short_numbers_pass_as_they_are() {
+        let t = dial_target("883140582526566", country::Id::RU).unwrap();
+        assert_eq!(t.callee.as_str(), "883140582526566");
+        assert!(t.internal);
+        assert_eq!(dial("101").as_deref(), Ok("101"));
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        assert_eq!(dial("  "), Err(DialError::Empty));
+        assert_eq!(dial("()"), Err(DialError::Empty));
+        let err = dial("8921abc").unwrap_err();
+        assert_eq!(
+            err,
+            DialError::NotANumber {
+                input: "8921abc".into(),
+                found: 'a'
+            }
+        );
+        assert!(err.to_string().contains("'a'"));
+        assert!(matches!(dial("1234567"), Err(DialError::Invalid { .. })));
+        assert!(matches!(dial("+7 921"), Err(DialError::Invalid { .. })));
+        assert!(matches!(
+            dial("7+921"),
+            Err(DialError::NotANumber { found: '+', .. })
+        ));
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(
+            display_number("79219462761", country::Id::RU),
+            "+7 921 946-27-61"
+        );
+        assert_eq!(
+            display_number("+79219462761", country::Id::RU),
+            "+7 921 946-27-61"
+        );
+        assert_eq!(
+            display_number("89219462761", country::Id::RU),
+            "+7 921 946-27-61"
+        );
+        assert_eq!(
+            display_number("78124241500@pstn", country::Id::RU),
+            "+7 812 424-15-00"
+        );
+        assert_eq!(
+            display_number("883140582526566", country::Id::RU),
+            "883140582526566"
+        );
+        assert_eq!(display_number("<b>x</b>", country::Id::RU), "<b>x</b>");
+    }
+}

@@ -1,0 +1,44 @@
+//! The core's one error type, with stable codes for the UI and the CLI.
+
+use std::path::PathBuf;
+
+use crate::dialer::DialError;
+
+/// Everything the core can fail at, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompanionError {
+    /// The settings file could not be read or written.
+    #[error("settings file {}: {detail}", path.display())]
+    Settings {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, with the line for parse errors.
+        detail: String,
+    },
+    /// The OS keyring failed.
+    #[error("keyring: {0}")]
+    Keyring(String),
+    /// Input that cannot be right.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The number cannot be dialled.
+    #[error(transparent)]
+    Dial(#[from] DialError),
+    /// The PBX or MTT's sign-in failed.
+    #[error(transparent)]
+    Mtt(#[from] mtt_api::Error),
+}
+
+impl CompanionError {
+    /// A short, stable code: the UI switches on it and the CLI maps it to an exit code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CompanionError::Settings { .. } => "settings",
+            CompanionError::Keyring(_) => "keyring",
+            CompanionError::InvalidInput(_) => "invalid_input",
+            CompanionError::Dial(_) => "invalid_number",
+            CompanionError::Mtt(e) => e.code(),
+        }
+    }
+}

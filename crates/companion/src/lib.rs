@@ -1,0 +1,18 @@
+//! `companion` is Trubka's brain without a window: profiles and settings, secrets in the OS
+//! keyring, the dialer, sign-in, the live event pipeline from the relay into the call log, call
+//! control and demo mode. It exists so that the desktop shell and the `trubka` CLI are two thin
+//! faces on one tested core, and so that everything an operator relies on can be tested without a
+//! display. It must never depend on Tauri or any UI toolkit, never write SQL (the call log does),
+//! never speak the PBX's HTTP itself (`mtt-api` does), and never keep a secret outside the keyring.
+
+pub mod dialer;
+pub mod error;
+pub mod secrets;
+pub mod settings;
+
+pub use dialer::{DialError, DialTarget, dial_target, display_number};
+pub use error::CompanionError;
+pub use secrets::{
+    KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
+};
+pub use settings::{Profile, Settings};

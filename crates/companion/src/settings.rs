@@ -1,0 +1,391 @@
+//! Profiles and their settings.
+//!
+//! A profile is one account's world: its settings file, its call log and its keyring entries. The
+//! demo profile is always separate, so trying the demo never touches a real account's history.
+//! Settings are TOML in the platform's config directory, written atomically (a temporary file
+//! renamed over the old one) so a crash mid-write never leaves half a file. A file that does not
+//! parse is reported with its path and line and left alone, never overwritten with defaults.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CompanionError;
+
+/// The name of the demo profile.
+pub const DEMO_PROFILE: &str = "demo";
+/// The profile used when none is named.
+pub const DEFAULT_PROFILE: &str = "default";
+
+/// One profile's name and where its files live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    name: String,
+    config_dir: PathBuf,
+    data_dir: PathBuf,
+}
+
+impl Profile {
+    /// The profile `name` under the platform's directories (`~/.config/trubka/profiles/<name>`
+    /// and `~/.local/share/trubka/profiles/<name>` on Linux).
+    pub fn open(name: &str) -> Result<Self, CompanionError> {
+        let dirs = directories::ProjectDirs::from("ru", "Trubka", "trubka").ok_or_else(|| {
+            CompanionError::Settings {
+                path: PathBuf::new(),
+                detail: "the system has no home directory to keep settings in".into(),
+            }
+        })?;
+        Self::under(name, dirs.config_dir(), dirs.data_dir())
+    }
+
+    /// The profile `name` under explicit base directories (tests, portable installs).
+    pub fn under(name: &str, config_base: &Path, data_base: &Path) -> Result<Self, CompanionError> {
+        validate_name(name)?;
+        Ok(Profile {
+            name: name.to_owned(),
+            config_dir: config_base.join("profiles").join(name),
+            data_dir: data_base.join("profiles").join(name),
+        })
+    }
+
+    /// The profile's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is the demo profile.
+    pub fn is_demo(&self) -> bool {
+        self.name == DEMO_PROFILE
+    }
+
+    /// The settings file.
+    pub fn settings_path(&self) -> PathBuf {
+        self.config_dir.join("settings.toml")
+    }
+
+    /// The call log's database file.
+    pub fn call_log_path(&self) -> PathBuf {
+        self.data_dir.join("calls.sqlite")
+    }
+
+    /// The directory for the profile's other data (the demo relay's store, exports).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Reads the settings; a missing file gives the defaults.
+    pub fn load_settings(&self) -> Result<Settings, CompanionError> {
+        let path = self.settings_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Settings::from_toml(&text)
+                .map_err(|detail| CompanionError::Settings { path, detail }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(e) => Err(CompanionError::Settings {
+                path,
+                detail: e.to_string(),
+            }),
+        }
+    }
+
+    /// Writes the settings atomically.
+    pub fn save_settings(&self, settings: &Settings) -> Result<(), CompanionError> {
+        let path = self.settings_path();
+        let fail = |detail: String| CompanionError::Settings {
+            path: path.clone(),
+            detail,
+        };
+        settings.validate().map_err(fail)?;
+        std::fs::create_dir_all(&self.config_dir).map_err(|e| fail(e.to_string()))?;
+        let text = toml::to_string_pretty(settings).map_err(|e| fail(e.to_string()))?;
+        let temporary = path.with_extension("toml.tmp");
+        std::fs::write(&temporary, text).map_err(|e| fail(e.to_string()))?;
+        std::fs::rename(&temporary, &path).map_err(|e| fail(e.to_string()))
+    }
+}
+
+fn validate_name(name: &str) -> Result<(), CompanionError> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CompanionError::InvalidInput(format!(
+            "the profile name {name:?} must be 1–32 letters, digits, '-' or '_'"
+        )))
+    }
+}
+
+/// Everything the operator can set. Unknown keys in the file are ignored (a newer version may
+/// have written them); missing keys take their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct Settings {
+    /// The MTT integration and where the relay is.
+    pub account: AccountSettings,
+    /// The operator's own workplace SIP ID, chosen from the workplaces list.
+    pub workplace: Option<String>,
+    /// When the incoming-call popup appears.
+    pub popups: PopupSettings,
+    /// Which native notifications are sent.
+    pub notifications: NotificationSettings,
+    /// What `tel:`, `callto:` and `trubka:` links do.
+    pub links: LinkSettings,
+    /// The global hotkey that dials the selected or copied number.
+    pub hotkey: String,
+    /// The CRM address for a number, with `{number}` where the number goes.
+    pub crm_url_template: Option<String>,
+    /// The interface language.
+    pub language: Language,
+    /// The colour theme.
+    pub theme: Theme,
+    /// The zone the PBX's zone-less times are read in.
+    pub pbx_time_zone: String,
+    /// Whether this app decides parked calls for the account (exactly one app may).
+    pub router: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            account: AccountSettings::default(),
+            workplace: None,
+            popups: PopupSettings::default(),
+            notifications: NotificationSettings::default(),
+            links: LinkSettings::default(),
+            hotkey: "Ctrl+Alt+D".into(),
+            crm_url_template: None,
+            language: Language::System,
+            theme: Theme::System,
+            pbx_time_zone: "Europe/Moscow".into(),
+            router: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Parses settings text, saying where it is wrong.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let settings: Settings = toml::from_str(text).map_err(|e| e.to_string())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but cannot be right.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.pbx_time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(format!(
+                "pbx_time_zone {:?} is not a known time zone",
+                self.pbx_time_zone
+            ));
+        }
+        if let Some(t) = &self.crm_url_template {
+            if !t.contains("{number}") {
+                return Err(format!("crm_url_template {t:?} must contain {{number}}"));
+            }
+            let example = t.replace("{number}", "79219462761");
+            match url::Url::parse(&example) {
+                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
+                _ => return Err(format!("crm_url_template {t:?} must be an http(s) address")),
+            }
+        }
+        if let Some(w) = &self.workplace {
+            mtt_api::SipId::parse(w).map_err(|e| format!("workplace: {e}"))?;
+        }
+        for (what, value) in [
+            ("account.redirect_uri", &self.account.redirect_uri),
+            ("account.relay_url", &self.account.relay_url),
+            ("account.oauth_url", &self.account.oauth_url),
+            ("account.api_url", &self.account.api_url),
+        ] {
+            if let Some(v) = value {
+                url::Url::parse(v).map_err(|e| format!("{what} {v:?} is not a URL: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The integration's public settings. Its secret lives in the keyring, not here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct AccountSettings {
+    /// The integration's client id.
+    pub client_id: Option<String>,
+    /// The Redirect URI registered in the cabinet.
+    pub redirect_uri: Option<String>,
+    /// The relay's base address, for the event stream and the sign-in hand-off.
+    pub relay_url: Option<String>,
+    /// Overrides MTT's OAuth server (the simulator, tests).
+    pub oauth_url: Option<String>,
+    /// Overrides MTT's Open API host (the simulator, tests).
+    pub api_url: Option<String>,
+    /// Send a PKCE challenge at sign-in.
+    pub pkce: bool,
+}
+
+/// When the incoming-call popup appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct PopupSettings {
+    /// Popups at all (the tray's do-not-disturb turns this off).
+    pub enabled: bool,
+    /// For my calls only, or every incoming call.
+    pub scope: PopupScope,
+}
+
+impl Default for PopupSettings {
+    fn default() -> Self {
+        PopupSettings {
+            enabled: true,
+            scope: PopupScope::Mine,
+        }
+    }
+}
+
+/// Whose calls pop up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PopupScope {
+    /// Calls to my workplace or its terminals.
+    Mine,
+    /// Every incoming call on the account.
+    AllIncoming,
+}
+
+/// Which native notifications are sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct NotificationSettings {
+    /// On an incoming call.
+    pub incoming: bool,
+    /// On a missed call.
+    pub missed: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        NotificationSettings {
+            incoming: true,
+            missed: true,
+        }
+    }
+}
+
+/// What phone links do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "snake_case")]
+pub struct LinkSettings {
+    /// Ask before dialing a number that came from a link or the hotkey (otherwise only fill in
+    /// the dialer).
+    pub dial_after_confirmation: bool,
+}
+
+impl Default for LinkSettings {
+    fn default() -> Self {
+        LinkSettings {
+            dial_after_confirmation: true,
+        }
+    }
+}
+
+/// The interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    /// Follow the operating system.
+    System,
+    /// Русский.
+    Ru,
+    /// English.
+    En,
+}
+
+/// The colour theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Follow the operating system.
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(dir: &Path, name: &str) -> Profile {
+        Profile::under(name, &dir.join("config"), &dir.join("data")).unwrap()
+    }
+
+    #[test]
+    fn settings_round_trip_and_a_missing_file_gives_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path(), "work");
+        assert_eq!(p.load_settings().unwrap(), Settings::default());
+        let mut s = Settings {
+            workplace: Some("883140582526566".into()),
+            crm_url_template: Some("https://crm.example.com/find?phone={number}".into()),
+            ..Settings::default()
+        };
+        s.account.client_id = Some("ccb350cc-6218-40b0-b134-3d290f00b9e7".into());
+        p.save_settings(&s).unwrap();
+        assert_eq!(p.load_settings().unwrap(), s);
+        assert!(!p.settings_path().with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn a_broken_file_is_reported_with_its_line_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path(), "work");
+        std::fs::create_dir_all(p.settings_path().parent().unwrap()).unwrap();
+        std::fs::write(p.settings_path(), "hotkey = \"Ctrl+D\"\nrouter = maybe\n").unwrap();
+        let err = p.load_settings().unwrap_err().to_string();
+        assert!(
+            err.contains("settings.toml") && err.contains("line 2"),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(p.settings_path()).unwrap(),
+            "hotkey = \"Ctrl+D\"\nrouter = maybe\n"
+        );
+    }
+
+    #[test]
+    fn values_that_cannot_be_right_are_refused() {
+        for (text, needle) in [
+            ("pbx_time_zone = \"Mars/Olympus\"", "time zone"),
+            ("crm_url_template = \"https://crm/x\"", "{number}"),
+            (
+                "crm_url_template = \"javascript:alert({number})\"",
+                "http(s)",
+            ),
+            ("workplace = \"abc\"", "workplace"),
+            ("[account]\nrelay_url = \"not a url\"", "relay_url"),
+        ] {
+            let err = Settings::from_toml(text).unwrap_err();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        assert!(Settings::from_toml("some_future_key = 1").is_ok());
+    }
+
+    #[test]
+    fn profiles_are_separate_and_names_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = profile(dir.path(), DEMO_PROFILE);
+        let real = profile(dir.path(), DEFAULT_PROFILE);
+        assert!(demo.is_demo() && !real.is_demo());
+        assert_ne!(demo.call_log_path(), real.call_log_path());
+        for bad in ["", "../etc", "a b", &"x".repeat(33)] {
+            assert!(
+                Profile::under(bad, dir.path(), dir.path()).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}
