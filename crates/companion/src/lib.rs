@@ -7,11 +7,13 @@
 
 pub mod dialer;
 pub mod error;
+pub mod link;
 pub mod secrets;
 pub mod settings;
 
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use error::CompanionError;
+pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };
