@@ -1,0 +1,329 @@
+//! `call-log` is the operator's memory of every call: the local SQLite database behind the history
+//! screen, the screen-pop ("has this number called before, and how did it go?"), the callback
+//! queue, the phonebook and the routing journal. It is the only crate in Trubka that speaks SQL, so
+//! that the schema, its migrations and its performance live in one place. It must never lose an
+//! event it was given (unknown or malformed ones are kept raw), never let the order or repetition
+//! of events change a call's row, never create a fresh database over a file it cannot read, and
+//! never block an async runtime on SQLite.
+//!
+//! The flow: the relay hands the app numbered events; the app wraps each in a [`LoggedEvent`] and
+//! calls [`CallLog::apply`] with a batch. The writer thread stores each event raw (a relay id seen
+//! before is skipped), merges call events into their leg's row in `calls` and moves the relay
+//! cursor, all in one transaction. The screens then ask typed questions:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), call_log::CallLogError> {
+//! use call_log::{CallLog, CallLogConfig, EventBody, HistoryFilter, LoggedEvent};
+//!
+//! let log = CallLog::open("calls.sqlite3", CallLogConfig::default())?;
+//! let body = br#"{"event":"callNotifications","result":{"callInfo":{
+//!     "call":{"id":"leg-1"},"state":"trying","type":"incoming",
+//!     "caller":{"id":"79219462761"},"callee":{"id":"74996497803"}}}}"#;
+//! let report = log
+//!     .apply(vec![LoggedEvent {
+//!         relay_id: 1,
+//!         received_at: chrono::Utc::now(),
+//!         body: EventBody::parse(body),
+//!     }])
+//!     .await?;
+//! assert_eq!(report.cursor, Some(1));
+//!
+//! let pop = log.screen_pop("8 921 946-27-61", None).await?;
+//! let page = log
+//!     .history(HistoryFilter { search: Some("946".into()), ..Default::default() }, None, 50)
+//!     .await?;
+//! # let _ = (pop, page);
+//! # Ok(()) }
+//! ```
+//!
+//! Numbers are matched on a normalised key ([`normalize_number`]): E.164 digits for telephone
+//! numbers, SIP IDs and short internal numbers exactly as given. Times are the relay's receipt
+//! times in UTC; the PBX's zone-less `startTime` is kept as sent beside its reading in the
+//! configured zone.
+
+mod apply;
+mod contacts;
+mod error;
+mod maintenance;
+mod number;
+mod query;
+mod routing;
+mod schema;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use apply::{ApplyReport, EventBody, LoggedEvent};
+pub use contacts::{Contact, ContactNumber, ImportProblem, ImportReport, NewContact};
+pub use error::{CallLogError, Result};
+pub use maintenance::PruneReport;
+pub use number::normalize_number;
+pub use query::{
+    CallOutcome, CallRecord, CallbackEntry, DayStats, HistoryCursor, HistoryFilter, HistoryPage,
+    LastCall, ScreenPop,
+};
+pub use routing::{DeadlineShare, RoutingDecision, RoutingOutcome, RoutingRecord};
+pub use schema::schema_version;
+pub use store::CallLogConfig;
+
+/// The call log: cheap to clone, `Send + Sync`, every method async and safe to call from a tokio
+/// runtime (writes go to the writer thread, reads to tokio's blocking pool).
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    store: Arc<store::Store>,
+}
+
+impl CallLog {
+    /// Opens the log at `path`, creating it if absent and upgrading its schema if older. A file
+    /// that is not an SQLite database, is damaged or comes from a newer Trubka is refused with an
+    /// error naming it, and is left untouched.
+    pub fn open(path: impl AsRef<Path>, config: CallLogConfig) -> Result<Self> {
+        Ok(CallLog {
+            store: store::Store::open(path.as_ref(), config)?,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.store.path
+    }
+
+    /// Stores a batch of relay events and merges the call events into their legs, in one
+    /// transaction together with the relay cursor. Replaying an event changes nothing; the order
+    /// of events does not matter; a body that is not a notification is kept raw.
+    pub async fn apply(&self, events: Vec<LoggedEvent>) -> Result<ApplyReport> {
+        self.store.apply(events).await
+    }
+
+    /// The highest relay id applied: where the relay stream resumes.
+    pub async fn cursor(&self) -> Result<Option<i64>> {
+        self.store.read(|conn| Ok(apply::read_cursor(conn)?)).await
+    }
+
+    /// A page of history, newest first; pass the previous page's `next` to continue.
+    pub async fn history(
+        &self,
+        filter: HistoryFilter,
+        cursor: Option<HistoryCursor>,
+        limit: usize,
+    ) -> Result<HistoryPage> {
+        self.store
+            .read(move |conn| query::history(conn, &filter, cursor, limit))
+            .await
+    }
+
+    /// One call by its leg id.
+    pub async fn call(&self, leg: &str) -> Result<Option<CallRecord>> {
+        let leg = leg.to_owned();
+        self.store
+            .read(move |conn| query::call_by_leg(conn, &leg))
+            .await
+    }
+
+    /// What the incoming-call popup shows for `number`; `except_leg` leaves the ringing leg out of
+    /// the count.
+    pub async fn screen_pop(&self, number: &str, except_leg: Option<&str>) -> Result<ScreenPop> {
+        let number = number.to_owned();
+        let except = except_leg.map(str::to_owned);
+        self.store
+            .read(move |conn| query::screen_pop(conn, &number, except.as_deref()))
+            .await
+    }
+
+    /// Numbers to call back: missed since `since` and not reached since by a connected call.
+    pub async fn callbacks(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<CallbackEntry>> {
+        self.store
+            .read(move |conn| query::callbacks(conn, since, limit))
+            .await
+    }
+
+    /// The figures for the day containing `now` (in the configured day zone).
+    pub async fn day_stats(&self, now: DateTime<Utc>) -> Result<DayStats> {
+        let zone = self.store.config.day_zone;
+        self.store
+            .read(move |conn| query::day_stats(conn, now, zone))
+            .await
+    }
+
+    /// Adds a contact.
+    pub async fn add_contact(&self, contact: NewContact) -> Result<Contact> {
+        let valid = contact.validate()?;
+        let id = self
+            .store
+            .write(move |tx| contacts::insert(tx, &valid))
+            .await?;
+        self.contact(id)
+            .await?
+            .ok_or(CallLogError::NoSuchContact(id))
+    }
+
+    /// Replaces a contact's fields and numbers.
+    pub async fn update_contact(&self, id: i64, contact: NewContact) -> Result<Contact> {
+        let valid = contact.validate()?;
+        self.store
+            .write(move |tx| contacts::update(tx, id, &valid))
+            .await?;
+        self.contact(id)
+            .await?
+            .ok_or(CallLogError::NoSuchContact(id))
+    }
+
+    /// Deletes a contact.
+    pub async fn delete_contact(&self, id: i64) -> Result<()> {
+        self.store.write(move |tx| contacts::delete(tx, id)).await
+    }
+
+    /// One contact by id.
+    pub async fn contact(&self, id: i64) -> Result<Option<Contact>> {
+        self.store
+            .read(move |conn| contacts::contact(conn, id))
+            .await
+    }
+
+    /// The contact a number belongs to, matched on its normalised key.
+    pub async fn contact_for_number(&self, number: &str) -> Result<Option<Contact>> {
+        let Some(key) = normalize_number(number) else {
+            return Ok(None);
+        };
+        self.store
+            .read(move |conn| contacts::contact_for_key(conn, &key))
+            .await
+    }
+
+    /// Contacts matching 3+ characters of a name, company or number, or all of them (by name)
+    /// without a search.
+    pub async fn contacts(&self, search: Option<&str>, limit: usize) -> Result<Vec<Contact>> {
+        let search = search.map(str::to_owned);
+        self.store
+            .read(move |conn| contacts::list(conn, search.as_deref(), limit))
+            .await
+    }
+
+    /// Imports a CSV phonebook (see the `contacts` module for the accepted headers). Bad rows
+    /// are reported with their line numbers; the rest are imported.
+    pub async fn import_contacts_csv(&self, data: Vec<u8>) -> Result<ImportReport> {
+        let (rows, problems) = contacts::parse_csv(&data);
+        self.store
+            .write(move |tx| contacts::import(tx, rows, problems))
+            .await
+    }
+
+    /// Imports vCard 3.0/4.0 cards. Bad cards are reported with their line numbers.
+    pub async fn import_contacts_vcard(&self, text: String) -> Result<ImportReport> {
+        let (rows, problems) = contacts::parse_vcard(&text);
+        self.store
+            .write(move |tx| contacts::import(tx, rows, problems))
+            .await
+    }
+
+    /// Writes the phonebook to `path` as CSV (headers the importer reads back). Returns the
+    /// number of contacts written.
+    pub async fn export_contacts_csv(&self, path: impl Into<PathBuf>) -> Result<usize> {
+        let path = path.into();
+        self.store
+            .read(move |conn| {
+                let file = create_file(&path)?;
+                contacts::export_csv(conn, std::io::BufWriter::new(file))
+            })
+            .await
+    }
+
+    /// Writes the calls a filter selects to `path` as CSV. Returns the number of calls written.
+    pub async fn export_history_csv(
+        &self,
+        path: impl Into<PathBuf>,
+        filter: HistoryFilter,
+    ) -> Result<usize> {
+        let path = path.into();
+        self.store
+            .read(move |conn| {
+                let file = create_file(&path)?;
+                maintenance::export_history_csv(conn, &filter, std::io::BufWriter::new(file))
+            })
+            .await
+    }
+
+    /// Journals a routing decision; the leg counts as routed (not missed) from now on.
+    pub async fn record_routing_decision(&self, decision: RoutingDecision) -> Result<i64> {
+        self.store
+            .write(move |tx| routing::record(tx, &decision))
+            .await
+    }
+
+    /// The latest routing decisions, newest first.
+    pub async fn routing_decisions(&self, limit: usize) -> Result<Vec<RoutingRecord>> {
+        self.store
+            .read(move |conn| routing::latest(conn, limit))
+            .await
+    }
+
+    /// The routing decisions for one leg, oldest first.
+    pub async fn routing_decisions_for(&self, leg: &str) -> Result<Vec<RoutingRecord>> {
+        let leg = leg.to_owned();
+        self.store
+            .read(move |conn| routing::for_leg(conn, &leg))
+            .await
+    }
+
+    /// How many routing decisions since `since` met their deadline.
+    pub async fn routing_deadline_share(&self, since: DateTime<Utc>) -> Result<DeadlineShare> {
+        self.store
+            .read(move |conn| routing::deadline_share(conn, since))
+            .await
+    }
+
+    /// Copies the database to a new file at `target` with SQLite's online backup API; the log
+    /// stays usable meanwhile. Refuses to overwrite an existing file.
+    pub async fn backup_to(&self, target: impl Into<PathBuf>) -> Result<()> {
+        let target = target.into();
+        self.store
+            .with_writer(move |conn, _| maintenance::backup(conn, &target))
+            .await
+    }
+
+    /// Deletes calls, events and routing decisions older than `older_than`.
+    pub async fn prune(&self, older_than: DateTime<Utc>) -> Result<PruneReport> {
+        self.store
+            .write(move |tx| maintenance::prune(tx, older_than))
+            .await
+    }
+
+    /// SQLite's `integrity_check`: `["ok"]` for a healthy file.
+    pub async fn integrity_check(&self) -> Result<Vec<String>> {
+        self.store
+            .with_writer(|conn, _| maintenance::integrity_check(conn))
+            .await
+    }
+
+    /// Finishes the queued writes and closes the database. Other clones fail with
+    /// [`CallLogError::Closed`] afterwards.
+    pub async fn close(&self) -> Result<()> {
+        self.store.close().await
+    }
+}
+
+fn create_file(path: &Path) -> Result<std::fs::File> {
+    std::fs::File::create(path).map_err(|source| CallLogError::File {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn the_handle_is_send_sync_and_clone() {
+        assert_send_sync::<CallLog>();
+    }
+}

@@ -1,0 +1,574 @@
+//! What the screens ask of the log: history pages, search, the screen-pop summary, the callback
+//! queue and today's figures. Every query returns typed rows.
+
+use chrono::{DateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use mtt_api::notification::{CallState, Direction};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use serde::{Deserialize, Serialize};
+
+use crate::apply::direction_text;
+use crate::contacts::{Contact, contact_for_key};
+use crate::error::{CallLogError, Result};
+use crate::number::normalize_number;
+
+/// One call leg as the history shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRecord {
+    /// The row id, stable for the life of the row.
+    pub id: i64,
+    /// The PBX leg id.
+    pub leg: String,
+    /// Incoming or outgoing, when the PBX said.
+    pub direction: Option<Direction>,
+    /// The furthest state the leg reached.
+    pub state: CallState,
+    /// Party A's number as shown.
+    pub caller_number: Option<String>,
+    /// Party A's name, when the PBX gave one.
+    pub caller_name: Option<String>,
+    /// Party B's number as shown.
+    pub callee_number: Option<String>,
+    /// Party B's name, when the PBX gave one.
+    pub callee_name: Option<String>,
+    /// The number outside the company (the caller of an incoming call, the callee of an outgoing
+    /// one), as shown.
+    pub peer_number: Option<String>,
+    /// The same, normalised for matching (see [`normalize_number`]).
+    pub peer_key: Option<String>,
+    /// The company's external number that was dialled or shown.
+    pub line_number: Option<String>,
+    /// The phonebook name of the peer, if the phonebook knows the number.
+    pub contact_name: Option<String>,
+    /// When the relay received the leg's first event.
+    pub started_at: DateTime<Utc>,
+    /// The PBX's `startTime`, exactly as sent.
+    pub pbx_start_raw: Option<String>,
+    /// The PBX's `startTime` read in the configured zone.
+    pub pbx_start: Option<DateTime<Utc>>,
+    /// When the leg was first reported connected.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The workplace SIP ID that answered, when the event named one.
+    pub answered_by: Option<String>,
+    /// When the leg was reported finished.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The talk duration the PBX reported, in seconds.
+    pub duration_secs: Option<i64>,
+    /// Why the call ended, as the PBX wrote it.
+    pub end_reason: Option<String>,
+    /// The end reason's code, as text.
+    pub end_reason_code: Option<String>,
+    /// The recording's address.
+    pub recording_url: Option<String>,
+    /// Where our routing transferred the leg.
+    pub transfer_target: Option<String>,
+    /// An incoming leg that ended unanswered and was not handed on by our routing.
+    pub missed: bool,
+    /// For a missed call: whether the number has since been reached by a connected call.
+    pub called_back: bool,
+}
+
+const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number, c.caller_name, \
+    c.callee_number, c.callee_name, c.peer_number, c.peer_key, c.line_number, \
+    (SELECT k.name FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
+       WHERE n.key = c.peer_key ORDER BY k.id LIMIT 1), \
+    c.first_seen_at, c.pbx_start_raw, c.pbx_start_utc, c.answered_at, c.answered_by, c.ended_at, \
+    c.duration, c.end_reason, c.end_reason_code, c.recording_url, c.transfer_target, c.missed, \
+    (c.missed AND EXISTS (SELECT 1 FROM calls b WHERE b.peer_key = c.peer_key \
+       AND b.first_seen_at > c.first_seen_at AND b.answered_at IS NOT NULL))";
+
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub(crate) fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
+fn direction_from(text: Option<String>) -> Option<Direction> {
+    text.map(|t| Direction::from_wire(&t))
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
+    Ok(CallRecord {
+        id: r.get(0)?,
+        leg: r.get(1)?,
+        direction: direction_from(r.get(2)?),
+        state: CallState::from_wire(&r.get::<_, String>(3)?),
+        caller_number: r.get(4)?,
+        caller_name: r.get(5)?,
+        callee_number: r.get(6)?,
+        callee_name: r.get(7)?,
+        peer_number: r.get(8)?,
+        peer_key: r.get(9)?,
+        line_number: r.get(10)?,
+        contact_name: r.get(11)?,
+        started_at: from_micros(r.get(12)?),
+        pbx_start_raw: r.get(13)?,
+        pbx_start: r.get::<_, Option<i64>>(14)?.map(from_micros),
+        answered_at: r.get::<_, Option<i64>>(15)?.map(from_micros),
+        answered_by: r.get(16)?,
+        ended_at: r.get::<_, Option<i64>>(17)?.map(from_micros),
+        duration_secs: r.get(18)?,
+        end_reason: r.get(19)?,
+        end_reason_code: r.get(20)?,
+        recording_url: r.get(21)?,
+        transfer_target: r.get(22)?,
+        missed: r.get(23)?,
+        called_back: r.get(24)?,
+    })
+}
+
+/// Which calls a history page shows. Every filter is optional; they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistoryFilter {
+    /// Only incoming or only outgoing calls.
+    pub direction: Option<Direction>,
+    /// Only missed calls.
+    pub missed_only: bool,
+    /// Calls that started at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Calls that started before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Only calls in which this workplace (SIP ID) took part.
+    pub workplace: Option<String>,
+    /// Only calls with a recording.
+    pub with_recording: bool,
+    /// Any 3+ characters of a number (formatting ignored) or of a name, anywhere in it.
+    pub search: Option<String>,
+}
+
+/// Where the next page starts: after the last call of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryCursor {
+    /// The last call's start, in microseconds since the epoch.
+    pub started_at_us: i64,
+    /// The last call's id.
+    pub id: i64,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryPage {
+    /// The calls.
+    pub calls: Vec<CallRecord>,
+    /// The cursor for the next page, when the page was full.
+    pub next: Option<HistoryCursor>,
+}
+
+/// A search that matches more calls than this scans the history in time order instead of
+/// sorting the matches.
+const SEARCH_SORT_LIMIT: usize = 5_000;
+
+/// How a search turned into SQL.
+enum SearchPlan {
+    /// Few matches: their ids.
+    Ids(String),
+    /// Many matches: the FTS patterns, probed while walking the time index.
+    Probe(String),
+}
+
+/// Turns the search box's text into an FTS5 trigram phrase. A text made only of digits and
+/// phone formatting searches by its digits, so `921-946` finds `+79219462761`. Fewer than three
+/// characters cannot be looked up in a trigram index and are refused rather than scanned.
+pub(crate) fn search_phrase(text: &str) -> Result<String> {
+    let trimmed = text.trim();
+    let phone_like = !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' ' | '.'));
+    let needle: String = if phone_like {
+        trimmed.chars().filter(char::is_ascii_digit).collect()
+    } else {
+        trimmed.to_owned()
+    };
+    if needle.chars().count() < 3 {
+        return Err(CallLogError::SearchTooShort(text.to_owned()));
+    }
+    Ok(format!("\"{}\"", needle.replace('"', "\"\"")))
+}
+
+fn plan_search(conn: &Connection, text: &str) -> Result<SearchPlan> {
+    let phrase = search_phrase(text)?;
+    let mut ids: Vec<i64> = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM calls_search WHERE calls_search MATCH ?1 LIMIT ?2")?;
+    let limit = i64::try_from(SEARCH_SORT_LIMIT + 1).unwrap_or(i64::MAX);
+    for id in stmt.query_map(params![phrase, limit], |r| r.get(0))? {
+        ids.push(id?);
+    }
+    let mut by_contact = conn.prepare_cached(
+        "SELECT c.id FROM calls c WHERE c.peer_key IN (SELECT n.key FROM contact_numbers n \
+         WHERE n.contact_id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1)) \
+         LIMIT ?2",
+    )?;
+    for id in by_contact.query_map(params![phrase, limit], |r| r.get(0))? {
+        ids.push(id?);
+    }
+    if ids.len() > SEARCH_SORT_LIMIT {
+        return Ok(SearchPlan::Probe(phrase));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(SearchPlan::Ids(serde_json::Value::from(ids).to_string()))
+}
+
+/// A page of history.
+pub(crate) fn history(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    cursor: Option<HistoryCursor>,
+    limit: usize,
+) -> Result<HistoryPage> {
+    let mut table = "calls c";
+    let mut conditions: Vec<String> = Vec::new();
+    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+    let mut bind = |conditions: &mut Vec<String>, sql: &str, value: Box<dyn ToSql>| {
+        values.push(value);
+        conditions.push(sql.replace('?', &format!("?{}", values.len())));
+    };
+    if let Some(direction) = &filter.direction {
+        bind(
+            &mut conditions,
+            "c.direction = ?",
+            Box::new(direction_text(direction)),
+        );
+    }
+    if filter.missed_only {
+        conditions.push("c.missed = 1".into());
+    }
+    if filter.with_recording {
+        conditions.push("c.recording_url IS NOT NULL".into());
+    }
+    if let Some(from) = filter.from {
+        bind(
+            &mut conditions,
+            "c.first_seen_at >= ?",
+            Box::new(micros(from)),
+        );
+    }
+    if let Some(to) = filter.to {
+        bind(&mut conditions, "c.first_seen_at < ?", Box::new(micros(to)));
+    }
+    if let Some(workplace) = &filter.workplace {
+        bind(
+            &mut conditions,
+            "c.id IN (SELECT w.call_id FROM call_workplaces w WHERE w.sip_id = ?)",
+            Box::new(workplace.trim().to_owned()),
+        );
+    }
+    if let Some(text) = &filter.search {
+        match plan_search(conn, text)? {
+            SearchPlan::Ids(json) => {
+                // Few matches: look each up by id and sort them, rather than walking the history.
+                table = "calls c NOT INDEXED";
+                bind(
+                    &mut conditions,
+                    "c.id IN (SELECT value FROM json_each(?))",
+                    Box::new(json),
+                );
+            }
+            SearchPlan::Probe(phrase) => {
+                values.push(Box::new(phrase));
+                let n = values.len();
+                conditions.push(format!(
+                    "(c.id IN (SELECT rowid FROM calls_search WHERE calls_search MATCH ?{n}) \
+                     OR c.peer_key IN (SELECT n.key FROM contact_numbers n WHERE n.contact_id IN \
+                     (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?{n})))"
+                ));
+            }
+        }
+    }
+    if let Some(cursor) = cursor {
+        values.push(Box::new(cursor.started_at_us));
+        values.push(Box::new(cursor.id));
+        let n = values.len();
+        conditions.push(format!("(c.first_seen_at, c.id) < (?{}, ?{n})", n - 1));
+    }
+    let limit = limit.clamp(1, 1_000);
+    values.push(Box::new(i64::try_from(limit).unwrap_or(1_000)));
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM {table} {where_clause} \
+         ORDER BY c.first_seen_at DESC, c.id DESC LIMIT ?{}",
+        values.len()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let refs: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
+    let calls = stmt
+        .query_map(refs.as_slice(), record_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = (calls.len() == limit)
+        .then(|| calls.last())
+        .flatten()
+        .map(|last| HistoryCursor {
+            started_at_us: micros(last.started_at),
+            id: last.id,
+        });
+    Ok(HistoryPage { calls, next })
+}
+
+/// One call by its leg id.
+pub(crate) fn call_by_leg(conn: &Connection, leg: &str) -> Result<Option<CallRecord>> {
+    let sql = format!("SELECT {RECORD_COLUMNS} FROM calls c WHERE c.leg = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([leg], record_from_row)
+        .optional()?)
+}
+
+/// How the last call with a number went, in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Someone answered.
+    Answered,
+    /// An incoming call nobody answered.
+    Missed,
+    /// Our routing handed the leg on (a parked call transferred or released).
+    Routed,
+    /// An outgoing call the other side did not answer.
+    NotAnswered,
+    /// Still ringing or talking (or its end was never reported).
+    InProgress,
+}
+
+/// The last call with a number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastCall {
+    /// When it started.
+    pub at: DateTime<Utc>,
+    /// Its direction.
+    pub direction: Option<Direction>,
+    /// How it went.
+    pub outcome: CallOutcome,
+    /// Its talk duration in seconds.
+    pub duration_secs: Option<i64>,
+}
+
+/// What the incoming-call popup shows about a number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScreenPop {
+    /// The number as asked.
+    pub number: String,
+    /// Its matching key.
+    pub key: Option<String>,
+    /// The phonebook entry, if any.
+    pub contact: Option<Contact>,
+    /// Calls with this number before (not counting the leg being shown).
+    pub earlier_calls: i64,
+    /// The last of them.
+    pub last_call: Option<LastCall>,
+    /// The workplace that last talked to this number.
+    pub last_operator: Option<String>,
+}
+
+fn outcome(direction: Option<&str>, answered: bool, ended: bool, routed: bool) -> CallOutcome {
+    if answered {
+        CallOutcome::Answered
+    } else if routed {
+        CallOutcome::Routed
+    } else if !ended {
+        CallOutcome::InProgress
+    } else if direction == Some("outgoing") {
+        CallOutcome::NotAnswered
+    } else {
+        CallOutcome::Missed
+    }
+}
+
+/// The screen-pop summary for a number; `except_leg` is the ringing leg itself.
+pub(crate) fn screen_pop(
+    conn: &Connection,
+    number: &str,
+    except_leg: Option<&str>,
+) -> Result<ScreenPop> {
+    let key = normalize_number(number);
+    let Some(k) = key.as_deref() else {
+        return Ok(ScreenPop {
+            number: number.to_owned(),
+            key,
+            contact: None,
+            earlier_calls: 0,
+            last_call: None,
+            last_operator: None,
+        });
+    };
+    let except = except_leg.unwrap_or("");
+    let earlier_calls: i64 = conn
+        .prepare_cached("SELECT count(*) FROM calls WHERE peer_key = ?1 AND leg <> ?2")?
+        .query_row(params![k, except], |r| r.get(0))?;
+    let last_call = conn
+        .prepare_cached(
+            "SELECT first_seen_at, direction, answered_at IS NOT NULL, ended_at IS NOT NULL, \
+             routed, duration FROM calls WHERE peer_key = ?1 AND leg <> ?2 \
+             ORDER BY first_seen_at DESC LIMIT 1",
+        )?
+        .query_row(params![k, except], |r| {
+            let direction: Option<String> = r.get(1)?;
+            Ok(LastCall {
+                at: from_micros(r.get(0)?),
+                outcome: outcome(direction.as_deref(), r.get(2)?, r.get(3)?, r.get(4)?),
+                direction: direction_from(direction),
+                duration_secs: r.get(5)?,
+            })
+        })
+        .optional()?;
+    let last_operator: Option<String> = conn
+        .prepare_cached(
+            "SELECT answered_by FROM calls WHERE peer_key = ?1 AND leg <> ?2 \
+             AND answered_by IS NOT NULL ORDER BY first_seen_at DESC LIMIT 1",
+        )?
+        .query_row(params![k, except], |r| r.get(0))
+        .optional()?;
+    let last_operator = match last_operator {
+        Some(op) => Some(op),
+        None => conn
+            .prepare_cached(
+                "SELECT w.sip_id FROM calls c JOIN call_workplaces w ON w.call_id = c.id \
+                 WHERE c.peer_key = ?1 AND c.leg <> ?2 \
+                 ORDER BY c.first_seen_at DESC, w.sip_id LIMIT 1",
+            )?
+            .query_row(params![k, except], |r| r.get(0))
+            .optional()?,
+    };
+    Ok(ScreenPop {
+        number: number.to_owned(),
+        contact: contact_for_key(conn, k)?,
+        key,
+        earlier_calls,
+        last_call,
+        last_operator,
+    })
+}
+
+/// A number to call back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallbackEntry {
+    /// The number as last shown.
+    pub number: Option<String>,
+    /// Its matching key.
+    pub key: String,
+    /// The phonebook name, if known.
+    pub contact_name: Option<String>,
+    /// Missed calls from it not yet returned.
+    pub missed_calls: i64,
+    /// The latest of them.
+    pub last_missed_at: DateTime<Utc>,
+}
+
+/// Missed incoming calls since `since` from numbers that no connected call (either direction)
+/// has reached after the miss; one entry per number, latest first. A number leaves the queue by
+/// itself once such a call happens.
+pub(crate) fn callbacks(
+    conn: &Connection,
+    since: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<CallbackEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.peer_key, \
+           (SELECT x.peer_number FROM calls x WHERE x.peer_key = m.peer_key AND x.missed = 1 \
+             ORDER BY x.first_seen_at DESC LIMIT 1), \
+           (SELECT k.name FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
+             WHERE n.key = m.peer_key ORDER BY k.id LIMIT 1), \
+           count(*), max(m.first_seen_at) \
+         FROM calls m \
+         WHERE m.missed = 1 AND m.first_seen_at >= ?1 AND m.peer_key IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM calls b WHERE b.peer_key = m.peer_key \
+             AND b.first_seen_at > m.first_seen_at AND b.answered_at IS NOT NULL) \
+         GROUP BY m.peer_key ORDER BY max(m.first_seen_at) DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![micros(since), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(CallbackEntry {
+                    key: r.get(0)?,
+                    number: r.get(1)?,
+                    contact_name: r.get(2)?,
+                    missed_calls: r.get(3)?,
+                    last_missed_at: from_micros(r.get(4)?),
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The small stats card.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DayStats {
+    /// Legs that started today.
+    pub calls: i64,
+    /// Of them incoming.
+    pub incoming: i64,
+    /// Of them outgoing.
+    pub outgoing: i64,
+    /// Of them answered.
+    pub answered: i64,
+    /// Of them missed.
+    pub missed: i64,
+    /// Talk time of the answered ones, in seconds.
+    pub talk_secs: i64,
+}
+
+/// Figures for the day containing `now` in `zone`.
+pub(crate) fn day_stats(conn: &Connection, now: DateTime<Utc>, zone: Tz) -> Result<DayStats> {
+    let local = now.with_timezone(&zone).date_naive();
+    let start = zone
+        .from_local_datetime(&local.and_time(NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    let end = local
+        .succ_opt()
+        .and_then(|d| {
+            zone.from_local_datetime(&d.and_time(NaiveTime::MIN))
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now);
+    let stats = conn
+        .prepare_cached(
+            "SELECT count(*), \
+               coalesce(sum(direction = 'incoming'), 0), coalesce(sum(direction = 'outgoing'), 0), \
+               coalesce(sum(answered_at IS NOT NULL), 0), coalesce(sum(missed), 0), \
+               coalesce(sum(CASE WHEN answered_at IS NOT NULL THEN duration END), 0) \
+             FROM calls WHERE first_seen_at >= ?1 AND first_seen_at < ?2",
+        )?
+        .query_row(params![micros(start), micros(end)], |r| {
+            Ok(DayStats {
+                calls: r.get(0)?,
+                incoming: r.get(1)?,
+                outgoing: r.get(2)?,
+                answered: r.get(3)?,
+                missed: r.get(4)?,
+                talk_secs: r.get(5)?,
+            })
+        })?;
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_text_is_digits_for_numbers_and_refused_when_short() {
+        assert_eq!(search_phrase("921-946").unwrap(), "\"921946\"");
+        assert_eq!(search_phrase("Иван").unwrap(), "\"Иван\"");
+        assert_eq!(search_phrase("a\"b").unwrap(), "\"a\"\"b\"");
+        assert!(matches!(
+            search_phrase("+7 9"),
+            Err(CallLogError::SearchTooShort(_))
+        ));
+        assert!(matches!(
+            search_phrase("ab"),
+            Err(CallLogError::SearchTooShort(_))
+        ));
+    }
+}

@@ -1,0 +1,186 @@
+//! The routing journal: why each parked call went where it did.
+//!
+//! The routing engine has five seconds to decide where a call to a parked number goes. Each
+//! decision is journalled with the rule that matched, the target, how long it took and how it
+//! ended, so that the owner can see why a caller reached whom, and how often the deadline held.
+//! A decision also marks the leg as routed: a parked leg our routing handed on is not a missed
+//! call, because the call carries on elsewhere.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::query::{from_micros, micros};
+
+/// How a routing decision ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingOutcome {
+    /// transferCall succeeded: the call went to the target.
+    Transferred,
+    /// terminateCall released the parking: the cabinet's own routing takes over.
+    Released,
+    /// No decision in time: the PBX fell back to the cabinet's routing.
+    TimedOut,
+    /// The API call failed.
+    Failed,
+}
+
+impl RoutingOutcome {
+    fn as_text(self) -> &'static str {
+        match self {
+            RoutingOutcome::Transferred => "transferred",
+            RoutingOutcome::Released => "released",
+            RoutingOutcome::TimedOut => "timed_out",
+            RoutingOutcome::Failed => "failed",
+        }
+    }
+
+    fn from_text(s: &str) -> Self {
+        match s {
+            "transferred" => RoutingOutcome::Transferred,
+            "released" => RoutingOutcome::Released,
+            "timed_out" => RoutingOutcome::TimedOut,
+            _ => RoutingOutcome::Failed,
+        }
+    }
+}
+
+/// A decision to journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoutingDecision {
+    /// The parked leg's id.
+    pub leg: String,
+    /// The caller's number.
+    pub caller_number: Option<String>,
+    /// The parked external number that was called.
+    pub line_number: Option<String>,
+    /// The rule that matched, by name; `None` when none did.
+    pub rule: Option<String>,
+    /// Where the call was sent (a workplace SIP ID or a number).
+    pub target: Option<String>,
+    /// How it ended.
+    pub outcome: RoutingOutcome,
+    /// Anything worth keeping: the error text of a failure, say.
+    pub detail: Option<String>,
+    /// When the decision was made.
+    pub decided_at: DateTime<Utc>,
+    /// From the parking event's receipt to the API's answer, in milliseconds.
+    pub took_ms: i64,
+    /// The deadline it had, in milliseconds (the PBX's parking window less a margin).
+    pub deadline_ms: i64,
+}
+
+/// A journalled decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoutingRecord {
+    /// The journal row id.
+    pub id: i64,
+    /// The decision.
+    #[serde(flatten)]
+    pub decision: RoutingDecision,
+}
+
+/// How often routing met its deadline.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct DeadlineShare {
+    /// Decisions counted.
+    pub decisions: i64,
+    /// Of them within their deadline.
+    pub met: i64,
+    /// `met / decisions`, or `None` with no decisions.
+    pub share: Option<f64>,
+}
+
+pub(crate) fn record(tx: &Transaction<'_>, d: &RoutingDecision) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO routing_decisions (leg, caller_number, line_number, rule, target, outcome, \
+         detail, decided_at, took_ms, deadline_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        d.leg,
+        d.caller_number,
+        d.line_number,
+        d.rule,
+        d.target,
+        d.outcome.as_text(),
+        d.detail,
+        micros(d.decided_at),
+        d.took_ms,
+        d.deadline_ms
+    ])?;
+    let id = tx.last_insert_rowid();
+    // Mark the leg, if already known. The transfer target shown is the first transfer, which
+    // does not depend on the order decisions and events arrive in.
+    tx.prepare_cached(
+        "UPDATE calls SET routed = 1, \
+           transfer_target = (SELECT target FROM routing_decisions WHERE leg = ?1 \
+             ORDER BY outcome <> 'transferred', id LIMIT 1), \
+           missed = 0 \
+         WHERE leg = ?1",
+    )?
+    .execute([&d.leg])?;
+    Ok(id)
+}
+
+fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoutingRecord> {
+    Ok(RoutingRecord {
+        id: r.get(0)?,
+        decision: RoutingDecision {
+            leg: r.get(1)?,
+            caller_number: r.get(2)?,
+            line_number: r.get(3)?,
+            rule: r.get(4)?,
+            target: r.get(5)?,
+            outcome: RoutingOutcome::from_text(&r.get::<_, String>(6)?),
+            detail: r.get(7)?,
+            decided_at: from_micros(r.get(8)?),
+            took_ms: r.get(9)?,
+            deadline_ms: r.get(10)?,
+        },
+    })
+}
+
+/// The latest decisions, newest first.
+pub(crate) fn latest(conn: &Connection, limit: usize) -> Result<Vec<RoutingRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, leg, caller_number, line_number, rule, target, outcome, detail, \
+             decided_at, took_ms, deadline_ms FROM routing_decisions \
+             ORDER BY decided_at DESC, id DESC LIMIT ?1",
+        )?
+        .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], record_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The decisions for one leg, oldest first.
+pub(crate) fn for_leg(conn: &Connection, leg: &str) -> Result<Vec<RoutingRecord>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, leg, caller_number, line_number, rule, target, outcome, detail, \
+             decided_at, took_ms, deadline_ms FROM routing_decisions WHERE leg = ?1 ORDER BY id",
+        )?
+        .query_map([leg], record_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The share of decisions since `since` that were made within their deadline.
+pub(crate) fn deadline_share(conn: &Connection, since: DateTime<Utc>) -> Result<DeadlineShare> {
+    let (decisions, met): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(took_ms <= deadline_ms), 0) FROM routing_decisions \
+             WHERE decided_at >= ?1",
+        )?
+        .query_row([micros(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a share needs no more than f64 precision"
+    )]
+    let share = (decisions > 0).then(|| met as f64 / decisions as f64);
+    Ok(DeadlineShare {
+        decisions,
+        met,
+        share,
+    })
+}
