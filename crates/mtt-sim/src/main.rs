@@ -70,9 +70,10 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on; port 0 picks free ports (three: OAuth, API, control).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
+    /// Address to listen on; port 0 picks free ports (three: OAuth, API, control); a fixed
+    /// port P uses P, P+1 and P+2. Default: the configuration's, else 127.0.0.1:0.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
     /// A TOML configuration file (see `SimConfig`).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -380,7 +381,9 @@ async fn serve(args: ServeArgs) -> Result<(), SimError> {
         Some(path) => SimConfig::from_toml_file(path)?,
         None => SimConfig::default(),
     };
-    config.listen = args.listen;
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
     if args.webhook_url.is_some() {
         config.webhook_url = args.webhook_url;
     }
