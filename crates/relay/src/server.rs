@@ -91,8 +91,10 @@ pub fn router(state: RelayState) -> Router {
         .route("/metrics", get(metrics))
         .route("/events/stream", get(stream::stream_events))
         .route("/oauth/code/{state}", get(oauth::fetch_code))
-        .route("/{hook}", get(oauth::landing))
-        .route("/{hook}/events", post(intake::receive))
+        // Any other method on the hook paths is an unknown path too: no 405 that would confirm
+        // a guessed hook's shape.
+        .route("/{hook}", get(oauth::landing).fallback(not_found))
+        .route("/{hook}/events", post(intake::receive).fallback(not_found))
         .fallback(not_found)
         .with_state(state)
 }

@@ -1,0 +1,273 @@
+//! The event stream: keys, resume, resync, live switch-over and slow clients.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{TimeDelta, Utc};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::util;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+fn event(n: usize) -> String {
+    format!(r#"{{"event":"callNotifications","result":{{"seq":{n}}}}}"#)
+}
+
+#[tokio::test]
+async fn missing_wrong_or_revoked_keys_get_401() {
+    let relay = util::start().await;
+    let url = format!("{}/events/stream", relay.base);
+    let no_key = relay.http.get(&url).send().await.unwrap();
+    assert_eq!(no_key.status(), 401);
+    assert!(no_key.headers().contains_key("www-authenticate"));
+    let wrong = relay
+        .http
+        .get(&url)
+        .bearer_auth("trk_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let not_bearer = relay
+        .http
+        .get(&url)
+        .header(
+            "authorization",
+            format!("Basic {}", relay.key.expose_secret()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_bearer.status(), 401);
+    relay
+        .handle
+        .state()
+        .store
+        .revoke_client_key("seat-1".into())
+        .await
+        .unwrap();
+    let revoked = relay
+        .http
+        .get(&url)
+        .bearer_auth(relay.key.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 401);
+}
+
+#[tokio::test]
+async fn a_stream_opens_with_a_retry_hint_and_sends_heartbeats() {
+    let relay = util::start().await;
+    let mut stream = relay.stream(None).await;
+    let first = stream.next_frame(WAIT).await.unwrap();
+    assert_eq!(first.retry, Some(100));
+    let heartbeat = stream.next_frame(WAIT).await.unwrap();
+    assert_eq!(heartbeat.comments, vec!["heartbeat".to_owned()]);
+}
+
+#[tokio::test]
+async fn last_event_id_resumes_with_exactly_the_continuation() {
+    let relay = util::start().await;
+    for n in 1..=10 {
+        relay.post_ok(&event(n)).await;
+    }
+    let mut stream = relay.stream(Some(6)).await;
+    for expected in 7..=10 {
+        let frame = stream.next_event(WAIT).await.unwrap();
+        assert_eq!(frame.id(), expected);
+        assert_eq!(frame.json()["body"]["result"]["seq"], expected);
+    }
+    // Nothing more until the next event, which comes live.
+    assert!(
+        stream
+            .next_event(Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+    relay.post_ok(&event(11)).await;
+    assert_eq!(stream.next_event(WAIT).await.unwrap().id(), 11);
+
+    // `?after=` does the same for clients that cannot set headers; bad ids are refused.
+    let after = relay
+        .http
+        .get(format!("{}/events/stream?after=9", relay.base))
+        .bearer_auth(relay.key.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    let mut after = util::SseReader::new(after);
+    assert_eq!(after.next_event(WAIT).await.unwrap().id(), 10);
+    let bad = relay
+        .http
+        .get(format!("{}/events/stream", relay.base))
+        .bearer_auth(relay.key.expose_secret())
+        .header("last-event-id", "ten")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn a_resume_point_past_retention_gets_resync_first() {
+    let relay = util::start().await;
+    for n in 1..=3 {
+        relay.post_ok(&event(n)).await;
+    }
+    let store = &relay.handle.state().store;
+    let removed = store
+        .prune_received_before(Utc::now() + TimeDelta::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(removed, 3);
+    relay.post_ok(&event(4)).await;
+
+    let mut stream = relay.stream(Some(1)).await;
+    let resync = stream.next_event(WAIT).await.unwrap();
+    assert_eq!(resync.event.as_deref(), Some("resync"));
+    assert_eq!(resync.id, None);
+    let data = resync.json();
+    assert_eq!(data["reason"], "pruned");
+    assert_eq!(data["resumeAfter"], 3);
+    assert_eq!(stream.next_event(WAIT).await.unwrap().id(), 4);
+
+    // Resuming at the horizon itself misses nothing: no resync.
+    let mut exact = relay.stream(Some(3)).await;
+    assert_eq!(exact.next_event(WAIT).await.unwrap().id(), 4);
+    // A resume point beyond anything this store issued (another store's) is also resynced.
+    let mut foreign = relay.stream(Some(1000)).await;
+    let resync = foreign.next_event(WAIT).await.unwrap();
+    assert_eq!(resync.event.as_deref(), Some("resync"));
+    assert_eq!(resync.json()["reason"], "unknown");
+    assert_eq!(foreign.next_event(WAIT).await.unwrap().id(), 4);
+}
+
+#[tokio::test]
+async fn retention_runs_in_the_background() {
+    let relay = util::start_with(|config| {
+        config.retention = Duration::from_millis(50);
+        config.prune_interval = Duration::from_millis(20);
+    })
+    .await;
+    relay.post_ok(&event(1)).await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let horizon = relay.handle.state().store.horizon().await.unwrap();
+        if horizon.pruned_through.0 == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "retention never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(relay.stored_count().await, 0);
+}
+
+#[tokio::test]
+async fn joining_while_events_pour_in_has_no_gap_and_no_duplicate() {
+    let relay = Arc::new(util::start().await);
+    let total = 400;
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut senders = Vec::new();
+    for _ in 0..8 {
+        let relay = Arc::clone(&relay);
+        let next = Arc::clone(&next);
+        senders.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                relay.post_ok(&event(n)).await;
+            }
+        }));
+    }
+    while next.load(Ordering::Relaxed) < total / 4 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut stream = relay.stream(None).await;
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let mut seen = std::collections::HashSet::new();
+    for expected in 1..=i64::try_from(total).unwrap() {
+        let frame = stream.next_event(WAIT).await.unwrap();
+        assert_eq!(frame.id(), expected);
+        assert!(seen.insert(frame.json()["body"]["result"]["seq"].as_u64().unwrap()));
+    }
+    assert!(
+        stream
+            .next_event(Duration::from_millis(300))
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_without_slowing_the_others() {
+    let relay = util::start_with(|config| config.client_buffer = 8).await;
+    let big = "x".repeat(200 * 1024);
+    let events = 60;
+
+    // The stalled client: a small receive window, a request, and then it never reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(relay.handle.local_addr()).await.unwrap();
+    let request = format!(
+        "GET /events/stream HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {}\r\n\r\n",
+        relay.key.expose_secret()
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+
+    let mut reader = relay.stream(None).await;
+    // Both clients are subscribed before the burst.
+    let deadline = Instant::now() + WAIT;
+    while relay.handle.state().fanout.subscribers() < 2 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let started = Instant::now();
+    let burst = async {
+        for n in 0..events {
+            relay
+                .post_ok(&format!(
+                    r#"{{"event":"callNotifications","pad":"{big}","n":{n}}}"#
+                ))
+                .await;
+        }
+    };
+    let read_all = async {
+        for expected in 1..=events {
+            let frame = reader.next_event(WAIT).await.unwrap();
+            assert_eq!(frame.id(), expected);
+        }
+    };
+    tokio::join!(burst, read_all);
+    let elapsed = started.elapsed();
+    assert_eq!(relay.handle.state().metrics.clients_cut_off(), 1);
+    assert_eq!(relay.handle.state().fanout.subscribers(), 1);
+
+    // The stalled client's connection was closed by the relay: reading now drains what was in
+    // flight and then ends, well short of the whole burst.
+    let mut received = Vec::new();
+    let drained = tokio::time::timeout(WAIT, async {
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            match stalled.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the stalled connection was not closed");
+    assert!(received.len() < usize::try_from(events).unwrap() * big.len());
+    // Generous: the point is that the burst did not wait for the stalled client.
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "the burst took {elapsed:?}"
+    );
+}
