@@ -1,5 +1,8 @@
 //! The relay's integration tests: one binary, loopback only (ripgrep style).
 
+// Helpers outside `#[test]` functions unwrap too: a panic is a failed test with a line number.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod durability;
 mod intake;
 mod oauth;
