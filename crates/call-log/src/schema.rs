@@ -129,6 +129,36 @@ mod tests {
     }
 
     #[test]
+    fn every_earlier_version_migrates_to_the_latest() {
+        for version in 0..schema_version() {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("old.sqlite3");
+            {
+                let mut conn = Connection::open(&path).unwrap();
+                migrations().to_version(&mut conn, version).unwrap();
+            }
+            let conn = open_writer(&path, Duration::from_secs(1)).unwrap();
+            let now: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(
+                usize::try_from(now).unwrap(),
+                schema_version(),
+                "from {version}"
+            );
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_schema WHERE name IN \
+                     ('calls', 'events', 'contacts', 'routing_decisions', 'relay_cursor')",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(tables, 5, "from {version}");
+        }
+    }
+
+    #[test]
     fn the_migration_count_matches_the_list() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrations().to_latest(&mut conn).unwrap();

@@ -193,15 +193,17 @@ impl Store {
 
     /// Stops the writer after the commands already queued and closes the readers.
     pub(crate) async fn close(&self) -> Result<()> {
+        // Readers go first so that the writer's connection is the last one and SQLite
+        // checkpoints the WAL into the main file as it closes.
+        self.reader_slots.close();
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.clear();
+        }
         let (reply, answer) = oneshot::channel();
         self.writer
             .send(Command::Close(reply))
             .map_err(|_| CallLogError::Closed)?;
         let _ = answer.await;
-        self.reader_slots.close();
-        if let Ok(mut pool) = self.readers.lock() {
-            pool.clear();
-        }
         Ok(())
     }
 }

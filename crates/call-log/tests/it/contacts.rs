@@ -1,0 +1,171 @@
+//! The phonebook: editing, import with bad rows reported by line, export read back.
+
+use call_log::{CallLogError, NewContact};
+
+use crate::util::TestLog;
+
+#[tokio::test]
+async fn contacts_are_added_found_by_any_spelling_updated_and_deleted() {
+    let t = TestLog::new();
+    let added = t
+        .log
+        .add_contact(NewContact {
+            name: "Анна".into(),
+            company: Some("ООО Ромашка".into()),
+            numbers: vec!["+7 921 946-27-61".into(), "101".into()],
+            manager_sip_id: Some("883140777716581".into()),
+            notes: Some("VIP".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(added.numbers[0].key, "79219462761");
+    assert_eq!(added.numbers[1].key, "101");
+    let found = t
+        .log
+        .contact_for_number("89219462761")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.id, added.id);
+    assert_eq!(t.log.contacts(Some("ромаш"), 10).await.unwrap().len(), 1);
+    assert_eq!(t.log.contacts(Some("946-27"), 10).await.unwrap().len(), 1);
+    let updated = t
+        .log
+        .update_contact(
+            added.id,
+            NewContact {
+                name: "Анна К.".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(updated.numbers.is_empty());
+    assert!(
+        t.log
+            .contact_for_number("89219462761")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    t.log.delete_contact(added.id).await.unwrap();
+    assert!(matches!(
+        t.log.delete_contact(added.id).await,
+        Err(CallLogError::NoSuchContact(_))
+    ));
+    let bad = t
+        .log
+        .add_contact(NewContact {
+            name: "X".into(),
+            numbers: vec!["call me".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("call me"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_csv_import_reports_each_bad_row_by_line_and_imports_the_rest() {
+    let t = TestLog::new();
+    let csv = "name,company,phone,manager,notes\n\
+               Иван Петров,Ромашка,8 921 946-27-61; +7 812 424-15-00,883140777716581,first\n\
+               ,,,,\n\
+               Bad Phone,,not a number,,\n\
+               Bad Manager,,+79990000000,12345,\n\
+               \"Quoted, Name\",\"Multi\nLine Co\",74996497803,,\"note, with comma\"\n\
+               ,,,,only a note\n\
+               Иван Петров,,89219462761,,merged\n";
+    let report = t
+        .log
+        .import_contacts_csv(csv.as_bytes().to_vec())
+        .await
+        .unwrap();
+    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [4, 5, 8], "{:?}", report.problems);
+    assert!(report.problems[0].message.contains("not a number"));
+    assert!(report.problems[1].message.contains("SIP ID"));
+    assert_eq!((report.added, report.updated), (2, 1));
+    let ivan = t
+        .log
+        .contact_for_number("+78124241500")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ivan.numbers.len(), 2);
+    assert_eq!(ivan.notes.as_deref(), Some("merged"));
+    let quoted = t
+        .log
+        .contact_for_number("74996497803")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(quoted.name, "Quoted, Name");
+    assert_eq!(quoted.company.as_deref(), Some("Multi\nLine Co"));
+}
+
+#[tokio::test]
+async fn a_vcard_import_reports_bad_cards_and_imports_the_rest() {
+    let t = TestLog::new();
+    let vcf = "BEGIN:VCARD\nVERSION:3.0\nFN:Good One\nTEL;TYPE=CELL:+79219462761\nEND:VCARD\n\
+               BEGIN:VCARD\nVERSION:4.0\nTEL:not-a-number\nEND:VCARD\n\
+               BEGIN:VCARD\nVERSION:4.0\nFN:Second\nORG:Co;Dept\nTEL;VALUE=uri:tel:+78124241500\nNOTE:a\\, b\nEND:VCARD\n\
+               BEGIN:VCARD\nFN:Never ended\n";
+    let report = t.log.import_contacts_vcard(vcf.into()).await.unwrap();
+    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [6, 8, 17], "{:?}", report.problems);
+    assert_eq!(report.added, 2);
+    let second = t
+        .log
+        .contact_for_number("78124241500")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.company.as_deref(), Some("Co"));
+    assert_eq!(second.notes.as_deref(), Some("a, b"));
+}
+
+#[tokio::test]
+async fn the_csv_export_reads_back_into_the_same_phonebook() {
+    let t = TestLog::new();
+    for (name, number) in [("Анна", "+79219462761"), ("Борис, мл.", "8 812 424-15-00")] {
+        t.log
+            .add_contact(NewContact {
+                name: name.into(),
+                numbers: vec![number.into(), "101".into()],
+                notes: Some("line1\nline2".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let file = t.dir.path().join("contacts.csv");
+    assert_eq!(t.log.export_contacts_csv(&file).await.unwrap(), 2);
+    let other = TestLog::new();
+    let report = other
+        .log
+        .import_contacts_csv(std::fs::read(&file).unwrap())
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.added, 2);
+    assert_eq!(
+        other
+            .log
+            .contacts(None, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.numbers.len())
+            .collect::<Vec<_>>(),
+        [2, 2]
+    );
+    let boris = other
+        .log
+        .contact_for_number("78124241500")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(boris.name, "Борис, мл.");
+    assert_eq!(boris.notes.as_deref(), Some("line1\nline2"));
+}

@@ -1,0 +1,16 @@
+//! The call log's integration tests, one binary (see STYLE.md): each module exercises the public
+//! API on a real database file in a temporary directory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test with its line"
+)]
+
+mod apply;
+mod contacts;
+mod crash;
+mod maintenance;
+mod open;
+mod queries;
+mod routing;
+mod util;

@@ -1,0 +1,93 @@
+//! Backup, retention and the history export.
+
+use call_log::{CallLog, CallLogConfig, HistoryFilter};
+
+use crate::util::{TestLog, at, call, document_examples, numbered};
+
+#[tokio::test]
+async fn a_backup_is_a_complete_database_and_never_overwrites() {
+    let t = TestLog::new();
+    t.log
+        .apply(numbered(1, &document_examples()))
+        .await
+        .unwrap();
+    let target = t.dir.path().join("backup.sqlite3");
+    t.log.backup_to(&target).await.unwrap();
+    let copy = CallLog::open(&target, CallLogConfig::default()).unwrap();
+    assert_eq!(copy.cursor().await.unwrap(), Some(6));
+    assert_eq!(copy.integrity_check().await.unwrap(), ["ok"]);
+    let again = t.log.backup_to(&target).await.unwrap_err();
+    assert!(again.to_string().contains("backup.sqlite3"), "{again}");
+}
+
+#[tokio::test]
+async fn prune_removes_old_calls_with_their_events_and_keeps_the_rest() {
+    let t = TestLog::new();
+    t.log
+        .apply(call(
+            1,
+            0,
+            "old",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &["trying", "finished"],
+        ))
+        .await
+        .unwrap();
+    t.log
+        .apply(call(
+            10,
+            1_000,
+            "new",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &["trying", "finished"],
+        ))
+        .await
+        .unwrap();
+    let report = t.log.prune(at(500)).await.unwrap();
+    assert_eq!((report.calls, report.events), (1, 2));
+    assert!(t.log.call("old").await.unwrap().is_none());
+    assert!(t.log.call("new").await.unwrap().is_some());
+    let found = t
+        .log
+        .history(
+            HistoryFilter {
+                search: Some("9462".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.calls.len(), 1);
+    assert_eq!(t.log.integrity_check().await.unwrap(), ["ok"]);
+    // The cursor survives: the relay must not resend what was pruned.
+    assert_eq!(t.log.cursor().await.unwrap(), Some(11));
+}
+
+#[tokio::test]
+async fn the_history_exports_as_csv() {
+    let t = TestLog::new();
+    t.log
+        .apply(numbered(1, &document_examples()))
+        .await
+        .unwrap();
+    let file = t.dir.path().join("history.csv");
+    let written = t
+        .log
+        .export_history_csv(&file, HistoryFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(written, 3);
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(&headers[0], "started_at");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 3);
+    let peer = headers.iter().position(|h| h == "peer_number").unwrap();
+    assert!(rows.iter().any(|r| &r[peer] == "+79219462761"));
+}

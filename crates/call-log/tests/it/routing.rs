@@ -1,0 +1,134 @@
+//! The routing journal and its effect on missed calls.
+
+use call_log::{HistoryFilter, RoutingDecision, RoutingOutcome};
+
+use crate::util::{TestLog, at, call};
+
+fn decision(leg: &str, outcome: RoutingOutcome, took_ms: i64) -> RoutingDecision {
+    RoutingDecision {
+        leg: leg.into(),
+        caller_number: Some("79219462761".into()),
+        line_number: Some("74996497803".into()),
+        rule: Some("personal manager".into()),
+        target: (outcome == RoutingOutcome::Transferred).then(|| "883140777716581".into()),
+        outcome,
+        detail: None,
+        decided_at: at(took_ms),
+        took_ms,
+        deadline_ms: 4_000,
+    }
+}
+
+#[tokio::test]
+async fn decisions_are_journalled_and_counted_against_the_deadline() {
+    let t = TestLog::new();
+    t.log
+        .record_routing_decision(decision("p1", RoutingOutcome::Transferred, 300))
+        .await
+        .unwrap();
+    t.log
+        .record_routing_decision(decision("p2", RoutingOutcome::TimedOut, 5_000))
+        .await
+        .unwrap();
+    t.log
+        .record_routing_decision(decision("p3", RoutingOutcome::Released, 900))
+        .await
+        .unwrap();
+    let latest = t.log.routing_decisions(2).await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0].decision.leg, "p2");
+    assert_eq!(latest[1].decision.leg, "p3");
+    let share = t.log.routing_deadline_share(at(-1)).await.unwrap();
+    assert_eq!((share.decisions, share.met), (3, 2));
+    assert!((share.share.unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert_eq!(
+        t.log.routing_decisions_for("p1").await.unwrap()[0]
+            .decision
+            .rule
+            .as_deref(),
+        Some("personal manager")
+    );
+}
+
+#[tokio::test]
+async fn a_routed_parking_leg_is_not_missed_whichever_comes_first() {
+    let states = ["trying", "finished"];
+    // Decision first, then the events.
+    let t = TestLog::new();
+    t.log
+        .record_routing_decision(decision("park-1", RoutingOutcome::Transferred, 200))
+        .await
+        .unwrap();
+    t.log
+        .apply(call(
+            1,
+            0,
+            "park-1",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    // Events first, then the decision.
+    t.log
+        .apply(call(
+            10,
+            10,
+            "park-2",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    assert!(t.log.call("park-2").await.unwrap().unwrap().missed);
+    t.log
+        .record_routing_decision(decision("park-2", RoutingOutcome::Transferred, 200))
+        .await
+        .unwrap();
+    for leg in ["park-1", "park-2"] {
+        let c = t.log.call(leg).await.unwrap().unwrap();
+        assert!(!c.missed, "{leg}");
+        assert_eq!(
+            c.transfer_target.as_deref(),
+            Some("883140777716581"),
+            "{leg}"
+        );
+    }
+    // An unrouted leg that ends unanswered is missed.
+    t.log
+        .apply(call(
+            20,
+            20,
+            "plain",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    let missed = t
+        .log
+        .history(
+            HistoryFilter {
+                missed_only: true,
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        missed
+            .calls
+            .iter()
+            .map(|c| c.leg.as_str())
+            .collect::<Vec<_>>(),
+        ["plain"]
+    );
+}
