@@ -30,7 +30,9 @@ async fn main() {
     } else {
         vec![250.0, 500.0, 1000.0]
     };
-    println!("calls/s offered | notifications/s delivered | failed | backlog at end | mean latency ms");
+    println!(
+        "calls/s offered | notifications/s delivered | failed | backlog at end | mean latency ms"
+    );
     for rate in rates {
         run(rate, seconds).await;
     }
@@ -74,7 +76,14 @@ async fn run(rate: f64, seconds: f64) {
     tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     let delivered = received.load(Ordering::Relaxed) - start_count;
     let elapsed = started.elapsed().as_secs_f64();
-    let stats: serde_json::Value = http.get(&control).send().await.unwrap().json().await.unwrap();
+    let stats: serde_json::Value = http
+        .get(&control)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let log: Vec<serde_json::Value> = http
         .get(format!("{}/deliveries?limit=1000", sim.control_url()))
         .send()
@@ -83,7 +92,10 @@ async fn run(rate: f64, seconds: f64) {
         .json()
         .await
         .unwrap();
-    let latencies: Vec<f64> = log.iter().filter_map(|r| r["latency_ms"].as_f64()).collect();
+    let latencies: Vec<f64> = log
+        .iter()
+        .filter_map(|r| r["latency_ms"].as_f64())
+        .collect();
     let mean = latencies.iter().sum::<f64>() / latencies.len().max(1) as f64;
     let w = &stats["webhooks"];
     let backlog = w["queued"].as_u64().unwrap_or(0)

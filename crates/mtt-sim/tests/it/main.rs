@@ -12,5 +12,6 @@ mod curl;
 mod flows;
 mod oauth;
 mod shapes;
+mod traffic;
 mod util;
 mod webhooks;
