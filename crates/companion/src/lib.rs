@@ -8,12 +8,16 @@
 pub mod dialer;
 pub mod error;
 pub mod link;
+pub mod live;
+pub mod pipeline;
 pub mod secrets;
 pub mod settings;
 
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
+pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
+pub use pipeline::{DomainEvent, Pipeline};
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };

@@ -142,21 +142,36 @@ impl RelayLink {
 
     /// Streams until `cancel` fires or the receiver is dropped, resuming after `after` (the
     /// call log's cursor; `None` streams everything the relay keeps).
-    pub async fn run(self, mut after: Option<i64>, events: mpsc::Sender<LinkEvent>, cancel: CancellationToken) {
+    pub async fn run(
+        self,
+        mut after: Option<i64>,
+        events: mpsc::Sender<LinkEvent>,
+        cancel: CancellationToken,
+    ) {
         let mut attempt: u32 = 0;
         loop {
-            let ended = self.connect_once(&mut after, &events, &cancel, &mut attempt).await;
+            let ended = self
+                .connect_once(&mut after, &events, &cancel, &mut attempt)
+                .await;
             let (reason, refused) = match ended {
                 Ended::Cancelled | Ended::ConsumerGone => return,
                 Ended::Lost(reason) => (reason, false),
                 Ended::Refused(reason) => (reason, true),
             };
             attempt = attempt.saturating_add(1);
-            let retry_in = if refused { self.config.max_backoff } else { self.backoff(attempt) };
+            let retry_in = if refused {
+                self.config.max_backoff
+            } else {
+                self.backoff(attempt)
+            };
             let status = if refused {
                 LinkStatus::Refused { reason }
             } else {
-                LinkStatus::Reconnecting { attempt, retry_in, reason }
+                LinkStatus::Reconnecting {
+                    attempt,
+                    retry_in,
+                    reason,
+                }
             };
             tracing::info!(?status, "relay link down");
             if events.send(LinkEvent::Status(status)).await.is_err() {
@@ -210,7 +225,11 @@ impl RelayLink {
         if !status.is_success() {
             return Ended::Lost(format!("the relay answered HTTP {status}"));
         }
-        if events.send(LinkEvent::Status(LinkStatus::Connected)).await.is_err() {
+        if events
+            .send(LinkEvent::Status(LinkStatus::Connected))
+            .await
+            .is_err()
+        {
             return Ended::ConsumerGone;
         }
         *attempt = 0;

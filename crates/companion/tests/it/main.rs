@@ -6,3 +6,4 @@
 )]
 
 mod keyring;
+mod pipeline;

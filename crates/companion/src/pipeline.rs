@@ -1,0 +1,259 @@
+//! The live event pipeline: relay link → call log → domain events.
+//!
+//! Events are applied to the call log *before* anything is announced, so what the UI hears about
+//! is always already on disk, and a crash between the two loses nothing (the link resumes from
+//! the log's cursor and applying again changes nothing). Events are applied in batches of
+//! whatever has queued up, which keeps a burst cheap. If the log cannot be written, the batch is
+//! retried until it can; the link meanwhile waits (its channel is bounded), so nothing is skipped.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use call_log::{CallLog, EventBody, LoggedEvent, ScreenPop};
+use mtt_api::Notification;
+use mtt_api::notification::PbxEventKind;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::link::{LinkEvent, LinkStatus, Resync};
+use crate::live::{CallChange, LiveCall, LiveCalls, Me};
+
+/// The most events applied in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// What the core tells its faces (the window, the CLI).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum DomainEvent {
+    /// A call started ringing, with what the log knows about the number.
+    #[serde(rename_all = "camelCase")]
+    CallStarted {
+        /// The call.
+        call: LiveCall,
+        /// Who this number is and how earlier calls went.
+        summary: Option<ScreenPop>,
+    },
+    /// A live call changed.
+    #[serde(rename_all = "camelCase")]
+    CallUpdated {
+        /// The call.
+        call: LiveCall,
+    },
+    /// A call ended.
+    #[serde(rename_all = "camelCase")]
+    CallEnded {
+        /// The call.
+        call: LiveCall,
+        /// An incoming call nobody answered.
+        missed: bool,
+    },
+    /// A recording is ready.
+    #[serde(rename_all = "camelCase")]
+    CallRecorded {
+        /// The leg.
+        leg: String,
+        /// The mp3's address.
+        url: String,
+    },
+    /// The account's numbers or workplaces changed; the directory is being re-read.
+    #[serde(rename_all = "camelCase")]
+    DirectoryChanged {
+        /// What changed.
+        what: String,
+    },
+    /// The relay link's health.
+    #[serde(rename_all = "camelCase")]
+    Link {
+        /// `connected`, `reconnecting` or `refused`.
+        state: String,
+        /// Why it is not connected.
+        reason: Option<String>,
+        /// Seconds until the next attempt.
+        retry_in_secs: Option<f64>,
+    },
+    /// The relay could not resume where asked; events before `resume_after` are not coming.
+    #[serde(rename_all = "camelCase")]
+    Resynced {
+        /// Why.
+        reason: String,
+        /// Where the stream continues.
+        resume_after: i64,
+    },
+    /// Something failed that the operator should know about.
+    #[serde(rename_all = "camelCase")]
+    Trouble {
+        /// A stable code.
+        code: String,
+        /// What happened.
+        message: String,
+    },
+}
+
+impl DomainEvent {
+    fn link(status: &LinkStatus) -> Self {
+        match status {
+            LinkStatus::Connected => DomainEvent::Link {
+                state: "connected".into(),
+                reason: None,
+                retry_in_secs: None,
+            },
+            LinkStatus::Reconnecting {
+                retry_in, reason, ..
+            } => DomainEvent::Link {
+                state: "reconnecting".into(),
+                reason: Some(reason.clone()),
+                retry_in_secs: Some(retry_in.as_secs_f64()),
+            },
+            LinkStatus::Refused { reason } => DomainEvent::Link {
+                state: "refused".into(),
+                reason: Some(reason.clone()),
+                retry_in_secs: None,
+            },
+        }
+    }
+}
+
+/// The pipeline's shared pieces.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    /// The call log events are applied to.
+    pub log: CallLog,
+    /// The live calls, updated after each apply.
+    pub live: Arc<Mutex<LiveCalls>>,
+    /// Whose calls are mine.
+    pub me: Arc<RwLock<Me>>,
+    /// Where domain events go.
+    pub out: broadcast::Sender<DomainEvent>,
+}
+
+impl Pipeline {
+    /// Runs until `cancel` fires or the link's channel closes.
+    pub async fn run(self, mut events: mpsc::Receiver<LinkEvent>, cancel: CancellationToken) {
+        loop {
+            let first = tokio::select! {
+                _ = cancel.cancelled() => return,
+                e = events.recv() => match e { Some(e) => e, None => return },
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match events.try_recv() {
+                    Ok(e) => batch.push(e),
+                    Err(_) => break,
+                }
+            }
+            if !self.apply_with_retry(&batch, &cancel).await {
+                return;
+            }
+            self.announce(batch).await;
+        }
+    }
+
+    /// Applies the batch's notifications, retrying until the log accepts them; false if
+    /// cancelled first.
+    async fn apply_with_retry(&self, batch: &[LinkEvent], cancel: &CancellationToken) -> bool {
+        let logged: Vec<LoggedEvent> = batch
+            .iter()
+            .filter_map(|e| match e {
+                LinkEvent::Event(r) => Some(LoggedEvent {
+                    relay_id: r.id,
+                    received_at: r.received_at,
+                    body: match Notification::from_value(r.body.clone()) {
+                        Ok(n) => EventBody::Notification(n),
+                        Err(_) => EventBody::Raw(r.body.to_string()),
+                    },
+                }),
+                _ => None,
+            })
+            .collect();
+        if logged.is_empty() {
+            return true;
+        }
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self.log.apply(logged.clone()).await {
+                Ok(_) => return true,
+                Err(e) => {
+                    tracing::error!(error = %e, "the call log refused a batch; retrying");
+                    let _ = self.out.send(DomainEvent::Trouble {
+                        code: "call_log".into(),
+                        message: format!("the call history cannot be written: {e}"),
+                    });
+                    tokio::select! {
+                        _ = cancel.cancelled() => return false,
+                        _ = tokio::time::sleep(delay) => {}
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    async fn announce(&self, batch: Vec<LinkEvent>) {
+        for item in batch {
+            match item {
+                LinkEvent::Status(status) => {
+                    let _ = self.out.send(DomainEvent::link(&status));
+                }
+                LinkEvent::Resync(Resync {
+                    reason,
+                    resume_after,
+                    ..
+                }) => {
+                    let _ = self.out.send(DomainEvent::Resynced {
+                        reason,
+                        resume_after,
+                    });
+                }
+                LinkEvent::Event(event) => {
+                    let Ok(notification) = Notification::from_value(event.body) else {
+                        continue;
+                    };
+                    match notification {
+                        Notification::Call(call) => {
+                            let changes = {
+                                let me = self.me.read().unwrap_or_else(|p| p.into_inner()).clone();
+                                let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+                                live.apply(&call, event.received_at, &me)
+                            };
+                            for change in changes {
+                                let domain = self.domain(change).await;
+                                let _ = self.out.send(domain);
+                            }
+                        }
+                        Notification::Pbx(pbx) => {
+                            let what = match pbx.kind {
+                                PbxEventKind::NumbersChanged => "numbers".to_owned(),
+                                PbxEventKind::WorkplacesChanged => "workplaces".to_owned(),
+                                PbxEventKind::Other(other) => other,
+                            };
+                            let _ = self.out.send(DomainEvent::DirectoryChanged { what });
+                        }
+                        Notification::Unknown(_) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn domain(&self, change: CallChange) -> DomainEvent {
+        match change {
+            CallChange::Started(call) => {
+                let summary = match &call.remote_number {
+                    Some(number) => match self.log.screen_pop(number, Some(&call.leg)).await {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "no screen-pop summary");
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                DomainEvent::CallStarted { call, summary }
+            }
+            CallChange::Updated(call) => DomainEvent::CallUpdated { call },
+            CallChange::Ended { call, missed } => DomainEvent::CallEnded { call, missed },
+            CallChange::Recorded { leg, url } => DomainEvent::CallRecorded { leg, url },
+        }
+    }
+}
