@@ -8,6 +8,7 @@
 )]
 
 mod bad_requests;
+mod cli;
 mod curl;
 mod flows;
 mod oauth;
