@@ -31,8 +31,8 @@ pub enum DomainEvent {
     CallStarted {
         /// The call.
         call: LiveCall,
-        /// Who this number is and how earlier calls went.
-        summary: Option<ScreenPop>,
+        /// Who this number is and how earlier calls went (boxed: it is much the largest part).
+        summary: Option<Box<ScreenPop>>,
     },
     /// A live call changed.
     #[serde(rename_all = "camelCase")]
@@ -241,7 +241,7 @@ impl Pipeline {
             CallChange::Started(call) => {
                 let summary = match &call.remote_number {
                     Some(number) => match self.log.screen_pop(number, Some(&call.leg)).await {
-                        Ok(s) => Some(s),
+                        Ok(s) => Some(Box::new(s)),
                         Err(e) => {
                             tracing::warn!(error = %e, "no screen-pop summary");
                             None
