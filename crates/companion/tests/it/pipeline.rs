@@ -35,9 +35,11 @@ async fn world() -> World {
         .await
         .unwrap();
 
-    let mut sim_config = mtt_sim::SimConfig::default();
-    sim_config.auto_approve = true;
-    sim_config.webhook_url = Some(relay.redirect_uri().expose_secret().to_owned());
+    let mut sim_config = mtt_sim::SimConfig {
+        auto_approve: true,
+        webhook_url: Some(relay.redirect_uri().expose_secret().to_owned()),
+        ..Default::default()
+    };
     sim_config.timings.parking_window_ms = 100;
     sim_config.timings.record_delay_ms = 50;
     let sim = mtt_sim::Sim::start(sim_config).await.unwrap();
