@@ -2,8 +2,8 @@
 //!
 //! A [`SimConfig`] can be built in code (tests start from [`SimConfig::default`] and change a
 //! few fields) or read from a TOML file whose keys are the field names below; every key is
-//! optional. Durations are in milliseconds so tests can shrink the PBX's real 5-second and
-//! 60-second windows to a few milliseconds.
+//! optional (`fixtures/sim.example.toml` shows them all). Durations are in milliseconds so
+//! tests can shrink the PBX's real 5-second and 60-second windows to a few milliseconds.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -459,6 +459,30 @@ mod tests {
         assert!(config.auto_approve);
         assert_eq!(config.timings.parking_window_ms, 50);
         assert_eq!(config.timings.operator_no_answer_ms, 60_000);
+    }
+
+    #[test]
+    fn the_example_file_parses_with_every_section() {
+        let config =
+            SimConfig::from_toml_str(include_str!("../fixtures/sim.example.toml")).unwrap();
+        assert_eq!(config.account.workplaces.len(), 3);
+        assert_eq!(config.account.workplaces[0].name, "Иванова Анна");
+        assert_eq!(config.account.numbers[1].kind.as_deref(), Some("main"));
+        assert_eq!(config.faults["makeCall"].failure_status, Some(503));
+        assert_eq!(config.webhook.retry.map(|r| r.max_attempts), Some(3));
+        assert_eq!(config.timings.incoming_answer_ms, Some(4_000));
+        assert!(config.traffic.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let err = SimConfig::from_toml_str(
+            "[timings]
+parking_window = 5
+",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("parking_window"), "{err}");
     }
 
     #[test]

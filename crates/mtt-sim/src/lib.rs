@@ -199,6 +199,11 @@ impl SimHandle {
         &self.urls.control
     }
 
+    /// Where notifications are POSTed now (`<base>/events`).
+    pub fn webhook_target(&self) -> String {
+        self.state.0.webhooks.target()
+    }
+
     /// The shared state, for driving the simulator from Rust.
     pub fn state(&self) -> &SimState {
         &self.state

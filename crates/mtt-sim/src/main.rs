@@ -398,6 +398,7 @@ async fn serve(args: ServeArgs) -> Result<(), SimError> {
     }
     eprintln!("{NOTICE}");
     let sim = Sim::start(config).await?;
+    eprintln!("mtt-sim: notifications go to {}", sim.webhook_target());
     println!(
         "{}",
         json!({"oauth": sim.oauth_url(), "api": sim.api_url(), "control": sim.control_url()})

@@ -1474,11 +1474,25 @@ impl CallTask {
                     Ok(self.finish("Originate leg disconnected", Some(487)))
                 }
             }
-            Phase::Talking { .. } => {
+            Phase::Talking {
+                hangup_at,
+                transfer_at,
+            } => {
+                let partner = self.partner.as_ref().map(|p| p.id().to_owned());
                 let side = match (self.setup.direction, by.as_deref()) {
                     (_, Some(_)) if by_a => Side::A,
                     (Direction::Outgoing, None) => Side::A,
-                    _ => Side::B,
+                    (Direction::Incoming, None) => Side::B,
+                    (_, Some(b)) if b == "callee" || Some(b) == partner.as_deref() => Side::B,
+                    (_, Some(b)) => {
+                        return Err((
+                            conflict(format!("{b} is not a party of this conversation")),
+                            Phase::Talking {
+                                hangup_at,
+                                transfer_at,
+                            },
+                        ));
+                    }
                 };
                 Ok(self.hang_up_talking(side))
             }

@@ -4,6 +4,8 @@
 //! 2.3 seconds, 7 KB; made once with espeak-ng, sox and lame and committed as a fixture), served
 //! as `audio/mpeg` with single-range `Range` support so a player can seek.
 
+use std::collections::{HashSet, VecDeque};
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,6 +15,32 @@ use crate::state::{SimState, lock};
 
 /// The recording every call gets.
 pub const RECORDING_MP3: &[u8] = include_bytes!("../fixtures/recording.mp3");
+
+/// Recordings remembered; the oldest are forgotten first, as MTT forgets them after 90 days.
+const KEPT_RECORDINGS: usize = 100_000;
+
+/// The recordings the simulator has announced.
+#[derive(Debug, Default)]
+pub(crate) struct Recordings {
+    known: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Recordings {
+    pub(crate) fn insert(&mut self, id: String) {
+        if self.order.len() >= KEPT_RECORDINGS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.known.remove(&oldest);
+        }
+        self.known.insert(id.clone());
+        self.order.push_back(id);
+    }
+
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.known.contains(id)
+    }
+}
 
 pub(crate) async fn serve(
     State(sim): State<SimState>,

@@ -1,6 +1,6 @@
 //! The simulator's shared state, handed to every server and to every call's task.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -15,6 +15,7 @@ use crate::config::{MethodFault, SimConfig, Timings};
 use crate::error::SimError;
 use crate::oauth::AuthStore;
 use crate::pbx::CallRegistry;
+use crate::records::Recordings;
 use crate::webhook::{Outgoing, WebhookSender};
 use crate::wire::{CallInfo, CallNotification, Notification, PbxEventType, PbxNotification};
 
@@ -50,7 +51,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<BTreeMap<String, MethodFault>>,
     pub(crate) auth: Mutex<AuthStore>,
     pub(crate) calls: Mutex<CallRegistry>,
-    pub(crate) records: Mutex<HashSet<String>>,
+    pub(crate) records: Mutex<Recordings>,
     pub(crate) webhooks: WebhookSender,
     pub(crate) shutdown: CancellationToken,
     pub(crate) traffic: Mutex<Option<CancellationToken>>,
@@ -75,7 +76,7 @@ impl SimState {
             faults: Mutex::new(config.faults.clone()),
             auth: Mutex::new(AuthStore::default()),
             calls: Mutex::new(CallRegistry::default()),
-            records: Mutex::new(HashSet::new()),
+            records: Mutex::new(Recordings::default()),
             traffic: Mutex::new(None),
             config,
             clock,

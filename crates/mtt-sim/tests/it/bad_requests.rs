@@ -273,4 +273,22 @@ async fn control_requests_naming_nothing_are_refused() {
         )
         .await;
     assert_eq!((status.as_u16(), code(&body)), (409, "wrong_state"));
+    h.control_post("/answer", json!({"call": call["leg_id"], "by": ANNA}))
+        .await;
+    let (status, body) = h
+        .control(
+            reqwest::Method::POST,
+            "/hangup",
+            Some(json!({"call": call["leg_id"], "by": RECEPTION})),
+        )
+        .await;
+    assert_eq!((status.as_u16(), code(&body)), (409, "wrong_state"));
+    let (status, _) = h
+        .control(
+            reqwest::Method::POST,
+            "/hangup",
+            Some(json!({"call": call["leg_id"], "by": ANNA})),
+        )
+        .await;
+    assert_eq!(status, 200);
 }
