@@ -12,6 +12,7 @@ mod cli;
 mod curl;
 mod flows;
 mod oauth;
+mod router;
 mod shapes;
 mod traffic;
 mod util;
