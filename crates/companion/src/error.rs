@@ -22,6 +22,18 @@ pub enum CompanionError {
     /// Input that cannot be right.
     #[error("{0}")]
     InvalidInput(String),
+    /// Signing in did not complete.
+    #[error("sign-in: {0}")]
+    SignIn(String),
+    /// The account is not set up far enough for this.
+    #[error("{0}")]
+    NotConfigured(String),
+    /// Demo mode could not start.
+    #[error("demo mode: {0}")]
+    Demo(String),
+    /// The call history failed.
+    #[error(transparent)]
+    CallLog(#[from] call_log::CallLogError),
     /// The number cannot be dialled.
     #[error(transparent)]
     Dial(#[from] DialError),
@@ -38,6 +50,10 @@ impl CompanionError {
             CompanionError::Keyring(_) => "keyring",
             CompanionError::InvalidInput(_) => "invalid_input",
             CompanionError::Dial(_) => "invalid_number",
+            CompanionError::SignIn(_) => "sign_in_failed",
+            CompanionError::NotConfigured(_) => "not_configured",
+            CompanionError::CallLog(_) => "call_log",
+            CompanionError::Demo(_) => "demo",
             CompanionError::Mtt(e) => e.code(),
         }
     }

@@ -5,6 +5,8 @@
 //! display. It must never depend on Tauri or any UI toolkit, never write SQL (the call log does),
 //! never speak the PBX's HTTP itself (`mtt-api` does), and never keep a secret outside the keyring.
 
+pub mod core;
+pub mod demo;
 pub mod dialer;
 pub mod error;
 pub mod link;
@@ -12,7 +14,10 @@ pub mod live;
 pub mod pipeline;
 pub mod secrets;
 pub mod settings;
+pub mod signin;
 
+pub use core::{Companion, Directory};
+pub use demo::{Demo, DemoOptions};
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};

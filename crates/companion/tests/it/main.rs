@@ -5,5 +5,6 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+mod demo;
 mod keyring;
 mod pipeline;

@@ -1,0 +1,454 @@
+//! [`Companion`]: one profile's running core, the object the window and the CLI hold.
+//!
+//! It owns small typed pieces rather than one big state: the settings, the profile's secrets,
+//! the call log, the signed-in account (session and PBX client), the directory of numbers and
+//! workplaces, the live calls, and the domain-event channel. Locks are std locks held only for
+//! quick, synchronous updates, never across an `.await`.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use call_log::{CallLog, CallLogConfig};
+use mtt_api::{
+    Authorizer, Endpoints, ExternalNumber, HttpConfig, LegRef, OAuthConfig, Pbx, PlacedCall,
+    Session, SessionStatus, SipId, Terminal, Workplace,
+};
+use phonenumber::country;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::dialer::{DialTarget, dial_target};
+use crate::error::CompanionError;
+use crate::link::{LinkConfig, RelayLink};
+use crate::live::{LiveCall, LiveCalls, Me};
+use crate::pipeline::{DomainEvent, Pipeline};
+use crate::secrets::{ProfileSecrets, SecretVault};
+use crate::settings::{Profile, Settings};
+use crate::signin;
+
+/// How many domain events a slow subscriber may fall behind before it misses some.
+const EVENT_BUFFER: usize = 1024;
+/// The link → pipeline queue; when it is full the link stops reading and the relay buffers.
+const LINK_QUEUE: usize = 4096;
+
+/// The account's numbers, workplaces and terminals, as last read from the PBX.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    /// External numbers.
+    pub numbers: Vec<ExternalNumber>,
+    /// Workplaces (operator seats).
+    pub workplaces: Vec<Workplace>,
+    /// Terminals and their workplaces.
+    pub terminals: Vec<Terminal>,
+}
+
+impl Directory {
+    /// My workplace and its terminals.
+    pub fn me(&self, workplace: Option<&str>) -> Me {
+        Me {
+            workplace: workplace.map(str::to_owned),
+            terminals: self
+                .terminals
+                .iter()
+                .filter(|t| Some(t.workplace.as_str()) == workplace)
+                .map(|t| t.terminal.clone())
+                .collect(),
+        }
+    }
+}
+
+/// A signed-in (or signing-in) integration.
+#[derive(Debug, Clone)]
+struct Account {
+    session: Arc<Session>,
+    pbx: Pbx,
+    relay: Option<Url>,
+    http: reqwest::Client,
+}
+
+/// One profile's running core.
+#[derive(Debug)]
+pub struct Companion {
+    profile: Profile,
+    settings: RwLock<Settings>,
+    secrets: ProfileSecrets,
+    log: CallLog,
+    account: Option<Account>,
+    directory: RwLock<Directory>,
+    live: Arc<Mutex<LiveCalls>>,
+    me: Arc<RwLock<Me>>,
+    events: broadcast::Sender<DomainEvent>,
+    cancel: CancellationToken,
+}
+
+impl Companion {
+    /// Opens a profile: its settings, call log and (if configured) its account.
+    pub fn open(profile: Profile, vault: Arc<dyn SecretVault>) -> Result<Self, CompanionError> {
+        let settings = profile.load_settings()?;
+        let secrets = ProfileSecrets::new(vault, profile.name());
+        if let Some(dir) = profile.call_log_path().parent() {
+            std::fs::create_dir_all(dir).map_err(|e| CompanionError::Settings {
+                path: dir.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        }
+        let zone = settings
+            .pbx_time_zone
+            .parse()
+            .unwrap_or(mtt_api::notification::DEFAULT_PBX_ZONE);
+        let log = CallLog::open(
+            profile.call_log_path(),
+            CallLogConfig {
+                pbx_zone: zone,
+                day_zone: zone,
+                ..CallLogConfig::default()
+            },
+        )?;
+        let account = build_account(&settings, &secrets)?;
+        let me = Me {
+            workplace: settings.workplace.clone(),
+            terminals: Default::default(),
+        };
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Companion {
+            profile,
+            settings: RwLock::new(settings),
+            secrets,
+            log,
+            account,
+            directory: RwLock::default(),
+            live: Arc::new(Mutex::new(LiveCalls::new())),
+            me: Arc::new(RwLock::new(me)),
+            events,
+            cancel: CancellationToken::new(),
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The call log.
+    pub fn log(&self) -> &CallLog {
+        &self.log
+    }
+
+    /// The profile's secrets.
+    pub fn secrets(&self) -> &ProfileSecrets {
+        &self.secrets
+    }
+
+    /// Domain events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.events.subscribe()
+    }
+
+    /// The calls happening now.
+    pub fn live_calls(&self) -> Vec<LiveCall> {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot()
+    }
+
+    /// The directory as last read.
+    pub fn directory(&self) -> Directory {
+        self.directory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn account(&self) -> Result<&Account, CompanionError> {
+        self.account.as_ref().ok_or_else(|| {
+            CompanionError::NotConfigured(
+                "no MTT account is set up for this profile (client id, client secret and Redirect URI)".into(),
+            )
+        })
+    }
+
+    /// The sign-in state.
+    pub async fn session_status(&self) -> Option<SessionStatus> {
+        match &self.account {
+            Some(a) => Some(a.session.status().await),
+            None => None,
+        }
+    }
+
+    /// Signs in: `open_browser` is given the authorize address; the answer is taken from the
+    /// relay's hand-off, or from a loopback listener when the Redirect URI is a loopback one.
+    pub async fn sign_in(
+        &self,
+        open_browser: impl FnOnce(&Url),
+    ) -> Result<SessionStatus, CompanionError> {
+        let account = self.account()?;
+        let redirect = self
+            .settings()
+            .account
+            .redirect_uri
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+            .ok_or_else(|| CompanionError::NotConfigured("no Redirect URI is set".into()))?;
+        // A Redirect URI on the relay's own origin is the relay's hook: the relay keeps the code.
+        // Otherwise a loopback Redirect URI is served by a listener of our own.
+        let via_relay = account
+            .relay
+            .as_ref()
+            .filter(|relay| relay.origin() == redirect.origin());
+        let loopback = match via_relay {
+            Some(_) => None,
+            None => signin::LoopbackListener::bind(&redirect).await?,
+        };
+        let pending = account.session.begin_sign_in();
+        open_browser(&pending.url);
+        let callback = match (loopback, &account.relay) {
+            (Some(listener), _) => listener.accept(signin::SIGN_IN_TIMEOUT).await?,
+            (None, Some(relay)) => {
+                signin::from_relay(
+                    &account.http,
+                    relay,
+                    pending.state().expose(),
+                    signin::SIGN_IN_TIMEOUT,
+                )
+                .await?
+            }
+            (None, None) => {
+                return Err(CompanionError::NotConfigured(
+                    "the Redirect URI is neither a loopback address nor served by a configured relay".into(),
+                ));
+            }
+        };
+        self.finish_sign_in(pending, callback).await
+    }
+
+    /// Finishes a sign-in whose answer arrived some other way (a `trubka://` link).
+    pub async fn finish_sign_in(
+        &self,
+        pending: mtt_api::PendingSignIn,
+        callback: signin::Callback,
+    ) -> Result<SessionStatus, CompanionError> {
+        let account = self.account()?;
+        let code = callback
+            .outcome
+            .map_err(|why| CompanionError::SignIn(format!("MTT refused the sign-in: {why}")))?;
+        Ok(account
+            .session
+            .finish_sign_in(pending, &callback.state, code)
+            .await?)
+    }
+
+    /// Signs out: the tokens leave the keyring.
+    pub async fn sign_out(&self) -> Result<(), CompanionError> {
+        Ok(self.account()?.session.sign_out().await?)
+    }
+
+    /// Re-reads the numbers, workplaces and terminals from the PBX.
+    pub async fn refresh_directory(&self) -> Result<Directory, CompanionError> {
+        let pbx = &self.account()?.pbx;
+        let directory = Directory {
+            numbers: pbx.external_numbers().await?,
+            workplaces: pbx.workplaces().await?,
+            terminals: pbx.terminals().await?,
+        };
+        let me = directory.me(self.settings().workplace.as_deref());
+        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = directory.clone();
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_me(&me);
+        *self.me.write().unwrap_or_else(|p| p.into_inner()) = me;
+        Ok(directory)
+    }
+
+    /// Chooses my workplace (it must be one of the account's) and saves the choice.
+    pub fn set_workplace(&self, workplace: &str) -> Result<(), CompanionError> {
+        let id = SipId::parse(workplace)?;
+        let directory = self.directory();
+        if !directory.workplaces.is_empty()
+            && !directory
+                .workplaces
+                .iter()
+                .any(|w| w.workplace == id.as_str())
+        {
+            return Err(CompanionError::InvalidInput(format!(
+                "{workplace} is not one of this account's workplaces"
+            )));
+        }
+        let mut settings = self.settings();
+        settings.workplace = Some(id.as_str().to_owned());
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        let me = directory.me(Some(id.as_str()));
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_me(&me);
+        *self.me.write().unwrap_or_else(|p| p.into_inner()) = me;
+        Ok(())
+    }
+
+    /// Dials what the operator typed from my workplace (or `from`). Never retried: if the PBX
+    /// does not answer in time, the error says so and the operator decides.
+    pub async fn dial(
+        &self,
+        input: &str,
+        from: Option<&str>,
+    ) -> Result<(DialTarget, PlacedCall), CompanionError> {
+        let target = dial_target(input, country::Id::RU)?;
+        let caller = match from {
+            Some(w) => w.to_owned(),
+            None => self.settings().workplace.ok_or_else(|| {
+                CompanionError::NotConfigured("choose your workplace in Settings first".into())
+            })?,
+        };
+        let caller = SipId::parse(&caller)?;
+        let placed = self
+            .account()?
+            .pbx
+            .make_call(&caller, &target.callee)
+            .await?;
+        Ok((target, placed))
+    }
+
+    /// Hangs up a live leg.
+    pub async fn hang_up(&self, leg: &str) -> Result<(), CompanionError> {
+        let leg = self.leg_ref(leg)?;
+        Ok(self.account()?.pbx.terminate_call(&leg).await?)
+    }
+
+    /// Transfers a live leg to a workplace SIP ID or a number.
+    pub async fn transfer(&self, leg: &str, target: &str) -> Result<(), CompanionError> {
+        let leg = self.leg_ref(leg)?;
+        let target = dial_target(target, country::Id::RU)?;
+        Ok(self
+            .account()?
+            .pbx
+            .transfer_call(&leg, &target.callee)
+            .await?)
+    }
+
+    /// Turns parking on or off for external numbers.
+    pub async fn set_parking(&self, numbers: &[String], on: bool) -> Result<(), CompanionError> {
+        Ok(self.account()?.pbx.set_parking(numbers, on).await?)
+    }
+
+    fn leg_ref(&self, leg: &str) -> Result<LegRef, CompanionError> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let call = live
+            .get(leg)
+            .ok_or_else(|| CompanionError::InvalidInput(format!("there is no live call {leg}")))?;
+        call.leg_ref().ok_or_else(|| {
+            CompanionError::InvalidInput(format!(
+                "the PBX has not yet sent the tag and transport id of call {leg}; try again in a moment"
+            ))
+        })
+    }
+
+    /// Starts streaming live events from the relay into the call log, from the log's cursor.
+    pub async fn start_live_events(&self) -> Result<(), CompanionError> {
+        let settings = self.settings();
+        let relay = settings
+            .account
+            .relay_url
+            .as_deref()
+            .ok_or_else(|| CompanionError::NotConfigured("no relay address is set".into()))?;
+        let key = self
+            .secrets
+            .relay_key()?
+            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
+        let mut stream_url = Url::parse(relay).map_err(|e| {
+            CompanionError::InvalidInput(format!("the relay address {relay:?}: {e}"))
+        })?;
+        stream_url
+            .path_segments_mut()
+            .map_err(|_| {
+                CompanionError::InvalidInput(format!(
+                    "the relay address {relay:?} cannot have paths"
+                ))
+            })?
+            .pop_if_empty()
+            .extend(["events", "stream"]);
+        let link = RelayLink::new(stream_url, key, LinkConfig::default()).map_err(|e| {
+            CompanionError::InvalidInput(format!("cannot set up the relay link: {e}"))
+        })?;
+        let cursor = self.log.cursor().await?;
+        let (tx, rx) = mpsc::channel(LINK_QUEUE);
+        let pipeline = Pipeline {
+            log: self.log.clone(),
+            live: Arc::clone(&self.live),
+            me: Arc::clone(&self.me),
+            out: self.events.clone(),
+        };
+        tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
+        tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
+        Ok(())
+    }
+
+    /// Stops the live events and closes the call log.
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        // Let the pipeline finish a batch in flight before the log closes.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Err(e) = self.log.close().await {
+            tracing::warn!(error = %e, "closing the call log");
+        }
+    }
+}
+
+fn build_account(
+    settings: &Settings,
+    secrets: &ProfileSecrets,
+) -> Result<Option<Account>, CompanionError> {
+    let a = &settings.account;
+    let (Some(client_id), Some(redirect_uri)) = (&a.client_id, &a.redirect_uri) else {
+        return Ok(None);
+    };
+    let Some(client_secret) = secrets.client_secret()? else {
+        return Ok(None);
+    };
+    let defaults = Endpoints::mtt();
+    let endpoints = Endpoints::new(
+        a.oauth_url.as_deref().unwrap_or(defaults.oauth.as_str()),
+        a.api_url.as_deref().unwrap_or(defaults.api.as_str()),
+    )?;
+    let http_config = HttpConfig::default();
+    let http = mtt_api::http_client(http_config)?;
+    let authorizer = Authorizer::new(
+        OAuthConfig {
+            client_id: client_id.clone(),
+            client_secret,
+            redirect_uri: redirect_uri.clone(),
+            endpoints: endpoints.clone(),
+            pkce: a.pkce,
+        },
+        http.clone(),
+        http_config,
+    )?;
+    let session = Arc::new(Session::new(authorizer, Arc::new(secrets.token_store()))?);
+    let pbx = Pbx::new(&endpoints, http.clone(), http_config, Arc::clone(&session));
+    let relay =
+        match &a.relay_url {
+            Some(r) => Some(Url::parse(r).map_err(|e| {
+                CompanionError::InvalidInput(format!("the relay address {r:?}: {e}"))
+            })?),
+            None => None,
+        };
+    Ok(Some(Account {
+        session,
+        pbx,
+        relay,
+        http,
+    }))
+}

@@ -1,0 +1,162 @@
+//! Demo mode: the whole product with a simulated PBX, so a new user can try every feature
+//! without an MTT account.
+//!
+//! It starts the simulator and a relay in-process on loopback, points the simulator's webhooks at
+//! the relay's hook as MTT would, and signs in through the real OAuth flow: the "browser" follows
+//! the simulator's authorize redirect to the relay, and the core collects the code from the
+//! relay's hand-off exactly as it does for a real account. The demo profile is separate from real
+//! ones, and its secrets are kept in memory only, since the simulated account has no value.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mtt_sim::{Sim, SimConfig, SimHandle};
+use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
+use url::Url;
+
+use crate::core::Companion;
+use crate::error::CompanionError;
+use crate::secrets::{MemoryVault, ProfileSecrets, RelayKey, SecretVault};
+use crate::settings::{DEMO_PROFILE, Profile};
+
+/// How the demo runs.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// New simulated calls per second (0 for none: script calls yourself).
+    pub calls_per_second: f64,
+    /// Factor on the simulated people's delays (1.0 is real time).
+    pub time_scale: f64,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            calls_per_second: 1.0 / 12.0,
+            time_scale: 1.0,
+        }
+    }
+}
+
+/// A running demo: the core plus the simulated world it talks to.
+#[derive(Debug)]
+pub struct Demo {
+    /// The core, signed in to the simulated account.
+    pub companion: Arc<Companion>,
+    /// The simulator (its control API scripts calls).
+    pub sim: SimHandle,
+    /// The in-process relay.
+    pub relay: RelayHandle,
+}
+
+impl Demo {
+    /// Starts the demo with its profile under the given base directories.
+    pub async fn start(
+        config_base: &Path,
+        data_base: &Path,
+        options: DemoOptions,
+    ) -> Result<Self, CompanionError> {
+        let profile = Profile::under(DEMO_PROFILE, config_base, data_base)?;
+        std::fs::create_dir_all(profile.data_dir()).map_err(|e| CompanionError::Settings {
+            path: profile.data_dir().to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let demo_error =
+            |what: &str, e: &dyn std::fmt::Display| CompanionError::Demo(format!("{what}: {e}"));
+
+        let relay = Relay::start(RelayConfig::new(
+            HookPath::generate(),
+            profile.data_dir().join("relay.sqlite3"),
+        ))
+        .await
+        .map_err(|e| demo_error("the demo relay did not start", &e))?;
+        let key = ClientKey::generate();
+        relay
+            .state()
+            .store
+            .add_client_key("demo".into(), key.hash())
+            .await
+            .map_err(|e| demo_error("the demo relay refused a key", &e))?;
+        let redirect_uri = relay.redirect_uri().expose_secret().to_owned();
+
+        let mut sim_config = SimConfig {
+            auto_approve: true,
+            ..SimConfig::default()
+        };
+        sim_config.client.redirect_uris = vec![redirect_uri.clone()];
+        if options.calls_per_second > 0.0 {
+            sim_config.traffic = Some(mtt_sim::config::TrafficConfig {
+                calls_per_second: options.calls_per_second,
+                time_scale: options.time_scale,
+            });
+        }
+        let client_id = sim_config.client.client_id.clone();
+        let client_secret = mtt_api::ClientSecret::new(sim_config.client.client_secret.expose());
+        let my_workplace = sim_config
+            .account
+            .workplaces
+            .first()
+            .map(|w| w.workplace.clone());
+        let sim = Sim::start(sim_config)
+            .await
+            .map_err(|e| demo_error("the simulator did not start", &e))?;
+
+        let mut settings = profile.load_settings().unwrap_or_default();
+        settings.account.client_id = Some(client_id);
+        settings.account.redirect_uri = Some(redirect_uri);
+        settings.account.relay_url = Some(format!("http://{}", relay.local_addr()));
+        settings.account.oauth_url = Some(sim.oauth_url().to_owned());
+        settings.account.api_url = Some(sim.api_url().to_owned());
+        if settings.workplace.is_none() {
+            settings.workplace = my_workplace;
+        }
+        profile.save_settings(&settings)?;
+
+        let vault: Arc<dyn SecretVault> = Arc::new(MemoryVault::default());
+        let secrets = ProfileSecrets::new(Arc::clone(&vault), profile.name());
+        secrets.set_client_secret(&client_secret)?;
+        secrets.set_relay_key(&RelayKey::new(key.expose_secret()))?;
+        let companion = Arc::new(Companion::open(profile, vault)?);
+
+        companion.start_live_events().await?;
+        companion.sign_in(follow_like_a_browser).await?;
+        companion.refresh_directory().await?;
+        Ok(Demo {
+            companion,
+            sim,
+            relay,
+        })
+    }
+
+    /// Stops everything.
+    pub async fn shutdown(self) {
+        self.companion.shutdown().await;
+        self.sim.shutdown().await;
+        if let Err(e) = self.relay.shutdown().await {
+            tracing::warn!(error = %e, "stopping the demo relay");
+        }
+    }
+}
+
+/// Plays the browser: opens the authorize address (the simulator approves at once and redirects
+/// to the Redirect URI, the relay's hook) and follows that one redirect, so the relay receives the
+/// code as it would from a real browser.
+fn follow_like_a_browser(url: &Url) {
+    let url = url.clone();
+    tokio::spawn(async move {
+        let client = match reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .timeout(Duration::from_secs(10))
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "the demo browser could not start");
+                return;
+            }
+        };
+        if let Err(e) = client.get(url).send().await {
+            tracing::error!(error = %e, "the demo browser could not complete the sign-in");
+        }
+    });
+}

@@ -1,0 +1,184 @@
+//! Demo mode end to end: the core signs in to the simulator through the relay hand-off, dials,
+//! transfers and hangs up, and every call lands in the history.
+
+use std::time::Duration;
+
+use companion::{CallPhase, Demo, DemoOptions, DomainEvent};
+use tokio::sync::broadcast;
+
+async fn start() -> (Demo, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Demo::start(
+        &dir.path().join("config"),
+        &dir.path().join("data"),
+        DemoOptions {
+            calls_per_second: 0.0,
+            time_scale: 1.0,
+        },
+    )
+    .await
+    .unwrap();
+    // People in the simulated world act in milliseconds, so the test takes well under a second.
+    let answer = reqwest::Client::new()
+        .put(format!("{}/timings", demo.sim.control_url()))
+        .json(&serde_json::json!({
+            "operator_answer_ms": 50, "callee_answer_ms": 50, "talk_ms": 150, "record_delay_ms": 30,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    (demo, dir)
+}
+
+async fn wait_for(
+    events: &mut broadcast::Receiver<DomainEvent>,
+    what: &str,
+    pred: impl Fn(&DomainEvent) -> bool,
+) -> DomainEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if pred(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within 10 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_recording() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    let status = c.session_status().await.unwrap();
+    assert!(status.signed_in, "signed in through the relay hand-off");
+    let directory = c.directory();
+    assert!(directory.workplaces.len() >= 5, "{directory:?}");
+    let me = c.settings().workplace.unwrap();
+
+    let mut events = c.subscribe();
+    let (target, _placed) = c.dial("8 (921) 946-27-61", None).await.unwrap();
+    assert_eq!(target.callee.as_str(), "79219462761");
+    assert_eq!(target.display, "+7 921 946-27-61");
+
+    let DomainEvent::CallStarted { call, .. } = wait_for(&mut events, "pick-up prompt", |e| {
+        matches!(e, DomainEvent::CallStarted { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(call.phase, CallPhase::PickUp);
+    assert!(call.mine && call.workplaces.contains(&me), "{call:?}");
+    wait_for(&mut events, "connected", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.phase == CallPhase::Connected)
+    })
+    .await;
+    wait_for(
+        &mut events,
+        "ended",
+        |e| matches!(e, DomainEvent::CallEnded { call: u, .. } if u.leg == call.leg),
+    )
+    .await;
+    let DomainEvent::CallRecorded { url, .. } = wait_for(
+        &mut events,
+        "recording",
+        |e| matches!(e, DomainEvent::CallRecorded { leg, .. } if *leg == call.leg),
+    )
+    .await
+    else {
+        unreachable!()
+    };
+
+    let row = c
+        .log()
+        .call(&call.leg)
+        .await
+        .unwrap()
+        .expect("one history row");
+    assert_eq!(row.recording_url.as_deref(), Some(url.as_str()));
+    assert!(row.answered_at.is_some());
+    // The recording is a real mp3 served by the simulator.
+    let mp3 = reqwest::get(&url).await.unwrap();
+    assert_eq!(mp3.headers()["content-type"], "audio/mpeg");
+    demo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    let mut events = c.subscribe();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/incoming", demo.sim.control_url()))
+        .json(&serde_json::json!({"from": "79161234567", "to": "78005560251", "caller_name": "Иван", "manual": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    let DomainEvent::CallStarted { call, summary } = wait_for(&mut events, "ringing", |e| {
+        matches!(e, DomainEvent::CallStarted { call, .. } if call.remote_number.as_deref() == Some("79161234567"))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert_eq!(call.remote_name.as_deref(), Some("Иван"));
+    assert_eq!(summary.unwrap().earlier_calls, 0);
+    // The call becomes mine when the PBX rings my workplace (the default routing's first group).
+    wait_for(&mut events, "ringing at my workplace", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.mine && u.phase == CallPhase::Ringing)
+    })
+    .await;
+
+    let colleague = "883140777446532";
+    c.transfer(&call.leg, colleague).await.unwrap();
+    wait_for(&mut events, "the colleague ringing", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.workplaces.contains(colleague))
+    })
+    .await;
+    // terminateCall ends this leg's ringing and the call goes on along the cabinet's routing,
+    // as the document says: the next group (the reception) rings.
+    c.hang_up(&call.leg).await.unwrap();
+    wait_for(&mut events, "the next group ringing", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.workplaces.contains("883140777551401"))
+    })
+    .await;
+    // The caller gives up.
+    let answer = reqwest::Client::new()
+        .post(format!("{}/hangup", demo.sim.control_url()))
+        .json(&serde_json::json!({"call": call.leg, "by": "caller"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    let DomainEvent::CallEnded { missed, .. } = wait_for(
+        &mut events,
+        "ended",
+        |e| matches!(e, DomainEvent::CallEnded { call: u, .. } if u.leg == call.leg),
+    )
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(missed, "the caller hung up before anyone answered");
+    assert!(
+        c.hang_up(&call.leg).await.is_err(),
+        "an ended call cannot be hung up again"
+    );
+    demo.shutdown().await;
+}
