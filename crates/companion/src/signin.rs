@@ -7,6 +7,7 @@
 //! - a loopback address (`http://127.0.0.1:<port>/…` or `http://localhost:<port>/…`, as in the
 //!   document's own example): the app listens there itself, [`LoopbackListener`];
 //! - a `trubka://` link: the desktop shell receives it and hands it over, [`parse_callback`].
+//!
 //! In every case the state is checked (in constant time, by `mtt-api`) before the code is used.
 
 use std::time::{Duration, Instant};
