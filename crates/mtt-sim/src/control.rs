@@ -58,6 +58,34 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message)
 }
 
+/// Keys of [`PlanOverrides`]; flattened structs cannot deny unknown keys themselves.
+const PLAN_KEYS: &[&str] = &[
+    "answer_after_ms",
+    "answer_by",
+    "operator_answer_ms",
+    "callee_answer_ms",
+    "talk_ms",
+    "caller_hangs_up",
+    "caller_gives_up_ms",
+    "record",
+    "manual",
+];
+
+/// Refuses keys that are neither in `own` nor plan overrides, so a typo is not ignored.
+fn reject_unknown_keys(bytes: &[u8], own: &[&str]) -> Result<(), ApiError> {
+    let object: serde_json::Map<String, serde_json::Value> = body(bytes)?;
+    let unknown: Vec<&str> = object
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !own.contains(k) && !PLAN_KEYS.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(bad(format!("unknown keys: {}", unknown.join(", "))))
+    }
+}
+
 /// Parses a JSON body into `T`, naming what was wrong.
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| bad(format!("the body is not as expected: {e}")))
@@ -159,6 +187,7 @@ pub struct IncomingRequest {
 }
 
 async fn incoming(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer {
+    reject_unknown_keys(&bytes, &["from", "to", "caller_name"])?;
     let request: IncomingRequest = body(&bytes)?;
     let plan = request.plan.plan(&sim);
     json(pbx::incoming(
@@ -183,6 +212,7 @@ pub struct OutgoingRequest {
 }
 
 async fn outgoing(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer {
+    reject_unknown_keys(&bytes, &["caller_id", "callee_id"])?;
     let request: OutgoingRequest = body(&bytes)?;
     let plan = request.plan.plan(&sim);
     json(pbx::make_call(

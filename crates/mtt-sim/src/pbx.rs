@@ -1185,9 +1185,11 @@ impl CallTask {
                 if let Some((at, target)) = &transfer_at
                     && *at <= now
                 {
+                    // A planned transfer to whoever is already talking is no transfer at all.
+                    let partner = self.partner.as_ref().map(Target::id);
                     return match Target::resolve(&self.sim, target) {
-                        Ok(t) => self.transfer_answered(t),
-                        Err(_) => Next::Continue(Phase::Talking {
+                        Ok(t) if Some(t.id()) != partner => self.transfer_answered(t),
+                        _ => Next::Continue(Phase::Talking {
                             hangup_at,
                             transfer_at: None,
                         }),

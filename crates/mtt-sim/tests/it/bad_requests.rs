@@ -251,6 +251,20 @@ async fn control_requests_naming_nothing_are_refused() {
     let (status, body) = h
         .control(
             reqwest::Method::POST,
+            "/incoming",
+            Some(json!({"from": CALLER, "to": MAIN_NUMBER, "answer_after": 5})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("answer_after")
+    );
+    let (status, body) = h
+        .control(
+            reqwest::Method::POST,
             "/answer",
             Some(json!({"call": "42"})),
         )
