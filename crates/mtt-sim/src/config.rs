@@ -155,6 +155,12 @@ impl SimConfig {
                 )));
             }
         }
+        if !numbers.contains(&account.outgoing_number.as_str()) {
+            return Err(SimError::Config(format!(
+                "account.outgoing_number {} is not in account.numbers",
+                account.outgoing_number
+            )));
+        }
         if self.client.redirect_uris.is_empty() {
             return Err(SimError::Config(
                 "client.redirect_uris must name at least one redirect URI".to_owned(),

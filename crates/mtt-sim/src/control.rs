@@ -3,6 +3,28 @@
 //! Everything lives under `/control` on the control server. Bodies and answers are JSON with
 //! snake_case keys; errors have the same `{"error": {"code", "message"}}` shape as the
 //! simulated Open API.
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /control/state` | the account, timings, webhook target and URLs |
+//! | `POST /control/incoming` | `{from, to, caller_name?, …plan}`: an incoming call; answers the call's key and leg ids |
+//! | `POST /control/outgoing` | `{caller_id, callee_id, …plan}`: makeCall without a token |
+//! | `POST /control/answer`, `/control/hangup` | `{call, by?}`: a party answers or hangs up; `call` is a key, a leg id or makeCall's id; `by` a workplace, `caller` or `callee` |
+//! | `GET /control/calls?all=` | calls in progress (and recently ended ones) |
+//! | `GET /control/deliveries?since=&limit=` | the webhook delivery log |
+//! | `GET /control/stats` | delivery totals and active calls |
+//! | `POST /control/workplaces`, `DELETE /control/workplaces/{id}` | change workplaces (emits `workplacesChanged`) |
+//! | `POST /control/numbers`, `DELETE /control/numbers/{number}` | change external numbers (emits `numbersChanged`) |
+//! | `GET`/`PUT /control/timings` | read or patch the delays and windows |
+//! | `GET`/`PUT /control/faults` | per-method latency and failure rate (`null` removes) |
+//! | `GET`/`PUT /control/webhook` | `{url?, retry?}`: where and how notifications are sent |
+//! | `POST /control/tokens`, `/control/codes` | issue an access token or an authorization code, optionally with a given value |
+//! | `POST`/`DELETE /control/traffic` | start (`{calls_per_second, time_scale}`) or stop the traffic generator |
+//!
+//! The plan keys (`answer_after_ms`, `answer_by`, `operator_answer_ms`, `callee_answer_ms`,
+//! `talk_ms`, `caller_hangs_up`, `caller_gives_up_ms`, `record`, `manual`) override the
+//! configured timings for one call; `manual: true` turns every automatic answer and hang-up
+//! off.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
