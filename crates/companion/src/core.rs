@@ -76,7 +76,7 @@ pub struct Companion {
     settings: RwLock<Settings>,
     secrets: ProfileSecrets,
     log: CallLog,
-    account: Option<Account>,
+    account: Result<Account, CompanionError>,
     directory: RwLock<Directory>,
     live: Arc<Mutex<LiveCalls>>,
     me: Arc<RwLock<Me>>,
@@ -107,7 +107,9 @@ impl Companion {
                 ..CallLogConfig::default()
             },
         )?;
-        let account = build_account(&settings, &secrets)?;
+        // Without a keyring (a server, a broken desktop session) the history and the phonebook
+        // still work; only what needs the account reports why it cannot.
+        let account = build_account(&settings, &secrets);
         let me = Me {
             workplace: settings.workplace.clone(),
             terminals: Default::default(),
@@ -172,18 +174,16 @@ impl Companion {
     }
 
     fn account(&self) -> Result<&Account, CompanionError> {
-        self.account.as_ref().ok_or_else(|| {
-            CompanionError::NotConfigured(
-                "no MTT account is set up for this profile (client id, client secret and Redirect URI)".into(),
-            )
-        })
+        self.account
+            .as_ref()
+            .map_err(CompanionError::clone_for_report)
     }
 
     /// The sign-in state.
     pub async fn session_status(&self) -> Option<SessionStatus> {
         match &self.account {
-            Some(a) => Some(a.session.status().await),
-            None => None,
+            Ok(a) => Some(a.session.status().await),
+            Err(_) => None,
         }
     }
 
@@ -307,6 +307,7 @@ impl Companion {
         from: Option<&str>,
     ) -> Result<(DialTarget, PlacedCall), CompanionError> {
         let target = dial_target(input, country::Id::RU)?;
+        let account = self.account()?;
         let caller = match from {
             Some(w) => w.to_owned(),
             None => self.settings().workplace.ok_or_else(|| {
@@ -407,17 +408,17 @@ impl Companion {
     }
 }
 
-fn build_account(
-    settings: &Settings,
-    secrets: &ProfileSecrets,
-) -> Result<Option<Account>, CompanionError> {
+fn build_account(settings: &Settings, secrets: &ProfileSecrets) -> Result<Account, CompanionError> {
     let a = &settings.account;
+    let not_set_up = || {
+        CompanionError::NotConfigured(
+            "no MTT account is set up for this profile (client id, client secret and Redirect URI; see `trubka account set`)".into(),
+        )
+    };
     let (Some(client_id), Some(redirect_uri)) = (&a.client_id, &a.redirect_uri) else {
-        return Ok(None);
+        return Err(not_set_up());
     };
-    let Some(client_secret) = secrets.client_secret()? else {
-        return Ok(None);
-    };
+    let client_secret = secrets.client_secret()?.ok_or_else(not_set_up)?;
     let defaults = Endpoints::mtt();
     let endpoints = Endpoints::new(
         a.oauth_url.as_deref().unwrap_or(defaults.oauth.as_str()),
@@ -445,10 +446,10 @@ fn build_account(
             })?),
             None => None,
         };
-    Ok(Some(Account {
+    Ok(Account {
         session,
         pbx,
         relay,
         http,
-    }))
+    })
 }

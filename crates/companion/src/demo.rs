@@ -70,17 +70,27 @@ impl Demo {
         ))
         .await
         .map_err(|e| demo_error("the demo relay did not start", &e))?;
+        // The relay's store outlives a run (the demo's history resumes from it), so the key of
+        // the previous run is replaced by this run's.
         let key = ClientKey::generate();
-        relay
-            .state()
-            .store
+        let store = &relay.state().store;
+        if let Err(e) = store.revoke_client_key("demo".into()).await {
+            tracing::debug!(error = %e, "no earlier demo key to revoke");
+        }
+        store
             .add_client_key("demo".into(), key.hash())
             .await
             .map_err(|e| demo_error("the demo relay refused a key", &e))?;
         let redirect_uri = relay.redirect_uri().expose_secret().to_owned();
 
+        // A new seed each run, so the demo's callers differ from one run to the next.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
         let mut sim_config = SimConfig {
             auto_approve: true,
+            seed,
             ..SimConfig::default()
         };
         sim_config.client.redirect_uris = vec![redirect_uri.clone()];

@@ -8,6 +8,9 @@
 use mtt_api::{Callee, SipId};
 use phonenumber::{Mode, country};
 
+/// Where numbers without a country code are read: Trubka's users are in Russia.
+pub const DEFAULT_REGION: country::Id = country::Id::RU;
+
 /// Internal (extension) numbers are at most this long; anything longer must be a phone number.
 const MAX_INTERNAL_DIGITS: usize = 6;
 

@@ -43,6 +43,25 @@ pub enum CompanionError {
 }
 
 impl CompanionError {
+    /// The same error again, for reporting a stored failure more than once. Errors that wrap
+    /// other crates' errors are reported by their text under the same code.
+    pub fn clone_for_report(&self) -> CompanionError {
+        match self {
+            CompanionError::Settings { path, detail } => CompanionError::Settings {
+                path: path.clone(),
+                detail: detail.clone(),
+            },
+            CompanionError::Keyring(m) => CompanionError::Keyring(m.clone()),
+            CompanionError::InvalidInput(m) => CompanionError::InvalidInput(m.clone()),
+            CompanionError::SignIn(m) => CompanionError::SignIn(m.clone()),
+            CompanionError::NotConfigured(m) => CompanionError::NotConfigured(m.clone()),
+            CompanionError::Demo(m) => CompanionError::Demo(m.clone()),
+            CompanionError::Dial(e) => CompanionError::Dial(e.clone()),
+            CompanionError::CallLog(e) => CompanionError::NotConfigured(e.to_string()),
+            CompanionError::Mtt(e) => CompanionError::InvalidInput(e.to_string()),
+        }
+    }
+
     /// A short, stable code: the UI switches on it and the CLI maps it to an exit code.
     pub fn code(&self) -> &'static str {
         match self {

@@ -29,13 +29,8 @@ impl Profile {
     /// The profile `name` under the platform's directories (`~/.config/trubka/profiles/<name>`
     /// and `~/.local/share/trubka/profiles/<name>` on Linux).
     pub fn open(name: &str) -> Result<Self, CompanionError> {
-        let dirs = directories::ProjectDirs::from("ru", "Trubka", "trubka").ok_or_else(|| {
-            CompanionError::Settings {
-                path: PathBuf::new(),
-                detail: "the system has no home directory to keep settings in".into(),
-            }
-        })?;
-        Self::under(name, dirs.config_dir(), dirs.data_dir())
+        let (config, data) = platform_dirs()?;
+        Self::under(name, &config, &data)
     }
 
     /// The profile `name` under explicit base directories (tests, portable installs).
@@ -101,6 +96,20 @@ impl Profile {
         std::fs::write(&temporary, text).map_err(|e| fail(e.to_string()))?;
         std::fs::rename(&temporary, &path).map_err(|e| fail(e.to_string()))
     }
+}
+
+/// The platform's configuration and data directories for Trubka.
+pub fn platform_dirs() -> Result<(PathBuf, PathBuf), CompanionError> {
+    let dirs = directories::ProjectDirs::from("ru", "Trubka", "trubka").ok_or_else(|| {
+        CompanionError::Settings {
+            path: PathBuf::new(),
+            detail: "the system has no home directory to keep settings in".into(),
+        }
+    })?;
+    Ok((
+        dirs.config_dir().to_path_buf(),
+        dirs.data_dir().to_path_buf(),
+    ))
 }
 
 fn validate_name(name: &str) -> Result<(), CompanionError> {
