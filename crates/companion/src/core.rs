@@ -315,11 +315,7 @@ impl Companion {
             })?,
         };
         let caller = SipId::parse(&caller)?;
-        let placed = self
-            .account()?
-            .pbx
-            .make_call(&caller, &target.callee)
-            .await?;
+        let placed = account.pbx.make_call(&caller, &target.callee).await?;
         Ok((target, placed))
     }
 
