@@ -88,7 +88,12 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
                     return latencies;
                 }
                 let sent = Instant::now();
-                let response = http.post(&url).body(notification(n, 0)).send().await.unwrap();
+                let response = http
+                    .post(&url)
+                    .body(notification(n, 0))
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(response.status(), 200);
                 latencies.push(sent.elapsed());
             }
@@ -107,7 +112,9 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
         .await
         .unwrap()
         .len();
-    println!("durable intake: {events} events, {SENDERS} concurrent senders, WAL + synchronous=FULL");
+    println!(
+        "durable intake: {events} events, {SENDERS} concurrent senders, WAL + synchronous=FULL"
+    );
     println!(
         "  {:.0} events/s ({elapsed:.2?} total); per POST p50 {:.2?}, p99 {:.2?}, max {:.2?}; {stored} rows stored",
         events as f64 / elapsed.as_secs_f64(),
@@ -165,7 +172,9 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
                             .collect();
                         let sent: u128 = digits.parse().unwrap_or(0);
                         let lag = now_micros().saturating_sub(sent);
-                        lags.push(Duration::from_micros(u64::try_from(lag).unwrap_or(u64::MAX)));
+                        lags.push(Duration::from_micros(
+                            u64::try_from(lag).unwrap_or(u64::MAX),
+                        ));
                     }
                 }
             }
@@ -228,7 +237,9 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
         percentile(&all, 0.99),
         worst_client
     );
-    println!("  process memory (relay + {clients} clients in one process): before {rss_before}; after {rss_during}");
+    println!(
+        "  process memory (relay + {clients} clients in one process): before {rss_before}; after {rss_during}"
+    );
     relay.shutdown().await.unwrap();
 }
 

@@ -127,6 +127,16 @@ impl Fanout {
         }
     }
 
+    /// Disconnects every client (at shutdown): a client that stopped reading would otherwise
+    /// keep its connection, and so the server, alive.
+    pub fn disconnect_all(&self) {
+        for subscriber in self.lock().drain(..) {
+            if let Some(cutoff) = &subscriber.cutoff {
+                cutoff.pull();
+            }
+        }
+    }
+
     /// How many clients are subscribed.
     pub fn subscribers(&self) -> usize {
         self.lock().len()

@@ -243,6 +243,7 @@ impl RelayHandle {
     /// Stops accepting, ends streams and long polls, and waits for open requests to finish.
     pub async fn shutdown(mut self) -> Result<(), RelayError> {
         self.shutdown.cancel();
+        self.state.fanout.disconnect_all();
         match self.server.take() {
             Some(server) => match server.await {
                 Ok(result) => result.map_err(RelayError::Serve),
@@ -256,6 +257,7 @@ impl RelayHandle {
 impl Drop for RelayHandle {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        self.state.fanout.disconnect_all();
         self.pruner.abort();
     }
 }

@@ -70,8 +70,10 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         Self {
             duplicate_window: Duration::from_secs(600),
-            max_batch: 1024,
-            queue: 8192,
+            max_batch: 512,
+            // With bodies of up to 256 KiB, this bounds what waits for the writer to a few
+            // hundred MiB even when every sender is at the limit.
+            queue: 1024,
         }
     }
 }

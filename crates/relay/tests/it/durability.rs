@@ -19,7 +19,7 @@ const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
 const SENDERS: usize = 64;
 const EVENTS: usize = 10_000;
 /// The relay is killed once this many events were answered 2xx.
-const KILL_AFTER: usize = 3_000;
+const KILL_AFTER: usize = 5_000;
 
 fn run(config: &Path, args: &[&str]) -> String {
     let output = std::process::Command::new(BINARY)

@@ -3,6 +3,7 @@
 // Helpers outside `#[test]` functions unwrap too: a panic is a failed test with a line number.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod cli;
 mod durability;
 mod intake;
 mod oauth;

@@ -271,3 +271,33 @@ async fn a_client_that_stops_reading_is_cut_off_without_slowing_the_others() {
         "the burst took {elapsed:?}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_is_not_held_up_by_a_client_that_stopped_reading() {
+    let relay = util::start().await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(relay.handle.local_addr()).await.unwrap();
+    let request = format!(
+        "GET /events/stream HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer {}\r\n\r\n",
+        relay.key.expose_secret()
+    );
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while relay.handle.state().fanout.subscribers() < 1 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Far more than the socket buffers hold, far less than the client's queue: the relay's
+    // writes to this client block, and nothing cuts it off before shutdown.
+    let big = "x".repeat(200 * 1024);
+    for n in 0..40 {
+        relay
+            .post_ok(&format!(r#"{{"pad":"{big}","n":{n}}}"#))
+            .await;
+    }
+    let stopped = tokio::time::timeout(WAIT, relay.handle.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown waited for the stalled client");
+    stopped.unwrap().unwrap();
+    drop(stalled);
+}

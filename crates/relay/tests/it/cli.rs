@@ -1,0 +1,96 @@
+//! The `trubka-relay` command line: init, keys, and serve's refusals.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
+
+fn run(config: &Path, args: &[&str]) -> Output {
+    Command::new(BINARY)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("TRUBKA_RELAY_HOOK")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn hook_of(config: &Path) -> String {
+    let file = relay::ConfigFile::load(config).unwrap();
+    file.hook.unwrap()
+}
+
+#[test]
+fn init_writes_a_fresh_hook_and_refuses_to_overwrite_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    let first = run(
+        &config,
+        &["init", "--public-url", "https://relay.example.com"],
+    );
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let hook = hook_of(&config);
+    assert!(text(&first.stdout).contains(&format!("https://relay.example.com/{hook}")));
+
+    let again = run(
+        &config,
+        &["init", "--public-url", "https://relay.example.com"],
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("--force"));
+    assert_eq!(hook_of(&config), hook);
+
+    let forced = run(&config, &["init", "--force"]);
+    assert!(forced.status.success());
+    assert_ne!(hook_of(&config), hook);
+
+    let bad_url = run(
+        &dir.path().join("other.toml"),
+        &["init", "--public-url", "ftp://x"],
+    );
+    assert!(!bad_url.status.success());
+    assert!(text(&bad_url.stderr).contains("public_url"));
+    assert!(!dir.path().join("other.toml").exists());
+}
+
+#[test]
+fn keys_are_shown_once_listed_without_secrets_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    assert!(run(&config, &["init"]).status.success());
+    let added = run(&config, &["keys", "add", "seat-1"]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let key = text(&added.stdout).trim().to_owned();
+    assert!(key.starts_with("trk_"));
+
+    let list = text(&run(&config, &["keys", "list"]).stdout);
+    assert!(list.contains("seat-1") && list.contains("active"));
+    assert!(!list.contains(&key));
+    let taken = run(&config, &["keys", "add", "seat-1"]);
+    assert!(!taken.status.success());
+    assert!(text(&taken.stderr).contains("already exists"));
+    let bad_label = run(&config, &["keys", "add", "two words"]);
+    assert!(!bad_label.status.success());
+    assert!(text(&bad_label.stderr).contains("label"));
+
+    assert!(run(&config, &["keys", "revoke", "seat-1"]).status.success());
+    assert!(text(&run(&config, &["keys", "list"]).stdout).contains("revoked"));
+    let unknown = run(&config, &["keys", "revoke", "seat-1"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("no active client key"));
+}
+
+#[test]
+fn serve_without_a_hook_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        &dir.path().join("absent.toml"),
+        &["serve", "--listen", "127.0.0.1:0"],
+    );
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("trubka-relay init"));
+}
