@@ -166,6 +166,9 @@ impl SimConfig {
                 "client.redirect_uris must name at least one redirect URI".to_owned(),
             ));
         }
+        if let Some(traffic) = &self.traffic {
+            traffic.validate()?;
+        }
         for (method, fault) in &self.faults {
             if !(0.0..=1.0).contains(&fault.failure_rate) {
                 return Err(SimError::Config(format!(
@@ -433,6 +436,25 @@ pub struct TrafficConfig {
     pub time_scale: f64,
 }
 
+impl TrafficConfig {
+    /// Checks that the rate and the time scale are positive numbers.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if !(self.calls_per_second.is_finite() && self.calls_per_second > 0.0) {
+            return Err(SimError::Config(format!(
+                "traffic.calls_per_second must be a positive number, not {}",
+                self.calls_per_second
+            )));
+        }
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0) {
+            return Err(SimError::Config(format!(
+                "traffic.time_scale must be a positive number, not {}",
+                self.time_scale
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl Default for TrafficConfig {
     fn default() -> Self {
         Self {
@@ -489,6 +511,12 @@ parking_window = 5
         )
         .unwrap_err();
         assert!(err.to_string().contains("parking_window"), "{err}");
+    }
+
+    #[test]
+    fn a_traffic_rate_must_be_positive() {
+        let err = SimConfig::from_toml_str("[traffic]\ncalls_per_second = 0.0\n").unwrap_err();
+        assert!(err.to_string().contains("calls_per_second"), "{err}");
     }
 
     #[test]

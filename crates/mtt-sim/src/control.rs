@@ -551,12 +551,7 @@ async fn start_traffic(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answ
     } else {
         body(&bytes)?
     };
-    if !(config.calls_per_second > 0.0 && config.calls_per_second.is_finite()) {
-        return Err(bad("calls_per_second must be a positive number"));
-    }
-    if !(config.time_scale > 0.0 && config.time_scale.is_finite()) {
-        return Err(bad("time_scale must be a positive number"));
-    }
+    config.validate().map_err(|e| bad(e.to_string()))?;
     traffic::start(&sim, config);
     json(config)
 }
