@@ -73,11 +73,11 @@ struct Account {
 #[derive(Debug)]
 pub struct Companion {
     profile: Profile,
-    settings: RwLock<Settings>,
+    settings: Arc<RwLock<Settings>>,
     secrets: ProfileSecrets,
     log: CallLog,
     account: Result<Account, CompanionError>,
-    directory: RwLock<Directory>,
+    directory: Arc<RwLock<Directory>>,
     live: Arc<Mutex<LiveCalls>>,
     me: Arc<RwLock<Me>>,
     events: broadcast::Sender<DomainEvent>,
@@ -117,11 +117,11 @@ impl Companion {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Companion {
             profile,
-            settings: RwLock::new(settings),
+            settings: Arc::new(RwLock::new(settings)),
             secrets,
             log,
             account,
-            directory: RwLock::default(),
+            directory: Arc::default(),
             live: Arc::new(Mutex::new(LiveCalls::new())),
             me: Arc::new(RwLock::new(me)),
             events,
@@ -256,20 +256,17 @@ impl Companion {
 
     /// Re-reads the numbers, workplaces and terminals from the PBX.
     pub async fn refresh_directory(&self) -> Result<Directory, CompanionError> {
-        let pbx = &self.account()?.pbx;
-        let directory = Directory {
-            numbers: pbx.external_numbers().await?,
-            workplaces: pbx.workplaces().await?,
-            terminals: pbx.terminals().await?,
-        };
-        let me = directory.me(self.settings().workplace.as_deref());
-        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = directory.clone();
-        self.live
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .set_me(&me);
-        *self.me.write().unwrap_or_else(|p| p.into_inner()) = me;
-        Ok(directory)
+        self.directory_reloader()?.reload().await
+    }
+
+    fn directory_reloader(&self) -> Result<DirectoryReloader, CompanionError> {
+        Ok(DirectoryReloader {
+            pbx: self.account()?.pbx.clone(),
+            settings: Arc::clone(&self.settings),
+            directory: Arc::clone(&self.directory),
+            me: Arc::clone(&self.me),
+            live: Arc::clone(&self.live),
+        })
     }
 
     /// Chooses my workplace (it must be one of the account's) and saves the choice.
@@ -390,6 +387,34 @@ impl Companion {
         };
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
+        // `vpbxNotifications` say the numbers or workplaces changed: read them again.
+        if let Ok(reloader) = self.directory_reloader() {
+            let mut events = self.events.subscribe();
+            let cancel = self.cancel.child_token();
+            let out = self.events.clone();
+            tokio::spawn(async move {
+                loop {
+                    let event = tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        e = events.recv() => e,
+                    };
+                    match event {
+                        Ok(DomainEvent::DirectoryChanged { .. }) => {
+                            if let Err(e) = reloader.reload().await {
+                                let _ = out.send(DomainEvent::Trouble {
+                                    code: e.code().into(),
+                                    message: format!(
+                                        "the changed numbers and workplaces could not be read: {e}"
+                                    ),
+                                });
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                        _ => {}
+                    }
+                }
+            });
+        }
         Ok(())
     }
 
@@ -401,6 +426,40 @@ impl Companion {
         if let Err(e) = self.log.close().await {
             tracing::warn!(error = %e, "closing the call log");
         }
+    }
+}
+
+/// What re-reading the directory needs, detached from the `Companion` so a task can own it.
+#[derive(Debug, Clone)]
+struct DirectoryReloader {
+    pbx: Pbx,
+    settings: Arc<RwLock<Settings>>,
+    directory: Arc<RwLock<Directory>>,
+    me: Arc<RwLock<Me>>,
+    live: Arc<Mutex<LiveCalls>>,
+}
+
+impl DirectoryReloader {
+    async fn reload(&self) -> Result<Directory, CompanionError> {
+        let directory = Directory {
+            numbers: self.pbx.external_numbers().await?,
+            workplaces: self.pbx.workplaces().await?,
+            terminals: self.pbx.terminals().await?,
+        };
+        let workplace = self
+            .settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .workplace
+            .clone();
+        let me = directory.me(workplace.as_deref());
+        *self.directory.write().unwrap_or_else(|p| p.into_inner()) = directory.clone();
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .set_me(&me);
+        *self.me.write().unwrap_or_else(|p| p.into_inner()) = me;
+        Ok(directory)
     }
 }
 

@@ -182,3 +182,41 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     );
     demo.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workplace_added_in_the_cabinet_reaches_the_directory_by_itself() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    let mut events = c.subscribe();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/workplaces", demo.sim.control_url()))
+        .json(&serde_json::json!({"workplace": "883140777999901", "name": "Новый оператор", "terminals": ["883140777999902"]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    wait_for(
+        &mut events,
+        "directory change",
+        |e| matches!(e, DomainEvent::DirectoryChanged { what } if what == "workplaces"),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !c
+        .directory()
+        .workplaces
+        .iter()
+        .any(|w| w.name == "Новый оператор")
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the directory was not re-read"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    demo.shutdown().await;
+}

@@ -187,3 +187,115 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
     w.sim.shutdown().await;
     w.relay.shutdown().await.unwrap();
 }
+
+/// One incoming `trying` notification in the document's shape, with its own leg id.
+fn trying(n: usize) -> serde_json::Value {
+    serde_json::json!({"event":"callNotifications","result":{"callInfo":{
+        "call":{"id":format!("restart-leg-{n}"),"tag":"t"},
+        "caller":{"accountId":"78124241500@pstn","displayId":"78124241500","forwarderList":[],"id":"78124241500"},
+        "callee":{"accountId":"74996497803","displayId":"74996497803","forwarderList":[],"id":"74996497803"},
+        "startTime":"2020-06-02 11:18:16","state":"trying","transportId":"10.133.33.136:5073","type":"incoming"
+    }}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("relay.sqlite3");
+    let hook = relay::HookPath::generate();
+    let relay_config = relay::RelayConfig::new(hook.clone(), database.clone());
+    let first = relay::Relay::start(relay_config.clone()).await.unwrap();
+    let key = relay::ClientKey::generate();
+    first
+        .state()
+        .store
+        .add_client_key("seat".into(), key.hash())
+        .await
+        .unwrap();
+    let address = first.local_addr();
+    let hook_url = format!("{}/events", first.redirect_uri().expose_secret());
+
+    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
+    let (out, mut events) = broadcast::channel(4096);
+    let pipeline = Pipeline {
+        log: log.clone(),
+        live: Arc::new(Mutex::new(LiveCalls::new())),
+        me: Arc::new(RwLock::new(Me::default())),
+        out,
+    };
+    let cancel = CancellationToken::new();
+    let link_config = LinkConfig {
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        ..LinkConfig::default()
+    };
+    let link = RelayLink::new(
+        first.stream_url().parse().unwrap(),
+        RelayKey::new(key.expose_secret()),
+        link_config,
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(link.run(log.cursor().await.unwrap(), tx, cancel.clone()));
+    tokio::spawn(pipeline.run(rx, cancel.clone()));
+
+    let http = reqwest::Client::new();
+    let post = |n: usize| {
+        let http = http.clone();
+        let url = hook_url.clone();
+        async move {
+            let answer = http.post(url).json(&trying(n)).send().await.unwrap();
+            assert!(
+                answer.status().is_success(),
+                "event {n}: {}",
+                answer.status()
+            );
+        }
+    };
+    for n in 0..50 {
+        post(n).await;
+    }
+    first.shutdown().await.unwrap();
+    // The same relay comes back on the same address and store; the link finds it again.
+    let second = relay::Relay::start(relay::RelayConfig {
+        listen: address,
+        ..relay_config
+    })
+    .await
+    .unwrap();
+    for n in 50..100 {
+        post(n).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while log.cursor().await.unwrap() != Some(100) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "cursor stuck at {:?}",
+            log.cursor().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = log
+        .history(call_log::HistoryFilter::default(), None, 500)
+        .await
+        .unwrap();
+    let mut legs: Vec<_> = page.calls.iter().map(|c| c.leg.clone()).collect();
+    legs.sort();
+    legs.dedup();
+    assert_eq!(page.calls.len(), 100, "every event applied exactly once");
+    assert_eq!(legs.len(), 100);
+    let mut links = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let DomainEvent::Link { state, .. } = e {
+            links.push(state);
+        }
+    }
+    assert!(
+        links
+            .windows(2)
+            .any(|w| w[0] == "reconnecting" && w[1] == "connected"),
+        "the link went down and came back: {links:?}"
+    );
+    cancel.cancel();
+    second.shutdown().await.unwrap();
+}
