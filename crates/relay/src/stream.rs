@@ -1,10 +1,12 @@
 //! The event stream: `GET /events/stream`, Server-Sent Events for clients with a key.
 //!
-//! A client resumes exactly after `Last-Event-ID` (or `?after=`). The stream subscribes to the
-//! live fan-out *first*, then reads the backlog from the store page by page, then switches to
-//! the live queue and skips the ids it already sent. Because the store announces an event only
-//! after committing it, every event is either in the backlog read or in the live queue (or
-//! both, and then sent once): no gap, no duplicate.
+//! A client resumes exactly after `Last-Event-ID` (or `?after=`). The stream reads the backlog
+//! from the store page by page; when a page comes back short (the end is near) it subscribes to
+//! the live fan-out, reads the backlog once more to its end, then switches to the live queue and
+//! skips the ids it already sent. Because the store announces an event only after committing
+//! it, every event committed before the subscription is in the last backlog read and every
+//! later one is in the live queue (some in both, sent once): no gap, no duplicate. Subscribing
+//! only near the end keeps a long catch-up from overflowing the client's live queue.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -19,8 +21,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::connection::Peer;
-use crate::fanout::{Subscription, render};
+use crate::connection::{Cutoff, Peer};
+use crate::fanout::{Fanout, Subscription, render};
 use crate::keys::ClientKey;
 use crate::metrics::{Metrics, RejectReason};
 use crate::server::RelayState;
@@ -114,9 +116,7 @@ pub(crate) async fn stream_events(
         Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
     };
 
-    // Subscribe before reading the horizon and the backlog: see the module's explanation.
     let cutoff = peer.map(|Extension(ConnectInfo(peer))| peer.cutoff);
-    let subscription = state.fanout.subscribe(cutoff);
     let horizon = match state.store.horizon().await {
         Ok(horizon) => horizon,
         Err(err) => {
@@ -153,7 +153,9 @@ pub(crate) async fn stream_events(
 
     let feed = Feed {
         store: Arc::clone(&state.store),
-        subscription,
+        fanout: Arc::clone(&state.fanout),
+        cutoff,
+        subscription: None,
         last_sent: start,
         pending: opening,
         live: false,
@@ -179,7 +181,10 @@ pub(crate) async fn stream_events(
 /// One client's position: first the backlog from the store, then the live queue.
 struct Feed {
     store: SharedStore,
-    subscription: Subscription,
+    fanout: Arc<Fanout>,
+    cutoff: Option<Arc<Cutoff>>,
+    /// Taken when the backlog's end is near; see the module's explanation.
+    subscription: Option<Subscription>,
     last_sent: EventId,
     pending: VecDeque<Event>,
     live: bool,
@@ -193,10 +198,10 @@ impl Feed {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
-            if self.live {
+            if let (true, Some(subscription)) = (self.live, self.subscription.as_mut()) {
                 let live = tokio::select! {
                     () = self.shutdown.cancelled() => return None,
-                    live = self.subscription.next() => live?,
+                    live = subscription.next() => live?,
                 };
                 if live.id <= self.last_sent {
                     continue;
@@ -216,9 +221,13 @@ impl Feed {
                     return None;
                 }
             };
-            if page.is_empty() {
+            let short = page.len() < BACKLOG_PAGE;
+            if short && self.subscription.is_none() {
+                // Everything committed from now on reaches the live queue; the next read
+                // covers everything committed before.
+                self.subscription = Some(self.fanout.subscribe(self.cutoff.take()));
+            } else if page.is_empty() {
                 self.live = true;
-                continue;
             }
             for event in page {
                 match render(&event) {

@@ -301,3 +301,42 @@ async fn shutdown_is_not_held_up_by_a_client_that_stopped_reading() {
     stopped.unwrap().unwrap();
     drop(stalled);
 }
+
+#[tokio::test]
+async fn a_long_catch_up_with_live_traffic_is_not_cut_off() {
+    let relay = Arc::new(util::start_with(|config| config.client_buffer = 8).await);
+    let backlog = 600;
+    let live = 50;
+    let post_range = |from: usize, to: usize| {
+        let relay = Arc::clone(&relay);
+        async move {
+            let next = Arc::new(AtomicUsize::new(from));
+            let mut senders = Vec::new();
+            for _ in 0..8 {
+                let (relay, next) = (Arc::clone(&relay), Arc::clone(&next));
+                senders.push(tokio::spawn(async move {
+                    loop {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        if n >= to {
+                            break;
+                        }
+                        relay.post_ok(&event(n)).await;
+                    }
+                }));
+            }
+            for sender in senders {
+                sender.await.unwrap();
+            }
+        }
+    };
+    post_range(0, backlog).await;
+    let mut stream = relay.stream(None).await;
+    let total = i64::try_from(backlog + live).unwrap();
+    let reading = async {
+        for expected in 1..=total {
+            assert_eq!(stream.next_event(WAIT).await.unwrap().id(), expected);
+        }
+    };
+    tokio::join!(reading, post_range(backlog, backlog + live));
+    assert_eq!(relay.handle.state().metrics.clients_cut_off(), 0);
+}
