@@ -151,6 +151,11 @@ pub(crate) async fn stream_events(
         Some(after) => after,
     };
 
+    let mut key_check = tokio::time::interval_at(
+        tokio::time::Instant::now() + state.config.heartbeat,
+        state.config.heartbeat,
+    );
+    key_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let feed = Feed {
         store: Arc::clone(&state.store),
         fanout: Arc::clone(&state.fanout),
@@ -161,6 +166,8 @@ pub(crate) async fn stream_events(
         live: false,
         shutdown: state.shutdown.clone(),
         metrics: Arc::clone(&state.metrics),
+        key,
+        key_check,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -178,6 +185,24 @@ pub(crate) async fn stream_events(
         .into_response()
 }
 
+/// Whether the key is still active; a store that cannot tell keeps the stream going (the
+/// client would only reconnect into the same failure).
+async fn key_still_active(store: &SharedStore, key: &ClientKey) -> bool {
+    match store.client_keys().await {
+        Ok(keys) => {
+            let active = key.is_active_in(&keys);
+            if !active {
+                tracing::info!("a stream's client key was revoked; closing the stream");
+            }
+            active
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "client keys could not be re-read");
+            true
+        }
+    }
+}
+
 /// One client's position: first the backlog from the store, then the live queue.
 struct Feed {
     store: SharedStore,
@@ -190,6 +215,10 @@ struct Feed {
     live: bool,
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
+    /// The client's key, checked again at every heartbeat interval so that revoking a key
+    /// also ends the streams already open with it.
+    key: ClientKey,
+    key_check: tokio::time::Interval,
 }
 
 impl Feed {
@@ -202,6 +231,12 @@ impl Feed {
                 let live = tokio::select! {
                     () = self.shutdown.cancelled() => return None,
                     live = subscription.next() => live?,
+                    _ = self.key_check.tick() => {
+                        if !key_still_active(&self.store, &self.key).await {
+                            return None;
+                        }
+                        continue;
+                    }
                 };
                 if live.id <= self.last_sent {
                     continue;

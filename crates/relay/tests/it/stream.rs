@@ -59,6 +59,26 @@ async fn missing_wrong_or_revoked_keys_get_401() {
 }
 
 #[tokio::test]
+async fn revoking_a_key_ends_the_streams_open_with_it() {
+    let relay = util::start().await;
+    let mut stream = relay.stream(None).await;
+    assert_eq!(stream.next_frame(WAIT).await.unwrap().retry, Some(100));
+    relay
+        .handle
+        .state()
+        .store
+        .revoke_client_key("seat-1".into())
+        .await
+        .unwrap();
+    // Within about one heartbeat interval (200 ms here) the stream ends.
+    let ended = tokio::time::timeout(WAIT, async {
+        while stream.next_frame(WAIT).await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its key");
+}
+
+#[tokio::test]
 async fn a_stream_opens_with_a_retry_hint_and_sends_heartbeats() {
     let relay = util::start().await;
     let mut stream = relay.stream(None).await;
