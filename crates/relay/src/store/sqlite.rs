@@ -332,36 +332,54 @@ fn fail(request: WriteRequest, path: &Path, message: &str) {
         path: path.to_path_buf(),
         message: message.to_owned(),
     };
-    // A sender that has gone away (its HTTP request was cancelled) needs no answer.
-    let _ = match request {
-        WriteRequest::Append(_, reply) => reply.send(Err(error())).map_err(drop),
-        WriteRequest::Prune(_, reply) => reply.send(Err(error())).map_err(drop),
-        WriteRequest::AddKey(_, _, reply) | WriteRequest::RevokeKey(_, reply) => {
-            reply.send(Err(error())).map_err(drop)
+    // A sender that has gone away (its HTTP request was cancelled) needs no answer, so the
+    // results of `send` are ignored.
+    match request {
+        WriteRequest::Append(_, reply) => {
+            let _ = reply.send(Err(error()));
         }
-    };
+        WriteRequest::Prune(_, reply) => {
+            let _ = reply.send(Err(error()));
+        }
+        WriteRequest::AddKey(_, _, reply) | WriteRequest::RevokeKey(_, reply) => {
+            let _ = reply.send(Err(error()));
+        }
+    }
 }
 
 impl Applied {
+    /// Answers the sender after the commit succeeded.
     fn answer(self) {
-        // A sender that has gone away (its HTTP request was cancelled) needs no answer.
-        let _ = match self {
-            Applied::Append(reply, result, _) => reply.send(result).map_err(drop),
-            Applied::Prune(reply, result) => reply.send(result).map_err(drop),
-            Applied::Unit(reply, result) => reply.send(result).map_err(drop),
-        };
+        match self {
+            Applied::Append(reply, result, _) => {
+                let _ = reply.send(result);
+            }
+            Applied::Prune(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Applied::Unit(reply, result) => {
+                let _ = reply.send(result);
+            }
+        }
     }
 
+    /// Answers the sender after the commit failed: nothing of the batch was stored.
     fn fail(self, path: &Path, message: &str) {
         let error = || RelayError::Commit {
             path: path.to_path_buf(),
             message: message.to_owned(),
         };
-        let _ = match self {
-            Applied::Append(reply, _, _) => reply.send(Err(error())).map_err(drop),
-            Applied::Prune(reply, _) => reply.send(Err(error())).map_err(drop),
-            Applied::Unit(reply, _) => reply.send(Err(error())).map_err(drop),
-        };
+        match self {
+            Applied::Append(reply, _, _) => {
+                let _ = reply.send(Err(error()));
+            }
+            Applied::Prune(reply, _) => {
+                let _ = reply.send(Err(error()));
+            }
+            Applied::Unit(reply, _) => {
+                let _ = reply.send(Err(error()));
+            }
+        }
     }
 }
 

@@ -94,3 +94,29 @@ fn serve_without_a_hook_says_what_is_missing() {
     assert!(!output.status.success());
     assert!(text(&output.stderr).contains("trubka-relay init"));
 }
+
+#[test]
+fn serve_reads_the_environment_and_flags_win_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("absent.toml");
+    let from_env = Command::new(BINARY)
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TRUBKA_RELAY_HOOK", "too-short")
+        .output()
+        .unwrap();
+    assert!(!from_env.status.success());
+    assert!(text(&from_env.stderr).contains("`hook` is not valid"));
+
+    let valid = relay::HookPath::generate();
+    let flag_wins = Command::new(BINARY)
+        .arg("--config")
+        .arg(&config)
+        .args(["serve", "--listen", "127.0.0.1:0", "--hook", "too-short"])
+        .env("TRUBKA_RELAY_HOOK", valid.expose_secret())
+        .output()
+        .unwrap();
+    assert!(!flag_wins.status.success());
+    assert!(text(&flag_wins.stderr).contains("`hook` is not valid"));
+}
