@@ -51,12 +51,16 @@ CREATE INDEX calls_by_peer ON calls (peer_key, first_seen_at);
 CREATE INDEX calls_missed ON calls (first_seen_at) WHERE missed = 1;
 CREATE INDEX calls_recorded ON calls (first_seen_at) WHERE recording_url IS NOT NULL;
 
--- The workplace SIP IDs that took part in a call, for "my calls" and "last operator".
+-- The workplace SIP IDs that took part in a call, for "my calls" and "last operator". The call's
+-- start is copied here so that one workplace's history pages straight off this table's key.
 CREATE TABLE call_workplaces (
     sip_id TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
     call_id INTEGER NOT NULL,
-    PRIMARY KEY (sip_id, call_id)
+    PRIMARY KEY (sip_id, started_at, call_id)
 ) STRICT, WITHOUT ROWID;
+
+CREATE UNIQUE INDEX call_workplaces_by_call ON call_workplaces (call_id, sip_id);
 
 -- Any three or more characters of a number (as shown or normalised) or of a name. The row id is
 -- calls.id; the text is maintained by the writer whenever a call's parties change.

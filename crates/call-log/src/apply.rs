@@ -534,8 +534,11 @@ pub(crate) fn apply_batch(
             unindex: tx.prepare_cached("DELETE FROM calls_search WHERE rowid = ?1")?,
             index: tx.prepare_cached("INSERT INTO calls_search (rowid, text) VALUES (?1, ?2)")?,
             workplace: tx.prepare_cached(
-                "INSERT OR IGNORE INTO call_workplaces (sip_id, call_id) VALUES (?1, ?2)",
+                "INSERT OR IGNORE INTO call_workplaces (sip_id, started_at, call_id) \
+                 VALUES (?1, ?2, ?3)",
             )?,
+            restart: tx
+                .prepare_cached("UPDATE call_workplaces SET started_at = ?2 WHERE call_id = ?1")?,
         };
         for (leg, (stored, mut row, workplaces)) in rows {
             let id = match &stored {
@@ -551,6 +554,9 @@ pub(crate) fn apply_batch(
                     if *before != row {
                         report.calls_changed += 1;
                         update_call(&mut statements.update, id, &row)?;
+                        if before.first_seen_at != row.first_seen_at {
+                            statements.restart.execute(params![id, row.first_seen_at])?;
+                        }
                         let old_text = before.search_text();
                         if old_text != row.search_text() {
                             let indexed = (!old_text.is_empty()).then_some(old_text.as_str());
@@ -561,7 +567,9 @@ pub(crate) fn apply_batch(
                 }
             };
             for sip_id in &workplaces {
-                statements.workplace.execute(params![sip_id, id])?;
+                statements
+                    .workplace
+                    .execute(params![sip_id, row.first_seen_at, id])?;
             }
             call_ids.insert(leg, id);
         }
@@ -627,6 +635,7 @@ struct CallStatements<'c> {
     unindex: rusqlite::CachedStatement<'c>,
     index: rusqlite::CachedStatement<'c>,
     workplace: rusqlite::CachedStatement<'c>,
+    restart: rusqlite::CachedStatement<'c>,
 }
 
 impl CallStatements<'_> {

@@ -103,7 +103,10 @@ impl CallLog {
         self.store.read(|conn| Ok(apply::read_cursor(conn)?)).await
     }
 
-    /// A page of history, newest first; pass the previous page's `next` to continue.
+    /// A page of history, newest first; pass the previous page's `next` to continue. Without a
+    /// search, calls are ordered by their start (the receipt of their first event); with one, by
+    /// their arrival in the log, which is the same order unless a leg's events came out of
+    /// order, and lets a common fragment be answered from the trigram index after one page.
     pub async fn history(
         &self,
         filter: HistoryFilter,

@@ -138,7 +138,8 @@ pub struct HistoryFilter {
     pub search: Option<String>,
 }
 
-/// Where the next page starts: after the last call of the previous page.
+/// Where the next page starts: after the last call of the previous page. A search pages by `id`
+/// alone (see [`CallLog::history`](crate::CallLog::history)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryCursor {
     /// The last call's start, in microseconds since the epoch.
@@ -156,21 +157,10 @@ pub struct HistoryPage {
     pub next: Option<HistoryCursor>,
 }
 
-/// A search that matches more calls than this scans the history in time order instead of
-/// sorting the matches.
-const SEARCH_SORT_LIMIT: usize = 5_000;
-
-/// How a search turned into SQL.
-enum SearchPlan {
-    /// Few matches: their ids.
-    Ids(String),
-    /// Many matches: the FTS patterns, probed while walking the time index.
-    Probe(String),
-}
-
 /// Turns the search box's text into an FTS5 trigram phrase. A text made only of digits and
 /// phone formatting searches by its digits, so `921-946` finds `+79219462761`. Fewer than three
-/// characters cannot be looked up in a trigram index and are refused rather than scanned.
+/// characters cannot be looked up in a trigram index and are refused with
+/// [`CallLogError::SearchTooShort`] rather than answered by a slow scan.
 pub(crate) fn search_phrase(text: &str) -> Result<String> {
     let trimmed = text.trim();
     let phone_like = !trimmed.is_empty()
@@ -188,120 +178,125 @@ pub(crate) fn search_phrase(text: &str) -> Result<String> {
     Ok(format!("\"{}\"", needle.replace('"', "\"\"")))
 }
 
-fn plan_search(conn: &Connection, text: &str) -> Result<SearchPlan> {
-    let phrase = search_phrase(text)?;
-    let mut ids: Vec<i64> = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT rowid FROM calls_search WHERE calls_search MATCH ?1 LIMIT ?2")?;
-    let limit = i64::try_from(SEARCH_SORT_LIMIT + 1).unwrap_or(i64::MAX);
-    for id in stmt.query_map(params![phrase, limit], |r| r.get(0))? {
-        ids.push(id?);
+/// The filters other than search and workplace, as SQL over `c` (calls) with their values.
+struct Conditions {
+    sql: Vec<String>,
+    values: Vec<Box<dyn ToSql>>,
+}
+
+impl Conditions {
+    fn new() -> Self {
+        Conditions {
+            sql: Vec::new(),
+            values: Vec::new(),
+        }
     }
-    let mut by_contact = conn.prepare_cached(
-        "SELECT c.id FROM calls c WHERE c.peer_key IN (SELECT n.key FROM contact_numbers n \
-         WHERE n.contact_id IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1)) \
-         LIMIT ?2",
-    )?;
-    for id in by_contact.query_map(params![phrase, limit], |r| r.get(0))? {
-        ids.push(id?);
+
+    /// Adds a condition whose single `?` takes `value`.
+    fn bind(&mut self, sql: &str, value: Box<dyn ToSql>) {
+        self.values.push(value);
+        self.sql
+            .push(sql.replace('?', &format!("?{}", self.values.len())));
     }
-    if ids.len() > SEARCH_SORT_LIMIT {
-        return Ok(SearchPlan::Probe(phrase));
+
+    fn common(filter: &HistoryFilter, time_column: &str) -> Self {
+        let mut c = Conditions::new();
+        if let Some(direction) = &filter.direction {
+            c.bind("c.direction = ?", Box::new(direction_text(direction)));
+        }
+        if filter.missed_only {
+            c.sql.push("c.missed = 1".into());
+        }
+        if filter.with_recording {
+            c.sql.push("c.recording_url IS NOT NULL".into());
+        }
+        if let Some(from) = filter.from {
+            c.bind(&format!("{time_column} >= ?"), Box::new(micros(from)));
+        }
+        if let Some(to) = filter.to {
+            c.bind(&format!("{time_column} < ?"), Box::new(micros(to)));
+        }
+        c
     }
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(SearchPlan::Ids(serde_json::Value::from(ids).to_string()))
+
+    fn where_clause(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.sql.join(" AND "))
+        }
+    }
+
+    fn run(
+        mut self,
+        conn: &Connection,
+        from: &str,
+        order: &str,
+        limit: usize,
+    ) -> Result<Vec<CallRecord>> {
+        self.values
+            .push(Box::new(i64::try_from(limit).unwrap_or(1_000)));
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM {from} {} ORDER BY {order} LIMIT ?{}",
+            self.where_clause(),
+            self.values.len()
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let refs: Vec<&dyn ToSql> = self.values.iter().map(|v| v.as_ref()).collect();
+        Ok(stmt
+            .query_map(refs.as_slice(), record_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?)
+    }
 }
 
 /// A page of history.
+///
+/// Without a search, calls come newest first by start (the receipt of their first event).
+/// With a search they come newest first by arrival in the log (the row id), which is the same
+/// order unless the relay delivered a leg's events out of order; this lets the trigram index be
+/// walked backwards and stop after one page, however common the fragment. A workplace filter
+/// pages straight off the workplace table's key.
 pub(crate) fn history(
     conn: &Connection,
     filter: &HistoryFilter,
     cursor: Option<HistoryCursor>,
     limit: usize,
 ) -> Result<HistoryPage> {
-    let mut table = "calls c";
-    let mut conditions: Vec<String> = Vec::new();
-    let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-    let mut bind = |conditions: &mut Vec<String>, sql: &str, value: Box<dyn ToSql>| {
-        values.push(value);
-        conditions.push(sql.replace('?', &format!("?{}", values.len())));
-    };
-    if let Some(direction) = &filter.direction {
-        bind(
-            &mut conditions,
-            "c.direction = ?",
-            Box::new(direction_text(direction)),
-        );
-    }
-    if filter.missed_only {
-        conditions.push("c.missed = 1".into());
-    }
-    if filter.with_recording {
-        conditions.push("c.recording_url IS NOT NULL".into());
-    }
-    if let Some(from) = filter.from {
-        bind(
-            &mut conditions,
-            "c.first_seen_at >= ?",
-            Box::new(micros(from)),
-        );
-    }
-    if let Some(to) = filter.to {
-        bind(&mut conditions, "c.first_seen_at < ?", Box::new(micros(to)));
-    }
-    if let Some(workplace) = &filter.workplace {
-        bind(
-            &mut conditions,
-            "c.id IN (SELECT w.call_id FROM call_workplaces w WHERE w.sip_id = ?)",
-            Box::new(workplace.trim().to_owned()),
-        );
-    }
-    if let Some(text) = &filter.search {
-        match plan_search(conn, text)? {
-            SearchPlan::Ids(json) => {
-                // Few matches: look each up by id and sort them, rather than walking the history.
-                table = "calls c NOT INDEXED";
-                bind(
-                    &mut conditions,
-                    "c.id IN (SELECT value FROM json_each(?))",
-                    Box::new(json),
-                );
-            }
-            SearchPlan::Probe(phrase) => {
-                values.push(Box::new(phrase));
-                let n = values.len();
-                conditions.push(format!(
-                    "(c.id IN (SELECT rowid FROM calls_search WHERE calls_search MATCH ?{n}) \
-                     OR c.peer_key IN (SELECT n.key FROM contact_numbers n WHERE n.contact_id IN \
-                     (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?{n})))"
-                ));
-            }
-        }
-    }
-    if let Some(cursor) = cursor {
-        values.push(Box::new(cursor.started_at_us));
-        values.push(Box::new(cursor.id));
-        let n = values.len();
-        conditions.push(format!("(c.first_seen_at, c.id) < (?{}, ?{n})", n - 1));
-    }
     let limit = limit.clamp(1, 1_000);
-    values.push(Box::new(i64::try_from(limit).unwrap_or(1_000)));
-    let where_clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
+    let calls = match (&filter.search, &filter.workplace) {
+        (Some(text), workplace) => {
+            search_page(conn, filter, text, workplace.as_deref(), cursor, limit)?
+        }
+        (None, Some(workplace)) => {
+            let mut c = Conditions::common(filter, "w.started_at");
+            c.bind("w.sip_id = ?", Box::new(workplace.trim().to_owned()));
+            if let Some(cursor) = cursor {
+                c.values.push(Box::new(cursor.started_at_us));
+                c.values.push(Box::new(cursor.id));
+                let n = c.values.len();
+                c.sql
+                    .push(format!("(w.started_at, w.call_id) < (?{}, ?{n})", n - 1));
+            }
+            // CROSS JOIN keeps the workplace table as the outer loop, walked in key order.
+            c.run(
+                conn,
+                "call_workplaces w CROSS JOIN calls c ON c.id = w.call_id",
+                "w.started_at DESC, w.call_id DESC",
+                limit,
+            )?
+        }
+        (None, None) => {
+            let mut c = Conditions::common(filter, "c.first_seen_at");
+            if let Some(cursor) = cursor {
+                c.values.push(Box::new(cursor.started_at_us));
+                c.values.push(Box::new(cursor.id));
+                let n = c.values.len();
+                c.sql
+                    .push(format!("(c.first_seen_at, c.id) < (?{}, ?{n})", n - 1));
+            }
+            c.run(conn, "calls c", "c.first_seen_at DESC, c.id DESC", limit)?
+        }
     };
-    let sql = format!(
-        "SELECT {RECORD_COLUMNS} FROM {table} {where_clause} \
-         ORDER BY c.first_seen_at DESC, c.id DESC LIMIT ?{}",
-        values.len()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let refs: Vec<&dyn ToSql> = values.iter().map(|v| v.as_ref()).collect();
-    let calls = stmt
-        .query_map(refs.as_slice(), record_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     let next = (calls.len() == limit)
         .then(|| calls.last())
         .flatten()
@@ -310,6 +305,63 @@ pub(crate) fn history(
             id: last.id,
         });
     Ok(HistoryPage { calls, next })
+}
+
+/// Search: the calls whose numbers or PBX names contain the fragment, walked newest first off
+/// the trigram index, merged with the calls of phonebook contacts whose name, company or number
+/// contains it.
+fn search_page(
+    conn: &Connection,
+    filter: &HistoryFilter,
+    text: &str,
+    workplace: Option<&str>,
+    cursor: Option<HistoryCursor>,
+    limit: usize,
+) -> Result<Vec<CallRecord>> {
+    let phrase = search_phrase(text)?;
+    let restrict = |c: &mut Conditions| {
+        if let Some(workplace) = workplace {
+            c.bind(
+                "EXISTS (SELECT 1 FROM call_workplaces w WHERE w.call_id = c.id AND w.sip_id = ?)",
+                Box::new(workplace.trim().to_owned()),
+            );
+        }
+        if let Some(cursor) = cursor {
+            c.bind("c.id < ?", Box::new(cursor.id));
+        }
+    };
+    let mut by_number = Conditions::common(filter, "c.first_seen_at");
+    by_number.bind("calls_search MATCH ?", Box::new(phrase.clone()));
+    restrict(&mut by_number);
+    // CROSS JOIN keeps the index as the outer loop, so FTS5 walks its rowids backwards and the
+    // LIMIT stops it after one page.
+    let mut calls = by_number.run(
+        conn,
+        "calls_search CROSS JOIN calls c ON c.id = calls_search.rowid",
+        "calls_search.rowid DESC",
+        limit,
+    )?;
+
+    let keys: Vec<String> = conn
+        .prepare_cached(
+            "SELECT DISTINCT n.key FROM contact_numbers n WHERE n.contact_id IN \
+             (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1) LIMIT 1000",
+        )?
+        .query_map([&phrase], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if !keys.is_empty() {
+        let mut by_contact = Conditions::common(filter, "c.first_seen_at");
+        by_contact.bind(
+            "c.peer_key IN (SELECT value FROM json_each(?))",
+            Box::new(serde_json::Value::from(keys).to_string()),
+        );
+        restrict(&mut by_contact);
+        calls.extend(by_contact.run(conn, "calls c", "c.id DESC", limit)?);
+        calls.sort_by_key(|c| std::cmp::Reverse(c.id));
+        calls.dedup_by_key(|c| c.id);
+        calls.truncate(limit);
+    }
+    Ok(calls)
 }
 
 /// One call by its leg id.
@@ -399,9 +451,15 @@ pub(crate) fn screen_pop(
         });
     };
     let except = except_leg.unwrap_or("");
-    let earlier_calls: i64 = conn
-        .prepare_cached("SELECT count(*) FROM calls WHERE peer_key = ?1 AND leg <> ?2")?
-        .query_row(params![k, except], |r| r.get(0))?;
+    // Counted on the index alone, then the ringing leg taken off if it is one of them: a
+    // `leg <> ?` test in the count would read every row of a busy number.
+    let all_calls: i64 = conn
+        .prepare_cached("SELECT count(*) FROM calls WHERE peer_key = ?1")?
+        .query_row([k], |r| r.get(0))?;
+    let ringing_is_counted: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM calls WHERE leg = ?1 AND peer_key = ?2)")?
+        .query_row(params![except, k], |r| r.get(0))?;
+    let earlier_calls = all_calls - i64::from(ringing_is_counted);
     let last_call = conn
         .prepare_cached(
             "SELECT first_seen_at, direction, answered_at IS NOT NULL, ended_at IS NOT NULL, \

@@ -96,7 +96,8 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
         "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32000;",
+         PRAGMA cache_size = -65536;
+         PRAGMA mmap_size = 268435456;",
     )
     .map_err(sql)?;
     migrations()
@@ -114,8 +115,10 @@ pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connect
     )
     .map_err(sql)?;
     conn.busy_timeout(busy_timeout).map_err(sql)?;
-    conn.execute_batch("PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY;")
-        .map_err(sql)?;
+    conn.execute_batch(
+        "PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;",
+    )
+    .map_err(sql)?;
     Ok(conn)
 }
 

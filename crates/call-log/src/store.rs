@@ -52,7 +52,7 @@ type WriteJob = Box<dyn FnOnce(&mut Connection, &Path) + Send>;
 enum Command {
     Apply {
         events: Vec<LoggedEvent>,
-        reply: oneshot::Sender<Result<ApplyReport>>,
+        reply: oneshot::Sender<ApplyOutcome>,
     },
     Run(WriteJob),
     Close(oneshot::Sender<()>),
@@ -109,7 +109,11 @@ impl Store {
         self.writer
             .send(Command::Apply { events, reply })
             .map_err(|_| CallLogError::Closed)?;
-        answer.await.map_err(|_| CallLogError::Closed)?
+        let (result, events) = answer.await.map_err(|_| CallLogError::Closed)?;
+        // The events come back to be freed here: dropping thousands of JSON trees is work the
+        // writer thread should not spend its time on.
+        drop(events);
+        result
     }
 
     /// Runs `job` on the writer's connection, in its own transaction.
@@ -251,7 +255,10 @@ fn run_writer(
     }
 }
 
-type ApplyRequest = (Vec<LoggedEvent>, oneshot::Sender<Result<ApplyReport>>);
+/// The answer to an apply: its result, and the events handed back to be dropped by the caller.
+type ApplyOutcome = (Result<ApplyReport>, Vec<LoggedEvent>);
+
+type ApplyRequest = (Vec<LoggedEvent>, oneshot::Sender<ApplyOutcome>);
 
 /// Applies several queued batches in one transaction; if that fails, each batch is retried alone
 /// so that one failing batch does not fail its neighbours.
@@ -267,8 +274,8 @@ fn apply_group(conn: &mut Connection, path: &Path, zone: Tz, group: Vec<ApplyReq
             Ok(reports)
         })();
         if let Ok(reports) = together {
-            for ((_, reply), report) in group.into_iter().zip(reports) {
-                let _ = reply.send(Ok(report));
+            for ((events, reply), report) in group.into_iter().zip(reports) {
+                let _ = reply.send((Ok(report), events));
             }
             return;
         }
@@ -280,6 +287,9 @@ fn apply_group(conn: &mut Connection, path: &Path, zone: Tz, group: Vec<ApplyReq
             tx.commit()?;
             Ok(report)
         })();
-        let _ = reply.send(result.map_err(|e| CallLogError::from_sqlite(path, e)));
+        let _ = reply.send((
+            result.map_err(|e| CallLogError::from_sqlite(path, e)),
+            events,
+        ));
     }
 }

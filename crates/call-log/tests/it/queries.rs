@@ -263,3 +263,55 @@ async fn todays_figures_count_calls_misses_and_talk_time() {
     let tomorrow = t.log.day_stats(at(86_400)).await.unwrap();
     assert_eq!(tomorrow.calls, 0);
 }
+
+#[tokio::test]
+async fn search_and_workplace_pages_continue_from_their_cursor() {
+    let t = TestLog::new();
+    scenario(&t).await;
+    call_back(&t).await;
+    let search = HistoryFilter {
+        search: Some("9462".into()),
+        ..Default::default()
+    };
+    let first = t.log.history(search.clone(), None, 1).await.unwrap();
+    assert_eq!(legs(&first), ["back"]);
+    let second = t.log.history(search.clone(), first.next, 1).await.unwrap();
+    assert_eq!(legs(&second), ["missed"]);
+    let third = t.log.history(search, second.next, 1).await.unwrap();
+    assert!(third.calls.is_empty());
+
+    t.log
+        .apply(call(
+            50,
+            400,
+            "answered-2",
+            "incoming",
+            "78124241500",
+            WORKPLACE,
+            &["trying", "connected"],
+        ))
+        .await
+        .unwrap();
+    let mine = HistoryFilter {
+        workplace: Some(WORKPLACE.into()),
+        ..Default::default()
+    };
+    let first = t.log.history(mine.clone(), None, 1).await.unwrap();
+    assert_eq!(legs(&first), ["answered-2"]);
+    let second = t.log.history(mine.clone(), first.next, 1).await.unwrap();
+    assert_eq!(legs(&second), ["answered"]);
+
+    // An earlier event of a known leg arriving late moves the call's start, in the workplace
+    // index too.
+    let late = crate::util::call_body("answered", "showing", "incoming", "78124241500", WORKPLACE);
+    t.log.apply(vec![event(99, 50, &late)]).await.unwrap();
+    let window = HistoryFilter {
+        from: Some(at(40)),
+        to: Some(at(60)),
+        ..mine
+    };
+    assert_eq!(
+        legs(&t.log.history(window, None, 10).await.unwrap()),
+        ["answered"]
+    );
+}
