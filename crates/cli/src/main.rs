@@ -701,5 +701,25 @@ fn describe(event: &DomainEvent) -> String {
             )
         }
         DomainEvent::Trouble { message, .. } => format!("{now}  {:<10} {message}", "PROBLEM"),
+        DomainEvent::Session {
+            signed_in: false, ..
+        } => {
+            format!(
+                "{now}  {:<10} sign-in required (trubka login); live calls keep coming",
+                "session"
+            )
+        }
+        DomainEvent::Session {
+            renew_soon: true,
+            refresh_expires_at,
+            ..
+        } => format!(
+            "{now}  {:<10} the sign-in lapses at {}; sign in again soon",
+            "session",
+            refresh_expires_at
+                .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+                .unwrap_or_default()
+        ),
+        DomainEvent::Session { .. } => format!("{now}  {:<10} signed in", "session"),
     }
 }

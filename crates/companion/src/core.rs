@@ -5,6 +5,7 @@
 //! workplaces, the live calls, and the domain-event channel. Locks are std locks held only for
 //! quick, synchronous updates, never across an `.await`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -81,8 +82,12 @@ pub struct Companion {
     live: Arc<Mutex<LiveCalls>>,
     me: Arc<RwLock<Me>>,
     events: broadcast::Sender<DomainEvent>,
+    signed_in: Arc<AtomicBool>,
     cancel: CancellationToken,
 }
+
+/// Warn when the sign-in lapses within this long (refresh tokens last three days).
+const RENEW_WARNING: chrono::Duration = chrono::Duration::hours(12);
 
 impl Companion {
     /// Opens a profile: its settings, call log and (if configured) its account.
@@ -110,6 +115,11 @@ impl Companion {
         // Without a keyring (a server, a broken desktop session) the history and the phonebook
         // still work; only what needs the account reports why it cannot.
         let account = build_account(&settings, &secrets);
+        let has_tokens = account.is_ok()
+            && matches!(
+                mtt_api::TokenStore::load(&secrets.token_store()),
+                Ok(Some(_))
+            );
         let me = Me {
             workplace: settings.workplace.clone(),
             terminals: Default::default(),
@@ -125,6 +135,7 @@ impl Companion {
             live: Arc::new(Mutex::new(LiveCalls::new())),
             me: Arc::new(RwLock::new(me)),
             events,
+            signed_in: Arc::new(AtomicBool::new(has_tokens)),
             cancel: CancellationToken::new(),
         })
     }
@@ -243,20 +254,62 @@ impl Companion {
         let code = callback
             .outcome
             .map_err(|why| CompanionError::SignIn(format!("MTT refused the sign-in: {why}")))?;
-        Ok(account
+        let status = account
             .session
             .finish_sign_in(pending, &callback.state, code)
-            .await?)
+            .await?;
+        self.announce_session(&status);
+        Ok(status)
+    }
+
+    /// Tells subscribers the sign-in state, and remembers it so that "sign-in required" is
+    /// announced once when it happens, not on every refused call after it.
+    fn announce_session(&self, status: &SessionStatus) {
+        self.signed_in.store(status.signed_in, Ordering::SeqCst);
+        let renew_soon = status
+            .refresh_expires_at
+            .is_some_and(|t| t - chrono::Utc::now() < RENEW_WARNING);
+        let _ = self.events.send(DomainEvent::Session {
+            signed_in: status.signed_in,
+            access_expires_at: status.access_expires_at,
+            refresh_expires_at: status.refresh_expires_at,
+            renew_soon,
+        });
+    }
+
+    /// Passes on a PBX call's result; the first "sign-in required" is announced.
+    fn checked<T>(&self, result: Result<T, mtt_api::Error>) -> Result<T, CompanionError> {
+        if let Err(mtt_api::Error::SignInRequired(_)) = &result {
+            if self.signed_in.swap(false, Ordering::SeqCst) {
+                let _ = self.events.send(DomainEvent::Session {
+                    signed_in: false,
+                    access_expires_at: None,
+                    refresh_expires_at: None,
+                    renew_soon: false,
+                });
+            }
+        }
+        Ok(result?)
     }
 
     /// Signs out: the tokens leave the keyring.
     pub async fn sign_out(&self) -> Result<(), CompanionError> {
-        Ok(self.account()?.session.sign_out().await?)
+        self.account()?.session.sign_out().await?;
+        self.announce_session(&SessionStatus {
+            signed_in: false,
+            access_expires_at: None,
+            refresh_expires_at: None,
+        });
+        Ok(())
     }
 
     /// Re-reads the numbers, workplaces and terminals from the PBX.
     pub async fn refresh_directory(&self) -> Result<Directory, CompanionError> {
-        self.directory_reloader()?.reload().await
+        let result = self.directory_reloader()?.reload().await;
+        match result {
+            Err(CompanionError::Mtt(e)) => self.checked(Err(e)),
+            other => other,
+        }
     }
 
     fn directory_reloader(&self) -> Result<DirectoryReloader, CompanionError> {
@@ -312,30 +365,31 @@ impl Companion {
             })?,
         };
         let caller = SipId::parse(&caller)?;
-        let placed = account.pbx.make_call(&caller, &target.callee).await?;
+        let placed = self.checked(account.pbx.make_call(&caller, &target.callee).await)?;
         Ok((target, placed))
     }
 
     /// Hangs up a live leg.
     pub async fn hang_up(&self, leg: &str) -> Result<(), CompanionError> {
         let leg = self.leg_ref(leg)?;
-        Ok(self.account()?.pbx.terminate_call(&leg).await?)
+        self.checked(self.account()?.pbx.terminate_call(&leg).await)
     }
 
     /// Transfers a live leg to a workplace SIP ID or a number.
     pub async fn transfer(&self, leg: &str, target: &str) -> Result<(), CompanionError> {
         let leg = self.leg_ref(leg)?;
         let target = dial_target(target, country::Id::RU)?;
-        Ok(self
-            .account()?
-            .pbx
-            .transfer_call(&leg, &target.callee)
-            .await?)
+        self.checked(
+            self.account()?
+                .pbx
+                .transfer_call(&leg, &target.callee)
+                .await,
+        )
     }
 
     /// Turns parking on or off for external numbers.
     pub async fn set_parking(&self, numbers: &[String], on: bool) -> Result<(), CompanionError> {
-        Ok(self.account()?.pbx.set_parking(numbers, on).await?)
+        self.checked(self.account()?.pbx.set_parking(numbers, on).await)
     }
 
     fn leg_ref(&self, leg: &str) -> Result<LegRef, CompanionError> {
@@ -387,6 +441,14 @@ impl Companion {
         };
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
+        if let Ok(account) = self.account() {
+            tokio::spawn(keep_session(
+                Arc::clone(&account.session),
+                self.events.clone(),
+                Arc::clone(&self.signed_in),
+                self.cancel.child_token(),
+            ));
+        }
         // `vpbxNotifications` say the numbers or workplaces changed: read them again.
         if let Ok(reloader) = self.directory_reloader() {
             let mut events = self.events.subscribe();
@@ -425,6 +487,46 @@ impl Companion {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if let Err(e) = self.log.close().await {
             tracing::warn!(error = %e, "closing the call log");
+        }
+    }
+}
+
+/// How often the session is looked after while the app runs.
+const SESSION_CHECK: Duration = Duration::from_secs(60);
+
+/// Keeps the sign-in fresh while the app runs, even when the operator makes no calls: the access
+/// token is renewed before it expires, a sign-in that will lapse within 12 hours is announced
+/// (once), and so is a sign-in MTT stopped accepting (once). Live events keep flowing whatever
+/// happens here: they come from the relay, not from MTT.
+async fn keep_session(
+    session: Arc<Session>,
+    events: broadcast::Sender<DomainEvent>,
+    signed_in: Arc<AtomicBool>,
+    cancel: CancellationToken,
+) {
+    let mut warned = false;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            _ = tokio::time::sleep(SESSION_CHECK) => {}
+        }
+        if !signed_in.load(Ordering::SeqCst) {
+            continue;
+        }
+        let refreshed = session.access_token().await;
+        let status = session.status().await;
+        let renew_soon = status
+            .refresh_expires_at
+            .is_some_and(|t| t - chrono::Utc::now() < RENEW_WARNING);
+        let lost = matches!(refreshed, Err(mtt_api::Error::SignInRequired(_)));
+        if lost && signed_in.swap(false, Ordering::SeqCst) || renew_soon && !warned {
+            warned |= renew_soon;
+            let _ = events.send(DomainEvent::Session {
+                signed_in: status.signed_in,
+                access_expires_at: status.access_expires_at,
+                refresh_expires_at: status.refresh_expires_at,
+                renew_soon,
+            });
         }
     }
 }

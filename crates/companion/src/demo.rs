@@ -27,6 +27,8 @@ pub struct DemoOptions {
     pub calls_per_second: f64,
     /// Factor on the simulated people's delays (1.0 is real time).
     pub time_scale: f64,
+    /// Token lifetimes of the simulated OAuth server (MTT's by default; tests shorten them).
+    pub tokens: Option<mtt_sim::config::TokenConfig>,
 }
 
 impl Default for DemoOptions {
@@ -34,6 +36,7 @@ impl Default for DemoOptions {
         DemoOptions {
             calls_per_second: 1.0 / 12.0,
             time_scale: 1.0,
+            tokens: None,
         }
     }
 }
@@ -94,6 +97,9 @@ impl Demo {
             ..SimConfig::default()
         };
         sim_config.client.redirect_uris = vec![redirect_uri.clone()];
+        if let Some(tokens) = options.tokens.clone() {
+            sim_config.tokens = tokens;
+        }
         if options.calls_per_second > 0.0 {
             sim_config.traffic = Some(mtt_sim::config::TrafficConfig {
                 calls_per_second: options.calls_per_second,

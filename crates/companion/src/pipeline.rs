@@ -80,6 +80,19 @@ pub enum DomainEvent {
         /// Where the stream continues.
         resume_after: i64,
     },
+    /// The sign-in state: after sign-in and sign-out, when MTT stops accepting the sign-in, and
+    /// when it will lapse soon.
+    #[serde(rename_all = "camelCase")]
+    Session {
+        /// Whether API calls can be made.
+        signed_in: bool,
+        /// When the access token expires (it is renewed by itself).
+        access_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// When the sign-in lapses for good.
+        refresh_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The sign-in lapses within 12 hours: sign in again soon.
+        renew_soon: bool,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {

@@ -7,6 +7,10 @@ use companion::{CallPhase, Demo, DemoOptions, DomainEvent};
 use tokio::sync::broadcast;
 
 async fn start() -> (Demo, tempfile::TempDir) {
+    start_with(None).await
+}
+
+async fn start_with(tokens: Option<mtt_sim::config::TokenConfig>) -> (Demo, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let demo = Demo::start(
         &dir.path().join("config"),
@@ -14,6 +18,7 @@ async fn start() -> (Demo, tempfile::TempDir) {
         DemoOptions {
             calls_per_second: 0.0,
             time_scale: 1.0,
+            tokens,
         },
     )
     .await
@@ -218,5 +223,39 @@ async fn a_workplace_added_in_the_cabinet_reaches_the_directory_by_itself() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    demo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_token_lifetimes_renew_unseen_and_a_lapsed_sign_in_is_announced_once() {
+    // Access tokens for 400 ms, a non-rotating refresh token for 1.5 s from sign-in.
+    let (demo, _dir) = start_with(Some(mtt_sim::config::TokenConfig {
+        access_lifetime_ms: 400,
+        refresh_lifetime_ms: 1500,
+        code_lifetime_ms: 60_000,
+        rotate_refresh_tokens: false,
+    }))
+    .await;
+    let c = &demo.companion;
+    let mut events = c.subscribe();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // The access token has expired; the operator notices nothing.
+    c.refresh_directory()
+        .await
+        .expect("renewed without the operator noticing");
+
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let err = c.refresh_directory().await.unwrap_err();
+    assert_eq!(err.code(), "sign_in_required", "{err}");
+    let err = c.dial("89219462761", None).await.unwrap_err();
+    assert_eq!(err.code(), "sign_in_required", "{err}");
+    let mut session_events = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if let DomainEvent::Session { signed_in, .. } = e {
+            session_events.push(signed_in);
+        }
+    }
+    assert_eq!(session_events, vec![false], "announced once, no loop");
+    assert!(!c.session_status().await.unwrap().signed_in);
     demo.shutdown().await;
 }
