@@ -170,11 +170,11 @@ fn report(name: &str, goal_ms: f64, samples: &mut [Duration]) {
     );
 }
 
-/// CPU seconds used so far by the thread named `name` (Linux only; `None` elsewhere). The machine
-/// this runs on is shared, so wall-clock throughput says as much about the neighbours as about
-/// the log; the writer thread's own CPU time does not. Clock ticks are taken as 100 per second,
-/// the Linux default.
-fn thread_cpu_seconds(name: &str) -> Option<f64> {
+/// For the thread named `name`: seconds on a CPU and seconds spent runnable but waiting for one,
+/// from `/proc/self/task/*/schedstat` (Linux only; `None` elsewhere). The machine this runs on
+/// is shared, so wall-clock throughput says as much about the neighbours as about the log; these
+/// two figures separate the log's own cost from the wait for a CPU.
+fn thread_sched_seconds(name: &str) -> Option<(f64, f64)> {
     for entry in std::fs::read_dir("/proc/self/task")
         .ok()?
         .filter_map(Result::ok)
@@ -183,13 +183,11 @@ fn thread_cpu_seconds(name: &str) -> Option<f64> {
         if comm.trim() != name {
             continue;
         }
-        let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-        let after_name = stat.rsplit_once(')')?.1;
-        let fields: Vec<&str> = after_name.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-        let utime: f64 = fields.get(11)?.parse().ok()?;
-        let stime: f64 = fields.get(12)?.parse().ok()?;
-        return Some((utime + stime) / 100.0);
+        let stat = std::fs::read_to_string(entry.path().join("schedstat")).ok()?;
+        let mut fields = stat.split_whitespace().map(|f| f.parse::<f64>().ok());
+        let on_cpu = fields.next()??;
+        let waiting = fields.next()??;
+        return Some((on_cpu / 1e9, waiting / 1e9));
     }
     None
 }
@@ -263,9 +261,10 @@ async fn main() {
         }
     }
     let wall = wall.elapsed();
-    if let Some(cpu) = thread_cpu_seconds("call-log-writer") {
+    if let Some((cpu, waiting)) = thread_sched_seconds("call-log-writer") {
         println!(
-            "writer thread CPU: {cpu:.1} s, i.e. {:.0} events per CPU-second of the writer",
+            "writer thread: {cpu:.1} s on a CPU ({:.0} events per CPU-second), \
+             {waiting:.1} s runnable but waiting for a CPU (other load on the machine)",
             applied as f64 / cpu
         );
     }

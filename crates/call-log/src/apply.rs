@@ -475,7 +475,7 @@ fn event_kind(body: &EventBody) -> &'static str {
         EventBody::Notification(Notification::Call(_)) => "call",
         EventBody::Notification(Notification::Pbx(_)) => "pbx",
         EventBody::Notification(Notification::Unknown(_)) => "unknown",
-        EventBody::Raw(_) => "not_json",
+        EventBody::Raw(_) => "raw",
     }
 }
 
@@ -1061,8 +1061,8 @@ mod tests {
         assert_eq!(
             kinds,
             vec![
-                "not_json:not json at all".to_owned(),
-                "not_json:[1,2]".to_owned(),
+                "raw:not json at all".to_owned(),
+                "raw:[1,2]".to_owned(),
                 r#"unknown:{"event":"somethingElse"}"#.to_owned()
             ]
         );

@@ -36,10 +36,24 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Numbers are matched on a normalised key ([`normalize_number`]): E.164 digits for telephone
-//! numbers, SIP IDs and short internal numbers exactly as given. Times are the relay's receipt
-//! times in UTC; the PBX's zone-less `startTime` is kept as sent beside its reading in the
-//! configured zone.
+//! Rules the queries rely on:
+//!
+//! - Numbers are matched on a normalised key ([`normalize_number`]): E.164 digits for telephone
+//!   numbers, SIP IDs and short internal numbers exactly as given.
+//! - Times are the relay's receipt times in UTC; the PBX's zone-less `startTime` is kept as sent
+//!   beside its reading in the configured zone ([`CallLogConfig::pbx_zone`]).
+//! - A leg's row is a function of the set of its events, whatever their order or repetition: the
+//!   furthest state (trying < showing < connected < hiding < finished < recorded), answered and
+//!   ended times from the `connected` and `finished` events, the parties from the richest event
+//!   (so a `recorded` event, which has none, never erases them).
+//! - Missed: an incoming leg that finished without ever being connected and that our routing did
+//!   not hand on (any journalled routing decision for the leg counts: a parked leg that was
+//!   transferred, released or timed out continues on another leg).
+//! - Search needs at least three characters (digits, for a number): the trigram index cannot
+//!   look up fewer, and a scan of the whole history would be slow, so shorter input is refused
+//!   with [`CallLogError::SearchTooShort`].
+//! - Durability: WAL with `synchronous = NORMAL`. A crash of the app loses nothing committed; a
+//!   power cut may lose the last commits, which the relay replays from the cursor.
 
 mod apply;
 mod contacts;
