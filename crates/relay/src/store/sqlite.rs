@@ -64,6 +64,8 @@ pub struct SqliteOptions {
     pub max_batch: usize,
     /// How many write requests may wait for the writer before senders wait in turn.
     pub queue: usize,
+    /// How often the write-ahead log is copied into the database file.
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -74,6 +76,7 @@ impl Default for SqliteOptions {
             // With bodies of up to 256 KiB, this bounds what waits for the writer to a few
             // hundred MiB even when every sender is at the limit.
             queue: 1024,
+            checkpoint_interval: Duration::from_secs(1),
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<WriteRequest>,
     reader: Arc<Mutex<Connection>>,
+    /// Dropping it stops the checkpoint thread.
+    _checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, RelayError>>;
@@ -129,6 +134,20 @@ impl SqliteStore {
         reader_conn
             .pragma_update(None, "query_only", true)
             .map_err(store_error)?;
+        // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
+        // answers) never wait for the log to be copied into the database file.
+        let checkpoint_conn = open_connection(path).map_err(store_error)?;
+        let (checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("relay-store-checkpoint".into())
+            .spawn(move || run_checkpoints(&checkpoint_conn, &stop, options.checkpoint_interval))
+            .map_err(|source| RelayError::Thread {
+                what: "event store checkpoint",
+                source,
+            })?;
+        writer_conn
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(store_error)?;
 
         let (writer, requests) = mpsc::channel(options.queue.max(1));
         let writer_state = Writer {
@@ -150,6 +169,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer,
             reader: Arc::new(Mutex::new(reader_conn)),
+            _checkpoints: checkpoints,
         })
     }
 
@@ -198,6 +218,17 @@ fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     // the event is on disk.
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
+}
+
+/// Copies the write-ahead log into the database every `interval` until the store is dropped.
+/// PASSIVE never blocks the writer or readers; frames still in use by a reader are simply left
+/// for the next round.
+fn run_checkpoints(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, interval: Duration) {
+    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
+        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %err, "a checkpoint of the event store failed; retrying");
+        }
+    }
 }
 
 fn migrate(conn: &Connection) -> rusqlite::Result<()> {
@@ -814,6 +845,34 @@ mod tests {
             0
         );
         assert!(store.size_bytes().await.unwrap() > 0);
+    }
+
+    #[tokio::test]
+    async fn the_log_is_checkpointed_into_the_database_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.sqlite3");
+        let options = SqliteOptions {
+            checkpoint_interval: Duration::from_millis(20),
+            ..SqliteOptions::default()
+        };
+        let store = SqliteStore::open(&path, options, Arc::new(NoSink)).unwrap();
+        let pad = "x".repeat(1000);
+        for n in 0..200 {
+            store
+                .append(notification(&format!("{{\"n\":{n},\"pad\":\"{pad}\"}}")))
+                .await
+                .unwrap();
+        }
+        // The writer never checkpoints; only the background thread moves the 200 KB of
+        // events from the log into the database file.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::fs::metadata(&path).unwrap().len() < 200_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint happened"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     #[tokio::test]
