@@ -93,7 +93,8 @@ pub struct CallLog {
 impl CallLog {
     /// Opens the log at `path`, creating it if absent and upgrading its schema if older. A file
     /// that is not an SQLite database, is damaged or comes from a newer Trubka is refused with an
-    /// error naming it, and is left untouched.
+    /// error naming it, and is left untouched. This blocks while it opens and migrates the file
+    /// (at start-up); everything after is async.
     pub fn open(path: impl AsRef<Path>, config: CallLogConfig) -> Result<Self> {
         Ok(CallLog {
             store: store::Store::open(path.as_ref(), config)?,
@@ -223,8 +224,20 @@ impl CallLog {
             .await
     }
 
-    /// Imports a CSV phonebook (see the `contacts` module for the accepted headers). Bad rows
-    /// are reported with their line numbers; the rest are imported.
+    /// Imports a CSV phonebook. The first row names the columns; `,` or `;` separates them
+    /// (whichever the header row has more of). Accepted headers, case and spaces ignored:
+    ///
+    /// | column | headers |
+    /// |---|---|
+    /// | name | `name`, `full name`, `fn`, `имя`, `фио`, `контакт` |
+    /// | company | `company`, `organization`, `organisation`, `org`, `компания`, `организация` |
+    /// | numbers | any header starting with `phone`, `tel`, `number`, `mobile`, `телефон`, `номер`, `мобильный`; several such columns, and several numbers in a cell separated by `,` `;` `\|` or a line break, are all taken |
+    /// | manager | `manager`, `personal manager`, `workplace`, `sip`, `менеджер`, `персональный менеджер`, `рабочее место` (a workplace SIP ID) |
+    /// | notes | `notes`, `note`, `comment`, `comments`, `заметки`, `примечание`, `комментарий` |
+    ///
+    /// Other columns are ignored. A row needs a name or a number. Bad rows are reported with
+    /// their line numbers and the rest are imported; a row whose name matches an existing
+    /// contact that shares one of its numbers updates that contact.
     pub async fn import_contacts_csv(&self, data: Vec<u8>) -> Result<ImportReport> {
         let (rows, problems) = contacts::parse_csv(&data);
         self.store
@@ -232,7 +245,9 @@ impl CallLog {
             .await
     }
 
-    /// Imports vCard 3.0/4.0 cards. Bad cards are reported with their line numbers.
+    /// Imports vCard 3.0/4.0 cards, reading `FN` (or `N`), `ORG`, `TEL` (also `tel:` URIs) and
+    /// `NOTE`; folded lines, groups and parameters are understood. Bad cards and bad numbers are
+    /// reported with their line numbers; the rest are imported.
     pub async fn import_contacts_vcard(&self, text: String) -> Result<ImportReport> {
         let (rows, problems) = contacts::parse_vcard(&text);
         self.store
