@@ -54,7 +54,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct InitArgs {
-    /// The public HTTPS base URL the TLS proxy serves, e.g. https://relay.example.com.
+    /// The public HTTPS base URL the TLS proxy serves, e.g. `https://relay.example.com`.
     #[arg(long, env = "TRUBKA_RELAY_PUBLIC_URL")]
     public_url: Option<String>,
     /// The address to listen on behind the proxy.
