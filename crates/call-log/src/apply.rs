@@ -1067,4 +1067,111 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        /// A call event for leg `p` with any mix of the fields the merge looks at.
+        fn arbitrary_event() -> impl Strategy<Value = Value> {
+            let state = prop::sample::select(vec![
+                "trying",
+                "showing",
+                "connected",
+                "hiding",
+                "finished",
+                "recorded",
+                "weird",
+                "",
+            ]);
+            let number = prop::option::of(prop::sample::select(vec![
+                "79219462761",
+                "+79219462761",
+                "883140777716581",
+                "883140777716582",
+                "74996497803",
+            ]));
+            let name = prop::option::of(prop::sample::select(vec!["", "Иван", "Anna"]));
+            let direction = prop::option::of(prop::sample::select(vec!["incoming", "Outgoing"]));
+            let start = prop::option::of(prop::sample::select(vec![
+                "2020-06-24 15:01:45",
+                "2020-06-24 15:01:55",
+                "garbage",
+            ]));
+            (
+                state,
+                number.clone(),
+                name,
+                number,
+                direction,
+                start,
+                prop::option::of(0u64..100),
+            )
+                .prop_map(
+                    |(state, caller, name, callee, direction, start, duration)| {
+                        let mut info = json!({"call": {"id": "p"}, "state": state});
+                        if let Some(caller) = caller {
+                            info["caller"] = json!({"id": caller, "displayName": name});
+                        }
+                        if let Some(callee) = callee {
+                            info["callee"] = json!({"accountId": callee});
+                        }
+                        if let Some(direction) = direction {
+                            info["type"] = json!(direction);
+                        }
+                        if let Some(start) = start {
+                            info["startTime"] = json!(start);
+                        }
+                        if let Some(duration) = duration {
+                            info["duration"] = json!(duration);
+                            info["urlRecord"] = json!(format!("https://r/{duration}.mp3"));
+                        }
+                        json!({"event": "callNotifications", "result": {"callInfo": info}})
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(300))]
+
+            /// Any set of events, in any order and with repeats, merges to the same row.
+            #[test]
+            fn merging_is_order_independent_and_idempotent(
+                bodies in prop::collection::vec((arbitrary_event(), 0i64..5), 1..7),
+                order in Just(()).prop_perturb(|_, mut rng| rng.random::<u64>()),
+            ) {
+                let events: Vec<(i64, i64, CallEvent)> = bodies
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (body, at))| {
+                        let Ok(Notification::Call(call)) = Notification::from_value(body) else {
+                            panic!("not a call event")
+                        };
+                        (i64::try_from(i).unwrap() + 1, at * 1_000_000, call)
+                    })
+                    .collect();
+                let merge = |sequence: &[usize]| {
+                    let first = &events[sequence[0]];
+                    let mut row = CallRow::empty("p", first.1);
+                    for &i in sequence {
+                        let (relay, at, call) = &events[i];
+                        row.merge(*relay, *at, call, chrono_tz::Europe::Moscow);
+                    }
+                    row
+                };
+                let forward: Vec<usize> = (0..events.len()).collect();
+                // A pseudo-random shuffle with repeats, from the drawn seed.
+                let mut shuffled = forward.clone();
+                let mut seed = order;
+                for i in (1..shuffled.len()).rev() {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let j = usize::try_from(seed >> 33).unwrap() % (i + 1);
+                    shuffled.swap(i, j);
+                }
+                shuffled.extend(forward.iter().rev());
+                prop_assert_eq!(merge(&forward), merge(&shuffled));
+            }
+        }
+    }
 }
