@@ -2,10 +2,15 @@
 //!
 //! Starts a real relay (SQLite, durable commits), the link, the pipeline and a real call log,
 //! posts N incoming-call notifications (default 10,000; first argument) from a few concurrent
-//! senders, and measures for each the time from the start of its POST to the `CallStarted`
+//! senders at a steady rate (default 500 per second; second argument, 0 for as fast as they go),
+//! and measures for each the time from the start of its POST to the `CallStarted`
 //! domain event, which comes after the event is committed at the relay, streamed, applied to the
 //! call log and looked up for the screen-pop. Prints p50, p90, p99 and max.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a benchmark program: a panic is a failed run")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a benchmark program: a panic is a failed run"
+)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,13 +35,28 @@ fn trying(n: usize) -> String {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let total: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let total: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let rate: f64 = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(500.0);
     let dir = tempfile::tempdir().unwrap();
-    let relay = relay::Relay::start(relay::RelayConfig::new(relay::HookPath::generate(), dir.path().join("relay.sqlite3")))
+    let relay = relay::Relay::start(relay::RelayConfig::new(
+        relay::HookPath::generate(),
+        dir.path().join("relay.sqlite3"),
+    ))
+    .await
+    .unwrap();
+    let key = relay::ClientKey::generate();
+    relay
+        .state()
+        .store
+        .add_client_key("bench".into(), key.hash())
         .await
         .unwrap();
-    let key = relay::ClientKey::generate();
-    relay.state().store.add_client_key("bench".into(), key.hash()).await.unwrap();
     let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
     let (out, mut events) = broadcast::channel(total * 2 + 16);
     let pipeline = Pipeline {
@@ -46,7 +66,12 @@ async fn main() {
         out,
     };
     let cancel = CancellationToken::new();
-    let link = RelayLink::new(relay.stream_url().parse().unwrap(), RelayKey::new(key.expose_secret()), LinkConfig::default()).unwrap();
+    let link = RelayLink::new(
+        relay.stream_url().parse().unwrap(),
+        RelayKey::new(key.expose_secret()),
+        LinkConfig::default(),
+    )
+    .unwrap();
     let (tx, rx) = mpsc::channel(4096);
     tokio::spawn(link.run(None, tx, cancel.clone()));
     tokio::spawn(pipeline.run(rx, cancel.clone()));
@@ -67,9 +92,22 @@ async fn main() {
         let (http, hook, sent) = (http.clone(), hook.clone(), Arc::clone(&sent));
         senders.push(tokio::spawn(async move {
             for n in (s..total).step_by(SENDERS) {
+                if rate > 0.0 {
+                    // Event n is due at n / rate seconds after the start.
+                    let due = started + Duration::from_secs_f64(n as f64 / rate);
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let body = trying(n);
-                sent.lock().unwrap().insert(format!("bench-leg-{n}"), Instant::now());
-                let answer = http.post(&hook).header("content-type", "application/json").body(body).send().await.unwrap();
+                sent.lock()
+                    .unwrap()
+                    .insert(format!("bench-leg-{n}"), Instant::now());
+                let answer = http
+                    .post(&hook)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(answer.status().is_success());
             }
         }));
@@ -78,7 +116,11 @@ async fn main() {
     while latencies.len() < total {
         match tokio::time::timeout(Duration::from_secs(30), events.recv()).await {
             Ok(Ok(DomainEvent::CallStarted { call, .. })) => {
-                let at = sent.lock().unwrap().remove(&call.leg).expect("sent before announced");
+                let at = sent
+                    .lock()
+                    .unwrap()
+                    .remove(&call.leg)
+                    .expect("sent before announced");
                 latencies.push(at.elapsed());
             }
             Ok(Ok(_)) => {}
@@ -93,7 +135,12 @@ async fn main() {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "webhook → domain event over {total} events from {SENDERS} senders: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.0} events/s",
+        "webhook → domain event over {total} events from {SENDERS} senders at {}: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {:.0} events/s",
+        if rate > 0.0 {
+            format!("{rate} events/s")
+        } else {
+            "full speed".to_owned()
+        },
         pct(0.50).as_secs_f64() * 1e3,
         pct(0.90).as_secs_f64() * 1e3,
         pct(0.99).as_secs_f64() * 1e3,
