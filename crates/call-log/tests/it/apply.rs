@@ -3,7 +3,7 @@
 use call_log::{EventBody, HistoryFilter, LoggedEvent};
 use mtt_api::notification::CallState;
 
-use crate::util::{TestLog, derived_recorded, document_examples, numbered};
+use crate::harness::{TestLog, derived_recorded, document_examples, numbered};
 
 const OUTGOING_LEG: &str = "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1";
 
@@ -94,7 +94,7 @@ async fn malformed_bodies_are_kept_and_the_rest_of_the_batch_applies() {
         2,
         LoggedEvent {
             relay_id: 100,
-            received_at: crate::util::at(0),
+            received_at: crate::harness::at(0),
             body: EventBody::parse(b"\xff\xfe not json"),
         },
     );
@@ -115,7 +115,7 @@ async fn clones_apply_concurrently_and_every_event_lands_once() {
                 let base = worker * 1_000 + batch * 10;
                 let bodies: Vec<String> = (0..10)
                     .map(|i| {
-                        crate::util::call_body(
+                        crate::harness::call_body(
                             &format!("leg-{worker}-{batch}-{i}"),
                             "trying",
                             "incoming",

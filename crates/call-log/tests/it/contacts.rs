@@ -2,7 +2,7 @@
 
 use call_log::{CallLogError, NewContact};
 
-use crate::util::TestLog;
+use crate::harness::TestLog;
 
 #[tokio::test]
 async fn contacts_are_added_found_by_any_spelling_updated_and_deleted() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use call_log::{CallLog, CallLogConfig};
 
-use crate::util::{call_body, numbered};
+use crate::harness::{call_body, numbered};
 
 const DB_ENV: &str = "CALL_LOG_BURST_DB";
 const BATCH: i64 = 200;

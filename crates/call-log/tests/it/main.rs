@@ -9,8 +9,8 @@
 mod apply;
 mod contacts;
 mod crash;
+mod harness;
 mod maintenance;
 mod open;
 mod queries;
 mod routing;
-mod util;

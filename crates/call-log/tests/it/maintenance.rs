@@ -2,7 +2,7 @@
 
 use call_log::{CallLog, CallLogConfig, HistoryFilter};
 
-use crate::util::{TestLog, at, call, document_examples, numbered};
+use crate::harness::{TestLog, at, call, document_examples, numbered};
 
 #[tokio::test]
 async fn a_backup_is_a_complete_database_and_never_overwrites() {

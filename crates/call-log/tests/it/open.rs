@@ -2,7 +2,7 @@
 
 use call_log::{CallLog, CallLogConfig, CallLogError, schema_version};
 
-use crate::util::{TestLog, document_examples, numbered};
+use crate::harness::{TestLog, document_examples, numbered};
 
 #[tokio::test]
 async fn a_new_file_is_created_and_reopens_with_its_data() {

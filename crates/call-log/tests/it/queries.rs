@@ -4,7 +4,7 @@ use call_log::{CallLogError, CallOutcome, HistoryFilter, NewContact};
 use mtt_api::notification::Direction;
 use serde_json::json;
 
-use crate::util::{TestLog, at, call, event};
+use crate::harness::{TestLog, at, call, event};
 
 const CUSTOMER: &str = "79219462761";
 const WORKPLACE: &str = "883140777716581";
@@ -303,7 +303,8 @@ async fn search_and_workplace_pages_continue_from_their_cursor() {
 
     // An earlier event of a known leg arriving late moves the call's start, in the workplace
     // index too.
-    let late = crate::util::call_body("answered", "showing", "incoming", "78124241500", WORKPLACE);
+    let late =
+        crate::harness::call_body("answered", "showing", "incoming", "78124241500", WORKPLACE);
     t.log.apply(vec![event(99, 50, &late)]).await.unwrap();
     let window = HistoryFilter {
         from: Some(at(40)),

@@ -2,7 +2,7 @@
 
 use call_log::{HistoryFilter, RoutingDecision, RoutingOutcome};
 
-use crate::util::{TestLog, at, call};
+use crate::harness::{TestLog, at, call};
 
 fn decision(leg: &str, outcome: RoutingOutcome, took_ms: i64) -> RoutingDecision {
     RoutingDecision {
