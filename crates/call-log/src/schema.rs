@@ -103,6 +103,7 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     migrations()
         .to_latest(&mut conn)
         .map_err(|e| CallLogError::from_migration(path, e))?;
+    tracing::debug!(path = %path.display(), schema = schema_version(), "call log opened");
     Ok(conn)
 }
 

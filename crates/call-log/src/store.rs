@@ -244,6 +244,7 @@ fn run_writer(
                 }
                 Command::Run(job) => job(&mut conn, path),
                 Command::Close(reply) => {
+                    tracing::debug!(path = %path.display(), "call log closing");
                     // Answer whatever was queued behind the close so that no caller waits forever.
                     drop(drained);
                     drop(conn);
@@ -273,11 +274,18 @@ fn apply_group(conn: &mut Connection, path: &Path, zone: Tz, group: Vec<ApplyReq
             tx.commit()?;
             Ok(reports)
         })();
-        if let Ok(reports) = together {
-            for ((events, reply), report) in group.into_iter().zip(reports) {
-                let _ = reply.send((Ok(report), events));
+        match together {
+            Ok(reports) => {
+                for ((events, reply), report) in group.into_iter().zip(reports) {
+                    let _ = reply.send((Ok(report), events));
+                }
+                return;
             }
-            return;
+            Err(error) => tracing::warn!(
+                %error,
+                batches = group.len(),
+                "a merged apply transaction failed; retrying each batch alone"
+            ),
         }
     }
     for (events, reply) in group {
