@@ -1,6 +1,10 @@
 //! Tidy: the architecture's invariants, checked as ordinary tests so that breaking one fails CI
 //! (in the manner of rust-analyzer's `tidy.rs`). Each test names the rule from ARCHITECTURE.md.
-#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code: a panic is a failed test with its line")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test code: a panic is a failed test with its line"
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -73,7 +77,10 @@ fn sql_allowed(path: &Path) -> bool {
 fn only_call_log_and_the_relays_event_store_speak_sql() {
     let mut offenders = Vec::new();
     for dir in crates().into_iter().chain([repo_root().join("src-tauri")]) {
-        for file in files_below(&dir, ".rs").into_iter().chain(files_below(&dir, ".sql")) {
+        for file in files_below(&dir, ".rs")
+            .into_iter()
+            .chain(files_below(&dir, ".sql"))
+        {
             if sql_allowed(&file) {
                 continue;
             }
@@ -84,7 +91,12 @@ fn only_call_log_and_the_relays_event_store_speak_sql() {
                     continue;
                 }
                 // SQL lives in string literals; look only inside quotes.
-                let in_string = code.split('"').skip(1).step_by(2).collect::<Vec<_>>().join(" ");
+                let in_string = code
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if SQL_MARKERS.iter().any(|m| in_string.contains(m)) {
                     offenders.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
                 }
@@ -99,13 +111,23 @@ fn only_call_log_and_the_relays_event_store_speak_sql() {
             );
         }
     }
-    assert!(offenders.is_empty(), "SQL outside call-log:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "SQL outside call-log:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[test]
 fn only_mtt_api_and_the_simulator_speak_the_pbxs_http() {
     // The PBX's method paths appear in source only where its protocol is implemented.
-    let pbx_paths = ["\"makeCall\"", "\"/makeCall\"", "\"transferCall\"", "\"terminateCall\"", "oauth/token\""];
+    let pbx_paths = [
+        "\"makeCall\"",
+        "\"/makeCall\"",
+        "\"transferCall\"",
+        "\"terminateCall\"",
+        "oauth/token\"",
+    ];
     for dir in crates() {
         if matches!(name(&dir).as_str(), "mtt-api" | "mtt-sim") {
             continue;
@@ -155,15 +177,30 @@ fn names_say_what_things_are() {
         for (n, line) in read(&file).lines().enumerate() {
             let code = line.trim_start();
             for kw in ["struct ", "enum ", "trait ", "mod "] {
-                let Some(rest) = code.split(kw).nth(1).filter(|_| code.contains(&format!("pub {kw}")) || code.starts_with(kw)) else {
+                let Some(rest) = code
+                    .split(kw)
+                    .nth(1)
+                    .filter(|_| code.contains(&format!("pub {kw}")) || code.starts_with(kw))
+                else {
                     continue;
                 };
-                let ident: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                if vague.iter().any(|v| ident.ends_with(v)) || ident.ends_with("_utils") || ident == "utils" || ident == "helpers" {
+                let ident: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if vague.iter().any(|v| ident.ends_with(v))
+                    || ident.ends_with("_utils")
+                    || ident == "utils"
+                    || ident == "helpers"
+                {
                     offenders.push(format!("{}:{}: {ident}", file.display(), n + 1));
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "vague names (say what the thing is):\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "vague names (say what the thing is):\n{}",
+        offenders.join("\n")
+    );
 }

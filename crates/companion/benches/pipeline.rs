@@ -76,10 +76,10 @@ async fn main() {
     tokio::spawn(link.run(None, tx, cancel.clone()));
     tokio::spawn(pipeline.run(rx, cancel.clone()));
     loop {
-        if let DomainEvent::Link { state, .. } = events.recv().await.unwrap() {
-            if state == "connected" {
-                break;
-            }
+        if let DomainEvent::Link { state, .. } = events.recv().await.unwrap()
+            && state == "connected"
+        {
+            break;
         }
     }
 

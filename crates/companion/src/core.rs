@@ -279,15 +279,15 @@ impl Companion {
 
     /// Passes on a PBX call's result; the first "sign-in required" is announced.
     fn checked<T>(&self, result: Result<T, mtt_api::Error>) -> Result<T, CompanionError> {
-        if let Err(mtt_api::Error::SignInRequired(_)) = &result {
-            if self.signed_in.swap(false, Ordering::SeqCst) {
-                let _ = self.events.send(DomainEvent::Session {
-                    signed_in: false,
-                    access_expires_at: None,
-                    refresh_expires_at: None,
-                    renew_soon: false,
-                });
-            }
+        if let Err(mtt_api::Error::SignInRequired(_)) = &result
+            && self.signed_in.swap(false, Ordering::SeqCst)
+        {
+            let _ = self.events.send(DomainEvent::Session {
+                signed_in: false,
+                access_expires_at: None,
+                refresh_expires_at: None,
+                renew_soon: false,
+            });
         }
         Ok(result?)
     }
