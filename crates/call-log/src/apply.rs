@@ -540,6 +540,12 @@ pub(crate) fn apply_batch(
             restart: tx
                 .prepare_cached("UPDATE call_workplaces SET started_at = ?2 WHERE call_id = ?1")?,
         };
+        // New rows take their ids in order of their start, so that row ids follow time within
+        // a batch as they do across batches (search pages in id order).
+        let mut rows: Vec<_> = rows.into_iter().collect();
+        rows.sort_by(|(leg_a, (_, a, _)), (leg_b, (_, b, _))| {
+            (a.first_seen_at, leg_a).cmp(&(b.first_seen_at, leg_b))
+        });
         for (leg, (stored, mut row, workplaces)) in rows {
             let id = match &stored {
                 None => {

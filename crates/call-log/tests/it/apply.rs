@@ -135,3 +135,32 @@ async fn clones_apply_concurrently_and_every_event_lands_once() {
     let pop = t.log.screen_pop("+7 921 946 27 61", None).await.unwrap();
     assert_eq!(pop.earlier_calls, 400);
 }
+
+#[tokio::test]
+async fn calls_new_in_one_batch_take_ids_in_order_of_their_start() {
+    let t = TestLog::new();
+    let bodies: Vec<String> = (0..50)
+        .map(|i| {
+            crate::harness::call_body(
+                &format!("leg-{i:02}"),
+                "trying",
+                "incoming",
+                "79219462761",
+                "101",
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
+    let mut events = numbered(1, &refs);
+    events.reverse();
+    t.log.apply(events).await.unwrap();
+    let page = t
+        .log
+        .history(HistoryFilter::default(), None, 100)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = page.calls.iter().map(|c| c.id).collect();
+    let mut descending = ids.clone();
+    descending.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(ids, descending, "newest start must have the highest id");
+}
