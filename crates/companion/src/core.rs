@@ -168,6 +168,25 @@ impl Companion {
         self.events.subscribe()
     }
 
+    /// Whether this call should pop up now: popups on, an incoming call still ringing, and mine
+    /// (or any incoming call, if the operator chose that).
+    pub fn wants_popup(&self, call: &LiveCall) -> bool {
+        let popups = self.settings().popups;
+        popups.enabled
+            && call.direction == crate::live::CallDirection::Incoming
+            && call.phase == crate::live::CallPhase::Ringing
+            && (call.mine || popups.scope == crate::settings::PopupScope::AllIncoming)
+    }
+
+    /// Turns popups off or on (the tray's do-not-disturb) and saves the choice.
+    pub fn set_popups(&self, enabled: bool) -> Result<(), CompanionError> {
+        let mut settings = self.settings();
+        settings.popups.enabled = enabled;
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+
     /// The calls happening now.
     pub fn live_calls(&self) -> Vec<LiveCall> {
         self.live
@@ -242,6 +261,12 @@ impl Companion {
             }
         };
         self.finish_sign_in(pending, callback).await
+    }
+
+    /// Starts a sign-in whose answer will arrive some other way (a `trubka://` link): open the
+    /// returned address in the browser and pass the link to [`Companion::finish_sign_in`].
+    pub fn begin_sign_in(&self) -> Result<mtt_api::PendingSignIn, CompanionError> {
+        Ok(self.account()?.session.begin_sign_in())
     }
 
     /// Finishes a sign-in whose answer arrived some other way (a `trubka://` link).

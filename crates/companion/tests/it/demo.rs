@@ -140,11 +140,19 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     };
     assert_eq!(call.remote_name.as_deref(), Some("Иван"));
     assert_eq!(summary.unwrap().earlier_calls, 0);
+    assert!(!c.wants_popup(&call), "not mine yet: no popup");
     // The call becomes mine when the PBX rings my workplace (the default routing's first group).
-    wait_for(&mut events, "ringing at my workplace", |e| {
+    let DomainEvent::CallUpdated { call: ringing } = wait_for(&mut events, "ringing at my workplace", |e| {
         matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.mine && u.phase == CallPhase::Ringing)
     })
-    .await;
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(c.wants_popup(&ringing));
+    c.set_popups(false).unwrap();
+    assert!(!c.wants_popup(&ringing), "do-not-disturb");
+    c.set_popups(true).unwrap();
 
     let colleague = "883140777446532";
     c.transfer(&call.leg, colleague).await.unwrap();
@@ -257,5 +265,23 @@ async fn short_token_lifetimes_renew_unseen_and_a_lapsed_sign_in_is_announced_on
     }
     assert_eq!(session_events, vec![false], "announced once, no loop");
     assert!(!c.session_status().await.unwrap().signed_in);
+    demo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_answer_with_another_state_is_refused() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    let pending = c.begin_sign_in().unwrap();
+    let forged = companion::signin::Callback {
+        state: "not-the-state-we-sent".into(),
+        outcome: Ok(mtt_api::AuthCode::new("stolen-code")),
+    };
+    let err = c.finish_sign_in(pending, forged).await.unwrap_err();
+    assert_eq!(err.code(), "state_mismatch", "{err}");
+    assert!(
+        c.session_status().await.unwrap().signed_in,
+        "the existing sign-in is untouched"
+    );
     demo.shutdown().await;
 }
