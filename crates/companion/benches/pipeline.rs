@@ -59,12 +59,12 @@ async fn main() {
         .unwrap();
     let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
     let (out, mut events) = broadcast::channel(total * 2 + 16);
-    let pipeline = Pipeline {
-        log: log.clone(),
-        live: Arc::new(Mutex::new(LiveCalls::new())),
-        me: Arc::new(RwLock::new(Me::default())),
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(Me::default())),
         out,
-    };
+    );
     let cancel = CancellationToken::new();
     let link = RelayLink::new(
         relay.stream_url().parse().unwrap(),

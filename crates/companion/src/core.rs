@@ -5,6 +5,7 @@
 //! workplaces, the live calls, and the domain-event channel. Locks are std locks held only for
 //! quick, synchronous updates, never across an `.await`.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -25,6 +26,7 @@ use crate::error::CompanionError;
 use crate::link::{LinkConfig, RelayLink};
 use crate::live::{LiveCall, LiveCalls, Me};
 use crate::pipeline::{DomainEvent, Pipeline};
+use crate::routing::{self, ParkedCallRouter, ParkingHook};
 use crate::secrets::{ProfileSecrets, SecretVault};
 use crate::settings::{Profile, Settings};
 use crate::signin;
@@ -83,6 +85,9 @@ pub struct Companion {
     me: Arc<RwLock<Me>>,
     events: broadcast::Sender<DomainEvent>,
     signed_in: Arc<AtomicBool>,
+    router: Mutex<Option<Arc<dyn ParkedCallRouter>>>,
+    parked: Arc<RwLock<BTreeSet<String>>>,
+    parking: Arc<RwLock<Option<ParkingHook>>>,
     cancel: CancellationToken,
 }
 
@@ -115,6 +120,7 @@ impl Companion {
         // Without a keyring (a server, a broken desktop session) the history and the phonebook
         // still work; only what needs the account reports why it cannot.
         let account = build_account(&settings, &secrets);
+        let parked = settings.parked.clone();
         let has_tokens = account.is_ok()
             && matches!(
                 mtt_api::TokenStore::load(&secrets.token_store()),
@@ -136,6 +142,9 @@ impl Companion {
             me: Arc::new(RwLock::new(me)),
             events,
             signed_in: Arc::new(AtomicBool::new(has_tokens)),
+            router: Mutex::new(None),
+            parked: Arc::new(RwLock::new(parked)),
+            parking: Arc::default(),
             cancel: CancellationToken::new(),
         })
     }
@@ -412,9 +421,58 @@ impl Companion {
         )
     }
 
-    /// Turns parking on or off for external numbers.
+    /// Turns parking on or off for external numbers, and remembers which are parked (the API
+    /// cannot read it back).
     pub async fn set_parking(&self, numbers: &[String], on: bool) -> Result<(), CompanionError> {
-        self.checked(self.account()?.pbx.set_parking(numbers, on).await)
+        self.checked(self.account()?.pbx.set_parking(numbers, on).await)?;
+        let mut settings = self.settings();
+        for n in numbers {
+            if on {
+                settings.parked.insert(n.clone());
+            } else {
+                settings.parked.remove(n);
+            }
+        }
+        self.profile.save_settings(&settings)?;
+        *self.parked.write().unwrap_or_else(|p| p.into_inner()) = settings.parked.clone();
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+
+    /// Installs the decider of parked calls. It acts only if this app is marked as the
+    /// account's router in the settings, and from the next [`Companion::start_live_events`].
+    pub fn set_router(&self, router: Arc<dyn ParkedCallRouter>) {
+        *self.router.lock().unwrap_or_else(|p| p.into_inner()) = Some(router);
+        self.update_parking_hook();
+    }
+
+    /// Installs or removes the parking hook to match the settings and the router.
+    fn update_parking_hook(&self) {
+        let router = self
+            .router
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let hook = match (self.settings().router, router, self.account()) {
+            (true, Some(router), Ok(account)) => Some(ParkingHook {
+                router,
+                pbx: account.pbx.clone(),
+                parked: Arc::clone(&self.parked),
+                deadline: routing::DEFAULT_DEADLINE,
+            }),
+            _ => None,
+        };
+        *self.parking.write().unwrap_or_else(|p| p.into_inner()) = hook;
+    }
+
+    /// Marks (or unmarks) this app as the one that decides parked calls, and saves it.
+    pub fn set_is_router(&self, is_router: bool) -> Result<(), CompanionError> {
+        let mut settings = self.settings();
+        settings.router = is_router;
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        self.update_parking_hook();
+        Ok(())
     }
 
     fn leg_ref(&self, leg: &str) -> Result<LegRef, CompanionError> {
@@ -458,12 +516,14 @@ impl Companion {
         })?;
         let cursor = self.log.cursor().await?;
         let (tx, rx) = mpsc::channel(LINK_QUEUE);
-        let pipeline = Pipeline {
-            log: self.log.clone(),
-            live: Arc::clone(&self.live),
-            me: Arc::clone(&self.me),
-            out: self.events.clone(),
-        };
+        self.update_parking_hook();
+        let pipeline = Pipeline::new(
+            self.log.clone(),
+            Arc::clone(&self.live),
+            Arc::clone(&self.me),
+            self.events.clone(),
+        )
+        .with_parking(Arc::clone(&self.parking));
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let Ok(account) = self.account() {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod link;
 pub mod live;
 pub mod pipeline;
+pub mod routing;
 pub mod secrets;
 pub mod settings;
 pub mod signin;
@@ -23,6 +24,7 @@ pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
 pub use pipeline::{DomainEvent, Pipeline};
+pub use routing::{ParkedCall, ParkedCallRouter, ParkingHook, RoutingChoice, RoutingOutcome};
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::link::{LinkEvent, LinkStatus, Resync};
 use crate::live::{CallChange, LiveCall, LiveCalls, Me};
+use crate::routing::{ParkedCall, ParkingHook, RoutingOutcome};
 
 /// The most events applied in one transaction.
 const MAX_BATCH: usize = 512;
@@ -93,6 +94,12 @@ pub enum DomainEvent {
         /// The sign-in lapses within 12 hours: sign in again soon.
         renew_soon: bool,
     },
+    /// A parked call was decided.
+    #[serde(rename_all = "camelCase")]
+    Routed {
+        /// What was decided and how it went.
+        outcome: RoutingOutcome,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -138,9 +145,45 @@ pub struct Pipeline {
     pub me: Arc<RwLock<Me>>,
     /// Where domain events go.
     pub out: broadcast::Sender<DomainEvent>,
+    /// Decides parked calls, in the one app marked as the account's router; swapped while
+    /// running when the operator changes that.
+    parking: Arc<RwLock<Option<ParkingHook>>>,
+    /// Parked calls decided lately, by caller and external number.
+    recent_parked: Arc<Mutex<RecentParked>>,
 }
 
+/// When each (caller, external number) pair was last handed to the router.
+type RecentParked = std::collections::HashMap<(String, String), chrono::DateTime<chrono::Utc>>;
+
+/// A parked call's later legs (after the decision, or after the fallback) carry the same caller and
+/// external number; within this window they are not parked calls of their own.
+const PARKED_CALL_WINDOW: chrono::Duration = chrono::Duration::seconds(30);
+
 impl Pipeline {
+    /// A pipeline applying to `log` and announcing on `out`.
+    pub fn new(
+        log: CallLog,
+        live: Arc<Mutex<LiveCalls>>,
+        me: Arc<RwLock<Me>>,
+        out: broadcast::Sender<DomainEvent>,
+    ) -> Self {
+        Pipeline {
+            log,
+            live,
+            me,
+            out,
+            parking: Arc::default(),
+            recent_parked: Arc::default(),
+        }
+    }
+
+    /// Decides parked calls through whatever hook `parking` holds at the time (set only in
+    /// the app marked as the router).
+    pub fn with_parking(mut self, parking: Arc<RwLock<Option<ParkingHook>>>) -> Self {
+        self.parking = parking;
+        self
+    }
+
     /// Runs until `cancel` fires or the link's channel closes.
     pub async fn run(self, mut events: mpsc::Receiver<LinkEvent>, cancel: CancellationToken) {
         loop {
@@ -229,6 +272,11 @@ impl Pipeline {
                                 let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
                                 live.apply(&call, event.received_at, &me)
                             };
+                            let first_sight =
+                                changes.iter().any(|c| matches!(c, CallChange::Started(_)));
+                            if first_sight {
+                                self.maybe_route(&call, event.received_at);
+                            }
                             for change in changes {
                                 let domain = self.domain(change).await;
                                 let _ = self.out.send(domain);
@@ -247,6 +295,70 @@ impl Pipeline {
                 }
             }
         }
+    }
+
+    /// Hands a parked call's first leg to the routing hook, without waiting for the decision.
+    fn maybe_route(&self, call: &mtt_api::CallEvent, received_at: chrono::DateTime<chrono::Utc>) {
+        let hook = self
+            .parking
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(hook) = hook else { return };
+        if call.state != mtt_api::CallState::Trying
+            || call.direction != Some(mtt_api::Direction::Incoming)
+        {
+            return;
+        }
+        let Some(external) = call
+            .callee
+            .as_ref()
+            .and_then(|p| p.number())
+            .map(str::to_owned)
+        else {
+            return;
+        };
+        if !hook.is_parked(&external) {
+            return;
+        }
+        let caller_number = call
+            .caller
+            .as_ref()
+            .and_then(|p| p.number())
+            .map(str::to_owned);
+        {
+            let mut recent = self.recent_parked.lock().unwrap_or_else(|p| p.into_inner());
+            recent.retain(|_, at| received_at - *at < PARKED_CALL_WINDOW);
+            let key = (caller_number.clone().unwrap_or_default(), external.clone());
+            if recent.contains_key(&key) {
+                return;
+            }
+            recent.insert(key, received_at);
+        }
+        let (Some(tag), Some(transport)) = (call.tag.clone(), call.transport_id.clone()) else {
+            tracing::warn!(leg = %call.leg, "a parked call without tag or transport id cannot be routed");
+            return;
+        };
+        let Ok(leg) = mtt_api::LegRef::new(call.leg.as_str(), tag, transport) else {
+            return;
+        };
+        let parked = ParkedCall {
+            leg,
+            caller_name: call
+                .caller
+                .as_ref()
+                .and_then(|p| p.name())
+                .map(str::to_owned),
+            caller_number,
+            external_number: external,
+            received_at,
+        };
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            let outcome = hook.decide(parked).await;
+            tracing::info!(?outcome, "parked call decided");
+            let _ = out.send(DomainEvent::Routed { outcome });
+        });
     }
 
     async fn domain(&self, change: CallChange) -> DomainEvent {

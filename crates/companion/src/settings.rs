@@ -154,6 +154,9 @@ pub struct Settings {
     pub pbx_time_zone: String,
     /// Whether this app decides parked calls for the account (exactly one app may).
     pub router: bool,
+    /// The external numbers this app last put on parking. The API cannot read parking back, so
+    /// this is the only record, re-applied after each sign-in.
+    pub parked: std::collections::BTreeSet<String>,
 }
 
 impl Default for Settings {
@@ -170,6 +173,7 @@ impl Default for Settings {
             theme: Theme::System,
             pbx_time_zone: "Europe/Moscow".into(),
             router: false,
+            parked: Default::default(),
         }
     }
 }

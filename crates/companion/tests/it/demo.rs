@@ -285,3 +285,69 @@ async fn a_sign_in_answer_with_another_state_is_refused() {
     );
     demo.shutdown().await;
 }
+
+/// A router that sends every parked call to one colleague.
+#[derive(Debug)]
+struct ToColleague;
+
+impl companion::ParkedCallRouter for ToColleague {
+    fn decide(
+        &self,
+        _call: companion::ParkedCall,
+    ) -> futures::future::BoxFuture<'static, companion::RoutingChoice> {
+        Box::pin(async {
+            companion::RoutingChoice::Transfer {
+                to: "883140777446532".into(),
+                rule: "test: everyone to Petrov".into(),
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_hook_decides_a_parked_call_within_the_window() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    c.set_parking(&["74996497803".into()], true).await.unwrap();
+    assert!(
+        c.settings().parked.contains("74996497803"),
+        "parking is remembered locally"
+    );
+    c.set_is_router(true).unwrap();
+    c.set_router(std::sync::Arc::new(ToColleague));
+    let mut events = c.subscribe();
+    let answer = reqwest::Client::new()
+        .post(format!("{}/incoming", demo.sim.control_url()))
+        .json(&serde_json::json!({"from": "79161112233", "to": "74996497803", "manual": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap()
+    );
+    let DomainEvent::Routed { outcome } = wait_for(&mut events, "a routing decision", |e| {
+        matches!(e, DomainEvent::Routed { .. })
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(outcome.in_time && outcome.error.is_none(), "{outcome:?}");
+    assert!(matches!(
+        outcome.choice,
+        companion::RoutingChoice::Transfer { .. }
+    ));
+    assert!(outcome.elapsed_ms < 4000, "{outcome:?}");
+    // The PBX now rings the colleague, not the cabinet's routing.
+    wait_for(&mut events, "the colleague ringing", |e| match e {
+        DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call } => {
+            call.remote_number.as_deref() == Some("79161112233")
+                && call.workplaces.contains("883140777446532")
+        }
+        _ => false,
+    })
+    .await;
+    demo.shutdown().await;
+}

@@ -50,12 +50,12 @@ async fn world() -> World {
         workplace: Some(MY_WORKPLACE.into()),
         terminals: ["883140582526567".to_owned(), "883140582526568".to_owned()].into(),
     };
-    let pipeline = Pipeline {
-        log: log.clone(),
-        live: Arc::new(Mutex::new(LiveCalls::new())),
-        me: Arc::new(RwLock::new(me)),
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(me)),
         out,
-    };
+    );
     let cancel = CancellationToken::new();
     let link = RelayLink::new(
         relay.stream_url().parse().unwrap(),
@@ -217,12 +217,12 @@ async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
 
     let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
     let (out, mut events) = broadcast::channel(4096);
-    let pipeline = Pipeline {
-        log: log.clone(),
-        live: Arc::new(Mutex::new(LiveCalls::new())),
-        me: Arc::new(RwLock::new(Me::default())),
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(Me::default())),
         out,
-    };
+    );
     let cancel = CancellationToken::new();
     let link_config = LinkConfig {
         min_backoff: Duration::from_millis(50),
