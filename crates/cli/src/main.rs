@@ -721,5 +721,19 @@ fn describe(event: &DomainEvent) -> String {
                 .unwrap_or_default()
         ),
         DomainEvent::Session { .. } => format!("{now}  {:<10} signed in", "session"),
+        DomainEvent::Routed { outcome } => format!(
+            "{now}  {:<10} {} in {} ms{}",
+            "routed",
+            match &outcome.choice {
+                companion::RoutingChoice::Transfer { to, rule } => format!("to {to} ({rule})"),
+                companion::RoutingChoice::Release { rule } => format!("released ({rule})"),
+            },
+            outcome.elapsed_ms,
+            outcome
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
     }
 }
