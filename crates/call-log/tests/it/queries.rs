@@ -165,6 +165,23 @@ async fn search_finds_any_part_of_a_number_or_a_name() {
         legs(&t.log.history(combined, None, 50).await.unwrap()),
         ["missed"]
     );
+    let mine = |workplace: &str| HistoryFilter {
+        search: Some("424".into()),
+        workplace: Some(workplace.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        legs(&t.log.history(mine(WORKPLACE), None, 50).await.unwrap()),
+        ["answered"]
+    );
+    assert!(
+        t.log
+            .history(mine(OTHER_WORKPLACE), None, 50)
+            .await
+            .unwrap()
+            .calls
+            .is_empty()
+    );
     assert_eq!(
         t.log
             .history(HistoryFilter::default(), None, 50)
