@@ -66,6 +66,10 @@ pub struct CallRecord {
     pub missed: bool,
     /// For a missed call: whether the number has since been reached by a connected call.
     pub called_back: bool,
+    /// The leg's tag, which hang-up and transfer need.
+    pub tag: Option<String>,
+    /// The leg's transport id, which hang-up and transfer need.
+    pub transport_id: Option<String>,
 }
 
 const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number, c.caller_name, \
@@ -75,7 +79,8 @@ const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number
     c.first_seen_at, c.pbx_start_raw, c.pbx_start_utc, c.answered_at, c.answered_by, c.ended_at, \
     c.duration, c.end_reason, c.end_reason_code, c.recording_url, c.transfer_target, c.missed, \
     (c.missed AND EXISTS (SELECT 1 FROM calls b WHERE b.peer_key = c.peer_key \
-       AND b.first_seen_at > c.first_seen_at AND b.answered_at IS NOT NULL))";
+       AND b.first_seen_at > c.first_seen_at AND b.answered_at IS NOT NULL)), \
+    c.tag, c.transport_id";
 
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -116,6 +121,8 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         transfer_target: r.get(22)?,
         missed: r.get(23)?,
         called_back: r.get(24)?,
+        tag: r.get(25)?,
+        transport_id: r.get(26)?,
     })
 }
 

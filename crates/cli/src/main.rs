@@ -96,6 +96,18 @@ enum Command {
         #[arg(long)]
         from: Option<String>,
     },
+    /// End a call's leg (a ringing call then goes on along the cabinet's routing).
+    Hangup {
+        /// The call's leg id, as `trubka events` or `trubka history --json` show it.
+        call: String,
+    },
+    /// Transfer a call, answered or ringing, to a workplace SIP ID or a number.
+    Transfer {
+        /// The call's leg id.
+        call: String,
+        /// A workplace SIP ID or a number.
+        target: String,
+    },
     /// Turn parking on or off for external numbers.
     Park {
         /// The external numbers.
@@ -366,6 +378,24 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
                         target.display
                     )
                 },
+            );
+            Ok(())
+        }
+        Command::Hangup { call } => {
+            open(g)?.hang_up(&call).await?;
+            say(
+                g.json,
+                &serde_json::json!({"call": call, "hungUp": true}),
+                || format!("Hung up {call}."),
+            );
+            Ok(())
+        }
+        Command::Transfer { call, target } => {
+            open(g)?.transfer(&call, &target).await?;
+            say(
+                g.json,
+                &serde_json::json!({"call": call, "transferredTo": target}),
+                || format!("Transferred {call} to {target}."),
             );
             Ok(())
         }

@@ -403,22 +403,20 @@ impl Companion {
         Ok((target, placed))
     }
 
-    /// Hangs up a live leg.
+    /// Hangs up a live leg. On a ringing incoming call the PBX then goes on along the cabinet's
+    /// routing, as the document says of terminateCall.
     pub async fn hang_up(&self, leg: &str) -> Result<(), CompanionError> {
-        let leg = self.leg_ref(leg)?;
-        self.checked(self.account()?.pbx.terminate_call(&leg).await)
+        let account = self.account()?;
+        let leg = self.leg_ref(leg).await?;
+        self.checked(account.pbx.terminate_call(&leg).await)
     }
 
     /// Transfers a live leg to a workplace SIP ID or a number.
     pub async fn transfer(&self, leg: &str, target: &str) -> Result<(), CompanionError> {
-        let leg = self.leg_ref(leg)?;
         let target = dial_target(target, country::Id::RU)?;
-        self.checked(
-            self.account()?
-                .pbx
-                .transfer_call(&leg, &target.callee)
-                .await,
-        )
+        let account = self.account()?;
+        let leg = self.leg_ref(leg).await?;
+        self.checked(account.pbx.transfer_call(&leg, &target.callee).await)
     }
 
     /// Turns parking on or off for external numbers, and remembers which are parked (the API
@@ -475,12 +473,33 @@ impl Companion {
         Ok(())
     }
 
-    fn leg_ref(&self, leg: &str) -> Result<LegRef, CompanionError> {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        let call = live
+    /// The latest id, tag and transport id of a leg: from the live calls, or, for a call this
+    /// process has not seen (the CLI), from the history.
+    async fn leg_ref(&self, leg: &str) -> Result<LegRef, CompanionError> {
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .get(leg)
-            .ok_or_else(|| CompanionError::InvalidInput(format!("there is no live call {leg}")))?;
-        call.leg_ref().ok_or_else(|| {
+            .map(LiveCall::leg_ref);
+        let known = match live {
+            Some(r) => r,
+            None => {
+                let record = self.log.call(leg).await?.ok_or_else(|| {
+                    CompanionError::InvalidInput(format!("there is no call {leg}"))
+                })?;
+                if record.ended_at.is_some() {
+                    return Err(CompanionError::InvalidInput(format!(
+                        "call {leg} has already ended"
+                    )));
+                }
+                match (record.tag, record.transport_id) {
+                    (Some(tag), Some(transport)) => LegRef::new(leg, tag, transport).ok(),
+                    _ => None,
+                }
+            }
+        };
+        known.ok_or_else(|| {
             CompanionError::InvalidInput(format!(
                 "the PBX has not yet sent the tag and transport id of call {leg}; try again in a moment"
             ))

@@ -143,3 +143,17 @@ fn the_demo_runs_headless_prints_calls_and_leaves_a_history() {
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&history).unwrap();
     assert!(!rows.is_empty());
 }
+
+#[test]
+fn hangup_and_transfer_check_the_target_and_the_account() {
+    let dir = tempfile::tempdir().unwrap();
+    trubka(&dir)
+        .args(["hangup", "no-such-leg@127.0.0.1"])
+        .assert()
+        .code(3);
+    trubka(&dir)
+        .args(["transfer", "leg", "not a number"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("not a number"));
+}

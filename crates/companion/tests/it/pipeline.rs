@@ -181,6 +181,10 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
         .unwrap()
         .expect("the call is in the history");
     assert_eq!(row.recording_url.as_deref(), Some(url.as_str()));
+    assert!(
+        row.tag.is_some() && row.transport_id.is_some(),
+        "what hang-up needs is kept: {row:?}"
+    );
     assert!(w.log.cursor().await.unwrap().unwrap() > 0);
 
     w.cancel.cancel();
