@@ -485,6 +485,21 @@ pub(crate) fn apply_batch(
     zone: Tz,
     events: &[LoggedEvent],
 ) -> rusqlite::Result<ApplyReport> {
+    // Ids from a replaced relay are moved past the old relay's (see `rebase_relay`).
+    let offset = read_offset(tx)?;
+    let shifted: Vec<LoggedEvent>;
+    let events: &[LoggedEvent] = if offset == 0 {
+        events
+    } else {
+        shifted = events
+            .iter()
+            .map(|e| LoggedEvent {
+                relay_id: e.relay_id + offset,
+                ..e.clone()
+            })
+            .collect();
+        &shifted
+    };
     let mut report = ApplyReport::default();
     let mut seen_in_batch = HashSet::with_capacity(events.len());
     let mut fresh: Vec<&LoggedEvent> = Vec::with_capacity(events.len());
@@ -623,11 +638,34 @@ pub(crate) fn apply_batch(
     Ok(report)
 }
 
-/// The relay cursor: the highest relay id applied.
+/// The relay cursor: the highest relay id applied, in the current relay's numbering.
 pub(crate) fn read_cursor(conn: &Connection) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached("SELECT last_relay_id FROM relay_cursor WHERE id = 1")?
+    conn.prepare_cached("SELECT last_relay_id - id_offset FROM relay_cursor WHERE id = 1")?
         .query_row([], |r| r.get(0))
         .optional()
+}
+
+/// What is added to the current relay's ids to store them.
+fn read_offset(conn: &Connection) -> rusqlite::Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT id_offset FROM relay_cursor WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Continues after a relay whose store was replaced: its next event, `resume_after + 1`, is
+/// stored right after the newest event already in the log. Returns the cursor afterwards.
+pub(crate) fn rebase_relay(conn: &Connection, resume_after: i64) -> rusqlite::Result<Option<i64>> {
+    let stored: Option<i64> = conn
+        .prepare_cached("SELECT last_relay_id FROM relay_cursor WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    if let Some(stored) = stored {
+        conn.prepare_cached("UPDATE relay_cursor SET id_offset = ?1 WHERE id = 1")?
+            .execute([stored - resume_after])?;
+    }
+    read_cursor(conn)
 }
 
 const ROUTING_FOR_LEG_SQL: &str = "SELECT target FROM routing_decisions WHERE leg = ?1 \

@@ -118,6 +118,16 @@ impl CallLog {
         self.store.read(|conn| Ok(apply::read_cursor(conn)?)).await
     }
 
+    /// Follows a relay whose store was replaced (its ids start again, and it answered the
+    /// resume point with `resync` reason `unknown`): its events after `resume_after` are stored
+    /// after everything already in the log, so none is mistaken for an old one. Returns the new
+    /// cursor, which equals `resume_after` once anything was applied before.
+    pub async fn rebase_relay(&self, resume_after: i64) -> Result<Option<i64>> {
+        self.store
+            .write(move |tx| Ok(apply::rebase_relay(tx, resume_after)?))
+            .await
+    }
+
     /// A page of history, newest first; pass the previous page's `next` to continue. Without a
     /// search, calls are ordered by their start (the receipt of their first event); with one, by
     /// their arrival in the log, which is the same order unless a leg's events came out of

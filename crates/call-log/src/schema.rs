@@ -21,7 +21,10 @@ use rusqlite_migration::{M, Migrations};
 use crate::error::{CallLogError, Result};
 
 /// The schema's history, oldest first. Never edit a released migration; add a new one.
-const MIGRATION_SQL: &[&str] = &[include_str!("../migrations/001_initial.sql")];
+const MIGRATION_SQL: &[&str] = &[
+    include_str!("../migrations/001_initial.sql"),
+    include_str!("../migrations/002_relay_rebase.sql"),
+];
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect())

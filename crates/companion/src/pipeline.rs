@@ -205,13 +205,15 @@ impl Pipeline {
         }
     }
 
-    /// Applies the batch's notifications, retrying until the log accepts them; false if
-    /// cancelled first.
+    /// Applies the batch's notifications in order, retrying until the log accepts them; false
+    /// if cancelled first. A `resync` from a relay whose store was replaced (reason `unknown`)
+    /// rebases the log between the events before it and those after, so the new relay's ids,
+    /// which start again, are not taken for replays.
     async fn apply_with_retry(&self, batch: &[LinkEvent], cancel: &CancellationToken) -> bool {
-        let logged: Vec<LoggedEvent> = batch
-            .iter()
-            .filter_map(|e| match e {
-                LinkEvent::Event(r) => Some(LoggedEvent {
+        let mut pending: Vec<LoggedEvent> = Vec::new();
+        for item in batch {
+            match item {
+                LinkEvent::Event(r) => pending.push(LoggedEvent {
                     relay_id: r.id,
                     received_at: r.received_at,
                     body: match Notification::from_value(r.body.clone()) {
@@ -219,18 +221,45 @@ impl Pipeline {
                         Err(_) => EventBody::Raw(r.body.to_string()),
                     },
                 }),
-                _ => None,
-            })
-            .collect();
-        if logged.is_empty() {
-            return true;
+                LinkEvent::Resync(resync) if resync.reason == "unknown" => {
+                    let events = std::mem::take(&mut pending);
+                    if !events.is_empty()
+                        && !self
+                            .retrying("apply", cancel, || self.log.apply(events.clone()))
+                            .await
+                    {
+                        return false;
+                    }
+                    let after = resync.resume_after;
+                    if !self
+                        .retrying("rebase", cancel, || self.log.rebase_relay(after))
+                        .await
+                    {
+                        return false;
+                    }
+                }
+                _ => {}
+            }
         }
+        pending.is_empty()
+            || self
+                .retrying("apply", cancel, || self.log.apply(pending.clone()))
+                .await
+    }
+
+    /// Runs a call-log write until it succeeds, announcing the trouble meanwhile; false if
+    /// cancelled first.
+    async fn retrying<T, F, Fut>(&self, what: &str, cancel: &CancellationToken, mut job: F) -> bool
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, call_log::CallLogError>>,
+    {
         let mut delay = Duration::from_millis(200);
         loop {
-            match self.log.apply(logged.clone()).await {
+            match job().await {
                 Ok(_) => return true,
                 Err(e) => {
-                    tracing::error!(error = %e, "the call log refused a batch; retrying");
+                    tracing::error!(error = %e, what, "the call log refused a write; retrying");
                     let _ = self.out.send(DomainEvent::Trouble {
                         code: "call_log".into(),
                         message: format!("the call history cannot be written: {e}"),

@@ -13,4 +13,5 @@ mod harness;
 mod maintenance;
 mod open;
 mod queries;
+mod rebase;
 mod routing;

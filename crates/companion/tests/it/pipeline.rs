@@ -303,3 +303,119 @@ async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
     cancel.cancel();
     second.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_whose_store_was_replaced_is_followed_without_dropping_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = relay::HookPath::generate();
+    let first = relay::Relay::start(relay::RelayConfig::new(
+        hook.clone(),
+        dir.path().join("old.sqlite3"),
+    ))
+    .await
+    .unwrap();
+    let key = relay::ClientKey::generate();
+    first
+        .state()
+        .store
+        .add_client_key("seat".into(), key.hash())
+        .await
+        .unwrap();
+    let address = first.local_addr();
+    let hook_url = format!("{}/events", first.redirect_uri().expose_secret());
+
+    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
+    let (out, mut events) = broadcast::channel(1024);
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(Me::default())),
+        out,
+    );
+    let cancel = CancellationToken::new();
+    let link_config = LinkConfig {
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        ..LinkConfig::default()
+    };
+    let link = RelayLink::new(
+        first.stream_url().parse().unwrap(),
+        RelayKey::new(key.expose_secret()),
+        link_config,
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(link.run(None, tx, cancel.clone()));
+    tokio::spawn(pipeline.run(rx, cancel.clone()));
+
+    let http = reqwest::Client::new();
+    for n in 0..5 {
+        let answer = http
+            .post(&hook_url)
+            .json(&trying(1000 + n))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success());
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while log.cursor().await.unwrap() != Some(5) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first relay's events did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.shutdown().await.unwrap();
+
+    // A new, empty store behind the same address: its ids start at 1 again.
+    let second = relay::Relay::start(relay::RelayConfig {
+        listen: address,
+        ..relay::RelayConfig::new(hook, dir.path().join("new.sqlite3"))
+    })
+    .await
+    .unwrap();
+    second
+        .state()
+        .store
+        .add_client_key("seat".into(), key.hash())
+        .await
+        .unwrap();
+    for n in 0..3 {
+        let answer = http
+            .post(&hook_url)
+            .json(&trying(2000 + n))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success());
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = log
+            .history(call_log::HistoryFilter::default(), None, 50)
+            .await
+            .unwrap();
+        if page.calls.len() == 8 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} of 8 calls arrived",
+            page.calls.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        log.cursor().await.unwrap(),
+        Some(3),
+        "the cursor follows the new relay's ids"
+    );
+    let mut resynced = false;
+    while let Ok(e) = events.try_recv() {
+        resynced |= matches!(e, DomainEvent::Resynced { ref reason, .. } if reason == "unknown");
+    }
+    assert!(resynced, "the operator is told the relay started over");
+    cancel.cancel();
+    second.shutdown().await.unwrap();
+}
