@@ -20,6 +20,11 @@ use crate::link::{LinkEvent, LinkStatus, Resync};
 use crate::live::{CallChange, LiveCall, LiveCalls, Me};
 use crate::routing::{ParkedCall, ParkingHook, RoutingOutcome};
 
+/// After this many failed reconnects in a row the link reads as offline rather than reconnecting.
+const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
+/// A lag this long (or a return below it) is announced.
+const LAG_NOTICE: chrono::Duration = chrono::Duration::seconds(2);
+
 /// The most events applied in one transaction.
 const MAX_BATCH: usize = 512;
 
@@ -66,12 +71,16 @@ pub enum DomainEvent {
     /// The relay link's health.
     #[serde(rename_all = "camelCase")]
     Link {
-        /// `connected`, `reconnecting` or `refused`.
+        /// `connected`, `reconnecting` (the first few attempts), `offline` (still failing after
+        /// them) or `refused` (the relay does not accept this app's key).
         state: String,
         /// Why it is not connected.
         reason: Option<String>,
         /// Seconds until the next attempt.
         retry_in_secs: Option<f64>,
+        /// How far behind the PBX the app is: from the relay's receipt of the newest event
+        /// applied to its announcement, when connected.
+        lag_ms: Option<u64>,
     },
     /// The relay could not resume where asked; events before `resume_after` are not coming.
     #[serde(rename_all = "camelCase")]
@@ -117,18 +126,27 @@ impl DomainEvent {
                 state: "connected".into(),
                 reason: None,
                 retry_in_secs: None,
+                lag_ms: None,
             },
             LinkStatus::Reconnecting {
-                retry_in, reason, ..
+                attempt,
+                retry_in,
+                reason,
             } => DomainEvent::Link {
-                state: "reconnecting".into(),
+                state: if *attempt > OFFLINE_AFTER_ATTEMPTS {
+                    "offline".into()
+                } else {
+                    "reconnecting".into()
+                },
                 reason: Some(reason.clone()),
                 retry_in_secs: Some(retry_in.as_secs_f64()),
+                lag_ms: None,
             },
             LinkStatus::Refused { reason } => DomainEvent::Link {
                 state: "refused".into(),
                 reason: Some(reason.clone()),
                 retry_in_secs: None,
+                lag_ms: None,
             },
         }
     }
@@ -150,6 +168,8 @@ pub struct Pipeline {
     parking: Arc<RwLock<Option<ParkingHook>>>,
     /// Parked calls decided lately, by caller and external number.
     recent_parked: Arc<Mutex<RecentParked>>,
+    /// Whether the last lag announced was a lag.
+    behind: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// When each (caller, external number) pair was last handed to the router.
@@ -174,6 +194,7 @@ impl Pipeline {
             out,
             parking: Arc::default(),
             recent_parked: Arc::default(),
+            behind: Arc::default(),
         }
     }
 
@@ -201,7 +222,17 @@ impl Pipeline {
             if !self.apply_with_retry(&batch, &cancel).await {
                 return;
             }
+            let newest = batch
+                .iter()
+                .filter_map(|e| match e {
+                    LinkEvent::Event(r) => Some(r.received_at),
+                    _ => None,
+                })
+                .max();
             self.announce(batch).await;
+            if let Some(newest) = newest {
+                self.note_lag(chrono::Utc::now() - newest);
+            }
         }
     }
 
@@ -323,6 +354,22 @@ impl Pipeline {
                     }
                 }
             }
+        }
+    }
+
+    /// Announces the lag when it grows past [`LAG_NOTICE`] and when it falls back below.
+    fn note_lag(&self, lag: chrono::Duration) {
+        let behind = lag >= LAG_NOTICE;
+        let was_behind = self
+            .behind
+            .swap(behind, std::sync::atomic::Ordering::SeqCst);
+        if behind != was_behind {
+            let _ = self.out.send(DomainEvent::Link {
+                state: "connected".into(),
+                reason: behind.then(|| "catching up with the PBX".to_owned()),
+                retry_in_secs: None,
+                lag_ms: Some(lag.num_milliseconds().max(0) as u64),
+            });
         }
     }
 

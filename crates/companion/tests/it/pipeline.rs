@@ -419,3 +419,102 @@ async fn a_relay_whose_store_was_replaced_is_followed_without_dropping_its_event
     cancel.cancel();
     second.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catching_up_after_a_gap_is_announced_as_lag_and_its_end_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay::Relay::start(relay::RelayConfig::new(
+        relay::HookPath::generate(),
+        dir.path().join("relay.sqlite3"),
+    ))
+    .await
+    .unwrap();
+    let key = relay::ClientKey::generate();
+    relay
+        .state()
+        .store
+        .add_client_key("seat".into(), key.hash())
+        .await
+        .unwrap();
+    let hook_url = format!("{}/events", relay.redirect_uri().expose_secret());
+    let http = reqwest::Client::new();
+    // Events arrive while the app is not running.
+    for n in 0..3 {
+        assert!(
+            http.post(&hook_url)
+                .json(&trying(3000 + n))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .is_success()
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+
+    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
+    let (out, mut events) = broadcast::channel(256);
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(Me::default())),
+        out,
+    );
+    let cancel = CancellationToken::new();
+    let link = RelayLink::new(
+        relay.stream_url().parse().unwrap(),
+        RelayKey::new(key.expose_secret()),
+        LinkConfig::default(),
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(link.run(None, tx, cancel.clone()));
+    tokio::spawn(pipeline.run(rx, cancel.clone()));
+    let lagging = next_matching(&mut events, "lag", |e| {
+        matches!(
+            e,
+            DomainEvent::Link {
+                lag_ms: Some(_),
+                ..
+            }
+        )
+    })
+    .await;
+    let DomainEvent::Link {
+        lag_ms: Some(lag), ..
+    } = lagging
+    else {
+        unreachable!()
+    };
+    assert!(lag >= 2000, "{lag} ms");
+    assert!(
+        http.post(&hook_url)
+            .json(&trying(3100))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let caught_up = next_matching(&mut events, "caught up", |e| {
+        matches!(
+            e,
+            DomainEvent::Link {
+                lag_ms: Some(_),
+                ..
+            }
+        )
+    })
+    .await;
+    let DomainEvent::Link {
+        lag_ms: Some(lag),
+        reason,
+        ..
+    } = caught_up
+    else {
+        unreachable!()
+    };
+    assert!(lag < 2000 && reason.is_none(), "{lag} ms");
+    cancel.cancel();
+    relay.shutdown().await.unwrap();
+}
