@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use companion::{CallPhase, Demo, DemoOptions, DomainEvent};
-use tokio::sync::broadcast;
+
+use crate::wait_for;
 
 async fn start() -> (Demo, tempfile::TempDir) {
     start_with(None).await
@@ -38,23 +39,6 @@ async fn start_with(tokens: Option<mtt_sim::config::TokenConfig>) -> (Demo, temp
         answer.text().await.unwrap()
     );
     (demo, dir)
-}
-
-async fn wait_for(
-    events: &mut broadcast::Receiver<DomainEvent>,
-    what: &str,
-    pred: impl Fn(&DomainEvent) -> bool,
-) -> DomainEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.unwrap();
-            if pred(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within 10 s"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,3 +8,26 @@
 mod demo;
 mod keyring;
 mod pipeline;
+
+use std::time::Duration;
+
+use companion::DomainEvent;
+use tokio::sync::broadcast;
+
+/// The next domain event that `pred` accepts, failing the test after 10 s without one.
+pub async fn wait_for(
+    events: &mut broadcast::Receiver<DomainEvent>,
+    what: &str,
+    pred: impl Fn(&DomainEvent) -> bool,
+) -> DomainEvent {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let e = events.recv().await.unwrap();
+            if pred(&e) {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within 10 s"))
+}

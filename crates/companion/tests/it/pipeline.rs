@@ -1,6 +1,8 @@
 //! The whole live path on loopback: the simulated PBX posts webhooks to a real relay, the link
 //! streams them, the pipeline applies them to a real call log and announces domain events.
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -8,6 +10,96 @@ use call_log::{CallLog, CallLogConfig};
 use companion::{DomainEvent, LinkConfig, LiveCalls, Me, Pipeline, RelayKey, RelayLink};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
+
+use crate::wait_for;
+
+/// A relay storing in `dir/<database>`, with one client key for the app; on `listen` when given
+/// (a relay coming back at the same address), else on a free port.
+async fn relay_with_key(
+    dir: &Path,
+    database: &str,
+    hook: relay::HookPath,
+    listen: Option<SocketAddr>,
+    key: &relay::ClientKey,
+) -> relay::RelayHandle {
+    let mut config = relay::RelayConfig::new(hook, dir.join(database));
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    let relay = relay::Relay::start(config).await.unwrap();
+    let store = &relay.state().store;
+    if !key.is_active_in(&store.client_keys().await.unwrap()) {
+        store
+            .add_client_key("seat".into(), key.hash())
+            .await
+            .unwrap();
+    }
+    relay
+}
+
+/// The app's side: a call log in `dir`, fed from the relay's stream through the link and the
+/// pipeline; reconnects come quickly so restarts do not slow the tests.
+struct AppSide {
+    log: CallLog,
+    events: broadcast::Receiver<DomainEvent>,
+    cancel: CancellationToken,
+}
+
+async fn app_side(
+    dir: &Path,
+    relay: &relay::RelayHandle,
+    key: &relay::ClientKey,
+    me: Me,
+) -> AppSide {
+    let log = CallLog::open(dir.join("calls.sqlite"), CallLogConfig::default()).unwrap();
+    let (out, events) = broadcast::channel(4096);
+    let pipeline = Pipeline::new(
+        log.clone(),
+        Arc::new(Mutex::new(LiveCalls::new())),
+        Arc::new(RwLock::new(me)),
+        out,
+    );
+    let cancel = CancellationToken::new();
+    let link_config = LinkConfig {
+        min_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        ..LinkConfig::default()
+    };
+    let link = RelayLink::new(
+        relay.stream_url().parse().unwrap(),
+        RelayKey::new(key.expose_secret()),
+        link_config,
+    )
+    .unwrap();
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(link.run(log.cursor().await.unwrap(), tx, cancel.clone()));
+    tokio::spawn(pipeline.run(rx, cancel.clone()));
+    AppSide {
+        log,
+        events,
+        cancel,
+    }
+}
+
+/// Posts one notification to the relay's hook, which must accept it.
+async fn post(http: &reqwest::Client, relay: &relay::RelayHandle, body: &serde_json::Value) {
+    let url = format!("{}/events", relay.redirect_uri().expose_secret());
+    let answer = http.post(url).json(body).send().await.unwrap();
+    assert!(answer.status().is_success(), "{}", answer.status());
+}
+
+/// Waits until the log's cursor reaches `id`.
+async fn cursor_reaches(log: &CallLog, id: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while log.cursor().await.unwrap() != Some(id) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "cursor stuck at {:?}",
+            log.cursor().await.unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 struct World {
     sim: mtt_sim::SimHandle,
@@ -22,19 +114,15 @@ const MY_WORKPLACE: &str = "883140582526566";
 
 async fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
-    let relay_config = relay::RelayConfig::new(
-        relay::HookPath::generate(),
-        dir.path().join("relay.sqlite3"),
-    );
-    let relay = relay::Relay::start(relay_config).await.unwrap();
     let key = relay::ClientKey::generate();
-    relay
-        .state()
-        .store
-        .add_client_key("test seat".into(), key.hash())
-        .await
-        .unwrap();
-
+    let relay = relay_with_key(
+        dir.path(),
+        "relay.sqlite3",
+        relay::HookPath::generate(),
+        None,
+        &key,
+    )
+    .await;
     let mut sim_config = mtt_sim::SimConfig {
         auto_approve: true,
         webhook_url: Some(relay.redirect_uri().expose_secret().to_owned()),
@@ -43,61 +131,25 @@ async fn world() -> World {
     sim_config.timings.parking_window_ms = 100;
     sim_config.timings.record_delay_ms = 50;
     let sim = mtt_sim::Sim::start(sim_config).await.unwrap();
-
-    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
-    let (out, events) = broadcast::channel(256);
     let me = Me {
         workplace: Some(MY_WORKPLACE.into()),
         terminals: ["883140582526567".to_owned(), "883140582526568".to_owned()].into(),
     };
-    let pipeline = Pipeline::new(
-        log.clone(),
-        Arc::new(Mutex::new(LiveCalls::new())),
-        Arc::new(RwLock::new(me)),
-        out,
-    );
-    let cancel = CancellationToken::new();
-    let link = RelayLink::new(
-        relay.stream_url().parse().unwrap(),
-        RelayKey::new(key.expose_secret()),
-        LinkConfig::default(),
-    )
-    .unwrap();
-    let (tx, rx) = mpsc::channel(1024);
-    let cursor = log.cursor().await.unwrap();
-    tokio::spawn(link.run(cursor, tx, cancel.clone()));
-    tokio::spawn(pipeline.run(rx, cancel.clone()));
+    let app = app_side(dir.path(), &relay, &key, me).await;
     World {
         sim,
         relay,
-        log,
-        events,
-        cancel,
+        log: app.log,
+        events: app.events,
+        cancel: app.cancel,
         _dir: dir,
     }
-}
-
-async fn next_matching(
-    events: &mut broadcast::Receiver<DomainEvent>,
-    what: &str,
-    pred: impl Fn(&DomainEvent) -> bool,
-) -> DomainEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.unwrap();
-            if pred(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within 10 s"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_history() {
     let mut w = world().await;
-    next_matching(
+    wait_for(
         &mut w.events,
         "link up",
         |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
@@ -129,7 +181,7 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
         "{}",
         answer.text().await.unwrap()
     );
-    let ended = next_matching(&mut w.events, "missed call", |e| {
+    let ended = wait_for(&mut w.events, "missed call", |e| {
         matches!(e, DomainEvent::CallEnded { .. })
     })
     .await;
@@ -145,7 +197,7 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
         "{}",
         answer.text().await.unwrap()
     );
-    let started = next_matching(&mut w.events, "ringing", |e| {
+    let started = wait_for(&mut w.events, "ringing", |e| {
         matches!(e, DomainEvent::CallStarted { .. })
     })
     .await;
@@ -155,7 +207,7 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
     assert_eq!(call.remote_number.as_deref(), Some("79161234567"));
     let summary = summary.expect("a screen-pop summary");
     assert!(summary.earlier_calls >= 1, "{summary:?}");
-    let connected = next_matching(&mut w.events, "connected", |e| {
+    let connected = wait_for(&mut w.events, "connected", |e| {
         matches!(e, DomainEvent::CallUpdated { call } if call.phase == companion::CallPhase::Connected)
     })
     .await;
@@ -164,7 +216,7 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
     };
     assert!(call.mine);
     assert_eq!(call.answered_by.as_deref(), Some(MY_WORKPLACE));
-    let DomainEvent::CallRecorded { leg, url } = next_matching(&mut w.events, "recording", |e| {
+    let DomainEvent::CallRecorded { leg, url } = wait_for(&mut w.events, "recording", |e| {
         matches!(e, DomainEvent::CallRecorded { .. })
     })
     .await
@@ -205,81 +257,25 @@ fn trying(n: usize) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("relay.sqlite3");
     let hook = relay::HookPath::generate();
-    let relay_config = relay::RelayConfig::new(hook.clone(), database.clone());
-    let first = relay::Relay::start(relay_config.clone()).await.unwrap();
     let key = relay::ClientKey::generate();
-    first
-        .state()
-        .store
-        .add_client_key("seat".into(), key.hash())
-        .await
-        .unwrap();
+    let first = relay_with_key(dir.path(), "relay.sqlite3", hook.clone(), None, &key).await;
     let address = first.local_addr();
-    let hook_url = format!("{}/events", first.redirect_uri().expose_secret());
-
-    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
-    let (out, mut events) = broadcast::channel(4096);
-    let pipeline = Pipeline::new(
-        log.clone(),
-        Arc::new(Mutex::new(LiveCalls::new())),
-        Arc::new(RwLock::new(Me::default())),
-        out,
-    );
-    let cancel = CancellationToken::new();
-    let link_config = LinkConfig {
-        min_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(200),
-        ..LinkConfig::default()
-    };
-    let link = RelayLink::new(
-        first.stream_url().parse().unwrap(),
-        RelayKey::new(key.expose_secret()),
-        link_config,
-    )
-    .unwrap();
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(link.run(log.cursor().await.unwrap(), tx, cancel.clone()));
-    tokio::spawn(pipeline.run(rx, cancel.clone()));
+    let mut app = app_side(dir.path(), &first, &key, Me::default()).await;
 
     let http = reqwest::Client::new();
-    let post = |n: usize| {
-        let http = http.clone();
-        let url = hook_url.clone();
-        async move {
-            let answer = http.post(url).json(&trying(n)).send().await.unwrap();
-            assert!(
-                answer.status().is_success(),
-                "event {n}: {}",
-                answer.status()
-            );
-        }
-    };
     for n in 0..50 {
-        post(n).await;
+        post(&http, &first, &trying(n)).await;
     }
     first.shutdown().await.unwrap();
     // The same relay comes back on the same address and store; the link finds it again.
-    let second = relay::Relay::start(relay::RelayConfig {
-        listen: address,
-        ..relay_config
-    })
-    .await
-    .unwrap();
+    let second = relay_with_key(dir.path(), "relay.sqlite3", hook, Some(address), &key).await;
     for n in 50..100 {
-        post(n).await;
+        post(&http, &second, &trying(n)).await;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while log.cursor().await.unwrap() != Some(100) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "cursor stuck at {:?}",
-            log.cursor().await.unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let page = log
+    cursor_reaches(&app.log, 100).await;
+    let page = app
+        .log
         .history(call_log::HistoryFilter::default(), None, 500)
         .await
         .unwrap();
@@ -289,7 +285,7 @@ async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
     assert_eq!(page.calls.len(), 100, "every event applied exactly once");
     assert_eq!(legs.len(), 100);
     let mut links = Vec::new();
-    while let Ok(e) = events.try_recv() {
+    while let Ok(e) = app.events.try_recv() {
         if let DomainEvent::Link { state, .. } = e {
             links.push(state);
         }
@@ -300,7 +296,7 @@ async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
             .any(|w| w[0] == "reconnecting" && w[1] == "connected"),
         "the link went down and came back: {links:?}"
     );
-    cancel.cancel();
+    app.cancel.cancel();
     second.shutdown().await.unwrap();
 }
 
@@ -308,91 +304,26 @@ async fn a_relay_restarted_mid_stream_loses_nothing_and_repeats_nothing() {
 async fn a_relay_whose_store_was_replaced_is_followed_without_dropping_its_events() {
     let dir = tempfile::tempdir().unwrap();
     let hook = relay::HookPath::generate();
-    let first = relay::Relay::start(relay::RelayConfig::new(
-        hook.clone(),
-        dir.path().join("old.sqlite3"),
-    ))
-    .await
-    .unwrap();
     let key = relay::ClientKey::generate();
-    first
-        .state()
-        .store
-        .add_client_key("seat".into(), key.hash())
-        .await
-        .unwrap();
+    let first = relay_with_key(dir.path(), "old.sqlite3", hook.clone(), None, &key).await;
     let address = first.local_addr();
-    let hook_url = format!("{}/events", first.redirect_uri().expose_secret());
-
-    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
-    let (out, mut events) = broadcast::channel(1024);
-    let pipeline = Pipeline::new(
-        log.clone(),
-        Arc::new(Mutex::new(LiveCalls::new())),
-        Arc::new(RwLock::new(Me::default())),
-        out,
-    );
-    let cancel = CancellationToken::new();
-    let link_config = LinkConfig {
-        min_backoff: Duration::from_millis(50),
-        max_backoff: Duration::from_millis(200),
-        ..LinkConfig::default()
-    };
-    let link = RelayLink::new(
-        first.stream_url().parse().unwrap(),
-        RelayKey::new(key.expose_secret()),
-        link_config,
-    )
-    .unwrap();
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(link.run(None, tx, cancel.clone()));
-    tokio::spawn(pipeline.run(rx, cancel.clone()));
-
+    let mut app = app_side(dir.path(), &first, &key, Me::default()).await;
     let http = reqwest::Client::new();
     for n in 0..5 {
-        let answer = http
-            .post(&hook_url)
-            .json(&trying(1000 + n))
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success());
+        post(&http, &first, &trying(1000 + n)).await;
     }
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while log.cursor().await.unwrap() != Some(5) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the first relay's events did not arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    cursor_reaches(&app.log, 5).await;
     first.shutdown().await.unwrap();
 
     // A new, empty store behind the same address: its ids start at 1 again.
-    let second = relay::Relay::start(relay::RelayConfig {
-        listen: address,
-        ..relay::RelayConfig::new(hook, dir.path().join("new.sqlite3"))
-    })
-    .await
-    .unwrap();
-    second
-        .state()
-        .store
-        .add_client_key("seat".into(), key.hash())
-        .await
-        .unwrap();
+    let second = relay_with_key(dir.path(), "new.sqlite3", hook, Some(address), &key).await;
     for n in 0..3 {
-        let answer = http
-            .post(&hook_url)
-            .json(&trying(2000 + n))
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success());
+        post(&http, &second, &trying(2000 + n)).await;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let page = log
+        let page = app
+            .log
             .history(call_log::HistoryFilter::default(), None, 50)
             .await
             .unwrap();
@@ -407,70 +338,40 @@ async fn a_relay_whose_store_was_replaced_is_followed_without_dropping_its_event
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        log.cursor().await.unwrap(),
+        app.log.cursor().await.unwrap(),
         Some(3),
         "the cursor follows the new relay's ids"
     );
     let mut resynced = false;
-    while let Ok(e) = events.try_recv() {
+    while let Ok(e) = app.events.try_recv() {
         resynced |= matches!(e, DomainEvent::Resynced { ref reason, .. } if reason == "unknown");
     }
     assert!(resynced, "the operator is told the relay started over");
-    cancel.cancel();
+    app.cancel.cancel();
     second.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn catching_up_after_a_gap_is_announced_as_lag_and_its_end_too() {
     let dir = tempfile::tempdir().unwrap();
-    let relay = relay::Relay::start(relay::RelayConfig::new(
-        relay::HookPath::generate(),
-        dir.path().join("relay.sqlite3"),
-    ))
-    .await
-    .unwrap();
     let key = relay::ClientKey::generate();
-    relay
-        .state()
-        .store
-        .add_client_key("seat".into(), key.hash())
-        .await
-        .unwrap();
-    let hook_url = format!("{}/events", relay.redirect_uri().expose_secret());
+    let relay = relay_with_key(
+        dir.path(),
+        "relay.sqlite3",
+        relay::HookPath::generate(),
+        None,
+        &key,
+    )
+    .await;
     let http = reqwest::Client::new();
     // Events arrive while the app is not running.
     for n in 0..3 {
-        assert!(
-            http.post(&hook_url)
-                .json(&trying(3000 + n))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .is_success()
-        );
+        post(&http, &relay, &trying(3000 + n)).await;
     }
     tokio::time::sleep(Duration::from_millis(2200)).await;
 
-    let log = CallLog::open(dir.path().join("calls.sqlite"), CallLogConfig::default()).unwrap();
-    let (out, mut events) = broadcast::channel(256);
-    let pipeline = Pipeline::new(
-        log.clone(),
-        Arc::new(Mutex::new(LiveCalls::new())),
-        Arc::new(RwLock::new(Me::default())),
-        out,
-    );
-    let cancel = CancellationToken::new();
-    let link = RelayLink::new(
-        relay.stream_url().parse().unwrap(),
-        RelayKey::new(key.expose_secret()),
-        LinkConfig::default(),
-    )
-    .unwrap();
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(link.run(None, tx, cancel.clone()));
-    tokio::spawn(pipeline.run(rx, cancel.clone()));
-    let lagging = next_matching(&mut events, "lag", |e| {
+    let mut app = app_side(dir.path(), &relay, &key, Me::default()).await;
+    let lagging = wait_for(&mut app.events, "lag", |e| {
         matches!(
             e,
             DomainEvent::Link {
@@ -487,16 +388,8 @@ async fn catching_up_after_a_gap_is_announced_as_lag_and_its_end_too() {
         unreachable!()
     };
     assert!(lag >= 2000, "{lag} ms");
-    assert!(
-        http.post(&hook_url)
-            .json(&trying(3100))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .is_success()
-    );
-    let caught_up = next_matching(&mut events, "caught up", |e| {
+    post(&http, &relay, &trying(3100)).await;
+    let caught_up = wait_for(&mut app.events, "caught up", |e| {
         matches!(
             e,
             DomainEvent::Link {
@@ -515,6 +408,6 @@ async fn catching_up_after_a_gap_is_announced_as_lag_and_its_end_too() {
         unreachable!()
     };
     assert!(lag < 2000 && reason.is_none(), "{lag} ms");
-    cancel.cancel();
+    app.cancel.cancel();
     relay.shutdown().await.unwrap();
 }
