@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use companion::{CallPhase, Demo, DemoOptions, DomainEvent};
 
-use crate::wait_for;
+use crate::{control, wait_for};
 
 async fn start() -> (Demo, tempfile::TempDir) {
     start_with(None).await
@@ -25,19 +25,15 @@ async fn start_with(tokens: Option<mtt_sim::config::TokenConfig>) -> (Demo, temp
     .await
     .unwrap();
     // People in the simulated world act in milliseconds, so the test takes well under a second.
-    let answer = reqwest::Client::new()
-        .put(format!("{}/timings", demo.sim.control_url()))
-        .json(&serde_json::json!({
+    control(
+        &demo.sim,
+        true,
+        "/timings",
+        serde_json::json!({
             "operator_answer_ms": 50, "callee_answer_ms": 50, "talk_ms": 150, "record_delay_ms": 30,
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+        }),
+    )
+    .await;
     (demo, dir)
 }
 
@@ -104,17 +100,7 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     let (demo, _dir) = start().await;
     let c = &demo.companion;
     let mut events = c.subscribe();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/incoming", demo.sim.control_url()))
-        .json(&serde_json::json!({"from": "79161234567", "to": "78005560251", "caller_name": "Иван", "manual": true}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    control(&demo.sim, false, "/incoming", serde_json::json!({"from": "79161234567", "to": "78005560251", "caller_name": "Иван", "manual": true})).await;
     let DomainEvent::CallStarted { call, summary } = wait_for(&mut events, "ringing", |e| {
         matches!(e, DomainEvent::CallStarted { call, .. } if call.remote_number.as_deref() == Some("79161234567"))
     })
@@ -152,17 +138,13 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     })
     .await;
     // The caller gives up.
-    let answer = reqwest::Client::new()
-        .post(format!("{}/hangup", demo.sim.control_url()))
-        .json(&serde_json::json!({"call": call.leg, "by": "caller"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    control(
+        &demo.sim,
+        false,
+        "/hangup",
+        serde_json::json!({"call": call.leg, "by": "caller"}),
+    )
+    .await;
     let DomainEvent::CallEnded { missed, .. } = wait_for(
         &mut events,
         "ended",
@@ -185,17 +167,7 @@ async fn a_workplace_added_in_the_cabinet_reaches_the_directory_by_itself() {
     let (demo, _dir) = start().await;
     let c = &demo.companion;
     let mut events = c.subscribe();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/workplaces", demo.sim.control_url()))
-        .json(&serde_json::json!({"workplace": "883140777999901", "name": "Новый оператор", "terminals": ["883140777999902"]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    control(&demo.sim, false, "/workplaces", serde_json::json!({"workplace": "883140777999901", "name": "Новый оператор", "terminals": ["883140777999902"]})).await;
     wait_for(
         &mut events,
         "directory change",
@@ -300,17 +272,13 @@ async fn the_router_hook_decides_a_parked_call_within_the_window() {
     c.set_is_router(true).unwrap();
     c.set_router(std::sync::Arc::new(ToColleague));
     let mut events = c.subscribe();
-    let answer = reqwest::Client::new()
-        .post(format!("{}/incoming", demo.sim.control_url()))
-        .json(&serde_json::json!({"from": "79161112233", "to": "74996497803", "manual": true}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    control(
+        &demo.sim,
+        false,
+        "/incoming",
+        serde_json::json!({"from": "79161112233", "to": "74996497803", "manual": true}),
+    )
+    .await;
     let DomainEvent::Routed { outcome } = wait_for(&mut events, "a routing decision", |e| {
         matches!(e, DomainEvent::Routed { .. })
     })
