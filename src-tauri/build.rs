@@ -1,0 +1,22 @@
+//! Tauri's build step: embeds tauri.conf.json, the capabilities and the icons, and declares the
+//! app's own commands so that each window's capability must name the ones it may call.
+
+/// Every command of `src/commands/`; a command missing here cannot be granted to any window.
+const COMMANDS: &[&str] = &[
+    "dial",
+    "hang_up",
+    "transfer",
+    "live_calls",
+    "history",
+    "today",
+    "workplaces",
+];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        eprintln!("the Tauri build step failed: {e:#}");
+        std::process::exit(1);
+    }
+}

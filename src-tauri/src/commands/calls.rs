@@ -1,0 +1,39 @@
+//! Calls: dial, hang up, transfer, and the calls live now.
+
+use tauri::State;
+
+use crate::core::AppCore;
+use crate::ipc::{Dialled, IpcError, LiveCall};
+
+/// Dials what the operator typed, from my workplace.
+#[tauri::command]
+pub(crate) async fn dial(core: State<'_, AppCore>, number: String) -> Result<Dialled, IpcError> {
+    let (target, placed) = core.companion().await?.dial(&number, None).await?;
+    Ok(Dialled {
+        number: target.display,
+        leg: placed.id.to_string(),
+    })
+}
+
+/// Hangs up a live leg.
+#[tauri::command]
+pub(crate) async fn hang_up(core: State<'_, AppCore>, leg: String) -> Result<(), IpcError> {
+    Ok(core.companion().await?.hang_up(&leg).await?)
+}
+
+/// Transfers a live leg to a workplace SIP ID or a number.
+#[tauri::command]
+pub(crate) async fn transfer(
+    core: State<'_, AppCore>,
+    leg: String,
+    target: String,
+) -> Result<(), IpcError> {
+    Ok(core.companion().await?.transfer(&leg, &target).await?)
+}
+
+/// The calls live now (the window's starting point; changes then arrive as events).
+#[tauri::command]
+pub(crate) async fn live_calls(core: State<'_, AppCore>) -> Result<Vec<LiveCall>, IpcError> {
+    let calls = core.companion().await?.live_calls();
+    Ok(calls.iter().map(LiveCall::from).collect())
+}

@@ -1,0 +1,7 @@
+//! The window's commands, one module per domain. Each is a thin line over the core: it waits for
+//! the core, calls it, and converts the answer into an IPC type (or its error into `{code,
+//! message}`).
+
+pub(crate) mod calls;
+pub(crate) mod directory;
+pub(crate) mod history;

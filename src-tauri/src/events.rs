@@ -1,0 +1,35 @@
+//! The core's domain events, forwarded to the main window as they happen.
+
+use std::sync::Arc;
+
+use companion::Companion;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::ipc::AppEvent;
+
+/// The event name the UI listens to; its payload is an [`AppEvent`].
+pub const DOMAIN_EVENT: &str = "domain-event";
+
+/// Forwards the core's events to the window until the core stops. A window that falls behind
+/// hears `resync` and re-reads, rather than showing a call that silently stopped changing.
+pub fn forward<R: Runtime>(app: AppHandle<R>, companion: &Arc<Companion>) {
+    let mut events = companion.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => AppEvent::from_domain(&event),
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the window fell behind the core's events");
+                    Some(AppEvent::Resync)
+                }
+                Err(RecvError::Closed) => break,
+            };
+            if let Some(event) = event
+                && let Err(e) = app.emit(DOMAIN_EVENT, &event)
+            {
+                tracing::warn!(error = %e, "could not pass an event to the window");
+            }
+        }
+    });
+}

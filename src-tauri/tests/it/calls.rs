@@ -1,0 +1,40 @@
+//! Dial, hang up and transfer as the Calls screen invokes them.
+
+use serde_json::json;
+
+use crate::harness::TestApp;
+
+#[test]
+fn dialling_letters_answers_invalid_number_with_a_message() {
+    let app = TestApp::new();
+    let err = app
+        .invoke("dial", json!({"number": "call me maybe"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid_number");
+    let message = err["message"].as_str().unwrap();
+    assert!(!message.is_empty(), "{err}");
+}
+
+#[test]
+fn dialling_a_good_number_without_an_account_says_what_to_set_up() {
+    let app = TestApp::new();
+    let err = app
+        .invoke("dial", json!({"number": "8 (921) 946-27-61"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "not_configured", "{err}");
+}
+
+#[test]
+fn transferring_to_nonsense_is_refused_before_the_pbx_is_asked() {
+    let app = TestApp::new();
+    let err = app
+        .invoke("transfer", json!({"leg": "leg-1", "target": "!!"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid_number", "{err}");
+}
+
+#[test]
+fn no_calls_are_live_on_a_fresh_profile() {
+    let app = TestApp::new();
+    assert_eq!(app.invoke("live_calls", json!({})).unwrap(), json!([]));
+}

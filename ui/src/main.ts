@@ -1,0 +1,134 @@
+// The main window: a header with the screens and the language switch, the Calls and History
+// screens, and the core's events feeding both.
+import { CallsScreen } from "./calls";
+import { h, replace } from "./dom";
+import { HistoryScreen } from "./history";
+import { currentLang, setLang, t } from "./i18n";
+import { onAppEvent } from "./ipc";
+
+type ScreenName = "calls" | "history";
+
+const calls = new CallsScreen();
+const history = new HistoryScreen((raw) => {
+  show("calls");
+  calls.callBack(raw);
+});
+
+const tabs: Record<ScreenName, HTMLButtonElement> = {
+  calls: h("button", { type: "button", role: "tab", id: "tab-calls", "aria-controls": "screen-calls" }),
+  history: h("button", { type: "button", role: "tab", id: "tab-history", "aria-controls": "screen-history" }),
+};
+const panels: Record<ScreenName, HTMLElement> = {
+  calls: h("div", { role: "tabpanel", id: "screen-calls", "aria-labelledby": "tab-calls" }, calls.root),
+  history: h("div", { role: "tabpanel", id: "screen-history", "aria-labelledby": "tab-history" }, history.root),
+};
+const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history);
+const title = h("h1", { class: "brand" });
+const link = h("span", { class: "link starting", role: "status", "aria-live": "polite" });
+const langButton = h("button", { type: "button", class: "quiet" });
+let linkState = "starting";
+let current: ScreenName = "calls";
+
+function show(name: ScreenName): void {
+  current = name;
+  for (const key of Object.keys(tabs) as ScreenName[]) {
+    const active = key === name;
+    tabs[key].setAttribute("aria-selected", String(active));
+    tabs[key].tabIndex = active ? 0 : -1;
+    panels[key].hidden = !active;
+  }
+  if (name === "history") void history.reload();
+}
+
+function renderChrome(): void {
+  document.title = t.appName;
+  title.textContent = t.appName;
+  nav.setAttribute("aria-label", t.navLabel);
+  tabs.calls.textContent = t.navCalls;
+  tabs.history.textContent = t.navHistory;
+  langButton.textContent = t.language;
+  langButton.setAttribute("aria-label", t.languageLabel);
+  renderLink();
+}
+
+function renderLink(): void {
+  const words: Record<string, string> = {
+    connected: t.linkConnected,
+    reconnecting: t.linkReconnecting,
+    offline: t.linkOffline,
+    refused: t.linkRefused,
+    starting: t.linkStarting,
+  };
+  link.className = `link ${linkState}`;
+  link.hidden = linkState === "";
+  link.textContent = words[linkState] ?? linkState;
+}
+
+function renderAll(): void {
+  renderChrome();
+  calls.render();
+  history.render();
+}
+
+for (const name of Object.keys(tabs) as ScreenName[]) {
+  tabs[name].addEventListener("click", () => show(name));
+}
+nav.addEventListener("keydown", (e) => {
+  if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+  const next: ScreenName = current === "calls" ? "history" : "calls";
+  show(next);
+  tabs[next].focus();
+});
+langButton.addEventListener("click", () => {
+  setLang(currentLang() === "ru" ? "en" : "ru");
+  renderAll();
+});
+
+document.addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+    e.preventDefault();
+    show("calls");
+    calls.focusDialer();
+  }
+});
+
+const app = document.getElementById("app");
+if (app) {
+  replace(
+    app,
+    h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link, langButton),
+    h("main", {}, panels.calls, panels.history),
+  );
+}
+renderAll();
+show("calls");
+calls.focusDialer();
+
+void onAppEvent((event) => {
+  switch (event.kind) {
+    case "call":
+      calls.update(event.call, event.missed);
+      if (event.call.phase === "ended" && current === "history") void history.reload();
+      break;
+    case "recorded":
+      history.recorded(event.leg, event.url);
+      break;
+    case "link":
+      linkState = event.state;
+      renderLink();
+      break;
+    case "resync":
+      void calls.load();
+      if (current === "history") void history.reload();
+      break;
+  }
+});
+// The first answer waits for the core to start, so the window is already there meanwhile.
+// Until the link reports, the pill says only that the core is starting; it is hidden once the
+// core answers (the link's first report may have come before the window listened).
+void calls.load().then(() => {
+  if (linkState === "starting") {
+    linkState = "";
+    renderLink();
+  }
+});
