@@ -368,6 +368,8 @@ pub struct HistoryRow {
     pub duration_secs: Option<f64>,
     /// Whether someone answered.
     pub answered: bool,
+    /// Whether the call has ended (a call still in progress is in history too).
+    pub ended: bool,
     /// An incoming call nobody answered.
     pub missed: bool,
     /// A missed call whose number has since been reached.
@@ -397,6 +399,7 @@ impl From<&CallRecord> for HistoryRow {
             started_at_ms: ms(r.started_at),
             duration_secs: r.duration_secs.map(|d| d as f64),
             answered: r.answered_at.is_some(),
+            ended: r.ended_at.is_some(),
             missed: r.missed,
             called_back: r.called_back,
             recording_url: r.recording_url.clone(),

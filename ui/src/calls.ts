@@ -65,6 +65,8 @@ export class CallsScreen {
       this.dialog.root,
     );
     setInterval(() => this.tick(), 1000);
+    // Today's figures also change at midnight and with calls of other workplaces.
+    setInterval(() => void this.loadToday(), 60_000);
   }
 
   focusDialer(): void {
@@ -123,6 +125,8 @@ export class CallsScreen {
     if (hint) hint.textContent = t.dialerHint;
     const title = this.root.querySelector("#active-calls-title");
     if (title) title.textContent = t.activeCalls;
+    // The last dial's message was in the previous language; it would read oddly now.
+    this.status.textContent = "";
     this.renderCalls();
     void this.loadToday();
   }

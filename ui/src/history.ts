@@ -170,9 +170,11 @@ export class HistoryScreen {
 
   private row(r: HistoryRow): HTMLElement {
     const who = r.number ?? t.unknownNumber;
-    const how = r.missed
-      ? `${t.phaseMissed}${r.calledBack ? ` · ${t.calledBack}` : ""}`
-      : `${r.direction === "outgoing" ? t.outgoing : t.incoming}${r.answered ? "" : ` · ${t.notAnswered}`}`;
+    const way = r.direction === "outgoing" ? t.outgoing : t.incoming;
+    let how: string;
+    if (r.missed) how = `${t.phaseMissed}${r.calledBack ? ` · ${t.calledBack}` : ""}`;
+    else if (!r.ended) how = `${way} · ${t.inProgress}`;
+    else how = `${way}${r.answered ? "" : ` · ${t.notAnswered}`}`;
     const actions = h("div", { class: "actions" });
     if (r.numberRaw) {
       const raw = r.numberRaw;
@@ -186,9 +188,13 @@ export class HistoryScreen {
       h("td", { class: "when", text: when(r.startedAtMs) }),
       h(
         "td",
-        { class: "who" },
-        h("span", { class: "number", text: who }),
-        r.name ? h("span", { class: "name", text: r.name }) : null,
+        { class: "peer" },
+        h(
+          "div",
+          { class: "who" },
+          h("span", { class: "number", text: who }),
+          r.name ? h("span", { class: "name", text: r.name }) : null,
+        ),
       ),
       h("td", { class: `how${r.missed ? " missed" : ""}`, text: how }),
       h("td", { class: "length", text: r.answered && r.durationSecs !== null ? clock(r.durationSecs) : "—" }),

@@ -42,6 +42,10 @@ durationSecs: number | null,
  */
 answered: boolean, 
 /**
+ * Whether the call has ended (a call still in progress is in history too).
+ */
+ended: boolean, 
+/**
  * An incoming call nobody answered.
  */
 missed: boolean, 
