@@ -321,9 +321,10 @@ class TransferDialog {
     const items: HTMLElement[] = matches.map((w) =>
       this.option(w.name || w.sipId, w.name ? w.sipId : null, w.sipId),
     );
-    // A typed number is offered too, so a call can go outside the workplace list.
+    // A typed number is offered too, after the workplaces it matches, so Enter still picks a
+    // colleague first and a call can still go outside the workplace list.
     if (/\d{3,}/.test(needle) && !matches.some((w) => w.sipId === needle)) {
-      items.unshift(this.option(t.transferTo(this.search.value.trim()), null, this.search.value.trim()));
+      items.push(this.option(t.transferTo(this.search.value.trim()), null, this.search.value.trim()));
     }
     if (items.length === 0) {
       replace(this.options, h("li", { class: "empty", text: t.noWorkplaces }));
