@@ -557,6 +557,64 @@ mod tests {
         assert_eq!(q(HistoryKind::All).filter().search.as_deref(), Some("921"));
     }
 
+    fn live(phase: CallPhase) -> companion::LiveCall {
+        companion::LiveCall {
+            leg: "leg-1".into(),
+            tag: Some("t".into()),
+            transport_id: None,
+            direction: CallDirection::Incoming,
+            phase,
+            remote_number: Some("79219462761".into()),
+            remote_name: Some("  ".into()),
+            workplaces: Default::default(),
+            answered_by: None,
+            mine: true,
+            started_at: DateTime::from_timestamp_millis(1_000).unwrap(),
+            connected_at: None,
+            ended_at: None,
+            duration_secs: Some(42),
+            end_reason: None,
+        }
+    }
+
+    #[test]
+    fn an_ended_call_reaches_the_window_with_its_outcome_and_a_readable_number() {
+        let event = DomainEvent::CallEnded {
+            call: live(CallPhase::Ended),
+            missed: true,
+        };
+        let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
+        assert_eq!(json["kind"], "call");
+        assert_eq!(json["missed"], true);
+        assert_eq!(json["call"]["phase"], "ended");
+        assert_eq!(json["call"]["number"], "+7 921 946-27-61");
+        assert_eq!(json["call"]["numberRaw"], "79219462761");
+        assert_eq!(
+            json["call"]["name"],
+            serde_json::Value::Null,
+            "a blank name is no name"
+        );
+        assert_eq!(json["call"]["startedAtMs"], 1000.0);
+    }
+
+    #[test]
+    fn a_click_to_call_ringing_my_phone_is_the_pick_up_phase() {
+        let event = DomainEvent::CallUpdated {
+            call: live(CallPhase::PickUp),
+        };
+        let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
+        assert_eq!(json["call"]["phase"], "pickUp");
+        assert_eq!(json["missed"], false);
+    }
+
+    #[test]
+    fn events_no_screen_shows_stay_in_the_core() {
+        let event = DomainEvent::DirectoryChanged {
+            what: "numbers".into(),
+        };
+        assert_eq!(AppEvent::from_domain(&event), None);
+    }
+
     #[test]
     fn a_cursor_survives_the_round_trip_through_json() {
         let cursor = HistoryCursor {

@@ -38,3 +38,14 @@ fn no_calls_are_live_on_a_fresh_profile() {
     let app = TestApp::new();
     assert_eq!(app.invoke("live_calls", json!({})).unwrap(), json!([]));
 }
+
+#[test]
+fn a_fresh_profile_has_no_workplaces_and_an_empty_day() {
+    let app = TestApp::new();
+    assert_eq!(app.invoke("workplaces", json!({})).unwrap(), json!([]));
+    let today = app.invoke("today", json!({})).unwrap();
+    assert_eq!(
+        today,
+        json!({"calls": 0, "answered": 0, "missed": 0, "talkSecs": 0})
+    );
+}

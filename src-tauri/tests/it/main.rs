@@ -9,3 +9,4 @@
 mod calls;
 mod harness;
 mod history;
+mod security;
