@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "hang_up",
     "transfer",
     "live_calls",
+    "link_status",
     "history",
     "today",
     "workplaces",

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use companion::{Companion, Demo};
 use tokio::sync::watch;
 
-use crate::ipc::IpcError;
+use crate::ipc::{IpcError, LinkState};
 
 /// How the core came up, or why it did not.
 type Started = Option<Result<Arc<Companion>, IpcError>>;
@@ -18,6 +18,8 @@ pub struct AppCore {
     started: watch::Sender<Started>,
     /// The running demo (simulator and relay), kept so they live as long as the app.
     demo: Mutex<Option<Demo>>,
+    /// The link's last report: the core announces it once, often before the window listens.
+    link: Mutex<Option<LinkState>>,
 }
 
 impl Default for AppCore {
@@ -25,6 +27,7 @@ impl Default for AppCore {
         AppCore {
             started: watch::Sender::new(None),
             demo: Mutex::new(None),
+            link: Mutex::new(None),
         }
     }
 }
@@ -45,6 +48,16 @@ impl AppCore {
     /// Keeps a running demo alive until [`AppCore::shutdown`].
     pub fn keep_demo(&self, demo: Demo) {
         *self.demo.lock().unwrap_or_else(|p| p.into_inner()) = Some(demo);
+    }
+
+    /// Remembers the link's latest report.
+    pub fn set_link(&self, link: LinkState) {
+        *self.link.lock().unwrap_or_else(|p| p.into_inner()) = Some(link);
+    }
+
+    /// The link's latest report, if there has been one.
+    pub fn link(&self) -> Option<LinkState> {
+        self.link.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The core, waiting for it to start when it has not yet.

@@ -3,15 +3,17 @@
 use std::sync::Arc;
 
 use companion::Companion;
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::ipc::AppEvent;
+use crate::core::AppCore;
+use crate::ipc::{AppEvent, LinkState};
 
 /// The event name the UI listens to; its payload is an [`AppEvent`].
 pub const DOMAIN_EVENT: &str = "domain-event";
 
-/// Forwards the core's events to the window until the core stops. A window that falls behind
+/// Forwards the core's events to the window until the core stops, remembering the link's
+/// latest report for a window that asks later. A window that falls behind
 /// hears `resync` and re-reads, rather than showing a call that silently stopped changing.
 pub fn forward<R: Runtime>(app: AppHandle<R>, companion: &Arc<Companion>) {
     let mut events = companion.subscribe();
@@ -25,6 +27,12 @@ pub fn forward<R: Runtime>(app: AppHandle<R>, companion: &Arc<Companion>) {
                 }
                 Err(RecvError::Closed) => break,
             };
+            if let Some(AppEvent::Link { state, reason }) = &event {
+                app.state::<AppCore>().set_link(LinkState {
+                    state: state.clone(),
+                    reason: reason.clone(),
+                });
+            }
             if let Some(event) = event
                 && let Err(e) = app.emit(DOMAIN_EVENT, &event)
             {

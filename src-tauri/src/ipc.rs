@@ -235,6 +235,17 @@ impl AppEvent {
     }
 }
 
+/// The relay link's health as last reported, for a window that opened after the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "LinkState.ts")]
+pub struct LinkState {
+    /// `connected`, `reconnecting`, `offline` or `refused`.
+    pub state: String,
+    /// Why it is not connected.
+    pub reason: Option<String>,
+}
+
 /// The result of a dial: the number as the PBX will ring it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -496,6 +507,7 @@ mod tests {
             one::<HistoryPage>(&cfg),
             one::<Workplace>(&cfg),
             one::<Today>(&cfg),
+            one::<LinkState>(&cfg),
         ]
     }
 

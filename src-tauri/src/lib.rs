@@ -79,6 +79,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
             commands::calls::hang_up,
             commands::calls::transfer,
             commands::calls::live_calls,
+            commands::calls::link_status,
             commands::history::history,
             commands::history::today,
             commands::directory::workplaces,

@@ -6,6 +6,7 @@ import type { Dialled } from "./bindings/Dialled";
 import type { HistoryPage } from "./bindings/HistoryPage";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
 import type { IpcError } from "./bindings/IpcError";
+import type { LinkState } from "./bindings/LinkState";
 import type { LiveCall } from "./bindings/LiveCall";
 import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
@@ -19,6 +20,7 @@ export const api = {
   hangUp: (leg: string) => invoke<void>("hang_up", { leg }),
   transfer: (leg: string, target: string) => invoke<void>("transfer", { leg, target }),
   liveCalls: () => invoke<LiveCall[]>("live_calls"),
+  linkStatus: () => invoke<LinkState | null>("link_status"),
   history: (query: HistoryQuery) => invoke<HistoryPage>("history", { query }),
   today: () => invoke<Today>("today"),
   workplaces: () => invoke<Workplace[]>("workplaces"),

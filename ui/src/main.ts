@@ -4,7 +4,7 @@ import { CallsScreen } from "./calls";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
 import { currentLang, setLang, t } from "./i18n";
-import { onAppEvent } from "./ipc";
+import { api, onAppEvent } from "./ipc";
 
 type ScreenName = "calls" | "history";
 
@@ -124,11 +124,11 @@ void onAppEvent((event) => {
   }
 });
 // The first answer waits for the core to start, so the window is already there meanwhile.
-// Until the link reports, the pill says only that the core is starting; it is hidden once the
-// core answers (the link's first report may have come before the window listened).
-void calls.load().then(() => {
-  if (linkState === "starting") {
-    linkState = "";
-    renderLink();
-  }
+// The first answer waits for the core to start, so the window is already there meanwhile. The
+// link's first report usually comes before the window listens, so it is asked for once here.
+void calls.load().then(async () => {
+  const link = await api.linkStatus().catch(() => null);
+  if (link && linkState === "starting") linkState = link.state;
+  else if (linkState === "starting") linkState = "";
+  renderLink();
 });

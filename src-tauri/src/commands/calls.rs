@@ -3,7 +3,7 @@
 use tauri::State;
 
 use crate::core::AppCore;
-use crate::ipc::{Dialled, IpcError, LiveCall};
+use crate::ipc::{Dialled, IpcError, LinkState, LiveCall};
 
 /// Dials what the operator typed, from my workplace.
 #[tauri::command]
@@ -36,4 +36,10 @@ pub(crate) async fn transfer(
 pub(crate) async fn live_calls(core: State<'_, AppCore>) -> Result<Vec<LiveCall>, IpcError> {
     let calls = core.companion().await?.live_calls();
     Ok(calls.iter().map(LiveCall::from).collect())
+}
+
+/// The relay link's latest report, or none yet.
+#[tauri::command]
+pub(crate) fn link_status(core: State<'_, AppCore>) -> Option<LinkState> {
+    core.link()
 }

@@ -49,3 +49,9 @@ fn a_fresh_profile_has_no_workplaces_and_an_empty_day() {
         json!({"calls": 0, "answered": 0, "missed": 0, "talkSecs": 0})
     );
 }
+
+#[test]
+fn the_link_has_no_report_before_the_core_makes_one() {
+    let app = TestApp::new();
+    assert_eq!(app.invoke("link_status", json!({})).unwrap(), json!(null));
+}
