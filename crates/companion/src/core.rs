@@ -25,7 +25,7 @@ use crate::dialer::{DialTarget, dial_target};
 use crate::error::CompanionError;
 use crate::link::{LinkConfig, RelayLink};
 use crate::live::{LiveCall, LiveCalls, Me};
-use crate::pipeline::{DomainEvent, Pipeline};
+use crate::pipeline::{DomainEvent, LinkHealth, Pipeline};
 use crate::routing::{self, ParkedCallRouter, ParkingHook};
 use crate::secrets::{ProfileSecrets, SecretVault};
 use crate::settings::{Profile, Settings};
@@ -88,6 +88,7 @@ pub struct Companion {
     router: Mutex<Option<Arc<dyn ParkedCallRouter>>>,
     parked: Arc<RwLock<BTreeSet<String>>>,
     parking: Arc<RwLock<Option<ParkingHook>>>,
+    link: Arc<RwLock<Option<LinkHealth>>>,
     cancel: CancellationToken,
 }
 
@@ -145,6 +146,7 @@ impl Companion {
             router: Mutex::new(None),
             parked: Arc::new(RwLock::new(parked)),
             parking: Arc::default(),
+            link: Arc::default(),
             cancel: CancellationToken::new(),
         })
     }
@@ -194,6 +196,11 @@ impl Companion {
         self.profile.save_settings(&settings)?;
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
         Ok(())
+    }
+
+    /// The relay link's latest state; `None` before live events were started.
+    pub fn link_status(&self) -> Option<LinkHealth> {
+        self.link.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The calls happening now.
@@ -543,6 +550,25 @@ impl Companion {
             self.events.clone(),
         )
         .with_parking(Arc::clone(&self.parking));
+        // The link's first report comes before most faces subscribe, so it is also kept here.
+        let mut reports = self.events.subscribe();
+        let (health, cancel) = (Arc::clone(&self.link), self.cancel.child_token());
+        tokio::spawn(async move {
+            loop {
+                let report = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    r = reports.recv() => r,
+                };
+                match report {
+                    Ok(DomainEvent::Link { state, reason, .. }) => {
+                        *health.write().unwrap_or_else(|p| p.into_inner()) =
+                            Some(LinkHealth { state, reason });
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                }
+            }
+        });
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let Ok(account) = self.account() {

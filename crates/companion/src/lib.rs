@@ -23,7 +23,7 @@ pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
-pub use pipeline::{DomainEvent, Pipeline};
+pub use pipeline::{DomainEvent, LinkHealth, Pipeline};
 pub use routing::{ParkedCall, ParkedCallRouter, ParkingHook, RoutingChoice, RoutingOutcome};
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,

@@ -152,6 +152,16 @@ impl DomainEvent {
     }
 }
 
+/// The relay link's latest state, for a face that asks rather than listens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkHealth {
+    /// `connected`, `reconnecting`, `offline` or `refused`.
+    pub state: String,
+    /// Why it is not connected, or that it is catching up.
+    pub reason: Option<String>,
+}
+
 /// The pipeline's shared pieces.
 #[derive(Debug, Clone)]
 pub struct Pipeline {

@@ -38,8 +38,16 @@ pub(crate) async fn live_calls(core: State<'_, AppCore>) -> Result<Vec<LiveCall>
     Ok(calls.iter().map(LiveCall::from).collect())
 }
 
-/// The relay link's latest report, or none yet.
+/// The relay link's latest report, or none yet: the shell's own record of the reports it
+/// forwarded, else the core's, which also holds the one sent before the window listened.
 #[tauri::command]
-pub(crate) fn link_status(core: State<'_, AppCore>) -> Option<LinkState> {
-    core.link()
+pub(crate) async fn link_status(core: State<'_, AppCore>) -> Result<Option<LinkState>, IpcError> {
+    if let Some(link) = core.link() {
+        return Ok(Some(link));
+    }
+    let companion = core.companion().await?;
+    Ok(companion.link_status().map(|l| LinkState {
+        state: l.state,
+        reason: l.reason,
+    }))
 }

@@ -43,6 +43,11 @@ async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_rec
     let c = &demo.companion;
     let status = c.session_status().await.unwrap();
     assert!(status.signed_in, "signed in through the relay hand-off");
+    assert_eq!(
+        c.link_status().map(|l| l.state).as_deref(),
+        Some("connected"),
+        "the first report is kept"
+    );
     let directory = c.directory();
     assert!(directory.workplaces.len() >= 5, "{directory:?}");
     let me = c.settings().workplace.unwrap();
