@@ -12,140 +12,16 @@ use serde_json::{Value, json};
 
 use crate::util::*;
 
-const OUTGOING_TRYING: &str = r#"{
-  "event": "callNotifications",
-  "result": {
-    "callInfo": {
-      "call": {
-        "id": "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1",
-        "tag": "sdfe2n901-281028329"
-      },
-      "callee": {
-        "displayId": "+79219462761",
-        "forwarderList": [],
-        "id": "+79219462761"
-      },
-      "caller": {
-        "accountId": "883140582526566",
-        "centrexId": "48212857",
-        "displayId": "78005560251",
-        "forwarderList": [],
-        "id": "78005560251"
-      },
-      "startTime": "2020-06-24 15:01:45",
-      "state": "trying",
-      "transportId": "10.133.51.137:5070",
-      "type": "outgoing"
-    }
-  }
-}"#;
-
-const OUTGOING_CONNECTED: &str = r#"{
-  "event": "callNotifications",
-  "result": {
-    "callInfo": {
-      "call": {
-        "id": "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1",
-        "tag": "sdfe2n901-281028329"
-      },
-      "callee": {
-        "displayId": "79219462761",
-        "forwarderList": [],
-        "id": "79219462761"
-      },
-      "caller": {
-        "accountId": "883140582526566",
-        "centrexId": "48212857",
-        "displayId": "78005560251",
-        "forwarderList": [],
-        "id": "78005560251"
-      },
-      "startTime": "2020-06-24 15:01:55",
-      "state": "connected",
-      "transportId": "10.133.51.137:5070",
-      "type": "outgoing"
-    }
-  }
-}"#;
-
-const OUTGOING_FINISHED: &str = r#"{
-  "event": "callNotifications",
-  "result": {
-    "callInfo": {
-      "call": {
-        "id": "SDfe2n901-b510751695c9e53584301f0c0e8d98c9200@127.0.0.1",
-        "tag": "sdfe2n901-281028329"
-      },
-      "callee": {
-        "displayId": "79219462761",
-        "forwarderList": [],
-        "id": "79219462761"
-      },
-      "caller": {
-        "accountId": "883140582526566",
-        "centrexId": "48212857",
-        "displayId": "78005560251",
-        "forwarderList": [],
-        "id": "78005560251"
-      },
-      "duration": 3,
-      "reason": "Originate leg disconnected",
-      "reasonCode": null,
-      "state": "finished",
-      "transportId": "10.133.51.137:5070",
-      "type": "outgoing"
-    }
-  }
-}"#;
-
-const RECORDED: &str = r#"{
-  "event": "callNotifications",
-  "result": {
-    "callInfo": {
-      "accountId": "883140777446532",
-      "call": {
-        "id": "SDvapac01-3bd7d743109f2668f16de50c9ab53559100@127.0.0.1"
-      },
-      "state": "recorded",
-      "urlRecord": "https://<serverhost>/<path>/<filename>.mp3"
-    }
-  }
-}"#;
-
-const INCOMING_TRYING: &str = r#"{
-  "event": "callNotifications",
-  "result": {
-    "callInfo": {
-      "call": {
-        "id": "c166e238a4c211ea9d373863bb43daf8_00015ED635780FC7~1o",
-        "tag": "hswdfry52vmykfla____.o"
-      },
-      "callee": {
-        "accountId": "74996497803",
-        "centrexId": "67821426",
-        "displayId": "74996497803",
-        "displayName": "",
-        "forwarderList": [],
-        "id": "74996497803"
-      },
-      "caller": {
-        "accountId": "78124241500@pstn",
-        "displayId": "78124241500",
-        "forwarderList": [],
-        "id": "78124241500"
-      },
-      "startTime": "2020-06-02 11:18:16",
-      "state": "trying",
-      "transportId": "10.133.33.136:5073",
-      "type": "incoming"
-    }
-  }
-}"#;
-
-const WORKPLACES_CHANGED: &str =
-    r#"{ "event": "vpbxNotifications", "result": { "eventType": "workplacesChanged" } }"#;
-const NUMBERS_CHANGED: &str =
-    r#"{ "event": "vpbxNotifications", "result": { "eventType": "numbersChanged" } }"#;
+/// One of the document's examples, from the verbatim copies in `mtt-api`'s test fixtures (the
+/// one copy of them in the repository; reading the document's text is not sharing the client's
+/// wire types).
+fn example(name: &str) -> String {
+    let path = format!(
+        "{}/../mtt-api/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
 
 /// Our notification with the example's leg id, tag, transport id (and, where the example has
 /// a placeholder, URL) put in, so the rest can be compared exactly.
@@ -214,15 +90,15 @@ async fn outgoing_notifications_equal_the_documents_examples() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let ns = hooks.wait_until("showing", |b| b.len() >= 2).await;
-    assert_like(&ns[0], OUTGOING_TRYING);
+    assert_like(&ns[0], &example("call_outgoing_trying.json"));
     // The showing example repeats the trying one with another state.
     assert_like(
         &ns[1],
-        &OUTGOING_TRYING.replace("\"trying\"", "\"showing\""),
+        &example("call_outgoing_trying.json").replace("\"trying\"", "\"showing\""),
     );
     settle(&clock, 10).await;
     let ns = hooks.wait_until("connected", |b| b.len() >= 3).await;
-    assert_like(&ns[2], OUTGOING_CONNECTED);
+    assert_like(&ns[2], &example("call_connected.json"));
     settle(&clock, 3).await;
     let leg_id = leg(&ns[0]).to_owned();
     let r = http
@@ -233,13 +109,13 @@ async fn outgoing_notifications_equal_the_documents_examples() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let ns = hooks.wait_until("finished", |b| b.len() >= 4).await;
-    assert_like(&ns[3], OUTGOING_FINISHED);
+    assert_like(&ns[3], &example("call_finished.json"));
     clock.advance(Duration::from_secs(1));
     let ns = hooks.wait_until("recorded", |b| b.len() >= 5).await;
     // The document's recorded example is for another workplace; ours names the operator.
     assert_like(
         &ns[4],
-        &RECORDED.replace("883140777446532", "883140582526566"),
+        &example("call_recorded.json").replace("883140777446532", "883140582526566"),
     );
     sim.shutdown().await;
 }
@@ -265,7 +141,7 @@ async fn incoming_trying_equals_the_documents_example() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let ns = hooks.wait_until("trying", |b| !b.is_empty()).await;
-    assert_like(&ns[0], INCOMING_TRYING);
+    assert_like(&ns[0], &example("call_incoming_trying.json"));
     sim.shutdown().await;
 }
 
@@ -283,10 +159,10 @@ async fn parking_legs_and_settings_notifications_have_the_documents_shapes() {
     // The incoming example describes a parked call: same shape, apart from the clock, the
     // ids and the account's centrexId.
     let mut ours = ns[0].clone();
-    let example: Value = serde_json::from_str(INCOMING_TRYING).unwrap();
-    ours["result"]["callInfo"]["startTime"] = example["result"]["callInfo"]["startTime"].clone();
+    let incoming: Value = serde_json::from_str(&example("call_incoming_trying.json")).unwrap();
+    ours["result"]["callInfo"]["startTime"] = incoming["result"]["callInfo"]["startTime"].clone();
     ours["result"]["callInfo"]["callee"]["centrexId"] = json!("67821426");
-    assert_like(&ours, INCOMING_TRYING);
+    assert_like(&ours, &example("call_incoming_trying.json"));
     let start = ns[0]["result"]["callInfo"]["startTime"].as_str().unwrap();
     assert!(
         chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%d %H:%M:%S").is_ok(),
@@ -312,11 +188,11 @@ async fn parking_legs_and_settings_notifications_have_the_documents_shapes() {
         .collect();
     assert_eq!(
         *settings[0],
-        serde_json::from_str::<Value>(WORKPLACES_CHANGED).unwrap()
+        serde_json::from_str::<Value>(&example("vpbx_workplaces_changed.json")).unwrap()
     );
     assert_eq!(
         *settings[1],
-        serde_json::from_str::<Value>(NUMBERS_CHANGED).unwrap()
+        serde_json::from_str::<Value>(&example("vpbx_numbers_changed.json")).unwrap()
     );
 }
 
