@@ -727,49 +727,57 @@ const INSERT_CALL_SQL: &str = "INSERT INTO calls (leg, direction, state, state_r
          ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
          ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)";
 
+/// A row's values in the order both statements take them after their first parameter (the leg
+/// for an insert, the row id for an update).
+fn row_values(row: &CallRow) -> [&dyn rusqlite::ToSql; 35] {
+    [
+        &row.direction,
+        &row.state,
+        &row.state_rank,
+        &row.caller_number,
+        &row.caller_name,
+        &row.caller_key,
+        &row.callee_number,
+        &row.callee_name,
+        &row.callee_key,
+        &row.peer_number,
+        &row.peer_key,
+        &row.line_number,
+        &row.parties_rank,
+        &row.parties_relay,
+        &row.tag,
+        &row.transport_id,
+        &row.first_seen_at,
+        &row.last_event_at,
+        &row.pbx_start_raw,
+        &row.pbx_start_utc,
+        &row.pbx_start_from_trying,
+        &row.answered_at,
+        &row.answered_by,
+        &row.hidden_at,
+        &row.ended_at,
+        &row.finished_relay,
+        &row.duration,
+        &row.end_reason,
+        &row.end_reason_code,
+        &row.recorded_at,
+        &row.recorded_relay,
+        &row.recording_url,
+        &row.routed,
+        &row.transfer_target,
+        &row.missed,
+    ]
+}
+
 fn insert_call(
     stmt: &mut rusqlite::CachedStatement<'_>,
     tx: &Connection,
     row: &CallRow,
 ) -> rusqlite::Result<i64> {
-    stmt.execute(params![
-        row.leg,
-        row.direction,
-        row.state,
-        row.state_rank,
-        row.caller_number,
-        row.caller_name,
-        row.caller_key,
-        row.callee_number,
-        row.callee_name,
-        row.callee_key,
-        row.peer_number,
-        row.peer_key,
-        row.line_number,
-        row.parties_rank,
-        row.parties_relay,
-        row.tag,
-        row.transport_id,
-        row.first_seen_at,
-        row.last_event_at,
-        row.pbx_start_raw,
-        row.pbx_start_utc,
-        row.pbx_start_from_trying,
-        row.answered_at,
-        row.answered_by,
-        row.hidden_at,
-        row.ended_at,
-        row.finished_relay,
-        row.duration,
-        row.end_reason,
-        row.end_reason_code,
-        row.recorded_at,
-        row.recorded_relay,
-        row.recording_url,
-        row.routed,
-        row.transfer_target,
-        row.missed,
-    ])?;
+    let leg: &dyn rusqlite::ToSql = &row.leg;
+    stmt.execute(rusqlite::params_from_iter(
+        std::iter::once(leg).chain(row_values(row)),
+    ))?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -788,44 +796,10 @@ fn update_call(
     id: i64,
     row: &CallRow,
 ) -> rusqlite::Result<()> {
-    stmt.execute(params![
-        id,
-        row.direction,
-        row.state,
-        row.state_rank,
-        row.caller_number,
-        row.caller_name,
-        row.caller_key,
-        row.callee_number,
-        row.callee_name,
-        row.callee_key,
-        row.peer_number,
-        row.peer_key,
-        row.line_number,
-        row.parties_rank,
-        row.parties_relay,
-        row.tag,
-        row.transport_id,
-        row.first_seen_at,
-        row.last_event_at,
-        row.pbx_start_raw,
-        row.pbx_start_utc,
-        row.pbx_start_from_trying,
-        row.answered_at,
-        row.answered_by,
-        row.hidden_at,
-        row.ended_at,
-        row.finished_relay,
-        row.duration,
-        row.end_reason,
-        row.end_reason_code,
-        row.recorded_at,
-        row.recorded_relay,
-        row.recording_url,
-        row.routed,
-        row.transfer_target,
-        row.missed,
-    ])?;
+    let id: &dyn rusqlite::ToSql = &id;
+    stmt.execute(rusqlite::params_from_iter(
+        std::iter::once(id).chain(row_values(row)),
+    ))?;
     Ok(())
 }
 
