@@ -613,8 +613,8 @@ impl Companion {
     /// Stops the live events and closes the call log.
     pub async fn shutdown(&self) {
         self.cancel.cancel();
-        // Let the pipeline finish a batch in flight before the log closes.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The log's writer finishes whatever was queued before the close; a batch the pipeline
+        // had not yet sent is not lost either, since the relay sends it again from the cursor.
         if let Err(e) = self.log.close().await {
             tracing::warn!(error = %e, "closing the call log");
         }
