@@ -63,6 +63,8 @@ pub(crate) struct Store {
     pub(crate) path: PathBuf,
     pub(crate) config: CallLogConfig,
     writer: mpsc::Sender<Command>,
+    /// Stops the checkpoint thread (dropping it does too) and lets `close` wait for it.
+    checkpointer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
     readers: Mutex<Vec<Connection>>,
     reader_slots: Arc<Semaphore>,
 }
@@ -93,11 +95,22 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        let checkpoint_conn = schema::open_checkpointer(path, config.busy_timeout)?;
+        let (stop, stopped) = mpsc::channel::<()>();
+        let checkpoint_path = path.to_owned();
+        let checkpoint_thread = std::thread::Builder::new()
+            .name("call-log-checkpoint".into())
+            .spawn(move || run_checkpoints(&checkpoint_conn, &checkpoint_path, &stopped))
+            .map_err(|source| CallLogError::File {
+                path: path.to_owned(),
+                source,
+            })?;
         let readers = config.readers.max(1);
         Ok(Arc::new(Store {
             path: path.to_owned(),
             config,
             writer: sender,
+            checkpointer: Mutex::new(Some((stop, checkpoint_thread))),
             readers: Mutex::new(vec![first_reader]),
             reader_slots: Arc::new(Semaphore::new(readers)),
         }))
@@ -197,8 +210,13 @@ impl Store {
 
     /// Stops the writer after the commands already queued and closes the readers.
     pub(crate) async fn close(&self) -> Result<()> {
-        // Readers go first so that the writer's connection is the last one and SQLite
-        // checkpoints the WAL into the main file as it closes.
+        // The checkpoint thread and the readers go first so that the writer's connection is the
+        // last one and SQLite checkpoints the WAL into the main file as it closes.
+        let checkpointer = self.checkpointer.lock().ok().and_then(|mut c| c.take());
+        if let Some((stop, thread)) = checkpointer {
+            drop(stop);
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
         self.reader_slots.close();
         if let Ok(mut pool) = self.readers.lock() {
             pool.clear();
@@ -209,6 +227,19 @@ impl Store {
             .map_err(|_| CallLogError::Closed)?;
         let _ = answer.await;
         Ok(())
+    }
+}
+
+/// How often the checkpoint thread copies the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Passive checkpoints until told to stop (or the store is dropped). A passive checkpoint copies
+/// what no reader still needs and never waits for the writer, so it costs the writer nothing.
+fn run_checkpoints(conn: &Connection, path: &Path, stop: &mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(path = %path.display(), error = %e, "a passive checkpoint did not run");
+        }
     }
 }
 
