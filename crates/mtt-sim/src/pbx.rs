@@ -980,23 +980,11 @@ impl CallTask {
         let api = self.sim.0.urls.api.trim_end_matches('/');
         self.sim.emit_call(
             self.key,
-            CallInfo {
+            CallInfo::recorded(
                 account_id,
-                call: CallRef {
-                    id: self.setup.main.id.clone(),
-                    tag: None,
-                },
-                callee: None,
-                caller: None,
-                duration: None,
-                reason: None,
-                reason_code: None,
-                start_time: None,
-                state: CallState::Recorded,
-                transport_id: None,
-                direction: None,
-                url_record: Some(format!("{api}/records/{file}.mp3")),
-            },
+                self.setup.main.id.clone(),
+                format!("{api}/records/{file}.mp3"),
+            ),
         );
     }
 

@@ -241,6 +241,26 @@ pub struct CallInfo {
     pub url_record: Option<String>,
 }
 
+impl CallInfo {
+    /// The document's small `recorded` notification: the account, the leg id and the address.
+    pub fn recorded(account_id: Option<String>, leg: String, url_record: String) -> Self {
+        CallInfo {
+            account_id,
+            call: CallRef { id: leg, tag: None },
+            callee: None,
+            caller: None,
+            duration: None,
+            reason: None,
+            reason_code: None,
+            start_time: None,
+            state: CallState::Recorded,
+            transport_id: None,
+            direction: None,
+            url_record: Some(url_record),
+        }
+    }
+}
+
 /// A party (`caller` or `callee`). Keys absent in the document's example of a party are left
 /// out rather than sent empty.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -343,23 +363,11 @@ mod tests {
     #[test]
     fn a_recorded_notification_has_the_documents_small_shape() {
         let n = Notification::Call(Box::new(CallNotification {
-            call_info: CallInfo {
-                account_id: Some("883140777446532".into()),
-                call: CallRef {
-                    id: "SDvapac01-3bd7d743109f2668f16de50c9ab53559100@127.0.0.1".into(),
-                    tag: None,
-                },
-                callee: None,
-                caller: None,
-                duration: None,
-                reason: None,
-                reason_code: None,
-                start_time: None,
-                state: CallState::Recorded,
-                transport_id: None,
-                direction: None,
-                url_record: Some("https://h/p/f.mp3".into()),
-            },
+            call_info: CallInfo::recorded(
+                Some("883140777446532".into()),
+                "SDvapac01-3bd7d743109f2668f16de50c9ab53559100@127.0.0.1".into(),
+                "https://h/p/f.mp3".into(),
+            ),
         }));
         assert_eq!(
             serde_json::to_string(&n).unwrap(),

@@ -11,7 +11,7 @@ use companion::{DomainEvent, LinkConfig, LiveCalls, Me, Pipeline, RelayKey, Rela
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use crate::wait_for;
+use crate::{control, wait_for};
 
 /// A relay storing in `dir/<database>`, with one client key for the app; on `listen` when given
 /// (a relay coming back at the same address), else on a free port.
@@ -156,7 +156,6 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
     )
     .await;
 
-    let http = reqwest::Client::new();
     let incoming = |answer_by: Option<&str>| {
         let mut body = serde_json::json!({
             "from": "79161234567", "to": "78005560251", "caller_name": "Иван Петров",
@@ -169,18 +168,11 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
             }
             None => body["caller_gives_up_ms"] = 150.into(),
         }
-        http.post(format!("{}/incoming", w.sim.control_url()))
-            .json(&body)
-            .send()
+        control(&w.sim, false, "/incoming", body)
     };
 
     // First a call nobody answers: missed.
-    let answer = incoming(None).await.unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    incoming(None).await;
     let ended = wait_for(&mut w.events, "missed call", |e| {
         matches!(e, DomainEvent::CallEnded { .. })
     })
@@ -191,12 +183,7 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
     assert!(missed, "{call:?}");
 
     // Then the same number again, answered at my workplace: the popup knows the earlier call.
-    let answer = incoming(Some(MY_WORKPLACE)).await.unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{}",
-        answer.text().await.unwrap()
-    );
+    incoming(Some(MY_WORKPLACE)).await;
     let started = wait_for(&mut w.events, "ringing", |e| {
         matches!(e, DomainEvent::CallStarted { .. })
     })
