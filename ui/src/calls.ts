@@ -1,11 +1,12 @@
-// The Calls screen: the dialer, the calls live now (with hang-up and transfer), today's card.
+// The Calls screen: the dialer, the calls live now (with hang-up and transfer), today's card
+// (today.ts).
 import type { LiveCall } from "./bindings/LiveCall";
-import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
 import { h, replace } from "./dom";
 import { clock } from "./format";
 import { t } from "./i18n";
 import { api, describe } from "./ipc";
+import { TodayCard } from "./today";
 
 /** How long an ended call stays on screen, so the operator sees how it ended. */
 const ENDED_LINGER_MS = 6000;
@@ -21,7 +22,7 @@ export class CallsScreen {
   private readonly dialButton: HTMLButtonElement;
   private readonly status: HTMLElement;
   private readonly list: HTMLElement;
-  private readonly todayCard: HTMLElement;
+  private readonly todayCard = new TodayCard();
   private readonly dialog: TransferDialog;
   private readonly calls = new Map<string, Shown>();
   private readonly timers = new Map<string, HTMLElement>();
@@ -49,7 +50,6 @@ export class CallsScreen {
       void this.dial(this.input.value);
     });
     this.list = h("ul", { class: "live-calls", "aria-labelledby": "active-calls-title" });
-    this.todayCard = h("section", { class: "card today", "aria-labelledby": "today-title" });
     this.dialog = new TransferDialog();
     this.root = h(
       "section",
@@ -61,12 +61,10 @@ export class CallsScreen {
         h("h2", { id: "active-calls-title" }),
         this.list,
       ),
-      h("aside", { class: "calls-side" }, this.todayCard),
+      h("aside", { class: "calls-side" }, this.todayCard.root),
       this.dialog.root,
     );
     setInterval(() => this.tick(), 1000);
-    // Today's figures also change at midnight and with calls of other workplaces.
-    setInterval(() => void this.loadToday(), 60_000);
   }
 
   focusDialer(): void {
@@ -93,11 +91,7 @@ export class CallsScreen {
   }
 
   async loadToday(): Promise<void> {
-    try {
-      this.renderToday(await api.today());
-    } catch {
-      // The card is secondary: it stays as it was and the next event refreshes it.
-    }
+    await this.todayCard.load();
   }
 
   /** A call started, changed or ended. */
@@ -215,23 +209,6 @@ export class CallsScreen {
       const shown = this.calls.get(leg);
       if (shown) el.textContent = clock(elapsed(shown.call));
     }
-  }
-
-  private renderToday(today: Today): void {
-    const figure = (label: string, value: string, cls = "") =>
-      h("div", { class: `figure ${cls}` }, h("dt", { text: label }), h("dd", { text: value }));
-    replace(
-      this.todayCard,
-      h("h2", { id: "today-title", text: t.today }),
-      h(
-        "dl",
-        {},
-        figure(t.todayCalls, String(today.calls)),
-        figure(t.todayAnswered, String(today.answered)),
-        figure(t.todayMissed, String(today.missed), today.missed > 0 ? "warn" : ""),
-        figure(t.todayTalk, clock(today.talkSecs)),
-      ),
-    );
   }
 }
 
