@@ -91,7 +91,7 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
     match mode {
         Mode::Demo => {
             let (config, data) = platform_dirs()?;
-            let demo = Demo::start(&config, &data, DemoOptions::default()).await?;
+            let demo = Demo::start(&config, &data, DemoOptions::from_env()?).await?;
             Ok((Arc::clone(&demo.companion), Some(demo)))
         }
         Mode::Account => {

@@ -220,6 +220,8 @@ function phaseText(call: LiveCall, missed: boolean): string {
   switch (call.phase) {
     case "pickUp":
       return t.phasePickUp;
+    case "calling":
+      return t.phaseCalling(call.number ?? t.unknownNumber);
     case "ringing":
       return call.direction === "incoming" ? t.phaseRingingIn : t.phaseRinging;
     case "connected":

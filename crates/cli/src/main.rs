@@ -689,6 +689,7 @@ fn describe(event: &DomainEvent) -> String {
             match call.phase {
                 companion::CallPhase::Connected => "connected",
                 companion::CallPhase::PickUp => "pick up",
+                companion::CallPhase::Calling => "calling",
                 companion::CallPhase::Ringing => "ringing",
                 companion::CallPhase::Ended => "ended",
             },

@@ -20,6 +20,28 @@ use crate::error::CompanionError;
 use crate::secrets::{MemoryVault, ProfileSecrets, RelayKey, SecretVault};
 use crate::settings::{DEMO_PROFILE, Profile};
 
+/// The name of the file in the demo profile's data directory that says where the demo runs.
+pub const DEMO_INFO_FILE: &str = "demo.json";
+
+/// Where a running demo's simulator and relay listen. The hook address is as secret as a real
+/// Redirect URI would be, but the demo's world is on loopback and lives only as long as the run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoInfo {
+    /// The simulator's control API (script calls with `mtt-sim control --url <this>`).
+    pub control_url: String,
+    /// The simulator's Open API.
+    pub api_url: String,
+    /// The simulator's OAuth server.
+    pub oauth_url: String,
+    /// The relay.
+    pub relay_url: String,
+    /// The relay's webhook address, where the simulator sends call notifications.
+    pub hook_url: String,
+    /// The operator's workplace in the demo.
+    pub workplace: Option<String>,
+}
+
 /// How the demo runs.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -38,6 +60,27 @@ impl Default for DemoOptions {
             time_scale: 1.0,
             tokens: None,
         }
+    }
+}
+
+impl DemoOptions {
+    /// The defaults, with the rate of scripted calls taken from `TRUBKA_DEMO_TRAFFIC` (calls per
+    /// second; `0` for none, so tests script every call themselves) when it is set.
+    pub fn from_env() -> Result<Self, CompanionError> {
+        let mut options = DemoOptions::default();
+        if let Ok(raw) = std::env::var("TRUBKA_DEMO_TRAFFIC") {
+            options.calls_per_second = raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| r.is_finite() && *r >= 0.0)
+                .ok_or_else(|| {
+                    CompanionError::InvalidInput(format!(
+                        "TRUBKA_DEMO_TRAFFIC={raw:?} must be a number of calls per second, 0 or more"
+                    ))
+                })?;
+        }
+        Ok(options)
     }
 }
 
@@ -137,11 +180,44 @@ impl Demo {
         companion.start_live_events().await?;
         companion.sign_in(follow_like_a_browser).await?;
         companion.refresh_directory().await?;
-        Ok(Demo {
+        let demo = Demo {
             companion,
             sim,
             relay,
-        })
+        };
+        demo.write_info()?;
+        Ok(demo)
+    }
+
+    /// Where the running demo's simulated world can be reached.
+    pub fn info(&self) -> DemoInfo {
+        DemoInfo {
+            control_url: self.sim.control_url().to_owned(),
+            api_url: self.sim.api_url().to_owned(),
+            oauth_url: self.sim.oauth_url().to_owned(),
+            relay_url: format!("http://{}", self.relay.local_addr()),
+            hook_url: format!("{}/events", self.relay.redirect_uri().expose_secret()),
+            workplace: self.companion.settings().workplace,
+        }
+    }
+
+    /// The file [`DemoInfo`] is written to, so that `mtt-sim control` and the end-to-end tests
+    /// can script calls into a demo they did not start.
+    pub fn info_path(&self) -> std::path::PathBuf {
+        self.companion.profile().data_dir().join(DEMO_INFO_FILE)
+    }
+
+    fn write_info(&self) -> Result<(), CompanionError> {
+        let path = self.info_path();
+        let fail = |detail: String| CompanionError::Settings {
+            path: path.clone(),
+            detail,
+        };
+        let text = serde_json::to_string_pretty(&self.info()).map_err(|e| fail(e.to_string()))?;
+        // Written whole and renamed into place, so a reader never sees half of it.
+        let temporary = path.with_extension("json.tmp");
+        std::fs::write(&temporary, text).map_err(|e| fail(e.to_string()))?;
+        std::fs::rename(&temporary, &path).map_err(|e| fail(e.to_string()))
     }
 
     /// Stops everything.

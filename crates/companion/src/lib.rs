@@ -18,7 +18,7 @@ pub mod settings;
 pub mod signin;
 
 pub use core::{Companion, Directory};
-pub use demo::{Demo, DemoOptions};
+pub use demo::{DEMO_INFO_FILE, Demo, DemoInfo, DemoOptions};
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};

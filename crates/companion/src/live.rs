@@ -33,12 +33,28 @@ pub enum CallPhase {
     /// Click-to-call: the PBX is ringing the operator's own phone ("your phone is ringing — pick
     /// up").
     PickUp,
+    /// Click-to-call: the operator has picked up and the number is being called ("calling
+    /// <number>"). The document gives no notification for the operator's pick-up; the project
+    /// reads `showing` on an outgoing leg as that moment (see `mtt-sim`'s notes, which model it).
+    Calling,
     /// An incoming call is ringing at one or more workplaces.
     Ringing,
     /// The parties are talking.
     Connected,
     /// The leg has ended.
     Ended,
+}
+
+impl CallPhase {
+    /// Order along a call's life, so that notifications arriving late cannot undo progress.
+    fn rank(self) -> u8 {
+        match self {
+            CallPhase::PickUp | CallPhase::Ringing => 0,
+            CallPhase::Calling => 1,
+            CallPhase::Connected => 2,
+            CallPhase::Ended => 3,
+        }
+    }
 }
 
 /// One live leg.
@@ -198,11 +214,14 @@ impl LiveCalls {
         absorb(call, event, me);
         match &event.state {
             CallState::Trying | CallState::Showing => {
-                if call.phase != CallPhase::Connected {
-                    call.phase = match call.direction {
-                        CallDirection::Outgoing => CallPhase::PickUp,
-                        _ => CallPhase::Ringing,
-                    };
+                // A late or repeated ringing notification never moves a call backwards.
+                let phase = match (call.direction, &event.state) {
+                    (CallDirection::Outgoing, CallState::Showing) => CallPhase::Calling,
+                    (CallDirection::Outgoing, _) => CallPhase::PickUp,
+                    _ => CallPhase::Ringing,
+                };
+                if phase.rank() > call.phase.rank() || is_new {
+                    call.phase = phase;
                 }
             }
             CallState::Connected => {
@@ -379,7 +398,7 @@ mod tests {
     }
 
     #[test]
-    fn click_to_call_reads_pick_up_then_connected() {
+    fn click_to_call_reads_pick_up_then_calling_then_connected() {
         let mut live = LiveCalls::new();
         let t = Utc::now();
         let out = |state: &str| {
@@ -398,11 +417,19 @@ mod tests {
         assert_eq!(call.phase, CallPhase::PickUp);
         assert!(call.mine);
         assert_eq!(call.remote_number.as_deref(), Some("+79219462761"));
+        let changes = live.apply(&out("showing"), t, &me());
+        let [CallChange::Updated(call)] = changes.as_slice() else {
+            panic!("{changes:?}")
+        };
+        assert_eq!(call.phase, CallPhase::Calling, "the operator picked up");
         let changes = live.apply(&out("connected"), t, &me());
         let [CallChange::Updated(call)] = changes.as_slice() else {
             panic!()
         };
         assert_eq!(call.phase, CallPhase::Connected);
+        // A late `showing` or `trying` does not move the call backwards.
+        assert!(live.apply(&out("showing"), t, &me()).is_empty());
+        assert!(live.apply(&out("trying"), t, &me()).is_empty());
         let recorded = event(
             serde_json::json!({"event":"callNotifications","result":{"callInfo":{
             "accountId":"883140000000001","call":{"id":"out-1"},"state":"recorded","urlRecord":"https://x/y.mp3"}}}),

@@ -48,6 +48,10 @@
 //!   terminated by API" or "Parking transferred by API"); the main leg's `trying` follows.
 //! - **Ringing** is announced on the main leg: one `showing` per workplace rung (the workplace
 //!   as `callee`), `hiding` for each when another answers or ringing stops.
+//! - **Click-to-call phases.** A makeCall leg is `trying` while the operator's own phone rings,
+//!   `showing` once the operator has picked up and the number is being called, and `connected`
+//!   when the number answers (the project's ruling; the document lists the states but not when
+//!   each comes on this leg).
 //! - **Reasons**: `Originate leg disconnected` (A hung up, the document's example), `Terminate
 //!   leg disconnected` (B hung up), `No answer` (480), `Caller hung up` (487), `Originate leg
 //!   no answer` (408, the operator did not pick up a makeCall), `Busy here` (486), `Terminated

@@ -6,9 +6,9 @@
 //! task and queued on one webhook lane, they reach the receiver in order.
 //!
 //! The flows:
-//! - **makeCall**: the leg is announced (`trying`, `showing`) while the operator's workplace
-//!   rings; the operator answers (or the attempt ends after the no-answer window), then the
-//!   callee is dialled; when the callee answers the leg is `connected`; a hang-up `finished`
+//! - **makeCall**: the leg is announced (`trying`) while the operator's workplace rings; the
+//!   operator answers (or the attempt ends after the no-answer window), the leg is `showing` and
+//!   the callee is dialled; when the callee answers the leg is `connected`; a hang-up `finished`
 //!   it with the duration and a reason; a recorded call then gets `recorded`.
 //! - **Incoming**: to a parked number a separate parking leg announces `trying` and waits for
 //!   transferCall or terminateCall (or the parking window) and then `finished`; the main leg
@@ -854,11 +854,6 @@ impl CallTask {
                     Some(self.setup.base_callee.clone()),
                     Some(self.started),
                 );
-                self.emit_main(
-                    CallState::Showing,
-                    Some(self.setup.base_callee.clone()),
-                    Some(self.started),
-                );
                 let t = self.sim.timings();
                 Next::Continue(Phase::OperatorRinging {
                     until: after(now, ms(t.operator_no_answer_ms)),
@@ -1228,6 +1223,13 @@ impl CallTask {
     }
 
     fn operator_answers(&mut self) -> Next {
+        // The project's ruling (API.md, "click-to-call phases"): `showing` on a makeCall leg says
+        // the operator has picked up and the number is being called.
+        self.emit_main(
+            CallState::Showing,
+            Some(self.setup.base_callee.clone()),
+            Some(self.started),
+        );
         let now = self.sim.now();
         let until = after(now, ms(self.sim.timings().ring_timeout_ms));
         Next::Continue(Phase::CalleeRinging {

@@ -100,6 +100,8 @@ impl From<Option<&Direction>> for CallWay {
 pub enum Phase {
     /// Click-to-call: the operator's own phone is ringing.
     PickUp,
+    /// Click-to-call: the operator picked up; the number is being called.
+    Calling,
     /// An incoming call is ringing.
     Ringing,
     /// The parties are talking.
@@ -112,6 +114,7 @@ impl From<CallPhase> for Phase {
     fn from(p: CallPhase) -> Self {
         match p {
             CallPhase::PickUp => Phase::PickUp,
+            CallPhase::Calling => Phase::Calling,
             CallPhase::Ringing => Phase::Ringing,
             CallPhase::Connected => Phase::Connected,
             CallPhase::Ended => Phase::Ended,

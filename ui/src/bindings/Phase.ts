@@ -3,4 +3,4 @@
 /**
  * Where a live call stands.
  */
-export type Phase = "pickUp" | "ringing" | "connected" | "ended";
+export type Phase = "pickUp" | "calling" | "ringing" | "connected" | "ended";

@@ -43,6 +43,12 @@ async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_rec
     let c = &demo.companion;
     let status = c.session_status().await.unwrap();
     assert!(status.signed_in, "signed in through the relay hand-off");
+    // The demo says where its simulated world is, for scripts and end-to-end tests.
+    let written: companion::DemoInfo =
+        serde_json::from_slice(&std::fs::read(demo.info_path()).unwrap()).unwrap();
+    assert_eq!(written, demo.info());
+    assert!(written.control_url.ends_with("/control"), "{written:?}");
+    assert_eq!(written.workplace, c.settings().workplace);
     assert_eq!(
         c.link_status().map(|l| l.state).as_deref(),
         Some("connected"),
@@ -66,6 +72,10 @@ async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_rec
     };
     assert_eq!(call.phase, CallPhase::PickUp);
     assert!(call.mine && call.workplaces.contains(&me), "{call:?}");
+    wait_for(&mut events, "calling the number", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.phase == CallPhase::Calling)
+    })
+    .await;
     wait_for(&mut events, "connected", |e| {
         matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.phase == CallPhase::Connected)
     })
