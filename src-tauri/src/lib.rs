@@ -22,6 +22,7 @@
 
 pub mod commands;
 pub mod core;
+pub mod desktop;
 pub mod events;
 pub mod ipc;
 
