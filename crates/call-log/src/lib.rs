@@ -79,7 +79,7 @@ pub use query::{
     CallOutcome, CallRecord, CallbackEntry, DayStats, HistoryCursor, HistoryFilter, HistoryPage,
     LastCall, ScreenPop,
 };
-pub use routing::{DeadlineShare, RoutingDecision, RoutingOutcome, RoutingRecord};
+pub use routing::{CallerFacts, DeadlineShare, RoutingDecision, RoutingOutcome, RoutingRecord};
 pub use schema::schema_version;
 pub use store::CallLogConfig;
 
@@ -311,6 +311,31 @@ impl CallLog {
         let leg = leg.to_owned();
         self.store
             .read(move |conn| routing::for_leg(conn, &leg))
+            .await
+    }
+
+    /// The routing decision behind a history row: the parking leg's own, or for a parked call's
+    /// main leg (another leg id) the decision for the same caller nearest its start, within a
+    /// minute.
+    pub async fn routing_decision_for_call(&self, leg: &str) -> Result<Option<RoutingRecord>> {
+        let leg = leg.to_owned();
+        self.store
+            .read(move |conn| routing::for_call(conn, &leg))
+            .await
+    }
+
+    /// What routing needs to know about a caller, in one read: the phonebook contact and its
+    /// personal manager, the workplace of the latest connected call since `operator_since`, and
+    /// whether the number called before `known_before`.
+    pub async fn caller_facts(
+        &self,
+        number: &str,
+        operator_since: DateTime<Utc>,
+        known_before: DateTime<Utc>,
+    ) -> Result<CallerFacts> {
+        let number = number.to_owned();
+        self.store
+            .read(move |conn| routing::caller_facts(conn, &number, operator_since, known_before))
             .await
     }
 

@@ -132,3 +132,143 @@ async fn a_routed_parking_leg_is_not_missed_whichever_comes_first() {
         ["plain"]
     );
 }
+
+#[tokio::test]
+async fn caller_facts_name_the_manager_the_last_operator_and_earlier_calls() {
+    let t = TestLog::new();
+    let caller = "79219462761";
+    let unknown = t.log.caller_facts(caller, at(-100), at(0)).await.unwrap();
+    assert_eq!(unknown.key.as_deref(), Some(caller));
+    assert!(unknown.contact_id.is_none() && unknown.last_operator.is_none());
+    assert!(!unknown.called_before);
+
+    t.log
+        .add_contact(call_log::NewContact {
+            name: "Иван".into(),
+            company: None,
+            numbers: vec!["8 921 946-27-61".into()],
+            manager_sip_id: Some("883140777446532".into()),
+            notes: None,
+        })
+        .await
+        .unwrap();
+    // An answered call at 10 s (by one workplace), a newer unanswered one at 100 s.
+    t.log
+        .apply(call(
+            1,
+            10,
+            "a",
+            "incoming",
+            caller,
+            "883140777551201",
+            &["trying", "connected", "finished"],
+        ))
+        .await
+        .unwrap();
+    t.log
+        .apply(call(
+            10,
+            100,
+            "b",
+            "incoming",
+            caller,
+            "74996497803",
+            &["trying", "finished"],
+        ))
+        .await
+        .unwrap();
+    let facts = t
+        .log
+        .caller_facts("+7 921 946 27 61", at(0), at(50))
+        .await
+        .unwrap();
+    assert!(facts.contact_id.is_some());
+    assert_eq!(facts.manager_sip_id.as_deref(), Some("883140777446532"));
+    assert_eq!(facts.last_operator.as_deref(), Some("883140777551201"));
+    assert!(facts.called_before);
+    // Outside the last-operator window, and nothing before the first call.
+    let later = t.log.caller_facts(caller, at(20), at(5)).await.unwrap();
+    assert_eq!(later.last_operator, None);
+    assert!(!later.called_before);
+    // A hidden number matches nothing.
+    assert_eq!(
+        t.log.caller_facts("", at(0), at(50)).await.unwrap(),
+        call_log::CallerFacts::default()
+    );
+}
+
+#[tokio::test]
+async fn a_parked_calls_main_leg_finds_the_decision_of_its_parking_leg() {
+    let t = TestLog::new();
+    let states = ["trying", "finished"];
+    t.log
+        .apply(call(
+            1,
+            0,
+            "park-1",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    let mut d = decision("park-1", RoutingOutcome::Transferred, 1);
+    d.decided_at = at(1);
+    t.log.record_routing_decision(d).await.unwrap();
+    // The main leg starts when the parking ends; another caller's call does not match.
+    t.log
+        .apply(call(
+            10,
+            2,
+            "main-1",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    t.log
+        .apply(call(
+            20,
+            2,
+            "other",
+            "incoming",
+            "79160000000",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    t.log
+        .apply(call(
+            30,
+            600,
+            "later",
+            "incoming",
+            "79219462761",
+            "74996497803",
+            &states,
+        ))
+        .await
+        .unwrap();
+    for leg in ["park-1", "main-1"] {
+        let found = t.log.routing_decision_for_call(leg).await.unwrap();
+        assert_eq!(
+            found.map(|r| r.decision.leg).as_deref(),
+            Some("park-1"),
+            "{leg}"
+        );
+    }
+    for leg in ["other", "later", "nonexistent"] {
+        assert!(
+            t.log
+                .routing_decision_for_call(leg)
+                .await
+                .unwrap()
+                .is_none(),
+            "{leg}"
+        );
+    }
+}
