@@ -58,6 +58,7 @@
 mod apply;
 mod contacts;
 mod error;
+mod hours;
 mod maintenance;
 mod number;
 mod query;
@@ -73,6 +74,7 @@ use chrono::{DateTime, Utc};
 pub use apply::{ApplyReport, EventBody, LoggedEvent};
 pub use contacts::{Contact, ContactNumber, ImportProblem, ImportReport, NewContact};
 pub use error::{CallLogError, Result};
+pub use hours::HourStats;
 pub use maintenance::PruneReport;
 pub use number::normalize_number;
 pub use query::{
@@ -177,6 +179,15 @@ impl CallLog {
         let zone = self.store.config.day_zone;
         self.store
             .read(move |conn| query::day_stats(conn, now, zone))
+            .await
+    }
+
+    /// The calls of the day containing `now` (in the configured day zone), hour by hour from
+    /// midnight, empty hours included: the stats card's chart.
+    pub async fn hour_stats(&self, now: DateTime<Utc>) -> Result<Vec<HourStats>> {
+        let zone = self.store.config.day_zone;
+        self.store
+            .read(move |conn| hours::hour_stats(conn, now, zone))
             .await
     }
 
