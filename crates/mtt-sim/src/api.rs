@@ -290,14 +290,21 @@ async fn terminate_call(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    if let Err(r) = gate(&sim, &headers, "terminateCall").await {
+    let received_at = chrono::Utc::now();
+    let answer = terminate_call_inner(&sim, &headers, &body).await;
+    sim.note_leg_request("terminateCall", received_at, &body, &answer);
+    answer
+}
+
+async fn terminate_call_inner(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Response {
+    if let Err(r) = gate(sim, headers, "terminateCall").await {
         return r;
     }
-    let p = match params::<TerminateCallParams>(&body) {
+    let p = match params::<TerminateCallParams>(body) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    match pbx::leg_command(&sim, &p.call, &p.transport_id, LegCommand::Terminate).await {
+    match pbx::leg_command(sim, &p.call, &p.transport_id, LegCommand::Terminate).await {
         Ok(()) => ok(Success { success: 1 }),
         Err(e) => e.into_response(),
     }
@@ -308,20 +315,99 @@ async fn transfer_call(
     headers: HeaderMap,
     body: bytes::Bytes,
 ) -> Response {
-    if let Err(r) = gate(&sim, &headers, "transferCall").await {
+    let received_at = chrono::Utc::now();
+    let answer = transfer_call_inner(&sim, &headers, &body).await;
+    sim.note_leg_request("transferCall", received_at, &body, &answer);
+    answer
+}
+
+async fn transfer_call_inner(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Response {
+    if let Err(r) = gate(sim, headers, "transferCall").await {
         return r;
     }
-    let p = match params::<TransferCallParams>(&body) {
+    let p = match params::<TransferCallParams>(body) {
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let target = match pbx::Target::resolve(&sim, &p.callee_id) {
+    let target = match pbx::Target::resolve(sim, &p.callee_id) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    match pbx::leg_command(&sim, &p.call, &p.transport_id, LegCommand::Transfer(target)).await {
+    match pbx::leg_command(sim, &p.call, &p.transport_id, LegCommand::Transfer(target)).await {
         Ok(()) => ok(Success { success: 1 }),
         Err(e) => e.into_response(),
+    }
+}
+
+/// How many terminateCall and transferCall requests the log keeps.
+const LEG_REQUESTS_KEPT: usize = 10_000;
+
+/// One terminateCall or transferCall request, as the control API shows it: tests check that a
+/// call got exactly one decision, and benchmarks time a decision's arrival here.
+#[derive(Debug, Clone, Serialize)]
+pub struct LegRequest {
+    /// Its number in the log, from 1.
+    pub seq: u64,
+    /// `terminateCall` or `transferCall`.
+    pub method: &'static str,
+    /// When the request reached the simulator (wall-clock UTC, before any injected latency).
+    pub received_at: chrono::DateTime<chrono::Utc>,
+    /// The leg named, when the body named one.
+    pub leg_id: Option<String>,
+    /// transferCall's `calleeId`.
+    pub callee_id: Option<String>,
+    /// The answer's HTTP status.
+    pub status: u16,
+}
+
+/// The latest terminateCall and transferCall requests.
+#[derive(Debug, Default)]
+pub(crate) struct LegRequestLog {
+    next: u64,
+    kept: std::collections::VecDeque<LegRequest>,
+}
+
+impl LegRequestLog {
+    /// Requests after `since` (a `seq`), oldest first, of one method if given.
+    pub(crate) fn since(&self, since: u64, method: Option<&str>) -> Vec<LegRequest> {
+        self.kept
+            .iter()
+            .filter(|r| r.seq > since && method.is_none_or(|m| m == r.method))
+            .cloned()
+            .collect()
+    }
+}
+
+impl SimState {
+    fn note_leg_request(
+        &self,
+        method: &'static str,
+        received_at: chrono::DateTime<chrono::Utc>,
+        body: &[u8],
+        answer: &Response,
+    ) {
+        let params = serde_json::from_slice::<serde_json::Value>(body).ok();
+        let field = |path: &[&str]| {
+            let mut v = params.as_ref()?.get("params")?;
+            for key in path {
+                v = v.get(key)?;
+            }
+            v.as_str().map(str::to_owned)
+        };
+        let mut log = lock(&self.0.leg_requests);
+        log.next += 1;
+        let request = LegRequest {
+            seq: log.next,
+            method,
+            received_at,
+            leg_id: field(&["call", "id"]),
+            callee_id: field(&["calleeId"]),
+            status: answer.status().as_u16(),
+        };
+        if log.kept.len() >= LEG_REQUESTS_KEPT {
+            log.kept.pop_front();
+        }
+        log.kept.push_back(request);
     }
 }
 

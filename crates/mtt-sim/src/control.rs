@@ -13,6 +13,7 @@
 //! | `GET /control/calls?all=` | calls in progress (and recently ended ones) |
 //! | `GET /control/deliveries?since=&limit=` | the webhook delivery log |
 //! | `GET /control/stats` | delivery totals and active calls |
+//! | `GET /control/requests?method=&since=` | the terminateCall and transferCall requests received (`seq`, `method`, `received_at`, `leg_id`, `callee_id`, `status`), after `since` |
 //! | `POST /control/workplaces`, `DELETE /control/workplaces/{id}` | change workplaces (emits `workplacesChanged`) |
 //! | `POST /control/numbers`, `DELETE /control/numbers/{number}` | change external numbers (emits `numbersChanged`) |
 //! | `GET`/`PUT /control/timings` | read or patch the delays and windows |
@@ -56,6 +57,7 @@ pub fn control_router(state: SimState) -> Router {
         .route("/control/hangup", post(hangup))
         .route("/control/calls", get(calls))
         .route("/control/deliveries", get(deliveries))
+        .route("/control/requests", get(leg_requests))
         .route("/control/stats", get(stats))
         .route("/control/workplaces", post(add_workplace))
         .route("/control/workplaces/{id}", delete(remove_workplace))
@@ -297,6 +299,17 @@ fn default_limit() -> usize {
 
 async fn deliveries(State(sim): State<SimState>, Query(q): Query<DeliveriesQuery>) -> Answer {
     json(sim.0.webhooks.log_since(q.since, q.limit))
+}
+
+#[derive(Deserialize)]
+struct LegRequestsQuery {
+    #[serde(default)]
+    since: u64,
+    method: Option<String>,
+}
+
+async fn leg_requests(State(sim): State<SimState>, Query(q): Query<LegRequestsQuery>) -> Answer {
+    json(lock(&sim.0.leg_requests).since(q.since, q.method.as_deref()))
 }
 
 #[derive(Serialize)]

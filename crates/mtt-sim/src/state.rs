@@ -55,6 +55,7 @@ pub(crate) struct Shared {
     pub(crate) webhooks: WebhookSender,
     pub(crate) shutdown: CancellationToken,
     pub(crate) traffic: Mutex<Option<CancellationToken>>,
+    pub(crate) leg_requests: Mutex<crate::api::LegRequestLog>,
 }
 
 impl SimState {
@@ -78,6 +79,7 @@ impl SimState {
             calls: Mutex::new(CallRegistry::default()),
             records: Mutex::new(Recordings::default()),
             traffic: Mutex::new(None),
+            leg_requests: Mutex::new(crate::api::LegRequestLog::default()),
             config,
             clock,
             urls,

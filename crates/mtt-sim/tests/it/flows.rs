@@ -260,6 +260,65 @@ async fn transfer_call_on_the_parking_leg_sends_the_call_straight_to_the_manager
 }
 
 #[tokio::test]
+async fn leg_requests_are_logged_with_their_answers_and_a_failing_transfer_can_be_injected() {
+    let h = Harness::with(|c| c.timings.parking_window_ms = 5_000).await;
+    park(&h).await;
+    let call = h.incoming(CALLER, MAIN_NUMBER, json!({})).await;
+    let parking = call["parking_leg_id"].as_str().unwrap().to_owned();
+    let trying = h.hooks.wait_for_state(&parking, "trying").await;
+    let (call_ref, transport) = Harness::leg_ref(&trying[0]);
+    let (status, _) = h
+        .control(
+            reqwest::Method::PUT,
+            "/faults",
+            Some(json!({"transferCall": {"latency_ms": 30, "failure_rate": 1.0, "failure_status": 502}})),
+        )
+        .await;
+    assert!(status.is_success());
+    let before = chrono::Utc::now();
+    let (status, _) = h
+        .api_post(
+            "transferCall",
+            json!({"params": {"call": call_ref, "calleeId": KUZNETSOV, "transportId": transport}}),
+        )
+        .await;
+    assert_eq!(status, 502);
+    let (status, _) = h
+        .api_post(
+            "terminateCall",
+            json!({"params": {"call": call_ref, "transportId": transport}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, all) = h.control(reqwest::Method::GET, "/requests", None).await;
+    let all = all.as_array().unwrap().clone();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0]["method"], "transferCall");
+    assert_eq!(all[0]["leg_id"], parking.as_str());
+    assert_eq!(all[0]["callee_id"], KUZNETSOV);
+    assert_eq!(all[0]["status"], 502);
+    // Received before the injected latency, not after it.
+    let received: chrono::DateTime<chrono::Utc> =
+        all[0]["received_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        received >= before - chrono::Duration::milliseconds(5),
+        "{received} {before}"
+    );
+    assert_eq!(
+        (all[1]["method"].as_str(), all[1]["status"].as_u64()),
+        (Some("terminateCall"), Some(200))
+    );
+    let (_, later) = h
+        .control(
+            reqwest::Method::GET,
+            "/requests?method=transferCall&since=1",
+            None,
+        )
+        .await;
+    assert_eq!(later, json!([]));
+}
+
+#[tokio::test]
 async fn terminate_call_on_the_parking_leg_routes_at_once() {
     let h = Harness::with(|c| c.timings.parking_window_ms = 5_000).await;
     park(&h).await;
