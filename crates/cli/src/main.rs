@@ -13,6 +13,7 @@
 //! | 6 | the PBX refused the request |
 //! | 7 | MTT or the relay could not be reached in time |
 //! | 8 | local storage failed (settings, keyring, call history) |
+//! | 9 | a confirmation was needed and not given (declined, or no terminal to ask in: add `--yes`) |
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -108,7 +109,8 @@ enum Command {
         /// A workplace SIP ID or a number.
         target: String,
     },
-    /// Turn parking on or off for external numbers.
+    /// Turn parking on or off for external numbers (asks first: a parked number holds every
+    /// incoming call up to 5 seconds for the routing decision).
     Park {
         /// The external numbers.
         #[arg(required = true)]
@@ -119,6 +121,14 @@ enum Command {
         /// Turn parking off.
         #[arg(long)]
         off: bool,
+        /// Do not ask for confirmation (needed when not run in a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// How parked calls are decided: the rules, the router switch and the journal.
+    Routing {
+        #[command(subcommand)]
+        action: RoutingAction,
     },
     /// The call history.
     History {
@@ -175,6 +185,28 @@ enum AccountAction {
 }
 
 #[derive(Debug, Subcommand)]
+enum RoutingAction {
+    /// Print the routing rules, business hours and deadline (TOML; JSON with --json).
+    Rules,
+    /// Replace them with a TOML file's (a `[routing]` table or its keys), checked first.
+    SetRules {
+        /// The file.
+        file: PathBuf,
+    },
+    /// The last 100 decisions and the share that met the deadline.
+    Journal,
+    /// Mark this app as the account's router (the one app that decides parked calls) or not.
+    Router {
+        /// Decide parked calls here.
+        #[arg(long, conflicts_with = "off", required_unless_present = "off")]
+        on: bool,
+        /// Only watch.
+        #[arg(long)]
+        off: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum ContactsAction {
     /// Import a CSV or vCard file.
     Import {
@@ -204,6 +236,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Command::Park {
+        numbers, on, yes, ..
+    } = &cli.command
+        && !*yes
+        && let Err(why) = confirm_parking(numbers, *on)
+    {
+        eprintln!("trubka: {why}");
+        return ExitCode::from(9);
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -314,26 +355,58 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
                 "refreshExpiresAt": status.as_ref().and_then(|s| s.refresh_expires_at),
                 "workplace": settings.workplace,
                 "relay": settings.account.relay_url,
+                "parked": settings.parked,
+                "parkingAppliedAt": settings.routing.parking_applied_at,
+                "router": settings.router,
             });
-            say(g.json, &value, || match &status {
-                None => format!(
-                    "Profile {}: no MTT account set up (trubka account set …).",
-                    c.profile().name()
-                ),
-                Some(s) if !s.signed_in => format!(
-                    "Profile {}: not signed in (trubka login).",
-                    c.profile().name()
-                ),
-                Some(s) => format!(
-                    "Profile {}: signed in; access until {}, sign-in valid until {}.",
-                    c.profile().name(),
-                    s.access_expires_at
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_default(),
-                    s.refresh_expires_at
-                        .map(|t| t.to_rfc3339())
-                        .unwrap_or_default()
-                ),
+            let parking = if settings.parked.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Parking on for {}, last applied {}{}.",
+                    settings
+                        .parked
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    settings
+                        .routing
+                        .parking_applied_at
+                        .map(|t| t
+                            .with_timezone(&chrono::Local)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string())
+                        .unwrap_or_else(|| "never".into()),
+                    if settings.router {
+                        "; this app is the router"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            say(g.json, &value, || {
+                let line = match &status {
+                    None => format!(
+                        "Profile {}: no MTT account set up (trubka account set …).",
+                        c.profile().name()
+                    ),
+                    Some(s) if !s.signed_in => format!(
+                        "Profile {}: not signed in (trubka login).",
+                        c.profile().name()
+                    ),
+                    Some(s) => format!(
+                        "Profile {}: signed in; access until {}, sign-in valid until {}.",
+                        c.profile().name(),
+                        s.access_expires_at
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default(),
+                        s.refresh_expires_at
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default()
+                    ),
+                };
+                format!("{line}{parking}")
             });
             Ok(())
         }
@@ -399,6 +472,7 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
             );
             Ok(())
         }
+        Command::Routing { action } => routing(g, action).await,
         Command::Park { numbers, on, .. } => {
             let c = open(g)?;
             c.set_parking(&numbers, on).await?;
@@ -566,6 +640,117 @@ fn account(g: &Global, action: AccountAction) -> Result<(), CompanionError> {
                     settings.account.redirect_uri.as_deref().unwrap_or("-"),
                     settings.account.relay_url.as_deref().unwrap_or("-")
                 )
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Asks before changing parking, saying what it does to callers; refuses without a terminal.
+fn confirm_parking(numbers: &[String], on: bool) -> Result<(), String> {
+    let what = if on {
+        format!(
+            "Turn parking ON for {}? Every incoming call to them will wait up to 5 seconds for this account's router (the Trubka app marked as router) to send it on; with no decision in time the PBX follows the cabinet's routing.",
+            numbers.join(", ")
+        )
+    } else {
+        format!(
+            "Turn parking OFF for {}? Incoming calls to them will follow the cabinet's routing at once; routing rules stop applying to them.",
+            numbers.join(", ")
+        )
+    };
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "parking not changed: it needs a confirmation and there is no terminal to ask in; add --yes to confirm. {what}"
+        ));
+    }
+    eprint!("{what} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| format!("parking not changed: cannot read the answer: {e}"))?;
+    match answer.trim().to_lowercase().as_str() {
+        "y" | "yes" | "д" | "да" => Ok(()),
+        _ => Err("parking not changed: not confirmed".into()),
+    }
+}
+
+/// The routing commands.
+async fn routing(g: &Global, action: RoutingAction) -> Result<(), CompanionError> {
+    let c = open(g)?;
+    match action {
+        RoutingAction::Rules => {
+            let rules = c.routing_settings();
+            let text = rules.to_toml().map_err(CompanionError::InvalidInput)?;
+            say(g.json, &to_json(&rules), || text.trim_end().to_owned());
+        }
+        RoutingAction::SetRules { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                CompanionError::InvalidInput(format!("cannot read {}: {e}", file.display()))
+            })?;
+            let rules = c.set_routing_settings_toml(&text)?;
+            say(g.json, &to_json(&rules), || {
+                let names: Vec<&str> = rules
+                    .rules
+                    .iter()
+                    .filter(|r| r.enabled())
+                    .map(companion::Rule::name)
+                    .collect();
+                format!(
+                    "Routing rules saved: {} (deadline {} ms).",
+                    names.join(", "),
+                    rules.deadline_ms
+                )
+            });
+        }
+        RoutingAction::Journal => {
+            let journal = c
+                .routing_journal(companion::routing::api::JOURNAL_PAGE)
+                .await?;
+            say(g.json, &to_json(&journal), || {
+                let mut lines: Vec<String> = journal
+                    .decisions
+                    .iter()
+                    .map(|d| {
+                        format!(
+                            "{}\t{}\t{}\t{}\t{}\t{} ms{}\t{}",
+                            d.decided_at
+                                .with_timezone(&chrono::Local)
+                                .format("%Y-%m-%d %H:%M:%S"),
+                            d.caller_number.as_deref().unwrap_or("hidden"),
+                            d.rule.as_deref().unwrap_or("-"),
+                            d.target.as_deref().unwrap_or("-"),
+                            serde_json::to_value(d.outcome)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                            d.took_ms,
+                            if d.met_deadline { "" } else { " (late)" },
+                            d.detail.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                lines.push(match journal.share {
+                    Some(share) => format!(
+                        "{} of {} decisions met the deadline ({:.1}%).",
+                        journal.met,
+                        journal.decisions.len(),
+                        share * 100.0
+                    ),
+                    None => "No routing decisions yet.".into(),
+                });
+                lines.join("\n")
+            });
+        }
+        RoutingAction::Router { on, .. } => {
+            c.set_is_router(on)?;
+            say(g.json, &serde_json::json!({"router": on}), || {
+                if on {
+                    "This app now decides parked calls for the account (make sure no other app is marked as router).".into()
+                } else {
+                    "This app now only watches; another app must be the router for parked calls to be decided.".into()
+                }
             });
         }
     }

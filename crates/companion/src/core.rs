@@ -75,19 +75,19 @@ struct Account {
 /// One profile's running core.
 #[derive(Debug)]
 pub struct Companion {
-    profile: Profile,
-    settings: Arc<RwLock<Settings>>,
+    pub(crate) profile: Profile,
+    pub(crate) settings: Arc<RwLock<Settings>>,
     secrets: ProfileSecrets,
-    log: CallLog,
+    pub(crate) log: CallLog,
     account: Result<Account, CompanionError>,
-    directory: Arc<RwLock<Directory>>,
-    live: Arc<Mutex<LiveCalls>>,
+    pub(crate) directory: Arc<RwLock<Directory>>,
+    pub(crate) live: Arc<Mutex<LiveCalls>>,
     me: Arc<RwLock<Me>>,
-    events: broadcast::Sender<DomainEvent>,
-    signed_in: Arc<AtomicBool>,
+    pub(crate) events: broadcast::Sender<DomainEvent>,
+    pub(crate) signed_in: Arc<AtomicBool>,
     router: Mutex<Option<Arc<dyn ParkedCallRouter>>>,
-    parked: Arc<RwLock<BTreeSet<String>>>,
-    parking: Arc<RwLock<Option<ParkingHook>>>,
+    pub(crate) parked: Arc<RwLock<BTreeSet<String>>>,
+    pub(crate) parking: Arc<RwLock<Option<ParkingHook>>>,
     link: Arc<RwLock<Option<LinkHealth>>>,
     cancel: CancellationToken,
 }
@@ -219,6 +219,11 @@ impl Companion {
             .clone()
     }
 
+    /// The PBX client of the configured account.
+    pub(crate) fn pbx(&self) -> Result<&Pbx, CompanionError> {
+        Ok(&self.account()?.pbx)
+    }
+
     fn account(&self) -> Result<&Account, CompanionError> {
         self.account
             .as_ref()
@@ -300,6 +305,9 @@ impl Companion {
             .finish_sign_in(pending, &callback.state, code)
             .await?;
         self.announce_session(&status);
+        // The PBX may have lost parking since (the API cannot read it back): apply it again,
+        // and install the routing engine now that its API calls can be made.
+        self.after_sign_in().await;
         Ok(status)
     }
 
@@ -319,7 +327,10 @@ impl Companion {
     }
 
     /// Passes on a PBX call's result; the first "sign-in required" is announced.
-    fn checked<T>(&self, result: Result<T, mtt_api::Error>) -> Result<T, CompanionError> {
+    pub(crate) fn checked<T>(
+        &self,
+        result: Result<T, mtt_api::Error>,
+    ) -> Result<T, CompanionError> {
         if let Err(mtt_api::Error::SignInRequired(_)) = &result
             && self.signed_in.swap(false, Ordering::SeqCst)
         {
@@ -341,6 +352,7 @@ impl Companion {
             access_expires_at: None,
             refresh_expires_at: None,
         });
+        self.update_parking_hook();
         Ok(())
     }
 
@@ -426,9 +438,14 @@ impl Companion {
         self.checked(account.pbx.transfer_call(&leg, &target.callee).await)
     }
 
-    /// Turns parking on or off for external numbers, and remembers which are parked (the API
-    /// cannot read it back).
+    /// Turns parking on or off for external numbers, and remembers which are parked and when
+    /// parking was applied (the API cannot read it back).
     pub async fn set_parking(&self, numbers: &[String], on: bool) -> Result<(), CompanionError> {
+        if numbers.is_empty() {
+            return Err(CompanionError::InvalidInput(
+                "name at least one external number to park".into(),
+            ));
+        }
         self.checked(self.account()?.pbx.set_parking(numbers, on).await)?;
         let mut settings = self.settings();
         for n in numbers {
@@ -438,32 +455,46 @@ impl Companion {
                 settings.parked.remove(n);
             }
         }
+        settings.routing.parking_applied_at = Some(chrono::Utc::now());
         self.profile.save_settings(&settings)?;
         *self.parked.write().unwrap_or_else(|p| p.into_inner()) = settings.parked.clone();
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
         Ok(())
     }
 
-    /// Installs the decider of parked calls. It acts only if this app is marked as the
-    /// account's router in the settings, and from the next [`Companion::start_live_events`].
+    /// Installs another decider of parked calls in place of the routing engine (tests, custom
+    /// routing). It acts only if this app is marked as the account's router and signed in.
     pub fn set_router(&self, router: Arc<dyn ParkedCallRouter>) {
         *self.router.lock().unwrap_or_else(|p| p.into_inner()) = Some(router);
         self.update_parking_hook();
     }
 
-    /// Installs or removes the parking hook to match the settings and the router.
-    fn update_parking_hook(&self) {
+    /// Installs or removes the parking hook to match the settings, the sign-in and the router:
+    /// only an app marked as the account's router and signed in decides, with the routing
+    /// engine unless another router was installed.
+    pub(crate) fn update_parking_hook(&self) {
         let router = self
             .router
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let hook = match (self.settings().router, router, self.account()) {
-            (true, Some(router), Ok(account)) => Some(ParkingHook {
+            .clone()
+            .unwrap_or_else(|| {
+                Arc::new(routing::RoutingEngine::new(
+                    self.log.clone(),
+                    Arc::clone(&self.live),
+                    Arc::clone(&self.directory),
+                    Arc::clone(&self.settings),
+                ))
+            });
+        let settings = self.settings();
+        let signed_in = self.signed_in.load(Ordering::SeqCst);
+        let hook = match (settings.router && signed_in, self.account()) {
+            (true, Ok(account)) => Some(ParkingHook {
                 router,
                 pbx: account.pbx.clone(),
                 parked: Arc::clone(&self.parked),
-                deadline: routing::DEFAULT_DEADLINE,
+                deadline: Duration::from_millis(settings.routing.deadline_ms),
+                journal: Some(self.log.clone()),
             }),
             _ => None,
         };

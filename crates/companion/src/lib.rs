@@ -24,7 +24,11 @@ pub use error::CompanionError;
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
 pub use pipeline::{DomainEvent, LinkHealth, Pipeline};
-pub use routing::{ParkedCall, ParkedCallRouter, ParkingHook, RoutingChoice, RoutingOutcome};
+pub use routing::{
+    BusinessHours, Decision, ParkedCall, ParkedCallRouter, ParkingHook, ParkingState,
+    RoutingChoice, RoutingEngine, RoutingJournal, RoutingJournalEntry, RoutingOutcome,
+    RoutingSettings, Rule, WhenBusy,
+};
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };

@@ -157,6 +157,9 @@ pub struct Settings {
     /// The external numbers this app last put on parking. The API cannot read parking back, so
     /// this is the only record, re-applied after each sign-in.
     pub parked: std::collections::BTreeSet<String>,
+    /// How parked calls are decided (the ordered rules, business hours, the deadline), and when
+    /// parking was last applied.
+    pub routing: crate::routing::RoutingSettings,
 }
 
 impl Default for Settings {
@@ -174,6 +177,7 @@ impl Default for Settings {
             pbx_time_zone: "Europe/Moscow".into(),
             router: false,
             parked: Default::default(),
+            routing: Default::default(),
         }
     }
 }
@@ -207,6 +211,7 @@ impl Settings {
         if let Some(w) = &self.workplace {
             mtt_api::SipId::parse(w).map_err(|e| format!("workplace: {e}"))?;
         }
+        self.routing.validate()?;
         for (what, value) in [
             ("account.redirect_uri", &self.account.redirect_uri),
             ("account.relay_url", &self.account.relay_url),

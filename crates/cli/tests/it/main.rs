@@ -5,6 +5,8 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+mod routing;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

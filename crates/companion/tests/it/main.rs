@@ -8,6 +8,7 @@
 mod demo;
 mod keyring;
 mod pipeline;
+mod routing;
 
 use std::time::Duration;
 

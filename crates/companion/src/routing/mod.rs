@@ -1,0 +1,343 @@
+//! Parked calls and the engine that decides them.
+//!
+//! An external number with parking on holds each incoming call for five seconds, waiting for the
+//! API to transfer it or release it; with no decision the PBX falls back to the cabinet's routing.
+//! When such a call's parking leg announces itself, the core asks the [`ParkedCallRouter`] (the
+//! routing engine, [`RoutingEngine`], implements it) and carries out the answer with
+//! `transferCall` or `terminateCall` on the parking leg, within a hard deadline measured from the
+//! relay's receipt of the leg: a router that has not answered in time, or an API call that fails
+//! or is still pending at the deadline, releases the call so it never waits out the five seconds
+//! for nothing. Every decision, releases and failures included, is journalled in the call log and
+//! announced as [`crate::DomainEvent::Routed`].
+//!
+//! Exactly one decider: only the app whose settings mark it as the account's router installs the
+//! hook (and only while signed in); every other app on the account only watches the calls. Two
+//! routers would race each other's `transferCall` on the same leg. This is a per-app switch for
+//! now; a later team mode moves the decider into the relay, which sees every call first and
+//! runs all the time, so that no operator's laptop has to stay on for routing to work.
+//!
+//! The pieces: [`rules`] (the operator's ordered rules, as settings data, and the pure function
+//! that applies them), [`engine`] (the [`ParkedCallRouter`] that gathers what the rules look at:
+//! the phonebook's personal manager and the last operator from the call log, in one indexed read,
+//! and which workplaces are on a call from the live calls), [`api`] (the core's methods: rules,
+//! parking, the router switch and the journal).
+
+pub mod api;
+pub mod engine;
+pub mod rules;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use call_log::{CallLog, RoutingDecision};
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use mtt_api::{Callee, LegRef, Pbx};
+use serde::Serialize;
+
+pub use api::{ParkingState, RoutingJournal, RoutingJournalEntry};
+pub use engine::RoutingEngine;
+pub use rules::{BusinessHours, CallerView, RoutingSettings, Rule, WhenBusy};
+
+/// The default time from the parking leg's arrival to the decision being sent (the PBX waits 5 s).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
+
+/// The rule name journalled when no rule decided and the call was released.
+pub const NO_RULE: &str = "no_rule";
+/// The rule name journalled when the router had not decided by the deadline.
+pub const DEADLINE_RULE: &str = "deadline";
+
+/// A parked incoming call waiting for a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedCall {
+    /// The parking leg, which the decision acts on.
+    pub leg: LegRef,
+    /// Who is calling.
+    pub caller_number: Option<String>,
+    /// The caller's name as the PBX gave it.
+    pub caller_name: Option<String>,
+    /// The external number called.
+    pub external_number: String,
+    /// When the relay received the parking leg's `trying`.
+    pub received_at: DateTime<Utc>,
+}
+
+/// What to do with a parked call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "camelCase")]
+pub enum RoutingChoice {
+    /// Transfer the call to a workplace SIP ID or a number.
+    #[serde(rename_all = "camelCase")]
+    Transfer {
+        /// Where to.
+        to: String,
+        /// Which rule chose it, for the journal.
+        rule: String,
+    },
+    /// Release the call to the cabinet's routing at once.
+    #[serde(rename_all = "camelCase")]
+    Release {
+        /// Which rule chose it.
+        rule: String,
+    },
+}
+
+impl RoutingChoice {
+    /// The rule that chose it.
+    pub fn rule(&self) -> &str {
+        match self {
+            RoutingChoice::Transfer { rule, .. } | RoutingChoice::Release { rule } => rule,
+        }
+    }
+}
+
+/// A choice with the reasoning behind it (a busy manager passed over, say), for the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// What to do.
+    pub choice: RoutingChoice,
+    /// Why, in short phrases, in the order the rules were tried.
+    pub notes: Vec<String>,
+}
+
+impl Decision {
+    fn release(rule: &str, notes: Vec<String>) -> Self {
+        Decision {
+            choice: RoutingChoice::Release {
+                rule: rule.to_owned(),
+            },
+            notes,
+        }
+    }
+}
+
+/// Decides parked calls. Implementations must answer quickly; the core enforces the deadline.
+pub trait ParkedCallRouter: Send + Sync + fmt::Debug + 'static {
+    /// The decision for one parked call.
+    fn decide(&self, call: ParkedCall) -> BoxFuture<'static, RoutingChoice>;
+
+    /// The decision with its reasoning; by default the plain decision with none.
+    fn decide_explained(&self, call: ParkedCall) -> BoxFuture<'static, Decision> {
+        let choice = self.decide(call);
+        Box::pin(async move {
+            Decision {
+                choice: choice.await,
+                notes: Vec::new(),
+            }
+        })
+    }
+}
+
+/// What happened to a parked call, for the UI and the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoutingOutcome {
+    /// The parking leg.
+    pub leg: String,
+    /// Who called.
+    pub caller_number: Option<String>,
+    /// The parked external number called.
+    pub external_number: String,
+    /// What was decided (a release when the router missed the deadline or the transfer
+    /// failed).
+    pub choice: RoutingChoice,
+    /// How it ended: `transferred`, `released`, `timed_out` (released at the deadline) or
+    /// `failed` (the API refused even the release).
+    pub result: call_log::RoutingOutcome,
+    /// Whether the decision reached the PBX within the deadline.
+    pub in_time: bool,
+    /// Milliseconds from the leg's arrival at the relay to the API's answer.
+    pub elapsed_ms: u64,
+    /// The deadline it had, in milliseconds.
+    pub deadline_ms: u64,
+    /// The API's refusal, if it refused.
+    pub error: Option<String>,
+    /// Why it went this way, in words: the rules' notes and what went wrong.
+    pub detail: Option<String>,
+    /// When the decision was carried out.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Everything needed to decide parked calls.
+#[derive(Debug, Clone)]
+pub struct ParkingHook {
+    /// The decider.
+    pub router: Arc<dyn ParkedCallRouter>,
+    /// The API client that carries out decisions.
+    pub pbx: Pbx,
+    /// The external numbers with parking on, as this app last set them.
+    pub parked: Arc<RwLock<BTreeSet<String>>>,
+    /// Time from the leg's arrival to the decision.
+    pub deadline: Duration,
+    /// Where decisions are journalled, if anywhere.
+    pub journal: Option<CallLog>,
+}
+
+/// What carrying out a choice came to.
+struct Carried {
+    choice: RoutingChoice,
+    result: call_log::RoutingOutcome,
+    error: Option<String>,
+    note: Option<String>,
+}
+
+impl ParkingHook {
+    /// Whether calls to this number are parked.
+    pub fn is_parked(&self, number: &str) -> bool {
+        self.parked
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(number)
+    }
+
+    /// Asks the router and carries out its choice within the deadline, measured from when the
+    /// relay received the leg (so time spent reaching the app counts), then journals it.
+    pub async fn decide(&self, call: ParkedCall) -> RoutingOutcome {
+        let started = Instant::now();
+        let already = (Utc::now() - call.received_at).to_std().unwrap_or_default();
+        let deadline_at = started + self.deadline.saturating_sub(already);
+        let leg = call.leg.clone();
+        let caller_number = call.caller_number.as_deref().map(|n| n.trim().to_owned());
+        let external_number = call.external_number.clone();
+        let decided =
+            tokio::time::timeout_at(deadline_at.into(), self.router.decide_explained(call)).await;
+        let (carried, notes) = match decided {
+            Ok(decision) => (
+                self.carry_out(&leg, decision.choice, deadline_at).await,
+                decision.notes,
+            ),
+            Err(_) => {
+                let mut carried = self.release(&leg, DEADLINE_RULE, true).await;
+                carried.note = Some(format!(
+                    "deadline passed: no decision within {} ms",
+                    self.deadline.as_millis()
+                ));
+                (carried, Vec::new())
+            }
+        };
+        let elapsed_ms =
+            u64::try_from((already + started.elapsed()).as_millis()).unwrap_or(u64::MAX);
+        let deadline_ms = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
+        let detail: Vec<String> = notes
+            .into_iter()
+            .chain(carried.note)
+            .chain(carried.error.clone())
+            .collect();
+        let outcome = RoutingOutcome {
+            leg: leg.id.as_str().to_owned(),
+            caller_number,
+            external_number,
+            choice: carried.choice,
+            result: carried.result,
+            in_time: elapsed_ms <= deadline_ms,
+            elapsed_ms,
+            deadline_ms,
+            error: carried.error,
+            detail: (!detail.is_empty()).then(|| detail.join("; ")),
+            decided_at: Utc::now(),
+        };
+        if let Some(log) = &self.journal
+            && let Err(e) = log.record_routing_decision(journal_entry(&outcome)).await
+        {
+            tracing::error!(error = %e, leg = %outcome.leg, "a routing decision could not be journalled");
+        }
+        outcome
+    }
+
+    /// Sends the choice to the PBX. A transfer still pending at the deadline, or refused, is
+    /// given up and the call released instead, so the caller does not wait out the window.
+    async fn carry_out(
+        &self,
+        leg: &LegRef,
+        choice: RoutingChoice,
+        deadline_at: Instant,
+    ) -> Carried {
+        let RoutingChoice::Transfer { to, rule } = &choice else {
+            return self.release(leg, choice.rule(), false).await;
+        };
+        let sent = match Callee::parse(to) {
+            Ok(target) => {
+                tokio::time::timeout_at(deadline_at.into(), self.pbx.transfer_call(leg, &target))
+                    .await
+            }
+            Err(e) => Ok(Err(e)),
+        };
+        match sent {
+            Ok(Ok(())) => Carried {
+                choice,
+                result: call_log::RoutingOutcome::Transferred,
+                error: None,
+                note: None,
+            },
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "transfer of a parked call failed; releasing it");
+                let mut carried = self.release(leg, rule, false).await;
+                let why = format!("transferCall to {to} failed: {e}");
+                carried.error = Some(match carried.error {
+                    None => why,
+                    Some(r) => format!("{why}; {r}"),
+                });
+                if carried.result == call_log::RoutingOutcome::Released {
+                    carried.result = call_log::RoutingOutcome::Failed;
+                    carried.note = Some("released instead".into());
+                }
+                carried
+            }
+            Err(_) => {
+                tracing::warn!(to, "transferCall missed the deadline; releasing the call");
+                let mut carried = self.release(leg, rule, true).await;
+                carried.note = Some(format!(
+                    "deadline passed: transferCall to {to} had not answered within {} ms; released",
+                    self.deadline.as_millis()
+                ));
+                carried
+            }
+        }
+    }
+
+    /// Releases the call with `terminateCall`.
+    async fn release(&self, leg: &LegRef, rule: &str, late: bool) -> Carried {
+        let choice = RoutingChoice::Release {
+            rule: rule.to_owned(),
+        };
+        match self.pbx.terminate_call(leg).await {
+            Ok(()) => Carried {
+                choice,
+                result: if late {
+                    call_log::RoutingOutcome::TimedOut
+                } else {
+                    call_log::RoutingOutcome::Released
+                },
+                error: None,
+                note: None,
+            },
+            Err(e) => Carried {
+                choice,
+                result: call_log::RoutingOutcome::Failed,
+                error: Some(format!("terminateCall failed: {e}")),
+                note: None,
+            },
+        }
+    }
+}
+
+/// The journal's row for an outcome.
+fn journal_entry(outcome: &RoutingOutcome) -> RoutingDecision {
+    RoutingDecision {
+        leg: outcome.leg.clone(),
+        caller_number: outcome.caller_number.clone(),
+        line_number: Some(outcome.external_number.clone()),
+        rule: Some(outcome.choice.rule().to_owned()),
+        target: match &outcome.choice {
+            RoutingChoice::Transfer { to, .. } => Some(to.clone()),
+            RoutingChoice::Release { .. } => None,
+        },
+        outcome: outcome.result,
+        detail: outcome.detail.clone(),
+        decided_at: outcome.decided_at,
+        took_ms: i64::try_from(outcome.elapsed_ms).unwrap_or(i64::MAX),
+        deadline_ms: i64::try_from(outcome.deadline_ms).unwrap_or(i64::MAX),
+    }
+}
