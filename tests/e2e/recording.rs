@@ -1,0 +1,75 @@
+//! Scenario 4: a recorded call's player in the history loads the simulator's MP3 and plays it.
+
+use serde_json::json;
+
+use crate::app::{App, wait_for};
+
+#[test]
+#[ignore = "needs the desktop session that tests/e2e/run sets up"]
+fn the_history_player_loads_and_plays_the_recording() {
+    let app = App::start("recording");
+    let me = app.workplace();
+
+    // A short recorded call from my workplace, played out by the simulated people on their own.
+    let call = app.sim().post(
+        "/outgoing",
+        json!({
+            "caller_id": me, "callee_id": "79219462761", "operator_answer_ms": 100,
+            "callee_answer_ms": 100, "talk_ms": 1200, "record": true,
+        }),
+    );
+    let key = call["key"].as_u64().unwrap();
+    let leg = call["leg_id"].as_str().unwrap().to_owned();
+    app.sim()
+        .wait_call("the call to end", key, |c| c["phase"] == "ended");
+
+    app.show_screen("history");
+    let src = app.wait_js(
+        "the player in the call's history row",
+        "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
+         return a && a.src ? a.src : null",
+        vec![json!(leg)],
+    );
+    let src = src.as_str().unwrap();
+    assert!(
+        src.contains("/records/") && src.ends_with(".mp3"),
+        "the player points at the simulator's recording: {src}"
+    );
+
+    // Play it: the metadata loads (a duration) and the playhead moves.
+    app.js(
+        "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
+         window.__e2ePlay = { error: null };
+         a.addEventListener('error', () => { window.__e2ePlay.error = a.error ? a.error.message || String(a.error.code) : 'error'; });
+         a.muted = true;
+         a.play().catch(e => { window.__e2ePlay.error = String(e); });",
+        vec![json!(leg)],
+    );
+    let state = wait_for("the recording to play", || {
+        let state = app
+            .wd
+            .execute(
+                "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
+                 return { duration: a.duration, time: a.currentTime, paused: a.paused,
+                          ready: a.readyState, error: window.__e2ePlay.error };",
+                vec![json!(leg)],
+            )
+            .map_err(|e| e.to_string())?;
+        if let Some(error) = state["error"].as_str() {
+            panic!("the player failed: {error} ({state})");
+        }
+        let duration = state["duration"].as_f64().unwrap_or(0.0);
+        let time = state["time"].as_f64().unwrap_or(0.0);
+        if duration > 0.0 && time > 0.2 {
+            Ok(state)
+        } else {
+            Err(state.to_string())
+        }
+    });
+    app.shot("player");
+    let duration = state["duration"].as_f64().unwrap();
+    assert!(
+        (1.0..10.0).contains(&duration),
+        "the recording is the simulator's 2.3 s phrase: {state}"
+    );
+}

@@ -1,0 +1,156 @@
+//! Screenshots of every screen of the main window and of the popup, in Russian and English, light
+//! and dark, with calls on them (a finished recorded call, a missed one, one ringing now). Each
+//! app starts with the language and theme in its `settings.toml`; the test checks that the window
+//! follows them, and keeps the pictures in the artefacts directory for a person to look at.
+
+use serde_json::json;
+
+use crate::app::{App, Look, Options, wait_for};
+use crate::sim::is_ringing;
+
+const LOOKS: [Look; 4] = [
+    Look {
+        lang: "en",
+        theme: "light",
+    },
+    Look {
+        lang: "en",
+        theme: "dark",
+    },
+    Look {
+        lang: "ru",
+        theme: "light",
+    },
+    Look {
+        lang: "ru",
+        theme: "dark",
+    },
+];
+
+/// The tab names of the main window, as (`id` without `tab-`, label).
+fn tabs(app: &App) -> Vec<(String, String)> {
+    let tabs = app.js(
+        "return [...document.querySelectorAll('[role=tab][id^=tab-]')]
+           .map(t => [t.id.slice(4), t.textContent.trim()])",
+        vec![],
+    );
+    serde_json::from_value(tabs).unwrap()
+}
+
+/// The relative luminance of the page's background, 0 (black) to 1 (white).
+fn background_luminance(app: &App) -> f64 {
+    let rgb = app.js(
+        "const c = getComputedStyle(document.body).backgroundColor;
+         const bg = c === 'rgba(0, 0, 0, 0)' ? getComputedStyle(document.documentElement).backgroundColor : c;
+         return (bg.match(/[\\d.]+/g) || []).slice(0, 3).map(Number)",
+        vec![],
+    );
+    let rgb: Vec<f64> = serde_json::from_value(rgb).unwrap_or_default();
+    if rgb.len() < 3 {
+        return f64::NAN;
+    }
+    (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0
+}
+
+fn check_look(app: &App, look: Look, window: &str) {
+    let luminance = background_luminance(app);
+    match look.theme {
+        "dark" => assert!(luminance < 0.3, "{window} is dark (luminance {luminance})"),
+        _ => assert!(luminance > 0.7, "{window} is light (luminance {luminance})"),
+    }
+}
+
+#[test]
+#[ignore = "needs the desktop session that tests/e2e/run sets up"]
+fn every_screen_and_the_popup_in_both_languages_and_themes() {
+    for look in LOOKS {
+        let app = App::start_with(
+            "screens",
+            Options {
+                look,
+                ..Options::default()
+            },
+        );
+        let me = app.workplace();
+
+        // A finished, recorded call and a missed one for the history, then one ringing now.
+        let done = app.sim().post(
+            "/outgoing",
+            json!({"caller_id": me, "callee_id": "79219462761", "operator_answer_ms": 50,
+                   "callee_answer_ms": 50, "talk_ms": 200, "record": true}),
+        );
+        let missed = app.sim().incoming(
+            "79031112233",
+            Some("Васильева Мария"),
+            json!({"manual": true, "caller_gives_up_ms": 300}),
+        );
+        for (what, key) in [
+            ("finished", done["key"].as_u64().unwrap()),
+            ("missed", missed.key),
+        ] {
+            app.sim()
+                .wait_call(&format!("the {what} call to end"), key, |c| {
+                    c["phase"] == "ended"
+                });
+        }
+        let ringing = app.sim().incoming(
+            "79161234567",
+            Some("Соколов Игорь"),
+            json!({"manual": true}),
+        );
+        app.sim()
+            .wait_call("the call to ring me", ringing.key, |c| is_ringing(c, &me));
+
+        app.to_main();
+        let tabs = tabs(&app);
+        let label = |id: &str| {
+            tabs.iter()
+                .find(|(t, _)| t == id)
+                .map(|(_, l)| l.clone())
+                .unwrap_or_else(|| panic!("no #tab-{id} in {tabs:?}"))
+        };
+        let expected = if look.lang == "ru" {
+            "Звонки"
+        } else {
+            "Calls"
+        };
+        assert_eq!(
+            label("calls"),
+            expected,
+            "the language of settings.toml ({look:?})"
+        );
+        label("history");
+        check_look(&app, look, "the main window");
+
+        for (id, _) in &tabs {
+            app.show_screen(id);
+            if id == "calls" {
+                wait_for("the ringing call on the Calls screen", || {
+                    let n = app.js(
+                        "return document.querySelectorAll('ul.live-calls > li.live-call').length",
+                        vec![],
+                    );
+                    if n.as_u64().unwrap_or(0) > 0 {
+                        Ok(())
+                    } else {
+                        Err(n.to_string())
+                    }
+                });
+            }
+            if id == "history" {
+                app.wait_js(
+                    "history rows",
+                    "return document.querySelectorAll('table.history tbody tr[data-leg]').length >= 2 ? true : null",
+                    vec![],
+                );
+            }
+            app.shot(id);
+        }
+
+        app.wait_popup_with("79161234567");
+        check_look(&app, look, "the popup");
+        app.shot("popup");
+        app.to_main();
+        app.sim().hangup(&ringing.leg_id, "caller");
+    }
+}
