@@ -611,6 +611,32 @@ async fn parking_is_applied_again_after_each_sign_in() {
         "{}",
         w.get("/state").await
     );
+
+    // When applying fails, the sign-in still succeeds and the failure is announced.
+    control(
+        &w.sim,
+        true,
+        "/faults",
+        json!({"setParkingNumbers": {"failure_rate": 1.0}}),
+    )
+    .await;
+    let mut events = app.subscribe();
+    app.sign_in(follow_like_a_browser).await.unwrap();
+    let trouble = wait_for(
+        &mut events,
+        "the parking trouble",
+        |e| matches!(e, DomainEvent::Trouble { code, .. } if code == "parking"),
+    )
+    .await;
+    assert!(
+        format!("{trouble:?}").contains("could not be applied"),
+        "{trouble:?}"
+    );
+    assert_eq!(
+        app.parking_state().applied_at,
+        state.applied_at,
+        "unchanged"
+    );
     w.shutdown(&[&app]).await;
 }
 
