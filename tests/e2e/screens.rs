@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::app::{App, Look, Options, wait_for};
+use crate::app::{App, Look, Options};
 use crate::sim::is_ringing;
 
 const LOOKS: [Look; 4] = [
@@ -63,94 +63,101 @@ fn check_look(app: &App, look: Look, window: &str) {
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
 fn every_screen_and_the_popup_in_both_languages_and_themes() {
+    // Every look is photographed even when an earlier one fails, so the artefacts always show
+    // all four; the failures are reported together at the end.
+    let mut failures = Vec::new();
     for look in LOOKS {
-        let app = App::start_with(
-            "screens",
-            Options {
-                look,
-                ..Options::default()
-            },
-        );
-        let me = app.workplace();
-
-        // A finished, recorded call and a missed one for the history, then one ringing now.
-        let done = app.sim().post(
-            "/outgoing",
-            json!({"caller_id": me, "callee_id": "79219462761", "operator_answer_ms": 50,
-                   "callee_answer_ms": 50, "talk_ms": 200, "record": true}),
-        );
-        let missed = app.sim().incoming(
-            "79031112233",
-            Some("Васильева Мария"),
-            json!({"manual": true, "caller_gives_up_ms": 300}),
-        );
-        for (what, key) in [
-            ("finished", done["key"].as_u64().unwrap()),
-            ("missed", missed.key),
-        ] {
-            app.sim()
-                .wait_call(&format!("the {what} call to end"), key, |c| {
-                    c["phase"] == "ended"
-                });
+        let outcome = std::panic::catch_unwind(|| photograph(look));
+        if let Err(panic) = outcome {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default();
+            failures.push(format!("{}-{}: {message}", look.lang, look.theme));
         }
-        let ringing = app.sim().incoming(
-            "79161234567",
-            Some("Соколов Игорь"),
-            json!({"manual": true}),
-        );
-        app.sim()
-            .wait_call("the call to ring me", ringing.key, |c| is_ringing(c, &me));
-
-        app.to_main();
-        let tabs = tabs(&app);
-        let label = |id: &str| {
-            tabs.iter()
-                .find(|(t, _)| t == id)
-                .map(|(_, l)| l.clone())
-                .unwrap_or_else(|| panic!("no #tab-{id} in {tabs:?}"))
-        };
-        let expected = if look.lang == "ru" {
-            "Звонки"
-        } else {
-            "Calls"
-        };
-        assert_eq!(
-            label("calls"),
-            expected,
-            "the language of settings.toml ({look:?})"
-        );
-        label("history");
-        check_look(&app, look, "the main window");
-
-        for (id, _) in &tabs {
-            app.show_screen(id);
-            if id == "calls" {
-                wait_for("the ringing call on the Calls screen", || {
-                    let n = app.js(
-                        "return document.querySelectorAll('ul.live-calls > li.live-call').length",
-                        vec![],
-                    );
-                    if n.as_u64().unwrap_or(0) > 0 {
-                        Ok(())
-                    } else {
-                        Err(n.to_string())
-                    }
-                });
-            }
-            if id == "history" {
-                app.wait_js(
-                    "history rows",
-                    "return document.querySelectorAll('table.history tbody tr[data-leg]').length >= 2 ? true : null",
-                    vec![],
-                );
-            }
-            app.shot(id);
-        }
-
-        app.wait_popup_with("79161234567");
-        check_look(&app, look, "the popup");
-        app.shot("popup");
-        app.to_main();
-        app.sim().hangup(&ringing.leg_id, "caller");
     }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn photograph(look: Look) {
+    let app = App::start_with(
+        "screens",
+        Options {
+            look,
+            ..Options::default()
+        },
+    );
+    let me = app.workplace();
+
+    // A finished, recorded call and a missed one for the history, then one ringing now.
+    let done = app.sim().post(
+        "/outgoing",
+        json!({"caller_id": me, "callee_id": "79219462761", "operator_answer_ms": 50,
+               "callee_answer_ms": 50, "talk_ms": 200, "record": true}),
+    );
+    let missed = app.sim().incoming(
+        "79031112233",
+        Some("Васильева Мария"),
+        json!({"manual": true, "caller_gives_up_ms": 300}),
+    );
+    for (what, key) in [
+        ("finished", done["key"].as_u64().unwrap()),
+        ("missed", missed.key),
+    ] {
+        app.sim()
+            .wait_call(&format!("the {what} call to end"), key, |c| {
+                c["phase"] == "ended"
+            });
+    }
+    let ringing = app.sim().incoming(
+        "79161234567",
+        Some("Соколов Игорь"),
+        json!({"manual": true}),
+    );
+    app.sim()
+        .wait_call("the call to ring me", ringing.key, |c| is_ringing(c, &me));
+
+    app.to_main();
+    let tabs = tabs(&app);
+    for (id, _) in &tabs {
+        app.show_screen(id);
+        if id == "calls" {
+            app.wait_js(
+                "the ringing call on the Calls screen",
+                "return document.querySelector('ul.live-calls > li.live-call') ? true : null",
+                vec![],
+            );
+        }
+        if id == "history" {
+            app.wait_js(
+                "history rows",
+                "return document.querySelectorAll('table.history tbody tr[data-leg]').length >= 2 ? true : null",
+                vec![],
+            );
+        }
+        app.shot(id);
+    }
+    app.show_screen("calls");
+
+    let label = |id: &str| {
+        tabs.iter()
+            .find(|(t, _)| t == id)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| panic!("no #tab-{id} in {tabs:?}"))
+    };
+    let expected = if look.lang == "ru" {
+        "Звонки"
+    } else {
+        "Calls"
+    };
+    assert_eq!(label("calls"), expected, "the language of settings.toml");
+    label("history");
+    check_look(&app, look, "the main window");
+
+    app.wait_popup_with("79161234567");
+    app.shot("popup");
+    check_look(&app, look, "the popup");
+    app.to_main();
+    app.sim().hangup(&ringing.leg_id, "caller");
 }

@@ -129,8 +129,7 @@ impl Sim {
     pub fn call(&self, key: u64) -> Option<Value> {
         self.calls(true)
             .into_iter()
-            .filter(|c| c["key"].as_u64() == Some(key))
-            .last()
+            .rfind(|c| c["key"].as_u64() == Some(key))
     }
 
     /// Waits until the call with `key` satisfies `pred`, and returns its snapshot.
