@@ -482,6 +482,9 @@ impl Dirs {
             ("LANGUAGE".into(), "en".into()),
             ("LANG".into(), "C.UTF-8".into()),
             ("RUST_LOG".into(), "info".into()),
+            // Under Xvfb WebKitGTK's DMA-BUF renderer paints the first frame and then nothing:
+            // the DOM changes, the window (and every screenshot) keeps showing the start.
+            ("WEBKIT_DISABLE_DMABUF_RENDERER".into(), "1".into()),
         ]
     }
 }
