@@ -11,6 +11,15 @@ const COMMANDS: &[&str] = &[
     "history",
     "today",
     "workplaces",
+    "contacts",
+    "add_contact",
+    "update_contact",
+    "delete_contact",
+    "import_contacts",
+    "export_contacts",
+    "callbacks",
+    "export_history",
+    "save_recording",
 ];
 
 fn main() {

@@ -22,6 +22,7 @@
 
 pub mod commands;
 pub mod core;
+pub mod downloads;
 pub mod desktop;
 pub mod events;
 pub mod ipc;
@@ -75,6 +76,7 @@ fn account_configured() -> bool {
 pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::Builder<R> {
     builder
         .manage(core)
+        .manage(downloads::Downloads::default())
         .invoke_handler(tauri::generate_handler![
             commands::calls::dial,
             commands::calls::hang_up,
@@ -84,6 +86,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
             commands::history::history,
             commands::history::today,
             commands::directory::workplaces,
+            commands::history::callbacks,
+            commands::history::export_history,
+            commands::history::save_recording,
+            commands::contacts::contacts,
+            commands::contacts::add_contact,
+            commands::contacts::update_contact,
+            commands::contacts::delete_contact,
+            commands::contacts::import_contacts,
+            commands::contacts::export_contacts,
         ])
 }
 

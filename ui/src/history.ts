@@ -1,12 +1,16 @@
-// The History screen: all / missed / incoming / outgoing, search, pages of 50, call back and
-// the recording player (the browser's own <audio> element).
+// The History screen: the callback queue (missed numbers nobody has reached since, each with
+// Call back), all / missed / incoming / outgoing, search, a date range, pages of 50, CSV export
+// of the current filter, call back and the recording player (player.ts).
+import type { Callback } from "./bindings/Callback";
 import type { HistoryCursor } from "./bindings/HistoryCursor";
 import type { HistoryKind } from "./bindings/HistoryKind";
+import type { HistoryQuery } from "./bindings/HistoryQuery";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import { h, replace } from "./dom";
 import { clock, when } from "./format";
 import { t } from "./i18n";
 import { api, describe, errorCode } from "./ipc";
+import { RecordingPlayer } from "./player";
 
 const KINDS: HistoryKind[] = ["all", "missed", "incoming", "outgoing"];
 const SEARCH_DELAY_MS = 250;
@@ -19,6 +23,15 @@ export class HistoryScreen {
   private readonly body: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
   private readonly more: HTMLButtonElement;
+  private readonly from: HTMLInputElement;
+  private readonly to: HTMLInputElement;
+  private readonly exportButton: HTMLButtonElement;
+  private readonly queue: HTMLElement;
+  private readonly queueList: HTMLElement;
+  private readonly queueTitle: HTMLElement;
+  private callbacks: Callback[] = [];
+  /** Open players by leg: kept across re-renders so a playing recording goes on playing. */
+  private readonly players = new Map<string, RecordingPlayer>();
   private kind: HistoryKind = "all";
   private next: HistoryCursor | null = null;
   private rows: HistoryRow[] = [];
@@ -43,15 +56,39 @@ export class HistoryScreen {
     this.table = h("table", { class: "history" }, h("thead"), this.body);
     this.more = h("button", { type: "button", class: "more" });
     this.more.addEventListener("click", () => void this.loadMore());
+    this.from = h("input", { id: "history-from", type: "date" });
+    this.to = h("input", { id: "history-to", type: "date" });
+    for (const input of [this.from, this.to]) input.addEventListener("change", () => void this.reload());
+    this.exportButton = h("button", { type: "button", id: "history-export" });
+    this.exportButton.addEventListener("click", () => void this.exportCsv());
+    this.queueTitle = h("h2", { id: "callbacks-title" });
+    this.queueList = h("ul", { id: "callbacks-list", class: "callbacks", "aria-labelledby": "callbacks-title" });
+    this.queue = h(
+      "section",
+      { id: "callbacks", class: "callback-queue", "aria-labelledby": "callbacks-title" },
+      this.queueTitle,
+      this.queueList,
+    );
     this.root = h(
       "section",
       { class: "screen history-screen" },
+      this.queue,
       h(
         "div",
         { class: "toolbar" },
         this.filters,
         h("label", { for: "history-search", class: "visually-hidden", id: "history-search-label" }),
         this.search,
+      ),
+      h(
+        "div",
+        { class: "toolbar range" },
+        h("label", { for: "history-from", id: "history-from-label" }),
+        this.from,
+        h("label", { for: "history-to", id: "history-to-label" }),
+        this.to,
+        h("div", { class: "spacer" }),
+        this.exportButton,
       ),
       this.status,
       this.table,
@@ -103,23 +140,113 @@ export class HistoryScreen {
       );
     }
     this.more.textContent = t.more;
+    const fromLabel = this.root.querySelector("#history-from-label");
+    if (fromLabel) fromLabel.textContent = t.dateFrom;
+    const toLabel = this.root.querySelector("#history-to-label");
+    if (toLabel) toLabel.textContent = t.dateTo;
+    this.exportButton.textContent = t.historyExport;
+    for (const player of this.players.values()) player.render();
+    this.renderQueue();
     this.renderRows();
+  }
+
+  /** The request for the current filter, or null (with the reason shown) when the search or
+   * the date range cannot be asked. */
+  private query(after?: HistoryCursor): HistoryQuery | null {
+    const search = this.search.value.trim();
+    if (search.length > 0 && search.length < 3) {
+      this.say(t.searchTooShort);
+      return null;
+    }
+    // The dates are the operator's calendar days: from the first day's midnight up to the end
+    // of the last day, on this computer's clock.
+    const day = (input: HTMLInputElement, next: number) => {
+      const [y, m, d] = input.value.split("-").map(Number);
+      if (!y || !m || !d) return undefined;
+      return new Date(y, m - 1, d + next).getTime();
+    };
+    const fromMs = day(this.from, 0);
+    const toMs = day(this.to, 1);
+    if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) {
+      this.say(t.dateRangeReversed, true);
+      return null;
+    }
+    return { kind: this.kind, search: search || undefined, after, fromMs, toMs };
+  }
+
+  private say(message: string, error = false): void {
+    this.status.className = error ? "status error" : "status";
+    this.status.textContent = message;
+  }
+
+  /** Reads the callback queue again. */
+  async reloadQueue(): Promise<void> {
+    try {
+      this.callbacks = await api.callbacks();
+      this.renderQueue();
+    } catch {
+      // The queue is secondary to the list: it stays as it was until the next reload.
+    }
+  }
+
+  private renderQueue(): void {
+    this.queueTitle.textContent = this.callbacks.length > 0 ? `${t.callbacksTitle} (${this.callbacks.length})` : t.callbacksTitle;
+    if (this.callbacks.length === 0) {
+      replace(this.queueList, h("li", { class: "empty", text: t.callbacksEmpty }));
+      return;
+    }
+    replace(
+      this.queueList,
+      ...this.callbacks.map((c) => {
+        const back = h("button", {
+          type: "button",
+          class: "primary callback-dial",
+          text: t.callBack,
+          "aria-label": t.callBackTo(c.name ? `${c.name}, ${c.number}` : c.number),
+        });
+        back.addEventListener("click", () => this.callBack(c.numberRaw));
+        return h(
+          "li",
+          { class: "callback", "data-number": c.numberRaw },
+          h(
+            "div",
+            { class: "who" },
+            h("span", { class: "number", text: c.number }),
+            c.name ? h("span", { class: "name", text: c.name }) : null,
+          ),
+          h("span", { class: "callback-missed", text: t.callbacksMissed(c.missedCalls, when(c.lastMissedAtMs)) }),
+          back,
+        );
+      }),
+    );
+  }
+
+  private async exportCsv(): Promise<void> {
+    const query = this.query();
+    if (!query) return;
+    this.exportButton.disabled = true;
+    try {
+      const saved = await api.exportHistory(query);
+      this.say(t.exportedCalls(saved.rows, saved.path));
+    } catch (e) {
+      this.say(describe(e), true);
+    } finally {
+      this.exportButton.disabled = false;
+    }
   }
 
   /** Reads the first page again (a filter or the search changed, or a call ended). */
   async reload(): Promise<void> {
     const generation = ++this.generation;
-    const search = this.search.value.trim();
-    if (search.length > 0 && search.length < 3) {
-      this.status.className = "status";
-      this.status.textContent = t.searchTooShort;
-      return;
-    }
-    this.status.className = "status";
-    this.status.textContent = t.loading;
+    void this.reloadQueue();
+    const query = this.query();
+    if (!query) return;
+    this.say(t.loading);
     try {
-      const page = await api.history({ kind: this.kind, search: search || undefined });
+      const page = await api.history(query);
       if (generation !== this.generation) return;
+      for (const player of this.players.values()) player.stop();
+      this.players.clear();
       this.rows = page.rows;
       this.next = page.next;
       this.status.textContent = "";
@@ -143,10 +270,11 @@ export class HistoryScreen {
   private async loadMore(): Promise<void> {
     if (!this.next) return;
     const generation = this.generation;
-    const search = this.search.value.trim();
+    const query = this.query(this.next);
+    if (!query) return;
     this.more.disabled = true;
     try {
-      const page = await api.history({ kind: this.kind, search: search || undefined, after: this.next });
+      const page = await api.history(query);
       if (generation !== this.generation) return;
       this.rows = this.rows.concat(page.rows);
       this.next = page.next;
@@ -165,10 +293,10 @@ export class HistoryScreen {
       replace(this.body, h("tr", {}, h("td", { colspan: 5, class: "empty", text: t.noCalls })));
       return;
     }
-    replace(this.body, ...this.rows.map((r) => this.row(r)));
+    replace(this.body, ...this.rows.flatMap((r) => this.row(r)));
   }
 
-  private row(r: HistoryRow): HTMLElement {
+  private row(r: HistoryRow): HTMLElement[] {
     const who = r.number ?? t.unknownNumber;
     const way = r.direction === "outgoing" ? t.outgoing : t.incoming;
     let how: string;
@@ -200,15 +328,40 @@ export class HistoryScreen {
       h("td", { class: "length", text: r.answered && r.durationSecs !== null ? clock(r.durationSecs) : "—" }),
       h("td", {}, actions),
     );
-    if (r.recordingUrl) {
-      const audio = h("audio", {
-        controls: true,
-        preload: "none",
-        src: r.recordingUrl,
-        "aria-label": t.playLabel(who),
-      });
-      actions.appendChild(h("div", { class: "player" }, audio));
-    }
-    return tr;
+    if (!r.recordingUrl) return [tr];
+    // The player opens in a row of its own under the call, and starts playing.
+    const url = r.recordingUrl;
+    const playerRow = h("tr", { class: "player-row", id: `player-${r.id}`, "data-leg": r.leg });
+    const open = this.players.get(r.leg);
+    playerRow.hidden = !open;
+    if (open) playerRow.appendChild(h("td", { colspan: 5 }, open.root));
+    const toggle = h("button", {
+      type: "button",
+      class: "recording-toggle",
+      text: t.play,
+      "aria-expanded": String(Boolean(open)),
+      "aria-controls": playerRow.id,
+      "aria-label": t.playLabel(who),
+    });
+    toggle.addEventListener("click", () => {
+      let player = this.players.get(r.leg);
+      if (player) {
+        player.stop();
+        this.players.delete(r.leg);
+        playerRow.hidden = true;
+        playerRow.replaceChildren();
+        toggle.setAttribute("aria-expanded", "false");
+        return;
+      }
+      player = new RecordingPlayer(r.leg, url, who, (message, error) => this.say(message, error));
+      this.players.set(r.leg, player);
+      replace(playerRow, h("td", { colspan: 5 }, player.root));
+      playerRow.hidden = false;
+      toggle.setAttribute("aria-expanded", "true");
+      player.focus();
+      void player.playOrPause();
+    });
+    actions.appendChild(toggle);
+    return [tr, playerRow];
   }
 }

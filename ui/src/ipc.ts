@@ -2,6 +2,12 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { AppEvent } from "./bindings/AppEvent";
+import type { Callback } from "./bindings/Callback";
+import type { ContactDraft } from "./bindings/ContactDraft";
+import type { ContactRow } from "./bindings/ContactRow";
+import type { ImportFormat } from "./bindings/ImportFormat";
+import type { ImportOutcome } from "./bindings/ImportOutcome";
+import type { SavedFile } from "./bindings/SavedFile";
 import type { Dialled } from "./bindings/Dialled";
 import type { HistoryPage } from "./bindings/HistoryPage";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
@@ -24,6 +30,18 @@ export const api = {
   history: (query: HistoryQuery) => invoke<HistoryPage>("history", { query }),
   today: () => invoke<Today>("today"),
   workplaces: () => invoke<Workplace[]>("workplaces"),
+  callbacks: () => invoke<Callback[]>("callbacks"),
+  exportHistory: (query: HistoryQuery) => invoke<SavedFile>("export_history", { query }),
+  saveRecording: (leg: string) => invoke<SavedFile>("save_recording", { leg }),
+  contacts: (search?: string) => invoke<ContactRow[]>("contacts", { search: search ?? null }),
+  addContact: (contact: ContactDraft) => invoke<ContactRow>("add_contact", { contact }),
+  updateContact: (id: number, contact: ContactDraft) =>
+    invoke<ContactRow>("update_contact", { id, contact }),
+  deleteContact: (id: number) => invoke<void>("delete_contact", { id }),
+  // The file's bytes cross as a plain array: the command reports rows that are not UTF-8.
+  importContacts: (format: ImportFormat, data: Uint8Array) =>
+    invoke<ImportOutcome>("import_contacts", { format, data: Array.from(data) }),
+  exportContacts: () => invoke<SavedFile>("export_contacts"),
 };
 
 export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {

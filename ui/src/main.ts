@@ -1,28 +1,32 @@
 // The main window: a header with the screens and the language switch, the Calls and History
 // screens, and the core's events feeding both.
 import { CallsScreen } from "./calls";
+import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
 import { currentLang, setLang, t } from "./i18n";
 import { api, onAppEvent } from "./ipc";
 
-type ScreenName = "calls" | "history";
+type ScreenName = "calls" | "history" | "contacts";
 
 const calls = new CallsScreen();
 const history = new HistoryScreen((raw) => {
   show("calls");
   calls.callBack(raw);
 });
+const contacts = new ContactsScreen();
 
 const tabs: Record<ScreenName, HTMLButtonElement> = {
   calls: h("button", { type: "button", role: "tab", id: "tab-calls", "aria-controls": "screen-calls" }),
   history: h("button", { type: "button", role: "tab", id: "tab-history", "aria-controls": "screen-history" }),
+  contacts: h("button", { type: "button", role: "tab", id: "tab-contacts", "aria-controls": "screen-contacts" }),
 };
 const panels: Record<ScreenName, HTMLElement> = {
   calls: h("div", { role: "tabpanel", id: "screen-calls", "aria-labelledby": "tab-calls" }, calls.root),
   history: h("div", { role: "tabpanel", id: "screen-history", "aria-labelledby": "tab-history" }, history.root),
+  contacts: h("div", { role: "tabpanel", id: "screen-contacts", "aria-labelledby": "tab-contacts" }, contacts.root),
 };
-const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history);
+const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history, tabs.contacts);
 const title = h("h1", { class: "brand" });
 const link = h("span", { class: "link starting", role: "status", "aria-live": "polite" });
 const langButton = h("button", { type: "button", class: "quiet" });
@@ -38,6 +42,7 @@ function show(name: ScreenName): void {
     panels[key].hidden = !active;
   }
   if (name === "history") void history.reload();
+  if (name === "contacts") void contacts.reload();
 }
 
 function renderChrome(): void {
@@ -46,6 +51,7 @@ function renderChrome(): void {
   nav.setAttribute("aria-label", t.navLabel);
   tabs.calls.textContent = t.navCalls;
   tabs.history.textContent = t.navHistory;
+  tabs.contacts.textContent = t.navContacts;
   langButton.textContent = t.language;
   langButton.setAttribute("aria-label", t.languageLabel);
   renderLink();
@@ -68,6 +74,7 @@ function renderAll(): void {
   renderChrome();
   calls.render();
   history.render();
+  contacts.render();
 }
 
 for (const name of Object.keys(tabs) as ScreenName[]) {
@@ -75,7 +82,9 @@ for (const name of Object.keys(tabs) as ScreenName[]) {
 }
 nav.addEventListener("keydown", (e) => {
   if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
-  const next: ScreenName = current === "calls" ? "history" : "calls";
+  const order = Object.keys(tabs) as ScreenName[];
+  const step = e.key === "ArrowRight" ? 1 : order.length - 1;
+  const next = order[(order.indexOf(current) + step) % order.length] ?? "calls";
   show(next);
   tabs[next].focus();
 });
@@ -97,7 +106,7 @@ if (app) {
   replace(
     app,
     h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link, langButton),
-    h("main", {}, panels.calls, panels.history),
+    h("main", {}, panels.calls, panels.history, panels.contacts),
   );
 }
 renderAll();

@@ -3,5 +3,6 @@
 //! message}`).
 
 pub(crate) mod calls;
+pub(crate) mod contacts;
 pub(crate) mod directory;
 pub(crate) mod history;

@@ -14,6 +14,16 @@ use mtt_api::notification::Direction;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod contacts;
+mod history;
+mod today;
+
+pub use contacts::{
+    ContactDraft, ContactPhone, ContactRow, ImportFormat, ImportIssue, ImportOutcome,
+};
+pub use history::{Callback, SavedFile};
+pub use today::{Today, TodayHour};
+
 /// Every command's error: a stable `code` the UI switches on (it never matches `message`) and a
 /// `message` in words an operator can act on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -54,6 +64,8 @@ impl From<CallLogError> for IpcError {
     fn from(e: CallLogError) -> Self {
         let code = match e {
             CallLogError::SearchTooShort(_) => "search_too_short",
+            CallLogError::InvalidContact(_) => "invalid",
+            CallLogError::NoSuchContact(_) => "not_found",
             _ => "call_log",
         };
         IpcError::new(code, e.to_string())
@@ -334,12 +346,39 @@ pub struct HistoryQuery {
     /// The page after this one, or the first page.
     #[ts(optional)]
     pub after: Option<HistoryCursor>,
+    /// Calls that started at or after this instant, in ms since the epoch.
+    #[ts(optional, type = "number")]
+    pub from_ms: Option<i64>,
+    /// Calls that started before this instant, in ms since the epoch.
+    #[ts(optional, type = "number")]
+    pub to_ms: Option<i64>,
 }
 
 impl HistoryQuery {
-    /// The call log's filter for this request.
-    pub fn filter(&self) -> call_log::HistoryFilter {
+    /// The call log's filter for this request, or `invalid` for a date range that ends before
+    /// it starts or lies outside the calendar.
+    pub fn filter(&self) -> Result<call_log::HistoryFilter, IpcError> {
+        let instant = |ms: Option<i64>, which: &str| match ms {
+            None => Ok(None),
+            Some(ms) => DateTime::from_timestamp_millis(ms)
+                .map(Some)
+                .ok_or_else(|| {
+                    IpcError::new("invalid", format!("the {which} date {ms} is not a date"))
+                }),
+        };
+        let from = instant(self.from_ms, "from")?;
+        let to = instant(self.to_ms, "to")?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            return Err(IpcError::new(
+                "invalid",
+                format!("the date range ends ({to}) before it starts ({from})"),
+            ));
+        }
         let mut filter = call_log::HistoryFilter {
+            from,
+            to,
             search: self
                 .search
                 .as_deref()
@@ -354,7 +393,7 @@ impl HistoryQuery {
             HistoryKind::Incoming => filter.direction = Some(Direction::Incoming),
             HistoryKind::Outgoing => filter.direction = Some(Direction::Outgoing),
         }
-        filter
+        Ok(filter)
     }
 }
 
@@ -510,6 +549,15 @@ mod tests {
             one::<HistoryPage>(&cfg),
             one::<Workplace>(&cfg),
             one::<Today>(&cfg),
+            one::<TodayHour>(&cfg),
+            one::<ContactRow>(&cfg),
+            one::<ContactPhone>(&cfg),
+            one::<ContactDraft>(&cfg),
+            one::<ImportFormat>(&cfg),
+            one::<ImportOutcome>(&cfg),
+            one::<ImportIssue>(&cfg),
+            one::<Callback>(&cfg),
+            one::<SavedFile>(&cfg),
             one::<LinkState>(&cfg),
         ]
     }
@@ -561,15 +609,42 @@ mod tests {
         let q = |kind| HistoryQuery {
             kind,
             search: Some("  921 ".into()),
-            after: None,
+            ..HistoryQuery::default()
         };
-        assert!(q(HistoryKind::Missed).filter().missed_only);
+        assert!(q(HistoryKind::Missed).filter().unwrap().missed_only);
         assert_eq!(
-            q(HistoryKind::Outgoing).filter().direction,
+            q(HistoryKind::Outgoing).filter().unwrap().direction,
             Some(Direction::Outgoing)
         );
-        assert_eq!(q(HistoryKind::All).filter().direction, None);
-        assert_eq!(q(HistoryKind::All).filter().search.as_deref(), Some("921"));
+        assert_eq!(q(HistoryKind::All).filter().unwrap().direction, None);
+        assert_eq!(
+            q(HistoryKind::All).filter().unwrap().search.as_deref(),
+            Some("921")
+        );
+    }
+
+    #[test]
+    fn a_date_range_bounds_the_filter_and_a_reversed_one_is_refused() {
+        let day = |from_ms, to_ms| HistoryQuery {
+            from_ms,
+            to_ms,
+            ..HistoryQuery::default()
+        };
+        let filter = day(Some(1_772_409_600_000), Some(1_772_496_000_000))
+            .filter()
+            .unwrap();
+        assert_eq!(filter.from.unwrap().timestamp_millis(), 1_772_409_600_000);
+        assert_eq!(filter.to.unwrap().timestamp_millis(), 1_772_496_000_000);
+        let open_ended = day(Some(1_772_409_600_000), None).filter().unwrap();
+        assert_eq!(open_ended.to, None);
+        let reversed = day(Some(1_772_496_000_000), Some(1_772_409_600_000))
+            .filter()
+            .unwrap_err();
+        assert_eq!(reversed.code, "invalid");
+        assert_eq!(
+            day(Some(i64::MAX), None).filter().unwrap_err().code,
+            "invalid"
+        );
     }
 
     fn live(phase: CallPhase) -> companion::LiveCall {

@@ -43,10 +43,14 @@ fn no_calls_are_live_on_a_fresh_profile() {
 fn a_fresh_profile_has_no_workplaces_and_an_empty_day() {
     let app = TestApp::new();
     assert_eq!(app.invoke("workplaces", json!({})).unwrap(), json!([]));
-    let today = app.invoke("today", json!({})).unwrap();
+    let mut today = app.invoke("today", json!({})).unwrap();
+    let hours = today["hours"].take();
+    let hours = hours.as_array().unwrap();
+    assert!((23..=25).contains(&hours.len()), "{hours:?}");
+    assert!(hours.iter().all(|h| h["calls"] == 0), "{hours:?}");
     assert_eq!(
         today,
-        json!({"calls": 0, "answered": 0, "missed": 0, "talkSecs": 0})
+        json!({"calls": 0, "answered": 0, "missed": 0, "talkSecs": 0, "hours": null})
     );
 }
 

@@ -7,6 +7,8 @@
 )]
 
 mod calls;
+mod contacts;
 mod harness;
 mod history;
+mod saving;
 mod security;

@@ -17,4 +17,12 @@ search?: string,
 /**
  * The page after this one, or the first page.
  */
-after?: HistoryCursor, };
+after?: HistoryCursor, 
+/**
+ * Calls that started at or after this instant, in ms since the epoch.
+ */
+fromMs?: number, 
+/**
+ * Calls that started before this instant, in ms since the epoch.
+ */
+toMs?: number, };

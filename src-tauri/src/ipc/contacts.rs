@@ -1,0 +1,143 @@
+//! The Contacts screen: phonebook entries as listed and edited, and what an import did.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::readable;
+
+/// One phonebook entry (external text: render every field as text only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ContactRow.ts")]
+pub struct ContactRow {
+    /// The row id, which edit and delete take.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The name.
+    pub name: String,
+    /// The company.
+    pub company: Option<String>,
+    /// The numbers.
+    pub numbers: Vec<ContactPhone>,
+    /// The personal manager's workplace SIP ID.
+    pub manager_sip_id: Option<String>,
+    /// Free notes.
+    pub notes: Option<String>,
+}
+
+/// One number of a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ContactPhone.ts")]
+pub struct ContactPhone {
+    /// As a person reads it (`+7 921 946-27-61`).
+    pub number: String,
+    /// As it was entered, for editing and dialling.
+    pub raw: String,
+}
+
+impl From<&call_log::Contact> for ContactRow {
+    fn from(c: &call_log::Contact) -> Self {
+        ContactRow {
+            id: c.id,
+            name: c.name.clone(),
+            company: c.company.clone(),
+            numbers: c
+                .numbers
+                .iter()
+                .map(|n| ContactPhone {
+                    number: readable(&n.number),
+                    raw: n.number.clone(),
+                })
+                .collect(),
+            manager_sip_id: c.manager_sip_id.clone(),
+            notes: c.notes.clone(),
+        }
+    }
+}
+
+/// A contact as the edit dialog sends it, to add or to replace one.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ContactDraft.ts")]
+pub struct ContactDraft {
+    /// The name.
+    pub name: String,
+    /// The company.
+    #[ts(optional)]
+    pub company: Option<String>,
+    /// The numbers as typed.
+    pub numbers: Vec<String>,
+    /// The personal manager's workplace SIP ID.
+    #[ts(optional)]
+    pub manager_sip_id: Option<String>,
+    /// Free notes.
+    #[ts(optional)]
+    pub notes: Option<String>,
+}
+
+impl From<ContactDraft> for call_log::NewContact {
+    fn from(d: ContactDraft) -> Self {
+        call_log::NewContact {
+            name: d.name,
+            company: d.company,
+            numbers: d.numbers,
+            manager_sip_id: d.manager_sip_id,
+            notes: d.notes,
+        }
+    }
+}
+
+/// Which kind of file an import reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ImportFormat.ts")]
+pub enum ImportFormat {
+    /// A table with a header row, `,` or `;` separated, UTF-8.
+    Csv,
+    /// vCard 3.0 or 4.0 cards.
+    Vcard,
+}
+
+/// What an import did, with every refused row or card and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ImportOutcome.ts")]
+pub struct ImportOutcome {
+    /// Contacts added.
+    pub added: u32,
+    /// Existing contacts updated.
+    pub updated: u32,
+    /// Rows or cards refused.
+    pub problems: Vec<ImportIssue>,
+}
+
+/// One refused row or card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ImportIssue.ts")]
+pub struct ImportIssue {
+    /// The line of the file it starts on (1-based).
+    #[ts(type = "number")]
+    pub line: u64,
+    /// What was wrong with it.
+    pub message: String,
+}
+
+impl From<&call_log::ImportReport> for ImportOutcome {
+    fn from(r: &call_log::ImportReport) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        ImportOutcome {
+            added: count(r.added),
+            updated: count(r.updated),
+            problems: r
+                .problems
+                .iter()
+                .map(|p| ImportIssue {
+                    line: p.line,
+                    message: p.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
