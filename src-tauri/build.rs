@@ -20,6 +20,15 @@ const COMMANDS: &[&str] = &[
     "callbacks",
     "export_history",
     "save_recording",
+    "settings",
+    "save_settings",
+    "set_workplace",
+    "account",
+    "sign_in",
+    "sign_out",
+    "save_account",
+    "dismiss_welcome",
+    "restart_app",
 ];
 
 fn main() {

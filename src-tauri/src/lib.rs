@@ -33,6 +33,7 @@ use companion::settings::{DEFAULT_PROFILE, platform_dirs};
 use companion::{Companion, Demo, DemoOptions, OsKeyring, Profile};
 use tauri::{Manager, RunEvent, Runtime};
 
+pub use crate::commands::account::AccountHome;
 pub use crate::core::AppCore;
 use crate::ipc::IpcError;
 
@@ -95,6 +96,15 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
             commands::contacts::delete_contact,
             commands::contacts::import_contacts,
             commands::contacts::export_contacts,
+            commands::settings::settings,
+            commands::settings::save_settings,
+            commands::settings::set_workplace,
+            commands::account::account,
+            commands::account::sign_in,
+            commands::account::sign_out,
+            commands::account::save_account,
+            commands::account::dismiss_welcome,
+            commands::account::restart_app,
         ])
 }
 
@@ -108,7 +118,15 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
         }
         Mode::Account => {
             let companion = Companion::open(Profile::open(DEFAULT_PROFILE)?, Arc::new(OsKeyring))?;
-            companion.start_live_events().await?;
+            // An account that signs in on this computer (a loopback Redirect URI) may have no
+            // relay yet: the app still starts, to sign in and show the history, without live
+            // events.
+            if let Err(e) = companion.start_live_events().await {
+                if e.code() != "not_configured" {
+                    return Err(e.into());
+                }
+                tracing::warn!(error = %e, "live events are off");
+            }
             Ok((Arc::new(companion), None))
         }
     }
@@ -117,7 +135,10 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
 /// Runs the desktop app until its window closes.
 pub fn run(mode: Mode) -> Result<(), tauri::Error> {
     let app = builder(tauri::Builder::default(), AppCore::default())
+        // The sign-in opens the system browser from Rust; no window is granted the opener.
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
+            app.manage(AccountHome::platform(mode));
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let started = start_core(mode).await;

@@ -6,8 +6,11 @@ import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
 import { currentLang, setLang, t } from "./i18n";
 import { api, onAppEvent } from "./ipc";
+import type { Preferences } from "./bindings/Preferences";
+import { applyLanguage, applyTheme, onSettingsChanged, SettingsScreen, settingsApi, WorkplaceBanner } from "./settings";
+import { WelcomeDialog } from "./welcome";
 
-type ScreenName = "calls" | "history" | "contacts";
+type ScreenName = "calls" | "history" | "contacts" | "settings";
 
 const calls = new CallsScreen();
 const history = new HistoryScreen((raw) => {
@@ -15,18 +18,26 @@ const history = new HistoryScreen((raw) => {
   calls.callBack(raw);
 });
 const contacts = new ContactsScreen();
+const welcome = new WelcomeDialog();
+const settings = new SettingsScreen(applyPreferences, () => welcome.openForm());
+const workplaceBanner = new WorkplaceBanner(() => {
+  show("settings");
+  settings.focusWorkplace();
+});
 
 const tabs: Record<ScreenName, HTMLButtonElement> = {
   calls: h("button", { type: "button", role: "tab", id: "tab-calls", "aria-controls": "screen-calls" }),
   history: h("button", { type: "button", role: "tab", id: "tab-history", "aria-controls": "screen-history" }),
   contacts: h("button", { type: "button", role: "tab", id: "tab-contacts", "aria-controls": "screen-contacts" }),
+  settings: h("button", { type: "button", role: "tab", id: "tab-settings", "aria-controls": "screen-settings" }),
 };
 const panels: Record<ScreenName, HTMLElement> = {
-  calls: h("div", { role: "tabpanel", id: "screen-calls", "aria-labelledby": "tab-calls" }, calls.root),
+  calls: h("div", { role: "tabpanel", id: "screen-calls", "aria-labelledby": "tab-calls" }, workplaceBanner.root, calls.root),
   history: h("div", { role: "tabpanel", id: "screen-history", "aria-labelledby": "tab-history" }, history.root),
   contacts: h("div", { role: "tabpanel", id: "screen-contacts", "aria-labelledby": "tab-contacts" }, contacts.root),
+  settings: h("div", { role: "tabpanel", id: "screen-settings", "aria-labelledby": "tab-settings" }, settings.root),
 };
-const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history, tabs.contacts);
+const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history, tabs.contacts, tabs.settings);
 const title = h("h1", { class: "brand" });
 const link = h("span", { class: "link starting", role: "status", "aria-live": "polite" });
 const langButton = h("button", { type: "button", class: "quiet" });
@@ -43,6 +54,7 @@ function show(name: ScreenName): void {
   }
   if (name === "history") void history.reload();
   if (name === "contacts") void contacts.reload();
+  if (name === "settings") void settings.load();
 }
 
 function renderChrome(): void {
@@ -52,6 +64,7 @@ function renderChrome(): void {
   tabs.calls.textContent = t.navCalls;
   tabs.history.textContent = t.navHistory;
   tabs.contacts.textContent = t.navContacts;
+  tabs.settings.textContent = t.navSettings;
   langButton.textContent = t.language;
   langButton.setAttribute("aria-label", t.languageLabel);
   renderLink();
@@ -75,6 +88,16 @@ function renderAll(): void {
   calls.render();
   history.render();
   contacts.render();
+  settings.render();
+  welcome.render();
+  workplaceBanner.render();
+}
+
+/** Follows saved preferences at once: the theme, the language, the workplace banner. */
+function applyPreferences(prefs: Preferences): void {
+  applyTheme(prefs.theme);
+  if (applyLanguage(prefs.language, setLang)) renderAll();
+  workplaceBanner.update(settings.needsWorkplace());
 }
 
 for (const name of Object.keys(tabs) as ScreenName[]) {
@@ -106,7 +129,8 @@ if (app) {
   replace(
     app,
     h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link, langButton),
-    h("main", {}, panels.calls, panels.history, panels.contacts),
+    h("main", {}, panels.calls, panels.history, panels.contacts, panels.settings),
+    welcome.root,
   );
 }
 renderAll();
@@ -125,6 +149,7 @@ void onAppEvent((event) => {
     case "link":
       linkState = event.state;
       renderLink();
+      settings.linkChanged({ state: event.state, reason: event.reason });
       break;
     case "resync":
       void calls.load();
@@ -140,4 +165,15 @@ void calls.load().then(async () => {
   if (link && linkState === "starting") linkState = link.state;
   else if (linkState === "starting") linkState = "";
   renderLink();
+});
+// The saved theme and language, the first-run welcome, and the workplace reminder.
+onSettingsChanged((theme, language) => {
+  applyTheme(theme);
+  if (applyLanguage(language, setLang)) renderAll();
+});
+void settings.load().then(async () => {
+  const prefs = await settingsApi.settings().catch(() => null);
+  if (prefs) applyPreferences(prefs);
+  workplaceBanner.update(settings.needsWorkplace());
+  if (settings.accountState()?.welcome) welcome.open();
 });

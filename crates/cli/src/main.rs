@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use companion::account::AccountSetup;
 use companion::settings::platform_dirs;
 use companion::{
     Companion, CompanionError, DemoOptions, DomainEvent, OsKeyring, Profile, ProfileSecrets,
@@ -258,7 +259,7 @@ fn exit_code(e: &CompanionError) -> u8 {
     match e.code() {
         "not_configured" => 3,
         "sign_in_required" | "sign_in_failed" | "state_mismatch" => 4,
-        "invalid_input" | "invalid_number" => 5,
+        "invalid_input" | "invalid_number" | "invalid" => 5,
         "api_error" | "bad_response" => 6,
         "unreachable" | "timeout" => 7,
         "settings" | "keyring" | "call_log" | "token_store" => 8,
@@ -599,7 +600,7 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
 
 fn account(g: &Global, action: AccountAction) -> Result<(), CompanionError> {
     let profile = profile(g)?;
-    let mut settings = profile.load_settings()?;
+    let settings = profile.load_settings()?;
     match action {
         AccountAction::Set {
             client_id,
@@ -608,19 +609,25 @@ fn account(g: &Global, action: AccountAction) -> Result<(), CompanionError> {
             with_relay_key,
         } => {
             let secret = secret_from("TRUBKA_CLIENT_SECRET", "Client secret: ")?;
-            settings.account.client_id = Some(client_id.trim().to_owned());
-            settings.account.redirect_uri = Some(redirect_uri.trim().to_owned());
-            if relay_url.is_some() {
-                settings.account.relay_url = relay_url;
-            }
-            settings.validate().map_err(CompanionError::InvalidInput)?;
             let secrets = ProfileSecrets::new(Arc::new(OsKeyring), profile.name());
-            if with_relay_key {
-                let key = secret_from("TRUBKA_RELAY_KEY", "Relay key: ")?;
-                secrets.set_relay_key(&RelayKey::new(key))?;
+            // Without new ones, the relay address and key already stored stay in use.
+            let relay_key = if with_relay_key {
+                Some(RelayKey::new(secret_from(
+                    "TRUBKA_RELAY_KEY",
+                    "Relay key: ",
+                )?))
+            } else {
+                secrets.relay_key()?
+            };
+            AccountSetup {
+                client_id,
+                client_secret: ClientSecret::new(secret),
+                redirect_uri,
+                relay_url: relay_url.or(settings.account.relay_url.clone()),
+                relay_key,
             }
-            secrets.set_client_secret(&ClientSecret::new(secret))?;
-            profile.save_settings(&settings)?;
+            .trimmed()
+            .save(&profile, &secrets)?;
             say(
                 g.json,
                 &serde_json::json!({"profile": profile.name(), "saved": true}),

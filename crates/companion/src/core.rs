@@ -198,6 +198,26 @@ impl Companion {
         Ok(())
     }
 
+    /// Changes the settings with `edit` and saves them, refusing (with the setting's key) what
+    /// cannot be right. The account's details, my workplace, the router flag and the parked
+    /// numbers are not changed here: they have their own calls, which also act on them.
+    pub fn edit_settings(
+        &self,
+        edit: impl FnOnce(&mut Settings),
+    ) -> Result<Settings, CompanionError> {
+        let current = self.settings();
+        let mut settings = current.clone();
+        edit(&mut settings);
+        settings.account = current.account;
+        settings.workplace = current.workplace;
+        settings.router = current.router;
+        settings.parked = current.parked;
+        settings.check()?;
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+        Ok(settings)
+    }
+
     /// The relay link's latest state; `None` before live events were started.
     pub fn link_status(&self) -> Option<LinkHealth> {
         self.link.read().unwrap_or_else(|p| p.into_inner()).clone()

@@ -22,6 +22,9 @@ pub enum CompanionError {
     /// Input that cannot be right.
     #[error("{0}")]
     InvalidInput(String),
+    /// A setting that cannot be right, with the setting's key.
+    #[error(transparent)]
+    InvalidSetting(#[from] crate::settings::InvalidSetting),
     /// Signing in did not complete.
     #[error("sign-in: {0}")]
     SignIn(String),
@@ -53,6 +56,7 @@ impl CompanionError {
             },
             CompanionError::Keyring(m) => CompanionError::Keyring(m.clone()),
             CompanionError::InvalidInput(m) => CompanionError::InvalidInput(m.clone()),
+            CompanionError::InvalidSetting(e) => CompanionError::InvalidSetting(e.clone()),
             CompanionError::SignIn(m) => CompanionError::SignIn(m.clone()),
             CompanionError::NotConfigured(m) => CompanionError::NotConfigured(m.clone()),
             CompanionError::Demo(m) => CompanionError::Demo(m.clone()),
@@ -68,6 +72,7 @@ impl CompanionError {
             CompanionError::Settings { .. } => "settings",
             CompanionError::Keyring(_) => "keyring",
             CompanionError::InvalidInput(_) => "invalid_input",
+            CompanionError::InvalidSetting(_) => "invalid",
             CompanionError::Dial(_) => "invalid_number",
             CompanionError::SignIn(_) => "sign_in_failed",
             CompanionError::NotConfigured(_) => "not_configured",

@@ -5,10 +5,12 @@
 //! display. It must never depend on Tauri or any UI toolkit, never write SQL (the call log does),
 //! never speak the PBX's HTTP itself (`mtt-api` does), and never keep a secret outside the keyring.
 
+pub mod account;
 pub mod core;
 pub mod demo;
 pub mod dialer;
 pub mod error;
+pub mod hotkey;
 pub mod link;
 pub mod live;
 pub mod pipeline;
@@ -32,4 +34,4 @@ pub use routing::{
 pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };
-pub use settings::{Profile, Settings};
+pub use settings::{InvalidSetting, Profile, Settings};

@@ -160,6 +160,11 @@ pub struct Settings {
     /// How parked calls are decided (the ordered rules, business hours, the deadline), and when
     /// parking was last applied.
     pub routing: crate::routing::RoutingSettings,
+    /// Start the app when the operator logs in to the computer.
+    pub autostart: bool,
+    /// The first-run welcome was answered (the demo tried or an account connected), so it is
+    /// not offered again. Kept in the default profile.
+    pub welcomed: bool,
 }
 
 impl Default for Settings {
@@ -178,6 +183,8 @@ impl Default for Settings {
             router: false,
             parked: Default::default(),
             routing: Default::default(),
+            autostart: false,
+            welcomed: false,
         }
     }
 }
@@ -192,39 +199,96 @@ impl Settings {
 
     /// Checks values that parse but cannot be right.
     pub fn validate(&self) -> Result<(), String> {
+        self.check().map_err(|e| e.to_string())
+    }
+
+    /// Checks values that parse but cannot be right, naming the first setting that is wrong.
+    pub fn check(&self) -> Result<(), InvalidSetting> {
+        let invalid = |key: &'static str, reason: String| Err(InvalidSetting { key, reason });
         if self.pbx_time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(format!(
-                "pbx_time_zone {:?} is not a known time zone",
-                self.pbx_time_zone
-            ));
+            return invalid(
+                "pbx_time_zone",
+                format!("{:?} is not a known time zone", self.pbx_time_zone),
+            );
         }
         if let Some(t) = &self.crm_url_template {
-            if !t.contains("{number}") {
-                return Err(format!("crm_url_template {t:?} must contain {{number}}"));
-            }
-            let example = t.replace("{number}", "79219462761");
-            match url::Url::parse(&example) {
-                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
-                _ => return Err(format!("crm_url_template {t:?} must be an http(s) address")),
-            }
+            check_crm_url_template(t).or_else(|reason| invalid("crm_url_template", reason))?;
         }
-        if let Some(w) = &self.workplace {
-            mtt_api::SipId::parse(w).map_err(|e| format!("workplace: {e}"))?;
+        if let Some(w) = &self.workplace
+            && let Err(e) = mtt_api::SipId::parse(w)
+        {
+            return invalid("workplace", e.to_string());
         }
-        self.routing.validate()?;
-        for (what, value) in [
+        if let Err(reason) = self.routing.validate() {
+            return invalid("routing", reason);
+        }
+        if let Err(reason) = crate::hotkey::canonical_hotkey(&self.hotkey) {
+            return invalid("hotkey", reason);
+        }
+        for (key, value) in [
             ("account.redirect_uri", &self.account.redirect_uri),
             ("account.relay_url", &self.account.relay_url),
             ("account.oauth_url", &self.account.oauth_url),
             ("account.api_url", &self.account.api_url),
         ] {
-            if let Some(v) = value {
-                url::Url::parse(v).map_err(|e| format!("{what} {v:?} is not a URL: {e}"))?;
+            if let Some(v) = value
+                && let Err(e) = url::Url::parse(v)
+            {
+                return invalid(key, format!("{v:?} is not a URL: {e}"));
             }
         }
         Ok(())
     }
 }
+
+impl Settings {
+    /// The CRM's address for a number (digits and `+` only go in, percent-encoded), or `None`
+    /// when no template is set or the result is not an http(s) address.
+    pub fn crm_url(&self, number: &str) -> Option<url::Url> {
+        let template = self.crm_url_template.as_deref()?;
+        let digits: String = number
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let url =
+            url::Url::parse(&template.replace("{number}", &digits.replace('+', "%2B"))).ok()?;
+        matches!(url.scheme(), "https" | "http").then_some(url)
+    }
+}
+
+/// Checks a CRM address template: `{number}` somewhere in an http(s) address.
+fn check_crm_url_template(template: &str) -> Result<(), String> {
+    if !template.contains("{number}") {
+        return Err(format!("{template:?} must contain {{number}}"));
+    }
+    let example = template.replace("{number}", "79219462761");
+    match url::Url::parse(&example) {
+        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Ok(()),
+        _ => Err(format!(
+            "{template:?} must be an http(s) address, like https://crm.example.com/find?phone={{number}}"
+        )),
+    }
+}
+
+/// A setting that cannot be right: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The setting's key as the file spells it (`hotkey`, `account.relay_url`, …).
+    pub key: &'static str,
+    /// Why it cannot be right, in words an operator can act on.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
 
 /// The integration's public settings. Its secret lives in the keyring, not here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,11 +449,21 @@ mod tests {
             ),
             ("workplace = \"abc\"", "workplace"),
             ("[account]\nrelay_url = \"not a url\"", "relay_url"),
+            ("hotkey = \"D\"", "hotkey: "),
+            ("hotkey = \"Ctrl+Alt+D+E\"", "two keys"),
         ] {
             let err = Settings::from_toml(text).unwrap_err();
             assert!(err.contains(needle), "{text}: {err}");
         }
         assert!(Settings::from_toml("some_future_key = 1").is_ok());
+        let invalid = Settings::from_toml("crm_url_template = \"https://crm/x\"")
+            .map(|_| ())
+            .unwrap_err();
+        assert!(invalid.starts_with("crm_url_template: "), "{invalid}");
+        let mut s = Settings::default();
+        s.hotkey = "Ctrl+Alt".into();
+        assert_eq!(s.check().unwrap_err().key, "hotkey");
+        assert!(!s.autostart && !s.welcomed, "off until chosen");
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! the core, calls it, and converts the answer into an IPC type (or its error into `{code,
 //! message}`).
 
+pub(crate) mod account;
 pub(crate) mod calls;
 pub(crate) mod contacts;
 pub(crate) mod directory;
 pub(crate) mod history;
+pub(crate) mod settings;

@@ -16,12 +16,17 @@ use ts_rs::TS;
 
 mod contacts;
 mod history;
+mod settings;
 mod today;
 
 pub use contacts::{
     ContactDraft, ContactPhone, ContactRow, ImportFormat, ImportIssue, ImportOutcome,
 };
 pub use history::{Callback, SavedFile};
+pub use settings::{
+    AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
+    ThemeChoice, field_of,
+};
 pub use today::{Today, TodayHour};
 
 /// Every command's error: a stable `code` the UI switches on (it never matches `message`) and a
@@ -34,6 +39,10 @@ pub struct IpcError {
     pub code: String,
     /// What went wrong.
     pub message: String,
+    /// The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
 }
 
 impl IpcError {
@@ -42,6 +51,7 @@ impl IpcError {
         IpcError {
             code: code.to_owned(),
             message: message.into(),
+            field: None,
         }
     }
 }
@@ -56,7 +66,10 @@ impl std::error::Error for IpcError {}
 
 impl From<CompanionError> for IpcError {
     fn from(e: CompanionError) -> Self {
-        IpcError::new(e.code(), e.to_string())
+        match e {
+            CompanionError::InvalidSetting(invalid) => invalid.into(),
+            e => IpcError::new(e.code(), e.to_string()),
+        }
     }
 }
 
@@ -559,6 +572,14 @@ mod tests {
             one::<Callback>(&cfg),
             one::<SavedFile>(&cfg),
             one::<LinkState>(&cfg),
+            one::<PopupWhose>(&cfg),
+            one::<LinkAction>(&cfg),
+            one::<LanguageChoice>(&cfg),
+            one::<ThemeChoice>(&cfg),
+            one::<Preferences>(&cfg),
+            one::<AppMode>(&cfg),
+            one::<AccountState>(&cfg),
+            one::<AccountForm>(&cfg),
         ]
     }
 

@@ -12,3 +12,4 @@ mod harness;
 mod history;
 mod saving;
 mod security;
+mod settings;

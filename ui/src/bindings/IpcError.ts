@@ -13,4 +13,8 @@ code: string,
 /**
  * What went wrong.
  */
-message: string, };
+message: string, 
+/**
+ * The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors.
+ */
+field?: string, };

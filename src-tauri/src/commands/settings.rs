@@ -1,0 +1,43 @@
+//! Settings: the operator's preferences and my workplace.
+
+use tauri::{AppHandle, Runtime, State};
+
+use crate::core::AppCore;
+use crate::desktop;
+use crate::ipc::{IpcError, Preferences};
+
+/// The preferences as saved.
+#[tauri::command]
+pub(crate) async fn settings(core: State<'_, AppCore>) -> Result<Preferences, IpcError> {
+    Ok(Preferences::from(&core.companion().await?.settings()))
+}
+
+/// Checks and saves the preferences, then brings the desktop (theme, language, hotkey, start
+/// at login) in line with them. A value that cannot be right is refused with code `invalid`,
+/// the field that is wrong, and why.
+#[tauri::command]
+pub(crate) async fn save_settings<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, AppCore>,
+    preferences: Preferences,
+) -> Result<Preferences, IpcError> {
+    let saved = core
+        .companion()
+        .await?
+        .edit_settings(|s| preferences.apply_to(s))?;
+    desktop::settings_changed(&app, &saved);
+    Ok(Preferences::from(&saved))
+}
+
+/// Chooses my workplace (one of the account's) and saves it.
+#[tauri::command]
+pub(crate) async fn set_workplace<R: Runtime>(
+    app: AppHandle<R>,
+    core: State<'_, AppCore>,
+    workplace: String,
+) -> Result<(), IpcError> {
+    let companion = core.companion().await?;
+    companion.set_workplace(workplace.trim())?;
+    desktop::settings_changed(&app, &companion.settings());
+    Ok(())
+}

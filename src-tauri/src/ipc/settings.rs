@@ -1,0 +1,309 @@
+//! The Settings screen's and the first-run form's IPC types: the operator's preferences, the
+//! account and sign-in state, and the account form. Secrets cross only inwards, in
+//! [`AccountForm`], and never print.
+
+use companion::settings::{Language, PopupScope, Theme};
+use companion::{InvalidSetting, Settings};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::IpcError;
+
+/// Whose incoming calls pop up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "PopupWhose.ts")]
+pub enum PopupWhose {
+    /// Calls to my workplace.
+    Mine,
+    /// Every incoming call on the account.
+    AllIncoming,
+}
+
+/// What a phone link (`tel:`, `callto:`) or the hotkey does with its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "LinkAction.ts")]
+pub enum LinkAction {
+    /// Put the number in the dialer; the operator presses Call.
+    Fill,
+    /// Ask, then dial.
+    Confirm,
+}
+
+/// The interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "LanguageChoice.ts")]
+pub enum LanguageChoice {
+    /// Follow the system.
+    System,
+    /// Русский.
+    Ru,
+    /// English.
+    En,
+}
+
+/// The colour theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ThemeChoice.ts")]
+pub enum ThemeChoice {
+    /// Follow the system.
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+/// What the Settings screen edits and saves in one go. My workplace is chosen apart, with
+/// `set_workplace`, since it must be one of the account's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "Preferences.ts")]
+pub struct Preferences {
+    /// Popups at all.
+    pub popups: bool,
+    /// Whose calls pop up.
+    pub popup_whose: PopupWhose,
+    /// A notification on an incoming call.
+    pub notify_incoming: bool,
+    /// A notification on a missed call.
+    pub notify_missed: bool,
+    /// The global hotkey (`Ctrl+Alt+D`), or empty for none.
+    pub hotkey: String,
+    /// What phone links do.
+    pub link_action: LinkAction,
+    /// The CRM address with `{number}`, or empty for none.
+    pub crm_url_template: String,
+    /// The interface language.
+    pub language: LanguageChoice,
+    /// The colour theme.
+    pub theme: ThemeChoice,
+    /// Start the app at login.
+    pub autostart: bool,
+}
+
+impl From<&Settings> for Preferences {
+    fn from(s: &Settings) -> Self {
+        Preferences {
+            popups: s.popups.enabled,
+            popup_whose: match s.popups.scope {
+                PopupScope::Mine => PopupWhose::Mine,
+                PopupScope::AllIncoming => PopupWhose::AllIncoming,
+            },
+            notify_incoming: s.notifications.incoming,
+            notify_missed: s.notifications.missed,
+            hotkey: s.hotkey.clone(),
+            link_action: if s.links.dial_after_confirmation {
+                LinkAction::Confirm
+            } else {
+                LinkAction::Fill
+            },
+            crm_url_template: s.crm_url_template.clone().unwrap_or_default(),
+            language: match s.language {
+                Language::System => LanguageChoice::System,
+                Language::Ru => LanguageChoice::Ru,
+                Language::En => LanguageChoice::En,
+            },
+            theme: match s.theme {
+                Theme::System => ThemeChoice::System,
+                Theme::Light => ThemeChoice::Light,
+                Theme::Dark => ThemeChoice::Dark,
+            },
+            autostart: s.autostart,
+        }
+    }
+}
+
+impl Preferences {
+    /// Writes these preferences into `settings`, the hotkey in its canonical spelling (a hotkey
+    /// that is not one is left as typed, for the settings' check to refuse with the reason).
+    pub fn apply_to(&self, settings: &mut Settings) {
+        settings.popups.enabled = self.popups;
+        settings.popups.scope = match self.popup_whose {
+            PopupWhose::Mine => PopupScope::Mine,
+            PopupWhose::AllIncoming => PopupScope::AllIncoming,
+        };
+        settings.notifications.incoming = self.notify_incoming;
+        settings.notifications.missed = self.notify_missed;
+        settings.hotkey = companion::hotkey::canonical_hotkey(&self.hotkey)
+            .unwrap_or_else(|_| self.hotkey.clone());
+        settings.links.dial_after_confirmation = self.link_action == LinkAction::Confirm;
+        let crm = self.crm_url_template.trim();
+        settings.crm_url_template = (!crm.is_empty()).then(|| crm.to_owned());
+        settings.language = match self.language {
+            LanguageChoice::System => Language::System,
+            LanguageChoice::Ru => Language::Ru,
+            LanguageChoice::En => Language::En,
+        };
+        settings.theme = match self.theme {
+            ThemeChoice::System => Theme::System,
+            ThemeChoice::Light => Theme::Light,
+            ThemeChoice::Dark => Theme::Dark,
+        };
+        settings.autostart = self.autostart;
+    }
+}
+
+/// Which account the app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "AppMode.ts")]
+pub enum AppMode {
+    /// The simulated PBX.
+    Demo,
+    /// The real account of the default profile.
+    Account,
+}
+
+/// The account and sign-in state, as the Settings screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "AccountState.ts")]
+pub struct AccountState {
+    /// Demo or the real account.
+    pub mode: AppMode,
+    /// The integration's client id (public).
+    pub client_id: Option<String>,
+    /// The Redirect URI.
+    pub redirect_uri: Option<String>,
+    /// The relay's address.
+    pub relay_url: Option<String>,
+    /// Whether there are tokens.
+    pub signed_in: bool,
+    /// When the access token expires, in ms since the epoch.
+    pub access_expires_at_ms: Option<f64>,
+    /// When the sign-in lapses (the refresh token), in ms since the epoch.
+    pub refresh_expires_at_ms: Option<f64>,
+    /// The sign-in lapses within 12 hours: sign in again.
+    pub renew_soon: bool,
+    /// My workplace's SIP ID, once chosen.
+    pub workplace: Option<String>,
+    /// Offer the first-run welcome: demo mode, no real account set up, never answered.
+    pub welcome: bool,
+    /// Why the account cannot be used, when it cannot (the core did not start, say).
+    pub trouble: Option<String>,
+}
+
+/// The first-run form: a real account's details. The secrets go to the OS keyring only.
+#[derive(Clone, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "AccountForm.ts")]
+pub struct AccountForm {
+    /// The integration's client id.
+    pub client_id: String,
+    /// The integration's client secret.
+    pub client_secret: String,
+    /// The Redirect URI registered in the cabinet.
+    pub redirect_uri: String,
+    /// The relay's address (optional with a loopback Redirect URI).
+    #[ts(optional)]
+    pub relay_url: Option<String>,
+    /// The relay's client key (optional with a loopback Redirect URI).
+    #[ts(optional)]
+    pub relay_key: Option<String>,
+}
+
+impl std::fmt::Debug for AccountForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountForm")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("relay_url", &self.relay_url)
+            .field("relay_key", &self.relay_key.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+impl From<AccountForm> for companion::account::AccountSetup {
+    fn from(f: AccountForm) -> Self {
+        companion::account::AccountSetup {
+            client_id: f.client_id,
+            client_secret: mtt_api::ClientSecret::new(f.client_secret),
+            redirect_uri: f.redirect_uri,
+            relay_url: f.relay_url,
+            relay_key: f.relay_key.map(companion::RelayKey::new),
+        }
+        .trimmed()
+    }
+}
+
+/// The form field a setting's key belongs to: its last part in camel case
+/// (`account.client_id` → `clientId`, `crm_url_template` → `crmUrlTemplate`).
+pub fn field_of(key: &str) -> String {
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let mut out = String::with_capacity(last.len());
+    let mut upper = false;
+    for c in last.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl From<InvalidSetting> for IpcError {
+    fn from(e: InvalidSetting) -> Self {
+        IpcError {
+            code: "invalid".into(),
+            message: e.to_string(),
+            field: Some(field_of(e.key)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setting_keys_name_the_form_fields() {
+        assert_eq!(field_of("account.client_id"), "clientId");
+        assert_eq!(field_of("crm_url_template"), "crmUrlTemplate");
+        assert_eq!(field_of("hotkey"), "hotkey");
+    }
+
+    #[test]
+    fn preferences_survive_the_round_trip_through_settings() {
+        let mut settings = Settings::default();
+        let mut prefs = Preferences::from(&settings);
+        prefs.popup_whose = PopupWhose::AllIncoming;
+        prefs.link_action = LinkAction::Fill;
+        prefs.hotkey = "alt + ctrl + k".into();
+        prefs.crm_url_template = " https://crm.example.com/?p={number} ".into();
+        prefs.theme = ThemeChoice::Dark;
+        prefs.autostart = true;
+        prefs.apply_to(&mut settings);
+        assert_eq!(settings.hotkey, "Ctrl+Alt+K");
+        assert_eq!(
+            settings.crm_url_template.as_deref(),
+            Some("https://crm.example.com/?p={number}")
+        );
+        let back = Preferences::from(&settings);
+        assert_eq!(back.popup_whose, PopupWhose::AllIncoming);
+        assert_eq!(back.link_action, LinkAction::Fill);
+        assert_eq!(back.theme, ThemeChoice::Dark);
+        assert!(back.autostart);
+    }
+
+    #[test]
+    fn the_form_never_prints_its_secrets() {
+        let form = AccountForm {
+            client_id: "c".into(),
+            client_secret: "s3cret".into(),
+            redirect_uri: "http://127.0.0.1:1/cb".into(),
+            relay_url: None,
+            relay_key: Some("k3y".into()),
+        };
+        let printed = format!("{form:?}");
+        assert!(!printed.contains("s3cret") && !printed.contains("k3y"), "{printed}");
+    }
+}

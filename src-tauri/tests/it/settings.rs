@@ -1,0 +1,201 @@
+//! The Settings screen and the first-run welcome as the window invokes them: saving
+//! preferences (and refusing wrong ones with the field), choosing my workplace, and connecting a
+//! real account to the default profile without its secrets ever reaching a file.
+
+use std::sync::Arc;
+
+use companion::settings::DEFAULT_PROFILE;
+use companion::{MemoryVault, Profile, ProfileSecrets};
+use serde_json::{Value, json};
+use tauri::Manager;
+use trubka_app::{AccountHome, Mode};
+
+use crate::harness::TestApp;
+
+/// The app with a default profile (in `dir`) and a keyring in memory for real accounts.
+struct WithHome {
+    app: TestApp,
+    profile: Profile,
+    vault: Arc<MemoryVault>,
+    _dir: tempfile::TempDir,
+}
+
+fn with_home(mode: Mode) -> WithHome {
+    let app = TestApp::new();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = Profile::under(
+        DEFAULT_PROFILE,
+        &dir.path().join("config"),
+        &dir.path().join("data"),
+    )
+    .unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    assert!(app.window.manage(AccountHome::new(
+        mode,
+        profile.clone(),
+        Arc::clone(&vault) as Arc<dyn companion::SecretVault>,
+    )));
+    WithHome {
+        app,
+        profile,
+        vault,
+        _dir: dir,
+    }
+}
+
+fn preferences(app: &TestApp) -> Value {
+    app.invoke("settings", json!({})).unwrap()
+}
+
+#[test]
+fn saved_preferences_are_kept_and_read_back() {
+    let app = TestApp::new();
+    let mut prefs = preferences(&app);
+    assert_eq!(prefs["hotkey"], "Ctrl+Alt+D");
+    assert_eq!(prefs["theme"], "system");
+    prefs["hotkey"] = json!("alt+ctrl+k");
+    prefs["theme"] = json!("dark");
+    prefs["language"] = json!("ru");
+    prefs["popupWhose"] = json!("allIncoming");
+    prefs["linkAction"] = json!("fill");
+    prefs["notifyMissed"] = json!(false);
+    prefs["autostart"] = json!(true);
+    prefs["crmUrlTemplate"] = json!("https://crm.example.com/find?phone={number}");
+    let saved = app
+        .invoke("save_settings", json!({"preferences": prefs}))
+        .unwrap();
+    assert_eq!(saved["hotkey"], "Ctrl+Alt+K", "kept in one spelling");
+    assert_eq!(preferences(&app), saved);
+    let on_disk = app.companion.profile().load_settings().unwrap();
+    assert!(on_disk.autostart && !on_disk.notifications.missed);
+    assert_eq!(on_disk.hotkey, "Ctrl+Alt+K");
+}
+
+#[test]
+fn each_wrong_preference_is_refused_naming_its_field() {
+    let app = TestApp::new();
+    for (field, value, named) in [
+        ("hotkey", "D", "hotkey"),
+        ("hotkey", "Ctrl+Alt", "hotkey"),
+        ("hotkey", "Ctrl+Alt+Ы", "hotkey"),
+        ("crmUrlTemplate", "https://crm.example.com/find", "crm_url_template"),
+        ("crmUrlTemplate", "javascript:alert({number})", "crm_url_template"),
+        ("crmUrlTemplate", "ftp://crm.example.com/{number}", "crm_url_template"),
+    ] {
+        let mut prefs = preferences(&app);
+        prefs[field] = json!(value);
+        let err = app
+            .invoke("save_settings", json!({"preferences": prefs}))
+            .unwrap_err();
+        assert_eq!(err["code"], "invalid", "{field}={value}: {err}");
+        assert_eq!(err["field"], field, "{err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(named),
+            "{field}={value}: {err}"
+        );
+    }
+    assert_eq!(preferences(&app)["hotkey"], "Ctrl+Alt+D", "nothing was saved");
+}
+
+#[test]
+fn my_workplace_must_be_a_sip_id_and_is_kept_once_chosen() {
+    let home = with_home(Mode::Account);
+    let app = &home.app;
+    let err = app
+        .invoke("set_workplace", json!({"workplace": "reception"}))
+        .unwrap_err();
+    assert_ne!(err["code"], "", "{err}");
+    assert!(app.companion.settings().workplace.is_none());
+    app.invoke("set_workplace", json!({"workplace": " 883140582526566 "}))
+        .unwrap();
+    assert_eq!(
+        app.companion.settings().workplace.as_deref(),
+        Some("883140582526566")
+    );
+    let state = app.invoke("account", json!({})).unwrap();
+    assert_eq!(state["workplace"], "883140582526566");
+}
+
+#[test]
+fn a_first_start_in_demo_mode_offers_the_welcome_until_it_is_answered() {
+    let home = with_home(Mode::Demo);
+    let state = home.app.invoke("account", json!({})).unwrap();
+    assert_eq!(state["mode"], "demo");
+    assert_eq!(state["welcome"], true);
+    home.app.invoke("dismiss_welcome", json!({})).unwrap();
+    assert_eq!(
+        home.app.invoke("account", json!({})).unwrap()["welcome"],
+        false
+    );
+    assert!(home.profile.load_settings().unwrap().welcomed);
+
+    let account = with_home(Mode::Account);
+    let state = account.app.invoke("account", json!({})).unwrap();
+    assert_eq!(state["welcome"], false, "{state}");
+    assert_eq!(state["signedIn"], false);
+}
+
+fn form(redirect: &str, secret: &str) -> Value {
+    json!({"form": {
+        "clientId": "ccb350cc-6218-40b0-b134-3d290f00b9e7",
+        "clientSecret": secret,
+        "redirectUri": redirect,
+    }})
+}
+
+#[test]
+fn an_account_with_a_wrong_redirect_uri_or_no_secret_is_refused_by_field() {
+    let home = with_home(Mode::Demo);
+    for (args, field) in [
+        (form("relay.example.com/hook", "s3cret"), "redirectUri"),
+        (form("http://example.com/hook", "s3cret"), "redirectUri"),
+        (form("https://relay.example.com/hook", "s3cret"), "relayUrl"),
+        (form("http://127.0.0.1:8765/cb", "   "), "clientSecret"),
+    ] {
+        let err = home.app.invoke("save_account", args.clone()).unwrap_err();
+        assert_eq!(err["code"], "invalid", "{args}: {err}");
+        assert_eq!(err["field"], field, "{args}: {err}");
+    }
+    assert!(!home.profile.settings_path().exists(), "nothing was saved");
+    assert!(home.vault.is_empty());
+}
+
+#[test]
+fn a_saved_account_goes_to_the_default_profile_with_its_secrets_in_the_keyring() {
+    let home = with_home(Mode::Demo);
+    let mut args = form("https://relay.example.com/hook", "s3cret");
+    args["form"]["relayUrl"] = json!("https://relay.example.com");
+    args["form"]["relayKey"] = json!("relay-k3y");
+    home.app.invoke("save_account", args).unwrap();
+    let settings = home.profile.load_settings().unwrap();
+    assert_eq!(
+        settings.account.redirect_uri.as_deref(),
+        Some("https://relay.example.com/hook")
+    );
+    assert!(settings.welcomed);
+    let file = std::fs::read_to_string(home.profile.settings_path()).unwrap();
+    assert!(
+        !file.contains("s3cret") && !file.contains("relay-k3y"),
+        "{file}"
+    );
+    let secrets = ProfileSecrets::new(home.vault.clone(), DEFAULT_PROFILE);
+    assert_eq!(secrets.client_secret().unwrap().unwrap().expose(), "s3cret");
+    assert_eq!(secrets.relay_key().unwrap().unwrap().expose(), "relay-k3y");
+    assert!(
+        home.app.companion.settings().account.client_id.is_none(),
+        "the running (demo) profile is not touched"
+    );
+    assert_eq!(
+        home.app.invoke("account", json!({})).unwrap()["welcome"],
+        false
+    );
+}
+
+#[test]
+fn the_demo_cannot_be_signed_in_or_out() {
+    let home = with_home(Mode::Demo);
+    let err = home.app.invoke("sign_in", json!({})).unwrap_err();
+    assert_eq!(err["code"], "demo", "{err}");
+    let err = home.app.invoke("sign_out", json!({})).unwrap_err();
+    assert_eq!(err["code"], "demo", "{err}");
+}
