@@ -104,6 +104,9 @@ pub struct Options {
     pub traffic: &'static str,
     /// Whether people in the simulated world act only when told to.
     pub manual: bool,
+    /// Whether the first-run welcome was answered before (`welcomed` in the default profile), so
+    /// that it does not cover the window.
+    pub welcomed: bool,
 }
 
 impl Default for Options {
@@ -112,6 +115,7 @@ impl Default for Options {
             look: EN_LIGHT,
             traffic: "0",
             manual: true,
+            welcomed: true,
         }
     }
 }
@@ -166,6 +170,11 @@ impl App {
             ),
         )
         .unwrap();
+        if options.welcomed {
+            let default_profile = dirs.config.join("trubka/profiles/default");
+            std::fs::create_dir_all(&default_profile).unwrap();
+            std::fs::write(default_profile.join("settings.toml"), "welcomed = true\n").unwrap();
+        }
         let launcher = write_launcher(home.path(), &env.app, &dirs.vars(options.traffic));
 
         let spawned_at = Instant::now();

@@ -24,11 +24,15 @@ fn the_history_player_loads_and_plays_the_recording() {
         .wait_call("the call to end", key, |c| c["phase"] == "ended");
 
     app.show_screen("history");
+    // The row offers the recording; opening it shows the player (a row of its own) and plays.
+    app.click(&format!(
+        "table.history tbody tr[data-leg=\"{leg}\"] button.recording-toggle"
+    ));
+    let audio = format!("table.history tbody tr.player-row[data-leg=\"{leg}\"] audio");
     let src = app.wait_js(
-        "the player in the call's history row",
-        "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
-         return a && a.src ? a.src : null",
-        vec![json!(leg)],
+        "the player's audio element",
+        "const a = document.querySelector(arguments[0]); return a && a.src ? a.src : null",
+        vec![json!(audio)],
     );
     let src = src.as_str().unwrap();
     assert!(
@@ -36,23 +40,15 @@ fn the_history_player_loads_and_plays_the_recording() {
         "the player points at the simulator's recording: {src}"
     );
 
-    // Play it: the metadata loads (a duration) and the playhead moves.
-    app.js(
-        "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
-         window.__e2ePlay = { error: null };
-         a.addEventListener('error', () => { window.__e2ePlay.error = a.error ? a.error.message || String(a.error.code) : 'error'; });
-         a.muted = true;
-         a.play().catch(e => { window.__e2ePlay.error = String(e); });",
-        vec![json!(leg)],
-    );
+    // The metadata loads (a duration) and the playhead moves.
     let state = wait_for("the recording to play", || {
         let state = app
             .wd
             .execute(
-                "const a = document.querySelector(`table.history tbody tr[data-leg=\"${arguments[0]}\"] audio`);
+                "const a = document.querySelector(arguments[0]);
                  return { duration: a.duration, time: a.currentTime, paused: a.paused,
-                          ready: a.readyState, error: window.__e2ePlay.error };",
-                vec![json!(leg)],
+                          ready: a.readyState, error: a.error ? `${a.error.code} ${a.error.message}` : null };",
+                vec![json!(audio)],
             )
             .map_err(|e| e.to_string())?;
         if let Some(error) = state["error"].as_str() {

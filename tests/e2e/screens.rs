@@ -85,8 +85,22 @@ fn photograph(look: Look) {
         "screens",
         Options {
             look,
+            welcomed: false,
             ..Options::default()
         },
+    );
+    // The first run offers the demo or an account; the demo is chosen.
+    app.wait_js(
+        "the first-run welcome",
+        "const w = document.getElementById('welcome'); return w && w.open ? true : null",
+        vec![],
+    );
+    app.shot("welcome");
+    app.click("#welcome-demo");
+    app.wait_js(
+        "the welcome to close",
+        "const w = document.getElementById('welcome'); return w && !w.open ? true : null",
+        vec![],
     );
     let me = app.workplace();
 
