@@ -155,6 +155,7 @@ const en = {
   chartBar: (hour: string, calls: number, answered: number, missed: number) =>
     `${hour}: ${calls} calls, ${answered} answered, ${missed} missed`,
   chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>
+  wizRelayKeyHint: "This app's key for the relay; it is kept in the system keyring.",
     `Busiest hour ${hour}: ${calls} calls (${answered} answered, ${missed} missed). Calls came in ${active} hours of the day.`,
   contactsSearchLabel: "Search contacts by part of a name, company or number",
   contactsSearchPlaceholder: "Part of a name, company or number",
@@ -382,6 +383,7 @@ const ru: Strings = {
   contactNew: "Новый контакт",
   contactEdit: "Изменить контакт",
   fieldName: "Имя",
+  wizRelayKeyHint: "Ключ этого приложения для ретранслятора; хранится в системном хранилище паролей.",
   fieldCompany: "Компания",
   fieldNumbers: "Номера, по одному в строке",
   fieldManager: "Персональный менеджер",

@@ -47,6 +47,13 @@ function fieldError(e: unknown): string | null {
   return null;
 }
 
+/** An `invalid` error's reason for showing under its field: its message is `<key>: <reason>`. */
+export function fieldReason(e: unknown): string {
+  const message = describe(e);
+  const cut = message.indexOf(": ");
+  return fieldError(e) !== null && cut > 0 ? message.slice(cut + 2) : message;
+}
+
 function at(ms: number | null): string {
   if (ms === null) return "—";
   const locale = currentLang() === "ru" ? "ru-RU" : "en-GB";
@@ -64,8 +71,8 @@ interface Choice<V extends string> {
 }
 
 /** A labelled control on one row: the label, the control, an optional hint under it. */
-function row(id: string, label: HTMLElement, control: HTMLElement, hint?: HTMLElement): HTMLElement {
-  return h("div", { class: "field", id: `${id}-row` }, label, control, hint);
+function row(id: string, label: HTMLElement, control: HTMLElement, hint?: HTMLElement, error?: HTMLElement): HTMLElement {
+  return h("div", { class: "field", id: `${id}-row` }, label, control, hint, error);
 }
 
 export class SettingsScreen {
@@ -91,7 +98,7 @@ export class SettingsScreen {
     id: "pref-hotkey",
     autocomplete: "off",
     spellcheck: "false",
-    "aria-describedby": "pref-hotkey-hint",
+    "aria-describedby": "pref-hotkey-hint pref-hotkey-error",
   });
   private readonly linkAction = h("select", { id: "pref-link-action" });
   private readonly crm = h("input", {
@@ -99,7 +106,7 @@ export class SettingsScreen {
     id: "pref-crm",
     autocomplete: "off",
     spellcheck: "false",
-    "aria-describedby": "pref-crm-hint",
+    "aria-describedby": "pref-crm-hint pref-crm-error",
   });
   private readonly language = h("select", { id: "pref-language" });
   private readonly theme = h("select", { id: "pref-theme" });
@@ -141,9 +148,16 @@ export class SettingsScreen {
         this.label("pref-hotkey", () => t.setHotkey),
         this.hotkey,
         h("p", { id: "pref-hotkey-hint", class: "hint" }),
+        h("p", { id: "pref-hotkey-error", class: "field-error" }),
       ),
       row("pref-link-action", this.label("pref-link-action", () => t.setLinkAction), this.linkAction),
-      row("pref-crm", this.label("pref-crm", () => t.setCrm), this.crm, h("p", { id: "pref-crm-hint", class: "hint" })),
+      row(
+        "pref-crm",
+        this.label("pref-crm", () => t.setCrm),
+        this.crm,
+        h("p", { id: "pref-crm-hint", class: "hint" }),
+        h("p", { id: "pref-crm-error", class: "field-error" }),
+      ),
       row("pref-language", this.label("pref-language", () => t.setLanguage), this.language),
       row("pref-theme", this.label("pref-theme", () => t.setTheme), this.theme),
       this.check("pref-autostart", this.autostart, () => t.setAutostart),
@@ -312,7 +326,11 @@ export class SettingsScreen {
   private async save(): Promise<void> {
     const prefs = this.read();
     if (!prefs) return;
-    for (const id of Object.values(PREF_FIELDS)) document.getElementById(id)?.removeAttribute("aria-invalid");
+    for (const id of Object.values(PREF_FIELDS)) {
+      document.getElementById(id)?.removeAttribute("aria-invalid");
+      const error = document.getElementById(`${id}-error`);
+      if (error) error.textContent = "";
+    }
     this.saveButton.disabled = true;
     this.setStatus(this.formStatus, t.setSaving, false);
     try {
@@ -325,6 +343,8 @@ export class SettingsScreen {
       const input = field ? document.getElementById(PREF_FIELDS[field] ?? "") : null;
       if (input) {
         input.setAttribute("aria-invalid", "true");
+        const error = document.getElementById(`${input.id}-error`);
+        if (error) error.textContent = fieldReason(e);
         input.focus();
       }
       this.setStatus(this.formStatus, describe(e), true);

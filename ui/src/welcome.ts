@@ -5,7 +5,7 @@ import type { AccountForm } from "./bindings/AccountForm";
 import { h, replace } from "./dom";
 import { t } from "./i18n";
 import { describe } from "./ipc";
-import { settingsApi } from "./settings";
+import { fieldReason, settingsApi } from "./settings";
 
 type Field = "clientId" | "clientSecret" | "redirectUri" | "relayUrl" | "relayKey";
 
@@ -26,7 +26,7 @@ const FIELDS: { field: Field; id: string; type: string; label: () => string; hin
     hint: () => t.wizRedirectUriHint,
   },
   { field: "relayUrl", id: "account-relay-url", type: "url", label: () => t.wizRelayUrl, hint: () => t.wizRelayHint },
-  { field: "relayKey", id: "account-relay-key", type: "password", label: () => t.wizRelayKey, hint: () => t.wizRelayHint },
+  { field: "relayKey", id: "account-relay-key", type: "password", label: () => t.wizRelayKey, hint: () => t.wizRelayKeyHint },
 ];
 
 export class WelcomeDialog {
@@ -176,7 +176,7 @@ export class WelcomeDialog {
         const input = this.inputs.get(known.field);
         input?.setAttribute("aria-invalid", "true");
         const error = this.errors.get(known.field);
-        if (error) error.textContent = message;
+        if (error) error.textContent = fieldReason(e);
         input?.focus();
         this.status.textContent = "";
       } else {

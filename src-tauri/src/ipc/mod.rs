@@ -39,7 +39,8 @@ pub struct IpcError {
     pub code: String,
     /// What went wrong.
     pub message: String,
-    /// The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors.
+    /// The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors, whose
+    /// `message` then reads `<setting's key>: <reason>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub field: Option<String>,

@@ -15,6 +15,7 @@ code: string,
  */
 message: string, 
 /**
- * The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors.
+ * The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors, whose
+ * `message` then reads `<setting's key>: <reason>`.
  */
 field?: string, };
