@@ -29,6 +29,10 @@ const COMMANDS: &[&str] = &[
     "save_account",
     "dismiss_welcome",
     "restart_app",
+    "popup_call",
+    "dismiss_popup",
+    "open_crm",
+    "take_dial_request",
 ];
 
 fn main() {

@@ -9,5 +9,12 @@ export default defineConfig({
     emptyOutDir: true,
     target: "safari15",
     sourcemap: false,
+    // Two pages: the main window and the incoming-call popup, which the shell keeps ready.
+    rollupOptions: {
+      input: {
+        main: "index.html",
+        popup: "popup.html",
+      },
+    },
   },
 });

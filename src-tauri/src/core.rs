@@ -60,6 +60,14 @@ impl AppCore {
         self.link.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The core if it is up, without waiting.
+    pub fn started(&self) -> Option<Arc<Companion>> {
+        match &*self.started.borrow() {
+            Some(Ok(companion)) => Some(Arc::clone(companion)),
+            _ => None,
+        }
+    }
+
     /// The core, waiting for it to start when it has not yet.
     pub async fn companion(&self) -> Result<Arc<Companion>, IpcError> {
         let mut rx = self.started.subscribe();

@@ -22,8 +22,8 @@
 
 pub mod commands;
 pub mod core;
-pub mod downloads;
 pub mod desktop;
+pub mod downloads;
 pub mod events;
 pub mod ipc;
 
@@ -54,7 +54,14 @@ impl Mode {
         for arg in args {
             match arg.as_str() {
                 "--demo" => demo = true,
-                other => return Err(format!("unknown argument {other:?} (the app takes --demo)")),
+                // A `tel:`, `callto:` or `trubka:` link, from the system or a person: followed
+                // once the app runs (or handed to the one already running).
+                link if desktop::links::parse(link).is_ok() => {}
+                other => {
+                    return Err(format!(
+                        "unknown argument {other:?} (the app takes --demo and tel:, callto: or trubka: links)"
+                    ));
+                }
             }
         }
         if demo || !account_configured() {
@@ -78,6 +85,9 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
     builder
         .manage(core)
         .manage(downloads::Downloads::default())
+        .manage(desktop::popup::PopupState::default())
+        .manage(desktop::links::PendingDial::default())
+        .manage(desktop::links::SignInLinks::default())
         .invoke_handler(tauri::generate_handler![
             commands::calls::dial,
             commands::calls::hang_up,
@@ -105,6 +115,10 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
             commands::account::save_account,
             commands::account::dismiss_welcome,
             commands::account::restart_app,
+            commands::popup::popup_call,
+            commands::popup::dismiss_popup,
+            commands::popup::open_crm,
+            commands::links::take_dial_request,
         ])
 }
 
@@ -132,20 +146,116 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
     }
 }
 
+/// The tray, the hidden popup, and the links the system hands over (including those this very
+/// start was given). A desktop without a tray or a link handler loses only those.
+fn setup_desktop(app: &tauri::AppHandle) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let settings = Profile::open(DEFAULT_PROFILE)
+        .and_then(|p| p.load_settings())
+        .unwrap_or_default();
+    if let Err(e) = desktop::tray::build(app, settings.language, !settings.popups.enabled) {
+        tracing::warn!(error = %e, "no tray icon: closing the window will quit");
+    }
+    if let Err(e) = desktop::popup::prepare(app) {
+        tracing::warn!(error = %e, "the popup window could not be prepared");
+    }
+    // Installed packages register the schemes through their desktop entry; a development build
+    // registers itself, so that links work from `./dev demo` too.
+    #[cfg(all(debug_assertions, target_os = "linux"))]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::info!(error = %e, "tel:, callto: and trubka: links are not registered");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        let confirm = link_needs_confirmation(&handle);
+        for url in event.urls() {
+            desktop::links::handle(&handle, url.as_str(), confirm);
+        }
+    });
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    desktop::links::handle_args(app, &args, settings.links.dial_after_confirmation);
+}
+
+/// Whether a D-Bus session bus can be reached: its address is given, or the usual socket exists.
+fn session_bus_available() -> bool {
+    if cfg!(not(target_os = "linux")) {
+        return true;
+    }
+    if let Some(address) = std::env::var_os("DBUS_SESSION_BUS_ADDRESS") {
+        return !address.is_empty();
+    }
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|dir| std::path::Path::new(&dir).join("bus").exists())
+        .unwrap_or(false)
+}
+
+/// Whether a link dials once the operator confirms (else it only fills the dialer).
+fn link_needs_confirmation<R: Runtime>(app: &tauri::AppHandle<R>) -> bool {
+    let core = app.state::<AppCore>();
+    match core.started() {
+        Some(companion) => companion.settings().links.dial_after_confirmation,
+        None => companion::Settings::default().links.dial_after_confirmation,
+    }
+}
+
 /// Runs the desktop app until its window closes.
 pub fn run(mode: Mode) -> Result<(), tauri::Error> {
-    let app = builder(tauri::Builder::default(), AppCore::default())
-        // The sign-in opens the system browser from Rust; no window is granted the opener.
+    // The single-instance plugin comes first: a second start hands its arguments (a `tel:`
+    // link, say) to this one and exits before anything else is set up.
+    let mut app = tauri::Builder::default();
+    // The plugin finds the running instance over the D-Bus session bus (and fails hard without
+    // one); a session without a bus runs without it rather than not at all.
+    if session_bus_available() {
+        app = app.plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            desktop::show_main(app);
+            desktop::links::handle_args(app, &args, link_needs_confirmation(app));
+        }));
+    } else {
+        tracing::warn!("no D-Bus session bus: a second start will open a second window");
+    }
+    let app = app
+        .plugin(tauri_plugin_deep_link::init())
+        // The sign-in and the CRM open the system browser from Rust; no window is granted the
+        // opener.
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_denylist(&[desktop::popup::POPUP])
+                .build(),
+        );
+    let app = builder(app, AppCore::default())
+        .on_window_event(|window, event| {
+            // Closing the main window keeps the app in the tray; Quit is in the tray's menu.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+                && window
+                    .app_handle()
+                    .tray_by_id(desktop::tray::TRAY)
+                    .is_some()
+            {
+                api.prevent_close();
+                if let Err(e) = window.hide() {
+                    tracing::warn!(error = %e, "the main window could not be hidden");
+                }
+            }
+        })
         .setup(move |app| {
             app.manage(AccountHome::platform(mode));
             let handle = app.handle().clone();
+            setup_desktop(&handle);
             tauri::async_runtime::spawn(async move {
                 let started = start_core(mode).await;
                 let core = handle.state::<AppCore>();
                 match started {
                     Ok((companion, demo)) => {
                         events::forward(handle.clone(), &companion);
+                        desktop::follow(handle.clone(), Arc::clone(&companion));
+                        desktop::core_started(&handle, &companion);
                         if let Some(demo) = demo {
                             core.keep_demo(demo);
                         }
@@ -166,4 +276,21 @@ pub fn run(mode: Mode) -> Result<(), tauri::Error> {
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_taken_as_arguments_and_anything_else_is_refused() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            Mode::from_args(args(&["--demo", "tel:+7-921-946-27-61"])),
+            Ok(Mode::Demo)
+        );
+        let refused = Mode::from_args(args(&["--demo", "--verbose"])).unwrap_err();
+        assert!(refused.contains("--verbose"), "{refused}");
+        assert!(Mode::from_args(args(&["--demo", "https://example.com"])).is_err());
+    }
 }

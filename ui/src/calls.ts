@@ -1,11 +1,13 @@
 // The Calls screen: the dialer, the calls live now (with hang-up and transfer), today's card
 // (today.ts).
 import type { LiveCall } from "./bindings/LiveCall";
-import type { Workplace } from "./bindings/Workplace";
 import { h, replace } from "./dom";
 import { clock } from "./format";
 import { t } from "./i18n";
 import { api, describe } from "./ipc";
+import { DialSuggestions, rememberNumber } from "./suggest";
+import { TransferDialog } from "./transfer";
+import type { DialRequest } from "./bindings/DialRequest";
 import { TodayCard } from "./today";
 
 /** How long an ended call stays on screen, so the operator sees how it ended. */
@@ -24,6 +26,11 @@ export class CallsScreen {
   private readonly list: HTMLElement;
   private readonly todayCard = new TodayCard();
   private readonly dialog: TransferDialog;
+  private readonly suggestions: DialSuggestions;
+  private readonly confirmBar: HTMLElement;
+  private readonly confirmText: HTMLElement;
+  private readonly confirmYes: HTMLButtonElement;
+  private readonly confirmNo: HTMLButtonElement;
   private readonly calls = new Map<string, Shown>();
   private readonly timers = new Map<string, HTMLElement>();
 
@@ -37,16 +44,39 @@ export class CallsScreen {
     });
     this.dialButton = h("button", { type: "submit", class: "primary" });
     this.status = h("p", { id: "dial-status", class: "status", role: "status", "aria-live": "polite" });
+    this.suggestions = new DialSuggestions(this.input);
+    // A number from a link, the hotkey or the tray waits here for the operator's word.
+    this.confirmText = h("span", { id: "dial-confirm-text" });
+    this.confirmYes = h("button", { type: "button", id: "dial-confirm-yes", class: "primary" });
+    this.confirmNo = h("button", { type: "button", id: "dial-confirm-no" });
+    this.confirmBar = h(
+      "div",
+      { id: "dial-confirm", class: "dial-confirm", role: "alertdialog", "aria-labelledby": "dial-confirm-text", hidden: true },
+      this.confirmText,
+      this.confirmYes,
+      this.confirmNo,
+    );
+    this.confirmYes.addEventListener("click", () => {
+      this.confirmBar.hidden = true;
+      void this.dial(this.input.value);
+    });
+    this.confirmNo.addEventListener("click", () => {
+      this.confirmBar.hidden = true;
+      this.input.focus();
+    });
     const form = h(
       "form",
       { class: "dialer", "aria-labelledby": "dialer-label" },
       h("label", { id: "dialer-label", for: "dialer", class: "visually-hidden" }),
-      h("div", { class: "dial-row" }, this.input, this.dialButton),
+      h("div", { class: "dial-row" }, h("div", { class: "dial-input" }, this.input, this.suggestions.root), this.dialButton),
+      this.confirmBar,
       h("p", { id: "dial-hint", class: "hint" }),
       this.status,
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
+      this.confirmBar.hidden = true;
+      this.suggestions.close();
       void this.dial(this.input.value);
     });
     this.list = h("ul", { class: "live-calls", "aria-labelledby": "active-calls-title" });
@@ -70,6 +100,18 @@ export class CallsScreen {
   focusDialer(): void {
     this.input.focus();
     this.input.select();
+  }
+
+  /** A number from outside the window: fill the dialer, and ask before dialling if told to. */
+  fill(request: DialRequest): void {
+    this.input.value = request.number;
+    this.suggestions.close();
+    this.focusDialer();
+    this.confirmBar.hidden = !(request.confirm && request.number.trim());
+    if (!this.confirmBar.hidden) {
+      this.confirmText.textContent = t.confirmDial(request.readable || request.number);
+      this.confirmYes.focus();
+    }
   }
 
   /** Puts a number in the dialer (call back) and dials it. */
@@ -115,6 +157,8 @@ export class CallsScreen {
     if (label) label.textContent = t.dialerLabel;
     this.input.placeholder = t.dialerPlaceholder;
     this.dialButton.textContent = t.dial;
+    this.confirmYes.textContent = t.dial;
+    this.confirmNo.textContent = t.cancel;
     const hint = this.root.querySelector("#dial-hint");
     if (hint) hint.textContent = t.dialerHint;
     const title = this.root.querySelector("#active-calls-title");
@@ -135,6 +179,7 @@ export class CallsScreen {
     this.status.textContent = t.dialling;
     try {
       const dialled = await api.dial(input);
+      rememberNumber(input);
       this.status.textContent = t.dialled(dialled.number);
     } catch (e) {
       this.showError(describe(e));
@@ -228,103 +273,5 @@ function phaseText(call: LiveCall, missed: boolean): string {
       return t.phaseConnected;
     case "ended":
       return missed ? t.phaseMissed : t.phaseEnded;
-  }
-}
-
-/** The transfer picker: the account's workplaces with a search box that also takes a number. */
-class TransferDialog {
-  readonly root: HTMLDialogElement;
-  private readonly title: HTMLElement;
-  private readonly search: HTMLInputElement;
-  private readonly options: HTMLElement;
-  private readonly cancel: HTMLButtonElement;
-  private workplaces: Workplace[] = [];
-  private call: LiveCall | null = null;
-  private report: (message: string) => void = () => {};
-
-  constructor() {
-    this.title = h("h2", { id: "transfer-title" });
-    this.search = h("input", {
-      id: "transfer-search",
-      type: "search",
-      autocomplete: "off",
-      spellcheck: "false",
-    });
-    this.options = h("ul", { class: "transfer-options", "aria-labelledby": "transfer-title" });
-    this.cancel = h("button", { type: "button" });
-    this.cancel.addEventListener("click", () => this.root.close());
-    const form = h(
-      "form",
-      { method: "dialog" },
-      this.title,
-      h("label", { for: "transfer-search", class: "visually-hidden", id: "transfer-search-label" }),
-      this.search,
-      this.options,
-      h("div", { class: "dialog-actions" }, this.cancel),
-    );
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const first = this.options.querySelector("button");
-      if (first) first.click();
-    });
-    this.search.addEventListener("input", () => this.renderOptions());
-    this.root = h("dialog", { class: "transfer", "aria-labelledby": "transfer-title" }, form);
-  }
-
-  async open(call: LiveCall, report: (message: string) => void): Promise<void> {
-    this.call = call;
-    this.report = report;
-    this.title.textContent = t.transferTitle(call.number ?? t.unknownNumber);
-    this.search.placeholder = t.transferSearch;
-    const label = this.root.querySelector("#transfer-search-label");
-    if (label) label.textContent = t.transferSearch;
-    this.cancel.textContent = t.cancel;
-    this.search.value = "";
-    this.workplaces = [];
-    this.renderOptions();
-    this.root.showModal();
-    this.search.focus();
-    try {
-      this.workplaces = (await api.workplaces()).filter((w) => !w.mine);
-      this.renderOptions();
-    } catch (e) {
-      this.report(describe(e));
-    }
-  }
-
-  private renderOptions(): void {
-    const needle = this.search.value.trim().toLowerCase();
-    const matches = this.workplaces.filter(
-      (w) => !needle || w.name.toLowerCase().includes(needle) || w.sipId.includes(needle),
-    );
-    const items: HTMLElement[] = matches.map((w) =>
-      this.option(w.name || w.sipId, w.name ? w.sipId : null, w.sipId),
-    );
-    // A typed number is offered too, after the workplaces it matches, so Enter still picks a
-    // colleague first and a call can still go outside the workplace list.
-    if (/\d{3,}/.test(needle) && !matches.some((w) => w.sipId === needle)) {
-      items.push(this.option(t.transferTo(this.search.value.trim()), null, this.search.value.trim()));
-    }
-    if (items.length === 0) {
-      replace(this.options, h("li", { class: "empty", text: t.noWorkplaces }));
-    } else {
-      replace(this.options, ...items);
-    }
-  }
-
-  private option(label: string, detail: string | null, target: string): HTMLElement {
-    const button = h(
-      "button",
-      { type: "button", class: "option" },
-      h("span", { class: "option-name", text: label }),
-      detail ? h("span", { class: "option-detail", text: detail }) : null,
-    );
-    button.addEventListener("click", () => {
-      const call = this.call;
-      this.root.close();
-      if (!call) return;
-      api.transfer(call.leg, target).catch((e) => this.report(describe(e)));
-    });
-    return h("li", {}, button);
   }
 }

@@ -136,7 +136,12 @@ export class ContactsScreen {
       if (generation !== this.generation) return;
       this.contacts = contacts;
       this.workplaces = workplaces;
-      this.say(contacts.length >= LIST_LIMIT ? t.contactsLimit(LIST_LIMIT) : "");
+      // The limit's note replaces an old error or note; a fresh "saved" or "deleted" stays.
+      const note = contacts.length >= LIST_LIMIT ? t.contactsLimit(LIST_LIMIT) : "";
+      const shown = this.status.textContent ?? "";
+      if (note || this.status.classList.contains("error") || shown === t.searchTooShort || shown === t.contactsLimit(LIST_LIMIT)) {
+        this.say(note);
+      }
       this.renderRows();
     } catch (e) {
       if (generation !== this.generation) return;

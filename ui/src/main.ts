@@ -5,10 +5,16 @@ import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
 import { currentLang, setLang, t } from "./i18n";
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { DialRequest } from "./bindings/DialRequest";
 import { api, onAppEvent } from "./ipc";
 import type { Preferences } from "./bindings/Preferences";
 import { applyLanguage, applyTheme, onSettingsChanged, SettingsScreen, settingsApi, WorkplaceBanner } from "./settings";
 import { WelcomeDialog } from "./welcome";
+
+/** The event name of src-tauri/src/desktop/links.rs's DIAL_REQUEST. */
+const DIAL_REQUEST = "dial-request";
 
 type ScreenName = "calls" | "history" | "contacts" | "settings";
 
@@ -157,7 +163,17 @@ void onAppEvent((event) => {
       break;
   }
 });
-// The first answer waits for the core to start, so the window is already there meanwhile.
+// A number from a link, the hotkey or the tray (src-tauri/src/desktop/links.rs), and one that
+// arrived before this window listened.
+function dialRequest(request: DialRequest): void {
+  show("calls");
+  calls.fill(request);
+}
+void listen<DialRequest>(DIAL_REQUEST, (e) => {
+  dialRequest(e.payload);
+  void invoke("take_dial_request");
+});
+void invoke<DialRequest | null>("take_dial_request").then((r) => r && dialRequest(r));
 // The first answer waits for the core to start, so the window is already there meanwhile. The
 // link's first report usually comes before the window listens, so it is asked for once here.
 void calls.load().then(async () => {

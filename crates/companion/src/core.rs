@@ -189,6 +189,15 @@ impl Companion {
             && (call.mine || popups.scope == crate::settings::PopupScope::AllIncoming)
     }
 
+    /// Whether someone other than me answered this call, so that my popup for it can go.
+    pub fn answered_elsewhere(&self, call: &LiveCall) -> bool {
+        let Some(by) = call.answered_by.as_deref() else {
+            return false;
+        };
+        let me = self.directory().me(self.settings().workplace.as_deref());
+        !me.owns(by)
+    }
+
     /// Turns popups off or on (the tray's do-not-disturb) and saves the choice.
     pub fn set_popups(&self, enabled: bool) -> Result<(), CompanionError> {
         let mut settings = self.settings();

@@ -139,7 +139,8 @@ pub struct Me {
 }
 
 impl Me {
-    fn owns(&self, id: &str) -> bool {
+    /// Whether `id` is my workplace or one of its terminals.
+    pub fn owns(&self, id: &str) -> bool {
         self.workplace.as_deref() == Some(id) || self.terminals.contains(id)
     }
 }

@@ -7,4 +7,6 @@ pub(crate) mod calls;
 pub(crate) mod contacts;
 pub(crate) mod directory;
 pub(crate) mod history;
+pub(crate) mod links;
+pub(crate) mod popup;
 pub(crate) mod settings;

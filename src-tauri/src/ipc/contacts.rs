@@ -46,7 +46,9 @@ impl From<&call_log::Contact> for ContactRow {
                 .numbers
                 .iter()
                 .map(|n| ContactPhone {
-                    number: readable(&n.number),
+                    // The key is the number in full (`8 (812) …` becomes `7812…`), which reads
+                    // the same way whatever formatting it was typed with.
+                    number: readable(&n.key),
                     raw: n.number.clone(),
                 })
                 .collect(),

@@ -16,6 +16,7 @@ use ts_rs::TS;
 
 mod contacts;
 mod history;
+mod popup;
 mod settings;
 mod today;
 
@@ -23,6 +24,7 @@ pub use contacts::{
     ContactDraft, ContactPhone, ContactRow, ImportFormat, ImportIssue, ImportOutcome,
 };
 pub use history::{Callback, SavedFile};
+pub use popup::PopupView;
 pub use settings::{
     AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
     ThemeChoice, field_of,
@@ -507,33 +509,6 @@ pub struct Workplace {
     pub mine: bool,
 }
 
-/// Today's figures for the small card on the Calls screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "Today.ts")]
-pub struct Today {
-    /// Calls that started today.
-    pub calls: u32,
-    /// Of them answered.
-    pub answered: u32,
-    /// Of them missed.
-    pub missed: u32,
-    /// Talk time of the answered ones, in seconds.
-    pub talk_secs: u32,
-}
-
-impl From<call_log::DayStats> for Today {
-    fn from(s: call_log::DayStats) -> Self {
-        let small = |v: i64| u32::try_from(v.max(0)).unwrap_or(u32::MAX);
-        Today {
-            calls: small(s.calls),
-            answered: small(s.answered),
-            missed: small(s.missed),
-            talk_secs: small(s.talk_secs),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -581,6 +556,8 @@ mod tests {
             one::<AppMode>(&cfg),
             one::<AccountState>(&cfg),
             one::<AccountForm>(&cfg),
+            one::<PopupView>(&cfg),
+            one::<crate::desktop::links::DialRequest>(&cfg),
         ]
     }
 

@@ -304,6 +304,9 @@ mod tests {
             relay_key: Some("k3y".into()),
         };
         let printed = format!("{form:?}");
-        assert!(!printed.contains("s3cret") && !printed.contains("k3y"), "{printed}");
+        assert!(
+            !printed.contains("s3cret") && !printed.contains("k3y"),
+            "{printed}"
+        );
     }
 }

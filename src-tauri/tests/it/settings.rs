@@ -78,9 +78,21 @@ fn each_wrong_preference_is_refused_naming_its_field() {
         ("hotkey", "D", "hotkey"),
         ("hotkey", "Ctrl+Alt", "hotkey"),
         ("hotkey", "Ctrl+Alt+Ы", "hotkey"),
-        ("crmUrlTemplate", "https://crm.example.com/find", "crm_url_template"),
-        ("crmUrlTemplate", "javascript:alert({number})", "crm_url_template"),
-        ("crmUrlTemplate", "ftp://crm.example.com/{number}", "crm_url_template"),
+        (
+            "crmUrlTemplate",
+            "https://crm.example.com/find",
+            "crm_url_template",
+        ),
+        (
+            "crmUrlTemplate",
+            "javascript:alert({number})",
+            "crm_url_template",
+        ),
+        (
+            "crmUrlTemplate",
+            "ftp://crm.example.com/{number}",
+            "crm_url_template",
+        ),
     ] {
         let mut prefs = preferences(&app);
         prefs[field] = json!(value);
@@ -94,7 +106,11 @@ fn each_wrong_preference_is_refused_naming_its_field() {
             "{field}={value}: {err}"
         );
     }
-    assert_eq!(preferences(&app)["hotkey"], "Ctrl+Alt+D", "nothing was saved");
+    assert_eq!(
+        preferences(&app)["hotkey"],
+        "Ctrl+Alt+D",
+        "nothing was saved"
+    );
 }
 
 #[test]

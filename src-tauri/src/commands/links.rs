@@ -1,0 +1,11 @@
+//! Numbers that came from outside the window (a link, the hotkey, the tray).
+
+use tauri::State;
+
+use crate::desktop::links::{DialRequest, PendingDial};
+
+/// The dial request that arrived before the window listened (a link that started the app), once.
+#[tauri::command]
+pub(crate) fn take_dial_request(pending: State<'_, PendingDial>) -> Option<DialRequest> {
+    pending.take()
+}

@@ -1,0 +1,222 @@
+//! Numbers that reach the app from outside its window: `tel:`, `callto:` and `trubka:` links
+//! (from the system, or from a second instance that hands its arguments over), the global
+//! hotkey and the tray's "dial clipboard". Each ends in the main window's dialer, filled in;
+//! dialling then takes the operator's confirmation when the settings ask for it.
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tokio::sync::broadcast;
+use ts_rs::TS;
+use url::Url;
+
+use crate::ipc::readable;
+
+/// The event the main window receives with a number to dial.
+pub const DIAL_REQUEST: &str = "dial-request";
+
+/// A number to put in the dialer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "DialRequest.ts")]
+pub struct DialRequest {
+    /// What to put in the dialer, as given (the dialer checks it when it is dialled).
+    pub number: String,
+    /// The number as a person reads it, for the confirmation.
+    pub readable: String,
+    /// Dial once the operator confirms, rather than only filling the dialer.
+    pub confirm: bool,
+    /// Where it came from: `link`, `hotkey` or `clipboard`.
+    pub source: String,
+}
+
+/// What a link asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Link {
+    /// Dial this number.
+    Dial(String),
+    /// The browser's answer to a sign-in (`trubka://signin?code=…&state=…`).
+    SignIn(Url),
+}
+
+/// Sign-in answers that arrived as links, for a sign-in waiting on one.
+#[derive(Debug, Clone)]
+pub struct SignInLinks {
+    tx: broadcast::Sender<Url>,
+}
+
+impl Default for SignInLinks {
+    fn default() -> Self {
+        SignInLinks {
+            tx: broadcast::channel(4).0,
+        }
+    }
+}
+
+impl SignInLinks {
+    /// Listens for the next sign-in answers.
+    pub fn subscribe(&self) -> broadcast::Receiver<Url> {
+        self.tx.subscribe()
+    }
+
+    fn deliver(&self, url: Url) {
+        if self.tx.send(url).is_err() {
+            tracing::warn!("a sign-in answer arrived with no sign-in waiting for it");
+        }
+    }
+}
+
+/// Reads one link. Anything that is not a `tel:`, `callto:` or `trubka:` link with a number,
+/// or a sign-in answer, is refused with the reason.
+pub fn parse(text: &str) -> Result<Link, String> {
+    let text = text.trim();
+    let (scheme, rest) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not a link"))?;
+    let number = match scheme.to_ascii_lowercase().as_str() {
+        "tel" | "callto" => {
+            // `tel:` may carry parameters after `;` (RFC 3966); `callto://` adds slashes.
+            let rest = rest.trim_start_matches('/');
+            rest.split(';').next().unwrap_or_default().to_owned()
+        }
+        "trubka" => {
+            let url = Url::parse(text).map_err(|e| format!("{text:?} is not a valid link: {e}"))?;
+            let what = url
+                .host_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| url.path().trim_start_matches('/').to_owned());
+            match what.split('/').next().unwrap_or_default() {
+                "signin" => return Ok(Link::SignIn(url)),
+                "dial" => url
+                    .query_pairs()
+                    .find(|(k, _)| k == "number")
+                    .map(|(_, v)| v.into_owned())
+                    .or_else(|| {
+                        url.path_segments()
+                            .and_then(|mut s| s.next_back().map(str::to_owned))
+                    })
+                    .unwrap_or_default(),
+                other => return Err(format!("trubka:{other} is not something the app does")),
+            }
+        }
+        other => return Err(format!("{other}: links are not handled by Trubka")),
+    };
+    let number = percent_decode(&number);
+    if number.trim().is_empty() {
+        return Err(format!("{text:?} carries no number"));
+    }
+    Ok(Link::Dial(number.trim().to_owned()))
+}
+
+/// Acts on the links among a process's arguments (the first instance's own, or a second
+/// instance's handed over): dial requests go to the main window, sign-in answers to the
+/// sign-in waiting for them.
+pub fn handle_args<R: Runtime>(app: &AppHandle<R>, args: &[String], confirm: bool) {
+    for arg in args
+        .iter()
+        .filter(|a| a.contains(':') && !a.starts_with('-'))
+    {
+        handle(app, arg, confirm);
+    }
+}
+
+/// Acts on one link.
+pub fn handle<R: Runtime>(app: &AppHandle<R>, link: &str, confirm: bool) {
+    match parse(link) {
+        Ok(Link::Dial(number)) => request_dial(app, number, confirm, "link"),
+        Ok(Link::SignIn(url)) => app.state::<SignInLinks>().deliver(url),
+        Err(why) => tracing::warn!(%why, "a link was not followed"),
+    }
+}
+
+/// Brings the main window forward with `number` in its dialer.
+pub fn request_dial<R: Runtime>(app: &AppHandle<R>, number: String, confirm: bool, source: &str) {
+    let request = DialRequest {
+        readable: readable(&number),
+        number,
+        confirm,
+        source: source.to_owned(),
+    };
+    super::show_main(app);
+    app.state::<PendingDial>().set(Some(request.clone()));
+    if let Err(e) = app.emit_to("main", DIAL_REQUEST, &request) {
+        tracing::warn!(error = %e, "the dialer was not given the number");
+    }
+}
+
+/// A dial request the main window has not yet taken (it may still be loading when a link
+/// starts the app).
+#[derive(Debug, Default)]
+pub struct PendingDial(std::sync::Mutex<Option<DialRequest>>);
+
+impl PendingDial {
+    fn set(&self, request: Option<DialRequest>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = request;
+    }
+
+    /// Takes the request, so it is acted on once.
+    pub fn take(&self) -> Option<DialRequest> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dial(link: &str) -> String {
+        match parse(link) {
+            Ok(Link::Dial(n)) => n,
+            other => panic!("{link}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn phone_links_in_their_usual_spellings_give_the_number() {
+        assert_eq!(dial("tel:+79219462761"), "+79219462761");
+        assert_eq!(dial("tel:+7-921-946-27-61;ext=12"), "+7-921-946-27-61");
+        assert_eq!(dial("TEL:8%20921%20946%2027%2061"), "8 921 946 27 61");
+        assert_eq!(dial("callto://+79219462761"), "+79219462761");
+        assert_eq!(dial("callto:89219462761"), "89219462761");
+        assert_eq!(dial("trubka://dial/79219462761"), "79219462761");
+        assert_eq!(dial("trubka://dial?number=%2B79219462761"), "+79219462761");
+    }
+
+    #[test]
+    fn sign_in_answers_are_told_apart_and_other_links_refused() {
+        assert!(matches!(
+            parse("trubka://signin?code=c&state=s"),
+            Ok(Link::SignIn(_))
+        ));
+        assert!(
+            parse("https://example.com")
+                .unwrap_err()
+                .contains("not handled")
+        );
+        assert!(parse("tel:").unwrap_err().contains("no number"));
+        assert!(parse("trubka://format-disk").is_err());
+        assert!(parse("no link at all").is_err());
+    }
+}

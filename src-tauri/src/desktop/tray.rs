@@ -1,0 +1,265 @@
+//! The tray icon: the link's and the sign-in's health at a glance (a grey icon and a tooltip
+//! that says what is wrong), and a menu to open the window, dial the copied number, switch
+//! do-not-disturb (no popups) and quit. Closing the main window leaves the app here.
+
+use std::sync::Mutex;
+
+use companion::settings::Language;
+use companion::{Companion, DomainEvent};
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::core::AppCore;
+
+/// The tray icon's id.
+pub const TRAY: &str = "main";
+
+const OPEN: &str = "open";
+const DIAL_CLIPBOARD: &str = "dial-clipboard";
+const DO_NOT_DISTURB: &str = "do-not-disturb";
+const QUIT: &str = "quit";
+
+/// What the tray shows: the link's state and whether API calls can be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// `connected`, `reconnecting`, `offline`, `refused`, or `starting` before the first report.
+    pub link: String,
+    /// Whether the sign-in holds.
+    pub signed_in: bool,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            link: "starting".into(),
+            signed_in: true,
+        }
+    }
+}
+
+impl Health {
+    /// Whether everything works.
+    pub fn good(&self) -> bool {
+        self.link == "connected" && self.signed_in
+    }
+
+    /// The tooltip's words.
+    pub fn describe(&self, russian: bool) -> String {
+        let link = match (self.link.as_str(), russian) {
+            ("connected", false) => "live events connected",
+            ("connected", true) => "события поступают",
+            ("starting", false) => "starting",
+            ("starting", true) => "запуск",
+            ("reconnecting", false) => "reconnecting to the relay",
+            ("reconnecting", true) => "переподключение к релею",
+            ("refused", false) => "the relay refuses this app's key",
+            ("refused", true) => "релей не принимает ключ приложения",
+            (_, false) => "offline: no live events",
+            (_, true) => "нет связи: события не поступают",
+        };
+        let session = match (self.signed_in, russian) {
+            (true, _) => "",
+            (false, false) => "; sign-in required",
+            (false, true) => "; нужно войти заново",
+        };
+        format!("Trubka — {link}{session}")
+    }
+}
+
+/// The tray's state between events.
+pub struct TrayState<R: Runtime> {
+    health: Mutex<Health>,
+    dnd: Mutex<Option<CheckMenuItem<R>>>,
+}
+
+impl<R: Runtime> std::fmt::Debug for TrayState<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrayState")
+            .field("health", &self.health)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> Default for TrayState<R> {
+    fn default() -> Self {
+        TrayState {
+            health: Mutex::default(),
+            dnd: Mutex::new(None),
+        }
+    }
+}
+
+/// Makes the tray icon with its menu. A desktop without a tray only loses the icon.
+pub fn build<R: Runtime>(
+    app: &AppHandle<R>,
+    language: Language,
+    do_not_disturb: bool,
+) -> tauri::Result<TrayIcon<R>> {
+    app.manage(TrayState::<R>::default());
+    let ru = super::is_russian(language);
+    let label = |en: &'static str, ru_text: &'static str| if ru { ru_text } else { en };
+    let open = MenuItem::with_id(
+        app,
+        OPEN,
+        label("Open Trubka", "Открыть Трубку"),
+        true,
+        None::<&str>,
+    )?;
+    let dial = MenuItem::with_id(
+        app,
+        DIAL_CLIPBOARD,
+        label(
+            "Dial the copied number",
+            "Позвонить по скопированному номеру",
+        ),
+        true,
+        None::<&str>,
+    )?;
+    let dnd = CheckMenuItem::with_id(
+        app,
+        DO_NOT_DISTURB,
+        label(
+            "Do not disturb (no popups)",
+            "Не беспокоить (без всплывающих окон)",
+        ),
+        true,
+        do_not_disturb,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, QUIT, label("Quit", "Выйти"), true, None::<&str>)?;
+    let menu = Menu::with_items(
+        app,
+        &[
+            &open,
+            &dial,
+            &PredefinedMenuItem::separator(app)?,
+            &dnd,
+            &PredefinedMenuItem::separator(app)?,
+            &quit,
+        ],
+    )?;
+    *app.state::<TrayState<R>>()
+        .dnd
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(dnd);
+    let mut builder = TrayIconBuilder::with_id(TRAY)
+        .tooltip(Health::default().describe(ru))
+        .menu(&menu)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                super::show_main(tray.app_handle());
+            }
+        });
+    if let Some(icon) = icon(app, false) {
+        builder = builder.icon(icon);
+    }
+    builder.build(app)
+}
+
+fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        OPEN => super::show_main(app),
+        DIAL_CLIPBOARD => super::dial_copied(app, "clipboard"),
+        DO_NOT_DISTURB => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let Ok(companion) = app.state::<AppCore>().companion().await else {
+                    return;
+                };
+                let turning_on = companion.settings().popups.enabled;
+                if let Err(e) = companion.set_popups(!turning_on) {
+                    tracing::warn!(error = %e, "do-not-disturb was not saved");
+                }
+                sync_do_not_disturb(&app, turning_on);
+                super::settings_changed(&app, &companion.settings());
+            });
+        }
+        QUIT => app.exit(0),
+        _ => {}
+    }
+}
+
+/// Shows do-not-disturb's state in the menu (after a change from the menu or from Settings).
+pub fn sync_do_not_disturb<R: Runtime>(app: &AppHandle<R>, on: bool) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let item = state.dnd.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    if let Some(item) = item
+        && let Err(e) = item.set_checked(on)
+    {
+        tracing::debug!(error = %e, "the tray's do-not-disturb mark was not updated");
+    }
+}
+
+/// Follows the link's and the sign-in's health.
+pub fn on_event<R: Runtime>(app: &AppHandle<R>, companion: &Companion, event: &DomainEvent) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let health = {
+        let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            DomainEvent::Link { state, .. } => health.link = state.clone(),
+            DomainEvent::Session { signed_in, .. } => health.signed_in = *signed_in,
+            _ => return,
+        }
+        health.clone()
+    };
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return;
+    };
+    let ru = super::is_russian(companion.settings().language);
+    if let Err(e) = tray.set_tooltip(Some(health.describe(ru))) {
+        tracing::debug!(error = %e, "the tray's tooltip was not updated");
+    }
+    if let Err(e) = tray.set_icon(icon(app, !health.good())) {
+        tracing::debug!(error = %e, "the tray's icon was not updated");
+    }
+}
+
+/// The app's icon, greyed out and faded when something is wrong.
+fn icon<R: Runtime>(app: &AppHandle<R>, troubled: bool) -> Option<Image<'static>> {
+    let base = app.default_window_icon()?;
+    let mut rgba = base.rgba().to_vec();
+    if troubled {
+        for px in rgba.chunks_exact_mut(4) {
+            let grey = ((u32::from(px[0]) * 30 + u32::from(px[1]) * 59 + u32::from(px[2]) * 11)
+                / 100) as u8;
+            px[0] = grey;
+            px[1] = grey;
+            px[2] = grey;
+            px[3] /= 2;
+        }
+    }
+    Some(Image::new_owned(rgba, base.width(), base.height()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tooltip_says_what_is_wrong() {
+        let mut h = Health {
+            link: "connected".into(),
+            signed_in: true,
+        };
+        assert!(h.good());
+        assert_eq!(h.describe(false), "Trubka — live events connected");
+        h.signed_in = false;
+        assert!(!h.good());
+        assert!(h.describe(false).ends_with("sign-in required"));
+        h.link = "offline".into();
+        assert!(h.describe(true).contains("нет связи"));
+    }
+}

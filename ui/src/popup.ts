@@ -1,0 +1,118 @@
+// The incoming-call popup: who is calling and how earlier calls went, with Transfer, Hang up
+// and "open in CRM". The shell keeps this window ready and hidden; it shows it for a call and
+// sends the call here, and hides it when the call is answered elsewhere or ends.
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import type { PopupView } from "./bindings/PopupView";
+import { h, replace } from "./dom";
+import { when } from "./format";
+import { setLang, t } from "./i18n";
+import { api, describe } from "./ipc";
+import { TransferDialog } from "./transfer";
+
+/** The event names of src-tauri/src/desktop: the call to show, and new settings. */
+const POPUP_CALL = "popup-call";
+const SETTINGS_CHANGED = "settings-changed";
+
+const name = h("p", { id: "popup-name", class: "popup-name" });
+const number = h("p", { id: "popup-number", class: "popup-number" });
+const company = h("p", { id: "popup-company", class: "popup-company" });
+const earlier = h("p", { id: "popup-earlier", class: "popup-earlier" });
+const heading = h("p", { class: "popup-heading" });
+const status = h("p", { class: "popup-status", role: "status", "aria-live": "polite" });
+const close = h("button", { type: "button", id: "popup-close", class: "quiet popup-close", text: "×" });
+const crm = h("button", { type: "button", id: "popup-crm" });
+const transfer = h("button", { type: "button", id: "popup-transfer" });
+const hangUp = h("button", { type: "button", id: "popup-hangup", class: "danger" });
+const dialog = new TransferDialog();
+
+let view: PopupView | null = null;
+
+const root = h(
+  "main",
+  { class: "popup", "aria-labelledby": "popup-name" },
+  h("header", { class: "popup-top" }, heading, close),
+  h("div", { class: "popup-who" }, name, number, company),
+  earlier,
+  status,
+  h("div", { class: "popup-actions" }, crm, transfer, hangUp),
+  dialog.root,
+);
+document.getElementById("popup")?.replaceWith(root);
+
+function applyLook(language: string, theme: string): void {
+  if (language === "ru" || language === "en") setLang(language);
+  if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+
+function render(): void {
+  crm.textContent = t.popupCrm;
+  transfer.textContent = t.transfer;
+  hangUp.textContent = t.hangUp;
+  close.setAttribute("aria-label", t.popupClose);
+  close.title = t.popupClose;
+  status.textContent = "";
+  if (!view) {
+    replace(heading);
+    for (const el of [name, number, company, earlier]) el.textContent = "";
+    return;
+  }
+  heading.textContent = view.answered ? t.popupAnswered : t.popupIncoming;
+  // Every name and number is text from outside: textContent only, isolated so a right-to-left
+  // override inside a name cannot reorder what follows it.
+  name.textContent = view.name ?? t.popupUnknownCaller;
+  number.textContent = view.number ?? "";
+  number.hidden = !view.name || !view.number;
+  if (!view.name && view.number) name.textContent = view.number;
+  company.textContent = view.company ?? "";
+  company.hidden = !view.company;
+  if (view.earlierCalls <= 0) {
+    earlier.textContent = t.popupFirstCall;
+  } else {
+    const last =
+      view.lastOutcome && view.lastAtMs !== null
+        ? ` · ${t.popupLast(t.popupOutcomes[view.lastOutcome] ?? view.lastOutcome, when(view.lastAtMs))}`
+        : "";
+    earlier.textContent = `${t.popupEarlier(view.earlierCalls)}${last}`;
+  }
+  crm.hidden = !view.crm || !view.numberRaw;
+}
+
+function show(next: PopupView | null): void {
+  view = next;
+  if (next) applyLook(next.language, next.theme);
+  if (dialog.root.open) dialog.root.close();
+  render();
+}
+
+function dismiss(): void {
+  void invoke("dismiss_popup");
+}
+
+close.addEventListener("click", dismiss);
+hangUp.addEventListener("click", () => {
+  if (!view) return;
+  api.hangUp(view.leg).catch((e) => (status.textContent = describe(e)));
+});
+transfer.addEventListener("click", () => {
+  if (!view) return;
+  void dialog.open({ leg: view.leg, number: view.number }, (m) => (status.textContent = m), dismiss);
+});
+crm.addEventListener("click", () => {
+  if (!view?.numberRaw) return;
+  invoke("open_crm", { number: view.numberRaw }).catch((e) => (status.textContent = describe(e)));
+});
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && !dialog.root.open) dismiss();
+});
+
+void listen<PopupView | null>(POPUP_CALL, (e) => show(e.payload));
+void listen<{ theme?: string; language?: string }>(SETTINGS_CHANGED, (e) => {
+  applyLook(e.payload.language ?? "system", e.payload.theme ?? "system");
+  render();
+});
+// The call may have been sent before this page listened.
+invoke<PopupView | null>("popup_call")
+  .then(show)
+  .catch(() => show(null));
