@@ -460,8 +460,10 @@ mod tests {
             .map(|_| ())
             .unwrap_err();
         assert!(invalid.starts_with("crm_url_template: "), "{invalid}");
-        let mut s = Settings::default();
-        s.hotkey = "Ctrl+Alt".into();
+        let s = Settings {
+            hotkey: "Ctrl+Alt".into(),
+            ..Settings::default()
+        };
         assert_eq!(s.check().unwrap_err().key, "hotkey");
         assert!(!s.autostart && !s.welcomed, "off until chosen");
     }
