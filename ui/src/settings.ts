@@ -12,6 +12,7 @@ import type { Workplace } from "./bindings/Workplace";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
 import { api, describe } from "./ipc";
+import { RoutingSection } from "./routing";
 import "./settings.css";
 
 /** The Settings and welcome commands (src-tauri/src/commands/{settings,account}.rs). */
@@ -82,6 +83,7 @@ export class SettingsScreen {
   private link: LinkState | null = null;
   private workplaces: Workplace[] = [];
   private signingIn = false;
+  private readonly routing = new RoutingSection();
 
   private readonly accountBox = h("div", { id: "settings-account", class: "settings-box" });
   private readonly accountStatus = h("p", { id: "account-status", class: "status", role: "status", "aria-live": "polite" });
@@ -197,6 +199,7 @@ export class SettingsScreen {
         h("section", { "aria-labelledby": "settings-link-title" }, h("h2", { id: "settings-link-title" }), this.linkBox),
       ),
       h("div", { class: "settings-col" }, this.form),
+      h("div", { class: "settings-wide" }, this.routing.root),
     );
   }
 
@@ -221,6 +224,7 @@ export class SettingsScreen {
       api.workplaces().catch(() => [] as Workplace[]),
       api.linkStatus().catch(() => null),
     ]);
+    void this.routing.load();
     this.account = account;
     this.workplaces = workplaces;
     this.link = link ?? this.link;
@@ -279,6 +283,7 @@ export class SettingsScreen {
       { value: "dark", label: () => t.setThemeDark },
     ]);
     this.saveButton.textContent = t.setSave;
+    this.routing.render();
     this.renderAccount();
     this.renderWorkplaces();
     this.renderLink();

@@ -9,4 +9,5 @@ pub(crate) mod directory;
 pub(crate) mod history;
 pub(crate) mod links;
 pub(crate) mod popup;
+pub(crate) mod routing;
 pub(crate) mod settings;

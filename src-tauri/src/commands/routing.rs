@@ -5,12 +5,16 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use companion::Companion;
-use companion::routing::JOURNAL_PAGE;
+use companion::routing::api::JOURNAL_PAGE;
 use tauri::State;
 
 use crate::core::AppCore;
 use crate::ipc::{IpcError, ParkedNumber, RoutingDecisionRow, RoutingView, readable};
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "milliseconds stay far below 2^53"
+)]
 async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
     let parking = companion.parking_state();
     let parked: BTreeSet<&str> = parking.numbers.iter().map(String::as_str).collect();
@@ -39,7 +43,6 @@ async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
                 number,
             })
             .collect(),
-        #[allow(clippy::cast_precision_loss, reason = "milliseconds stay far below 2^53")]
         applied_at_ms: parking.applied_at.map(|t| t.timestamp_millis() as f64),
         rules,
         decisions: journal

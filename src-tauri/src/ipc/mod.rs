@@ -17,6 +17,7 @@ use ts_rs::TS;
 mod contacts;
 mod history;
 mod popup;
+mod routing;
 mod settings;
 mod today;
 
@@ -25,6 +26,7 @@ pub use contacts::{
 };
 pub use history::{Callback, SavedFile};
 pub use popup::PopupView;
+pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
     AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
     ThemeChoice, field_of,
@@ -556,6 +558,9 @@ mod tests {
             one::<AppMode>(&cfg),
             one::<AccountState>(&cfg),
             one::<AccountForm>(&cfg),
+            one::<ParkedNumber>(&cfg),
+            one::<RoutingDecisionRow>(&cfg),
+            one::<RoutingView>(&cfg),
             one::<PopupView>(&cfg),
             one::<crate::desktop::links::DialRequest>(&cfg),
         ]

@@ -68,11 +68,11 @@ pub struct RoutingView {
 }
 
 impl From<&companion::routing::RoutingJournalEntry> for RoutingDecisionRow {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "ids and milliseconds stay far below 2^53"
+    )]
     fn from(d: &companion::routing::RoutingJournalEntry) -> Self {
-        #[allow(
-            clippy::cast_precision_loss,
-            reason = "ids and milliseconds stay far below 2^53"
-        )]
         RoutingDecisionRow {
             id: d.id as f64,
             caller: d.caller_number.as_deref().map(readable),

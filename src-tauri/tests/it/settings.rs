@@ -215,3 +215,29 @@ fn the_demo_cannot_be_signed_in_or_out() {
     let err = home.app.invoke("sign_out", json!({})).unwrap_err();
     assert_eq!(err["code"], "demo", "{err}");
 }
+
+#[test]
+fn routing_starts_empty_and_the_router_flag_and_rules_are_kept_or_refused() {
+    let app = TestApp::new();
+    let view = app.invoke("routing", json!({})).unwrap();
+    assert_eq!(view["isRouter"], false);
+    assert_eq!(view["numbers"], json!([]));
+    assert_eq!(view["decisions"], json!([]));
+    assert_eq!(view["shareInTime"], Value::Null);
+    let rules = view["rules"].as_str().unwrap().to_owned();
+    let view = app.invoke("set_router", json!({"on": true})).unwrap();
+    assert_eq!(view["isRouter"], true);
+    assert!(app.companion.settings().router);
+    let err = app
+        .invoke("save_routing_rules", json!({"rules": "[routing]\nrules = 7"}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid_input", "{err}");
+    let view = app
+        .invoke("save_routing_rules", json!({"rules": rules}))
+        .unwrap();
+    assert_eq!(view["rules"], json!(rules), "the rules read back as saved");
+    let err = app
+        .invoke("set_parking", json!({"number": "74950000000", "on": true}))
+        .unwrap_err();
+    assert_eq!(err["code"], "not_configured", "{err}");
+}
