@@ -208,8 +208,9 @@ impl Companion {
     }
 
     /// Changes the settings with `edit` and saves them, refusing (with the setting's key) what
-    /// cannot be right. The account's details, my workplace, the router flag and the parked
-    /// numbers are not changed here: they have their own calls, which also act on them.
+    /// cannot be right. The account's details, my workplace, the router flag, the parked numbers
+    /// and the routing settings are not changed here: they have their own calls, which also act
+    /// on them.
     pub fn edit_settings(
         &self,
         edit: impl FnOnce(&mut Settings),
@@ -221,6 +222,9 @@ impl Companion {
         settings.workplace = current.workplace;
         settings.router = current.router;
         settings.parked = current.parked;
+        // The routing rules and parking's applied time change through set_routing_settings and
+        // set_parking, which also update the decider.
+        settings.routing = current.routing;
         settings.check()?;
         self.profile.save_settings(&settings)?;
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
