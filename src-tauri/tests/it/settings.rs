@@ -229,7 +229,10 @@ fn routing_starts_empty_and_the_router_flag_and_rules_are_kept_or_refused() {
     assert_eq!(view["isRouter"], true);
     assert!(app.companion.settings().router);
     let err = app
-        .invoke("save_routing_rules", json!({"rules": "[routing]\nrules = 7"}))
+        .invoke(
+            "save_routing_rules",
+            json!({"rules": "[routing]\nrules = 7"}),
+        )
         .unwrap_err();
     assert_eq!(err["code"], "invalid_input", "{err}");
     let view = app
