@@ -245,8 +245,14 @@ export class HistoryScreen {
     try {
       const page = await api.history(query);
       if (generation !== this.generation) return;
-      for (const player of this.players.values()) player.stop();
-      this.players.clear();
+      // A call ending elsewhere reloads the list: a player whose call is still listed goes on
+      // playing; the others stop.
+      const listed = new Set(page.rows.map((r) => r.leg));
+      for (const [leg, player] of this.players) {
+        if (listed.has(leg)) continue;
+        player.stop();
+        this.players.delete(leg);
+      }
       this.rows = page.rows;
       this.next = page.next;
       this.status.textContent = "";
