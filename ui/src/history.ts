@@ -6,6 +6,7 @@ import type { HistoryCursor } from "./bindings/HistoryCursor";
 import type { HistoryKind } from "./bindings/HistoryKind";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
 import type { HistoryRow } from "./bindings/HistoryRow";
+import type { RoutingDecisionRow } from "./bindings/RoutingDecisionRow";
 import { h, replace } from "./dom";
 import { clock, when } from "./format";
 import { t } from "./i18n";
@@ -330,7 +331,12 @@ export class HistoryScreen {
           r.name ? h("span", { class: "name", text: r.name }) : null,
         ),
       ),
-      h("td", { class: `how${r.missed ? " missed" : ""}`, text: how }),
+      h(
+        "td",
+        { class: `how${r.missed ? " missed" : ""}` },
+        h("span", { text: how }),
+        r.routing ? h("span", { class: "why-routed", text: whyRouted(r.routing) }) : null,
+      ),
       h("td", { class: "length", text: r.answered && r.durationSecs !== null ? clock(r.durationSecs) : "—" }),
       h("td", {}, actions),
     );
@@ -369,5 +375,21 @@ export class HistoryScreen {
     });
     actions.appendChild(toggle);
     return [tr, playerRow];
+  }
+}
+
+/** Why a parked call went where it did, from the routing journal. */
+function whyRouted(d: RoutingDecisionRow): string {
+  const rule = d.rule ? (t.routingRules[d.rule] ?? d.rule) : t.routingNoRule;
+  const took = `${Math.round(d.tookMs)} ${t.ms}`;
+  switch (d.outcome) {
+    case "transferred":
+      return t.whyTransferred(rule, d.target ?? "?", took);
+    case "released":
+      return t.whyReleased(rule, took);
+    case "timed_out":
+      return t.whyTimedOut(took);
+    default:
+      return t.whyFailed(d.detail ?? rule, took);
   }
 }

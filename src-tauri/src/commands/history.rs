@@ -7,7 +7,9 @@ use tauri::State;
 
 use crate::core::AppCore;
 use crate::downloads::Downloads;
-use crate::ipc::{Callback, HistoryPage, HistoryQuery, IpcError, SavedFile, Today};
+use crate::ipc::{
+    CallWay, Callback, HistoryPage, HistoryQuery, IpcError, RoutingDecisionRow, SavedFile, Today,
+};
 
 /// How many rows a history page holds.
 pub(crate) const PAGE_SIZE: usize = 50;
@@ -23,7 +25,20 @@ pub(crate) async fn history(
         .log()
         .history(query.filter()?, query.after.map(Into::into), PAGE_SIZE)
         .await?;
-    Ok(HistoryPage::from(&page))
+    let mut view = HistoryPage::from(&page);
+    // Why a parked call went where it did: one indexed read per incoming row, and none at all
+    // while this app has never decided a call.
+    if companion.routing_journal(1).await?.decisions.is_empty() {
+        return Ok(view);
+    }
+    for row in view.rows.iter_mut().filter(|r| r.direction == CallWay::Incoming) {
+        row.routing = companion
+            .routing_reason(&row.leg)
+            .await?
+            .as_ref()
+            .map(RoutingDecisionRow::from);
+    }
+    Ok(view)
 }
 
 /// Today's calls, answered, missed and talk time, and the calls of each hour.

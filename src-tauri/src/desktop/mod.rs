@@ -124,11 +124,15 @@ pub fn register_hotkey<R: Runtime>(app: &AppHandle<R>, hotkey: &str) -> Result<(
     let Some(shortcuts) = app.try_state::<tauri_plugin_global_shortcut::GlobalShortcut<R>>() else {
         return Ok(());
     };
-    let shortcut = Shortcut::from_str(hotkey)
-        .map_err(|e| format!("{hotkey:?} is not a key combination: {e}"))?;
     shortcuts
         .unregister_all()
         .map_err(|e| format!("the old hotkey could not be released: {e}"))?;
+    // An empty hotkey in the settings means none.
+    if hotkey.trim().is_empty() {
+        return Ok(());
+    }
+    let shortcut = Shortcut::from_str(hotkey)
+        .map_err(|e| format!("{hotkey:?} is not a key combination: {e}"))?;
     app.global_shortcut()
         .on_shortcut(shortcut, |app, _shortcut, event| {
             if event.state == ShortcutState::Pressed {

@@ -447,6 +447,8 @@ pub struct HistoryRow {
     pub called_back: bool,
     /// The recording's address, when there is one.
     pub recording_url: Option<String>,
+    /// For a parked call this app's routing decided: why it went where it did.
+    pub routing: Option<RoutingDecisionRow>,
 }
 
 impl From<&CallRecord> for HistoryRow {
@@ -474,6 +476,7 @@ impl From<&CallRecord> for HistoryRow {
             missed: r.missed,
             called_back: r.called_back,
             recording_url: r.recording_url.clone(),
+            routing: None,
         }
     }
 }
