@@ -68,12 +68,25 @@ impl WebDriver {
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, WdError> {
+        self.call_within(method, path, body, None)
+    }
+
+    fn call_within(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Value, WdError> {
         let url = if path == "/session" {
             format!("{}{path}", self.base)
         } else {
             format!("{}/session/{}{path}", self.base, self.session)
         };
         let mut request = self.http.request(method, url);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -131,9 +144,16 @@ impl WebDriver {
         self.post("/execute/sync", json!({"script": script, "args": args}))
     }
 
-    /// A PNG of the current window.
+    /// A PNG of the current window. WebKitWebDriver sometimes never answers (seen on the
+    /// Contacts screen and with the popup's transfer dialog open), so the wait is short: a
+    /// ringing call must not time out at the simulated PBX meanwhile.
     pub fn screenshot(&self) -> Result<Vec<u8>, WdError> {
-        let encoded = self.get("/screenshot")?;
+        let encoded = self.call_within(
+            reqwest::Method::GET,
+            "/screenshot",
+            None,
+            Some(Duration::from_secs(5)),
+        )?;
         base64::engine::general_purpose::STANDARD
             .decode(encoded.as_str().unwrap_or_default())
             .map_err(|e| WdError {
