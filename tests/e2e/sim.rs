@@ -80,13 +80,15 @@ impl Sim {
         )
     }
 
-    /// People in the simulated world act only when told to, so each step is the test's.
+    /// People in the simulated world act only when told to, so each step is the test's; and a
+    /// ringing call rings until the test ends it (a missed call is a caller who gives up), so a
+    /// slow screenshot cannot let it ring out from under the test.
     pub fn manual_timings(&self) {
         self.put(
             "/timings",
             json!({
                 "operator_answer_ms": null, "callee_answer_ms": null, "incoming_answer_ms": null,
-                "talk_ms": null, "record_delay_ms": 200,
+                "talk_ms": null, "record_delay_ms": 200, "ring_timeout_ms": 600_000,
             }),
         );
     }

@@ -31,7 +31,11 @@ pub(crate) async fn history(
     if companion.routing_journal(1).await?.decisions.is_empty() {
         return Ok(view);
     }
-    for row in view.rows.iter_mut().filter(|r| r.direction == CallWay::Incoming) {
+    for row in view
+        .rows
+        .iter_mut()
+        .filter(|r| r.direction == CallWay::Incoming)
+    {
         row.routing = companion
             .routing_reason(&row.leg)
             .await?
