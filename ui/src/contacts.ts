@@ -8,7 +8,7 @@ import type { ContactRow } from "./bindings/ContactRow";
 import type { ImportFormat } from "./bindings/ImportFormat";
 import type { ImportOutcome } from "./bindings/ImportOutcome";
 import type { Workplace } from "./bindings/Workplace";
-import { h, replace } from "./dom";
+import { h, replace, setHeader } from "./dom";
 import { t } from "./i18n";
 import { api, describe, errorCode } from "./ipc";
 
@@ -102,20 +102,7 @@ export class ContactsScreen {
     this.addButton.textContent = t.contactAdd;
     this.importLabel.textContent = t.contactsImport;
     this.exportButton.textContent = t.contactsExport;
-    const head = this.table.tHead;
-    if (head) {
-      replace(
-        head,
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col", text: t.colName }),
-          h("th", { scope: "col", text: t.colNumbers }),
-          h("th", { scope: "col", text: t.colManager }),
-          h("th", { scope: "col", text: t.colActions }),
-        ),
-      );
-    }
+    setHeader(this.table, [t.colName, t.colNumbers, t.colManager, t.colActions]);
     this.renderImport();
     this.renderRows();
   }

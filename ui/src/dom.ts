@@ -32,3 +32,10 @@ export function replace(parent: Element, ...children: Child[]): void {
   parent.replaceChildren();
   append(parent, children);
 }
+
+/** Sets a table's header row to these column titles. */
+export function setHeader(table: HTMLTableElement, titles: string[]): void {
+  const head = table.tHead;
+  if (!head) return;
+  replace(head, h("tr", {}, ...titles.map((text) => h("th", { scope: "col", text }))));
+}

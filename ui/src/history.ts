@@ -7,7 +7,7 @@ import type { HistoryKind } from "./bindings/HistoryKind";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
 import type { HistoryRow } from "./bindings/HistoryRow";
 import type { RoutingDecisionRow } from "./bindings/RoutingDecisionRow";
-import { h, replace } from "./dom";
+import { h, replace, setHeader } from "./dom";
 import { clock, when } from "./format";
 import { t } from "./i18n";
 import { api, describe, errorCode } from "./ipc";
@@ -125,21 +125,7 @@ export class HistoryScreen {
     this.search.placeholder = t.searchPlaceholder;
     const label = this.root.querySelector("#history-search-label");
     if (label) label.textContent = t.searchLabel;
-    const head = this.table.tHead;
-    if (head) {
-      replace(
-        head,
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col", text: t.colWhen }),
-          h("th", { scope: "col", text: t.colWho }),
-          h("th", { scope: "col", text: t.colHow }),
-          h("th", { scope: "col", text: t.colLength }),
-          h("th", { scope: "col", text: t.colActions }),
-        ),
-      );
-    }
+    setHeader(this.table, [t.colWhen, t.colWho, t.colHow, t.colLength, t.colActions]);
     this.more.textContent = t.more;
     const fromLabel = this.root.querySelector("#history-from-label");
     if (fromLabel) fromLabel.textContent = t.dateFrom;
