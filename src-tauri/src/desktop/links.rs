@@ -100,7 +100,7 @@ pub fn parse(text: &str) -> Result<Link, String> {
         }
         other => return Err(format!("{other}: links are not handled by Trubka")),
     };
-    let number = percent_decode(&number);
+    let number = percent_encoding::percent_decode_str(&number).decode_utf8_lossy();
     if number.trim().is_empty() {
         return Err(format!("{text:?} carries no number"));
     }
@@ -157,29 +157,6 @@ impl PendingDial {
     pub fn take(&self) -> Option<DialRequest> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]

@@ -26,6 +26,12 @@ pub fn settings_changed<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
     if let Err(e) = app.emit(SETTINGS_CHANGED, settings) {
         tracing::warn!(error = %e, "the windows were not told about the new settings");
     }
+    apply_settings(app, settings);
+}
+
+/// What the settings decide outside the windows: the tray's do-not-disturb mark, the hotkey
+/// and start at login.
+fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
     tray::sync_do_not_disturb(app, !settings.popups.enabled);
     if let Err(why) = register_hotkey(app, &settings.hotkey) {
         tracing::warn!(%why, "the hotkey is not active");
@@ -59,12 +65,7 @@ pub fn follow<R: Runtime>(app: AppHandle<R>, companion: Arc<Companion>) {
 /// Sets up what the desktop needs once the core is up: the settings' hotkey and start at
 /// login, and the tray's do-not-disturb mark.
 pub fn core_started<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
-    let settings = companion.settings();
-    tray::sync_do_not_disturb(app, !settings.popups.enabled);
-    if let Err(why) = register_hotkey(app, &settings.hotkey) {
-        tracing::warn!(%why, "the hotkey is not active");
-    }
-    apply_autostart(app, settings.autostart);
+    apply_settings(app, &companion.settings());
 }
 
 /// Brings the main window forward (it may be hidden in the tray).
