@@ -160,6 +160,9 @@ fn setup_desktop(app: &tauri::AppHandle) {
     if let Err(e) = desktop::tray::build(app, settings.language, !settings.popups.enabled) {
         tracing::warn!(error = %e, "no tray icon: closing the window will quit");
     }
+    #[cfg(target_os = "linux")]
+    desktop::webkit::settle(app);
+    #[cfg(not(target_os = "linux"))]
     if let Err(e) = desktop::popup::prepare(app) {
         tracing::warn!(error = %e, "the popup window could not be prepared");
     }
@@ -236,7 +239,7 @@ pub fn run(mode: Mode) -> Result<(), tauri::Error> {
         .on_window_event(|window, event| {
             // Closing the main window keeps the app in the tray; Quit is in the tray's menu.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
-                && window.label() == "main"
+                && window.label() == desktop::MAIN_WINDOW
                 && window
                     .app_handle()
                     .tray_by_id(desktop::tray::TRAY)

@@ -5,7 +5,9 @@
 //! - cold start: process spawn (the WebDriver session request) until the main window's document
 //!   is complete with the Calls screen rendered, over fresh profiles;
 //! - idle memory: after a minute in demo mode with no calls, the resident set of the app and
-//!   every process below it (WebKit's web and network processes), by PID tree from /proc;
+//!   every process below it (WebKit's web and network processes), by PID tree from /proc; beside
+//!   it, measured the same way over the same minute, WebKitGTK's own MiniBrowser showing
+//!   `about:blank` — the floor any app built on this web view starts from;
 //! - webhook to popup: the PBX's `trying` and `showing` notifications of an incoming call that
 //!   rings my workplace, POSTed to the relay's hook, until the popup shows the caller, p50/p99.
 //!
@@ -134,11 +136,45 @@ fn kb(path: &str, field: &str) -> u64 {
 }
 
 fn idle_memory(app: &App, secs: u64) {
+    let mut floor = mini_browser();
     std::thread::sleep(Duration::from_secs(secs));
     let pid = app.pid().expect("the launcher wrote the app's pid");
+    print_memory(
+        &format!("idle memory after {secs} s in demo mode (no calls)"),
+        pid,
+    );
+    match floor.as_mut() {
+        Some(browser) => {
+            print_memory(
+                &format!("the floor: WebKitGTK's MiniBrowser on about:blank after {secs} s"),
+                browser.id(),
+            );
+            let _ = browser.kill();
+            let _ = browser.wait();
+        }
+        None => println!("the floor: no WebKitGTK MiniBrowser found, not measured"),
+    }
+}
+
+/// WebKitGTK's own minimal browser, started on a blank page in this session.
+fn mini_browser() -> Option<std::process::Child> {
+    let path = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .flatten()
+        .map(|dir| dir.path().join("webkit2gtk-4.1/MiniBrowser"))
+        .find(|p| p.is_file())?;
+    std::process::Command::new(path)
+        .arg("about:blank")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()
+}
+
+fn print_memory(what: &str, root: u32) {
     let (mut rss, mut pss) = (0, 0);
     let mut lines = Vec::new();
-    for (pid, name) in process_tree(pid) {
+    for (pid, name) in process_tree(root) {
         let r = kb(&format!("/proc/{pid}/status"), "VmRSS:");
         let p = kb(&format!("/proc/{pid}/smaps_rollup"), "Pss:");
         rss += r;
@@ -150,7 +186,7 @@ fn idle_memory(app: &App, secs: u64) {
         ));
     }
     println!(
-        "idle memory after {secs} s in demo mode (no calls): RSS {:.1} MiB, PSS {:.1} MiB in {} processes",
+        "{what}: RSS {:.1} MiB, PSS {:.1} MiB in {} processes",
         rss as f64 / 1024.0,
         pss as f64 / 1024.0,
         lines.len()

@@ -138,7 +138,7 @@ pub fn request_dial<R: Runtime>(app: &AppHandle<R>, number: String, confirm: boo
     };
     super::show_main(app);
     app.state::<PendingDial>().set(Some(request.clone()));
-    if let Err(e) = app.emit_to("main", DIAL_REQUEST, &request) {
+    if let Err(e) = app.emit_to(super::MAIN_WINDOW, DIAL_REQUEST, &request) {
         tracing::warn!(error = %e, "the dialer was not given the number");
     }
 }

@@ -7,6 +7,8 @@ pub mod links;
 pub mod notify;
 pub mod popup;
 pub mod tray;
+#[cfg(target_os = "linux")]
+pub mod webkit;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -16,6 +18,9 @@ use companion::{Companion, Settings};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 use tokio::sync::broadcast::error::RecvError;
+
+/// The main window's label, as tauri.conf.json names it.
+pub const MAIN_WINDOW: &str = "main";
 
 /// The event every window receives after the settings were saved, with the new settings, so
 /// that the language and theme follow at once everywhere.
@@ -70,7 +75,7 @@ pub fn core_started<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
 
 /// Brings the main window forward (it may be hidden in the tray).
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window("main") {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
         let shown = window
             .show()
             .and_then(|()| window.unminimize())

@@ -4,6 +4,10 @@
 //! The window is made once, hidden, when the app starts, so that showing it for a call is a
 //! move and a show rather than a new web view (which takes a few hundred milliseconds). It goes
 //! again when the call is answered somewhere else or ends, or when the operator dismisses it.
+//!
+//! On Linux the popup's page lives in the main window's web process (a WebKit "related view",
+//! made by `desktop::webkit`): a web process of its own would cost the idle app a whole WebKit
+//! renderer, over 100 MB resident, for a page that is hidden nearly all the time.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -83,6 +87,22 @@ pub fn prepare<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>
     if let Some(window) = app.get_webview_window(POPUP) {
         return Ok(window);
     }
+    builder(app).build()
+}
+
+/// Makes the hidden popup window in the web process of `related` (see the module's note). Runs on
+/// the main thread, where the web view lives.
+#[cfg(target_os = "linux")]
+pub fn prepare_related(app: &AppHandle<tauri::Wry>, related: webkit2gtk::WebView) {
+    if app.get_webview_window(POPUP).is_some() {
+        return;
+    }
+    if let Err(e) = builder(app).with_related_view(related).build() {
+        tracing::warn!(error = %e, "the popup window could not be prepared");
+    }
+}
+
+fn builder<R: Runtime>(app: &AppHandle<R>) -> WebviewWindowBuilder<'_, R, AppHandle<R>> {
     WebviewWindowBuilder::new(app, POPUP, WebviewUrl::App("popup.html".into()))
         .title("Trubka")
         .inner_size(WIDTH, HEIGHT)
@@ -92,7 +112,6 @@ pub fn prepare<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>
         .skip_taskbar(true)
         .focused(false)
         .visible(false)
-        .build()
 }
 
 /// Follows the core's events: shows the popup for a call that should pop up (returning its
