@@ -161,7 +161,7 @@ fn setup_desktop(app: &tauri::AppHandle) {
         tracing::warn!(error = %e, "no tray icon: closing the window will quit");
     }
     #[cfg(target_os = "linux")]
-    desktop::webkit::settle(app);
+    desktop::popup::prepare_beside(app, desktop::MAIN_WINDOW);
     #[cfg(not(target_os = "linux"))]
     if let Err(e) = desktop::popup::prepare(app) {
         tracing::warn!(error = %e, "the popup window could not be prepared");

@@ -64,8 +64,11 @@ export function describe(e: unknown): string {
       return `${t.errorStarting} (${e.message})`;
     case "search_too_short":
       return t.searchTooShort;
-    default:
+    default: {
+      const lead = Object.hasOwn(t.errorCodes, e.code) ? t.errorCodes[e.code] : undefined;
+      if (lead) return e.message ? `${lead} (${e.message})` : lead;
       return e.message || t.errorGeneric;
+    }
   }
 }
 

@@ -520,6 +520,9 @@ pub struct CallbackEntry {
     pub key: String,
     /// The phonebook name, if known.
     pub contact_name: Option<String>,
+    /// The name the PBX showed with the latest missed call that had one (the caller's
+    /// `displayName`), for a number the phonebook does not know.
+    pub pbx_name: Option<String>,
     /// Missed calls from it not yet returned.
     pub missed_calls: i64,
     /// The latest of them.
@@ -540,6 +543,8 @@ pub(crate) fn callbacks(
              ORDER BY x.first_seen_at DESC LIMIT 1), \
            (SELECT k.name FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
              WHERE n.key = m.peer_key ORDER BY k.id LIMIT 1), \
+           (SELECT x.caller_name FROM calls x WHERE x.peer_key = m.peer_key AND x.missed = 1 \
+             AND trim(coalesce(x.caller_name, '')) <> '' ORDER BY x.first_seen_at DESC LIMIT 1), \
            count(*), max(m.first_seen_at) \
          FROM calls m \
          WHERE m.missed = 1 AND m.first_seen_at >= ?1 AND m.peer_key IS NOT NULL \
@@ -555,8 +560,9 @@ pub(crate) fn callbacks(
                     key: r.get(0)?,
                     number: r.get(1)?,
                     contact_name: r.get(2)?,
-                    missed_calls: r.get(3)?,
-                    last_missed_at: from_micros(r.get(4)?),
+                    pbx_name: r.get(3)?,
+                    missed_calls: r.get(4)?,
+                    last_missed_at: from_micros(r.get(5)?),
                 })
             },
         )?

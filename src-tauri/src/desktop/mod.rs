@@ -7,8 +7,6 @@ pub mod links;
 pub mod notify;
 pub mod popup;
 pub mod tray;
-#[cfg(target_os = "linux")]
-pub mod webkit;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -34,10 +32,10 @@ pub fn settings_changed<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
     apply_settings(app, settings);
 }
 
-/// What the settings decide outside the windows: the tray's do-not-disturb mark, the hotkey
+/// What the settings decide outside the windows: the tray's language and do-not-disturb mark, the hotkey
 /// and start at login.
 fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
-    tray::sync_do_not_disturb(app, !settings.popups.enabled);
+    tray::follow_settings(app, settings);
     if let Err(why) = register_hotkey(app, &settings.hotkey) {
         tracing::warn!(%why, "the hotkey is not active");
     }

@@ -5,9 +5,10 @@
 //! move and a show rather than a new web view (which takes a few hundred milliseconds). It goes
 //! again when the call is answered somewhere else or ends, or when the operator dismisses it.
 //!
-//! On Linux the popup's page lives in the main window's web process (a WebKit "related view",
-//! made by `desktop::webkit`): a web process of its own would cost the idle app a whole WebKit
-//! renderer, over 100 MB resident, for a page that is hidden nearly all the time.
+//! On Linux the popup's page lives in the main window's web process (a WebKit "related view"):
+//! a web process of its own would cost the idle app a whole WebKit renderer, about 160 MiB
+//! resident, for a page that is hidden nearly all the time. The price is that the two pages
+//! share one thread: a popup shows in about 50 ms instead of 20 (BENCHMARKS.md).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -90,14 +91,28 @@ pub fn prepare<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>
     builder(app).build()
 }
 
-/// Makes the hidden popup window in the web process of `related` (see the module's note). Runs on
-/// the main thread, where the web view lives.
+/// Makes the hidden popup window in the web process of the window labelled `beside` (see the
+/// module's note), or in one of its own when there is no such window.
 #[cfg(target_os = "linux")]
-pub fn prepare_related(app: &AppHandle<tauri::Wry>, related: webkit2gtk::WebView) {
-    if app.get_webview_window(POPUP).is_some() {
+pub fn prepare_beside(app: &AppHandle<tauri::Wry>, beside: &str) {
+    let Some(main) = app.get_webview_window(beside) else {
+        if let Err(e) = prepare(app) {
+            tracing::warn!(error = %e, "the popup window could not be prepared");
+        }
         return;
-    }
-    if let Err(e) = builder(app).with_related_view(related).build() {
+    };
+    let handle = app.clone();
+    // A web view can only be touched on the main thread; this runs there, once the loop turns.
+    // A call that needs the popup before then gets one in a web process of its own.
+    let done = main.with_webview(move |view| {
+        if handle.get_webview_window(POPUP).is_some() {
+            return;
+        }
+        if let Err(e) = builder(&handle).with_related_view(view.inner()).build() {
+            tracing::warn!(error = %e, "the popup window could not be prepared");
+        }
+    });
+    if let Err(e) = done {
         tracing::warn!(error = %e, "the popup window could not be prepared");
     }
 }

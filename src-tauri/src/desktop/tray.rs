@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use companion::settings::Language;
-use companion::{Companion, DomainEvent};
+use companion::{Companion, DomainEvent, Settings};
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
@@ -68,10 +68,37 @@ impl Health {
     }
 }
 
+/// The menu's labels in English and Russian, in the order open, dial, do-not-disturb, quit.
+const LABELS: [(&str, &str); 4] = [
+    ("Open Trubka", "Открыть Трубку"),
+    (
+        "Dial the copied number",
+        "Позвонить по скопированному номеру",
+    ),
+    (
+        "Do not disturb (no popups)",
+        "Не беспокоить (без всплывающих окон)",
+    ),
+    ("Quit", "Выйти"),
+];
+
+fn label(index: usize, russian: bool) -> &'static str {
+    let (en, ru) = LABELS[index];
+    if russian { ru } else { en }
+}
+
+/// The menu's items, kept so that they follow the settings (language, do-not-disturb).
+struct Items<R: Runtime> {
+    open: MenuItem<R>,
+    dial: MenuItem<R>,
+    dnd: CheckMenuItem<R>,
+    quit: MenuItem<R>,
+}
+
 /// The tray's state between events.
 pub struct TrayState<R: Runtime> {
     health: Mutex<Health>,
-    dnd: Mutex<Option<CheckMenuItem<R>>>,
+    items: Mutex<Option<Items<R>>>,
 }
 
 impl<R: Runtime> std::fmt::Debug for TrayState<R> {
@@ -86,7 +113,7 @@ impl<R: Runtime> Default for TrayState<R> {
     fn default() -> Self {
         TrayState {
             health: Mutex::default(),
-            dnd: Mutex::new(None),
+            items: Mutex::new(None),
         }
     }
 }
@@ -99,51 +126,7 @@ pub fn build<R: Runtime>(
 ) -> tauri::Result<TrayIcon<R>> {
     app.manage(TrayState::<R>::default());
     let ru = super::is_russian(language);
-    let label = |en: &'static str, ru_text: &'static str| if ru { ru_text } else { en };
-    let open = MenuItem::with_id(
-        app,
-        OPEN,
-        label("Open Trubka", "Открыть Трубку"),
-        true,
-        None::<&str>,
-    )?;
-    let dial = MenuItem::with_id(
-        app,
-        DIAL_CLIPBOARD,
-        label(
-            "Dial the copied number",
-            "Позвонить по скопированному номеру",
-        ),
-        true,
-        None::<&str>,
-    )?;
-    let dnd = CheckMenuItem::with_id(
-        app,
-        DO_NOT_DISTURB,
-        label(
-            "Do not disturb (no popups)",
-            "Не беспокоить (без всплывающих окон)",
-        ),
-        true,
-        do_not_disturb,
-        None::<&str>,
-    )?;
-    let quit = MenuItem::with_id(app, QUIT, label("Quit", "Выйти"), true, None::<&str>)?;
-    let menu = Menu::with_items(
-        app,
-        &[
-            &open,
-            &dial,
-            &PredefinedMenuItem::separator(app)?,
-            &dnd,
-            &PredefinedMenuItem::separator(app)?,
-            &quit,
-        ],
-    )?;
-    *app.state::<TrayState<R>>()
-        .dnd
-        .lock()
-        .unwrap_or_else(|p| p.into_inner()) = Some(dnd);
+    let menu = menu(app, ru, do_not_disturb)?;
     let mut builder = TrayIconBuilder::with_id(TRAY)
         .tooltip(Health::default().describe(ru))
         .menu(&menu)
@@ -165,6 +148,42 @@ pub fn build<R: Runtime>(
     builder.build(app)
 }
 
+/// The tray's menu, its items kept in the tray's state to follow the settings.
+fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool, do_not_disturb: bool) -> tauri::Result<Menu<R>> {
+    let open = MenuItem::with_id(app, OPEN, label(0, ru), true, None::<&str>)?;
+    let dial = MenuItem::with_id(app, DIAL_CLIPBOARD, label(1, ru), true, None::<&str>)?;
+    let dnd = CheckMenuItem::with_id(
+        app,
+        DO_NOT_DISTURB,
+        label(2, ru),
+        true,
+        do_not_disturb,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, QUIT, label(3, ru), true, None::<&str>)?;
+    let menu = Menu::with_items(
+        app,
+        &[
+            &open,
+            &dial,
+            &PredefinedMenuItem::separator(app)?,
+            &dnd,
+            &PredefinedMenuItem::separator(app)?,
+            &quit,
+        ],
+    )?;
+    *app.state::<TrayState<R>>()
+        .items
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(Items {
+        open,
+        dial,
+        dnd,
+        quit,
+    });
+    Ok(menu)
+}
+
 fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         OPEN => super::show_main(app),
@@ -179,7 +198,6 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
                 if let Err(e) = companion.set_popups(!turning_on) {
                     tracing::warn!(error = %e, "do-not-disturb was not saved");
                 }
-                sync_do_not_disturb(&app, turning_on);
                 super::settings_changed(&app, &companion.settings());
             });
         }
@@ -188,16 +206,38 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     }
 }
 
-/// Shows do-not-disturb's state in the menu (after a change from the menu or from Settings).
-pub fn sync_do_not_disturb<R: Runtime>(app: &AppHandle<R>, on: bool) {
+/// Follows the settings: the menu's and the tooltip's language, and do-not-disturb. The tray is
+/// made before the core has read its profile (the demo's is not the default one), and the
+/// language may change in Settings.
+pub fn follow_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
     let Some(state) = app.try_state::<TrayState<R>>() else {
         return;
     };
-    let item = state.dnd.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    if let Some(item) = item
-        && let Err(e) = item.set_checked(on)
+    let ru = super::is_russian(settings.language);
     {
-        tracing::debug!(error = %e, "the tray's do-not-disturb mark was not updated");
+        let items = state.items.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(items) = items.as_ref() {
+            let texts = [
+                items.open.set_text(label(0, ru)),
+                items.dial.set_text(label(1, ru)),
+                items.dnd.set_text(label(2, ru)),
+                items.quit.set_text(label(3, ru)),
+                items.dnd.set_checked(!settings.popups.enabled),
+            ];
+            if let Some(Err(e)) = texts.into_iter().find(Result::is_err) {
+                tracing::debug!(error = %e, "the tray's menu was not updated");
+            }
+        }
+    }
+    let health = state
+        .health
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    if let Some(tray) = app.tray_by_id(TRAY)
+        && let Err(e) = tray.set_tooltip(Some(health.describe(ru)))
+    {
+        tracing::debug!(error = %e, "the tray's tooltip was not updated");
     }
 }
 
@@ -261,5 +301,32 @@ mod tests {
         assert!(h.describe(false).ends_with("sign-in required"));
         h.link = "offline".into();
         assert!(h.describe(true).contains("нет связи"));
+    }
+
+    #[test]
+    fn the_menu_follows_the_settings_language_and_do_not_disturb() {
+        // The icon itself needs GTK and a tray host; the menu is what follows the settings.
+        let app = tauri::test::mock_app();
+        let handle = app.handle();
+        handle.manage(TrayState::<tauri::test::MockRuntime>::default());
+        menu(handle, false, false).unwrap();
+        let texts = || {
+            let state = handle.state::<TrayState<tauri::test::MockRuntime>>();
+            let items = state.items.lock().unwrap();
+            let items = items.as_ref().expect("the menu was made");
+            (
+                items.open.text().unwrap(),
+                items.quit.text().unwrap(),
+                items.dnd.is_checked().unwrap(),
+            )
+        };
+        assert_eq!(texts(), ("Open Trubka".into(), "Quit".into(), false));
+        let mut settings = Settings {
+            language: Language::Ru,
+            ..Settings::default()
+        };
+        settings.popups.enabled = false;
+        follow_settings(handle, &settings);
+        assert_eq!(texts(), ("Открыть Трубку".into(), "Выйти".into(), true));
     }
 }

@@ -16,7 +16,8 @@ pub struct Callback {
     pub number: String,
     /// The number as the PBX sent it, for dialling.
     pub number_raw: String,
-    /// The phonebook name, if the number is in it (external text: render as text only).
+    /// The phonebook name, else the name the PBX showed with the call (external text: render as
+    /// text only).
     pub name: Option<String>,
     /// How many missed calls from it wait.
     pub missed_calls: u32,
@@ -30,7 +31,11 @@ impl From<&call_log::CallbackEntry> for Callback {
         Callback {
             number: readable(&raw),
             number_raw: raw,
-            name: e.contact_name.clone().filter(|n| !n.trim().is_empty()),
+            name: [&e.contact_name, &e.pbx_name]
+                .into_iter()
+                .flatten()
+                .find(|n| !n.trim().is_empty())
+                .cloned(),
             missed_calls: u32::try_from(e.missed_calls.max(0)).unwrap_or(u32::MAX),
             last_missed_at_ms: ms(e.last_missed_at),
         }

@@ -14,7 +14,8 @@ number: string,
  */
 numberRaw: string, 
 /**
- * The phonebook name, if the number is in it (external text: render as text only).
+ * The phonebook name, else the name the PBX showed with the call (external text: render as
+ * text only).
  */
 name: string | null, 
 /**

@@ -4,9 +4,11 @@ use call_log::{CallLogError, CallOutcome, HistoryFilter, NewContact};
 use mtt_api::notification::Direction;
 use serde_json::json;
 
-use crate::harness::{TestLog, at, call, event};
+use crate::harness::{TestLog, at, call, call_body, event};
 
 const CUSTOMER: &str = "79219462761";
+/// A caller the phonebook does not know.
+const STRANGER: &str = "74957397000";
 const WORKPLACE: &str = "883140777716581";
 const OTHER_WORKPLACE: &str = "883140777716582";
 
@@ -258,6 +260,33 @@ async fn the_callback_queue_clears_itself_when_the_number_is_reached() {
         .unwrap();
     let queue = t.log.callbacks(at(-3600), 10).await.unwrap();
     assert_eq!((queue.len(), queue[0].missed_calls), (1, 1));
+}
+
+#[tokio::test]
+async fn a_queued_number_the_phonebook_does_not_know_carries_the_name_the_pbx_showed() {
+    let t = TestLog::new();
+    let named = |id: i64, secs: i64, leg: &str, state: &str, name: &str| {
+        let mut body: serde_json::Value =
+            serde_json::from_str(&call_body(leg, state, "incoming", STRANGER, "74996497803"))
+                .unwrap();
+        body["result"]["callInfo"]["caller"]["displayName"] = name.into();
+        event(id, secs, &body.to_string())
+    };
+    t.log
+        .apply(vec![
+            named(1, 10, "first", "trying", "ООО Ромашка"),
+            named(2, 11, "first", "finished", "ООО Ромашка"),
+            named(3, 20, "second", "trying", " "),
+            named(4, 21, "second", "finished", " "),
+        ])
+        .await
+        .unwrap();
+    let queue = t.log.callbacks(at(-3600), 10).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].missed_calls, 2);
+    assert_eq!(queue[0].contact_name, None);
+    // The latest miss showed a blank name, so the one before it is kept.
+    assert_eq!(queue[0].pbx_name.as_deref(), Some("ООО Ромашка"));
 }
 
 #[tokio::test]
