@@ -226,6 +226,7 @@ const en = {
   chartMissed: "Missed",
   chartOther: "Other",
   chartEmpty: "No calls yet today.",
+  chartZone: (zone: string) => `Days and hours here are the PBX's, in ${zone} time.`,
   chartBar: (hour: string, calls: number, answered: number, missed: number) =>
     `${hour}: ${calls} calls, ${answered} answered, ${missed} missed`,
   chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>
@@ -507,6 +508,7 @@ const ru: Strings = {
   chartMissed: "Пропущено",
   chartOther: "Прочие",
   chartEmpty: "Сегодня звонков ещё не было.",
+  chartZone: (zone: string) => `День и часы здесь — по времени АТС (${zone}).`,
   chartBar: (hour: string, calls: number, answered: number, missed: number) =>
     `${hour}: звонков ${calls}, отвечено ${answered}, пропущено ${missed}`,
   chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>

@@ -69,11 +69,11 @@ export class TodayCard {
         figure(t.todayMissed, String(today.missed), today.missed > 0 ? "warn" : ""),
         figure(t.todayTalk, clock(today.talkSecs)),
       ),
-      this.chart(today.hours),
+      this.chart(today.hours, today),
     );
   }
 
-  private chart(hours: TodayHour[]): HTMLElement {
+  private chart(hours: TodayHour[], today: Today): HTMLElement {
     const title = h("h3", { id: "today-chart-title", class: "chart-title", text: t.chartTitle });
     const summary = h("p", { id: "today-chart-summary", class: "chart-summary" });
     const busiest = hours.reduce<TodayHour | null>((best, hr) => (!best || hr.calls > best.calls ? hr : best), null);
@@ -147,6 +147,15 @@ export class TodayCard {
         key("bar-other", t.chartOther),
       ),
       summary,
+      zoneNote(today),
     );
   }
+}
+
+/** A note when the hours are the PBX's and this computer's clock shows others (History's times
+ * follow this computer's clock), so the two screens never seem to disagree. */
+function zoneNote(today: Today): HTMLElement | null {
+  const here = -new Date().getTimezoneOffset();
+  if (here === today.zoneOffsetMinutes) return null;
+  return h("p", { id: "today-chart-zone", class: "chart-summary", text: t.chartZone(today.zone) });
 }

@@ -174,6 +174,11 @@ impl CallLog {
             .await
     }
 
+    /// The zone days and their hours are counted in.
+    pub fn day_zone(&self) -> chrono_tz::Tz {
+        self.store.config.day_zone
+    }
+
     /// The figures for the day containing `now` (in the configured day zone).
     pub async fn day_stats(&self, now: DateTime<Utc>) -> Result<DayStats> {
         let zone = self.store.config.day_zone;

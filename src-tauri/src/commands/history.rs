@@ -52,7 +52,7 @@ pub(crate) async fn today(core: State<'_, AppCore>) -> Result<Today, IpcError> {
     let now = chrono::Utc::now();
     let stats = companion.log().day_stats(now).await?;
     let hours = companion.log().hour_stats(now).await?;
-    Ok(Today::new(stats, &hours))
+    Ok(Today::new(stats, &hours, companion.log().day_zone(), now))
 }
 
 /// How far back the callback queue looks for missed calls.

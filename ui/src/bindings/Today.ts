@@ -24,4 +24,13 @@ talkSecs: number,
 /**
  * Every hour of the day from midnight (in the PBX's zone), empty ones included.
  */
-hours: Array<TodayHour>, };
+hours: Array<TodayHour>, 
+/**
+ * The PBX's zone the day and its hours are counted in (an IANA name).
+ */
+zone: string, 
+/**
+ * That zone's offset from UTC now, in minutes east, so the window can tell whether its own
+ * clock (which History's times follow) shows other hours.
+ */
+zoneOffsetMinutes: number, };
