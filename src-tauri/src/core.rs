@@ -93,5 +93,6 @@ impl AppCore {
                 }
             }
         }
+        tracing::info!("the core has shut down");
     }
 }

@@ -233,6 +233,11 @@ impl App {
         Dirs::under(self.home.path()).vars("0")
     }
 
+    /// The app's home directory (its `HOME`).
+    pub fn home_dir(&self) -> &Path {
+        self.home.path()
+    }
+
     /// The app's process id, as its launcher wrote it.
     pub fn pid(&self) -> Option<u32> {
         std::fs::read_to_string(self.home.path().join("app.pid"))

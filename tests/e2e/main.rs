@@ -31,5 +31,6 @@ mod incoming_popup;
 mod measure;
 mod missed_call;
 mod recording;
+mod restart;
 mod screens;
 mod tel_link;

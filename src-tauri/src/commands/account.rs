@@ -201,5 +201,8 @@ pub(crate) async fn dismiss_welcome(home: State<'_, AccountHome>) -> Result<(), 
 /// Restarts the app, which then picks account mode if an account was saved.
 #[tauri::command]
 pub(crate) fn restart_app<R: Runtime>(app: AppHandle<R>) {
-    app.restart()
+    // Not `restart()`: on the main thread, where this command runs, it skips the exit events, so
+    // the core would not shut down (the call log, the demo's servers), the window positions would
+    // not be saved, and the single-instance name would still be held when the new process asks.
+    app.request_restart();
 }
