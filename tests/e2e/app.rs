@@ -408,17 +408,20 @@ impl Drop for App {
     }
 }
 
+/// Whether a process runs (it exists and is not a zombie waiting for its parent).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
 /// Waits up to 5 s for a process to exit, then ends it by its id.
 fn stop_process(pid: u32) {
-    let alive = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-            !s.rsplit(')')
-                .next()
-                .unwrap_or_default()
-                .trim_start()
-                .starts_with('Z')
-        })
-    };
+    let alive = || alive(pid);
     let deadline = Instant::now() + Duration::from_secs(5);
     while alive() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::app::{App, run_env, wait_for_within};
+use crate::app::{App, alive, run_env, wait_for_within};
 
 /// The app processes running with this home directory, other than `except`.
 fn apps_under(home: &Path, except: u32) -> Vec<u32> {
@@ -25,16 +25,6 @@ fn apps_under(home: &Path, except: u32) -> Vec<u32> {
                     .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
         })
         .collect()
-}
-
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or_default()
-            .trim_start()
-            .starts_with('Z')
-    })
 }
 
 #[test]
