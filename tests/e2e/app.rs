@@ -233,6 +233,34 @@ impl App {
         Dirs::under(self.home.path()).vars("0")
     }
 
+    /// Starts a second instance of the app with `link`, in this app's environment, and waits
+    /// for it to exit (up to 15 s): its status and what it wrote to stderr.
+    pub fn second_instance(&self, link: &str) -> (std::process::ExitStatus, String) {
+        let mut second = Command::new(&run_env().app)
+            .arg(link)
+            .envs(self.vars())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let status = wait_for_within(
+            "the second instance to exit",
+            Duration::from_secs(15),
+            || {
+                second
+                    .try_wait()
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "still running".to_owned())
+            },
+        );
+        let mut stderr = String::new();
+        if let Some(mut pipe) = second.stderr.take() {
+            use std::io::Read as _;
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        (status, stderr)
+    }
+
     /// The app's home directory (its `HOME`).
     pub fn home_dir(&self) -> &Path {
         self.home.path()

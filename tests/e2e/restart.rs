@@ -5,7 +5,7 @@
 //! shuts its core down on the way out.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::app::{App, alive, run_env, wait_for_within};
@@ -73,24 +73,11 @@ fn a_restart_leaves_one_app_running_and_it_is_the_single_instance() {
     assert!(alive(new), "the restarted app exited: see restart-app.log");
 
     // And it holds the single-instance name: a second start hands its link over and exits.
-    let mut second = Command::new(&run_env().app)
-        .arg("tel:+79219462761")
-        .envs(app.vars())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let status = wait_for_within(
-        "the second instance to exit",
-        Duration::from_secs(15),
-        || {
-            second
-                .try_wait()
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "still running".to_owned())
-        },
+    let (status, stderr) = app.second_instance("tel:+79219462761");
+    assert!(
+        status.success(),
+        "the second instance failed: {status}\n{stderr}"
     );
-    assert!(status.success(), "the second instance failed: {status}");
     assert!(alive(new), "the restarted app is the one still running");
     assert_eq!(apps_under(&home, 0), vec![new]);
 

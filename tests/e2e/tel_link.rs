@@ -2,10 +2,9 @@
 //! link to the first one and exits; the number lands in the first one's dialer, waiting for the
 //! operator to confirm (nothing is dialled by itself).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::app::{App, digits, run_env, wait_for_within};
+use crate::app::{App, digits};
 
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
@@ -14,29 +13,8 @@ fn a_tel_link_given_to_a_second_instance_reaches_the_first_ones_dialer() {
     let first_pid = app.pid();
 
     let started = Instant::now();
-    let mut second = Command::new(&run_env().app)
-        .arg("tel:+79219462761")
-        .envs(app.vars())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = wait_for_within(
-        "the second instance to exit",
-        Duration::from_secs(15),
-        || {
-            second
-                .try_wait()
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| "still running".to_owned())
-        },
-    );
+    let (status, stderr) = app.second_instance("tel:+79219462761");
     let took = started.elapsed();
-    let mut stderr = String::new();
-    if let Some(mut pipe) = second.stderr.take() {
-        use std::io::Read as _;
-        let _ = pipe.read_to_string(&mut stderr);
-    }
     assert!(
         status.success(),
         "the second instance failed: {status}\n{stderr}"
