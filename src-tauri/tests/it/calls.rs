@@ -50,7 +50,11 @@ fn a_fresh_profile_has_no_workplaces_and_an_empty_day() {
     assert!(hours.iter().all(|h| h["calls"] == 0), "{hours:?}");
     assert_eq!(
         today,
-        json!({"calls": 0, "answered": 0, "missed": 0, "talkSecs": 0, "hours": null})
+        json!({
+            "calls": 0, "answered": 0, "missed": 0, "talkSecs": 0, "hours": null,
+            // A fresh profile counts days in the PBX's default zone (Moscow keeps UTC+3 all year).
+            "zone": "Europe/Moscow", "zoneOffsetMinutes": 180,
+        })
     );
 }
 
