@@ -8,7 +8,7 @@
 //! On Linux the popup's page lives in the main window's web process (a WebKit "related view"):
 //! a web process of its own would cost the idle app a whole WebKit renderer, about 160 MiB
 //! resident, for a page that is hidden nearly all the time. The price is that the two pages
-//! share one thread: the median popup shows in 44 ms instead of 17 (BENCHMARKS.md).
+//! share one thread: the median popup shows in 44–50 ms instead of 17 (BENCHMARKS.md).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
