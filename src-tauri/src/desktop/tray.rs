@@ -68,23 +68,30 @@ impl Health {
     }
 }
 
-/// The menu's labels in English and Russian, in the order open, dial, do-not-disturb, quit.
-const LABELS: [(&str, &str); 4] = [
-    ("Open Trubka", "Открыть Трубку"),
-    (
-        "Dial the copied number",
-        "Позвонить по скопированному номеру",
-    ),
-    (
-        "Do not disturb (no popups)",
-        "Не беспокоить (без всплывающих окон)",
-    ),
-    ("Quit", "Выйти"),
-];
+/// The menu's labels in one language.
+struct Labels {
+    open: &'static str,
+    dial: &'static str,
+    do_not_disturb: &'static str,
+    quit: &'static str,
+}
 
-fn label(index: usize, russian: bool) -> &'static str {
-    let (en, ru) = LABELS[index];
-    if russian { ru } else { en }
+const ENGLISH: Labels = Labels {
+    open: "Open Trubka",
+    dial: "Dial the copied number",
+    do_not_disturb: "Do not disturb (no popups)",
+    quit: "Quit",
+};
+
+const RUSSIAN: Labels = Labels {
+    open: "Открыть Трубку",
+    dial: "Позвонить по скопированному номеру",
+    do_not_disturb: "Не беспокоить (без всплывающих окон)",
+    quit: "Выйти",
+};
+
+fn labels(russian: bool) -> &'static Labels {
+    if russian { &RUSSIAN } else { &ENGLISH }
 }
 
 /// The menu's items, kept so that they follow the settings (language, do-not-disturb).
@@ -150,17 +157,18 @@ pub fn build<R: Runtime>(
 
 /// The tray's menu, its items kept in the tray's state to follow the settings.
 fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool, do_not_disturb: bool) -> tauri::Result<Menu<R>> {
-    let open = MenuItem::with_id(app, OPEN, label(0, ru), true, None::<&str>)?;
-    let dial = MenuItem::with_id(app, DIAL_CLIPBOARD, label(1, ru), true, None::<&str>)?;
+    let text = labels(ru);
+    let open = MenuItem::with_id(app, OPEN, text.open, true, None::<&str>)?;
+    let dial = MenuItem::with_id(app, DIAL_CLIPBOARD, text.dial, true, None::<&str>)?;
     let dnd = CheckMenuItem::with_id(
         app,
         DO_NOT_DISTURB,
-        label(2, ru),
+        text.do_not_disturb,
         true,
         do_not_disturb,
         None::<&str>,
     )?;
-    let quit = MenuItem::with_id(app, QUIT, label(3, ru), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, QUIT, text.quit, true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
         &[
@@ -217,11 +225,12 @@ pub fn follow_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
     {
         let items = state.items.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(items) = items.as_ref() {
+            let text = labels(ru);
             let texts = [
-                items.open.set_text(label(0, ru)),
-                items.dial.set_text(label(1, ru)),
-                items.dnd.set_text(label(2, ru)),
-                items.quit.set_text(label(3, ru)),
+                items.open.set_text(text.open),
+                items.dial.set_text(text.dial),
+                items.dnd.set_text(text.do_not_disturb),
+                items.quit.set_text(text.quit),
                 items.dnd.set_checked(!settings.popups.enabled),
             ];
             if let Some(Err(e)) = texts.into_iter().find(Result::is_err) {
