@@ -1,8 +1,22 @@
 //! The routing journal and its effect on missed calls.
 
-use call_log::{HistoryFilter, RoutingDecision, RoutingOutcome};
+use call_log::{HistoryFilter, LoggedEvent, RoutingDecision, RoutingOutcome};
 
 use crate::harness::{TestLog, at, call};
+
+/// An incoming call to the company's line that nobody answered, its events numbered from
+/// `first_id` and starting at `start` seconds.
+fn unanswered(first_id: i64, start: i64, leg: &str, caller: &str) -> Vec<LoggedEvent> {
+    call(
+        first_id,
+        start,
+        leg,
+        "incoming",
+        caller,
+        "74996497803",
+        &["trying", "finished"],
+    )
+}
 
 fn decision(leg: &str, outcome: RoutingOutcome, took_ms: i64) -> RoutingDecision {
     RoutingDecision {
@@ -52,7 +66,6 @@ async fn decisions_are_journalled_and_counted_against_the_deadline() {
 
 #[tokio::test]
 async fn a_routed_parking_leg_is_not_missed_whichever_comes_first() {
-    let states = ["trying", "finished"];
     // Decision first, then the events.
     let t = TestLog::new();
     t.log
@@ -60,28 +73,12 @@ async fn a_routed_parking_leg_is_not_missed_whichever_comes_first() {
         .await
         .unwrap();
     t.log
-        .apply(call(
-            1,
-            0,
-            "park-1",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(1, 0, "park-1", "79219462761"))
         .await
         .unwrap();
     // Events first, then the decision.
     t.log
-        .apply(call(
-            10,
-            10,
-            "park-2",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(10, 10, "park-2", "79219462761"))
         .await
         .unwrap();
     assert!(t.log.call("park-2").await.unwrap().unwrap().missed);
@@ -100,15 +97,7 @@ async fn a_routed_parking_leg_is_not_missed_whichever_comes_first() {
     }
     // An unrouted leg that ends unanswered is missed.
     t.log
-        .apply(call(
-            20,
-            20,
-            "plain",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(20, 20, "plain", "79219462761"))
         .await
         .unwrap();
     let missed = t
@@ -165,18 +154,7 @@ async fn caller_facts_name_the_manager_the_last_operator_and_earlier_calls() {
         ))
         .await
         .unwrap();
-    t.log
-        .apply(call(
-            10,
-            100,
-            "b",
-            "incoming",
-            caller,
-            "74996497803",
-            &["trying", "finished"],
-        ))
-        .await
-        .unwrap();
+    t.log.apply(unanswered(10, 100, "b", caller)).await.unwrap();
     let facts = t
         .log
         .caller_facts("+7 921 946 27 61", at(0), at(50))
@@ -200,17 +178,8 @@ async fn caller_facts_name_the_manager_the_last_operator_and_earlier_calls() {
 #[tokio::test]
 async fn a_parked_calls_main_leg_finds_the_decision_of_its_parking_leg() {
     let t = TestLog::new();
-    let states = ["trying", "finished"];
     t.log
-        .apply(call(
-            1,
-            0,
-            "park-1",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(1, 0, "park-1", "79219462761"))
         .await
         .unwrap();
     let mut d = decision("park-1", RoutingOutcome::Transferred, 1);
@@ -218,39 +187,15 @@ async fn a_parked_calls_main_leg_finds_the_decision_of_its_parking_leg() {
     t.log.record_routing_decision(d).await.unwrap();
     // The main leg starts when the parking ends; another caller's call does not match.
     t.log
-        .apply(call(
-            10,
-            2,
-            "main-1",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(10, 2, "main-1", "79219462761"))
         .await
         .unwrap();
     t.log
-        .apply(call(
-            20,
-            2,
-            "other",
-            "incoming",
-            "79160000000",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(20, 2, "other", "79160000000"))
         .await
         .unwrap();
     t.log
-        .apply(call(
-            30,
-            600,
-            "later",
-            "incoming",
-            "79219462761",
-            "74996497803",
-            &states,
-        ))
+        .apply(unanswered(30, 600, "later", "79219462761"))
         .await
         .unwrap();
     for leg in ["park-1", "main-1"] {
