@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use companion::{Companion, Demo};
+use companion::{Companion, Demo, ErrorCode};
 use tokio::sync::watch;
 
 use crate::ipc::{IpcError, LinkState};
@@ -74,10 +74,13 @@ impl AppCore {
         let started = rx
             .wait_for(Option::is_some)
             .await
-            .map_err(|_| IpcError::new("starting", "the app is shutting down"))?;
+            .map_err(|_| IpcError::new(ErrorCode::Starting, "the app is shutting down"))?;
         match &*started {
             Some(result) => result.clone(),
-            None => Err(IpcError::new("starting", "the app has not started yet")),
+            None => Err(IpcError::new(
+                ErrorCode::Starting,
+                "the app has not started yet",
+            )),
         }
     }
 

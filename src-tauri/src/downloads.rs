@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use companion::ErrorCode;
+
 use crate::ipc::IpcError;
 
 /// Tauri's managed state: the folder files are saved into.
@@ -32,7 +34,10 @@ impl Downloads {
             Some(dir) => dir,
             None => {
                 let user = directories::UserDirs::new().ok_or_else(|| {
-                    IpcError::new("save_failed", "there is no home folder to save into")
+                    IpcError::new(
+                        ErrorCode::SaveFailed,
+                        "there is no home folder to save into",
+                    )
                 })?;
                 user.download_dir()
                     .map(Path::to_path_buf)

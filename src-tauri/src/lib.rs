@@ -30,7 +30,7 @@ pub mod ipc;
 use std::sync::Arc;
 
 use companion::settings::{DEFAULT_PROFILE, platform_dirs};
-use companion::{Companion, Demo, DemoOptions, OsKeyring, Profile};
+use companion::{Companion, Demo, DemoOptions, ErrorCode, OsKeyring, Profile};
 use tauri::{Manager, RunEvent, Runtime};
 
 pub use crate::commands::account::AccountHome;
@@ -140,7 +140,7 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
             // relay yet: the app still starts, to sign in and show the history, without live
             // events.
             if let Err(e) = companion.start_live_events().await {
-                if e.code() != "not_configured" {
+                if e.code() != ErrorCode::NotConfigured {
                     return Err(e.into());
                 }
                 tracing::warn!(error = %e, "live events are off");

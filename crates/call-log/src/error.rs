@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use error_codes::ErrorCode;
+
 /// Every error of the call log. Errors about the database file name the file.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -83,6 +85,24 @@ pub enum CallLogError {
 }
 
 impl CallLogError {
+    /// The stable code the UI and the CLI's exit codes use.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            CallLogError::SearchTooShort(_) => ErrorCode::SearchTooShort,
+            CallLogError::InvalidContact(_) => ErrorCode::Invalid,
+            CallLogError::NoSuchContact(_) => ErrorCode::NotFound,
+            CallLogError::NotADatabase { .. }
+            | CallLogError::Corrupt { .. }
+            | CallLogError::TooNew { .. }
+            | CallLogError::Migration { .. }
+            | CallLogError::Database { .. }
+            | CallLogError::File { .. }
+            | CallLogError::Csv(_)
+            | CallLogError::Sqlite(_)
+            | CallLogError::Closed => ErrorCode::CallLog,
+        }
+    }
+
     /// Reads an SQLite error in the light of the file it happened on, so that a damaged or foreign
     /// file is reported as such rather than as a bare SQLite code.
     pub(crate) fn from_sqlite(path: &Path, source: rusqlite::Error) -> Self {

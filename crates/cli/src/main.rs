@@ -24,8 +24,8 @@ use clap::{Args, Parser, Subcommand};
 use companion::account::AccountSetup;
 use companion::settings::platform_dirs;
 use companion::{
-    Companion, CompanionError, DemoOptions, DomainEvent, OsKeyring, Profile, ProfileSecrets,
-    RelayKey,
+    Companion, CompanionError, DemoOptions, DomainEvent, ErrorCode, OsKeyring, Profile,
+    ProfileSecrets, RelayKey,
 };
 use mtt_api::ClientSecret;
 
@@ -257,13 +257,26 @@ fn main() -> ExitCode {
 
 fn exit_code(e: &CompanionError) -> u8 {
     match e.code() {
-        "not_configured" => 3,
-        "sign_in_required" | "sign_in_failed" | "state_mismatch" => 4,
-        "invalid_input" | "invalid_number" | "invalid" => 5,
-        "api_error" | "bad_response" => 6,
-        "unreachable" | "timeout" => 7,
-        "settings" | "keyring" | "call_log" | "token_store" => 8,
-        _ => 1,
+        ErrorCode::NotConfigured => 3,
+        ErrorCode::SignInRequired | ErrorCode::SignInFailed | ErrorCode::StateMismatch => 4,
+        ErrorCode::InvalidInput
+        | ErrorCode::Invalid
+        | ErrorCode::InvalidNumber
+        | ErrorCode::SearchTooShort
+        | ErrorCode::NotFound => 5,
+        ErrorCode::ApiError | ErrorCode::BadResponse => 6,
+        ErrorCode::Unreachable | ErrorCode::Timeout => 7,
+        ErrorCode::Settings
+        | ErrorCode::Keyring
+        | ErrorCode::CallLog
+        | ErrorCode::TokenStore
+        | ErrorCode::SaveFailed => 8,
+        ErrorCode::Starting
+        | ErrorCode::Demo
+        | ErrorCode::Routing
+        | ErrorCode::Parking
+        | ErrorCode::Unavailable
+        | ErrorCode::Internal => 1,
     }
 }
 

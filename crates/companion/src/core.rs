@@ -658,7 +658,7 @@ impl Companion {
                         Ok(DomainEvent::DirectoryChanged { .. }) => {
                             if let Err(e) = reloader.reload().await {
                                 let _ = out.send(DomainEvent::Trouble {
-                                    code: e.code().into(),
+                                    code: e.code(),
                                     message: format!(
                                         "the changed numbers and workplaces could not be read: {e}"
                                     ),

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use error_codes::ErrorCode;
+
 use crate::dialer::DialError;
 
 /// Everything the core can fail at, in words an operator can act on.
@@ -67,17 +69,17 @@ impl CompanionError {
     }
 
     /// A short, stable code: the UI switches on it and the CLI maps it to an exit code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            CompanionError::Settings { .. } => "settings",
-            CompanionError::Keyring(_) => "keyring",
-            CompanionError::InvalidInput(_) => "invalid_input",
-            CompanionError::InvalidSetting(_) => "invalid",
-            CompanionError::Dial(_) => "invalid_number",
-            CompanionError::SignIn(_) => "sign_in_failed",
-            CompanionError::NotConfigured(_) => "not_configured",
-            CompanionError::CallLog(_) => "call_log",
-            CompanionError::Demo(_) => "demo",
+            CompanionError::Settings { .. } => ErrorCode::Settings,
+            CompanionError::Keyring(_) => ErrorCode::Keyring,
+            CompanionError::InvalidInput(_) => ErrorCode::InvalidInput,
+            CompanionError::InvalidSetting(_) => ErrorCode::Invalid,
+            CompanionError::Dial(_) => ErrorCode::InvalidNumber,
+            CompanionError::SignIn(_) => ErrorCode::SignInFailed,
+            CompanionError::NotConfigured(_) => ErrorCode::NotConfigured,
+            CompanionError::CallLog(e) => e.code(),
+            CompanionError::Demo(_) => ErrorCode::Demo,
             CompanionError::Mtt(e) => e.code(),
         }
     }

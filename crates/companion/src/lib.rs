@@ -22,7 +22,7 @@ pub mod signin;
 pub use core::{Companion, Directory};
 pub use demo::{DEMO_INFO_FILE, Demo, DemoInfo, DemoOptions};
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
-pub use error::CompanionError;
+pub use error::{CompanionError, ErrorCode};
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
 pub use pipeline::{DomainEvent, LinkHealth, Pipeline};

@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::ErrorCode;
 use crate::link::{LinkEvent, LinkStatus, Resync};
 use crate::live::{CallChange, LiveCall, LiveCalls, Me};
 use crate::routing::{ParkedCall, ParkingHook, RoutingOutcome};
@@ -113,7 +114,7 @@ pub enum DomainEvent {
     #[serde(rename_all = "camelCase")]
     Trouble {
         /// A stable code.
-        code: String,
+        code: ErrorCode,
         /// What happened.
         message: String,
     },

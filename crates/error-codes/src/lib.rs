@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export_to = "ErrorCode.ts"))]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
+// Deliberately exhaustive: a new code must be placed in every `match` over it (the CLI's exit
+// codes, the UI's descriptions) — the workspace is the only user of this crate.
 pub enum ErrorCode {
     // Input from the person.
     /// Input that cannot be right (not a field of a form).
@@ -66,8 +67,10 @@ pub enum ErrorCode {
     Starting,
     /// Demo mode could not start.
     Demo,
-    /// Routing rules or parking could not be changed.
+    /// Routing rules could not be changed.
     Routing,
+    /// Parking could not be applied at the PBX.
+    Parking,
     /// Something outside the app (the browser) did not respond.
     Unavailable,
     /// A failure with no more specific code.
@@ -98,6 +101,7 @@ impl ErrorCode {
         ErrorCode::Starting,
         ErrorCode::Demo,
         ErrorCode::Routing,
+        ErrorCode::Parking,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
     ];
@@ -126,6 +130,7 @@ impl ErrorCode {
             ErrorCode::Starting => "starting",
             ErrorCode::Demo => "demo",
             ErrorCode::Routing => "routing",
+            ErrorCode::Parking => "parking",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
         }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+pub use error_codes::ErrorCode;
+
 /// Body text kept on an error is cut to this many bytes, so a huge HTML page cannot bloat logs.
 pub const BODY_EXCERPT_LIMIT: usize = 4096;
 
@@ -77,18 +79,18 @@ impl Error {
     }
 
     /// A short, stable machine-readable code for the UI and the CLI's exit codes.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::SignInRequired(_) => "sign_in_required",
-            Error::Api { .. } => "api_error",
+            Error::SignInRequired(_) => ErrorCode::SignInRequired,
+            Error::Api { .. } => ErrorCode::ApiError,
             Error::Transport {
                 timeout: Some(_), ..
-            } => "timeout",
-            Error::Transport { .. } => "unreachable",
-            Error::Undecodable { .. } => "bad_response",
-            Error::InvalidInput(_) => "invalid_input",
-            Error::StateMismatch => "state_mismatch",
-            Error::TokenStore(_) => "token_store",
+            } => ErrorCode::Timeout,
+            Error::Transport { .. } => ErrorCode::Unreachable,
+            Error::Undecodable { .. } => ErrorCode::BadResponse,
+            Error::InvalidInput(_) => ErrorCode::InvalidInput,
+            Error::StateMismatch => ErrorCode::StateMismatch,
+            Error::TokenStore(_) => ErrorCode::TokenStore,
         }
     }
 }

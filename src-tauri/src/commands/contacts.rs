@@ -1,5 +1,6 @@
 //! Contacts: the phonebook listed and searched, edited, imported from CSV or vCard, exported.
 
+use companion::ErrorCode;
 use tauri::State;
 
 use crate::core::AppCore;
@@ -66,7 +67,7 @@ pub(crate) async fn import_contacts(
         ImportFormat::Vcard => {
             let text = String::from_utf8(data).map_err(|e| {
                 IpcError::new(
-                    "invalid",
+                    ErrorCode::Invalid,
                     format!(
                         "the vCard file is not UTF-8 text (byte {} is not): save it as UTF-8",
                         e.utf8_error().valid_up_to()

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use companion::ErrorCode;
 use tauri::State;
 
 use crate::core::AppCore;
@@ -119,7 +120,7 @@ pub(crate) async fn save_recording(
     let target = path.clone();
     tauri::async_runtime::spawn_blocking(move || std::fs::write(&target, &body))
         .await
-        .map_err(|e| IpcError::new("save_failed", e.to_string()))?
+        .map_err(|e| IpcError::new(ErrorCode::SaveFailed, e.to_string()))?
         .map_err(|e| {
             IpcError::new(
                 "save_failed",
@@ -135,8 +136,12 @@ pub(crate) async fn save_recording(
 /// A recording's address if it is one the app may fetch: `https:`, or `http:` on the loopback
 /// interface.
 pub(crate) fn recording_address(text: &str) -> Result<reqwest::Url, IpcError> {
-    let url = reqwest::Url::parse(text)
-        .map_err(|e| IpcError::new("invalid", format!("the recording address {text:?}: {e}")))?;
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        IpcError::new(
+            ErrorCode::Invalid,
+            format!("the recording address {text:?}: {e}"),
+        )
+    })?;
     let host = url.host_str().unwrap_or_default();
     let loopback = host == "localhost"
         || host
@@ -147,7 +152,7 @@ pub(crate) fn recording_address(text: &str) -> Result<reqwest::Url, IpcError> {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
         _ => Err(IpcError::new(
-            "invalid",
+            ErrorCode::Invalid,
             format!("the recording address {text:?} is neither https: nor on this computer"),
         )),
     }

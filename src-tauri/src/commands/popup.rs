@@ -1,5 +1,6 @@
 //! The incoming-call popup's own commands: the call it shows, dismissing it, and the CRM.
 
+use companion::ErrorCode;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
@@ -37,5 +38,10 @@ pub(crate) async fn open_crm<R: Runtime>(
     })?;
     app.opener()
         .open_url(url.as_str(), None::<&str>)
-        .map_err(|e| IpcError::new("unavailable", format!("the browser did not open: {e}")))
+        .map_err(|e| {
+            IpcError::new(
+                ErrorCode::Unavailable,
+                format!("the browser did not open: {e}"),
+            )
+        })
 }

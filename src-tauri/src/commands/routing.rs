@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use companion::Companion;
 use companion::routing::api::JOURNAL_PAGE;
+use companion::{Companion, ErrorCode};
 use tauri::State;
 
 use crate::core::AppCore;
@@ -31,7 +31,7 @@ async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
     let rules = companion
         .routing_settings()
         .to_toml()
-        .map_err(|e| IpcError::new("routing", e))?;
+        .map_err(|e| IpcError::new(ErrorCode::Routing, e))?;
     Ok(RoutingView {
         is_router: parking.is_router,
         deciding: parking.deciding,

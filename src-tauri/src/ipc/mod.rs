@@ -9,7 +9,7 @@
 use call_log::{CallLogError, CallRecord};
 use chrono::{DateTime, Utc};
 use companion::dialer::DEFAULT_REGION;
-use companion::{CallDirection, CallPhase, CompanionError, DomainEvent};
+use companion::{CallDirection, CallPhase, CompanionError, DomainEvent, ErrorCode};
 use mtt_api::notification::Direction;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -38,9 +38,9 @@ pub use today::{Today, TodayHour};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export_to = "IpcError.ts")]
 pub struct IpcError {
-    /// `invalid_number`, `not_configured`, `search_too_short`, `starting`, … (see
-    /// `CompanionError::code`).
-    pub code: String,
+    /// What kind of failure: `invalid_number`, `not_configured`, `starting`, … (the
+    /// workspace's one list, `error_codes::ErrorCode`).
+    pub code: ErrorCode,
     /// What went wrong.
     pub message: String,
     /// The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors, whose
@@ -52,9 +52,9 @@ pub struct IpcError {
 
 impl IpcError {
     /// An error with a code of the shell's own.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         IpcError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             field: None,
         }
@@ -80,13 +80,7 @@ impl From<CompanionError> for IpcError {
 
 impl From<CallLogError> for IpcError {
     fn from(e: CallLogError) -> Self {
-        let code = match e {
-            CallLogError::SearchTooShort(_) => "search_too_short",
-            CallLogError::InvalidContact(_) => "invalid",
-            CallLogError::NoSuchContact(_) => "not_found",
-            _ => "call_log",
-        };
-        IpcError::new(code, e.to_string())
+        IpcError::new(e.code(), e.to_string())
     }
 }
 
@@ -381,7 +375,10 @@ impl HistoryQuery {
             Some(ms) => DateTime::from_timestamp_millis(ms)
                 .map(Some)
                 .ok_or_else(|| {
-                    IpcError::new("invalid", format!("the {which} date {ms} is not a date"))
+                    IpcError::new(
+                        ErrorCode::Invalid,
+                        format!("the {which} date {ms} is not a date"),
+                    )
                 }),
         };
         let from = instant(self.from_ms, "from")?;
@@ -390,7 +387,7 @@ impl HistoryQuery {
             && from >= to
         {
             return Err(IpcError::new(
-                "invalid",
+                ErrorCode::Invalid,
                 format!("the date range ends ({to}) before it starts ({from})"),
             ));
         }
@@ -531,6 +528,7 @@ mod tests {
         let cfg = Config::new().with_large_int("number");
         vec![
             one::<IpcError>(&cfg),
+            one::<ErrorCode>(&cfg),
             one::<CallWay>(&cfg),
             one::<Phase>(&cfg),
             one::<LiveCall>(&cfg),
@@ -647,10 +645,10 @@ mod tests {
         let reversed = day(Some(1_772_496_000_000), Some(1_772_409_600_000))
             .filter()
             .unwrap_err();
-        assert_eq!(reversed.code, "invalid");
+        assert_eq!(reversed.code, ErrorCode::Invalid);
         assert_eq!(
             day(Some(i64::MAX), None).filter().unwrap_err().code,
-            "invalid"
+            ErrorCode::Invalid
         );
     }
 

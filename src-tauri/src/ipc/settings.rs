@@ -3,7 +3,7 @@
 //! [`AccountForm`], and never print.
 
 use companion::settings::{Language, PopupScope, Theme};
-use companion::{InvalidSetting, Settings};
+use companion::{ErrorCode, InvalidSetting, Settings};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -253,7 +253,7 @@ pub fn field_of(key: &str) -> String {
 impl From<InvalidSetting> for IpcError {
     fn from(e: InvalidSetting) -> Self {
         IpcError {
-            code: "invalid".into(),
+            code: ErrorCode::Invalid,
             message: e.to_string(),
             field: Some(field_of(e.key)),
         }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::rules::RoutingSettings;
 use crate::core::Companion;
-use crate::error::CompanionError;
+use crate::error::{CompanionError, ErrorCode};
 use crate::pipeline::DomainEvent;
 
 /// How many decisions the Settings screen shows.
@@ -177,7 +177,7 @@ impl Companion {
             Err(e) => {
                 tracing::warn!(error = %e, "parking could not be applied after sign-in");
                 let _ = self.events.send(DomainEvent::Trouble {
-                    code: "parking".into(),
+                    code: ErrorCode::Parking,
                     message: format!(
                         "parking could not be applied again after sign-in; parked calls may follow the cabinet's routing: {e}"
                     ),

@@ -225,9 +225,9 @@ async fn short_token_lifetimes_renew_unseen_and_a_lapsed_sign_in_is_announced_on
 
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let err = c.refresh_directory().await.unwrap_err();
-    assert_eq!(err.code(), "sign_in_required", "{err}");
+    assert_eq!(err.code().as_str(), "sign_in_required", "{err}");
     let err = c.dial("89219462761", None).await.unwrap_err();
-    assert_eq!(err.code(), "sign_in_required", "{err}");
+    assert_eq!(err.code().as_str(), "sign_in_required", "{err}");
     let mut session_events = Vec::new();
     while let Ok(e) = events.try_recv() {
         if let DomainEvent::Session { signed_in, .. } = e {
@@ -249,7 +249,7 @@ async fn a_sign_in_answer_with_another_state_is_refused() {
         outcome: Ok(mtt_api::AuthCode::new("stolen-code")),
     };
     let err = c.finish_sign_in(pending, forged).await.unwrap_err();
-    assert_eq!(err.code(), "state_mismatch", "{err}");
+    assert_eq!(err.code().as_str(), "state_mismatch", "{err}");
     assert!(
         c.session_status().await.unwrap().signed_in,
         "the existing sign-in is untouched"

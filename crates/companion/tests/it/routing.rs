@@ -625,7 +625,7 @@ async fn parking_is_applied_again_after_each_sign_in() {
     let trouble = wait_for(
         &mut events,
         "the parking trouble",
-        |e| matches!(e, DomainEvent::Trouble { code, .. } if code == "parking"),
+        |e| matches!(e, DomainEvent::Trouble { code, .. } if *code == companion::ErrorCode::Parking),
     )
     .await;
     assert!(
@@ -651,7 +651,7 @@ fn routing_rules_from_a_file_are_checked_before_they_are_saved() {
     let err = app
         .set_routing_settings_toml("rules = [{ kind = \"last_operator\", days = 1000 }]")
         .unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(err.code().as_str(), "invalid_input");
     assert!(err.to_string().contains("days must be 1–365"), "{err}");
     let saved = app
         .set_routing_settings_toml(

@@ -207,7 +207,7 @@ async fn make_call_timing_out_is_not_retried() {
         ),
         "{err:?}"
     );
-    assert_eq!(err.code(), "timeout");
+    assert_eq!(err.code().as_str(), "timeout");
     assert!(!err.is_retryable());
     // Give a retry, were there one, time to arrive.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -307,6 +307,6 @@ async fn without_tokens_every_call_says_sign_in_required() {
     let client = mock.client(None, quick());
     let err = client.pbx.workplaces().await.unwrap_err();
     assert!(matches!(err, Error::SignInRequired(_)), "{err:?}");
-    assert_eq!(err.code(), "sign_in_required");
+    assert_eq!(err.code().as_str(), "sign_in_required");
     assert!(mock.seen().is_empty());
 }
