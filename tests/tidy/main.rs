@@ -6,6 +6,7 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use repo_tests::{files_below, repo_root};
@@ -201,6 +202,415 @@ fn names_say_what_things_are() {
     assert!(
         offenders.is_empty(),
         "vague names (say what the thing is):\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// The crates whose modules are checked for import cycles: every library under `crates/` and the
+/// desktop shell.
+fn crate_sources() -> Vec<PathBuf> {
+    crates()
+        .into_iter()
+        .chain([repo_root().join("src-tauri")])
+        .map(|dir| dir.join("src"))
+        .filter(|src| src.is_dir())
+        .collect()
+}
+
+/// The top-level module a source file belongs to (`routing` for `src/routing/rules.rs`), or
+/// `None` for the crate roots and binaries, which may use anything.
+fn top_module(src: &Path, file: &Path) -> Option<String> {
+    let rel = file.strip_prefix(src).ok()?;
+    let first = rel.components().next()?.as_os_str().to_string_lossy();
+    let top = first.trim_end_matches(".rs").to_owned();
+    (!matches!(top.as_str(), "lib" | "main" | "bin")).then_some(top)
+}
+
+/// The top-level modules a file names through `crate::…`, in `use` lines, groups and paths.
+/// Comments are skipped; everything else (tests included) counts.
+fn crate_references(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::c, d::{e, f}}`: the first name of each top-level item.
+            let mut depth = 0usize;
+            let mut item = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        found.insert(ident(&item));
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                if depth == 0 || item.is_empty() {
+                    item.push(c);
+                }
+            }
+            found.insert(ident(&item));
+        } else {
+            found.insert(ident(rest));
+        }
+    }
+    found.retain(|m| !m.is_empty() && m != "self");
+    found
+}
+
+/// Strongly connected sets of more than one module in `edges` (Tarjan's algorithm).
+fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct Walk<'a> {
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<String, usize>,
+        low: BTreeMap<String, usize>,
+        stack: Vec<String>,
+        found: Vec<Vec<String>>,
+    }
+    impl Walk<'_> {
+        fn visit(&mut self, v: &str) {
+            let n = self.index.len();
+            self.index.insert(v.to_owned(), n);
+            self.low.insert(v.to_owned(), n);
+            self.stack.push(v.to_owned());
+            for w in self.edges.get(v).into_iter().flatten() {
+                if !self.edges.contains_key(w) {
+                    continue;
+                }
+                if !self.index.contains_key(w) {
+                    self.visit(w);
+                    let low = self.low[v].min(self.low[w]);
+                    self.low.insert(v.to_owned(), low);
+                } else if self.stack.contains(w) {
+                    let low = self.low[v].min(self.index[w]);
+                    self.low.insert(v.to_owned(), low);
+                }
+            }
+            if self.low[v] == self.index[v] {
+                let mut set = Vec::new();
+                while let Some(w) = self.stack.pop() {
+                    let done = w == v;
+                    set.push(w);
+                    if done {
+                        break;
+                    }
+                }
+                if set.len() > 1 {
+                    set.sort();
+                    self.found.push(set);
+                }
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        found: Vec::new(),
+    };
+    for v in edges.keys() {
+        if !walk.index.contains_key(v) {
+            walk.visit(v);
+        }
+    }
+    walk.found
+}
+
+#[test]
+fn no_crate_has_an_import_cycle_between_its_top_level_modules() {
+    let mut offenders = Vec::new();
+    for src in crate_sources() {
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for file in files_below(&src, ".rs") {
+            let Some(top) = top_module(&src, &file) else {
+                continue;
+            };
+            let refs = crate_references(&read(&file));
+            edges
+                .entry(top.clone())
+                .or_default()
+                .extend(refs.into_iter().filter(|r| *r != top));
+        }
+        for set in cycles(&edges) {
+            offenders.push(format!("{}: {}", src.display(), set.join(" ↔ ")));
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "import cycles between top-level modules (move what they share into a module of its own):\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_cycle_finder_finds_cycles() {
+    let text = "use crate::{a, b::{c, d}, e::f};\nfn x() { crate::g::h(); }\n// crate::ignored\n";
+    let refs: Vec<_> = crate_references(text).into_iter().collect();
+    assert_eq!(refs, ["a", "b", "e", "g"]);
+    let edges: BTreeMap<String, BTreeSet<String>> = [
+        ("a", vec!["b"]),
+        ("b", vec!["c"]),
+        ("c", vec!["a"]),
+        ("d", vec!["a"]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.into_iter().map(str::to_owned).collect()))
+    .collect();
+    assert_eq!(cycles(&edges), [vec!["a", "b", "c"]]);
+}
+
+/// The lines of a manifest's normal and build dependency tables (not dev-dependencies), which
+/// are what a shipped binary links.
+fn shipped_dependency_lines(manifest: &str) -> Vec<&str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for line in manifest.lines() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let header = t.trim_matches(|c| c == '[' || c == ']');
+            inside = (header.ends_with("dependencies") && !header.ends_with("dev-dependencies"))
+                || (header.contains("dependencies.") && !header.contains("dev-dependencies."));
+            if inside && header.contains("dependencies.") {
+                lines.push(t);
+            }
+            continue;
+        }
+        if inside {
+            lines.push(t);
+        }
+    }
+    lines
+}
+
+#[test]
+fn the_core_libraries_never_ship_the_simulator_or_the_relay() {
+    // Demo mode lives in its own crate; the core, the PBX client and the call log use the
+    // simulator and the relay only in their tests. The simulator never shares the client's wire
+    // types (ARCHITECTURE.md), so it never depends on mtt-api outside its tests.
+    let rules: &[(&str, &[&str])] = &[
+        ("companion", &["mtt-sim", "relay"]),
+        ("mtt-api", &["mtt-sim", "relay"]),
+        ("call-log", &["mtt-sim", "relay"]),
+        ("mtt-sim", &["mtt-api"]),
+    ];
+    for (krate, forbidden) in rules {
+        let manifest = read(&repo_root().join("crates").join(krate).join("Cargo.toml"));
+        let shipped = shipped_dependency_lines(&manifest).join("\n");
+        for dep in *forbidden {
+            assert!(
+                !depends_on(&shipped, dep),
+                "crates/{krate} lists {dep} in its [dependencies]; only [dev-dependencies] may"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_dependency_table_reader_skips_dev_dependencies() {
+    let manifest = "[dependencies]\na = 1\n[dev-dependencies]\nb = 1\n\
+                    [target.'cfg(unix)'.dependencies]\nc = 1\n[dependencies.d]\npath = \"x\"\n";
+    let shipped = shipped_dependency_lines(manifest).join("\n");
+    assert!(depends_on(&shipped, "a") && depends_on(&shipped, "c") && depends_on(&shipped, "d"));
+    assert!(!depends_on(&shipped, "b"));
+}
+
+/// Most lines a source file may have: past this a file mixes concerns and is split.
+const MAX_SOURCE_LINES: usize = 700;
+
+/// Whether a file holds only tests (exempt from the length limit): `tests.rs`, anything under a
+/// `tests/` folder.
+fn is_test_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "tests.rs")
+        || path.components().any(|c| c.as_os_str() == "tests")
+}
+
+#[test]
+fn no_source_file_is_over_700_lines() {
+    let root = repo_root();
+    let mut dirs: Vec<PathBuf> = crates().into_iter().map(|d| d.join("src")).collect();
+    dirs.push(root.join("src-tauri/src"));
+    dirs.push(root.join("ui/src"));
+    let mut offenders = Vec::new();
+    for dir in dirs {
+        for suffix in [".rs", ".ts", ".css"] {
+            for file in files_below(&dir, suffix) {
+                if is_test_file(&file) || file.components().any(|c| c.as_os_str() == "bindings") {
+                    continue;
+                }
+                let lines = read(&file).lines().count();
+                if lines > MAX_SOURCE_LINES {
+                    offenders.push(format!("{}: {lines} lines", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "source files over {MAX_SOURCE_LINES} lines (split them along their seams; tests may \
+         move to a tests.rs of their own):\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// Top-level folders of the repository that a path in ARCHITECTURE.md may start with.
+const REPO_TOP: &[&str] = &[
+    "crates/",
+    "src-tauri/",
+    "ui/",
+    "tests/",
+    "icons/",
+    "docs/",
+    ".ci/",
+];
+
+/// What looks like a path in a backticked span: it names a folder of the repository, or ends
+/// in a source file's extension.
+fn path_like(span: &str) -> bool {
+    let exts = [
+        ".rs", ".ts", ".md", ".json", ".html", ".css", ".sql", ".toml",
+    ];
+    !span.contains(' ')
+        && !span.contains("::")
+        && !span.contains('<')
+        && !span.contains('*')
+        && (REPO_TOP.iter().any(|t| span.starts_with(t)) || exts.iter().any(|e| span.ends_with(e)))
+}
+
+/// Whether `name` (a path relative to some folder) exists below `base`, at any depth.
+fn exists_below(base: &Path, name: &str) -> bool {
+    let name = name.trim_end_matches('/');
+    if base.join(name).exists() {
+        return true;
+    }
+    let mut pending = vec![base.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.join(name).exists() || path.ends_with(name) {
+                return true;
+            }
+            let file = entry.file_name();
+            if path.is_dir()
+                && !matches!(
+                    file.to_string_lossy().as_ref(),
+                    "node_modules" | "target" | "dist" | ".git"
+                )
+            {
+                pending.push(path);
+            }
+        }
+    }
+    false
+}
+
+/// Every backticked path ARCHITECTURE.md names, with the folder it is relative to: the repository
+/// for paths that start with a top-level folder, else the codemap section's own folder (the
+/// `### \`crates/x\`` heading above it).
+fn architecture_paths() -> Vec<(PathBuf, String)> {
+    let root = repo_root();
+    let text = read(&root.join("ARCHITECTURE.md"));
+    let mut base = root.clone();
+    let mut found = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("## ") {
+            base = root.clone();
+            continue;
+        }
+        if let Some(heading) = line.strip_prefix("### ") {
+            let name = heading.trim().trim_matches('`');
+            base = root.join(name.trim_end_matches('/'));
+            continue;
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i % 2 == 1 && path_like(span) {
+                let rel_base = if REPO_TOP.iter().any(|t| span.starts_with(t)) {
+                    root.clone()
+                } else {
+                    base.clone()
+                };
+                found.push((rel_base, span.to_owned()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_path_the_architecture_names_exists() {
+    let missing: Vec<String> = architecture_paths()
+        .into_iter()
+        .filter(|(base, name)| !exists_below(base, name))
+        .map(|(base, name)| format!("{name} (looked below {})", base.display()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names paths that do not exist (update it with the change that moved \
+         them):\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn every_crate_has_a_codemap_entry() {
+    let text = read(&repo_root().join("ARCHITECTURE.md"));
+    for dir in crates() {
+        let heading = format!("### `crates/{}`", name(&dir));
+        assert!(
+            text.contains(&heading),
+            "ARCHITECTURE.md's codemap has no `{heading}` section"
+        );
+    }
+}
+
+#[test]
+fn the_repository_stands_alone() {
+    // Documents the code relies on are copied into docs/ and cited there; a path outside the
+    // repository is missing from every clone.
+    let root = repo_root();
+    let mut offenders = Vec::new();
+    let mut files = Vec::new();
+    for suffix in [".rs", ".ts", ".md", ".toml", ".json", ".html", ".sh"] {
+        files.extend(files_below(&root, suffix));
+    }
+    files.extend([
+        root.join("dev"),
+        root.join(".ci/run"),
+        root.join("tests/e2e/run"),
+    ]);
+    for file in files {
+        if file.ends_with("tests/tidy/main.rs") || file.ends_with("package-lock.json") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("../shared") || line.contains("shared/spec") {
+                offenders.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "files pointing outside the repository (copy what they cite into docs/):\n{}",
         offenders.join("\n")
     );
 }

@@ -265,7 +265,7 @@ fn exit_code(e: &CompanionError) -> u8 {
         | ErrorCode::SearchTooShort
         | ErrorCode::NotFound => 5,
         ErrorCode::ApiError | ErrorCode::BadResponse => 6,
-        ErrorCode::Unreachable | ErrorCode::Timeout => 7,
+        ErrorCode::Unreachable | ErrorCode::Timeout | ErrorCode::DownloadFailed => 7,
         ErrorCode::Settings
         | ErrorCode::Keyring
         | ErrorCode::CallLog

@@ -61,6 +61,8 @@ pub enum ErrorCode {
     CallLog,
     /// A file could not be saved (an export, a recording).
     SaveFailed,
+    /// A recording could not be downloaded from the PBX.
+    DownloadFailed,
 
     // The app itself.
     /// The app's core has not started yet, or is shutting down.
@@ -98,6 +100,7 @@ impl ErrorCode {
         ErrorCode::TokenStore,
         ErrorCode::CallLog,
         ErrorCode::SaveFailed,
+        ErrorCode::DownloadFailed,
         ErrorCode::Starting,
         ErrorCode::Demo,
         ErrorCode::Routing,
@@ -127,6 +130,7 @@ impl ErrorCode {
             ErrorCode::TokenStore => "token_store",
             ErrorCode::CallLog => "call_log",
             ErrorCode::SaveFailed => "save_failed",
+            ErrorCode::DownloadFailed => "download_failed",
             ErrorCode::Starting => "starting",
             ErrorCode::Demo => "demo",
             ErrorCode::Routing => "routing",

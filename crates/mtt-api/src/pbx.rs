@@ -272,7 +272,7 @@ enum Answer {
     Done(Map<String, Value>),
 }
 
-/// Reads an answer per API.md: success is HTTP 2xx with `success` (inside or outside `result`)
+/// Reads an answer per the project's ruling (docs/protocol/README.md): success is HTTP 2xx with `success` (inside or outside `result`)
 /// equal to 1 or absent. The `result` object is returned (or the whole body when there is none).
 fn interpret(method: &str, status: u16, text: &str) -> Result<Map<String, Value>, Error> {
     let parsed: Option<Value> = serde_json::from_str(text).ok();
