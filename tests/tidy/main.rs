@@ -478,17 +478,19 @@ const REPO_TOP: &[&str] = &[
     ".ci/",
 ];
 
-/// What looks like a path in a backticked span: it names a folder of the repository, or ends
-/// in a source file's extension.
+/// What looks like a path of the repository in a backticked span: it starts with a top-level
+/// folder, or names a source file (`rules.rs`) or a file in a folder (`capabilities/main.json`).
+/// A bare `demo.json` is a file the app writes at run time, not a path of the tree.
 fn path_like(span: &str) -> bool {
-    let exts = [
-        ".rs", ".ts", ".md", ".json", ".html", ".css", ".sql", ".toml",
-    ];
+    let sources = [".rs", ".ts", ".html", ".css", ".sql"];
+    let files = [".md", ".json", ".toml"];
     !span.contains(' ')
         && !span.contains("::")
         && !span.contains('<')
         && !span.contains('*')
-        && (REPO_TOP.iter().any(|t| span.starts_with(t)) || exts.iter().any(|e| span.ends_with(e)))
+        && (REPO_TOP.iter().any(|t| span.starts_with(t))
+            || sources.iter().any(|e| span.ends_with(e))
+            || (span.contains('/') && files.iter().any(|e| span.ends_with(e))))
 }
 
 /// Whether `name` (a path relative to some folder) exists below `base`, at any depth.
