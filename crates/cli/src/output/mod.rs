@@ -14,6 +14,9 @@ mod events;
 mod history;
 mod routing;
 
+#[cfg(test)]
+mod tests;
+
 use std::io::Write;
 
 use serde::Serialize;
