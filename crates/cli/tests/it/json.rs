@@ -97,31 +97,28 @@ fn seed_history(dir: &tempfile::TempDir) {
     runtime.block_on(async {
         let log = CallLog::open(profile.call_log_path(), CallLogConfig::default()).unwrap();
         let start = Utc::now() - Duration::hours(1);
-        let events = ["trying", "finished"]
-            .into_iter()
-            .zip(1..)
-            .map(|(state, id)| {
-                let mut info = serde_json::json!({
-                    "call": {"id": "leg-1@127.0.0.1", "tag": "t"},
-                    "state": state,
-                    "type": "incoming",
-                    "caller": {"id": "79219462761", "displayId": "79219462761"},
-                    "callee": {"id": "74996497803", "displayId": "74996497803"},
-                    "transportId": "10.0.0.1:5070",
-                });
-                if state == "finished" {
-                    info["duration"] = 0.into();
-                    info["reason"] = "Timeout".into();
-                }
-                let body =
-                    serde_json::json!({"event": "callNotifications", "result": {"callInfo": info}});
-                LoggedEvent {
-                    relay_id: id,
-                    received_at: start + Duration::seconds(id * 20),
-                    body: EventBody::parse(body.to_string().as_bytes()),
-                }
-            })
-            .collect();
+        // What the PBX sends for an incoming call that rang and ended unanswered.
+        let events = [
+            r#""state": "trying""#,
+            r#""state": "finished", "duration": 0, "reason": "Timeout""#,
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(state, id)| {
+            let body = format!(
+                r#"{{"event": "callNotifications", "result": {{"callInfo": {{
+                    "call": {{"id": "leg-1@127.0.0.1", "tag": "t"}}, {state}, "type": "incoming",
+                    "caller": {{"id": "79219462761", "displayId": "79219462761"}},
+                    "callee": {{"id": "74996497803", "displayId": "74996497803"}},
+                    "transportId": "10.0.0.1:5070"}}}}}}"#
+            );
+            LoggedEvent {
+                relay_id: id,
+                received_at: start + Duration::seconds(id * 20),
+                body: EventBody::parse(body.as_bytes()),
+            }
+        })
+        .collect();
         log.apply(events).await.unwrap();
         log.record_routing_decision(RoutingDecision {
             leg: "leg-2@127.0.0.1".into(),
