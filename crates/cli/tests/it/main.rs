@@ -5,6 +5,7 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+mod json;
 mod routing;
 
 use assert_cmd::Command;
@@ -134,6 +135,8 @@ fn the_demo_runs_headless_prints_calls_and_leaves_a_history() {
         events.iter().any(|e| e["kind"] == "callStarted"),
         "the demo shows calls coming in:\n{text}"
     );
+    // Every event has the fields docs/cli-json.md documents for its kind.
+    json::assert_events_documented(&text);
     // The demo's calls are in the demo profile's history afterwards.
     let history = trubka(&dir)
         .args(["--profile", "demo", "history", "--json", "--limit", "50"])

@@ -1,0 +1,419 @@
+//! `events` and `demo`: one JSON object per line, one per thing the core announces, told apart
+//! by `kind`. camelCase, except an incoming call's `summary`, which is snake_case like the
+//! history it comes from.
+
+use chrono::{DateTime, Utc};
+use companion::{DomainEvent, ErrorCode};
+use serde::Serialize;
+
+use super::contacts::Contact;
+use super::history::direction_word;
+use super::routing::RoutingResult;
+
+/// One announcement.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Event {
+    /// A call started ringing (or, for click-to-call, the operator's phone did).
+    #[serde(rename_all = "camelCase")]
+    CallStarted {
+        /// The call.
+        call: LiveCall,
+        /// What the history knows about the number; `null` when there is no number (boxed:
+        /// it is much the largest part).
+        summary: Option<Box<ScreenPop>>,
+    },
+    /// A live call changed.
+    #[serde(rename_all = "camelCase")]
+    CallUpdated {
+        /// The call.
+        call: LiveCall,
+    },
+    /// A call ended.
+    #[serde(rename_all = "camelCase")]
+    CallEnded {
+        /// The call as it ended.
+        call: LiveCall,
+        /// An incoming call nobody answered.
+        missed: bool,
+    },
+    /// A recording is ready.
+    #[serde(rename_all = "camelCase")]
+    CallRecorded {
+        /// The leg.
+        leg: String,
+        /// The mp3's address.
+        url: String,
+    },
+    /// The account's numbers or workplaces changed.
+    #[serde(rename_all = "camelCase")]
+    DirectoryChanged {
+        /// What changed.
+        what: String,
+    },
+    /// The relay link's health.
+    #[serde(rename_all = "camelCase")]
+    Link {
+        /// `connected`, `reconnecting`, `offline` or `refused`.
+        state: String,
+        /// Why it is not connected.
+        reason: Option<String>,
+        /// Seconds until the next attempt.
+        retry_in_secs: Option<f64>,
+        /// How far behind the PBX the app is, when connected.
+        lag_ms: Option<u64>,
+    },
+    /// The relay could not resume where asked; events before `resumeAfter` are not coming.
+    #[serde(rename_all = "camelCase")]
+    Resynced {
+        /// Why.
+        reason: String,
+        /// Where the stream continues.
+        resume_after: i64,
+    },
+    /// The sign-in state changed, or will lapse soon.
+    #[serde(rename_all = "camelCase")]
+    Session {
+        /// Whether API calls can be made.
+        signed_in: bool,
+        /// When the access token expires.
+        access_expires_at: Option<DateTime<Utc>>,
+        /// When the sign-in lapses for good.
+        refresh_expires_at: Option<DateTime<Utc>>,
+        /// The sign-in lapses within 12 hours.
+        renew_soon: bool,
+    },
+    /// A parked call was decided.
+    #[serde(rename_all = "camelCase")]
+    Routed {
+        /// What was decided and how it went.
+        outcome: Routed,
+    },
+    /// Something failed that the operator should know about.
+    #[serde(rename_all = "camelCase")]
+    Trouble {
+        /// The error code (`call_log`, `unreachable`, …).
+        code: ErrorCode,
+        /// What happened.
+        message: String,
+    },
+}
+
+impl From<&DomainEvent> for Event {
+    fn from(e: &DomainEvent) -> Self {
+        match e {
+            DomainEvent::CallStarted { call, summary } => Event::CallStarted {
+                call: LiveCall::from(call),
+                summary: summary.as_deref().map(|s| Box::new(ScreenPop::from(s))),
+            },
+            DomainEvent::CallUpdated { call } => Event::CallUpdated {
+                call: LiveCall::from(call),
+            },
+            DomainEvent::CallEnded { call, missed } => Event::CallEnded {
+                call: LiveCall::from(call),
+                missed: *missed,
+            },
+            DomainEvent::CallRecorded { leg, url } => Event::CallRecorded {
+                leg: leg.clone(),
+                url: url.clone(),
+            },
+            DomainEvent::DirectoryChanged { what } => {
+                Event::DirectoryChanged { what: what.clone() }
+            }
+            DomainEvent::Link {
+                state,
+                reason,
+                retry_in_secs,
+                lag_ms,
+            } => Event::Link {
+                state: state.clone(),
+                reason: reason.clone(),
+                retry_in_secs: *retry_in_secs,
+                lag_ms: *lag_ms,
+            },
+            DomainEvent::Resynced {
+                reason,
+                resume_after,
+            } => Event::Resynced {
+                reason: reason.clone(),
+                resume_after: *resume_after,
+            },
+            DomainEvent::Session {
+                signed_in,
+                access_expires_at,
+                refresh_expires_at,
+                renew_soon,
+            } => Event::Session {
+                signed_in: *signed_in,
+                access_expires_at: *access_expires_at,
+                refresh_expires_at: *refresh_expires_at,
+                renew_soon: *renew_soon,
+            },
+            DomainEvent::Routed { outcome } => Event::Routed {
+                outcome: Routed::from(outcome),
+            },
+            DomainEvent::Trouble { code, message } => Event::Trouble {
+                code: *code,
+                message: message.clone(),
+            },
+        }
+    }
+}
+
+/// One live call leg.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveCall {
+    /// The leg id (what `hangup` and `transfer` take).
+    pub leg: String,
+    /// The latest tag seen.
+    pub tag: Option<String>,
+    /// The latest transport id seen.
+    pub transport_id: Option<String>,
+    /// Which way it goes.
+    pub direction: CallDirection,
+    /// Where it stands.
+    pub phase: CallPhase,
+    /// The other side's number.
+    pub remote_number: Option<String>,
+    /// The other side's name as the PBX gave it.
+    pub remote_name: Option<String>,
+    /// The workplaces (and terminals) the leg has involved, sorted.
+    pub workplaces: Vec<String>,
+    /// Who answered, when someone did.
+    pub answered_by: Option<String>,
+    /// Whether the leg involves my workplace.
+    pub mine: bool,
+    /// When the relay first saw the leg.
+    pub started_at: DateTime<Utc>,
+    /// When it was answered.
+    pub connected_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// How long it lasted, in seconds.
+    pub duration_secs: Option<u64>,
+    /// Why it ended.
+    pub end_reason: Option<String>,
+}
+
+impl From<&companion::LiveCall> for LiveCall {
+    fn from(c: &companion::LiveCall) -> Self {
+        LiveCall {
+            leg: c.leg.clone(),
+            tag: c.tag.clone(),
+            transport_id: c.transport_id.clone(),
+            direction: CallDirection::from(c.direction),
+            phase: CallPhase::from(c.phase),
+            remote_number: c.remote_number.clone(),
+            remote_name: c.remote_name.clone(),
+            workplaces: c.workplaces.iter().cloned().collect(),
+            answered_by: c.answered_by.clone(),
+            mine: c.mine,
+            started_at: c.started_at,
+            connected_at: c.connected_at,
+            ended_at: c.ended_at,
+            duration_secs: c.duration_secs,
+            end_reason: c.end_reason.clone(),
+        }
+    }
+}
+
+/// Which way a live call goes.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CallDirection {
+    /// From outside to the account.
+    Incoming,
+    /// From the account outwards (click-to-call included).
+    Outgoing,
+    /// The PBX did not say.
+    Unknown,
+}
+
+impl From<companion::CallDirection> for CallDirection {
+    fn from(d: companion::CallDirection) -> Self {
+        match d {
+            companion::CallDirection::Incoming => CallDirection::Incoming,
+            companion::CallDirection::Outgoing => CallDirection::Outgoing,
+            companion::CallDirection::Unknown => CallDirection::Unknown,
+        }
+    }
+}
+
+/// Where a live call stands.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CallPhase {
+    /// Click-to-call: the operator's own phone is ringing.
+    PickUp,
+    /// Click-to-call: the operator picked up and the number is being called.
+    Calling,
+    /// An incoming call is ringing.
+    Ringing,
+    /// The parties are talking.
+    Connected,
+    /// The leg has ended.
+    Ended,
+}
+
+impl From<companion::CallPhase> for CallPhase {
+    fn from(p: companion::CallPhase) -> Self {
+        match p {
+            companion::CallPhase::PickUp => CallPhase::PickUp,
+            companion::CallPhase::Calling => CallPhase::Calling,
+            companion::CallPhase::Ringing => CallPhase::Ringing,
+            companion::CallPhase::Connected => CallPhase::Connected,
+            companion::CallPhase::Ended => CallPhase::Ended,
+        }
+    }
+}
+
+/// What the history knows about a calling number. snake_case.
+#[derive(Debug, Serialize)]
+pub struct ScreenPop {
+    /// The number as the PBX gave it.
+    pub number: String,
+    /// Its matching key.
+    pub key: Option<String>,
+    /// The phonebook entry, if any.
+    pub contact: Option<Contact>,
+    /// Calls with this number before this one.
+    pub earlier_calls: i64,
+    /// The last of them.
+    pub last_call: Option<LastCall>,
+    /// The workplace that last talked to this number.
+    pub last_operator: Option<String>,
+}
+
+impl From<&call_log::ScreenPop> for ScreenPop {
+    fn from(s: &call_log::ScreenPop) -> Self {
+        ScreenPop {
+            number: s.number.clone(),
+            key: s.key.clone(),
+            contact: s.contact.as_ref().map(Contact::from),
+            earlier_calls: s.earlier_calls,
+            last_call: s.last_call.as_ref().map(|l| LastCall {
+                at: l.at,
+                direction: l.direction.as_ref().map(direction_word),
+                outcome: CallOutcome::from(l.outcome),
+                duration_secs: l.duration_secs,
+            }),
+            last_operator: s.last_operator.clone(),
+        }
+    }
+}
+
+/// The last call with a number. snake_case.
+#[derive(Debug, Serialize)]
+pub struct LastCall {
+    /// When it started.
+    pub at: DateTime<Utc>,
+    /// `incoming`, `outgoing`, another word the PBX used, or `null`.
+    pub direction: Option<String>,
+    /// How it went.
+    pub outcome: CallOutcome,
+    /// Its talk duration in seconds.
+    pub duration_secs: Option<i64>,
+}
+
+/// How a call went, in a word.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Someone answered.
+    Answered,
+    /// An incoming call nobody answered.
+    Missed,
+    /// The routing handed it on.
+    Routed,
+    /// An outgoing call the other side did not answer.
+    NotAnswered,
+    /// Still ringing or talking.
+    InProgress,
+}
+
+impl From<call_log::CallOutcome> for CallOutcome {
+    fn from(o: call_log::CallOutcome) -> Self {
+        match o {
+            call_log::CallOutcome::Answered => CallOutcome::Answered,
+            call_log::CallOutcome::Missed => CallOutcome::Missed,
+            call_log::CallOutcome::Routed => CallOutcome::Routed,
+            call_log::CallOutcome::NotAnswered => CallOutcome::NotAnswered,
+            call_log::CallOutcome::InProgress => CallOutcome::InProgress,
+        }
+    }
+}
+
+/// What happened to a parked call.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Routed {
+    /// The parking leg.
+    pub leg: String,
+    /// Who called.
+    pub caller_number: Option<String>,
+    /// The parked external number called.
+    pub external_number: String,
+    /// What was decided.
+    pub choice: RoutingChoice,
+    /// How it ended.
+    pub result: RoutingResult,
+    /// Whether the decision reached the PBX within the deadline.
+    pub in_time: bool,
+    /// Milliseconds from the leg's arrival at the relay to the API's answer.
+    pub elapsed_ms: u64,
+    /// The deadline it had.
+    pub deadline_ms: u64,
+    /// The API's refusal, if it refused.
+    pub error: Option<String>,
+    /// Why it went this way, in words.
+    pub detail: Option<String>,
+    /// When the decision was carried out.
+    pub decided_at: DateTime<Utc>,
+}
+
+impl From<&companion::RoutingOutcome> for Routed {
+    fn from(o: &companion::RoutingOutcome) -> Self {
+        Routed {
+            leg: o.leg.clone(),
+            caller_number: o.caller_number.clone(),
+            external_number: o.external_number.clone(),
+            choice: match &o.choice {
+                companion::RoutingChoice::Transfer { to, rule } => RoutingChoice::Transfer {
+                    to: to.clone(),
+                    rule: rule.clone(),
+                },
+                companion::RoutingChoice::Release { rule } => {
+                    RoutingChoice::Release { rule: rule.clone() }
+                }
+            },
+            result: RoutingResult::from(o.result),
+            in_time: o.in_time,
+            elapsed_ms: o.elapsed_ms,
+            deadline_ms: o.deadline_ms,
+            error: o.error.clone(),
+            detail: o.detail.clone(),
+            decided_at: o.decided_at,
+        }
+    }
+}
+
+/// What the routing chose, by its `action`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "action", rename_all = "camelCase")]
+pub enum RoutingChoice {
+    /// Transfer the call.
+    #[serde(rename_all = "camelCase")]
+    Transfer {
+        /// Where to.
+        to: String,
+        /// Which rule chose it.
+        rule: String,
+    },
+    /// Release the call to the cabinet's routing.
+    #[serde(rename_all = "camelCase")]
+    Release {
+        /// Which rule chose it.
+        rule: String,
+    },
+}

@@ -1,0 +1,175 @@
+//! `--json` prints what `docs/cli-json.md` says: each command that works without an account is
+//! run against a temporary profile (its history seeded with a missed call and a routing
+//! decision, so no list is empty) and its output must have exactly the documented fields.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use call_log::{CallLog, CallLogConfig, EventBody, LoggedEvent, RoutingDecision, RoutingOutcome};
+use chrono::{Duration, Utc};
+use serde_json::Value;
+
+use crate::trubka;
+
+/// Each `## `/`### ` heading of the document (its first code span: `trubka status`,
+/// `callStarted`) with the first JSON example under it.
+fn documented() -> BTreeMap<String, Value> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/cli-json.md"
+    ))
+    .unwrap();
+    let mut examples = BTreeMap::new();
+    let mut heading: Option<String> = None;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line.starts_with("## ") || line.starts_with("### ") {
+            heading = line.split('`').nth(1).map(str::to_owned);
+        } else if line == "```json" {
+            let block: Vec<&str> = lines.by_ref().take_while(|l| *l != "```").collect();
+            let name = heading.take().expect("a JSON example under a heading");
+            let example = serde_json::from_str(&block.join("\n"))
+                .unwrap_or_else(|e| panic!("the example of {name} is not JSON: {e}"));
+            examples.insert(name, example);
+        }
+    }
+    examples
+}
+
+fn fields(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// The output has the documented top-level fields, no more and no fewer: an object's own, or
+/// for an array each element's (and the array is not empty, or nothing would be checked).
+fn assert_documented(docs: &BTreeMap<String, Value>, command: &str, stdout: &[u8]) {
+    let example = docs
+        .get(command)
+        .unwrap_or_else(|| panic!("docs/cli-json.md has no example for `{command}`"));
+    let text = String::from_utf8(stdout.to_vec()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "`{command}` prints one line:\n{text}"
+    );
+    let actual: Value = serde_json::from_str(&text).unwrap();
+    match (example, &actual) {
+        (Value::Array(documented), Value::Array(items)) => {
+            assert!(!items.is_empty(), "`{command}` printed an empty list");
+            for item in items {
+                assert_eq!(fields(item), fields(&documented[0]), "`{command}`: {item}");
+            }
+        }
+        (Value::Object(_), Value::Object(_)) => {
+            assert_eq!(fields(&actual), fields(example), "`{command}`: {actual}");
+        }
+        _ => panic!("`{command}` printed {actual}, documented as {example}"),
+    }
+}
+
+/// Every line `trubka events` or `trubka demo` printed has the fields documented for its kind.
+pub fn assert_events_documented(stdout: &str) {
+    let docs = documented();
+    for line in stdout.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let kind = event["kind"].as_str().unwrap();
+        let example = docs
+            .get(kind)
+            .unwrap_or_else(|| panic!("docs/cli-json.md has no example for the event {kind}"));
+        assert_eq!(fields(&event), fields(example), "{line}");
+    }
+}
+
+/// A missed incoming call an hour ago and a routing decision, in the default profile's history.
+fn seed_history(dir: &tempfile::TempDir) {
+    let profile = companion::Profile::under(
+        "default",
+        &dir.path().join("config"),
+        &dir.path().join("data"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(profile.call_log_path().parent().unwrap()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let log = CallLog::open(profile.call_log_path(), CallLogConfig::default()).unwrap();
+        let start = Utc::now() - Duration::hours(1);
+        // What the PBX sends for an incoming call that rang and ended unanswered.
+        let events = [
+            r#""state": "trying""#,
+            r#""state": "finished", "duration": 0, "reason": "Timeout""#,
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(state, id)| {
+            let body = format!(
+                r#"{{"event": "callNotifications", "result": {{"callInfo": {{
+                    "call": {{"id": "leg-1@127.0.0.1", "tag": "t"}}, {state}, "type": "incoming",
+                    "caller": {{"id": "79219462761", "displayId": "79219462761"}},
+                    "callee": {{"id": "74996497803", "displayId": "74996497803"}},
+                    "transportId": "10.0.0.1:5070"}}}}}}"#
+            );
+            LoggedEvent {
+                relay_id: id,
+                received_at: start + Duration::seconds(id * 20),
+                body: EventBody::parse(body.as_bytes()),
+            }
+        })
+        .collect();
+        log.apply(events).await.unwrap();
+        log.record_routing_decision(RoutingDecision {
+            leg: "leg-2@127.0.0.1".into(),
+            caller_number: Some("79219462761".into()),
+            line_number: Some("74996497803".into()),
+            rule: Some("manager".into()),
+            target: Some("883140777551401".into()),
+            outcome: RoutingOutcome::Transferred,
+            detail: None,
+            decided_at: start,
+            took_ms: 412,
+            deadline_ms: 4_000,
+        })
+        .await
+        .unwrap();
+    });
+}
+
+#[test]
+fn every_command_that_works_without_an_account_prints_the_documented_fields() {
+    let docs = documented();
+    let dir = tempfile::tempdir().unwrap();
+    seed_history(&dir);
+    let contacts = dir.path().join("contacts.csv");
+    std::fs::write(
+        &contacts,
+        "name,phone,company\nIvan Petrov,+7 921 946-27-61,ACME\nBroken,12-ab,\n",
+    )
+    .unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "when_busy = \"release\"\nrules = [{ kind = \"manager\" }]\n",
+    )
+    .unwrap();
+    let contacts = contacts.to_str().unwrap();
+    let rules = rules.to_str().unwrap();
+    let commands: &[(&str, &[&str])] = &[
+        ("trubka status", &["status"]),
+        ("trubka account show", &["account", "show"]),
+        ("trubka routing rules", &["routing", "rules"]),
+        ("trubka routing set-rules", &["routing", "set-rules", rules]),
+        ("trubka routing journal", &["routing", "journal"]),
+        ("trubka routing router", &["routing", "router", "--on"]),
+        ("trubka history", &["history"]),
+        ("trubka callbacks", &["callbacks"]),
+        ("trubka contacts import", &["contacts", "import", contacts]),
+        ("trubka contacts list", &["contacts", "list"]),
+    ];
+    for (command, args) in commands {
+        let output = trubka(&dir).args(*args).arg("--json").assert().success();
+        assert_documented(&docs, command, &output.get_output().stdout);
+    }
+}
