@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::query::micros;
+use crate::timestamp::micros;
 
 /// The calls that started in one hour of the day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -64,7 +64,9 @@ mod number;
 mod query;
 mod routing;
 mod schema;
+mod search;
 mod store;
+mod timestamp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -265,9 +267,9 @@ impl CallLog {
     /// their line numbers and the rest are imported; a row whose name matches an existing
     /// contact that shares one of its numbers updates that contact.
     pub async fn import_contacts_csv(&self, data: Vec<u8>) -> Result<ImportReport> {
-        let (rows, problems) = contacts::parse_csv(&data);
+        let parsed = contacts::parse_csv(&data);
         self.store
-            .write(move |tx| contacts::import(tx, rows, problems))
+            .write(move |tx| contacts::import(tx, parsed))
             .await
     }
 
@@ -275,9 +277,9 @@ impl CallLog {
     /// `NOTE`; folded lines, groups and parameters are understood. Bad cards and bad numbers are
     /// reported with their line numbers; the rest are imported.
     pub async fn import_contacts_vcard(&self, text: String) -> Result<ImportReport> {
-        let (rows, problems) = contacts::parse_vcard(&text);
+        let parsed = contacts::parse_vcard(&text);
         self.store
-            .write(move |tx| contacts::import(tx, rows, problems))
+            .write(move |tx| contacts::import(tx, parsed))
             .await
     }
 

@@ -7,7 +7,8 @@ use rusqlite::{Connection, Transaction, params};
 use serde::Serialize;
 
 use crate::error::{CallLogError, Result};
-use crate::query::{HistoryCursor, HistoryFilter, history, micros};
+use crate::query::{HistoryCursor, HistoryFilter, history};
+use crate::timestamp::micros;
 
 /// What a retention clean-up removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

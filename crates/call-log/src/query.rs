@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::apply::direction_text;
 use crate::contacts::{Contact, contact_for_key};
-use crate::error::{CallLogError, Result};
+use crate::error::Result;
 use crate::number::normalize_number;
+use crate::search::search_phrase;
+use crate::timestamp::{from_micros, micros};
 
 /// One call leg as the history shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,14 +83,6 @@ const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number
     (c.missed AND EXISTS (SELECT 1 FROM calls b WHERE b.peer_key = c.peer_key \
        AND b.first_seen_at > c.first_seen_at AND b.answered_at IS NOT NULL)), \
     c.tag, c.transport_id";
-
-pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
-}
-
-pub(crate) fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or(DateTime::UNIX_EPOCH)
-}
 
 fn direction_from(text: Option<String>) -> Option<Direction> {
     text.map(|t| Direction::from_wire(&t))
@@ -162,27 +156,6 @@ pub struct HistoryPage {
     pub calls: Vec<CallRecord>,
     /// The cursor for the next page, when the page was full.
     pub next: Option<HistoryCursor>,
-}
-
-/// Turns the search box's text into an FTS5 trigram phrase. A text made only of digits and
-/// phone formatting searches by its digits, so `921-946` finds `+79219462761`. Fewer than three
-/// characters cannot be looked up in a trigram index and are refused with
-/// [`CallLogError::SearchTooShort`] rather than answered by a slow scan.
-pub(crate) fn search_phrase(text: &str) -> Result<String> {
-    let trimmed = text.trim();
-    let phone_like = !trimmed.is_empty()
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | ' ' | '.'));
-    let needle: String = if phone_like {
-        trimmed.chars().filter(char::is_ascii_digit).collect()
-    } else {
-        trimmed.to_owned()
-    };
-    if needle.chars().count() < 3 {
-        return Err(CallLogError::SearchTooShort(text.to_owned()));
-    }
-    Ok(format!("\"{}\"", needle.replace('"', "\"\"")))
 }
 
 /// The filters other than search and workplace, as SQL over `c` (calls) with their values.
@@ -622,24 +595,4 @@ pub(crate) fn day_stats(conn: &Connection, now: DateTime<Utc>, zone: Tz) -> Resu
             })
         })?;
     Ok(stats)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_text_is_digits_for_numbers_and_refused_when_short() {
-        assert_eq!(search_phrase("921-946").unwrap(), "\"921946\"");
-        assert_eq!(search_phrase("Иван").unwrap(), "\"Иван\"");
-        assert_eq!(search_phrase("a\"b").unwrap(), "\"a\"\"b\"");
-        assert!(matches!(
-            search_phrase("+7 9"),
-            Err(CallLogError::SearchTooShort(_))
-        ));
-        assert!(matches!(
-            search_phrase("ab"),
-            Err(CallLogError::SearchTooShort(_))
-        ));
-    }
 }
