@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::{append, prune};
@@ -17,6 +17,7 @@ use crate::store::{Appended, CommitSink, IncomingNotification, StoredEvent};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, RelayError>>;
 
+/// What the writer is asked to do; each carries the sender of its answer.
 pub(super) enum WriteRequest {
     Append(IncomingNotification, Reply<Appended>),
     Prune(DateTime<Utc>, Reply<u64>),
@@ -35,8 +36,9 @@ enum Applied {
     Unit(Reply<()>, Result<(), RelayError>),
 }
 
+/// The writer thread: it owns the write connection and applies every write request.
 pub(super) struct Writer {
-    pub(super) conn: rusqlite::Connection,
+    pub(super) conn: Connection,
     pub(super) path: PathBuf,
     pub(super) sink: Arc<dyn CommitSink>,
     pub(super) duplicate_window: TimeDelta,
