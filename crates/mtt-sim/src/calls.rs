@@ -15,7 +15,8 @@ use crate::api_error::ApiError;
 /// Calls kept after they end, for the control API.
 const RECENT_CALLS: usize = 200;
 
-/// Where a call can be sent.
+/// Where a call can be sent. [`Target::resolve`] finds one from an id; it reads the account in
+/// the shared state, which holds this registry, so it is written in `pbx`, above the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     /// A workplace of the account.
@@ -30,9 +31,6 @@ pub enum Target {
 }
 
 impl Target {
-    // Resolving an id into a target needs the account in the shared state, which holds this
-    // registry; so `Target::resolve` is in `pbx`, above the state.
-
     /// The SIP ID or number.
     pub fn id(&self) -> &str {
         match self {

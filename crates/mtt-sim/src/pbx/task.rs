@@ -21,6 +21,7 @@ use crate::state::{SimState, moscow_time};
 use crate::sync::lock;
 use crate::wire::{CallInfo, CallRef, CallState, Direction, Party};
 
+/// One leg of a call: its `call.id`, `call.tag` and `transportId`.
 #[derive(Debug, Clone)]
 pub(super) struct Leg {
     pub(super) id: String,
@@ -110,6 +111,7 @@ pub(super) fn spawn(
     started
 }
 
+/// The task of one call: what it started from, its plan, and what has happened so far.
 pub(super) struct CallTask {
     pub(super) sim: SimState,
     pub(super) key: u64,
