@@ -8,75 +8,26 @@
 //! does not allow, such as a terminal as makeCall's `callerId`).
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rand::Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::oauth::TokenProblem;
-use crate::pbx::{self, LegCommand};
+use crate::api_error::ApiError;
+use crate::auth_store::TokenProblem;
+use crate::calls::{LegCommand, Target};
+use crate::fault::apply_fault;
+use crate::pbx;
 use crate::records;
-use crate::state::{SimState, lock};
+use crate::state::SimState;
+use crate::sync::lock;
 use crate::wire::{
     CallRef, ExternalNumber, ExternalNumbersInfo, MakeCallParams, MakeCallResult, Params,
     ResultEnvelope, SetParkingNumbersParams, Success, TerminalEntry, TerminalsInfo,
     TerminateCallParams, TransferCallParams, WorkplaceEntry, WorkplacesInfo,
 };
-
-/// An Open API error answer.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Stable machine-readable code.
-    pub code: &'static str,
-    /// Explanation for people.
-    pub message: String,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Inner<'a> {
-            code: &'a str,
-            message: &'a str,
-        }
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: Inner<'a>,
-        }
-        let mut response = (
-            self.status,
-            axum::Json(Body {
-                error: Inner {
-                    code: self.code,
-                    message: &self.message,
-                },
-            }),
-        )
-            .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"openapi\""),
-            );
-        }
-        response
-    }
-}
 
 /// The Open API routes (and `/records/…`), relative to the API base URL.
 pub fn api_router(state: SimState) -> Router {
@@ -89,32 +40,8 @@ pub fn api_router(state: SimState) -> Router {
         .route("/terminateCall", post(terminate_call))
         .route("/transferCall", post(transfer_call))
         .route("/setParkingNumbers", post(set_parking_numbers))
-        .route("/records/{file}", get(records::serve))
+        .route("/records/{file}", get(recording))
         .with_state(state)
-}
-
-/// Applies the configured latency and failure rate of `method`. Latency is real time: it is
-/// there to test the client's deadlines.
-pub(crate) async fn apply_fault(sim: &SimState, method: &str) -> Result<(), Response> {
-    let fault = lock(&sim.0.faults).get(method).copied();
-    let Some(fault) = fault else { return Ok(()) };
-    if fault.latency_ms > 0 {
-        tokio::time::sleep(std::time::Duration::from_millis(fault.latency_ms)).await;
-    }
-    let roll: f64 = sim.with_rng(|r| r.random());
-    if fault.failure_rate > 0.0 && roll < fault.failure_rate {
-        let status = fault
-            .failure_status
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        return Err(ApiError::new(
-            status,
-            "injected_failure",
-            format!("the simulator was told to fail {method} now and then"),
-        )
-        .into_response());
-    }
-    Ok(())
 }
 
 fn authorize(sim: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -160,6 +87,14 @@ fn authorize(sim: &SimState, headers: &HeaderMap) -> Result<(), ApiError> {
             "the access token has expired; refresh it",
         )),
     }
+}
+
+async fn recording(
+    State(sim): State<SimState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    records::serve(&sim.0.records, &file, &headers)
 }
 
 /// Fault injection, then authentication: what every method does first.
@@ -292,7 +227,7 @@ async fn terminate_call(
 ) -> Response {
     let received_at = chrono::Utc::now();
     let answer = terminate_call_inner(&sim, &headers, &body).await;
-    sim.note_leg_request("terminateCall", received_at, &body, &answer);
+    note_leg_request(&sim, "terminateCall", received_at, &body, &answer);
     answer
 }
 
@@ -317,7 +252,7 @@ async fn transfer_call(
 ) -> Response {
     let received_at = chrono::Utc::now();
     let answer = transfer_call_inner(&sim, &headers, &body).await;
-    sim.note_leg_request("transferCall", received_at, &body, &answer);
+    note_leg_request(&sim, "transferCall", received_at, &body, &answer);
     answer
 }
 
@@ -329,7 +264,7 @@ async fn transfer_call_inner(sim: &SimState, headers: &HeaderMap, body: &[u8]) -
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
-    let target = match pbx::Target::resolve(sim, &p.callee_id) {
+    let target = match Target::resolve(sim, &p.callee_id) {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
@@ -339,76 +274,29 @@ async fn transfer_call_inner(sim: &SimState, headers: &HeaderMap, body: &[u8]) -
     }
 }
 
-/// How many terminateCall and transferCall requests the log keeps.
-const LEG_REQUESTS_KEPT: usize = 10_000;
-
-/// One terminateCall or transferCall request, as the control API shows it: tests check that a
-/// call got exactly one decision, and benchmarks time a decision's arrival here.
-#[derive(Debug, Clone, Serialize)]
-pub struct LegRequest {
-    /// Its number in the log, from 1.
-    pub seq: u64,
-    /// `terminateCall` or `transferCall`.
-    pub method: &'static str,
-    /// When the request reached the simulator (wall-clock UTC, before any injected latency).
-    pub received_at: chrono::DateTime<chrono::Utc>,
-    /// The leg named, when the body named one.
-    pub leg_id: Option<String>,
-    /// transferCall's `calleeId`.
-    pub callee_id: Option<String>,
-    /// The answer's HTTP status.
-    pub status: u16,
-}
-
-/// The latest terminateCall and transferCall requests.
-#[derive(Debug, Default)]
-pub(crate) struct LegRequestLog {
-    next: u64,
-    kept: std::collections::VecDeque<LegRequest>,
-}
-
-impl LegRequestLog {
-    /// Requests after `since` (a `seq`), oldest first, of one method if given.
-    pub(crate) fn since(&self, since: u64, method: Option<&str>) -> Vec<LegRequest> {
-        self.kept
-            .iter()
-            .filter(|r| r.seq > since && method.is_none_or(|m| m == r.method))
-            .cloned()
-            .collect()
-    }
-}
-
-impl SimState {
-    fn note_leg_request(
-        &self,
-        method: &'static str,
-        received_at: chrono::DateTime<chrono::Utc>,
-        body: &[u8],
-        answer: &Response,
-    ) {
-        let params = serde_json::from_slice::<serde_json::Value>(body).ok();
-        let field = |path: &[&str]| {
-            let mut v = params.as_ref()?.get("params")?;
-            for key in path {
-                v = v.get(key)?;
-            }
-            v.as_str().map(str::to_owned)
-        };
-        let mut log = lock(&self.0.leg_requests);
-        log.next += 1;
-        let request = LegRequest {
-            seq: log.next,
-            method,
-            received_at,
-            leg_id: field(&["call", "id"]),
-            callee_id: field(&["calleeId"]),
-            status: answer.status().as_u16(),
-        };
-        if log.kept.len() >= LEG_REQUESTS_KEPT {
-            log.kept.pop_front();
+/// Logs a terminateCall or transferCall request with the leg and callee its body named.
+fn note_leg_request(
+    sim: &SimState,
+    method: &'static str,
+    received_at: chrono::DateTime<chrono::Utc>,
+    body: &[u8],
+    answer: &Response,
+) {
+    let params = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let field = |path: &[&str]| {
+        let mut v = params.as_ref()?.get("params")?;
+        for key in path {
+            v = v.get(key)?;
         }
-        log.kept.push_back(request);
-    }
+        v.as_str().map(str::to_owned)
+    };
+    lock(&sim.0.leg_requests).note(
+        method,
+        received_at,
+        field(&["call", "id"]),
+        field(&["calleeId"]),
+        answer.status().as_u16(),
+    );
 }
 
 async fn set_parking_numbers(

@@ -37,13 +37,14 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::api::ApiError;
+use crate::api_error::ApiError;
 use crate::clock::after;
 use crate::config::{MethodFault, NumberConfig, RetryPolicy, TrafficConfig, WorkplaceConfig};
 use crate::ids;
 use crate::oauth::SCOPE;
 use crate::pbx::{self, CallPlan};
-use crate::state::{SimState, lock};
+use crate::state::SimState;
+use crate::sync::lock;
 use crate::traffic;
 use crate::wire::PbxEventType;
 

@@ -60,15 +60,21 @@
 
 mod account;
 mod api;
+mod api_error;
+mod auth_store;
+mod calls;
 mod clock;
 pub mod config;
 mod control;
 mod error;
+mod fault;
 mod ids;
+mod leg_requests;
 mod oauth;
 mod pbx;
 mod records;
 mod state;
+mod sync;
 mod traffic;
 mod webhook;
 pub mod wire;
@@ -81,7 +87,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use account::{Account, Addressee};
-pub use api::{ApiError, api_router};
+pub use api::api_router;
+pub use api_error::ApiError;
+pub use calls::{CallSnapshot, LegView, Target};
 pub use clock::{Clock, ManualClock, Sleep, SystemClock};
 pub use config::{Secret, SimConfig, Timings, TrafficConfig};
 pub use control::{
@@ -90,7 +98,7 @@ pub use control::{
 };
 pub use error::SimError;
 pub use oauth::{SCOPE, oauth_router};
-pub use pbx::{CallPlan, CallSnapshot, LegView, StartedCall, Target};
+pub use pbx::{CallPlan, StartedCall};
 pub use records::RECORDING_MP3;
 pub use state::{SimState, SimUrls};
 pub use webhook::{DeliveryRecord, DeliveryStats};

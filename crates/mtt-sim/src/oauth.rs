@@ -13,92 +13,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::api::apply_fault;
 use crate::clock::after;
+use crate::fault::apply_fault;
 use crate::ids;
-use crate::state::{SimState, lock};
+use crate::state::SimState;
+use crate::sync::lock;
 
 /// The only scope MTT accepts.
 pub const SCOPE: &str = "https://mtt.ru/auth.tokens.readwrite";
-
-/// Issued codes and tokens.
-#[derive(Debug, Default)]
-pub(crate) struct AuthStore {
-    codes: HashMap<String, CodeGrant>,
-    access: HashMap<String, DateTime<Utc>>,
-    refresh: HashMap<String, RefreshGrant>,
-}
-
-#[derive(Debug)]
-struct CodeGrant {
-    client_id: String,
-    redirect_uri: String,
-    expires_at: DateTime<Utc>,
-    used: bool,
-}
-
-#[derive(Debug)]
-struct RefreshGrant {
-    client_id: String,
-    expires_at: DateTime<Utc>,
-}
-
-/// Why a bearer token was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TokenProblem {
-    Unknown,
-    Expired,
-}
-
-impl AuthStore {
-    pub(crate) fn check_access(&self, token: &str, now: DateTime<Utc>) -> Result<(), TokenProblem> {
-        match self.access.get(token) {
-            None => Err(TokenProblem::Unknown),
-            Some(expires) if *expires <= now => Err(TokenProblem::Expired),
-            Some(_) => Ok(()),
-        }
-    }
-
-    pub(crate) fn insert_access(&mut self, token: String, expires_at: DateTime<Utc>) {
-        self.access.insert(token, expires_at);
-    }
-
-    pub(crate) fn insert_code(
-        &mut self,
-        code: String,
-        client_id: String,
-        redirect_uri: String,
-        expires_at: DateTime<Utc>,
-    ) {
-        self.codes.insert(
-            code,
-            CodeGrant {
-                client_id,
-                redirect_uri,
-                expires_at,
-                used: false,
-            },
-        );
-    }
-
-    pub(crate) fn insert_refresh(
-        &mut self,
-        token: String,
-        client_id: String,
-        expires_at: DateTime<Utc>,
-    ) {
-        self.refresh.insert(
-            token,
-            RefreshGrant {
-                client_id,
-                expires_at,
-            },
-        );
-    }
-}
 
 /// The OAuth routes, relative to the OAuth base URL.
 pub fn oauth_router(state: SimState) -> Router {
@@ -408,7 +332,7 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
                 }
             }
             let mut auth = lock(&sim.0.auth);
-            let grant = auth.codes.get_mut(code).ok_or_else(|| {
+            let grant = auth.code_mut(code).ok_or_else(|| {
                 OAuthError::bad("invalid_grant", "the authorization code is unknown")
             })?;
             if grant.used {
@@ -455,7 +379,7 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
         "refresh_token" => {
             let refresh = require("refresh_token")?;
             let mut auth = lock(&sim.0.auth);
-            let grant = auth.refresh.get(refresh).ok_or_else(|| {
+            let grant = auth.refresh_grant(refresh).ok_or_else(|| {
                 OAuthError::bad("invalid_grant", "the refresh token is unknown or revoked")
             })?;
             if grant.expires_at <= now {
@@ -473,7 +397,7 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
             let access = sim.with_rng(ids::token);
             auth.insert_access(access.clone(), after(now, ms(tokens.access_lifetime_ms)));
             let new_refresh = if tokens.rotate_refresh_tokens {
-                auth.refresh.remove(refresh);
+                auth.revoke_refresh(refresh);
                 let new_refresh = sim.with_rng(ids::token);
                 auth.insert_refresh(
                     new_refresh.clone(),

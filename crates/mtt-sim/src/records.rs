@@ -5,13 +5,13 @@
 //! as `audio/mpeg` with single-range `Range` support so a player can seek.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
 
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::ApiError;
-use crate::state::{SimState, lock};
+use crate::api_error::ApiError;
+use crate::sync::lock;
 
 /// The recording every call gets.
 pub const RECORDING_MP3: &[u8] = include_bytes!("../fixtures/recording.mp3");
@@ -42,14 +42,12 @@ impl Recordings {
     }
 }
 
-pub(crate) async fn serve(
-    State(sim): State<SimState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+/// The answer to `GET /records/<file>`: the recording, whole or the range asked for, if the
+/// simulator announced it.
+pub(crate) fn serve(records: &Mutex<Recordings>, file: &str, headers: &HeaderMap) -> Response {
     let known = file
         .strip_suffix(".mp3")
-        .is_some_and(|id| lock(&sim.0.records).contains(id));
+        .is_some_and(|id| lock(records).contains(id));
     if !known {
         return ApiError::new(
             StatusCode::NOT_FOUND,

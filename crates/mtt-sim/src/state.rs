@@ -1,7 +1,7 @@
 //! The simulator's shared state, handed to every server and to every call's task.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -10,20 +10,16 @@ use rand::rngs::StdRng;
 use tokio_util::sync::CancellationToken;
 
 use crate::account::Account;
+use crate::auth_store::AuthStore;
+use crate::calls::CallRegistry;
 use crate::clock::Clock;
 use crate::config::{MethodFault, SimConfig, Timings};
 use crate::error::SimError;
-use crate::oauth::AuthStore;
-use crate::pbx::CallRegistry;
+use crate::leg_requests::LegRequestLog;
 use crate::records::Recordings;
+use crate::sync::lock;
 use crate::webhook::{Outgoing, WebhookSender};
 use crate::wire::{CallInfo, CallNotification, Notification, PbxEventType, PbxNotification};
-
-/// Locks a mutex, carrying on if a panicking thread poisoned it: the data behind these locks
-/// stays consistent between statements, so a poisoned lock is still safe to use.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Where the three servers can be reached.
 #[derive(Debug, Clone, Default)]
@@ -55,7 +51,7 @@ pub(crate) struct Shared {
     pub(crate) webhooks: WebhookSender,
     pub(crate) shutdown: CancellationToken,
     pub(crate) traffic: Mutex<Option<CancellationToken>>,
-    pub(crate) leg_requests: Mutex<crate::api::LegRequestLog>,
+    pub(crate) leg_requests: Mutex<LegRequestLog>,
 }
 
 impl SimState {
@@ -79,7 +75,7 @@ impl SimState {
             calls: Mutex::new(CallRegistry::default()),
             records: Mutex::new(Recordings::default()),
             traffic: Mutex::new(None),
-            leg_requests: Mutex::new(crate::api::LegRequestLog::default()),
+            leg_requests: Mutex::new(LegRequestLog::default()),
             config,
             clock,
             urls,

@@ -16,7 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::TrafficConfig;
 use crate::pbx::{self, CallPlan};
-use crate::state::{SimState, lock};
+use crate::state::SimState;
+use crate::sync::lock;
 
 const NAMES: &[&str] = &[
     "Соколов Игорь",

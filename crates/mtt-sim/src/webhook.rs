@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{RetryPolicy, WebhookConfig};
 use crate::error::SimError;
-use crate::state::lock;
+use crate::sync::lock;
 
 /// One entry of the delivery log.
 #[derive(Debug, Clone, Serialize)]

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::fanout::is_plain_kind;
 use crate::metrics::RejectReason;
-use crate::server::RelayState;
+use crate::state::RelayState;
 use crate::store::IncomingNotification;
 
 /// Why a notification was refused.

@@ -1,14 +1,12 @@
-//! The router, its shared state, and [`Relay::start`], which serves it on a socket.
+//! The router and [`Relay::start`], which serves it on a socket.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{TimeDelta, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -16,72 +14,9 @@ use tokio_util::sync::CancellationToken;
 use crate::config::RelayConfig;
 use crate::connection::{CutoffListener, Peer};
 use crate::error::RelayError;
-use crate::fanout::Fanout;
-use crate::metrics::{Metrics, RejectReason};
-use crate::oauth::Handoff;
-use crate::store::sqlite::{SqliteOptions, SqliteStore};
-use crate::store::{CommitSink, SharedStore};
+use crate::metrics::RejectReason;
+use crate::state::RelayState;
 use crate::{intake, oauth, stream};
-
-/// Everything the handlers share.
-#[derive(Debug, Clone)]
-pub struct RelayState {
-    /// The configuration the relay runs with.
-    pub config: Arc<RelayConfig>,
-    /// The event store.
-    pub store: SharedStore,
-    /// The live fan-out (the store's commit sink).
-    pub fanout: Arc<Fanout>,
-    /// The counters behind `/metrics`.
-    pub metrics: Arc<Metrics>,
-    /// OAuth sign-ins waiting for their app.
-    pub handoff: Arc<Handoff>,
-    /// Cancelled when the relay shuts down: streams and long polls end.
-    pub shutdown: CancellationToken,
-}
-
-impl RelayState {
-    /// State over the embedded SQLite store at `config.database`.
-    pub fn open(config: RelayConfig) -> Result<Self, RelayError> {
-        let options = SqliteOptions {
-            duplicate_window: config.duplicate_window,
-            ..SqliteOptions::default()
-        };
-        let database = config.database.clone();
-        Self::with_store(config, move |sink| {
-            Ok(Arc::new(SqliteStore::open(&database, options, sink)?) as SharedStore)
-        })
-    }
-
-    /// State over any store: `open_store` receives the sink the store must announce its
-    /// commits to.
-    pub fn with_store(
-        config: RelayConfig,
-        open_store: impl FnOnce(Arc<dyn CommitSink>) -> Result<SharedStore, RelayError>,
-    ) -> Result<Self, RelayError> {
-        config.validate()?;
-        let metrics = Arc::new(Metrics::default());
-        let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
-        let store = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
-        Ok(Self {
-            handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
-            config: Arc::new(config),
-            store,
-            fanout,
-            metrics,
-            shutdown: CancellationToken::new(),
-        })
-    }
-
-    /// Removes the events older than the retention period once.
-    pub async fn prune_once(&self) -> Result<u64, RelayError> {
-        let retention = TimeDelta::from_std(self.config.retention).unwrap_or(TimeDelta::MAX);
-        let cutoff = Utc::now()
-            .checked_sub_signed(retention)
-            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.store.prune_received_before(cutoff).await
-    }
-}
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.

@@ -25,7 +25,7 @@ use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, Subscription, render};
 use crate::keys::ClientKey;
 use crate::metrics::{Metrics, RejectReason};
-use crate::server::RelayState;
+use crate::state::RelayState;
 use crate::store::{EventId, SharedStore};
 
 /// How many stored events one backlog read fetches.

@@ -8,6 +8,8 @@
 )]
 
 mod bad_requests;
+// Runs the `mtt-sim` binary, which exists only with the `cli` feature.
+#[cfg(feature = "cli")]
 mod cli;
 mod curl;
 mod flows;

@@ -1,8 +1,9 @@
 //! The relay's durable event store, behind a trait so that another store can replace SQLite.
 //!
 //! Architecture invariant: this module and its `sqlite` submodule are the only place in the
-//! relay that knows how events are persisted, and `sqlite.rs` holds every SQL string of the
-//! crate. This is the project's one documented exception to "only `call-log` speaks SQL".
+//! relay that knows how events are persisted, and the files under `sqlite/` hold every SQL
+//! string of the crate (a later Postgres store would keep its own under `postgres/`). This is
+//! the project's one documented exception to "only `call-log` speaks SQL".
 //!
 //! A store promises three things the rest of the relay builds on:
 //! - [`EventStore::append`] resolves only after the event is committed durably, so a 2xx

@@ -3,7 +3,10 @@
 // Helpers outside `#[test]` functions unwrap too: a panic is a failed test with a line number.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// These run the `trubka-relay` binary, which exists only with the `cli` feature.
+#[cfg(feature = "cli")]
 mod cli;
+#[cfg(feature = "cli")]
 mod durability;
 mod intake;
 mod oauth;

@@ -1,0 +1,100 @@
+//! What the OAuth server has issued: authorization codes, access tokens and refresh tokens. The
+//! shared state holds it and the Open API checks bearer tokens against it, so it lives apart
+//! from the OAuth routes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+/// Issued codes and tokens.
+#[derive(Debug, Default)]
+pub(crate) struct AuthStore {
+    codes: HashMap<String, CodeGrant>,
+    access: HashMap<String, DateTime<Utc>>,
+    refresh: HashMap<String, RefreshGrant>,
+}
+
+/// An authorization code as issued.
+#[derive(Debug)]
+pub(crate) struct CodeGrant {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) expires_at: DateTime<Utc>,
+    pub(crate) used: bool,
+}
+
+/// A refresh token as issued.
+#[derive(Debug)]
+pub(crate) struct RefreshGrant {
+    pub(crate) client_id: String,
+    pub(crate) expires_at: DateTime<Utc>,
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenProblem {
+    Unknown,
+    Expired,
+}
+
+impl AuthStore {
+    pub(crate) fn check_access(&self, token: &str, now: DateTime<Utc>) -> Result<(), TokenProblem> {
+        match self.access.get(token) {
+            None => Err(TokenProblem::Unknown),
+            Some(expires) if *expires <= now => Err(TokenProblem::Expired),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The grant of an authorization code, to check and mark used.
+    pub(crate) fn code_mut(&mut self, code: &str) -> Option<&mut CodeGrant> {
+        self.codes.get_mut(code)
+    }
+
+    /// The grant of a refresh token, if it is known and not revoked.
+    pub(crate) fn refresh_grant(&self, token: &str) -> Option<&RefreshGrant> {
+        self.refresh.get(token)
+    }
+
+    /// Revokes a refresh token (it was rotated).
+    pub(crate) fn revoke_refresh(&mut self, token: &str) {
+        self.refresh.remove(token);
+    }
+
+    pub(crate) fn insert_access(&mut self, token: String, expires_at: DateTime<Utc>) {
+        self.access.insert(token, expires_at);
+    }
+
+    pub(crate) fn insert_code(
+        &mut self,
+        code: String,
+        client_id: String,
+        redirect_uri: String,
+        expires_at: DateTime<Utc>,
+    ) {
+        self.codes.insert(
+            code,
+            CodeGrant {
+                client_id,
+                redirect_uri,
+                expires_at,
+                used: false,
+            },
+        );
+    }
+
+    pub(crate) fn insert_refresh(
+        &mut self,
+        token: String,
+        client_id: String,
+        expires_at: DateTime<Utc>,
+    ) {
+        self.refresh.insert(
+            token,
+            RefreshGrant {
+                client_id,
+                expires_at,
+            },
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! What the handlers share: the configuration, the event store, the fan-out, the counters and
+//! the OAuth hand-off. It lives apart from the router so that the handlers' modules (intake,
+//! stream, oauth) and the server that routes to them all depend on it, and it on none of them.
+
+use std::sync::Arc;
+
+use chrono::{TimeDelta, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RelayConfig;
+use crate::error::RelayError;
+use crate::fanout::Fanout;
+use crate::handoff::Handoff;
+use crate::metrics::Metrics;
+use crate::store::sqlite::{SqliteOptions, SqliteStore};
+use crate::store::{CommitSink, SharedStore};
+
+/// Everything the handlers share.
+#[derive(Debug, Clone)]
+pub struct RelayState {
+    /// The configuration the relay runs with.
+    pub config: Arc<RelayConfig>,
+    /// The event store.
+    pub store: SharedStore,
+    /// The live fan-out (the store's commit sink).
+    pub fanout: Arc<Fanout>,
+    /// The counters behind `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// OAuth sign-ins waiting for their app.
+    pub handoff: Arc<Handoff>,
+    /// Cancelled when the relay shuts down: streams and long polls end.
+    pub shutdown: CancellationToken,
+}
+
+impl RelayState {
+    /// State over the embedded SQLite store at `config.database`.
+    pub fn open(config: RelayConfig) -> Result<Self, RelayError> {
+        let options = SqliteOptions {
+            duplicate_window: config.duplicate_window,
+            ..SqliteOptions::default()
+        };
+        let database = config.database.clone();
+        Self::with_store(config, move |sink| {
+            Ok(Arc::new(SqliteStore::open(&database, options, sink)?) as SharedStore)
+        })
+    }
+
+    /// State over any store: `open_store` receives the sink the store must announce its
+    /// commits to.
+    pub fn with_store(
+        config: RelayConfig,
+        open_store: impl FnOnce(Arc<dyn CommitSink>) -> Result<SharedStore, RelayError>,
+    ) -> Result<Self, RelayError> {
+        config.validate()?;
+        let metrics = Arc::new(Metrics::default());
+        let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
+        let store = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
+        Ok(Self {
+            handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
+            config: Arc::new(config),
+            store,
+            fanout,
+            metrics,
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    /// Removes the events older than the retention period once.
+    pub async fn prune_once(&self) -> Result<u64, RelayError> {
+        let retention = TimeDelta::from_std(self.config.retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.store.prune_received_before(cutoff).await
+    }
+}
