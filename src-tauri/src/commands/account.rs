@@ -129,7 +129,7 @@ pub(crate) async fn sign_in<R: Runtime>(
 ) -> Result<AccountState, IpcError> {
     if home.mode == Mode::Demo {
         return Err(IpcError::new(
-            "demo",
+            companion::ErrorCode::Demo,
             "the demo is signed in to its simulated PBX; connect your МТТ Бизнес account to sign in to it",
         ));
     }
@@ -162,7 +162,7 @@ pub(crate) async fn sign_out(
 ) -> Result<AccountState, IpcError> {
     if home.mode == Mode::Demo {
         return Err(IpcError::new(
-            "demo",
+            companion::ErrorCode::Demo,
             "the demo's simulated sign-in cannot be signed out",
         ));
     }
