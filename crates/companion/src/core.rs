@@ -364,7 +364,15 @@ impl Companion {
         &self,
         result: Result<T, mtt_api::Error>,
     ) -> Result<T, CompanionError> {
-        if let Err(mtt_api::Error::SignInRequired(_)) = &result
+        if let Err(e) = &result {
+            self.notice(e);
+        }
+        Ok(result?)
+    }
+
+    /// Announces the first "sign-in required" among the PBX's failures.
+    fn notice(&self, error: &mtt_api::Error) {
+        if let mtt_api::Error::SignInRequired(_) = error
             && self.signed_in.swap(false, Ordering::SeqCst)
         {
             let _ = self.events.send(DomainEvent::Session {
@@ -374,7 +382,6 @@ impl Companion {
                 renew_soon: false,
             });
         }
-        Ok(result?)
     }
 
     /// Signs out: the tokens leave the keyring.
@@ -392,10 +399,10 @@ impl Companion {
     /// Re-reads the numbers, workplaces and terminals from the PBX.
     pub async fn refresh_directory(&self) -> Result<Directory, CompanionError> {
         let result = self.directory_reloader()?.reload().await;
-        match result {
-            Err(CompanionError::Mtt(e)) => self.checked(Err(e)),
-            other => other,
+        if let Err(CompanionError::Mtt(e)) = &result {
+            self.notice(e);
         }
+        result
     }
 
     fn directory_reloader(&self) -> Result<DirectoryReloader, CompanionError> {
