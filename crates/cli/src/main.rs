@@ -24,9 +24,9 @@ use clap::{Args, Parser, Subcommand};
 use companion::account::AccountSetup;
 use companion::settings::platform_dirs;
 use companion::{
-    Companion, CompanionError, DemoOptions, DomainEvent, ErrorCode, OsKeyring, Profile,
-    ProfileSecrets, RelayKey,
+    Companion, CompanionError, DomainEvent, ErrorCode, OsKeyring, Profile, ProfileSecrets, RelayKey,
 };
+use demo::{Demo, DemoOptions};
 use mtt_api::ClientSecret;
 
 #[derive(Debug, Parser)]
@@ -594,7 +594,7 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
         } => {
             let (config, data) = bases(g)?;
             eprintln!("Trubka demo: a SIMULATED PBX (not MTT) with live calls. Ctrl+C to stop.");
-            let demo = companion::Demo::start(
+            let demo = Demo::start(
                 &config,
                 &data,
                 DemoOptions {
