@@ -31,7 +31,7 @@ pub enum CompanionError {
     InvalidInput(String),
     /// A setting that cannot be right, with the setting's key.
     #[error(transparent)]
-    InvalidSetting(#[from] crate::settings::InvalidSetting),
+    InvalidSetting(#[from] InvalidSetting),
     /// Signing in did not complete.
     #[error("sign-in: {0}")]
     SignIn(String),
@@ -88,6 +88,23 @@ impl CompanionError {
     }
 }
 
+/// A setting that cannot be right: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The setting's key as the file spells it (`hotkey`, `account.relay_url`, …).
+    pub key: &'static str,
+    /// Why it cannot be right, in words an operator can act on.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,7 +126,7 @@ mod tests {
             mtt_api::Error::SignInRequired("the refresh token expired".into()).into(),
             CompanionError::Keyring("locked".into()),
             CompanionError::NotConfigured("no account".into()),
-            CompanionError::InvalidSetting(crate::settings::InvalidSetting {
+            CompanionError::InvalidSetting(InvalidSetting {
                 key: "hotkey",
                 reason: "needs a key".into(),
             }),

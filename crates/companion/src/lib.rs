@@ -9,18 +9,21 @@
 pub mod account;
 pub mod core;
 pub mod dialer;
+pub mod directory;
 pub mod error;
 pub mod hotkey;
 pub mod link;
 pub mod live;
 pub mod pipeline;
 pub mod routing;
+pub mod routing_rules;
 pub mod secrets;
 pub mod settings;
 pub mod signin;
 
-pub use core::{Companion, Directory};
+pub use core::Companion;
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
+pub use directory::Directory;
 pub use error::{CompanionError, ErrorCode};
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
