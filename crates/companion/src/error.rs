@@ -38,7 +38,7 @@ pub enum CompanionError {
     /// The account is not set up far enough for this.
     #[error("{0}")]
     NotConfigured(String),
-    /// Demo mode could not start.
+    /// Demo mode could not start (the `demo` crate reports its failures with this).
     #[error("demo mode: {0}")]
     Demo(String),
     /// The call history failed.
