@@ -4,7 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use companion::{Companion, Demo, ErrorCode};
+use companion::{Companion, ErrorCode};
+use demo::Demo;
 use tokio::sync::watch;
 
 use crate::ipc::{IpcError, LinkState};

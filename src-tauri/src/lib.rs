@@ -30,7 +30,8 @@ pub mod ipc;
 use std::sync::Arc;
 
 use companion::settings::{DEFAULT_PROFILE, platform_dirs};
-use companion::{Companion, Demo, DemoOptions, ErrorCode, OsKeyring, Profile};
+use companion::{Companion, ErrorCode, OsKeyring, Profile};
+use demo::{Demo, DemoOptions};
 use tauri::{Manager, RunEvent, Runtime};
 
 pub use crate::commands::account::AccountHome;

@@ -1,13 +1,18 @@
 //! The core's one error type, with stable codes for the UI and the CLI.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use error_codes::ErrorCode;
 
 use crate::dialer::DialError;
 
 /// Everything the core can fail at, in words an operator can act on.
-#[derive(Debug, thiserror::Error)]
+///
+/// It is `Clone` so that a stored failure (an account that could not be set up) can be reported
+/// each time it is asked for with its own code and words; the other crates' errors, which are not
+/// `Clone`, are held in an `Arc` for that.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum CompanionError {
     /// The settings file could not be read or written.
@@ -26,46 +31,44 @@ pub enum CompanionError {
     InvalidInput(String),
     /// A setting that cannot be right, with the setting's key.
     #[error(transparent)]
-    InvalidSetting(#[from] crate::settings::InvalidSetting),
+    InvalidSetting(#[from] InvalidSetting),
     /// Signing in did not complete.
     #[error("sign-in: {0}")]
     SignIn(String),
     /// The account is not set up far enough for this.
     #[error("{0}")]
     NotConfigured(String),
-    /// Demo mode could not start.
+    /// Demo mode could not start (the `demo` crate reports its failures with this).
     #[error("demo mode: {0}")]
     Demo(String),
     /// The call history failed.
     #[error(transparent)]
-    CallLog(#[from] call_log::CallLogError),
+    CallLog(Arc<call_log::CallLogError>),
     /// The number cannot be dialled.
     #[error(transparent)]
     Dial(#[from] DialError),
     /// The PBX or MTT's sign-in failed.
     #[error(transparent)]
-    Mtt(#[from] mtt_api::Error),
+    Mtt(Arc<mtt_api::Error>),
+}
+
+impl From<call_log::CallLogError> for CompanionError {
+    fn from(e: call_log::CallLogError) -> Self {
+        CompanionError::CallLog(Arc::new(e))
+    }
+}
+
+impl From<mtt_api::Error> for CompanionError {
+    fn from(e: mtt_api::Error) -> Self {
+        CompanionError::Mtt(Arc::new(e))
+    }
 }
 
 impl CompanionError {
-    /// The same error again, for reporting a stored failure more than once. Errors that wrap
-    /// other crates' errors are reported by their text under the same code.
+    /// The same error again, for reporting a stored failure more than once: its code and its
+    /// words are kept (it is a plain clone).
     pub fn clone_for_report(&self) -> CompanionError {
-        match self {
-            CompanionError::Settings { path, detail } => CompanionError::Settings {
-                path: path.clone(),
-                detail: detail.clone(),
-            },
-            CompanionError::Keyring(m) => CompanionError::Keyring(m.clone()),
-            CompanionError::InvalidInput(m) => CompanionError::InvalidInput(m.clone()),
-            CompanionError::InvalidSetting(e) => CompanionError::InvalidSetting(e.clone()),
-            CompanionError::SignIn(m) => CompanionError::SignIn(m.clone()),
-            CompanionError::NotConfigured(m) => CompanionError::NotConfigured(m.clone()),
-            CompanionError::Demo(m) => CompanionError::Demo(m.clone()),
-            CompanionError::Dial(e) => CompanionError::Dial(e.clone()),
-            CompanionError::CallLog(e) => CompanionError::NotConfigured(e.to_string()),
-            CompanionError::Mtt(e) => CompanionError::InvalidInput(e.to_string()),
-        }
+        self.clone()
     }
 
     /// A short, stable code: the UI switches on it and the CLI maps it to an exit code.
@@ -82,5 +85,65 @@ impl CompanionError {
             CompanionError::Demo(_) => ErrorCode::Demo,
             CompanionError::Mtt(e) => e.code(),
         }
+    }
+}
+
+/// A setting that cannot be right: which one, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The setting's key as the file spells it (`hotkey`, `account.relay_url`, …).
+    pub key: &'static str,
+    /// Why it cannot be right, in words an operator can act on.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unreachable() -> mtt_api::Error {
+        mtt_api::Error::Transport {
+            host: "api.mtt.ru".into(),
+            detail: "connection refused".into(),
+            retryable: true,
+            timeout: None,
+        }
+    }
+
+    #[test]
+    fn a_stored_failure_reported_twice_keeps_its_code_and_its_words() {
+        let stored = [
+            call_log::CallLogError::Closed.into(),
+            unreachable().into(),
+            mtt_api::Error::SignInRequired("the refresh token expired".into()).into(),
+            CompanionError::Keyring("locked".into()),
+            CompanionError::NotConfigured("no account".into()),
+            CompanionError::InvalidSetting(InvalidSetting {
+                key: "hotkey",
+                reason: "needs a key".into(),
+            }),
+        ];
+        for error in &stored {
+            let once = error.clone_for_report();
+            let twice = once.clone_for_report();
+            for reported in [&once, &twice] {
+                assert_eq!(reported.code(), error.code(), "{error}");
+                assert_eq!(reported.to_string(), error.to_string());
+            }
+        }
+        assert_eq!(stored[0].clone_for_report().code(), ErrorCode::CallLog);
+        assert_eq!(stored[1].clone_for_report().code(), ErrorCode::Unreachable);
+        assert_eq!(
+            stored[2].clone_for_report().code(),
+            ErrorCode::SignInRequired
+        );
     }
 }

@@ -1,27 +1,29 @@
 //! `companion` is Trubka's brain without a window: profiles and settings, secrets in the OS
 //! keyring, the dialer, sign-in, the live event pipeline from the relay into the call log, call
-//! control and demo mode. It exists so that the desktop shell and the `trubka` CLI are two thin
+//! control and routing. It exists so that the desktop shell and the `trubka` CLI are two thin
 //! faces on one tested core, and so that everything an operator relies on can be tested without a
 //! display. It must never depend on Tauri or any UI toolkit, never write SQL (the call log does),
-//! never speak the PBX's HTTP itself (`mtt-api` does), and never keep a secret outside the keyring.
+//! never speak the PBX's HTTP itself (`mtt-api` does), never keep a secret outside the keyring, and
+//! never link the simulator or the relay (demo mode, which runs them, is the `demo` crate).
 
 pub mod account;
 pub mod core;
-pub mod demo;
 pub mod dialer;
+pub mod directory;
 pub mod error;
 pub mod hotkey;
 pub mod link;
 pub mod live;
 pub mod pipeline;
 pub mod routing;
+pub mod routing_rules;
 pub mod secrets;
 pub mod settings;
 pub mod signin;
 
-pub use core::{Companion, Directory};
-pub use demo::{DEMO_INFO_FILE, Demo, DemoInfo, DemoOptions};
+pub use core::Companion;
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
+pub use directory::Directory;
 pub use error::{CompanionError, ErrorCode};
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CompanionError;
+pub use crate::error::InvalidSetting;
 
 /// The name of the demo profile.
 pub const DEMO_PROFILE: &str = "demo";
@@ -159,7 +160,7 @@ pub struct Settings {
     pub parked: std::collections::BTreeSet<String>,
     /// How parked calls are decided (the ordered rules, business hours, the deadline), and when
     /// parking was last applied.
-    pub routing: crate::routing::RoutingSettings,
+    pub routing: crate::routing_rules::RoutingSettings,
     /// Start the app when the operator logs in to the computer.
     pub autostart: bool,
     /// The first-run welcome was answered (the demo tried or an account connected), so it is
@@ -272,23 +273,6 @@ fn check_crm_url_template(template: &str) -> Result<(), String> {
         )),
     }
 }
-
-/// A setting that cannot be right: which one, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidSetting {
-    /// The setting's key as the file spells it (`hotkey`, `account.relay_url`, …).
-    pub key: &'static str,
-    /// Why it cannot be right, in words an operator can act on.
-    pub reason: String,
-}
-
-impl std::fmt::Display for InvalidSetting {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.key, self.reason)
-    }
-}
-
-impl std::error::Error for InvalidSetting {}
 
 /// The integration's public settings. Its secret lives in the keyring, not here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use companion::CompanionError;
-// Demo mode is moving out of `companion` into its own crate: then this is `use demo::{…}`.
-use companion::{Demo, DemoOptions};
+use demo::{Demo, DemoOptions};
 
 use crate::args::Global;
 use crate::commands::events::follow;

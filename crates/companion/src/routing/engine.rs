@@ -13,10 +13,10 @@ use call_log::CallLog;
 use chrono::Duration;
 use futures::future::BoxFuture;
 
-use super::rules::CallerView;
-use super::{Decision, ParkedCall, ParkedCallRouter, RoutingChoice};
-use crate::core::Directory;
+use super::{ParkedCall, ParkedCallRouter};
+use crate::directory::Directory;
 use crate::live::{CallDirection, CallPhase, LiveCalls};
+use crate::routing_rules::{CallerView, Decision, RoutingChoice, Rule};
 use crate::settings::Settings;
 
 /// A parked call's own legs are in the log by the time it is decided; only calls that started
@@ -63,7 +63,7 @@ impl RoutingEngine {
             .rules
             .iter()
             .find_map(|r| match r {
-                super::Rule::LastOperator {
+                Rule::LastOperator {
                     enabled: true,
                     days,
                 } => Some(*days),

@@ -16,15 +16,15 @@
 //! now; a later team mode moves the decider into the relay, which sees every call first and
 //! runs all the time, so that no operator's laptop has to stay on for routing to work.
 //!
-//! The pieces: [`rules`] (the operator's ordered rules, as settings data, and the pure function
-//! that applies them), [`engine`] (the [`ParkedCallRouter`] that gathers what the rules look at:
-//! the phonebook's personal manager and the last operator from the call log, in one indexed read,
-//! and which workplaces are on a call from the live calls), [`api`] (the core's methods: rules,
-//! parking, the router switch and the journal).
+//! The pieces: the rules themselves and what they decide are [`crate::routing_rules`] (settings
+//! data and a pure function, needing nothing of the core), re-exported here; [`engine`] is the
+//! [`ParkedCallRouter`] that gathers what the rules look at (the phonebook's personal manager and
+//! the last operator from the call log, in one indexed read, and which workplaces are on a call
+//! from the live calls); [`api`] holds what the core's routing methods answer with (parking, the
+//! journal). The methods themselves are the core's (`core/routing.rs`).
 
 pub mod api;
 pub mod engine;
-pub mod rules;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -37,15 +37,15 @@ use futures::future::BoxFuture;
 use mtt_api::{Callee, LegRef, Pbx};
 use serde::Serialize;
 
-pub use api::{ParkingState, RoutingJournal, RoutingJournalEntry};
+pub use crate::routing_rules::{
+    BusinessHours, CallerView, Decision, NO_RULE, RoutingChoice, RoutingSettings, Rule, WhenBusy,
+};
+pub use api::{JOURNAL_PAGE, ParkingState, RoutingJournal, RoutingJournalEntry};
 pub use engine::RoutingEngine;
-pub use rules::{BusinessHours, CallerView, RoutingSettings, Rule, WhenBusy};
 
 /// The default time from the parking leg's arrival to the decision being sent (the PBX waits 5 s).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
 
-/// The rule name journalled when no rule decided and the call was released.
-pub const NO_RULE: &str = "no_rule";
 /// The rule name journalled when the router had not decided by the deadline.
 pub const DEADLINE_RULE: &str = "deadline";
 
@@ -62,55 +62,6 @@ pub struct ParkedCall {
     pub external_number: String,
     /// When the relay received the parking leg's `trying`.
     pub received_at: DateTime<Utc>,
-}
-
-/// What to do with a parked call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "camelCase")]
-pub enum RoutingChoice {
-    /// Transfer the call to a workplace SIP ID or a number.
-    #[serde(rename_all = "camelCase")]
-    Transfer {
-        /// Where to.
-        to: String,
-        /// Which rule chose it, for the journal.
-        rule: String,
-    },
-    /// Release the call to the cabinet's routing at once.
-    #[serde(rename_all = "camelCase")]
-    Release {
-        /// Which rule chose it.
-        rule: String,
-    },
-}
-
-impl RoutingChoice {
-    /// The rule that chose it.
-    pub fn rule(&self) -> &str {
-        match self {
-            RoutingChoice::Transfer { rule, .. } | RoutingChoice::Release { rule } => rule,
-        }
-    }
-}
-
-/// A choice with the reasoning behind it (a busy manager passed over, say), for the journal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decision {
-    /// What to do.
-    pub choice: RoutingChoice,
-    /// Why, in short phrases, in the order the rules were tried.
-    pub notes: Vec<String>,
-}
-
-impl Decision {
-    fn release(rule: &str, notes: Vec<String>) -> Self {
-        Decision {
-            choice: RoutingChoice::Release {
-                rule: rule.to_owned(),
-            },
-            notes,
-        }
-    }
 }
 
 /// Decides parked calls. Implementations must answer quickly; the core enforces the deadline.

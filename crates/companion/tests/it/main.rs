@@ -5,7 +5,6 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
-mod demo;
 mod keyring;
 mod pipeline;
 mod routing;

@@ -1,5 +1,12 @@
-//! Demo mode: the whole product with a simulated PBX, so a new user can try every feature
-//! without an MTT account.
+//! `demo` is Trubka's demo mode: the whole product with a simulated PBX, so a new user can try
+//! every feature without an MTT account, and so that `./dev demo`, the end-to-end tests and the
+//! screenshots have a world to show. It exists as a crate of its own so that the core (`companion`)
+//! never links the simulator, the relay's server or their web stack: the shipped core stays what
+//! runs against MTT, and only the two faces (the app and the CLI) pull the demo in. It must never be
+//! a second core: it only starts the simulated world and drives the real `companion` through its
+//! public API exactly as a person would (the real OAuth flow, the real relay link), never a
+//! shortcut around them, and it must never touch a real account's profile or keep the simulated
+//! account's secrets anywhere but in memory.
 //!
 //! It starts the simulator and a relay in-process on loopback, points the simulator's webhooks at
 //! the relay's hook as MTT would, and signs in through the real OAuth flow: the "browser" follows
@@ -11,14 +18,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use companion::settings::DEMO_PROFILE;
+use companion::{
+    Companion, CompanionError, MemoryVault, Profile, ProfileSecrets, RelayKey, SecretVault,
+};
 use mtt_sim::{Sim, SimConfig, SimHandle};
 use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
 use url::Url;
-
-use crate::core::Companion;
-use crate::error::CompanionError;
-use crate::secrets::{MemoryVault, ProfileSecrets, RelayKey, SecretVault};
-use crate::settings::{DEMO_PROFILE, Profile};
 
 /// The name of the file in the demo profile's data directory that says where the demo runs.
 pub const DEMO_INFO_FILE: &str = "demo.json";

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use companion::{CallPhase, Demo, DemoOptions, DomainEvent};
+use companion::{CallPhase, DomainEvent};
+use demo::{Demo, DemoOptions};
 
 use crate::{control, wait_for};
 
@@ -44,7 +45,7 @@ async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_rec
     let status = c.session_status().await.unwrap();
     assert!(status.signed_in, "signed in through the relay hand-off");
     // The demo says where its simulated world is, for scripts and end-to-end tests.
-    let written: companion::DemoInfo =
+    let written: demo::DemoInfo =
         serde_json::from_slice(&std::fs::read(demo.info_path()).unwrap()).unwrap();
     assert_eq!(written, demo.info());
     assert!(written.control_url.ends_with("/control"), "{written:?}");

@@ -1,0 +1,114 @@
+//! Starting the live events: the relay link feeding the pipeline, and the tasks that follow the
+//! domain events (the link's health, the session, a changed directory).
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc};
+use url::Url;
+
+use super::{Companion, session};
+use crate::error::CompanionError;
+use crate::link::{LinkConfig, RelayLink};
+use crate::pipeline::{DomainEvent, LinkHealth, Pipeline};
+
+/// The link → pipeline queue; when it is full the link stops reading and the relay buffers.
+const LINK_QUEUE: usize = 4096;
+
+impl Companion {
+    /// Starts streaming live events from the relay into the call log, from the log's cursor.
+    pub async fn start_live_events(&self) -> Result<(), CompanionError> {
+        let settings = self.settings();
+        let relay = settings
+            .account
+            .relay_url
+            .as_deref()
+            .ok_or_else(|| CompanionError::NotConfigured("no relay address is set".into()))?;
+        let key = self
+            .secrets
+            .relay_key()?
+            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
+        let mut stream_url = Url::parse(relay).map_err(|e| {
+            CompanionError::InvalidInput(format!("the relay address {relay:?}: {e}"))
+        })?;
+        stream_url
+            .path_segments_mut()
+            .map_err(|_| {
+                CompanionError::InvalidInput(format!(
+                    "the relay address {relay:?} cannot have paths"
+                ))
+            })?
+            .pop_if_empty()
+            .extend(["events", "stream"]);
+        let link = RelayLink::new(stream_url, key, LinkConfig::default()).map_err(|e| {
+            CompanionError::InvalidInput(format!("cannot set up the relay link: {e}"))
+        })?;
+        let cursor = self.log.cursor().await?;
+        let (tx, rx) = mpsc::channel(LINK_QUEUE);
+        self.update_parking_hook();
+        let pipeline = Pipeline::new(
+            self.log.clone(),
+            Arc::clone(&self.live),
+            Arc::clone(&self.me),
+            self.events.clone(),
+        )
+        .with_parking(Arc::clone(&self.parking));
+        // The link's first report comes before most faces subscribe, so it is also kept here.
+        let mut reports = self.events.subscribe();
+        let (health, cancel) = (Arc::clone(&self.link), self.cancel.child_token());
+        tokio::spawn(async move {
+            loop {
+                let report = tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    r = reports.recv() => r,
+                };
+                match report {
+                    Ok(DomainEvent::Link { state, reason, .. }) => {
+                        *health.write().unwrap_or_else(|p| p.into_inner()) =
+                            Some(LinkHealth { state, reason });
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                }
+            }
+        });
+        tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
+        tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
+        if let Ok(account) = self.account() {
+            tokio::spawn(session::keep_session(
+                Arc::clone(&account.session),
+                self.events.clone(),
+                Arc::clone(&self.signed_in),
+                self.cancel.child_token(),
+            ));
+        }
+        // `vpbxNotifications` say the numbers or workplaces changed: read them again.
+        if let Ok(reloader) = self.directory_reloader() {
+            let mut events = self.events.subscribe();
+            let cancel = self.cancel.child_token();
+            let out = self.events.clone();
+            tokio::spawn(async move {
+                loop {
+                    let event = tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        e = events.recv() => e,
+                    };
+                    match event {
+                        Ok(DomainEvent::DirectoryChanged { .. }) => {
+                            if let Err(e) = reloader.reload().await {
+                                let _ = out.send(DomainEvent::Trouble {
+                                    code: e.code(),
+                                    message: format!(
+                                        "the changed numbers and workplaces could not be read: {e}"
+                                    ),
+                                });
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return,
+                        _ => {}
+                    }
+                }
+            });
+        }
+        Ok(())
+    }
+}

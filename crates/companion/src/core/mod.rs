@@ -1,0 +1,225 @@
+//! [`Companion`]: one profile's running core, the object the window and the CLI hold.
+//!
+//! It owns small typed pieces rather than one big state: the settings, the profile's secrets,
+//! the call log, the signed-in account (session and PBX client), the directory of numbers and
+//! workplaces, the live calls, and the domain-event channel. Locks are std locks held only for
+//! quick, synchronous updates, never across an `.await`.
+//!
+//! Its methods are grouped by what they act on: this file opens and closes the core and reads its
+//! state; `session.rs` signs in and out and keeps the sign-in fresh; `live_events.rs` starts the
+//! relay link and the pipeline; `directory.rs` reads the account's numbers and workplaces and
+//! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
+//! switch, the routing rules and their journal.
+
+mod calls;
+mod directory;
+mod live_events;
+mod routing;
+mod session;
+
+use std::collections::BTreeSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+
+use call_log::{CallLog, CallLogConfig};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub use crate::directory::Directory;
+use crate::error::CompanionError;
+use crate::live::{CallDirection, CallPhase, LiveCall, LiveCalls, Me};
+use crate::pipeline::{DomainEvent, LinkHealth};
+use crate::routing::{ParkedCallRouter, ParkingHook};
+use crate::secrets::{ProfileSecrets, SecretVault};
+use crate::settings::{PopupScope, Profile, Settings};
+
+/// How many domain events a slow subscriber may fall behind before it misses some.
+const EVENT_BUFFER: usize = 1024;
+
+/// One profile's running core.
+#[derive(Debug)]
+pub struct Companion {
+    profile: Profile,
+    settings: Arc<RwLock<Settings>>,
+    secrets: ProfileSecrets,
+    log: CallLog,
+    account: Result<session::Account, CompanionError>,
+    directory: Arc<RwLock<Directory>>,
+    live: Arc<Mutex<LiveCalls>>,
+    me: Arc<RwLock<Me>>,
+    events: broadcast::Sender<DomainEvent>,
+    signed_in: Arc<AtomicBool>,
+    router: Mutex<Option<Arc<dyn ParkedCallRouter>>>,
+    parked: Arc<RwLock<BTreeSet<String>>>,
+    parking: Arc<RwLock<Option<ParkingHook>>>,
+    link: Arc<RwLock<Option<LinkHealth>>>,
+    cancel: CancellationToken,
+}
+
+impl Companion {
+    /// Opens a profile: its settings, call log and (if configured) its account.
+    pub fn open(profile: Profile, vault: Arc<dyn SecretVault>) -> Result<Self, CompanionError> {
+        let settings = profile.load_settings()?;
+        let secrets = ProfileSecrets::new(vault, profile.name());
+        if let Some(dir) = profile.call_log_path().parent() {
+            std::fs::create_dir_all(dir).map_err(|e| CompanionError::Settings {
+                path: dir.to_path_buf(),
+                detail: e.to_string(),
+            })?;
+        }
+        let zone = settings
+            .pbx_time_zone
+            .parse()
+            .unwrap_or(mtt_api::notification::DEFAULT_PBX_ZONE);
+        let log = CallLog::open(
+            profile.call_log_path(),
+            CallLogConfig {
+                pbx_zone: zone,
+                day_zone: zone,
+                ..CallLogConfig::default()
+            },
+        )?;
+        // Without a keyring (a server, a broken desktop session) the history and the phonebook
+        // still work; only what needs the account reports why it cannot.
+        let account = session::build_account(&settings, &secrets);
+        let parked = settings.parked.clone();
+        let has_tokens = account.is_ok()
+            && matches!(
+                mtt_api::TokenStore::load(&secrets.token_store()),
+                Ok(Some(_))
+            );
+        let me = Me {
+            workplace: settings.workplace.clone(),
+            terminals: Default::default(),
+        };
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Companion {
+            profile,
+            settings: Arc::new(RwLock::new(settings)),
+            secrets,
+            log,
+            account,
+            directory: Arc::default(),
+            live: Arc::new(Mutex::new(LiveCalls::new())),
+            me: Arc::new(RwLock::new(me)),
+            events,
+            signed_in: Arc::new(AtomicBool::new(has_tokens)),
+            router: Mutex::new(None),
+            parked: Arc::new(RwLock::new(parked)),
+            parking: Arc::default(),
+            link: Arc::default(),
+            cancel: CancellationToken::new(),
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The current settings.
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The call log.
+    pub fn log(&self) -> &CallLog {
+        &self.log
+    }
+
+    /// The profile's secrets.
+    pub fn secrets(&self) -> &ProfileSecrets {
+        &self.secrets
+    }
+
+    /// Domain events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
+        self.events.subscribe()
+    }
+
+    /// Whether this call should pop up now: popups on, an incoming call still ringing, and mine
+    /// (or any incoming call, if the operator chose that).
+    pub fn wants_popup(&self, call: &LiveCall) -> bool {
+        let popups = self.settings().popups;
+        popups.enabled
+            && call.direction == CallDirection::Incoming
+            && call.phase == CallPhase::Ringing
+            && (call.mine || popups.scope == PopupScope::AllIncoming)
+    }
+
+    /// Whether someone other than me answered this call, so that my popup for it can go.
+    pub fn answered_elsewhere(&self, call: &LiveCall) -> bool {
+        let Some(by) = call.answered_by.as_deref() else {
+            return false;
+        };
+        let me = self.directory().me(self.settings().workplace.as_deref());
+        !me.owns(by)
+    }
+
+    /// Turns popups off or on (the tray's do-not-disturb) and saves the choice.
+    pub fn set_popups(&self, enabled: bool) -> Result<(), CompanionError> {
+        let mut settings = self.settings();
+        settings.popups.enabled = enabled;
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        Ok(())
+    }
+
+    /// Changes the settings with `edit` and saves them, refusing (with the setting's key) what
+    /// cannot be right. The account's details, my workplace, the router flag, the parked numbers
+    /// and the routing settings are not changed here: they have their own calls, which also act
+    /// on them.
+    pub fn edit_settings(
+        &self,
+        edit: impl FnOnce(&mut Settings),
+    ) -> Result<Settings, CompanionError> {
+        let current = self.settings();
+        let mut settings = current.clone();
+        edit(&mut settings);
+        settings.account = current.account;
+        settings.workplace = current.workplace;
+        settings.router = current.router;
+        settings.parked = current.parked;
+        // The routing rules and parking's applied time change through set_routing_settings and
+        // set_parking, which also update the decider.
+        settings.routing = current.routing;
+        settings.check()?;
+        self.profile.save_settings(&settings)?;
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();
+        Ok(settings)
+    }
+
+    /// The relay link's latest state; `None` before live events were started.
+    pub fn link_status(&self) -> Option<LinkHealth> {
+        self.link.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The calls happening now.
+    pub fn live_calls(&self) -> Vec<LiveCall> {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot()
+    }
+
+    /// The directory as last read.
+    pub fn directory(&self) -> Directory {
+        self.directory
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stops the live events and closes the call log.
+    pub async fn shutdown(&self) {
+        self.cancel.cancel();
+        // The log's writer finishes whatever was queued before the close; a batch the pipeline
+        // had not yet sent is not lost either, since the relay sends it again from the cursor.
+        if let Err(e) = self.log.close().await {
+            tracing::warn!(error = %e, "closing the call log");
+        }
+    }
+}
