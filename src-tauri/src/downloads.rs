@@ -46,7 +46,7 @@ impl Downloads {
         };
         std::fs::create_dir_all(&dir).map_err(|e| {
             IpcError::new(
-                "save_failed",
+                ErrorCode::SaveFailed,
                 format!("cannot create {}: {e}", dir.display()),
             )
         })?;
@@ -70,7 +70,7 @@ impl Downloads {
             .find(|p| !p.exists())
             .ok_or_else(|| {
                 IpcError::new(
-                    "save_failed",
+                    ErrorCode::SaveFailed,
                     format!(
                         "{} already holds too many files named {stem}",
                         dir.display()

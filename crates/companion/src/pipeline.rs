@@ -303,7 +303,7 @@ impl Pipeline {
                 Err(e) => {
                     tracing::error!(error = %e, what, "the call log refused a write; retrying");
                     let _ = self.out.send(DomainEvent::Trouble {
-                        code: "call_log".into(),
+                        code: ErrorCode::CallLog,
                         message: format!("the call history cannot be written: {e}"),
                     });
                     tokio::select! {

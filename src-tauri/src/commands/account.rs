@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use companion::account::AccountSetup;
 use companion::settings::DEFAULT_PROFILE;
-use companion::{OsKeyring, Profile, ProfileSecrets, SecretVault};
+use companion::{ErrorCode, OsKeyring, Profile, ProfileSecrets, SecretVault};
 use tauri::{AppHandle, Manager, Runtime, State};
 
 use crate::Mode;
@@ -129,7 +129,7 @@ pub(crate) async fn sign_in<R: Runtime>(
 ) -> Result<AccountState, IpcError> {
     if home.mode == Mode::Demo {
         return Err(IpcError::new(
-            "demo",
+            ErrorCode::Demo,
             "the demo is signed in to its simulated PBX; connect your МТТ Бизнес account to sign in to it",
         ));
     }
@@ -162,7 +162,7 @@ pub(crate) async fn sign_out(
 ) -> Result<AccountState, IpcError> {
     if home.mode == Mode::Demo {
         return Err(IpcError::new(
-            "demo",
+            ErrorCode::Demo,
             "the demo's simulated sign-in cannot be signed out",
         ));
     }

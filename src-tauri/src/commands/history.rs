@@ -110,7 +110,7 @@ pub(crate) async fn save_recording(
     let call = companion.log().call(&leg).await?;
     let Some(url) = call.and_then(|c| c.recording_url) else {
         return Err(IpcError::new(
-            "not_found",
+            ErrorCode::NotFound,
             format!("the call {leg:?} has no recording"),
         ));
     };
@@ -123,7 +123,7 @@ pub(crate) async fn save_recording(
         .map_err(|e| IpcError::new(ErrorCode::SaveFailed, e.to_string()))?
         .map_err(|e| {
             IpcError::new(
-                "save_failed",
+                ErrorCode::SaveFailed,
                 format!("cannot write {}: {e}", path.display()),
             )
         })?;
@@ -161,7 +161,7 @@ pub(crate) fn recording_address(text: &str) -> Result<reqwest::Url, IpcError> {
 async fn fetch(url: reqwest::Url) -> Result<Vec<u8>, IpcError> {
     let failed = |e: reqwest::Error| {
         IpcError::new(
-            "download_failed",
+            ErrorCode::SaveFailed,
             format!("the recording could not be downloaded: {e}"),
         )
     };

@@ -32,7 +32,7 @@ pub(crate) async fn open_crm<R: Runtime>(
     let settings = core.companion().await?.settings();
     let url = settings.crm_url(&number).ok_or_else(|| {
         IpcError::new(
-            "not_configured",
+            ErrorCode::NotConfigured,
             "no CRM address is set (Settings → CRM address), or the number is empty",
         )
     })?;
