@@ -16,7 +16,11 @@ code: ErrorCode,
  */
 message: string, 
 /**
- * The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors, whose
- * `message` then reads `<setting's key>: <reason>`.
+ * The form field that is wrong (`hotkey`, `clientId`, …), for `invalid` errors.
  */
-field?: string, };
+field?: string, 
+/**
+ * Why that field cannot be right, for showing under it (`message` says the same with the
+ * setting's key in front).
+ */
+reason?: string, };
