@@ -202,6 +202,54 @@ fn the_bindings_reach_what_the_roots_reach() {
     assert!(files["contract.ts"].contains("\"popup-call\": PopupView | null;"));
 }
 
+/// Every type of `src/ipc/` that crosses (derives serde) derives `TS` with a file of its own,
+/// and that file is generated: a type added to the IPC but reached by no command and no event
+/// fails here rather than going unexported.
+#[test]
+fn every_ipc_type_is_exported() {
+    let generated = generated();
+    let dir = repo().join("src-tauri/src/ipc");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[derive(") {
+            rest = &rest[at..];
+            let derive = &rest[..rest.find(")]").unwrap()];
+            let item_end = ["pub struct ", "pub enum ", "struct ", "enum "]
+                .iter()
+                .filter_map(|k| rest.find(k))
+                .min()
+                .unwrap();
+            let attributes = &rest[..item_end];
+            let name: String = rest[item_end..]
+                .split_whitespace()
+                .find(|w| !matches!(*w, "pub" | "struct" | "enum"))
+                .unwrap()
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            rest = &rest[item_end..];
+            if !derive.contains("Serialize") && !derive.contains("Deserialize") {
+                continue;
+            }
+            assert!(
+                derive.contains(" TS") || derive.contains("(TS"),
+                "ipc/{file}: {name} crosses the IPC but does not derive TS"
+            );
+            let expected = format!("export_to = \"{name}.ts\"");
+            assert!(
+                attributes.contains(&expected),
+                "ipc/{file}: {name} has no #[ts({expected})]"
+            );
+            assert!(
+                generated.contains_key(&format!("{name}.ts")),
+                "ipc/{file}: {name} is reached by no command or event (contract.rs's roots)"
+            );
+        }
+    }
+}
+
 /// Each capability file's name and the app's own commands it grants (`allow-hang-up` grants
 /// `hang_up`); the core's and plugins' permissions (`core:…`) are left out.
 fn capabilities() -> Vec<(String, Vec<String>)> {

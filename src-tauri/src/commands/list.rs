@@ -3,7 +3,9 @@
 // step declares these commands from it (build.rs), so that a capability can grant them; the
 // builder registers their handler from it (commands/mod.rs); and the UI's list of names,
 // ui/src/bindings/contract.ts, is generated from it (src/contract.rs). It is a file of its own
-// because build.rs includes it.
+// because build.rs includes it. A new command also needs a capability that grants it
+// (capabilities/*.json), its call in ui/src/ipc.ts, and, if it takes or answers with a type of
+// its own, that type among the roots in src/contract.rs: the contract tests say which is missing.
 commands! {
     calls::dial,
     calls::hang_up,
