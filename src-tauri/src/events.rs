@@ -3,14 +3,12 @@
 use std::sync::Arc;
 
 use companion::Companion;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::core::AppCore;
+use crate::ipc::events::DOMAIN_EVENT;
 use crate::ipc::{AppEvent, LinkState};
-
-/// The event name the UI listens to; its payload is an [`AppEvent`].
-pub const DOMAIN_EVENT: &str = "domain-event";
 
 /// Forwards the core's events to the window until the core stops, remembering the link's
 /// latest report for a window that asks later. A window that falls behind
@@ -34,7 +32,7 @@ pub fn forward<R: Runtime>(app: AppHandle<R>, companion: &Arc<Companion>) {
                 });
             }
             if let Some(event) = event
-                && let Err(e) = app.emit(DOMAIN_EVENT, &event)
+                && let Err(e) = DOMAIN_EVENT.emit(&app, &event)
             {
                 tracing::warn!(error = %e, "could not pass an event to the window");
             }

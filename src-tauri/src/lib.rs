@@ -9,7 +9,9 @@
 //! the commands of [`commands`]. The window shows at once; the core starts in the background
 //! ([`Mode::Demo`] starts the simulator and relay in-process, [`Mode::Account`] opens the
 //! default profile with the OS keyring) and commands wait for it. Once it is up,
-//! [`events::forward`] passes each domain event to the window under [`events::DOMAIN_EVENT`].
+//! [`events::forward`] passes each domain event to the window under
+//! [`ipc::events::DOMAIN_EVENT`]. `contract` (tests only) checks the IPC contract end to end:
+//! the bindings, the command and event names the UI uses, and the capabilities.
 //! A test drives the same builder on Tauri's mock runtime:
 //!
 //! ```no_run
@@ -26,6 +28,9 @@ pub mod desktop;
 pub mod downloads;
 pub mod events;
 pub mod ipc;
+
+#[cfg(test)]
+mod contract;
 
 use std::sync::Arc;
 
@@ -89,42 +94,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
         .manage(desktop::popup::PopupState::default())
         .manage(desktop::links::PendingDial::default())
         .manage(desktop::links::SignInLinks::default())
-        .invoke_handler(tauri::generate_handler![
-            commands::calls::dial,
-            commands::calls::hang_up,
-            commands::calls::transfer,
-            commands::calls::live_calls,
-            commands::calls::link_status,
-            commands::history::history,
-            commands::history::today,
-            commands::directory::workplaces,
-            commands::history::callbacks,
-            commands::history::export_history,
-            commands::history::save_recording,
-            commands::contacts::contacts,
-            commands::contacts::add_contact,
-            commands::contacts::update_contact,
-            commands::contacts::delete_contact,
-            commands::contacts::import_contacts,
-            commands::contacts::export_contacts,
-            commands::settings::settings,
-            commands::settings::save_settings,
-            commands::settings::set_workplace,
-            commands::account::account,
-            commands::account::sign_in,
-            commands::account::sign_out,
-            commands::account::save_account,
-            commands::account::dismiss_welcome,
-            commands::account::restart_app,
-            commands::routing::routing,
-            commands::routing::set_router,
-            commands::routing::set_parking,
-            commands::routing::save_routing_rules,
-            commands::popup::popup_call,
-            commands::popup::dismiss_popup,
-            commands::popup::open_crm,
-            commands::links::take_dial_request,
-        ])
+        .invoke_handler(commands::handler())
 }
 
 /// Starts the core for `mode`: the demo's simulator and relay, or the real account.

@@ -9,6 +9,8 @@ import { DialSuggestions, rememberNumber } from "./suggest";
 import { TransferDialog } from "./transfer";
 import type { DialRequest } from "./bindings/DialRequest";
 import { TodayCard } from "./today";
+import { ConfirmDialog } from "./widgets/confirm";
+import { StatusLine } from "./widgets/status";
 
 /** How long an ended call stays on screen, so the operator sees how it ended. */
 const ENDED_LINGER_MS = 6000;
@@ -22,15 +24,13 @@ export class CallsScreen {
   readonly root: HTMLElement;
   private readonly input: HTMLInputElement;
   private readonly dialButton: HTMLButtonElement;
-  private readonly status: HTMLElement;
+  private readonly status = new StatusLine({ id: "dial-status" });
   private readonly list: HTMLElement;
   private readonly todayCard = new TodayCard();
   private readonly dialog: TransferDialog;
   private readonly suggestions: DialSuggestions;
-  private readonly confirmBar: HTMLElement;
-  private readonly confirmText: HTMLElement;
-  private readonly confirmYes: HTMLButtonElement;
-  private readonly confirmNo: HTMLButtonElement;
+  /** A number from a link, the hotkey or the tray waits here for the operator's word. */
+  private readonly confirm = new ConfirmDialog("dial-confirm");
   private readonly calls = new Map<string, Shown>();
   private readonly timers = new Map<string, HTMLElement>();
 
@@ -43,39 +43,17 @@ export class CallsScreen {
       "aria-describedby": "dial-status dial-hint",
     });
     this.dialButton = h("button", { type: "submit", class: "primary" });
-    this.status = h("p", { id: "dial-status", class: "status", role: "status", "aria-live": "polite" });
     this.suggestions = new DialSuggestions(this.input);
-    // A number from a link, the hotkey or the tray waits here for the operator's word.
-    this.confirmText = h("span", { id: "dial-confirm-text" });
-    this.confirmYes = h("button", { type: "button", id: "dial-confirm-yes", class: "primary" });
-    this.confirmNo = h("button", { type: "button", id: "dial-confirm-no" });
-    this.confirmBar = h(
-      "div",
-      { id: "dial-confirm", class: "dial-confirm", role: "alertdialog", "aria-labelledby": "dial-confirm-text", hidden: true },
-      this.confirmText,
-      this.confirmYes,
-      this.confirmNo,
-    );
-    this.confirmYes.addEventListener("click", () => {
-      this.confirmBar.hidden = true;
-      void this.dial(this.input.value);
-    });
-    this.confirmNo.addEventListener("click", () => {
-      this.confirmBar.hidden = true;
-      this.input.focus();
-    });
     const form = h(
       "form",
       { class: "dialer", "aria-labelledby": "dialer-label" },
       h("label", { id: "dialer-label", for: "dialer", class: "visually-hidden" }),
       h("div", { class: "dial-row" }, h("div", { class: "dial-input" }, this.input, this.suggestions.root), this.dialButton),
-      this.confirmBar,
       h("p", { id: "dial-hint", class: "hint" }),
-      this.status,
+      this.status.root,
     );
     form.addEventListener("submit", (e) => {
       e.preventDefault();
-      this.confirmBar.hidden = true;
       this.suggestions.close();
       void this.dial(this.input.value);
     });
@@ -93,6 +71,7 @@ export class CallsScreen {
       ),
       h("aside", { class: "calls-side" }, this.todayCard.root),
       this.dialog.root,
+      this.confirm.root,
     );
     setInterval(() => this.tick(), 1000);
   }
@@ -107,11 +86,15 @@ export class CallsScreen {
     this.input.value = request.number;
     this.suggestions.close();
     this.focusDialer();
-    this.confirmBar.hidden = !(request.confirm && request.number.trim());
-    if (!this.confirmBar.hidden) {
-      this.confirmText.textContent = t.confirmDial(request.readable || request.number);
-      this.confirmYes.focus();
+    if (!(request.confirm && request.number.trim())) {
+      this.confirm.withdraw();
+      return;
     }
+    const question = { title: t.confirmDial(request.readable || request.number), yes: t.dial, tone: "primary", focus: "yes" } as const;
+    void this.confirm.ask(question).then((yes) => {
+      if (yes) void this.dial(this.input.value);
+      else this.input.focus();
+    });
   }
 
   /** Puts a number in the dialer (call back) and dials it. */
@@ -157,14 +140,12 @@ export class CallsScreen {
     if (label) label.textContent = t.dialerLabel;
     this.input.placeholder = t.dialerPlaceholder;
     this.dialButton.textContent = t.dial;
-    this.confirmYes.textContent = t.dial;
-    this.confirmNo.textContent = t.cancel;
     const hint = this.root.querySelector("#dial-hint");
     if (hint) hint.textContent = t.dialerHint;
     const title = this.root.querySelector("#active-calls-title");
     if (title) title.textContent = t.activeCalls;
     // The last dial's message was in the previous language; it would read oddly now.
-    this.status.textContent = "";
+    this.status.clear();
     this.renderCalls();
     void this.loadToday();
   }
@@ -175,12 +156,11 @@ export class CallsScreen {
       return;
     }
     this.dialButton.disabled = true;
-    this.status.className = "status";
-    this.status.textContent = t.dialling;
+    this.status.say(t.dialling);
     try {
       const dialled = await api.dial(input);
       rememberNumber(input);
-      this.status.textContent = t.dialled(dialled.number);
+      this.status.say(t.dialled(dialled.number));
     } catch (e) {
       this.showError(describe(e));
       this.input.focus();
@@ -190,8 +170,7 @@ export class CallsScreen {
   }
 
   private showError(message: string): void {
-    this.status.className = "status error";
-    this.status.textContent = message;
+    this.status.fail(message);
   }
 
   private renderCalls(): void {

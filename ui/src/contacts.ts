@@ -11,6 +11,8 @@ import type { Workplace } from "./bindings/Workplace";
 import { h, replace, setHeader } from "./dom";
 import { t } from "./i18n";
 import { api, describe, errorCode } from "./ipc";
+import { ConfirmDialog } from "./widgets/confirm";
+import { StatusLine } from "./widgets/status";
 
 const SEARCH_DELAY_MS = 250;
 /** The listing's cap, as `commands::contacts::LIST_LIMIT`. */
@@ -24,7 +26,7 @@ export class ContactsScreen {
   private readonly importInput: HTMLInputElement;
   private readonly importLabel: HTMLLabelElement;
   private readonly exportButton: HTMLButtonElement;
-  private readonly status: HTMLElement;
+  private readonly status = new StatusLine({ id: "contacts-status" });
   private readonly importPanel: HTMLElement;
   private readonly table: HTMLTableElement;
   private readonly body: HTMLTableSectionElement;
@@ -61,7 +63,6 @@ export class ContactsScreen {
     this.importLabel = h("label", { class: "button", for: "contacts-import-file" });
     this.exportButton = h("button", { type: "button", id: "contacts-export" });
     this.exportButton.addEventListener("click", () => void this.exportAll());
-    this.status = h("p", { id: "contacts-status", class: "status", role: "status", "aria-live": "polite" });
     this.importPanel = h("section", { id: "contacts-import", class: "card import-panel", hidden: true });
     this.body = h("tbody");
     this.table = h("table", { class: "history contacts", id: "contacts-table" }, h("thead"), this.body);
@@ -69,7 +70,7 @@ export class ContactsScreen {
       this.say(t.saved(row.name || row.numbers[0]?.number || ""));
       void this.reload();
     });
-    this.confirm = new ConfirmDialog();
+    this.confirm = new ConfirmDialog("delete-confirm");
     this.root = h(
       "section",
       { class: "screen contacts-screen" },
@@ -83,7 +84,7 @@ export class ContactsScreen {
         this.importLabel,
         this.exportButton,
       ),
-      this.status,
+      this.status.root,
       this.importPanel,
       this.table,
       this.editor.root,
@@ -125,8 +126,8 @@ export class ContactsScreen {
       this.workplaces = workplaces;
       // The limit's note replaces an old error or note; a fresh "saved" or "deleted" stays.
       const note = contacts.length >= LIST_LIMIT ? t.contactsLimit(LIST_LIMIT) : "";
-      const shown = this.status.textContent ?? "";
-      if (note || this.status.classList.contains("error") || shown === t.searchTooShort || shown === t.contactsLimit(LIST_LIMIT)) {
+      const shown = this.status.text;
+      if (note || this.status.isError || shown === t.searchTooShort || shown === t.contactsLimit(LIST_LIMIT)) {
         this.say(note);
       }
       this.renderRows();
@@ -137,8 +138,7 @@ export class ContactsScreen {
   }
 
   private say(message: string, error = false): void {
-    this.status.className = error ? "status error" : "status";
-    this.status.textContent = message;
+    this.status.say(message, error);
   }
 
   private managerName(sipId: string | null): string {
@@ -166,7 +166,8 @@ export class ContactsScreen {
       "aria-label": t.removeLabel(label),
     });
     remove.addEventListener("click", async () => {
-      if (!(await this.confirm.ask(t.removeConfirm(label), t.removeHint, t.remove))) {
+      const question = { title: t.removeConfirm(label), text: t.removeHint, yes: t.remove, tone: "danger", focus: "no" } as const;
+      if (!(await this.confirm.ask(question))) {
         remove.focus();
         return;
       }
@@ -303,7 +304,7 @@ class ContactDialog {
   private readonly numbers: HTMLTextAreaElement;
   private readonly manager: HTMLSelectElement;
   private readonly notes: HTMLTextAreaElement;
-  private readonly error: HTMLElement;
+  private readonly error = new StatusLine({ id: "contact-error", role: "alert" });
   private readonly saveButton: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
   private editing: ContactRow | null = null;
@@ -316,7 +317,6 @@ class ContactDialog {
     this.numbers = h("textarea", { id: "contact-numbers", rows: 3, spellcheck: "false" });
     this.manager = h("select", { id: "contact-manager" });
     this.notes = h("textarea", { id: "contact-notes", rows: 3 });
-    this.error = h("p", { id: "contact-error", class: "status error", role: "alert" });
     this.saveButton = h("button", { type: "submit", class: "primary", id: "contact-save" });
     this.cancel = h("button", { type: "button", id: "contact-cancel" });
     this.cancel.addEventListener("click", () => this.close());
@@ -331,7 +331,7 @@ class ContactDialog {
       field(this.numbers, "contact-numbers"),
       field(this.manager, "contact-manager"),
       field(this.notes, "contact-notes"),
-      this.error,
+      this.error.root,
       h("div", { class: "dialog-actions" }, this.cancel, this.saveButton),
     );
     form.addEventListener("submit", (e) => {
@@ -378,7 +378,7 @@ class ContactDialog {
     }
     replace(this.manager, ...options);
     this.manager.value = current;
-    this.error.textContent = "";
+    this.error.clear();
     this.saveButton.disabled = false;
     this.root.showModal();
     this.name.focus();
@@ -400,69 +400,16 @@ class ContactDialog {
       notes: this.notes.value.trim() || undefined,
     };
     this.saveButton.disabled = true;
-    this.error.textContent = "";
+    this.error.clear();
     try {
       const row = this.editing ? await api.updateContact(this.editing.id, draft) : await api.addContact(draft);
       this.close();
       this.onSaved(row);
     } catch (e) {
-      this.error.textContent = describe(e);
+      this.error.fail(describe(e));
       this.name.focus();
     } finally {
       this.saveButton.disabled = false;
     }
-  }
-}
-
-/** A yes/no question in a modal dialog; the safe answer has the focus. */
-class ConfirmDialog {
-  readonly root: HTMLDialogElement;
-  private readonly question: HTMLElement;
-  private readonly hint: HTMLElement;
-  private readonly yes: HTMLButtonElement;
-  private readonly no: HTMLButtonElement;
-  private answer: (yes: boolean) => void = () => {};
-
-  constructor() {
-    this.question = h("h2", { id: "confirm-title" });
-    this.hint = h("p", { id: "confirm-hint", class: "hint" });
-    this.yes = h("button", { type: "button", class: "danger", id: "confirm-yes" });
-    this.no = h("button", { type: "button", id: "confirm-no" });
-    this.yes.addEventListener("click", () => this.finish(true));
-    this.no.addEventListener("click", () => this.finish(false));
-    this.root = h(
-      "dialog",
-      {
-        class: "transfer confirm-dialog",
-        id: "confirm-dialog",
-        "aria-labelledby": "confirm-title",
-        "aria-describedby": "confirm-hint",
-      },
-      this.question,
-      this.hint,
-      h("div", { class: "dialog-actions" }, this.no, this.yes),
-    );
-    // Escape closes the dialog: that is a no.
-    this.root.addEventListener("close", () => this.answer(false));
-  }
-
-  ask(question: string, hint: string, yes: string): Promise<boolean> {
-    this.question.textContent = question;
-    this.hint.textContent = hint;
-    this.yes.textContent = yes;
-    this.no.textContent = t.cancel;
-    return new Promise((resolve) => {
-      this.answer = (answer) => {
-        this.answer = () => {};
-        resolve(answer);
-      };
-      this.root.showModal();
-      this.no.focus();
-    });
-  }
-
-  private finish(yes: boolean): void {
-    this.answer(yes);
-    this.root.close();
   }
 }

@@ -12,6 +12,7 @@ import { clock, when } from "./format";
 import { t } from "./i18n";
 import { api, describe, errorCode } from "./ipc";
 import { RecordingPlayer } from "./player";
+import { StatusLine } from "./widgets/status";
 
 const KINDS: HistoryKind[] = ["all", "missed", "incoming", "outgoing"];
 const SEARCH_DELAY_MS = 250;
@@ -20,7 +21,7 @@ export class HistoryScreen {
   readonly root: HTMLElement;
   private readonly filters: HTMLElement;
   private readonly search: HTMLInputElement;
-  private readonly status: HTMLElement;
+  private readonly status = new StatusLine({ id: "history-status" });
   private readonly body: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
   private readonly more: HTMLButtonElement;
@@ -52,7 +53,6 @@ export class HistoryScreen {
       clearTimeout(this.searchTimer);
       this.searchTimer = window.setTimeout(() => void this.reload(), SEARCH_DELAY_MS);
     });
-    this.status = h("p", { class: "status", role: "status", "aria-live": "polite" });
     this.body = h("tbody");
     this.table = h("table", { class: "history" }, h("thead"), this.body);
     this.more = h("button", { type: "button", class: "more" });
@@ -91,7 +91,7 @@ export class HistoryScreen {
         h("div", { class: "spacer" }),
         this.exportButton,
       ),
-      this.status,
+      this.status.root,
       this.table,
       this.more,
     );
@@ -162,8 +162,7 @@ export class HistoryScreen {
   }
 
   private say(message: string, error = false): void {
-    this.status.className = error ? "status error" : "status";
-    this.status.textContent = message;
+    this.status.say(message, error);
   }
 
   /** Reads the callback queue again. */
@@ -242,12 +241,11 @@ export class HistoryScreen {
       }
       this.rows = page.rows;
       this.next = page.next;
-      this.status.textContent = "";
+      this.status.clear();
       this.renderRows();
     } catch (e) {
       if (generation !== this.generation) return;
-      this.status.className = errorCode(e) === "search_too_short" ? "status" : "status error";
-      this.status.textContent = describe(e);
+      this.say(describe(e), errorCode(e) !== "search_too_short");
     }
   }
 
@@ -273,8 +271,7 @@ export class HistoryScreen {
       this.next = page.next;
       this.renderRows();
     } catch (e) {
-      this.status.className = "status error";
-      this.status.textContent = describe(e);
+      this.say(describe(e), true);
     } finally {
       this.more.disabled = false;
     }

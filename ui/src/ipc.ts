@@ -1,77 +1,116 @@
-// The app's commands and events, typed by the bindings generated from src-tauri/src/ipc.rs.
-import { invoke } from "@tauri-apps/api/core";
+// The one door to the shell: every command the UI calls and every event it hears goes through
+// here, typed by what src-tauri generates into ./bindings (the types, and contract.ts's command
+// and event names). No other file imports `@tauri-apps/api`: a test in src-tauri checks that,
+// and that every command named here is one the shell has.
+import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { AppEvent } from "./bindings/AppEvent";
+import type { AccountForm } from "./bindings/AccountForm";
+import type { AccountState } from "./bindings/AccountState";
 import type { Callback } from "./bindings/Callback";
 import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ContactRow } from "./bindings/ContactRow";
-import type { ImportFormat } from "./bindings/ImportFormat";
-import type { ImportOutcome } from "./bindings/ImportOutcome";
-import type { SavedFile } from "./bindings/SavedFile";
+import type { Command, Events } from "./bindings/contract";
+import type { DialRequest } from "./bindings/DialRequest";
 import type { Dialled } from "./bindings/Dialled";
+import type { ErrorCode } from "./bindings/ErrorCode";
 import type { HistoryPage } from "./bindings/HistoryPage";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
+import type { ImportFormat } from "./bindings/ImportFormat";
+import type { ImportOutcome } from "./bindings/ImportOutcome";
 import type { IpcError } from "./bindings/IpcError";
 import type { LinkState } from "./bindings/LinkState";
 import type { LiveCall } from "./bindings/LiveCall";
+import type { PopupView } from "./bindings/PopupView";
+import type { Preferences } from "./bindings/Preferences";
+import type { RoutingView } from "./bindings/RoutingView";
+import type { SavedFile } from "./bindings/SavedFile";
 import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
 import { t } from "./i18n";
 
-/** The event name of src-tauri/src/events.rs's DOMAIN_EVENT. */
-const DOMAIN_EVENT = "domain-event";
+export { EVENTS } from "./bindings/contract";
 
+function call<T>(command: Command, args?: InvokeArgs): Promise<T> {
+  return invoke<T>(command, args);
+}
+
+/** Every command, by the screen that uses it (src-tauri/src/commands/). */
 export const api = {
-  dial: (number: string) => invoke<Dialled>("dial", { number }),
-  hangUp: (leg: string) => invoke<void>("hang_up", { leg }),
-  transfer: (leg: string, target: string) => invoke<void>("transfer", { leg, target }),
-  liveCalls: () => invoke<LiveCall[]>("live_calls"),
-  linkStatus: () => invoke<LinkState | null>("link_status"),
-  history: (query: HistoryQuery) => invoke<HistoryPage>("history", { query }),
-  today: () => invoke<Today>("today"),
-  workplaces: () => invoke<Workplace[]>("workplaces"),
-  callbacks: () => invoke<Callback[]>("callbacks"),
-  exportHistory: (query: HistoryQuery) => invoke<SavedFile>("export_history", { query }),
-  saveRecording: (leg: string) => invoke<SavedFile>("save_recording", { leg }),
-  contacts: (search?: string) => invoke<ContactRow[]>("contacts", { search: search ?? null }),
-  addContact: (contact: ContactDraft) => invoke<ContactRow>("add_contact", { contact }),
-  updateContact: (id: number, contact: ContactDraft) =>
-    invoke<ContactRow>("update_contact", { id, contact }),
-  deleteContact: (id: number) => invoke<void>("delete_contact", { id }),
+  // Calls.
+  dial: (number: string) => call<Dialled>("dial", { number }),
+  hangUp: (leg: string) => call<void>("hang_up", { leg }),
+  transfer: (leg: string, target: string) => call<void>("transfer", { leg, target }),
+  liveCalls: () => call<LiveCall[]>("live_calls"),
+  linkStatus: () => call<LinkState | null>("link_status"),
+  workplaces: () => call<Workplace[]>("workplaces"),
+  // A number that came from outside the window before it listened.
+  takeDialRequest: () => call<DialRequest | null>("take_dial_request"),
+  // History and Today.
+  history: (query: HistoryQuery) => call<HistoryPage>("history", { query }),
+  today: () => call<Today>("today"),
+  callbacks: () => call<Callback[]>("callbacks"),
+  exportHistory: (query: HistoryQuery) => call<SavedFile>("export_history", { query }),
+  saveRecording: (leg: string) => call<SavedFile>("save_recording", { leg }),
+  // Contacts.
+  contacts: (search?: string) => call<ContactRow[]>("contacts", { search: search ?? null }),
+  addContact: (contact: ContactDraft) => call<ContactRow>("add_contact", { contact }),
+  updateContact: (id: number, contact: ContactDraft) => call<ContactRow>("update_contact", { id, contact }),
+  deleteContact: (id: number) => call<void>("delete_contact", { id }),
   // The file's bytes cross as a plain array: the command reports rows that are not UTF-8.
   importContacts: (format: ImportFormat, data: Uint8Array) =>
-    invoke<ImportOutcome>("import_contacts", { format, data: Array.from(data) }),
-  exportContacts: () => invoke<SavedFile>("export_contacts"),
+    call<ImportOutcome>("import_contacts", { format, data: Array.from(data) }),
+  exportContacts: () => call<SavedFile>("export_contacts"),
+  // Settings, the account and the first-run welcome.
+  settings: () => call<Preferences>("settings"),
+  saveSettings: (preferences: Preferences) => call<Preferences>("save_settings", { preferences }),
+  setWorkplace: (workplace: string) => call<void>("set_workplace", { workplace }),
+  account: () => call<AccountState>("account"),
+  signIn: () => call<AccountState>("sign_in"),
+  signOut: () => call<AccountState>("sign_out"),
+  saveAccount: (form: AccountForm) => call<void>("save_account", { form }),
+  dismissWelcome: () => call<void>("dismiss_welcome"),
+  restartApp: () => call<void>("restart_app"),
+  // Routing.
+  routing: () => call<RoutingView>("routing"),
+  setRouter: (on: boolean) => call<RoutingView>("set_router", { on }),
+  setParking: (number: string, on: boolean) => call<RoutingView>("set_parking", { number, on }),
+  saveRoutingRules: (rules: string) => call<RoutingView>("save_routing_rules", { rules }),
+  // The incoming-call popup.
+  popupCall: () => call<PopupView | null>("popup_call"),
+  dismissPopup: () => call<void>("dismiss_popup"),
+  openCrm: (number: string) => call<void>("open_crm", { number }),
 };
 
-export function onAppEvent(handler: (event: AppEvent) => void): Promise<UnlistenFn> {
-  return listen<AppEvent>(DOMAIN_EVENT, (e) => handler(e.payload));
+/** Hears one of the shell's events (EVENTS names them) with its payload's type. */
+export function on<E extends keyof Events>(event: E, handler: (payload: Events[E]) => void): Promise<UnlistenFn> {
+  return listen<Events[E]>(event, (e) => handler(e.payload));
 }
 
 function isIpcError(e: unknown): e is IpcError {
   return typeof e === "object" && e !== null && "code" in e && "message" in e;
 }
 
-/** An error as the operator reads it: our words for the codes we know, else the core's. */
+/** An error as the operator reads it: our words for its code, then the core's in parentheses. */
 export function describe(e: unknown): string {
   if (!isIpcError(e)) return `${t.errorGeneric} ${String(e)}`;
-  switch (e.code) {
-    case "invalid_number":
-      return `${t.errorInvalidNumber} (${e.message})`;
-    case "not_configured":
-      return `${t.errorNotConfigured} (${e.message})`;
-    case "starting":
-      return `${t.errorStarting} (${e.message})`;
-    case "search_too_short":
-      return t.searchTooShort;
-    default: {
-      const lead = Object.hasOwn(t.errorCodes, e.code) ? t.errorCodes[e.code] : undefined;
-      if (lead) return e.message ? `${lead} (${e.message})` : lead;
-      return e.message || t.errorGeneric;
-    }
-  }
+  const lead = t.errors[e.code] ?? t.errorGeneric;
+  // "Type at least 3 characters" says all there is to say.
+  if (e.code === "search_too_short" || !e.message) return lead;
+  return `${lead} (${e.message})`;
 }
 
-export function errorCode(e: unknown): string | null {
+export function errorCode(e: unknown): ErrorCode | null {
   return isIpcError(e) ? e.code : null;
+}
+
+/** A refused form field: which one (as the form names it) and why. */
+export interface FieldError {
+  field: string;
+  reason: string;
+}
+
+/** The field an `invalid` error names, with its reason, or null when it names none. */
+export function fieldError(e: unknown): FieldError | null {
+  if (!isIpcError(e) || e.field === undefined) return null;
+  return { field: e.field, reason: e.reason ?? e.message };
 }

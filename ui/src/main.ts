@@ -5,16 +5,11 @@ import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
 import { currentLang, setLang, t } from "./i18n";
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
 import type { DialRequest } from "./bindings/DialRequest";
-import { api, onAppEvent } from "./ipc";
+import { api, EVENTS, on } from "./ipc";
 import type { Preferences } from "./bindings/Preferences";
-import { applyLanguage, applyTheme, onSettingsChanged, SettingsScreen, settingsApi, WorkplaceBanner } from "./settings";
+import { applyLanguage, applyTheme, SettingsScreen, WorkplaceBanner } from "./settings";
 import { WelcomeDialog } from "./welcome";
-
-/** The event name of src-tauri/src/desktop/links.rs's DIAL_REQUEST. */
-const DIAL_REQUEST = "dial-request";
 
 type ScreenName = "calls" | "history" | "contacts" | "settings";
 
@@ -143,7 +138,7 @@ renderAll();
 show("calls");
 calls.focusDialer();
 
-void onAppEvent((event) => {
+void on(EVENTS.DOMAIN_EVENT, (event) => {
   switch (event.kind) {
     case "call":
       calls.update(event.call, event.missed);
@@ -169,11 +164,11 @@ function dialRequest(request: DialRequest): void {
   show("calls");
   calls.fill(request);
 }
-void listen<DialRequest>(DIAL_REQUEST, (e) => {
-  dialRequest(e.payload);
-  void invoke("take_dial_request");
+void on(EVENTS.DIAL_REQUEST, (request) => {
+  dialRequest(request);
+  void api.takeDialRequest();
 });
-void invoke<DialRequest | null>("take_dial_request").then((r) => r && dialRequest(r));
+void api.takeDialRequest().then((r) => r && dialRequest(r));
 // The first answer waits for the core to start, so the window is already there meanwhile. The
 // link's first report usually comes before the window listens, so it is asked for once here.
 void calls.load().then(async () => {
@@ -183,12 +178,12 @@ void calls.load().then(async () => {
   renderLink();
 });
 // The saved theme and language, the first-run welcome, and the workplace reminder.
-onSettingsChanged((theme, language) => {
-  applyTheme(theme);
-  if (applyLanguage(language, setLang)) renderAll();
+void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
+  applyTheme(prefs.theme);
+  if (applyLanguage(prefs.language, setLang)) renderAll();
 });
 void settings.load().then(async () => {
-  const prefs = await settingsApi.settings().catch(() => null);
+  const prefs = await api.settings().catch(() => null);
   if (prefs) applyPreferences(prefs);
   workplaceBanner.update(settings.needsWorkplace());
   if (settings.accountState()?.welcome) welcome.open();

@@ -1,25 +1,20 @@
 // The incoming-call popup: who is calling and how earlier calls went, with Transfer, Hang up
 // and "open in CRM". The shell keeps this window ready and hidden; it shows it for a call and
 // sends the call here, and hides it when the call is answered elsewhere or ends.
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
 import type { PopupView } from "./bindings/PopupView";
 import { h, replace } from "./dom";
 import { when } from "./format";
 import { setLang, t } from "./i18n";
-import { api, describe } from "./ipc";
+import { api, describe, EVENTS, on } from "./ipc";
 import { TransferDialog } from "./transfer";
-
-/** The event names of src-tauri/src/desktop: the call to show, and new settings. */
-const POPUP_CALL = "popup-call";
-const SETTINGS_CHANGED = "settings-changed";
+import { StatusLine } from "./widgets/status";
 
 const name = h("p", { id: "popup-name", class: "popup-name" });
 const number = h("p", { id: "popup-number", class: "popup-number" });
 const company = h("p", { id: "popup-company", class: "popup-company" });
 const earlier = h("p", { id: "popup-earlier", class: "popup-earlier" });
 const heading = h("p", { class: "popup-heading" });
-const status = h("p", { class: "popup-status", role: "status", "aria-live": "polite" });
+const status = new StatusLine({ class: "popup-status" });
 const close = h("button", { type: "button", id: "popup-close", class: "quiet popup-close", text: "×" });
 const crm = h("button", { type: "button", id: "popup-crm" });
 const transfer = h("button", { type: "button", id: "popup-transfer" });
@@ -34,7 +29,7 @@ const root = h(
   h("header", { class: "popup-top" }, heading, close),
   h("div", { class: "popup-who" }, name, number, company),
   earlier,
-  status,
+  status.root,
   h("div", { class: "popup-actions" }, crm, transfer, hangUp),
   dialog.root,
 );
@@ -52,7 +47,7 @@ function render(): void {
   hangUp.textContent = t.hangUp;
   close.setAttribute("aria-label", t.popupClose);
   close.title = t.popupClose;
-  status.textContent = "";
+  status.clear();
   if (!view) {
     replace(heading);
     for (const el of [name, number, company, earlier]) el.textContent = "";
@@ -87,32 +82,33 @@ function show(next: PopupView | null): void {
 }
 
 function dismiss(): void {
-  void invoke("dismiss_popup");
+  void api.dismissPopup();
 }
 
 close.addEventListener("click", dismiss);
 hangUp.addEventListener("click", () => {
   if (!view) return;
-  api.hangUp(view.leg).catch((e) => (status.textContent = describe(e)));
+  api.hangUp(view.leg).catch((e) => status.fail(describe(e)));
 });
 transfer.addEventListener("click", () => {
   if (!view) return;
-  void dialog.open({ leg: view.leg, number: view.number }, (m) => (status.textContent = m), dismiss);
+  void dialog.open({ leg: view.leg, number: view.number }, (m) => status.fail(m), dismiss);
 });
 crm.addEventListener("click", () => {
   if (!view?.numberRaw) return;
-  invoke("open_crm", { number: view.numberRaw }).catch((e) => (status.textContent = describe(e)));
+  api.openCrm(view.numberRaw).catch((e) => status.fail(describe(e)));
 });
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && !dialog.root.open) dismiss();
 });
 
-void listen<PopupView | null>(POPUP_CALL, (e) => show(e.payload));
-void listen<{ theme?: string; language?: string }>(SETTINGS_CHANGED, (e) => {
-  applyLook(e.payload.language ?? "system", e.payload.theme ?? "system");
+void on(EVENTS.POPUP_CALL, show);
+void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
+  applyLook(prefs.language, prefs.theme);
   render();
 });
 // The call may have been sent before this page listened.
-invoke<PopupView | null>("popup_call")
+api
+  .popupCall()
   .then(show)
   .catch(() => show(null));

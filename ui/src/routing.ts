@@ -2,19 +2,13 @@
 // number (with a confirmation that explains the five-second hold), when parking was last
 // applied, the rules as TOML text, and the last 100 decisions with the share that met the
 // deadline. Callers' numbers come from outside and are rendered as text only.
-import { invoke } from "@tauri-apps/api/core";
 import type { ParkedNumber } from "./bindings/ParkedNumber";
 import type { RoutingView } from "./bindings/RoutingView";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
-import { describe } from "./ipc";
-
-const routingApi = {
-  routing: () => invoke<RoutingView>("routing"),
-  setRouter: (on: boolean) => invoke<RoutingView>("set_router", { on }),
-  setParking: (number: string, on: boolean) => invoke<RoutingView>("set_parking", { number, on }),
-  saveRules: (rules: string) => invoke<RoutingView>("save_routing_rules", { rules }),
-};
+import { api, describe } from "./ipc";
+import { ConfirmDialog } from "./widgets/confirm";
+import { StatusLine } from "./widgets/status";
 
 function at(ms: number): string {
   const locale = currentLang() === "ru" ? "ru-RU" : "en-GB";
@@ -26,25 +20,25 @@ export class RoutingSection {
   private view: RoutingView | null = null;
   private readonly title = h("h2", { id: "settings-routing-title" });
   private readonly body = h("div", { id: "settings-routing", class: "settings-box" });
-  private readonly status = h("p", { id: "routing-status", class: "status", role: "status", "aria-live": "polite" });
+  private readonly status = new StatusLine({ id: "routing-status" });
   private readonly rules = h("textarea", {
     id: "routing-rules",
     rows: 10,
     spellcheck: "false",
     "aria-describedby": "routing-rules-hint",
   });
-  private readonly confirm = h("dialog", { id: "parking-confirm", class: "welcome", "aria-labelledby": "parking-confirm-title" });
+  private readonly confirm = new ConfirmDialog("parking-confirm");
 
   constructor() {
-    this.root = h("section", { "aria-labelledby": "settings-routing-title" }, this.title, this.body, this.confirm);
+    this.root = h("section", { "aria-labelledby": "settings-routing-title" }, this.title, this.body, this.confirm.root);
   }
 
   async load(): Promise<void> {
     try {
-      this.view = await routingApi.routing();
+      this.view = await api.routing();
       this.rules.value = this.view.rules;
     } catch (e) {
-      this.setStatus(describe(e), true);
+      this.status.fail(describe(e));
     }
     this.render();
   }
@@ -53,17 +47,17 @@ export class RoutingSection {
     this.title.textContent = t.routeTitle;
     const v = this.view;
     if (!v) {
-      replace(this.body, h("p", { class: "muted", text: t.loading }), this.status);
+      replace(this.body, h("p", { class: "muted", text: t.loading }), this.status.root);
       return;
     }
     const router = h("input", { type: "checkbox", id: "routing-router" });
     router.checked = v.isRouter;
-    router.addEventListener("change", () => void this.apply(() => routingApi.setRouter(router.checked)));
+    router.addEventListener("change", () => void this.apply(() => api.setRouter(router.checked)));
     const numbers = h("ul", { class: "parked-numbers", "aria-labelledby": "routing-numbers-title" });
     for (const n of v.numbers) numbers.append(this.numberRow(n));
     if (v.numbers.length === 0) numbers.append(h("li", { class: "muted", text: t.routeNoNumbers }));
     const save = h("button", { type: "button", id: "routing-rules-save", text: t.routeSaveRules });
-    save.addEventListener("click", () => void this.apply(() => routingApi.saveRules(this.rules.value)));
+    save.addEventListener("click", () => void this.apply(() => api.saveRoutingRules(this.rules.value)));
     const share = v.shareInTime === null ? t.routeNoDecisions : t.routeShare(Math.round(v.shareInTime * 100), v.decisions.length);
     const table = h(
       "table",
@@ -112,7 +106,7 @@ export class RoutingSection {
         h("p", { class: "hint", id: "routing-rules-hint", text: t.routeRulesHint }),
       ),
       h("div", { class: "form-actions start" }, save),
-      this.status,
+      this.status.root,
       h("h3", { text: t.routeJournal }),
       h("p", { id: "routing-share", text: share }),
       v.decisions.length ? table : null,
@@ -126,46 +120,34 @@ export class RoutingSection {
     box.addEventListener("change", () => {
       const on = box.checked;
       box.checked = !on;
-      this.ask(n, on);
+      void this.ask(n, on);
     });
     return h("li", { class: "check" }, box, h("label", { for: id, text: n.display }));
   }
 
   /** Parking changes how the PBX treats every call to the number, so it is confirmed first. */
-  private ask(n: ParkedNumber, on: boolean): void {
-    const yes = h("button", { type: "button", id: "parking-confirm-yes", class: "primary", text: on ? t.routeParkOn : t.routeParkOff });
-    const no = h("button", { type: "button", id: "parking-confirm-no", text: t.cancel });
-    yes.addEventListener("click", () => {
-      this.confirm.close();
-      void this.apply(() => routingApi.setParking(n.number, on));
+  private async ask(n: ParkedNumber, on: boolean): Promise<void> {
+    const yes = await this.confirm.ask({
+      title: on ? t.routeParkOnTitle(n.display) : t.routeParkOffTitle(n.display),
+      text: on ? t.routeParkOnText : t.routeParkOffText,
+      yes: on ? t.routeParkOn : t.routeParkOff,
+      tone: "primary",
+      focus: "no",
     });
-    no.addEventListener("click", () => this.confirm.close());
-    replace(
-      this.confirm,
-      h("h2", { id: "parking-confirm-title", text: on ? t.routeParkOnTitle(n.display) : t.routeParkOffTitle(n.display) }),
-      h("p", { text: on ? t.routeParkOnText : t.routeParkOffText }),
-      h("div", { class: "dialog-actions" }, no, yes),
-    );
-    this.confirm.showModal();
-    no.focus();
+    if (yes) await this.apply(() => api.setParking(n.number, on));
   }
 
   private async apply(change: () => Promise<RoutingView>): Promise<void> {
-    this.setStatus(t.setSaving, false);
+    this.status.say(t.setSaving);
     try {
       this.view = await change();
       this.rules.value = this.view.rules;
-      this.setStatus(t.setSaved, false);
+      this.status.say(t.setSaved);
     } catch (e) {
-      this.setStatus(describe(e), true);
+      this.status.fail(describe(e));
     }
     const focused = document.activeElement?.id;
     this.render();
     if (focused) document.getElementById(focused)?.focus();
-  }
-
-  private setStatus(text: string, error: boolean): void {
-    this.status.className = error ? "status error" : "status";
-    this.status.textContent = text;
   }
 }

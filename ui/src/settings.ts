@@ -1,9 +1,6 @@
 // The Settings screen: the account and its sign-in, the PBX events link, my workplace, and the
 // operator's preferences (popups, notifications, hotkey, links, CRM, language, theme, start at
 // login). Everything is checked in Rust; a refused field is marked and its reason shown.
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
-import type { AccountForm } from "./bindings/AccountForm";
 import type { AccountState } from "./bindings/AccountState";
 import type { LinkState } from "./bindings/LinkState";
 import type { Preferences } from "./bindings/Preferences";
@@ -11,25 +8,10 @@ import type { ThemeChoice } from "./bindings/ThemeChoice";
 import type { Workplace } from "./bindings/Workplace";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
-import { api, describe } from "./ipc";
+import { api, describe, fieldError } from "./ipc";
 import { RoutingSection } from "./routing";
+import { StatusLine } from "./widgets/status";
 import "./settings.css";
-
-/** The Settings and welcome commands (src-tauri/src/commands/{settings,account}.rs). */
-export const settingsApi = {
-  settings: () => invoke<Preferences>("settings"),
-  saveSettings: (preferences: Preferences) => invoke<Preferences>("save_settings", { preferences }),
-  setWorkplace: (workplace: string) => invoke<void>("set_workplace", { workplace }),
-  account: () => invoke<AccountState>("account"),
-  signIn: () => invoke<AccountState>("sign_in"),
-  signOut: () => invoke<AccountState>("sign_out"),
-  saveAccount: (form: AccountForm) => invoke<void>("save_account", { form }),
-  dismissWelcome: () => invoke<void>("dismiss_welcome"),
-  restartApp: () => invoke<void>("restart_app"),
-};
-
-/** The event of src-tauri/src/desktop/mod.rs's SETTINGS_CHANGED; its payload is the saved settings. */
-export const SETTINGS_CHANGED = "settings-changed";
 
 /** Applies a theme at once: `system` follows the OS, the others override it. */
 export function applyTheme(theme: ThemeChoice): void {
@@ -42,18 +24,6 @@ const PREF_FIELDS: Record<string, string> = {
   hotkey: "pref-hotkey",
   crmUrlTemplate: "pref-crm",
 };
-
-function fieldError(e: unknown): string | null {
-  if (typeof e === "object" && e !== null && "field" in e && typeof e.field === "string") return e.field;
-  return null;
-}
-
-/** An `invalid` error's reason for showing under its field: its message is `<key>: <reason>`. */
-export function fieldReason(e: unknown): string {
-  const message = describe(e);
-  const cut = message.indexOf(": ");
-  return fieldError(e) !== null && cut > 0 ? message.slice(cut + 2) : message;
-}
 
 function at(ms: number | null): string {
   if (ms === null) return "—";
@@ -86,10 +56,10 @@ export class SettingsScreen {
   private readonly routing = new RoutingSection();
 
   private readonly accountBox = h("div", { id: "settings-account", class: "settings-box" });
-  private readonly accountStatus = h("p", { id: "account-status", class: "status", role: "status", "aria-live": "polite" });
+  private readonly accountStatus = new StatusLine({ id: "account-status" });
   private readonly linkBox = h("div", { id: "settings-link", class: "settings-box" });
   private readonly workplaceSelect = h("select", { id: "settings-workplace" });
-  private readonly workplaceStatus = h("p", { id: "workplace-status", class: "status", role: "status", "aria-live": "polite" });
+  private readonly workplaceStatus = new StatusLine({ id: "workplace-status" });
 
   private readonly popups = h("input", { type: "checkbox", id: "pref-popups" });
   private readonly popupWhose = h("select", { id: "pref-popup-whose" });
@@ -114,7 +84,7 @@ export class SettingsScreen {
   private readonly theme = h("select", { id: "pref-theme" });
   private readonly autostart = h("input", { type: "checkbox", id: "pref-autostart" });
   private readonly saveButton = h("button", { type: "submit", class: "primary", id: "settings-save" });
-  private readonly formStatus = h("p", { id: "settings-status", class: "status", role: "status", "aria-live": "polite" });
+  private readonly formStatus = new StatusLine({ id: "settings-status" });
   private readonly form: HTMLFormElement;
 
   private readonly labels = new Map<string, () => string>();
@@ -164,7 +134,7 @@ export class SettingsScreen {
       row("pref-theme", this.label("pref-theme", () => t.setTheme), this.theme),
       this.check("pref-autostart", this.autostart, () => t.setAutostart),
       h("div", { class: "form-actions" }, this.saveButton),
-      this.formStatus,
+      this.formStatus.root,
     );
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
@@ -193,7 +163,7 @@ export class SettingsScreen {
             "div",
             { class: "settings-box" },
             row("settings-workplace", this.label("settings-workplace", () => t.setWorkplaceLabel), this.workplaceSelect),
-            this.workplaceStatus,
+            this.workplaceStatus.root,
           ),
         ),
         h("section", { "aria-labelledby": "settings-link-title" }, h("h2", { id: "settings-link-title" }), this.linkBox),
@@ -216,9 +186,9 @@ export class SettingsScreen {
   /** Reads everything again (the screen was opened, or the account changed). */
   async load(): Promise<void> {
     const [account, prefs, workplaces, link] = await Promise.all([
-      settingsApi.account().catch(() => null),
-      settingsApi.settings().catch((e) => {
-        this.setStatus(this.formStatus, describe(e), true);
+      api.account().catch(() => null),
+      api.settings().catch((e) => {
+        this.formStatus.fail(describe(e));
         return null;
       }),
       api.workplaces().catch(() => [] as Workplace[]),
@@ -337,30 +307,25 @@ export class SettingsScreen {
       if (error) error.textContent = "";
     }
     this.saveButton.disabled = true;
-    this.setStatus(this.formStatus, t.setSaving, false);
+    this.formStatus.say(t.setSaving);
     try {
-      const saved = await settingsApi.saveSettings(prefs);
+      const saved = await api.saveSettings(prefs);
       this.onApplied(saved);
       this.fill(saved);
-      this.setStatus(this.formStatus, t.setSaved, false);
+      this.formStatus.say(t.setSaved);
     } catch (e) {
-      const field = fieldError(e);
-      const input = field ? document.getElementById(PREF_FIELDS[field] ?? "") : null;
-      if (input) {
+      const refused = fieldError(e);
+      const input = refused ? document.getElementById(PREF_FIELDS[refused.field] ?? "") : null;
+      if (refused && input) {
         input.setAttribute("aria-invalid", "true");
         const error = document.getElementById(`${input.id}-error`);
-        if (error) error.textContent = fieldReason(e);
+        if (error) error.textContent = refused.reason;
         input.focus();
       }
-      this.setStatus(this.formStatus, describe(e), true);
+      this.formStatus.fail(describe(e));
     } finally {
       this.saveButton.disabled = false;
     }
-  }
-
-  private setStatus(el: HTMLElement, text: string, error: boolean): void {
-    el.className = error ? "status error" : "status";
-    el.textContent = text;
   }
 
   private renderAccount(): void {
@@ -402,19 +367,19 @@ export class SettingsScreen {
       }
     }
     if (a?.trouble) lines.push(h("p", { id: "account-trouble", class: "status error", text: a.trouble }));
-    replace(this.accountBox, ...lines, h("div", { class: "form-actions start" }, ...buttons), this.accountStatus);
+    replace(this.accountBox, ...lines, h("div", { class: "form-actions start" }, ...buttons), this.accountStatus.root);
   }
 
   private async signIn(): Promise<void> {
     this.signingIn = true;
     this.renderAccount();
-    this.setStatus(this.accountStatus, t.setSignInBrowser, false);
+    this.accountStatus.say(t.setSignInBrowser);
     try {
-      this.account = await settingsApi.signIn();
-      this.setStatus(this.accountStatus, t.setSignInDone, false);
+      this.account = await api.signIn();
+      this.accountStatus.say(t.setSignInDone);
       this.workplaces = await api.workplaces().catch(() => this.workplaces);
     } catch (e) {
-      this.setStatus(this.accountStatus, describe(e), true);
+      this.accountStatus.fail(describe(e));
     } finally {
       this.signingIn = false;
       this.renderAccount();
@@ -426,10 +391,10 @@ export class SettingsScreen {
 
   private async signOut(): Promise<void> {
     try {
-      this.account = await settingsApi.signOut();
-      this.setStatus(this.accountStatus, t.setSignedOutDone, false);
+      this.account = await api.signOut();
+      this.accountStatus.say(t.setSignedOutDone);
     } catch (e) {
-      this.setStatus(this.accountStatus, describe(e), true);
+      this.accountStatus.fail(describe(e));
     }
     this.renderAccount();
     document.getElementById("sign-in")?.focus();
@@ -454,13 +419,13 @@ export class SettingsScreen {
     const chosen = this.workplaceSelect.value;
     if (!chosen) return;
     try {
-      await settingsApi.setWorkplace(chosen);
+      await api.setWorkplace(chosen);
       for (const w of this.workplaces) w.mine = w.sipId === chosen;
       if (this.account) this.account.workplace = chosen;
-      this.setStatus(this.workplaceStatus, t.setWorkplaceSaved, false);
+      this.workplaceStatus.say(t.setWorkplaceSaved);
       if (this.prefs) this.onApplied(this.prefs);
     } catch (e) {
-      this.setStatus(this.workplaceStatus, describe(e), true);
+      this.workplaceStatus.fail(describe(e));
     }
   }
 
@@ -522,16 +487,4 @@ export class WorkplaceBanner {
   update(needed: boolean): void {
     this.root.hidden = !needed;
   }
-}
-
-/** Follows settings saved anywhere (this window, the tray): the payload is the core's Settings. */
-export function onSettingsChanged(handler: (theme: ThemeChoice, language: Preferences["language"]) => void): void {
-  void listen<{ theme?: string; language?: string }>(SETTINGS_CHANGED, (e) => {
-    const theme = e.payload.theme;
-    const language = e.payload.language;
-    handler(
-      theme === "light" || theme === "dark" ? theme : "system",
-      language === "ru" || language === "en" ? language : "system",
-    );
-  });
 }

@@ -4,8 +4,8 @@
 import type { AccountForm } from "./bindings/AccountForm";
 import { h, replace } from "./dom";
 import { t } from "./i18n";
-import { describe } from "./ipc";
-import { fieldReason, settingsApi } from "./settings";
+import { api, describe, fieldError } from "./ipc";
+import { StatusLine } from "./widgets/status";
 
 type Field = "clientId" | "clientSecret" | "redirectUri" | "relayUrl" | "relayKey";
 
@@ -34,7 +34,7 @@ export class WelcomeDialog {
   private step: "choose" | "account" = "choose";
   private readonly inputs = new Map<Field, HTMLInputElement>();
   private readonly errors = new Map<Field, HTMLElement>();
-  private readonly status = h("p", { id: "account-form-status", class: "status", role: "status", "aria-live": "polite" });
+  private readonly status = new StatusLine({ id: "account-form-status" });
   private saving = false;
 
   constructor() {
@@ -118,7 +118,7 @@ export class WelcomeDialog {
     const back = h("button", { type: "button", id: "account-back", text: t.wizBack });
     back.addEventListener("click", () => this.showChoice());
     const save = h("button", { type: "submit", id: "account-save", class: "primary", text: t.wizSave });
-    form.append(h("div", { class: "dialog-actions" }, back, save), this.status);
+    form.append(h("div", { class: "dialog-actions" }, back, save), this.status.root);
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       void this.save(save);
@@ -134,7 +134,7 @@ export class WelcomeDialog {
 
   private async tryDemo(): Promise<void> {
     try {
-      await settingsApi.dismissWelcome();
+      await api.dismissWelcome();
     } catch {
       // Not remembering the answer only means the welcome shows again next time.
     }
@@ -162,26 +162,23 @@ export class WelcomeDialog {
     };
     this.saving = true;
     button.disabled = true;
-    this.status.className = "status";
-    this.status.textContent = t.setSaving;
+    this.status.say(t.setSaving);
     try {
-      await settingsApi.saveAccount(form);
-      this.status.textContent = t.wizRestarting;
-      await settingsApi.restartApp();
+      await api.saveAccount(form);
+      this.status.say(t.wizRestarting);
+      await api.restartApp();
     } catch (e) {
-      const field = typeof e === "object" && e !== null && "field" in e ? String(e.field) : "";
-      const known = FIELDS.find((f) => f.field === field);
-      const message = describe(e);
-      if (known) {
+      const refused = fieldError(e);
+      const known = FIELDS.find((f) => f.field === refused?.field);
+      if (refused && known) {
         const input = this.inputs.get(known.field);
         input?.setAttribute("aria-invalid", "true");
         const error = this.errors.get(known.field);
-        if (error) error.textContent = fieldReason(e);
+        if (error) error.textContent = refused.reason;
         input?.focus();
-        this.status.textContent = "";
+        this.status.clear();
       } else {
-        this.status.className = "status error";
-        this.status.textContent = message;
+        this.status.fail(describe(e));
       }
     } finally {
       this.saving = false;

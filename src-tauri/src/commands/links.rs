@@ -2,7 +2,8 @@
 
 use tauri::State;
 
-use crate::desktop::links::{DialRequest, PendingDial};
+use crate::desktop::links::PendingDial;
+use crate::ipc::DialRequest;
 
 /// The dial request that arrived before the window listened (a link that started the app), once.
 #[tauri::command]

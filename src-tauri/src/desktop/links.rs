@@ -3,31 +3,12 @@
 //! hotkey and the tray's "dial clipboard". Each ends in the main window's dialer, filled in;
 //! dialling then takes the operator's confirmation when the settings ask for it.
 
-use serde::Serialize;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::broadcast;
-use ts_rs::TS;
 use url::Url;
 
-use crate::ipc::readable;
-
-/// The event the main window receives with a number to dial.
-pub const DIAL_REQUEST: &str = "dial-request";
-
-/// A number to put in the dialer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export_to = "DialRequest.ts")]
-pub struct DialRequest {
-    /// What to put in the dialer, as given (the dialer checks it when it is dialled).
-    pub number: String,
-    /// The number as a person reads it, for the confirmation.
-    pub readable: String,
-    /// Dial once the operator confirms, rather than only filling the dialer.
-    pub confirm: bool,
-    /// Where it came from: `link`, `hotkey` or `clipboard`.
-    pub source: String,
-}
+use crate::ipc::events::DIAL_REQUEST;
+use crate::ipc::{DialRequest, readable};
 
 /// What a link asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +119,7 @@ pub fn request_dial<R: Runtime>(app: &AppHandle<R>, number: String, confirm: boo
     };
     super::show_main(app);
     app.state::<PendingDial>().set(Some(request.clone()));
-    if let Err(e) = app.emit_to(super::MAIN_WINDOW, DIAL_REQUEST, &request) {
+    if let Err(e) = DIAL_REQUEST.emit_to(app, super::MAIN_WINDOW, &request) {
         tracing::warn!(error = %e, "the dialer was not given the number");
     }
 }

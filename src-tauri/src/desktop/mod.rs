@@ -13,20 +13,20 @@ use std::sync::Arc;
 
 use companion::settings::Language;
 use companion::{Companion, Settings};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut, ShortcutState};
 use tokio::sync::broadcast::error::RecvError;
+
+use crate::ipc::Preferences;
+use crate::ipc::events::SETTINGS_CHANGED;
 
 /// The main window's label, as tauri.conf.json names it.
 pub const MAIN_WINDOW: &str = "main";
 
-/// The event every window receives after the settings were saved, with the new settings, so
-/// that the language and theme follow at once everywhere.
-pub const SETTINGS_CHANGED: &str = "settings-changed";
-
-/// Brings the desktop in line with newly saved settings. Commands that save settings call it.
+/// Brings the desktop in line with newly saved settings, and tells every window (so that the
+/// language and theme follow at once everywhere). Commands that save settings call it.
 pub fn settings_changed<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
-    if let Err(e) = app.emit(SETTINGS_CHANGED, settings) {
+    if let Err(e) = SETTINGS_CHANGED.emit(app, &Preferences::from(settings)) {
         tracing::warn!(error = %e, "the windows were not told about the new settings");
     }
     apply_settings(app, settings);

@@ -16,17 +16,14 @@ use std::sync::Mutex;
 use call_log::ScreenPop;
 use companion::{CallPhase, Companion, DomainEvent, LiveCall};
 use tauri::{
-    AppHandle, Emitter, Manager, PhysicalPosition, Runtime, WebviewUrl, WebviewWindow,
-    WebviewWindowBuilder,
+    AppHandle, Manager, PhysicalPosition, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder,
 };
 
 use crate::ipc::PopupView;
+use crate::ipc::events::POPUP_CALL;
 
 /// The popup window's label.
 pub const POPUP: &str = "popup";
-
-/// The event the popup window receives with the call to show (`null`: nothing to show).
-pub const POPUP_CALL: &str = "popup-call";
 
 /// The popup's size in logical pixels.
 const WIDTH: f64 = 380.0;
@@ -213,7 +210,7 @@ pub fn hide<R: Runtime>(app: &AppHandle<R>) {
 }
 
 fn emit<R: Runtime>(app: &AppHandle<R>, view: Option<&PopupView>) {
-    if let Err(e) = app.emit_to(POPUP, POPUP_CALL, view) {
+    if let Err(e) = POPUP_CALL.emit_to(app, POPUP, &view.cloned()) {
         tracing::warn!(error = %e, "the popup was not told about its call");
     }
 }

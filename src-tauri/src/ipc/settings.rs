@@ -256,6 +256,7 @@ impl From<InvalidSetting> for IpcError {
             code: ErrorCode::Invalid,
             message: e.to_string(),
             field: Some(field_of(e.key)),
+            reason: Some(e.reason),
         }
     }
 }
@@ -269,6 +270,23 @@ mod tests {
         assert_eq!(field_of("account.client_id"), "clientId");
         assert_eq!(field_of("crm_url_template"), "crmUrlTemplate");
         assert_eq!(field_of("hotkey"), "hotkey");
+    }
+
+    #[test]
+    fn a_refused_setting_names_its_field_and_reason_apart() {
+        let refused = IpcError::from(InvalidSetting {
+            key: "account.relay_url",
+            reason: "must be an https:// address".into(),
+        });
+        assert_eq!(refused.code, ErrorCode::Invalid);
+        assert_eq!(refused.field.as_deref(), Some("relayUrl"));
+        assert_eq!(
+            refused.reason.as_deref(),
+            Some("must be an https:// address")
+        );
+        let json = serde_json::to_value(&refused).unwrap();
+        assert_eq!(json["field"], "relayUrl");
+        assert_eq!(json["reason"], "must be an https:// address");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 import type { LiveCall } from "./LiveCall";
 
 /**
- * What the core announces, as the window hears it under [`crate::events::DOMAIN_EVENT`].
+ * What the core announces, as the window hears it under [`DOMAIN_EVENT`].
  * Only what a screen uses crosses; the rest stays in the core.
  */
 export type AppEvent = { "kind": "call", 
