@@ -310,7 +310,7 @@ impl CallTask {
     }
 
     pub(super) fn operator_answers(&mut self) -> Next {
-        // The project's ruling (API.md, "click-to-call phases"): `showing` on a makeCall leg says
+        // The project's ruling (ARCHITECTURE.md, "click-to-call phases"): `showing` on a makeCall leg says
         // the operator has picked up and the number is being called.
         self.emit_main(
             CallState::Showing,
