@@ -520,6 +520,13 @@ mod tests {
             assert_eq!(invalid.key, "account.relay_url", "{plain}");
             assert!(invalid.reason.contains("https://"), "{}", invalid.reason);
         }
+        // MTT's hosts get the client secret and the tokens: the same rule.
+        let mut s = Settings::default();
+        s.account.oauth_url = Some("http://oauth.example.com".into());
+        assert_eq!(s.check().unwrap_err().key, "account.oauth_url");
+        s.account.oauth_url = Some("http://127.0.0.1:9000".into());
+        s.account.api_url = Some("http://api.example.com".into());
+        assert_eq!(s.check().unwrap_err().key, "account.api_url");
     }
 
     #[cfg(unix)]
