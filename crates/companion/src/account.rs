@@ -27,6 +27,7 @@
 use mtt_api::ClientSecret;
 use url::Url;
 
+use crate::address::{RELAY_CARRIES, is_loopback_host, secure_url};
 use crate::error::CompanionError;
 use crate::secrets::{ProfileSecrets, RelayKey};
 use crate::settings::{InvalidSetting, Profile};
@@ -50,9 +51,7 @@ pub struct AccountSetup {
 /// (`http://127.0.0.1:<port>/…` or `http://localhost:<port>/…`), so no relay is needed to sign
 /// in.
 pub fn is_loopback_redirect(uri: &Url) -> bool {
-    uri.scheme() == "http"
-        && matches!(uri.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
-        && uri.port().is_some()
+    uri.scheme() == "http" && is_loopback_host(uri) && uri.port().is_some()
 }
 
 impl AccountSetup {
@@ -116,15 +115,11 @@ impl AccountSetup {
             );
         }
         match &self.relay_url {
-            Some(relay) => match Url::parse(relay) {
-                Ok(u) if u.scheme() == "https" || u.scheme() == "http" => {}
-                _ => {
-                    return invalid(
-                        "account.relay_url",
-                        "the relay address must be an http(s) address, like https://relay.example.com",
-                    );
+            Some(relay) => {
+                if let Err(reason) = secure_url(relay, RELAY_CARRIES) {
+                    return invalid("account.relay_url", &reason);
                 }
-            },
+            }
             None if !loopback => {
                 return invalid(
                     "account.relay_url",
@@ -245,6 +240,23 @@ mod tests {
         assert_eq!(
             key_of(&setup("https://r.example/cb", Some("not a url"), Some("k"))),
             Some("account.relay_url")
+        );
+        // The relay key, the events and the sign-in code would travel in clear.
+        assert_eq!(
+            key_of(&setup(
+                "https://r.example/cb",
+                Some("http://r.example"),
+                Some("k")
+            )),
+            Some("account.relay_url")
+        );
+        assert_eq!(
+            key_of(&setup(
+                "http://127.0.0.1:8765/cb",
+                Some("http://127.0.0.1:8080"),
+                Some("k")
+            )),
+            None
         );
     }
 

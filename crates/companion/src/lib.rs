@@ -7,6 +7,7 @@
 //! never link the simulator or the relay (demo mode, which runs them, is the `demo` crate).
 
 pub mod account;
+pub mod address;
 pub mod core;
 pub mod dialer;
 pub mod directory;

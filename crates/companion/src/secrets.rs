@@ -7,9 +7,10 @@
 //! values are split over several entries. Nothing here ever writes a secret anywhere else.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use mtt_api::{ClientSecret, TokenSet, TokenStore};
+use mtt_api::{ClientSecret, StoreLock, TokenSet, TokenStore};
 
 use crate::error::CompanionError;
 
@@ -55,6 +56,12 @@ impl SecretVault for OsKeyring {
         match Self::entry(key)?.get_password() {
             Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
+            // Something else wrote bytes that are not text under our name. Read them anyway, so
+            // that they fail Trubka's format check and are treated as a damaged entry (which
+            // for the tokens means signed out and cleared) instead of a keyring that is down.
+            Err(keyring::Error::BadEncoding(bytes)) => {
+                Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+            }
             Err(e) => Err(keyring_error(e)),
         }
     }
@@ -177,6 +184,7 @@ impl ProfileSecrets {
     pub fn token_store(&self) -> KeyringTokenStore {
         KeyringTokenStore {
             secrets: self.clone(),
+            lock_file: None,
         }
     }
 
@@ -211,24 +219,37 @@ impl ProfileSecrets {
     }
 
     fn get(&self, slot: Slot) -> Result<Option<String>, CompanionError> {
+        self.read(slot).map_err(|e| match e {
+            ReadFailure::Vault(e) => e,
+            ReadFailure::Damaged(why) => CompanionError::Keyring(why),
+        })
+    }
+
+    /// Reads a value, telling a keyring that fails (which may work later) from an entry that
+    /// is not in Trubka's format (which will not).
+    fn read(&self, slot: Slot) -> Result<Option<String>, ReadFailure> {
         let key = self.key(slot);
-        let Some(head) = self.vault.get(&key)? else {
+        let Some(head) = self.vault.get(&key).map_err(ReadFailure::Vault)? else {
             return Ok(None);
         };
         if let Some(value) = head.strip_prefix('=') {
             return Ok(Some(value.to_owned()));
         }
         let count = parse_chunk_header(&head).ok_or_else(|| {
-            CompanionError::Keyring(format!("the keyring entry {key} is not in Trubka's format"))
+            ReadFailure::Damaged(format!("the keyring entry {key} is not in Trubka's format"))
         })?;
         let mut value = String::new();
         for i in 0..count {
-            let part = self.vault.get(&format!("{key}#{i}"))?.ok_or_else(|| {
-                CompanionError::Keyring(format!(
-                    "the keyring entry {key} is missing part {} of {count}",
-                    i + 1
-                ))
-            })?;
+            let part = self
+                .vault
+                .get(&format!("{key}#{i}"))
+                .map_err(ReadFailure::Vault)?
+                .ok_or_else(|| {
+                    ReadFailure::Damaged(format!(
+                        "the keyring entry {key} is missing part {} of {count}",
+                        i + 1
+                    ))
+                })?;
             value.push_str(&part);
         }
         Ok(Some(value))
@@ -252,24 +273,56 @@ impl ProfileSecrets {
     }
 }
 
+/// Why a value could not be read.
+enum ReadFailure {
+    /// The keyring failed; it may work later.
+    Vault(CompanionError),
+    /// The entry is not in Trubka's format; it will not get better by itself.
+    Damaged(String),
+}
+
 fn parse_chunk_header(head: &str) -> Option<usize> {
     head.strip_prefix('#')?.parse().ok().filter(|n| *n <= 64)
 }
 
 /// The OAuth tokens of one profile, in the keyring.
+///
+/// Several processes may use one profile at once (the app and `trubka events`), each with its
+/// own session over its own store; with a lock file ([`KeyringTokenStore::locked_by`]) their
+/// refreshes take turns, so that none refreshes with a refresh token another has just rotated.
 #[derive(Debug, Clone)]
 pub struct KeyringTokenStore {
     secrets: ProfileSecrets,
+    lock_file: Option<PathBuf>,
+}
+
+impl KeyringTokenStore {
+    /// The same store, whose [`TokenStore::lock`] is an exclusive lock on `path` (created if
+    /// missing; its content is never read), shared by every process that names the same file.
+    pub fn locked_by(mut self, path: PathBuf) -> Self {
+        self.lock_file = Some(path);
+        self
+    }
 }
 
 impl TokenStore for KeyringTokenStore {
     fn load(&self) -> Result<Option<TokenSet>, mtt_api::Error> {
-        let text = self.secrets.get(Slot::Tokens).map_err(store_error)?;
+        let text = match self.secrets.read(Slot::Tokens) {
+            Ok(text) => text,
+            Err(ReadFailure::Vault(e)) => return Err(store_error(e)),
+            Err(ReadFailure::Damaged(why)) => {
+                return Err(mtt_api::Error::StoredTokensUnreadable(why));
+            }
+        };
         match text {
             None => Ok(None),
+            // Not the JSON of a token set; serde's words may quote the value, so they stay out.
             Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                mtt_api::Error::TokenStore(format!(
-                    "the stored tokens cannot be read ({e}); sign in again"
+                mtt_api::Error::StoredTokensUnreadable(format!(
+                    "the keyring entry {} does not hold Trubka's tokens (line {}, column {}); sign in again",
+                    self.secrets.key(Slot::Tokens),
+                    e.line(),
+                    e.column()
                 ))
             }),
         }
@@ -283,6 +336,31 @@ impl TokenStore for KeyringTokenStore {
 
     fn clear(&self) -> Result<(), mtt_api::Error> {
         self.secrets.remove(Slot::Tokens).map_err(store_error)
+    }
+
+    fn lock(&self) -> Result<StoreLock, mtt_api::Error> {
+        let Some(path) = &self.lock_file else {
+            return Ok(StoreLock::none());
+        };
+        let fail = |e: std::io::Error| {
+            mtt_api::Error::TokenStore(format!(
+                "the sign-in lock {} could not be taken: {e}",
+                path.display()
+            ))
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(fail)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(fail)?;
+        // Blocks while another process holds it; the session calls this off the async runtime.
+        // The operating system releases it when the file is closed, even if the process dies.
+        file.lock().map_err(fail)?;
+        Ok(StoreLock::new(file))
     }
 }
 
@@ -379,6 +457,16 @@ mod tests {
         assert!(err.contains("sign in again"), "{err}");
         vault.set("p/tokens", "plain").unwrap();
         assert!(secrets.token_store().load().is_err());
+        // Each is a damaged entry, which the session clears, not a keyring that is down.
+        for damaged in ["#3", "=not json", "plain", "={\"accessToken\":\"SECRET\"}"] {
+            vault.set("p/tokens", damaged).unwrap();
+            let err = secrets.token_store().load().unwrap_err();
+            assert!(
+                matches!(&err, mtt_api::Error::StoredTokensUnreadable(_)),
+                "{damaged}: {err:?}"
+            );
+            assert!(!err.to_string().contains("SECRET"), "{err}");
+        }
         assert_eq!(
             format!("{:?}", RelayKey::new("trk_secret")),
             "RelayKey([redacted])"

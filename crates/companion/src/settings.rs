@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::address::{MTT_CARRIES, RELAY_CARRIES, secure_url};
 use crate::error::CompanionError;
 pub use crate::error::InvalidSetting;
 
@@ -93,10 +94,36 @@ impl Profile {
         settings.validate().map_err(fail)?;
         std::fs::create_dir_all(&self.config_dir).map_err(|e| fail(e.to_string()))?;
         let text = toml::to_string_pretty(settings).map_err(|e| fail(e.to_string()))?;
-        let temporary = path.with_extension("toml.tmp");
-        std::fs::write(&temporary, text).map_err(|e| fail(e.to_string()))?;
-        std::fs::rename(&temporary, &path).map_err(|e| fail(e.to_string()))
+        write_privately(&path, text.as_bytes()).map_err(|e| fail(e.to_string()))
     }
+}
+
+/// Replaces `path` with `contents` atomically and durably, readable by its owner only: the
+/// settings hold the Redirect URI, which is the relay's secret hook. The temporary file is made
+/// anew with mode 0600 (a left-over one may be readable by others), flushed to disk before it is
+/// renamed over the old file, and the directory is flushed after, so that a crash leaves either
+/// the old file or the new one, whole.
+fn write_privately(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let temporary = path.with_extension("toml.tmp");
+    match std::fs::remove_file(&temporary) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&temporary)?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// The platform's configuration and data directories for Trubka.
@@ -226,16 +253,21 @@ impl Settings {
         if let Err(reason) = crate::hotkey::canonical_hotkey(&self.hotkey) {
             return invalid("hotkey", reason);
         }
-        for (key, value) in [
-            ("account.redirect_uri", &self.account.redirect_uri),
-            ("account.relay_url", &self.account.relay_url),
-            ("account.oauth_url", &self.account.oauth_url),
-            ("account.api_url", &self.account.api_url),
+        if let Some(v) = &self.account.redirect_uri
+            && let Err(e) = url::Url::parse(v)
+        {
+            return invalid("account.redirect_uri", format!("{v:?} is not a URL: {e}"));
+        }
+        // Secrets travel to these: https, or plain http on this computer only.
+        for (key, value, carries) in [
+            ("account.relay_url", &self.account.relay_url, RELAY_CARRIES),
+            ("account.oauth_url", &self.account.oauth_url, MTT_CARRIES),
+            ("account.api_url", &self.account.api_url, MTT_CARRIES),
         ] {
             if let Some(v) = value
-                && let Err(e) = url::Url::parse(v)
+                && let Err(reason) = secure_url(v, carries)
             {
-                return invalid(key, format!("{v:?} is not a URL: {e}"));
+                return invalid(key, reason);
             }
         }
         Ok(())
@@ -433,6 +465,14 @@ mod tests {
             ),
             ("workplace = \"abc\"", "workplace"),
             ("[account]\nrelay_url = \"not a url\"", "relay_url"),
+            (
+                "[account]\nrelay_url = \"http://relay.example.com\"",
+                "account.relay_url: ",
+            ),
+            (
+                "[account]\nrelay_url = \"ftp://relay.example.com\"",
+                "account.relay_url: ",
+            ),
             ("hotkey = \"D\"", "hotkey: "),
             ("hotkey = \"Ctrl+Alt+D+E\"", "two keys"),
         ] {
@@ -450,6 +490,67 @@ mod tests {
         };
         assert_eq!(s.check().unwrap_err().key, "hotkey");
         assert!(!s.autostart && !s.welcomed, "off until chosen");
+    }
+
+    #[test]
+    fn the_relay_is_reached_over_https_or_on_this_computer_only() {
+        for fine in [
+            "https://relay.example.com",
+            "https://relay.example.com:8443/base/",
+            "http://127.0.0.1:8080",
+            "http://127.8.9.10:8080",
+            "http://[::1]:8080",
+            "http://localhost:8080",
+            "http://LOCALHOST",
+        ] {
+            let mut s = Settings::default();
+            s.account.relay_url = Some(fine.into());
+            assert_eq!(s.check(), Ok(()), "{fine}");
+        }
+        for plain in [
+            "http://relay.example.com",
+            "http://10.0.0.5:8080",
+            "http://[fe80::1]:8080",
+            "http://localhost.example.com",
+            "http://128.0.0.1",
+        ] {
+            let mut s = Settings::default();
+            s.account.relay_url = Some(plain.into());
+            let invalid = s.check().unwrap_err();
+            assert_eq!(invalid.key, "account.relay_url", "{plain}");
+            assert!(invalid.reason.contains("https://"), "{}", invalid.reason);
+        }
+        // MTT's hosts get the client secret and the tokens: the same rule.
+        let mut s = Settings::default();
+        s.account.oauth_url = Some("http://oauth.example.com".into());
+        assert_eq!(s.check().unwrap_err().key, "account.oauth_url");
+        s.account.oauth_url = Some("http://127.0.0.1:9000".into());
+        s.account.api_url = Some("http://api.example.com".into());
+        assert_eq!(s.check().unwrap_err().key, "account.api_url");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_settings_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path(), "work");
+        let mut s = Settings::default();
+        s.account.redirect_uri = Some("https://relay.example.com/hook-secret".into());
+        p.save_settings(&s).unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p.settings_path()), 0o600);
+        // A file an older version left readable by all is replaced by one that is not.
+        std::fs::set_permissions(p.settings_path(), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        // So is a temporary file a crash left behind.
+        let temporary = p.settings_path().with_extension("toml.tmp");
+        std::fs::write(&temporary, "left over").unwrap();
+        std::fs::set_permissions(&temporary, std::fs::Permissions::from_mode(0o644)).unwrap();
+        p.save_settings(&s).unwrap();
+        assert_eq!(mode(&p.settings_path()), 0o600);
+        assert_eq!(p.load_settings().unwrap(), s);
+        assert!(!temporary.exists());
     }
 
     #[test]

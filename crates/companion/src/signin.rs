@@ -10,15 +10,18 @@
 //!
 //! In every case the state is checked (in constant time, by `mtt-api`) before the code is used.
 
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
-use mtt_api::AuthCode;
+use mtt_api::{AuthCode, OAuthState};
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-use url::Url;
+use tokio::time::Instant;
+use url::{Host, Url};
 
-use crate::error::CompanionError;
+use crate::address::{RELAY_CARRIES, is_loopback_host, secure_url};
+use crate::error::{CompanionError, InvalidSetting};
 
 /// How long a sign-in may wait for the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(600);
@@ -68,15 +71,34 @@ struct Fetched {
     error_description: Option<String>,
 }
 
+/// The least time between two polls of the relay, however fast it answers: a relay (or whatever
+/// the address really points at) that answers at once must not be asked thousands of times a
+/// second.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A "not found" that comes back sooner than this was not a long poll running out: the address
+/// is probably not the relay's (the Redirect URI pasted as the relay address, say).
+const QUICK_NOT_FOUND: Duration = Duration::from_secs(5);
+
 /// Waits for the relay to receive the sign-in for `state`, long-polling
 /// `GET <relay>/oauth/code/<state>` until it arrives or `timeout` passes.
+///
+/// The relay answers 404 while it has nothing for the state (its long poll ran out) and 410 once
+/// the sign-in was taken or has expired, which is final. Polls start at least
+/// [`MIN_POLL_INTERVAL`] apart. The relay must be https unless it is on this computer: the code
+/// comes back over this connection.
 pub async fn from_relay(
     http: &reqwest::Client,
     relay_base: &Url,
     state: &str,
     timeout: Duration,
 ) -> Result<Callback, CompanionError> {
-    let mut url = relay_base.clone();
+    let relay =
+        secure_url(relay_base.as_str(), RELAY_CARRIES).map_err(|reason| InvalidSetting {
+            key: "account.relay_url",
+            reason,
+        })?;
+    let mut url = relay.clone();
     url.path_segments_mut()
         .map_err(|_| {
             CompanionError::InvalidInput(format!(
@@ -86,15 +108,22 @@ pub async fn from_relay(
         .pop_if_empty()
         .extend(["oauth", "code", state]);
     let deadline = Instant::now() + timeout;
+    // Whether every answer so far was a "not found" that came back at once.
+    let mut only_quick_not_found = None;
     loop {
-        if Instant::now() >= deadline {
-            return Err(CompanionError::SignIn(
-                "no answer from the browser in time; start the sign-in again".into(),
-            ));
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(CompanionError::SignIn(match only_quick_not_found {
+                Some(true) => format!(
+                    "no sign-in arrived in time, and {relay} answered \"not found\" at once every time it was asked: is that the relay's address (not the Redirect URI)? Check the relay address and start the sign-in again"
+                ),
+                _ => "no answer from the browser in time; start the sign-in again".into(),
+            }));
         }
+        let next_poll = now + MIN_POLL_INTERVAL;
         let answer = http
             .get(url.clone())
-            .timeout(Duration::from_secs(40))
+            .timeout(Duration::from_secs(40).min(deadline - now + Duration::from_secs(1)))
             .send()
             .await;
         match answer {
@@ -115,8 +144,22 @@ pub async fn from_relay(
                     outcome,
                 });
             }
-            // Not there yet (the long poll ran out): ask again.
-            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {}
+            // Nothing for this state yet (the long poll ran out): ask again.
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                let quick = now.elapsed() < QUICK_NOT_FOUND;
+                if quick && only_quick_not_found.is_none() {
+                    tracing::warn!(
+                        relay = %relay,
+                        "the relay answered \"not found\" at once; is that the relay's address?"
+                    );
+                }
+                only_quick_not_found = Some(quick && only_quick_not_found.unwrap_or(true));
+            }
+            Ok(r) if r.status() == reqwest::StatusCode::GONE => {
+                return Err(CompanionError::SignIn(
+                    "the relay no longer has this sign-in (already taken or expired); start the sign-in again".into(),
+                ));
+            }
             Ok(r) => {
                 return Err(CompanionError::SignIn(format!(
                     "the relay answered HTTP {} while waiting for the sign-in",
@@ -125,50 +168,71 @@ pub async fn from_relay(
             }
             Err(e) => {
                 tracing::debug!(error = %e, "waiting for the sign-in at the relay");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                only_quick_not_found = Some(false);
             }
         }
+        tokio::time::sleep_until(next_poll.min(deadline)).await;
     }
 }
 
-/// A one-shot HTTP listener on the loopback Redirect URI's port.
+/// An HTTP listener on the loopback Redirect URI's address and port, for one sign-in.
 #[derive(Debug)]
 pub struct LoopbackListener {
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     path: String,
 }
 
 impl LoopbackListener {
-    /// Binds the port of a loopback Redirect URI; `None` if the URI is not a loopback one.
+    /// Listens where a loopback Redirect URI points: the address it names (`127.0.0.1`, any
+    /// other 127.x address, or `[::1]`), or for `localhost` both 127.0.0.1 and ::1, since a
+    /// browser may try either. `None` if the URI is not a loopback one.
     pub async fn bind(redirect_uri: &Url) -> Result<Option<Self>, CompanionError> {
-        let loopback = matches!(
-            redirect_uri.host_str(),
-            Some("127.0.0.1" | "localhost" | "[::1]")
-        );
-        if redirect_uri.scheme() != "http" || !loopback {
+        if redirect_uri.scheme() != "http" || !is_loopback_host(redirect_uri) {
             return Ok(None);
         }
         let port = redirect_uri.port_or_known_default().unwrap_or(80);
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        let (required, optional): (IpAddr, Option<IpAddr>) = match redirect_uri.host() {
+            Some(Host::Ipv4(ip)) => (ip.into(), None),
+            Some(Host::Ipv6(ip)) => (ip.into(), None),
+            _ => (Ipv4Addr::LOCALHOST.into(), Some(Ipv6Addr::LOCALHOST.into())),
+        };
+        let mut listeners = vec![TcpListener::bind((required, port)).await.map_err(|e| {
             CompanionError::SignIn(format!(
-                "cannot listen on 127.0.0.1:{port} for the sign-in: {e}"
+                "cannot listen on {} for the sign-in: {e}",
+                SocketAddr::from((required, port))
             ))
-        })?;
+        })?];
+        if let Some(ip) = optional {
+            match TcpListener::bind((ip, port)).await {
+                Ok(l) => listeners.push(l),
+                Err(e) => tracing::debug!(error = %e, "no sign-in listener on ::1"),
+            }
+        }
         Ok(Some(LoopbackListener {
-            listener,
+            listeners,
             path: redirect_uri.path().to_owned(),
         }))
     }
 
-    /// Waits for the browser, answers it with a short page, and returns what it brought.
-    pub async fn accept(self, timeout: Duration) -> Result<Callback, CompanionError> {
+    /// Waits for the browser's answer to the sign-in whose state is `expected`, answers it with
+    /// a short page, and returns what it brought. Anything else is answered and ignored, so that
+    /// no other web page can end the sign-in: a request for another path gets 404, and one on
+    /// the path without this sign-in's state (compared in constant time) gets 400.
+    pub async fn accept(
+        self,
+        expected: &OAuthState,
+        timeout: Duration,
+    ) -> Result<Callback, CompanionError> {
         let deadline = Instant::now() + timeout;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let (mut socket, _) = tokio::time::timeout(remaining, self.listener.accept())
+            let accepted =
+                futures::future::select_all(self.listeners.iter().map(|l| Box::pin(l.accept())));
+            // Never empty: `bind` makes at least one listener.
+            let (accepted, _, _) = tokio::time::timeout(remaining, accepted)
                 .await
-                .map_err(|_| CompanionError::SignIn("no answer from the browser in time".into()))?
-                .map_err(|e| CompanionError::SignIn(e.to_string()))?;
+                .map_err(|_| CompanionError::SignIn("no answer from the browser in time".into()))?;
+            let (mut socket, _) = accepted.map_err(|e| CompanionError::SignIn(e.to_string()))?;
             let mut buffer = vec![0u8; 8192];
             let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut buffer))
                 .await
@@ -185,18 +249,26 @@ impl LoopbackListener {
                 .as_ref()
                 .filter(|u| u.path() == self.path)
                 .map(parse_callback);
-            let (status, page) = match &callback {
-                Some(Ok(c)) if c.outcome.is_ok() => ("200 OK", LANDED),
-                Some(_) => ("200 OK", REFUSED),
-                None => ("404 Not Found", "not found"),
+            let (status, page, answer) = match callback {
+                Some(Ok(c)) if expected.matches(&c.state) => match &c.outcome {
+                    Ok(_) => ("200 OK", LANDED, Some(c)),
+                    Err(_) => ("200 OK", REFUSED, Some(c)),
+                },
+                Some(_) => {
+                    tracing::warn!(
+                        "a request to the sign-in address without this sign-in's state was refused"
+                    );
+                    ("400 Bad Request", NOT_THIS_SIGN_IN, None)
+                }
+                None => ("404 Not Found", "not found", None),
             };
             let response = format!(
                 "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
                 page.len()
             );
             let _ = socket.write_all(response.as_bytes()).await;
-            if let Some(callback) = callback {
-                return callback;
+            if let Some(callback) = answer {
+                return Ok(callback);
             }
         }
     }
@@ -204,6 +276,7 @@ impl LoopbackListener {
 
 const LANDED: &str = "<!doctype html><meta charset=\"utf-8\"><title>Trubka</title><p>Вход выполнен — вернитесь в приложение.</p><p>Signed in — return to the app.</p>";
 const REFUSED: &str = "<!doctype html><meta charset=\"utf-8\"><title>Trubka</title><p>Вход не выполнен — вернитесь в приложение.</p><p>Sign-in failed — return to the app.</p>";
+const NOT_THIS_SIGN_IN: &str = "<!doctype html><meta charset=\"utf-8\"><title>Trubka</title><p>Этот ответ не относится к текущему входу.</p><p>This answer does not belong to the sign-in in progress.</p>";
 
 #[cfg(test)]
 mod tests {
@@ -236,7 +309,9 @@ mod tests {
             .port();
         let redirect = Url::parse(&format!("http://localhost:{port}/oauth2")).unwrap();
         let listener = LoopbackListener::bind(&redirect).await.unwrap().unwrap();
-        let waiting = tokio::spawn(listener.accept(Duration::from_secs(5)));
+        let expected = OAuthState::new("xyz");
+        let waiting =
+            tokio::spawn(async move { listener.accept(&expected, Duration::from_secs(5)).await });
         let page = reqwest::get(format!(
             "http://127.0.0.1:{port}/oauth2?code=Yzk5ZDczMzRINDEwY&state=xyz"
         ))

@@ -43,13 +43,14 @@ pub enum Error {
     },
 
     /// The server answered with success but the body is not what the document describes.
-    #[error("the answer from {what} could not be read: {detail} (body starts: {excerpt:?})")]
+    #[error("the answer from {what} could not be read: {detail} ({excerpt})")]
     Undecodable {
         /// Which request this was the answer to.
         what: String,
         /// Why it could not be read.
         detail: String,
-        /// The start of the body.
+        /// What the body looked like: for the PBX's answers its start (`body starts: "…"`); for
+        /// the token endpoint's, which carry tokens, only its length and shape.
         excerpt: String,
     },
 
@@ -66,6 +67,12 @@ pub enum Error {
     /// The token store failed.
     #[error("the token store failed: {0}")]
     TokenStore(String),
+
+    /// The token store holds something that cannot be read as tokens (a damaged entry). Unlike
+    /// [`Error::TokenStore`], this will not go away by itself: the session clears it and carries
+    /// on signed out.
+    #[error("the stored sign-in cannot be read: {0}")]
+    StoredTokensUnreadable(String),
 }
 
 impl Error {
@@ -90,7 +97,7 @@ impl Error {
             Error::Undecodable { .. } => ErrorCode::BadResponse,
             Error::InvalidInput(_) => ErrorCode::InvalidInput,
             Error::StateMismatch => ErrorCode::StateMismatch,
-            Error::TokenStore(_) => ErrorCode::TokenStore,
+            Error::TokenStore(_) | Error::StoredTokensUnreadable(_) => ErrorCode::TokenStore,
         }
     }
 }
@@ -128,6 +135,42 @@ pub fn excerpt(text: &str, limit: usize) -> String {
     format!("{}…", &text[..end])
 }
 
+/// `body starts: "…"`, the first 300 bytes of an answer that is not a secret, for
+/// [`Error::Undecodable`].
+pub(crate) fn body_starts(text: &str) -> String {
+    format!("body starts: {:?}", excerpt(text, 300))
+}
+
+/// What an answer that may carry secrets looked like, without any of its content: its length,
+/// its media type, and the names of its fields if it is a JSON object. The token endpoint's
+/// answers hold the access and refresh tokens, so they are described this way and never quoted.
+pub fn body_shape(body: &[u8], content_type: Option<&str>) -> String {
+    let mut text = format!("{} bytes", body.len());
+    if let Some(kind) = content_type.and_then(|c| c.split(';').next()) {
+        text.push_str(" of ");
+        text.push_str(&excerpt(kind.trim(), 60));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        text.push_str(", empty");
+        return text;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(fields)) => {
+            let names: Vec<String> = fields.keys().take(20).map(|k| excerpt(k, 40)).collect();
+            text.push_str(", a JSON object with the fields ");
+            text.push_str(&names.join(", "));
+            if fields.len() > names.len() {
+                text.push_str(", …");
+            }
+        }
+        Ok(serde_json::Value::Array(_)) => text.push_str(", a JSON array"),
+        Ok(_) => text.push_str(", a single JSON value"),
+        Err(_) => text.push_str(", not JSON"),
+    }
+    text.push_str("; the body is not shown because it may hold tokens");
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +179,28 @@ mod tests {
     fn excerpt_cuts_at_a_character_boundary() {
         assert_eq!(excerpt("Иван", 3), "И…");
         assert_eq!(excerpt("abc", 3), "abc");
+    }
+
+    #[test]
+    fn a_body_shape_names_fields_but_never_values() {
+        let shape = body_shape(
+            br#"{"access_token":"SECRET-A","refresh_token":"SECRET-R","expires_in":"x"}"#,
+            Some("application/json; charset=utf-8"),
+        );
+        assert!(!shape.contains("SECRET"), "{shape}");
+        assert!(
+            shape.contains("of application/json")
+                && shape.contains("access_token, expires_in, refresh_token"),
+            "{shape}"
+        );
+        assert!(
+            body_shape(b"<html>SECRET</html>", None)
+                .ends_with("not JSON; the body is not shown because it may hold tokens")
+        );
+        assert_eq!(
+            body_shape(b" ", Some("text/plain")),
+            "1 bytes of text/plain, empty"
+        );
     }
 
     #[test]

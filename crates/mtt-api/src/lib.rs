@@ -14,8 +14,9 @@
 //! 2. [`Session::finish_sign_in`] checks the state in constant time, exchanges the code (client
 //!    credentials and `scope` in the form body, as the document shows) and stores the tokens.
 //! 3. [`Pbx`] calls the API with the session's access token. The session refreshes it ten minutes
-//!    before expiry, one refresh at a time however many calls need it; a 401 gets one refresh and
-//!    one retry; a refused refresh clears the tokens and yields [`Error::SignInRequired`].
+//!    before expiry, one refresh at a time however many calls (or processes sharing the store)
+//!    need it; a 401 gets one refresh and one retry; a refused refresh clears the tokens (unless
+//!    another process has replaced them) and yields [`Error::SignInRequired`].
 //! 4. Webhook bodies become typed values with [`Notification::parse`].
 //!
 //! ```no_run
@@ -72,5 +73,5 @@ pub use notification::{CallEvent, CallState, Direction, Notification, Party, Pbx
 pub use oauth::{Authorizer, OAuthConfig, PendingSignIn};
 pub use pbx::Pbx;
 pub use secret::{AccessToken, AuthCode, ClientSecret, OAuthState, RefreshToken};
-pub use session::{Clock, Session, SessionStatus, SystemClock};
-pub use token::{MemoryTokenStore, REFRESH_TOKEN_LIFETIME, TokenSet, TokenStore};
+pub use session::{Clock, Session, SessionNotice, SessionStatus, SystemClock};
+pub use token::{MemoryTokenStore, REFRESH_TOKEN_LIFETIME, StoreLock, TokenSet, TokenStore};

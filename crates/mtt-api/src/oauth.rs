@@ -21,7 +21,7 @@ use oauth2::{
 use url::Url;
 
 use crate::endpoints::{Endpoints, HttpConfig, SCOPE, transport_error};
-use crate::error::{BODY_EXCERPT_LIMIT, Error, excerpt};
+use crate::error::{Error, body_shape, excerpt};
 use crate::secret::{AccessToken, AuthCode, ClientSecret, OAuthState, RefreshToken};
 use crate::token::{REFRESH_TOKEN_LIFETIME, TokenSet};
 
@@ -228,8 +228,13 @@ struct Exchange {
     last: Arc<Mutex<Option<LastAnswer>>>,
 }
 
-/// The HTTP status and body of the token endpoint's last answer.
-type LastAnswer = (u16, Vec<u8>);
+/// The token endpoint's last answer: what an error needs to say what came back without saying
+/// what was in it.
+struct LastAnswer {
+    status: u16,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
 
 impl<'c> AsyncHttpClient<'c> for Exchange {
     type Error = SendError;
@@ -283,8 +288,15 @@ impl Exchange {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "token endpoint answered"
         );
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((status.as_u16(), bytes.to_vec()));
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(LastAnswer {
+            status: status.as_u16(),
+            content_type,
+            body: bytes.to_vec(),
+        });
         let mut out = http::Response::builder().status(status);
         if let Some(h) = out.headers_mut() {
             *h = headers;
@@ -293,6 +305,10 @@ impl Exchange {
             .map_err(|e| SendError(format!("could not read the answer: {e}")))
     }
 
+    /// Our error for a failed token request. The body of a token answer is never quoted, not even
+    /// in part: a successful answer holds the tokens, and one that fails to parse may well too.
+    /// Errors say its length and shape instead ([`body_shape`]), and keep the standard OAuth
+    /// `error` and `error_description` of a refusal, which carry no secret.
     fn error(
         &self,
         e: RequestTokenError<SendError, oauth2::basic::BasicErrorResponse>,
@@ -300,6 +316,7 @@ impl Exchange {
     ) -> Error {
         let last = self.last.lock().unwrap_or_else(|p| p.into_inner()).take();
         let host = self.token_url.host_str().unwrap_or_default().to_owned();
+        let shape = |answer: &LastAnswer| body_shape(&answer.body, answer.content_type.as_deref());
         match (e, last) {
             (RequestTokenError::Request(SendError(detail)), _) => Error::Transport {
                 host,
@@ -310,10 +327,7 @@ impl Exchange {
                 timeout: None,
             },
             (RequestTokenError::ServerResponse(body), last) => {
-                let status = last.as_ref().map(|(s, _)| *s).unwrap_or(400);
-                let raw = last
-                    .map(|(_, b)| String::from_utf8_lossy(&b).into_owned())
-                    .unwrap_or_default();
+                let status = last.as_ref().map(|a| a.status).unwrap_or(400);
                 let code = error_code(body.error());
                 let refused = matches!(body.error(), BasicErrorResponseType::InvalidGrant)
                     || status == 400
@@ -329,38 +343,62 @@ impl Exchange {
                         status,
                         code: Some(code),
                         message: Some(message),
-                        body: excerpt(&raw, BODY_EXCERPT_LIMIT),
+                        body: last.as_ref().map(shape).unwrap_or_default(),
                     }
                 }
             }
-            (other, Some((status, body))) => {
-                let raw = String::from_utf8_lossy(&body).into_owned();
+            (other, Some(answer)) => {
+                let status = answer.status;
                 if (200..300).contains(&status) {
                     Error::Undecodable {
                         what: what.to_owned(),
-                        detail: other.to_string(),
-                        excerpt: excerpt(&raw, 300),
+                        detail: parse_failure(&other),
+                        excerpt: shape(&answer),
                     }
                 } else if status == 400 || status == 401 {
                     Error::SignInRequired(format!(
-                        "{what} was refused by MTT (HTTP {status}): {}",
-                        excerpt(raw.trim(), 200)
+                        "{what} was refused by MTT (HTTP {status}; {})",
+                        shape(&answer)
                     ))
                 } else {
                     Error::Api {
                         status,
                         code: None,
                         message: None,
-                        body: excerpt(&raw, BODY_EXCERPT_LIMIT),
+                        body: shape(&answer),
                     }
                 }
             }
             (other, None) => Error::Undecodable {
                 what: what.to_owned(),
-                detail: other.to_string(),
-                excerpt: String::new(),
+                detail: parse_failure(&other),
+                excerpt: String::from("no answer was kept"),
             },
         }
+    }
+}
+
+/// Why a token answer could not be read, naming the field but never quoting a value (serde's
+/// own messages quote the offending value, which may be a token).
+fn parse_failure(e: &RequestTokenError<SendError, oauth2::basic::BasicErrorResponse>) -> String {
+    match e {
+        RequestTokenError::Parse(e, _) => {
+            let kind = match e.inner().classify() {
+                serde_json::error::Category::Data => "a field is missing or of the wrong type",
+                serde_json::error::Category::Syntax => "it is not valid JSON",
+                serde_json::error::Category::Eof => "it ends too early",
+                serde_json::error::Category::Io => "it could not be read",
+            };
+            let path = e.path().to_string();
+            if path.is_empty() || path == "." {
+                format!("not a token answer: {kind}")
+            } else {
+                format!("not a token answer: {kind} (at `{}`)", excerpt(&path, 80))
+            }
+        }
+        // The crate's own words (an unexpected media type, an empty body) quote no content.
+        RequestTokenError::Other(why) => format!("not a token answer: {}", excerpt(why, 200)),
+        other => other.to_string(),
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::endpoints::{Endpoints, HttpConfig, transport_error};
-use crate::error::{BODY_EXCERPT_LIMIT, Error, excerpt};
+use crate::error::{BODY_EXCERPT_LIMIT, Error, body_starts, excerpt};
 use crate::model::{Callee, ExternalNumber, LegRef, PlacedCall, SipId, Terminal, Workplace};
 use crate::secret::AccessToken;
 use crate::session::Session;
@@ -128,7 +128,7 @@ impl Pbx {
             .ok_or_else(|| Error::Undecodable {
                 what: "makeCall".into(),
                 detail: "the answer has no result.call.id".into(),
-                excerpt: excerpt(&Value::Object(result.clone()).to_string(), 300),
+                excerpt: body_starts(&Value::Object(result.clone()).to_string()),
             })?;
         Ok(PlacedCall {
             id: crate::model::LegId::new(id),
@@ -293,7 +293,7 @@ fn interpret(method: &str, status: u16, text: &str) -> Result<Map<String, Value>
             } else {
                 "the answer is not a JSON object".into()
             },
-            excerpt: excerpt(text, 300),
+            excerpt: body_starts(text),
         });
     };
     let result = match body.get("result") {
@@ -352,7 +352,7 @@ fn list<'a>(
         .ok_or_else(|| Error::Undecodable {
             what: what.to_owned(),
             detail: format!("the answer has no {} list", keys.join(" / ")),
-            excerpt: excerpt(&Value::Object(result.clone()).to_string(), 300),
+            excerpt: body_starts(&Value::Object(result.clone()).to_string()),
         })
 }
 
@@ -360,7 +360,7 @@ fn object<'a>(item: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Err
     item.as_object().ok_or_else(|| Error::Undecodable {
         what: what.to_owned(),
         detail: "a list entry is not an object".into(),
-        excerpt: excerpt(&item.to_string(), 300),
+        excerpt: body_starts(&item.to_string()),
     })
 }
 
@@ -376,7 +376,7 @@ fn required_text(o: &Map<String, Value>, keys: &[&str], what: &str) -> Result<St
     text(o, keys).ok_or_else(|| Error::Undecodable {
         what: what.to_owned(),
         detail: format!("a list entry has no {}", keys.join(" / ")),
-        excerpt: excerpt(&Value::Object(o.clone()).to_string(), 300),
+        excerpt: body_starts(&Value::Object(o.clone()).to_string()),
     })
 }
 

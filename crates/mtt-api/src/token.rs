@@ -1,6 +1,6 @@
 //! Token sets and where they are kept.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -56,21 +56,62 @@ impl TokenSet {
 }
 
 /// Where tokens are kept between runs. The app's implementation writes to the OS keyring; this
-/// crate ships only [`MemoryTokenStore`]. Calls are synchronous because the keyring's are, and
-/// quick; they are made outside any lock that async code waits on for long.
+/// crate ships only [`MemoryTokenStore`]. Calls are synchronous and may block (a locked keyring
+/// waits for its owner), so [`crate::Session`] makes them on tokio's blocking pool, never on an
+/// async worker and never under a lock that async code waits on.
+///
+/// Several sessions, in one process or several, may share one store (the app and the CLI on one
+/// profile): [`TokenStore::lock`] is what keeps their refreshes from racing, since MTT rotates the
+/// refresh token and refuses the old one.
 pub trait TokenStore: Send + Sync + std::fmt::Debug {
-    /// The stored tokens, if any.
+    /// The stored tokens, if any. A stored value that cannot be read as tokens (damaged, or
+    /// written by something else) is [`Error::StoredTokensUnreadable`], which the session clears;
+    /// any other error means the store cannot be reached now, and nothing is cleared.
     fn load(&self) -> Result<Option<TokenSet>, Error>;
     /// Replaces the stored tokens.
     fn save(&self, tokens: &TokenSet) -> Result<(), Error>;
     /// Forgets the tokens (sign-out, or a refresh the server refused).
     fn clear(&self) -> Result<(), Error>;
+    /// Waits until no other holder of this store (another process on the same profile, another
+    /// session in this one) is refreshing or saving, and holds them off until the returned lock
+    /// is dropped. The default holds nothing, for a store only one session uses.
+    fn lock(&self) -> Result<StoreLock, Error> {
+        Ok(StoreLock::none())
+    }
+}
+
+/// A held [`TokenStore::lock`]; dropping it lets the others go on.
+pub struct StoreLock {
+    _held: Option<Box<dyn Send>>,
+}
+
+impl StoreLock {
+    /// A lock that is released when `guard` is dropped.
+    pub fn new(guard: impl Send + 'static) -> Self {
+        StoreLock {
+            _held: Some(Box::new(guard)),
+        }
+    }
+
+    /// A lock that holds nothing.
+    pub fn none() -> Self {
+        StoreLock { _held: None }
+    }
+}
+
+impl std::fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreLock")
+    }
 }
 
 /// A token store that keeps tokens only for the life of the process.
 #[derive(Debug, Default)]
 pub struct MemoryTokenStore {
     tokens: Mutex<Option<TokenSet>>,
+    /// Whether a [`StoreLock`] is held, so that sessions sharing this store refresh one at a
+    /// time, as sessions in several processes do over the app's store.
+    locked: Arc<(Mutex<bool>, Condvar)>,
 }
 
 impl MemoryTokenStore {
@@ -83,6 +124,7 @@ impl MemoryTokenStore {
     pub fn with(tokens: TokenSet) -> Self {
         MemoryTokenStore {
             tokens: Mutex::new(Some(tokens)),
+            locked: Arc::default(),
         }
     }
 
@@ -106,6 +148,28 @@ impl TokenStore for MemoryTokenStore {
     fn clear(&self) -> Result<(), Error> {
         *self.slot() = None;
         Ok(())
+    }
+
+    fn lock(&self) -> Result<StoreLock, Error> {
+        let (held, released) = &*self.locked;
+        // A flag, not a guard: the lock moves between threads, which a std guard cannot.
+        let mut held_now = held.lock().unwrap_or_else(|p| p.into_inner());
+        while *held_now {
+            held_now = released.wait(held_now).unwrap_or_else(|p| p.into_inner());
+        }
+        *held_now = true;
+        Ok(StoreLock::new(MemoryLock(Arc::clone(&self.locked))))
+    }
+}
+
+/// A held lock of a [`MemoryTokenStore`].
+struct MemoryLock(Arc<(Mutex<bool>, Condvar)>);
+
+impl Drop for MemoryLock {
+    fn drop(&mut self) {
+        let (held, released) = &*self.0;
+        *held.lock().unwrap_or_else(|p| p.into_inner()) = false;
+        released.notify_one();
     }
 }
 

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use tokio::sync::{broadcast, mpsc};
-use url::Url;
 
 use super::{Companion, session};
-use crate::error::CompanionError;
+use crate::address::{RELAY_CARRIES, secure_url};
+use crate::error::{CompanionError, InvalidSetting};
 use crate::link::{LinkConfig, RelayLink};
 use crate::pipeline::{DomainEvent, LinkHealth, Pipeline};
 
@@ -23,13 +23,19 @@ impl Companion {
             .relay_url
             .as_deref()
             .ok_or_else(|| CompanionError::NotConfigured("no relay address is set".into()))?;
-        let key = self
-            .secrets
-            .relay_key()?
-            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
-        let mut stream_url = Url::parse(relay).map_err(|e| {
-            CompanionError::InvalidInput(format!("the relay address {relay:?}: {e}"))
+        let mut stream_url = secure_url(relay, RELAY_CARRIES).map_err(|reason| InvalidSetting {
+            key: "account.relay_url",
+            reason,
         })?;
+        // The keyring may wait for its owner to unlock it: not on an async worker.
+        let secrets = self.secrets.clone();
+        let key = tokio::task::spawn_blocking(move || secrets.relay_key())
+            .await
+            .map_err(|e| CompanionError::Keyring(format!("reading the relay key failed: {e}")))??
+            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
+        // Whether there are tokens decides whether this app may route; the first read of the
+        // keyring happens here.
+        self.session_status().await;
         stream_url
             .path_segments_mut()
             .map_err(|_| {

@@ -81,18 +81,25 @@ impl Companion {
         )?;
         // Without a keyring (a server, a broken desktop session) the history and the phonebook
         // still work; only what needs the account reports why it cannot.
-        let account = session::build_account(&settings, &secrets);
+        let account = session::build_account(&settings, &secrets, &profile);
         let parked = settings.parked.clone();
-        let has_tokens = account.is_ok()
-            && matches!(
-                mtt_api::TokenStore::load(&secrets.token_store()),
-                Ok(Some(_))
-            );
         let me = Me {
             workplace: settings.workplace.clone(),
             terminals: Default::default(),
         };
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        // Whether there are tokens is known once the session has read the keyring, which it
+        // does off the async runtime on first use (`session_status`, `start_live_events`).
+        let signed_in = Arc::new(AtomicBool::new(false));
+        let cancel = CancellationToken::new();
+        if let (Ok(account), Ok(runtime)) = (&account, tokio::runtime::Handle::try_current()) {
+            runtime.spawn(session::relay_session_notices(
+                account.session.notices(),
+                events.clone(),
+                Arc::clone(&signed_in),
+                cancel.child_token(),
+            ));
+        }
         Ok(Companion {
             profile,
             settings: Arc::new(RwLock::new(settings)),
@@ -103,12 +110,12 @@ impl Companion {
             live: Arc::new(Mutex::new(LiveCalls::new())),
             me: Arc::new(RwLock::new(me)),
             events,
-            signed_in: Arc::new(AtomicBool::new(has_tokens)),
+            signed_in,
             router: Mutex::new(None),
             parked: Arc::new(RwLock::new(parked)),
             parking: Arc::default(),
             link: Arc::default(),
-            cancel: CancellationToken::new(),
+            cancel,
         })
     }
 

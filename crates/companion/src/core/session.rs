@@ -7,17 +7,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use mtt_api::{Authorizer, Endpoints, HttpConfig, OAuthConfig, Pbx, Session, SessionStatus};
+use mtt_api::{
+    Authorizer, Endpoints, HttpConfig, OAuthConfig, Pbx, Session, SessionNotice, SessionStatus,
+};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::Companion;
-use crate::error::CompanionError;
+use crate::address::{RELAY_CARRIES, secure_url};
+use crate::error::{CompanionError, ErrorCode, InvalidSetting};
 use crate::pipeline::DomainEvent;
 use crate::secrets::ProfileSecrets;
-use crate::settings::Settings;
+use crate::settings::{Profile, Settings};
 use crate::signin;
+
+/// The lock file, in the profile's data directory, that processes sharing the profile hold
+/// while they refresh its tokens.
+pub const TOKEN_LOCK_FILE: &str = "tokens.lock";
 
 /// A signed-in (or signing-in) integration.
 #[derive(Debug, Clone)]
@@ -44,10 +51,14 @@ impl Companion {
             .map_err(CompanionError::clone_for_report)
     }
 
-    /// The sign-in state.
+    /// The sign-in state. (The first call reads the keyring, off the async runtime.)
     pub async fn session_status(&self) -> Option<SessionStatus> {
         match &self.account {
-            Ok(a) => Some(a.session.status().await),
+            Ok(a) => {
+                let status = a.session.status().await;
+                self.signed_in.store(status.signed_in, Ordering::SeqCst);
+                Some(status)
+            }
             Err(_) => None,
         }
     }
@@ -79,7 +90,11 @@ impl Companion {
         let pending = account.session.begin_sign_in();
         open_browser(&pending.url);
         let callback = match (loopback, &account.relay) {
-            (Some(listener), _) => listener.accept(signin::SIGN_IN_TIMEOUT).await?,
+            (Some(listener), _) => {
+                listener
+                    .accept(pending.state(), signin::SIGN_IN_TIMEOUT)
+                    .await?
+            }
             (None, Some(relay)) => {
                 signin::from_relay(
                     &account.http,
@@ -178,6 +193,49 @@ impl Companion {
     }
 }
 
+/// Tells the operator what the session has to say about the stored tokens (a save that failed,
+/// a damaged entry that was cleared), as [`DomainEvent::Trouble`] with the code `token_store`;
+/// the session has logged it already.
+pub(super) async fn relay_session_notices(
+    mut notices: broadcast::Receiver<SessionNotice>,
+    events: broadcast::Sender<DomainEvent>,
+    signed_in: Arc<AtomicBool>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let notice = tokio::select! {
+            _ = cancel.cancelled() => return,
+            n = notices.recv() => n,
+        };
+        let message = match notice {
+            Ok(SessionNotice::StoredTokensCleared { reason }) => {
+                if signed_in.swap(false, Ordering::SeqCst) {
+                    let _ = events.send(DomainEvent::Session {
+                        signed_in: false,
+                        access_expires_at: None,
+                        refresh_expires_at: None,
+                        renew_soon: false,
+                    });
+                }
+                format!(
+                    "the saved sign-in could not be read from the system keyring ({reason}); it was removed, so sign in again"
+                )
+            }
+            Ok(SessionNotice::SaveFailed { reason, retry_in }) => format!(
+                "the renewed sign-in could not be saved to the system keyring ({reason}); the app keeps it while it runs and tries again in {} s (if it quits before a save works, sign in again)",
+                retry_in.as_secs().max(1)
+            ),
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let _ = events.send(DomainEvent::Trouble {
+            code: ErrorCode::TokenStore,
+            message,
+        });
+    }
+}
+
 /// How often the session is looked after while the app runs.
 const SESSION_CHECK: Duration = Duration::from_secs(60);
 
@@ -221,6 +279,7 @@ pub(super) async fn keep_session(
 pub(super) fn build_account(
     settings: &Settings,
     secrets: &ProfileSecrets,
+    profile: &Profile,
 ) -> Result<Account, CompanionError> {
     let a = &settings.account;
     let not_set_up = || {
@@ -250,15 +309,21 @@ pub(super) fn build_account(
         http.clone(),
         http_config,
     )?;
-    let session = Arc::new(Session::new(authorizer, Arc::new(secrets.token_store()))?);
+    // Every process on this profile (the app, the CLI) takes this lock to refresh.
+    let store = secrets
+        .token_store()
+        .locked_by(profile.data_dir().join(TOKEN_LOCK_FILE));
+    let session = Arc::new(Session::new(authorizer, Arc::new(store))?);
     let pbx = Pbx::new(&endpoints, http.clone(), http_config, Arc::clone(&session));
-    let relay =
-        match &a.relay_url {
-            Some(r) => Some(Url::parse(r).map_err(|e| {
-                CompanionError::InvalidInput(format!("the relay address {r:?}: {e}"))
-            })?),
-            None => None,
-        };
+    let relay = match &a.relay_url {
+        Some(r) => Some(
+            secure_url(r, RELAY_CARRIES).map_err(|reason| InvalidSetting {
+                key: "account.relay_url",
+                reason,
+            })?,
+        ),
+        None => None,
+    };
     Ok(Account {
         session,
         pbx,

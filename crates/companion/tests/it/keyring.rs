@@ -69,3 +69,23 @@ fn secrets_and_long_tokens_survive_in_the_real_keyring() {
         "chunks removed"
     );
 }
+
+#[test]
+#[ignore = "needs a Secret Service on a D-Bus session; ./dev test provides one"]
+fn bytes_that_are_not_text_under_the_tokens_name_read_as_a_damaged_entry() {
+    let profile = unique_profile();
+    let entry = keyring::Entry::new(
+        companion::secrets::KEYRING_SERVICE,
+        &format!("{profile}/tokens"),
+    )
+    .unwrap();
+    entry.set_secret(b"\xff\xfe\x00 not text").unwrap();
+    let store = ProfileSecrets::new(Arc::new(OsKeyring), &profile).token_store();
+    let err = store.load().unwrap_err();
+    assert!(
+        matches!(err, mtt_api::Error::StoredTokensUnreadable(_)),
+        "a damaged entry, which the session clears, not a keyring that is down: {err:?}"
+    );
+    store.clear().unwrap();
+    assert!(store.load().unwrap().is_none());
+}

@@ -8,6 +8,8 @@
 mod keyring;
 mod pipeline;
 mod routing;
+mod session;
+mod signin;
 
 use std::time::Duration;
 

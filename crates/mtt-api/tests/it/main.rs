@@ -13,6 +13,7 @@ mod pbx;
 mod properties;
 mod redaction;
 mod session;
+mod store;
 
 /// The text of one of the document's examples, copied verbatim into `tests/fixtures`.
 pub fn fixture(name: &str) -> String {

@@ -115,3 +115,95 @@ async fn no_token_secret_code_or_state_appears_in_any_log_line() {
     }
     assert!(log.contains("[redacted]"));
 }
+
+const ACCESS_3: &str = "ACCESSthreeQZU5NTETMTNHZI0ZxyzW";
+const REFRESH_3: &str = "REFRESHthreeWFHNGFHYMQTMTUYMI0K";
+
+/// A token answer that cannot be read may still hold the tokens: whatever goes wrong with it, no
+/// part of its body reaches an error's words or a log line, on sign-in or on refresh.
+#[tokio::test(flavor = "current_thread")]
+async fn a_token_answer_that_cannot_be_read_is_never_quoted() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // Tokens in answers that fail to parse: a wrong type, a missing field, bad JSON, HTML, and a
+    // refusal whose body is not OAuth's error shape.
+    let broken = [
+        (
+            200,
+            "application/json",
+            format!(
+                r#"{{"access_token":"{ACCESS_3}","refresh_token":"{REFRESH_3}","token_type":"Bearer","expires_in":"{ACCESS_3}"}}"#
+            ),
+        ),
+        (
+            200,
+            "application/json",
+            format!(r#"{{"access_token":"{ACCESS_3}","refresh_token":"{REFRESH_3}"}}"#),
+        ),
+        (
+            200,
+            "application/json",
+            format!(r#"{{"access_token":"{ACCESS_3}","refresh_token":"{REFRESH_3}","#),
+        ),
+        (200, "text/html", format!("<p>{ACCESS_3} {REFRESH_3}</p>")),
+        (400, "text/plain", format!("{ACCESS_3} {REFRESH_3}")),
+        (502, "text/plain", format!("{ACCESS_3} {REFRESH_3}")),
+    ];
+    let answers = broken.clone();
+    let mock = Mock::start(move |_, i| {
+        let (status, kind, body) = &answers[i % answers.len()];
+        Reply::with(*status, kind, body.clone())
+    })
+    .await;
+    let mut words = String::new();
+    for _ in 0..broken.len() {
+        let client = mock.client(None, HttpConfig::default());
+        let pending = client.session.begin_sign_in();
+        let state = pending.state().expose().to_owned();
+        let err = client
+            .session
+            .finish_sign_in(pending, &state, AuthCode::new(CODE))
+            .await
+            .unwrap_err();
+        // The app logs what went wrong and shows it; so does the CLI.
+        tracing::warn!(error = %err, debug = ?err, "sign-in failed");
+        words.push_str(&format!("{err}\n{err:?}\n"));
+    }
+    for _ in 0..broken.len() {
+        let client = mock.client(
+            Some(crate::mock::expired_tokens(ACCESS_1, REFRESH_1)),
+            HttpConfig::default(),
+        );
+        let err = client.pbx.workplaces().await.unwrap_err();
+        tracing::warn!(error = %err, debug = ?err, "refresh failed");
+        words.push_str(&format!("{err}\n{err:?}\n"));
+    }
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("sign-in failed"), "the capture works:\n{log}");
+    for secret in [
+        ACCESS_3,
+        REFRESH_3,
+        ACCESS_1,
+        REFRESH_1,
+        CODE,
+        CLIENT_SECRET,
+    ] {
+        assert!(
+            !words.contains(secret),
+            "a token reached an error:\n{words}"
+        );
+        assert!(!log.contains(secret), "a token reached the logs:\n{log}");
+    }
+    // What is said instead: the answer's size and shape.
+    assert!(
+        words.contains("a JSON object with the fields access_token, refresh_token"),
+        "{words}"
+    );
+}
