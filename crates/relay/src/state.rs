@@ -37,6 +37,7 @@ impl RelayState {
     pub fn open(config: RelayConfig) -> Result<Self, RelayError> {
         let options = SqliteOptions {
             duplicate_window: config.duplicate_window,
+            wal_limit: config.wal_limit,
             ..SqliteOptions::default()
         };
         let database = config.database.clone();

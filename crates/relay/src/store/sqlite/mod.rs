@@ -48,6 +48,9 @@ pub struct SqliteOptions {
     pub queue: usize,
     /// How often the write-ahead log is copied into the database file.
     pub checkpoint_interval: Duration,
+    /// The write-ahead log's size in bytes past which it is truncated once copied (a burst may
+    /// grow it beyond this for a moment; it comes back under it when the burst ends).
+    pub wal_limit: u64,
 }
 
 impl Default for SqliteOptions {
@@ -59,6 +62,7 @@ impl Default for SqliteOptions {
             // hundred MiB even when every sender is at the limit.
             queue: 1024,
             checkpoint_interval: Duration::from_secs(1),
+            wal_limit: 64 * 1024 * 1024,
         }
     }
 }
@@ -99,16 +103,36 @@ impl SqliteStore {
         // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
         // answers) never wait for the log to be copied into the database file.
         let checkpoint_conn = open_connection(path).map_err(store_error)?;
+        // A truncating checkpoint holds new writes back while it waits for readers: it waits
+        // only briefly, and tries again next round rather than stall intake.
+        checkpoint_conn
+            .busy_timeout(TRUNCATE_PATIENCE)
+            .map_err(store_error)?;
         let (checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        let checkpointer = Checkpointer {
+            conn: checkpoint_conn,
+            wal: wal_path(path),
+            interval: options.checkpoint_interval,
+            wal_limit: options.wal_limit,
+        };
         std::thread::Builder::new()
             .name("relay-store-checkpoint".into())
-            .spawn(move || run_checkpoints(&checkpoint_conn, &stop, options.checkpoint_interval))
+            .spawn(move || checkpointer.run(&stop))
             .map_err(|source| RelayError::Thread {
                 what: "event store checkpoint",
                 source,
             })?;
         writer_conn
             .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(store_error)?;
+        // When the writer starts the log over after a complete checkpoint, it also cuts the
+        // file back to this size; SQLite otherwise keeps a log file at its largest for good.
+        writer_conn
+            .pragma_update(
+                None,
+                "journal_size_limit",
+                i64::try_from(options.wal_limit).unwrap_or(i64::MAX),
+            )
             .map_err(store_error)?;
 
         let (writer, requests) = mpsc::channel(options.queue.max(1));
@@ -167,14 +191,58 @@ fn lock(reader: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Copies the write-ahead log into the database every `interval` until the store is dropped.
-/// PASSIVE never blocks the writer or readers; frames still in use by a reader are simply left
-/// for the next round.
-fn run_checkpoints(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, interval: Duration) {
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "a checkpoint of the event store failed; retrying");
+/// How long a truncating checkpoint waits for the writer's current commit and for readers of an
+/// older snapshot before it gives up until the next round.
+const TRUNCATE_PATIENCE: Duration = Duration::from_millis(20);
+
+/// The write-ahead log beside a database file.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// The thread that copies the write-ahead log into the database and keeps the log's file small.
+struct Checkpointer {
+    conn: Connection,
+    wal: PathBuf,
+    interval: Duration,
+    wal_limit: u64,
+}
+
+impl Checkpointer {
+    /// A round every `interval` until the store is dropped.
+    fn run(self, stop: &std::sync::mpsc::Receiver<()>) {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(self.interval)
+        {
+            if let Err(err) = self.round() {
+                tracing::warn!(error = %err, "a checkpoint of the event store failed; retrying");
+            }
         }
+    }
+
+    /// PASSIVE never blocks the writer or readers; frames still in use by a reader are simply
+    /// left for the next round. But under a steady stream of commits a passive checkpoint never
+    /// catches up with the writer, and SQLite never shrinks a log file by itself, so a burst
+    /// would leave its log behind for good (once 1.5 GB beside a 90 MB database). So when the
+    /// file is over the limit, a TRUNCATE checkpoint copies the few frames committed since the
+    /// passive one, holding new commits back only for that, and empties the file.
+    fn round(&self) -> rusqlite::Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        let wal_bytes = std::fs::metadata(&self.wal).map_or(0, |meta| meta.len());
+        if wal_bytes > self.wal_limit {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+            if busy != 0 {
+                tracing::debug!(
+                    wal_bytes,
+                    "the write-ahead log is over its limit but in use; truncating next round"
+                );
+            }
+        }
+        Ok(())
     }
 }
 

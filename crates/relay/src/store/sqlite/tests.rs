@@ -224,3 +224,71 @@ async fn client_keys_are_added_listed_and_revoked_by_label() {
     assert_eq!(keys[1].key_hash, [9; 32]);
     assert!(keys[1].revoked_at.is_none());
 }
+
+fn wal_bytes(path: &std::path::Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |meta| meta.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bursts_write_ahead_log_comes_back_under_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let limit = 256 * 1024;
+    let options = SqliteOptions {
+        checkpoint_interval: Duration::from_millis(20),
+        wal_limit: limit,
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open(&path, options, Arc::new(NoSink)).unwrap());
+
+    // A reader holding one snapshot through the burst (a long backlog read, a backup) keeps any
+    // checkpoint from finishing, so the burst must grow the log far past the limit.
+    let pin = rusqlite::Connection::open(&path).unwrap();
+    pin.execute_batch("BEGIN").unwrap();
+    let _: i64 = pin
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .unwrap();
+    let pad = "x".repeat(1000);
+    let mut senders = Vec::new();
+    for sender in 0..32 {
+        let (store, pad) = (Arc::clone(&store), pad.clone());
+        senders.push(tokio::spawn(async move {
+            for n in 0..50 {
+                store
+                    .append(notification(&format!(
+                        "{{\"sender\":{sender},\"n\":{n},\"pad\":\"{pad}\"}}"
+                    )))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let peak = wal_bytes(&path);
+    assert!(peak > 4 * limit, "the burst left only {peak} bytes of log");
+    pin.execute_batch("COMMIT").unwrap();
+    drop(pin);
+
+    // The burst is over: the log is copied and cut back, without any further write.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while wal_bytes(&path) > limit {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log stayed at {} bytes after the burst (limit {limit}, peak {peak})",
+            wal_bytes(&path)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store
+            .events_after(EventId::START, 10_000)
+            .await
+            .unwrap()
+            .len(),
+        32 * 50
+    );
+}
