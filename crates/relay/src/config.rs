@@ -184,6 +184,12 @@ impl RelayConfig {
         )?;
         positive("request_timeout_ms", !self.request_timeout.is_zero())?;
         positive("wal_limit_bytes", self.wal_limit > 0)?;
+        if self.oauth_polls_max > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(RelayError::ConfigValue {
+                field: "oauth_polls_max",
+                reason: "too large".into(),
+            });
+        }
         if let Some(url) = &self.public_url {
             check_public_url(url)?;
         }

@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod config;
 pub mod connection;
 pub mod error;

@@ -74,6 +74,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<WriteRequest>,
     reader: Arc<Mutex<Connection>>,
+    /// The client keys' own reader, so that checking a key never waits behind a backlog read.
+    keys_reader: Arc<Mutex<Connection>>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -98,6 +100,10 @@ impl SqliteStore {
         migrate(&writer_conn).map_err(store_error)?;
         let reader_conn = open_connection(path).map_err(store_error)?;
         reader_conn
+            .pragma_update(None, "query_only", true)
+            .map_err(store_error)?;
+        let keys_conn = open_connection(path).map_err(store_error)?;
+        keys_conn
             .pragma_update(None, "query_only", true)
             .map_err(store_error)?;
         // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
@@ -155,6 +161,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer,
             reader: Arc::new(Mutex::new(reader_conn)),
+            keys_reader: Arc::new(Mutex::new(keys_conn)),
             _checkpoints: checkpoints,
         })
     }
@@ -177,11 +184,18 @@ impl SqliteStore {
         &self,
         query: impl FnOnce(&Connection) -> Result<T, RelayError> + Send + 'static,
     ) -> Result<T, RelayError> {
-        let reader = Arc::clone(&self.reader);
-        tokio::task::spawn_blocking(move || query(&lock(&reader)))
-            .await
-            .map_err(|_| RelayError::StoreClosed)?
+        read_on(&self.reader, query).await
     }
+}
+
+async fn read_on<T: Send + 'static>(
+    reader: &Arc<Mutex<Connection>>,
+    query: impl FnOnce(&Connection) -> Result<T, RelayError> + Send + 'static,
+) -> Result<T, RelayError> {
+    let reader = Arc::clone(reader);
+    tokio::task::spawn_blocking(move || query(&lock(&reader)))
+        .await
+        .map_err(|_| RelayError::StoreClosed)?
 }
 
 /// A poisoned lock only means another read panicked; the connection itself is still sound.
@@ -296,8 +310,15 @@ impl EventStore for SqliteStore {
 
     fn client_keys(&self) -> BoxFuture<'_, Result<Vec<ClientKeyRecord>, RelayError>> {
         let path = self.path.clone();
-        self.read(move |conn| keys::client_keys(conn, &path))
-            .boxed()
+        read_on(&self.keys_reader, move |conn| {
+            keys::client_keys(conn, &path)
+        })
+        .boxed()
+    }
+
+    fn keys_generation(&self) -> BoxFuture<'_, Result<i64, RelayError>> {
+        let path = self.path.clone();
+        read_on(&self.keys_reader, move |conn| keys::generation(conn, &path)).boxed()
     }
 
     fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>> {

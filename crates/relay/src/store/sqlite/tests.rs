@@ -292,3 +292,32 @@ async fn a_bursts_write_ahead_log_comes_back_under_the_limit() {
         32 * 50
     );
 }
+
+#[tokio::test]
+async fn the_keys_generation_moves_with_every_change_from_any_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Arc::new(NoSink));
+    let other = open(&dir, Arc::new(NoSink));
+    let start = store.keys_generation().await.unwrap();
+    other
+        .add_client_key("seat-1".into(), [7; 32])
+        .await
+        .unwrap();
+    let added = store.keys_generation().await.unwrap();
+    assert_ne!(added, start);
+    // A refused change changes nothing.
+    assert!(
+        other
+            .add_client_key("seat-1".into(), [8; 32])
+            .await
+            .is_err()
+    );
+    assert!(other.revoke_client_key("nobody".into()).await.is_err());
+    assert_eq!(store.keys_generation().await.unwrap(), added);
+    other.revoke_client_key("seat-1".into()).await.unwrap();
+    assert_ne!(store.keys_generation().await.unwrap(), added);
+    // Appending events leaves it alone.
+    let revoked = store.keys_generation().await.unwrap();
+    store.append(notification("{\"a\":1}")).await.unwrap();
+    assert_eq!(store.keys_generation().await.unwrap(), revoked);
+}
