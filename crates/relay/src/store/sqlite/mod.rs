@@ -109,17 +109,20 @@ impl SqliteStore {
         // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
         // answers) never wait for the log to be copied into the database file.
         let checkpoint_conn = open_connection(path).map_err(store_error)?;
-        // A truncating checkpoint holds new writes back while it waits for readers: it waits
-        // only briefly, and tries again next round rather than stall intake.
+        // A truncating checkpoint (made only while the writer is idle) holds new writes back
+        // while it waits for readers: it waits only briefly, and tries again next round.
         checkpoint_conn
             .busy_timeout(TRUNCATE_PATIENCE)
             .map_err(store_error)?;
         let (checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        let writer_turn = Arc::new(Mutex::new(()));
         let checkpointer = Checkpointer {
             conn: checkpoint_conn,
             wal: wal_path(path),
             interval: options.checkpoint_interval,
             wal_limit: options.wal_limit,
+            writer_turn: Arc::clone(&writer_turn),
+            data_version: None,
         };
         std::thread::Builder::new()
             .name("relay-store-checkpoint".into())
@@ -149,6 +152,7 @@ impl SqliteStore {
             duplicate_window,
             max_batch: options.max_batch.max(1),
             last_stamp: None,
+            turn: writer_turn,
         };
         std::thread::Builder::new()
             .name("relay-store-writer".into())
@@ -205,8 +209,8 @@ fn lock(reader: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// How long a truncating checkpoint waits for the writer's current commit and for readers of an
-/// older snapshot before it gives up until the next round.
+/// How long a truncating checkpoint, made only while the writer is idle, waits for readers of
+/// an older snapshot before it gives up until the next round.
 const TRUNCATE_PATIENCE: Duration = Duration::from_millis(20);
 
 /// The write-ahead log beside a database file.
@@ -217,16 +221,32 @@ fn wal_path(path: &Path) -> PathBuf {
 }
 
 /// The thread that copies the write-ahead log into the database and keeps the log's file small.
+///
+/// A PASSIVE checkpoint never blocks the writer or readers; frames still in use by a reader
+/// are simply left for the next round. But under a steady stream of commits it never catches
+/// up with the writer, so SQLite never starts the log over, and it never shrinks a log file by
+/// itself: a burst once left a 1.5 GB log beside a 90 MB database, for good. So when the file
+/// is over the limit:
+/// - while the writer works, it waits for the writer's current batch and holds the next one
+///   back (`writer_turn`) just long enough to copy the frames committed since the passive
+///   round; the writer's next commit then starts the log over, and `journal_size_limit` cuts
+///   the file back to the limit;
+/// - while the writer is idle (nothing committed since the last round), a TRUNCATE checkpoint
+///   empties the file.
 struct Checkpointer {
     conn: Connection,
     wal: PathBuf,
     interval: Duration,
     wal_limit: u64,
+    /// Held by the writer for each batch.
+    writer_turn: Arc<Mutex<()>>,
+    /// `PRAGMA data_version` at the last round: it moves when another connection commits.
+    data_version: Option<i64>,
 }
 
 impl Checkpointer {
     /// A round every `interval` until the store is dropped.
-    fn run(self, stop: &std::sync::mpsc::Receiver<()>) {
+    fn run(mut self, stop: &std::sync::mpsc::Receiver<()>) {
         while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(self.interval)
         {
             if let Err(err) = self.round() {
@@ -235,26 +255,35 @@ impl Checkpointer {
         }
     }
 
-    /// PASSIVE never blocks the writer or readers; frames still in use by a reader are simply
-    /// left for the next round. But under a steady stream of commits a passive checkpoint never
-    /// catches up with the writer, and SQLite never shrinks a log file by itself, so a burst
-    /// would leave its log behind for good (once 1.5 GB beside a 90 MB database). So when the
-    /// file is over the limit, a TRUNCATE checkpoint copies the few frames committed since the
-    /// passive one, holding new commits back only for that, and empties the file.
-    fn round(&self) -> rusqlite::Result<()> {
+    fn round(&mut self) -> rusqlite::Result<()> {
+        let data_version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        let idle = self.data_version == Some(data_version);
+        self.data_version = Some(data_version);
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         let wal_bytes = std::fs::metadata(&self.wal).map_or(0, |meta| meta.len());
-        if wal_bytes > self.wal_limit {
+        if wal_bytes <= self.wal_limit {
+            return Ok(());
+        }
+        if idle {
             let busy: i64 = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
             if busy != 0 {
                 tracing::debug!(
                     wal_bytes,
-                    "the write-ahead log is over its limit but in use; truncating next round"
+                    "the write-ahead log is over its limit but still read; truncating next round"
                 );
             }
+        } else {
+            let _writer_waits = self
+                .writer_turn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         }
         Ok(())
     }
