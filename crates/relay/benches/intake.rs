@@ -112,6 +112,7 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
         .await
         .unwrap()
         .len();
+    let wal = std::fs::metadata(dir.path().join("intake.sqlite3-wal")).map_or(0, |meta| meta.len());
     println!(
         "durable intake: {events} events, {SENDERS} concurrent senders, WAL + synchronous=FULL"
     );
@@ -122,13 +123,25 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
     );
+    // The checkpoint thread's rounds are a second apart: give it two.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let wal_later =
+        std::fs::metadata(dir.path().join("intake.sqlite3-wal")).map_or(0, |meta| meta.len());
+    println!(
+        "  write-ahead log right after: {:.1} MB, 2 s later: {:.1} MB (wal_limit_bytes {:.1} MB)",
+        wal as f64 / 1e6,
+        wal_later as f64 / 1e6,
+        relay.state().config.wal_limit as f64 / 1e6
+    );
     relay.shutdown().await.unwrap();
 }
 
 async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
     let rate = 500;
     let events = rate * seconds;
-    let config = RelayConfig::new(HookPath::generate(), dir.path().join("fanout.sqlite3"));
+    let mut config = RelayConfig::new(HookPath::generate(), dir.path().join("fanout.sqlite3"));
+    // Every client here shares one key, which a deployment would not do (one key per seat).
+    config.streams_per_key = clients;
     let relay = Relay::start(config).await.unwrap();
     let key = ClientKey::generate();
     relay

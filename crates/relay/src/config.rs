@@ -108,6 +108,24 @@ pub struct RelayConfig {
     pub oauth_code_ttl: Duration,
     /// A `trubka://` link the sign-in page offers (and follows) to return to the app.
     pub app_link: Option<String>,
+    /// The most `GET /oauth/code/<state>` long polls waiting at once; past it the relay answers
+    /// 503 at once instead of holding another socket for the poll's whole duration.
+    pub oauth_polls_max: usize,
+    /// The most event streams open at once, all keys together; past it 503.
+    pub streams_max: usize,
+    /// The most event streams one client key may hold open at once; past it 429.
+    pub streams_per_key: usize,
+    /// How often the relay looks for keys added or revoked by another process (`trubka-relay
+    /// keys`) even when no request comes; a revoked key's open streams end then.
+    pub keys_recheck: Duration,
+    /// How long a connection may take to send a request's headers, and how long an idle
+    /// keep-alive connection is kept; then it is closed.
+    pub header_read_timeout: Duration,
+    /// The longest a short request (intake, the sign-in landing) may take, reading its body
+    /// included; then 408. Streams and long polls have their own bounds.
+    pub request_timeout: Duration,
+    /// The size the store's write-ahead log is brought back under after a burst, in bytes.
+    pub wal_limit: u64,
 }
 
 impl RelayConfig {
@@ -129,6 +147,13 @@ impl RelayConfig {
             oauth_poll_timeout: Duration::from_secs(30),
             oauth_code_ttl: Duration::from_secs(10 * 60),
             app_link: None,
+            oauth_polls_max: 1024,
+            streams_max: 4096,
+            streams_per_key: 8,
+            keys_recheck: Duration::from_millis(250),
+            header_read_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
+            wal_limit: 64 * 1024 * 1024,
         }
     }
 
@@ -149,6 +174,22 @@ impl RelayConfig {
         positive("heartbeat_ms", !self.heartbeat.is_zero())?;
         positive("prune_interval_secs", !self.prune_interval.is_zero())?;
         positive("retention_days", !self.retention.is_zero())?;
+        positive("oauth_polls_max", self.oauth_polls_max > 0)?;
+        positive("streams_max", self.streams_max > 0)?;
+        positive("streams_per_key", self.streams_per_key > 0)?;
+        positive("keys_recheck_ms", !self.keys_recheck.is_zero())?;
+        positive(
+            "header_read_timeout_ms",
+            !self.header_read_timeout.is_zero(),
+        )?;
+        positive("request_timeout_ms", !self.request_timeout.is_zero())?;
+        positive("wal_limit_bytes", self.wal_limit > 0)?;
+        if self.oauth_polls_max > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(RelayError::ConfigValue {
+                field: "oauth_polls_max",
+                reason: "too large".into(),
+            });
+        }
         if let Some(url) = &self.public_url {
             check_public_url(url)?;
         }
@@ -228,6 +269,28 @@ pub struct ConfigFile {
     /// `app_link = "trubka://signed-in"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_link: Option<String>,
+    /// Sign-in long polls waiting at once before the next gets 503 (default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_polls_max: Option<usize>,
+    /// Event streams open at once, all keys together, before the next gets 503 (default 4096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams_max: Option<usize>,
+    /// Event streams one client key may hold open before the next gets 429 (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streams_per_key: Option<usize>,
+    /// How often keys changed by another process are looked for, in milliseconds (default 250).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_recheck_ms: Option<u64>,
+    /// Time to send a request's headers, and to keep an idle connection, in milliseconds
+    /// (default 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Longest intake or landing request, body included, in milliseconds (default 30000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_ms: Option<u64>,
+    /// The write-ahead log is brought back under this many bytes after a burst (default 64 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal_limit_bytes: Option<u64>,
 }
 
 /// The database file name used when the configuration names none.
@@ -286,6 +349,13 @@ impl ConfigFile {
             oauth_poll_timeout_ms: other.oauth_poll_timeout_ms.or(self.oauth_poll_timeout_ms),
             oauth_code_ttl_secs: other.oauth_code_ttl_secs.or(self.oauth_code_ttl_secs),
             app_link: other.app_link.or(self.app_link),
+            oauth_polls_max: other.oauth_polls_max.or(self.oauth_polls_max),
+            streams_max: other.streams_max.or(self.streams_max),
+            streams_per_key: other.streams_per_key.or(self.streams_per_key),
+            keys_recheck_ms: other.keys_recheck_ms.or(self.keys_recheck_ms),
+            header_read_timeout_ms: other.header_read_timeout_ms.or(self.header_read_timeout_ms),
+            request_timeout_ms: other.request_timeout_ms.or(self.request_timeout_ms),
+            wal_limit_bytes: other.wal_limit_bytes.or(self.wal_limit_bytes),
         }
     }
 
@@ -347,6 +417,27 @@ impl ConfigFile {
             config.oauth_code_ttl = Duration::from_secs(secs);
         }
         config.app_link = self.app_link;
+        if let Some(max) = self.oauth_polls_max {
+            config.oauth_polls_max = max;
+        }
+        if let Some(max) = self.streams_max {
+            config.streams_max = max;
+        }
+        if let Some(max) = self.streams_per_key {
+            config.streams_per_key = max;
+        }
+        if let Some(ms) = self.keys_recheck_ms {
+            config.keys_recheck = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.header_read_timeout_ms {
+            config.header_read_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.request_timeout_ms {
+            config.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(bytes) = self.wal_limit_bytes {
+            config.wal_limit = bytes;
+        }
         config.validate()?;
         Ok(config)
     }

@@ -1,4 +1,12 @@
-//! Connections that the relay can cut off.
+//! The relay's connections: the accept loop with its per-connection limits, and connections
+//! that the relay can cut off.
+//!
+//! The loop serves HTTP/1.1 with hyper's own connection builder rather than `axum::serve`, which
+//! takes no settings, so that a connection must send each request's headers within
+//! `header_read_timeout` — the first request's as much as an idle keep-alive connection's next
+//! one — or be closed. (hyper-util's auto-detecting builder was not used because its HTTP/2
+//! sniffing waits for the first bytes with no timeout at all; the relay sits behind a TLS proxy
+//! that speaks HTTP/1.1 to it, and SSE needs nothing more.)
 //!
 //! A stream client that stops reading makes hyper stop polling its response body, so the body
 //! itself can never notice that it fell behind. The fan-out notices (the client's bounded
@@ -14,11 +22,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::extract::Request;
+use axum::serve::Listener;
 use futures::task::AtomicWaker;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt as _;
 
 /// The switch that ends one connection.
 #[derive(Debug, Default)]
@@ -75,10 +90,39 @@ pub struct Peer {
     pub cutoff: Arc<Cutoff>,
 }
 
-impl Connected<IncomingStream<'_, CutoffListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, CutoffListener>) -> Self {
-        stream.remote_addr().clone()
+/// Serves `app` on `listener` until `shutdown` is cancelled, then waits for the open requests
+/// to finish (streams and long polls end on the same signal). Every request carries its
+/// connection's [`Peer`] as `ConnectInfo`.
+pub(crate) async fn serve(
+    mut listener: CutoffListener,
+    app: Router,
+    header_read_timeout: Duration,
+    shutdown: CancellationToken,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shutdown.cancelled() => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer.clone()));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(io), service));
+        tokio::spawn(async move {
+            // A peer that vanished or timed out is routine; nothing to report above debug.
+            if let Err(err) = connection.await {
+                tracing::debug!(error = %err, "a connection ended with an error");
+            }
+        });
     }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// A TCP listener whose connections each carry a [`Cutoff`].

@@ -47,14 +47,19 @@ impl ClientKey {
 
     /// Whether this key is one of the active keys in `records`.
     pub fn is_active_in(&self, records: &[ClientKeyRecord]) -> bool {
-        let hash = self.hash();
-        let mut found = Choice::from(0);
-        for record in records {
-            let active = Choice::from(u8::from(record.revoked_at.is_none()));
-            found |= record.key_hash.ct_eq(&hash) & active;
-        }
-        found.into()
+        hash_is_active_in(&self.hash(), records)
     }
+}
+
+/// Whether the key with this hash is one of the active keys in `records`, in time that does not
+/// depend on which record matched or how closely.
+pub fn hash_is_active_in(hash: &[u8; 32], records: &[ClientKeyRecord]) -> bool {
+    let mut found = Choice::from(0);
+    for record in records {
+        let active = Choice::from(u8::from(record.revoked_at.is_none()));
+        found |= record.key_hash.ct_eq(hash) & active;
+    }
+    found.into()
 }
 
 impl fmt::Debug for ClientKey {

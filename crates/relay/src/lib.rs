@@ -18,8 +18,15 @@
 //!   every stream client's bounded queue.
 //! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog
 //!   from the store after the resume point, then live events; a heartbeat comment when quiet.
-//! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once.
+//!   Keys are checked against a cache that follows the store's keys generation
+//!   ([`access`]); a key holds at most `streams_per_key` streams.
+//! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once
+//!   (at most `oauth_polls_max` polls wait at once; the next gets 503 at once).
 //! - `GET /healthz`, `GET /metrics` (Prometheus text).
+//!
+//! Every connection must send its request headers within `header_read_timeout`, idle
+//! keep-alive connections included ([`connection`]); intake and the landing must finish
+//! within `request_timeout`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), relay::RelayError> {
@@ -34,6 +41,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod config;
 pub mod connection;
 pub mod error;

@@ -41,7 +41,7 @@ enum Command {
     /// Write a configuration with a fresh secret hook and print the Redirect URI to register.
     Init(InitArgs),
     /// Run the relay; prints one JSON line with the listen address, Redirect URI and stream URL.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage client keys (one per operator seat).
     Keys {
         #[command(subcommand)]
@@ -113,6 +113,27 @@ struct ServeArgs {
     /// A trubka:// link the sign-in page offers.
     #[arg(long, env = "TRUBKA_RELAY_APP_LINK")]
     app_link: Option<String>,
+    /// Sign-in long polls waiting at once before the next gets 503.
+    #[arg(long, env = "TRUBKA_RELAY_OAUTH_POLLS_MAX")]
+    oauth_polls_max: Option<usize>,
+    /// Event streams open at once, all keys together, before the next gets 503.
+    #[arg(long, env = "TRUBKA_RELAY_STREAMS_MAX")]
+    streams_max: Option<usize>,
+    /// Event streams one client key may hold open before the next gets 429.
+    #[arg(long, env = "TRUBKA_RELAY_STREAMS_PER_KEY")]
+    streams_per_key: Option<usize>,
+    /// How often keys changed by another process are looked for, in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_KEYS_RECHECK_MS")]
+    keys_recheck_ms: Option<u64>,
+    /// Time to send a request's headers, and to keep an idle connection, in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_HEADER_READ_TIMEOUT_MS")]
+    header_read_timeout_ms: Option<u64>,
+    /// Longest intake or sign-in landing request, body included, in milliseconds.
+    #[arg(long, env = "TRUBKA_RELAY_REQUEST_TIMEOUT_MS")]
+    request_timeout_ms: Option<u64>,
+    /// The write-ahead log is brought back under this many bytes after a burst.
+    #[arg(long, env = "TRUBKA_RELAY_WAL_LIMIT_BYTES")]
+    wal_limit_bytes: Option<u64>,
 }
 
 impl ServeArgs {
@@ -132,6 +153,13 @@ impl ServeArgs {
             oauth_poll_timeout_ms: self.oauth_poll_timeout_ms,
             oauth_code_ttl_secs: self.oauth_code_ttl_secs,
             app_link: self.app_link,
+            oauth_polls_max: self.oauth_polls_max,
+            streams_max: self.streams_max,
+            streams_per_key: self.streams_per_key,
+            keys_recheck_ms: self.keys_recheck_ms,
+            header_read_timeout_ms: self.header_read_timeout_ms,
+            request_timeout_ms: self.request_timeout_ms,
+            wal_limit_bytes: self.wal_limit_bytes,
         }
     }
 }
@@ -291,7 +319,7 @@ async fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Init(args) => init(&cli.config, args),
-        Command::Serve(args) => serve(&cli.config, args).await,
+        Command::Serve(args) => serve(&cli.config, *args).await,
         Command::Keys { action, database } => keys(&cli.config, database, action).await,
     };
     match result {

@@ -22,10 +22,16 @@ pub enum RejectReason {
     StoreFailed,
     /// A stream request without a valid client key.
     Unauthorized,
+    /// A route was at its concurrency cap (sign-in polls, streams in all): 503 at once.
+    Overloaded,
+    /// A client key already held its most streams: 429.
+    TooManyStreams,
+    /// A request took longer than `request_timeout_ms`, body included: 408.
+    TimedOut,
 }
 
 impl RejectReason {
-    const ALL: [RejectReason; 7] = [
+    const ALL: [RejectReason; 10] = [
         RejectReason::UnknownPath,
         RejectReason::TooLarge,
         RejectReason::Empty,
@@ -33,6 +39,9 @@ impl RejectReason {
         RejectReason::TooDeep,
         RejectReason::StoreFailed,
         RejectReason::Unauthorized,
+        RejectReason::Overloaded,
+        RejectReason::TooManyStreams,
+        RejectReason::TimedOut,
     ];
 
     fn label(self) -> &'static str {
@@ -44,8 +53,19 @@ impl RejectReason {
             RejectReason::TooDeep => "too_deep",
             RejectReason::StoreFailed => "store_failed",
             RejectReason::Unauthorized => "unauthorized",
+            RejectReason::Overloaded => "overloaded",
+            RejectReason::TooManyStreams => "too_many_streams",
+            RejectReason::TimedOut => "timed_out",
         }
     }
+}
+
+/// Appends a gauge measured by the caller (what is open or waiting now) to an exposition.
+pub fn render_gauge(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+    );
 }
 
 /// Upper bounds (seconds) of the commit latency histogram's buckets.
@@ -60,7 +80,7 @@ pub struct Metrics {
     stored: AtomicU64,
     duplicates: AtomicU64,
     delivered: AtomicU64,
-    rejected: [AtomicU64; 7],
+    rejected: [AtomicU64; RejectReason::ALL.len()],
     clients: AtomicI64,
     clients_cut_off: AtomicU64,
     commit_buckets: [AtomicU64; COMMIT_BUCKETS.len()],

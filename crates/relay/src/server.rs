@@ -1,37 +1,109 @@
 //! The router and [`Relay::start`], which serves it on a socket.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{BoxError, Json, Router};
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::load_shed::error::Overloaded;
+use tower::timeout::error::Elapsed;
 
 use crate::config::RelayConfig;
-use crate::connection::{CutoffListener, Peer};
+use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
-use crate::metrics::RejectReason;
+use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
 use crate::{intake, oauth, stream};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
+///
+/// Limits: the sign-in long poll is capped at `oauth_polls_max` waiting at once, and a poll
+/// past the cap is answered 503 at once (load shedding) rather than queued; the hook's routes
+/// (intake, landing) must finish within `request_timeout`, reading the body included, or get
+/// 408. The stream's caps live in [`crate::access`], since they last as long as its body.
 pub fn router(state: RelayState) -> Router {
+    let counters = Arc::clone(&state.metrics);
+    let shed = move |err: BoxError| {
+        let counters = Arc::clone(&counters);
+        async move { limit_refusal(&counters, &err) }
+    };
+    let sign_in_polls = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(shed.clone()))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::with_semaphore(Arc::clone(
+            &state.oauth_polls,
+        )));
+    let timed = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(shed))
+        .timeout(state.config.request_timeout);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/events/stream", get(stream::stream_events))
-        .route("/oauth/code/{state}", get(oauth::fetch_code))
+        .route(
+            "/oauth/code/{state}",
+            get(oauth::fetch_code).layer(sign_in_polls),
+        )
         // Any other method on the hook paths is an unknown path too: no 405 that would confirm
         // a guessed hook's shape.
-        .route("/{hook}", get(oauth::landing).fallback(not_found))
-        .route("/{hook}/events", post(intake::receive).fallback(not_found))
+        .route(
+            "/{hook}",
+            get(oauth::landing).fallback(not_found).layer(timed.clone()),
+        )
+        .route(
+            "/{hook}/events",
+            post(intake::receive).fallback(not_found).layer(timed),
+        )
         .fallback(not_found)
         .with_state(state)
+}
+
+/// The answer when a limit layer refused a request.
+fn limit_refusal(metrics: &Metrics, err: &BoxError) -> Response {
+    let (reason, status, message) = if err.is::<Overloaded>() {
+        (
+            RejectReason::Overloaded,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many sign-in polls are waiting at the relay (oauth_polls_max); try again shortly",
+        )
+    } else if err.is::<Elapsed>() {
+        (
+            RejectReason::TimedOut,
+            StatusCode::REQUEST_TIMEOUT,
+            "the request took too long (request_timeout_ms), reading its body included",
+        )
+    } else {
+        tracing::error!(error = %err, "a request failed inside the relay");
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": "the relay failed on this request" })),
+        )
+            .into_response();
+    };
+    metrics.rejected(reason);
+    let mut response = (status, Json(json!({ "error": message }))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    } else {
+        // The connection may still hold the rest of a body nobody will read.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 async fn healthz() -> &'static str {
@@ -40,7 +112,21 @@ async fn healthz() -> &'static str {
 
 async fn metrics(State(state): State<RelayState>) -> Response {
     let store_bytes = state.store.size_bytes().await.ok();
-    let mut response = state.metrics.render(store_bytes).into_response();
+    let mut text = state.metrics.render(store_bytes);
+    let polls_free = state.oauth_polls.available_permits();
+    render_gauge(
+        &mut text,
+        "trubka_relay_oauth_polls_waiting",
+        "Sign-in long polls waiting now.",
+        u64::try_from(state.config.oauth_polls_max.saturating_sub(polls_free)).unwrap_or(0),
+    );
+    render_gauge(
+        &mut text,
+        "trubka_relay_streams_open",
+        "Event streams open now, all keys together.",
+        u64::try_from(state.access.open_streams()).unwrap_or(0),
+    );
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -90,12 +176,13 @@ impl Relay {
         let shutdown = state.shutdown.clone();
 
         let pruner = tokio::spawn(run_retention(state.clone()));
-        let app = router(state.clone()).into_make_service_with_connect_info::<Peer>();
-        let server = tokio::spawn(
-            axum::serve(CutoffListener::new(listener), app)
-                .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-                .into_future(),
-        );
+        let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));
+        let server = tokio::spawn(serve(
+            CutoffListener::new(listener),
+            router(state.clone()),
+            state.config.header_read_timeout,
+            shutdown.clone(),
+        ));
         tracing::info!(%local_addr, "relay listening");
         Ok(RelayHandle {
             local_addr,
@@ -105,6 +192,7 @@ impl Relay {
             shutdown,
             server: Some(server),
             pruner,
+            key_watch,
         })
     }
 }
@@ -150,8 +238,9 @@ pub struct RelayHandle {
     stream_url: String,
     state: RelayState,
     shutdown: CancellationToken,
-    server: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<JoinHandle<()>>,
     pruner: JoinHandle<()>,
+    key_watch: JoinHandle<()>,
 }
 
 impl RelayHandle {
@@ -180,10 +269,9 @@ impl RelayHandle {
         self.shutdown.cancel();
         self.state.fanout.disconnect_all();
         match self.server.take() {
-            Some(server) => match server.await {
-                Ok(result) => result.map_err(RelayError::Serve),
-                Err(join) => Err(RelayError::Serve(std::io::Error::other(join))),
-            },
+            Some(server) => server
+                .await
+                .map_err(|join| RelayError::Serve(std::io::Error::other(join))),
             None => Ok(()),
         }
     }
@@ -194,5 +282,6 @@ impl Drop for RelayHandle {
         self.shutdown.cancel();
         self.state.fanout.disconnect_all();
         self.pruner.abort();
+        self.key_watch.abort();
     }
 }

@@ -1,12 +1,14 @@
-//! What the handlers share: the configuration, the event store, the fan-out, the counters and
-//! the OAuth hand-off. It lives apart from the router so that the handlers' modules (intake,
+//! What the handlers share: the configuration, the event store, the fan-out, the counters, the
+//! OAuth hand-off, the cached client keys and the caps on long-lived requests. It lives apart from the router so that the handlers' modules (intake,
 //! stream, oauth) and the server that routes to them all depend on it, and it on none of them.
 
 use std::sync::Arc;
 
 use chrono::{TimeDelta, Utc};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::Access;
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
@@ -28,6 +30,10 @@ pub struct RelayState {
     pub metrics: Arc<Metrics>,
     /// OAuth sign-ins waiting for their app.
     pub handoff: Arc<Handoff>,
+    /// The client keys (cached) and the streams open with each.
+    pub access: Arc<Access>,
+    /// One permit per sign-in long poll waiting (`oauth_polls_max` in all).
+    pub oauth_polls: Arc<Semaphore>,
     /// Cancelled when the relay shuts down: streams and long polls end.
     pub shutdown: CancellationToken,
 }
@@ -37,6 +43,7 @@ impl RelayState {
     pub fn open(config: RelayConfig) -> Result<Self, RelayError> {
         let options = SqliteOptions {
             duplicate_window: config.duplicate_window,
+            wal_limit: config.wal_limit,
             ..SqliteOptions::default()
         };
         let database = config.database.clone();
@@ -55,13 +62,21 @@ impl RelayState {
         let metrics = Arc::new(Metrics::default());
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
         let store = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
+        let shutdown = CancellationToken::new();
         Ok(Self {
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
+            access: Arc::new(Access::new(
+                Arc::clone(&store),
+                config.streams_max,
+                config.streams_per_key,
+                shutdown.clone(),
+            )),
+            oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
             config: Arc::new(config),
             store,
             fanout,
             metrics,
-            shutdown: CancellationToken::new(),
+            shutdown,
         })
     }
 

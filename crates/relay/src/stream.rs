@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::access::{Denied, StreamSlot};
 use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, Subscription, render};
 use crate::keys::ClientKey;
@@ -98,19 +99,10 @@ pub(crate) async fn stream_events(
     let Some(key) = presented_key(&headers) else {
         return unauthorized(metrics);
     };
-    let keys = match state.store.client_keys().await {
-        Ok(keys) => keys,
-        Err(err) => {
-            tracing::error!(error = %err, "client keys could not be read");
-            return problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the relay's store is unavailable",
-            );
-        }
+    let slot = match state.access.admit(&key).await {
+        Ok(slot) => slot,
+        Err(denied) => return refused(metrics, denied),
     };
-    if !key.is_active_in(&keys) {
-        return unauthorized(metrics);
-    }
     let requested = match resume_point(&headers, &query) {
         Ok(requested) => requested,
         Err(message) => return problem(StatusCode::BAD_REQUEST, &message),
@@ -151,11 +143,6 @@ pub(crate) async fn stream_events(
         Some(after) => after,
     };
 
-    let mut key_check = tokio::time::interval_at(
-        tokio::time::Instant::now() + state.config.heartbeat,
-        state.config.heartbeat,
-    );
-    key_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let feed = Feed {
         store: Arc::clone(&state.store),
         fanout: Arc::clone(&state.fanout),
@@ -164,10 +151,9 @@ pub(crate) async fn stream_events(
         last_sent: start,
         pending: opening,
         live: false,
-        shutdown: state.shutdown.clone(),
+        shutdown: slot.end().clone(),
         metrics: Arc::clone(&state.metrics),
-        key,
-        key_check,
+        _slot: slot,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -185,20 +171,36 @@ pub(crate) async fn stream_events(
         .into_response()
 }
 
-/// Whether the key is still active; a store that cannot tell keeps the stream going (the
-/// client would only reconnect into the same failure).
-async fn key_still_active(store: &SharedStore, key: &ClientKey) -> bool {
-    match store.client_keys().await {
-        Ok(keys) => {
-            let active = key.is_active_in(&keys);
-            if !active {
-                tracing::info!("a stream's client key was revoked; closing the stream");
-            }
-            active
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "client keys could not be re-read");
-            true
+/// The answer to a stream the relay did not admit.
+fn refused(metrics: &Metrics, denied: Denied) -> Response {
+    let busy = |reason: RejectReason, status: StatusCode, message: &str| {
+        metrics.rejected(reason);
+        let mut response = problem(status, message);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        response
+    };
+    match denied {
+        Denied::Unauthorized => unauthorized(metrics),
+        Denied::KeyAtLimit { limit } => busy(
+            RejectReason::TooManyStreams,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "this client key already has {limit} streams open (the relay's streams_per_key); close one first"
+            ),
+        ),
+        Denied::RelayAtLimit { limit } => busy(
+            RejectReason::Overloaded,
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("the relay already serves {limit} streams (streams_max); try again shortly"),
+        ),
+        Denied::StoreUnavailable(err) => {
+            tracing::error!(error = %err, "client keys could not be read");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the relay's store is unavailable",
+            )
         }
     }
 }
@@ -213,17 +215,20 @@ struct Feed {
     last_sent: EventId,
     pending: VecDeque<Event>,
     live: bool,
+    /// Cancelled when the relay stops or the client's key is revoked.
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
-    /// The client's key, checked again at every heartbeat interval so that revoking a key
-    /// also ends the streams already open with it.
-    key: ClientKey,
-    key_check: tokio::time::Interval,
+    /// The stream's place among its key's streams, freed when the stream is dropped.
+    _slot: StreamSlot,
 }
 
 impl Feed {
     async fn next(&mut self) -> Option<Event> {
         loop {
+            // A revoked key gets nothing more, not even what was already read for it.
+            if self.shutdown.is_cancelled() {
+                return None;
+            }
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
             }
@@ -231,12 +236,6 @@ impl Feed {
                 let live = tokio::select! {
                     () = self.shutdown.cancelled() => return None,
                     live = subscription.next() => live?,
-                    _ = self.key_check.tick() => {
-                        if !key_still_active(&self.store, &self.key).await {
-                            return None;
-                        }
-                        continue;
-                    }
                 };
                 if live.id <= self.last_sent {
                     continue;

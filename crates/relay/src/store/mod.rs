@@ -178,6 +178,11 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
     /// All client keys, active and revoked, oldest first.
     fn client_keys(&self) -> BoxFuture<'_, Result<Vec<ClientKeyRecord>, RelayError>>;
 
+    /// A number that changes whenever a key is added or revoked, by this process or another.
+    /// It is read on every stream request, so it must be cheap; a cache of [`Self::client_keys`]
+    /// is current as long as this number is the one read before the keys were.
+    fn keys_generation(&self) -> BoxFuture<'_, Result<i64, RelayError>>;
+
     /// Revokes the active key with this label.
     fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>>;
 }

@@ -9,6 +9,7 @@ mod cli;
 #[cfg(feature = "cli")]
 mod durability;
 mod intake;
+mod limits;
 mod oauth;
 mod stream;
 mod util;

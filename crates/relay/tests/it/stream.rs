@@ -70,7 +70,7 @@ async fn revoking_a_key_ends_the_streams_open_with_it() {
         .revoke_client_key("seat-1".into())
         .await
         .unwrap();
-    // Within about one heartbeat interval (200 ms here) the stream ends.
+    // Within about one keys recheck (250 ms) the stream ends.
     let ended = tokio::time::timeout(WAIT, async {
         while stream.next_frame(WAIT).await.is_some() {}
     })

@@ -1,5 +1,9 @@
 //! The client keys table: keys are added and revoked by label inside the writer's
 //! transaction, and listed by the reader; only their SHA-256 is ever stored.
+//!
+//! Every change also bumps the keys generation (a row of `relay_meta`), in the same
+//! transaction. A running relay caches the key set and reads only this one number per request,
+//! so `trubka-relay keys` in another process is seen at the next request.
 
 use std::path::Path;
 
@@ -38,7 +42,31 @@ pub(super) fn add_key(
         path: path.to_path_buf(),
         source,
     })?;
+    bump_generation(tx, path)
+}
+
+fn bump_generation(tx: &rusqlite::Transaction<'_>, path: &Path) -> Result<(), RelayError> {
+    tx.execute(
+        "INSERT INTO relay_meta (name, value) VALUES ('keys_generation', 1)
+         ON CONFLICT (name) DO UPDATE SET value = value + 1",
+        [],
+    )
+    .map_err(|source| RelayError::Store {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(())
+}
+
+/// The keys generation: it changes whenever a key is added or revoked (0 before the first).
+pub(super) fn generation(conn: &Connection, path: &Path) -> Result<i64, RelayError> {
+    conn.prepare_cached("SELECT value FROM relay_meta WHERE name = 'keys_generation'")
+        .and_then(|mut statement| statement.query_row([], |row| row.get(0)).optional())
+        .map(|generation| generation.unwrap_or(0))
+        .map_err(|source| RelayError::Store {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 pub(super) fn revoke_key(
@@ -59,7 +87,7 @@ pub(super) fn revoke_key(
     if changed == 0 {
         return Err(RelayError::KeyNotFound(label.to_owned()));
     }
-    Ok(())
+    bump_generation(tx, path)
 }
 
 fn hash_from_blob(blob: Vec<u8>) -> rusqlite::Result<[u8; 32]> {

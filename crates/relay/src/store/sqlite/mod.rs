@@ -48,6 +48,9 @@ pub struct SqliteOptions {
     pub queue: usize,
     /// How often the write-ahead log is copied into the database file.
     pub checkpoint_interval: Duration,
+    /// The write-ahead log's size in bytes past which it is truncated once copied (a burst may
+    /// grow it beyond this for a moment; it comes back under it when the burst ends).
+    pub wal_limit: u64,
 }
 
 impl Default for SqliteOptions {
@@ -59,6 +62,7 @@ impl Default for SqliteOptions {
             // hundred MiB even when every sender is at the limit.
             queue: 1024,
             checkpoint_interval: Duration::from_secs(1),
+            wal_limit: 64 * 1024 * 1024,
         }
     }
 }
@@ -70,6 +74,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: mpsc::Sender<WriteRequest>,
     reader: Arc<Mutex<Connection>>,
+    /// The client keys' own reader, so that checking a key never waits behind a backlog read.
+    keys_reader: Arc<Mutex<Connection>>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -96,19 +102,46 @@ impl SqliteStore {
         reader_conn
             .pragma_update(None, "query_only", true)
             .map_err(store_error)?;
+        let keys_conn = open_connection(path).map_err(store_error)?;
+        keys_conn
+            .pragma_update(None, "query_only", true)
+            .map_err(store_error)?;
         // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
         // answers) never wait for the log to be copied into the database file.
         let checkpoint_conn = open_connection(path).map_err(store_error)?;
+        // A truncating checkpoint (made only while the writer is idle) holds new writes back
+        // while it waits for readers: it waits only briefly, and tries again next round.
+        checkpoint_conn
+            .busy_timeout(TRUNCATE_PATIENCE)
+            .map_err(store_error)?;
         let (checkpoints, stop) = std::sync::mpsc::channel::<()>();
+        let writer_turn = Arc::new(Mutex::new(()));
+        let checkpointer = Checkpointer {
+            conn: checkpoint_conn,
+            wal: wal_path(path),
+            interval: options.checkpoint_interval,
+            wal_limit: options.wal_limit,
+            writer_turn: Arc::clone(&writer_turn),
+            data_version: None,
+        };
         std::thread::Builder::new()
             .name("relay-store-checkpoint".into())
-            .spawn(move || run_checkpoints(&checkpoint_conn, &stop, options.checkpoint_interval))
+            .spawn(move || checkpointer.run(&stop))
             .map_err(|source| RelayError::Thread {
                 what: "event store checkpoint",
                 source,
             })?;
         writer_conn
             .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(store_error)?;
+        // When the writer starts the log over after a complete checkpoint, it also cuts the
+        // file back to this size; SQLite otherwise keeps a log file at its largest for good.
+        writer_conn
+            .pragma_update(
+                None,
+                "journal_size_limit",
+                i64::try_from(options.wal_limit).unwrap_or(i64::MAX),
+            )
             .map_err(store_error)?;
 
         let (writer, requests) = mpsc::channel(options.queue.max(1));
@@ -119,6 +152,7 @@ impl SqliteStore {
             duplicate_window,
             max_batch: options.max_batch.max(1),
             last_stamp: None,
+            turn: writer_turn,
         };
         std::thread::Builder::new()
             .name("relay-store-writer".into())
@@ -131,6 +165,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer,
             reader: Arc::new(Mutex::new(reader_conn)),
+            keys_reader: Arc::new(Mutex::new(keys_conn)),
             _checkpoints: checkpoints,
         })
     }
@@ -153,11 +188,18 @@ impl SqliteStore {
         &self,
         query: impl FnOnce(&Connection) -> Result<T, RelayError> + Send + 'static,
     ) -> Result<T, RelayError> {
-        let reader = Arc::clone(&self.reader);
-        tokio::task::spawn_blocking(move || query(&lock(&reader)))
-            .await
-            .map_err(|_| RelayError::StoreClosed)?
+        read_on(&self.reader, query).await
     }
+}
+
+async fn read_on<T: Send + 'static>(
+    reader: &Arc<Mutex<Connection>>,
+    query: impl FnOnce(&Connection) -> Result<T, RelayError> + Send + 'static,
+) -> Result<T, RelayError> {
+    let reader = Arc::clone(reader);
+    tokio::task::spawn_blocking(move || query(&lock(&reader)))
+        .await
+        .map_err(|_| RelayError::StoreClosed)?
 }
 
 /// A poisoned lock only means another read panicked; the connection itself is still sound.
@@ -167,14 +209,83 @@ fn lock(reader: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Copies the write-ahead log into the database every `interval` until the store is dropped.
-/// PASSIVE never blocks the writer or readers; frames still in use by a reader are simply left
-/// for the next round.
-fn run_checkpoints(conn: &Connection, stop: &std::sync::mpsc::Receiver<()>, interval: Duration) {
-    while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "a checkpoint of the event store failed; retrying");
+/// How long a truncating checkpoint, made only while the writer is idle, waits for readers of
+/// an older snapshot before it gives up until the next round.
+const TRUNCATE_PATIENCE: Duration = Duration::from_millis(20);
+
+/// The write-ahead log beside a database file.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
+}
+
+/// The thread that copies the write-ahead log into the database and keeps the log's file small.
+///
+/// A PASSIVE checkpoint never blocks the writer or readers; frames still in use by a reader
+/// are simply left for the next round. But under a steady stream of commits it never catches
+/// up with the writer, so SQLite never starts the log over, and it never shrinks a log file by
+/// itself: a burst once left a 1.5 GB log beside a 90 MB database, for good. So when the file
+/// is over the limit:
+/// - while the writer works, it waits for the writer's current batch and holds the next one
+///   back (`writer_turn`) just long enough to copy the frames committed since the passive
+///   round; the writer's next commit then starts the log over, and `journal_size_limit` cuts
+///   the file back to the limit;
+/// - while the writer is idle (nothing committed since the last round), a TRUNCATE checkpoint
+///   empties the file.
+struct Checkpointer {
+    conn: Connection,
+    wal: PathBuf,
+    interval: Duration,
+    wal_limit: u64,
+    /// Held by the writer for each batch.
+    writer_turn: Arc<Mutex<()>>,
+    /// `PRAGMA data_version` at the last round: it moves when another connection commits.
+    data_version: Option<i64>,
+}
+
+impl Checkpointer {
+    /// A round every `interval` until the store is dropped.
+    fn run(mut self, stop: &std::sync::mpsc::Receiver<()>) {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(self.interval)
+        {
+            if let Err(err) = self.round() {
+                tracing::warn!(error = %err, "a checkpoint of the event store failed; retrying");
+            }
         }
+    }
+
+    fn round(&mut self) -> rusqlite::Result<()> {
+        let data_version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        let idle = self.data_version == Some(data_version);
+        self.data_version = Some(data_version);
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        let wal_bytes = std::fs::metadata(&self.wal).map_or(0, |meta| meta.len());
+        if wal_bytes <= self.wal_limit {
+            return Ok(());
+        }
+        if idle {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+            if busy != 0 {
+                tracing::debug!(
+                    wal_bytes,
+                    "the write-ahead log is over its limit but still read; truncating next round"
+                );
+            }
+        } else {
+            let _writer_waits = self
+                .writer_turn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        }
+        Ok(())
     }
 }
 
@@ -228,8 +339,15 @@ impl EventStore for SqliteStore {
 
     fn client_keys(&self) -> BoxFuture<'_, Result<Vec<ClientKeyRecord>, RelayError>> {
         let path = self.path.clone();
-        self.read(move |conn| keys::client_keys(conn, &path))
-            .boxed()
+        read_on(&self.keys_reader, move |conn| {
+            keys::client_keys(conn, &path)
+        })
+        .boxed()
+    }
+
+    fn keys_generation(&self) -> BoxFuture<'_, Result<i64, RelayError>> {
+        let path = self.path.clone();
+        read_on(&self.keys_reader, move |conn| keys::generation(conn, &path)).boxed()
     }
 
     fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>> {

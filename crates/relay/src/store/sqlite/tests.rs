@@ -224,3 +224,173 @@ async fn client_keys_are_added_listed_and_revoked_by_label() {
     assert_eq!(keys[1].key_hash, [9; 32]);
     assert!(keys[1].revoked_at.is_none());
 }
+
+fn wal_bytes(path: &std::path::Path) -> u64 {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |meta| meta.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bursts_write_ahead_log_comes_back_under_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let limit = 256 * 1024;
+    let options = SqliteOptions {
+        checkpoint_interval: Duration::from_millis(20),
+        wal_limit: limit,
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open(&path, options, Arc::new(NoSink)).unwrap());
+
+    // A reader holding one snapshot through the burst (a long backlog read, a backup) keeps any
+    // checkpoint from finishing, so the burst must grow the log far past the limit.
+    let pin = rusqlite::Connection::open(&path).unwrap();
+    pin.execute_batch("BEGIN").unwrap();
+    let _: i64 = pin
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .unwrap();
+    let pad = "x".repeat(1000);
+    let mut senders = Vec::new();
+    for sender in 0..32 {
+        let (store, pad) = (Arc::clone(&store), pad.clone());
+        senders.push(tokio::spawn(async move {
+            for n in 0..50 {
+                store
+                    .append(notification(&format!(
+                        "{{\"sender\":{sender},\"n\":{n},\"pad\":\"{pad}\"}}"
+                    )))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let peak = wal_bytes(&path);
+    assert!(peak > 4 * limit, "the burst left only {peak} bytes of log");
+    pin.execute_batch("COMMIT").unwrap();
+    drop(pin);
+
+    // The burst is over: the log is copied and cut back, without any further write.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while wal_bytes(&path) > limit {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log stayed at {} bytes after the burst (limit {limit}, peak {peak})",
+            wal_bytes(&path)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        store
+            .events_after(EventId::START, 10_000)
+            .await
+            .unwrap()
+            .len(),
+        32 * 50
+    );
+}
+
+#[tokio::test]
+async fn the_keys_generation_moves_with_every_change_from_any_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Arc::new(NoSink));
+    let other = open(&dir, Arc::new(NoSink));
+    let start = store.keys_generation().await.unwrap();
+    other
+        .add_client_key("seat-1".into(), [7; 32])
+        .await
+        .unwrap();
+    let added = store.keys_generation().await.unwrap();
+    assert_ne!(added, start);
+    // A refused change changes nothing.
+    assert!(
+        other
+            .add_client_key("seat-1".into(), [8; 32])
+            .await
+            .is_err()
+    );
+    assert!(other.revoke_client_key("nobody".into()).await.is_err());
+    assert_eq!(store.keys_generation().await.unwrap(), added);
+    other.revoke_client_key("seat-1".into()).await.unwrap();
+    assert_ne!(store.keys_generation().await.unwrap(), added);
+    // Appending events leaves it alone.
+    let revoked = store.keys_generation().await.unwrap();
+    store.append(notification("{\"a\":1}")).await.unwrap();
+    assert_eq!(store.keys_generation().await.unwrap(), revoked);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_write_ahead_log_comes_back_under_the_limit_while_writes_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let limit = 256 * 1024;
+    let options = SqliteOptions {
+        checkpoint_interval: Duration::from_millis(20),
+        wal_limit: limit,
+        ..SqliteOptions::default()
+    };
+    let store = Arc::new(SqliteStore::open(&path, options, Arc::new(NoSink)).unwrap());
+    let pin = rusqlite::Connection::open(&path).unwrap();
+    pin.execute_batch("BEGIN").unwrap();
+    let _: i64 = pin
+        .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+        .unwrap();
+
+    // Senders that never stop, so that the writer is never idle for a whole round.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for sender in 0..8 {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        senders.push(tokio::spawn(async move {
+            let pad = "y".repeat(1000);
+            let mut n = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                store
+                    .append(notification(&format!(
+                        "{{\"sender\":{sender},\"n\":{n},\"pad\":\"{pad}\"}}"
+                    )))
+                    .await
+                    .unwrap();
+            }
+            n
+        }));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while wal_bytes(&path) <= 4 * limit {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writes never grew the log"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pin.execute_batch("COMMIT").unwrap();
+    drop(pin);
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while wal_bytes(&path) > limit {
+        // Unbounded growth fails early rather than filling the disk for the whole ceiling.
+        assert!(
+            std::time::Instant::now() < deadline && wal_bytes(&path) < 1024 * limit,
+            "the log stayed at {} bytes while writes went on (limit {limit})",
+            wal_bytes(&path)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut written = 0;
+    for sender in senders {
+        written += sender.await.unwrap();
+    }
+    assert_eq!(
+        store
+            .events_after(EventId::START, 1_000_000)
+            .await
+            .unwrap()
+            .len(),
+        usize::try_from(written).unwrap()
+    );
+}

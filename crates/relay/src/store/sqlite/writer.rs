@@ -3,7 +3,7 @@
 //! and only then announces the new events to the [`CommitSink`] and answers each sender.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, TransactionBehavior};
@@ -44,6 +44,9 @@ pub(super) struct Writer {
     pub(super) duplicate_window: TimeDelta,
     pub(super) max_batch: usize,
     pub(super) last_stamp: Option<DateTime<Utc>>,
+    /// Held for each batch; the checkpointer takes it to finish a checkpoint between two
+    /// batches when the log has grown past its limit.
+    pub(super) turn: Arc<Mutex<()>>,
 }
 
 impl Writer {
@@ -56,6 +59,10 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let turn = Arc::clone(&self.turn);
+            let _turn = turn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             self.commit_batch(batch);
         }
     }

@@ -1,0 +1,248 @@
+//! Who may open the event stream, and how many streams each may hold.
+//!
+//! The client keys are cached in memory. Each stream request reads only the store's keys
+//! generation (one small row, on a connection of its own) and reloads the keys when it moved, so
+//! a key added or revoked by `trubka-relay keys` in another process counts from the very next
+//! request, while a flood of wrong keys costs no more than that one read each. A reload that
+//! finds a key revoked ends the streams open with it at once; [`Access::watch`] reloads on a
+//! short interval too, so that they end even when no request comes.
+//!
+//! Every open stream holds a [`StreamSlot`]: at most `streams_per_key` per key and
+//! `streams_max` in all. A slot is a body-lifetime permit, which is why this is not a tower
+//! concurrency layer: those release their permit when the handler returns, long before an SSE
+//! body ends.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::error::RelayError;
+use crate::keys::{ClientKey, hash_is_active_in};
+use crate::store::{ClientKeyRecord, SharedStore};
+
+/// Why a stream was not admitted.
+#[derive(Debug)]
+pub enum Denied {
+    /// The key is unknown or revoked.
+    Unauthorized,
+    /// The key already holds `limit` streams.
+    KeyAtLimit {
+        /// `streams_per_key`.
+        limit: usize,
+    },
+    /// The relay already serves `limit` streams.
+    RelayAtLimit {
+        /// `streams_max`.
+        limit: usize,
+    },
+    /// The keys could not be read.
+    StoreUnavailable(RelayError),
+}
+
+struct OpenStream {
+    id: u64,
+    end: CancellationToken,
+}
+
+/// What the lock guards: the key set and the open streams change together, so that a stream
+/// admitted just before a reload is seen by it, and one admitted after is checked against the
+/// new keys.
+#[derive(Default)]
+struct Inner {
+    /// The generation the keys were read at; `None` before the first read.
+    generation: Option<i64>,
+    keys: Vec<ClientKeyRecord>,
+    /// Open streams by key hash.
+    streams: HashMap<[u8; 32], Vec<OpenStream>>,
+    open: usize,
+    next_id: u64,
+}
+
+/// The cached key set and the open streams of each key.
+pub struct Access {
+    store: SharedStore,
+    inner: Mutex<Inner>,
+    /// One reload at a time; the requests that find the cache stale meanwhile wait for it.
+    reload: tokio::sync::Mutex<()>,
+    streams_max: usize,
+    streams_per_key: usize,
+    /// The relay's shutdown; every stream's end is a child of it.
+    shutdown: CancellationToken,
+}
+
+impl fmt::Debug for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("Access")
+            .field("generation", &inner.generation)
+            .field("keys", &inner.keys.len())
+            .field("open_streams", &inner.open)
+            .finish()
+    }
+}
+
+impl Access {
+    /// Access over `store`'s keys with these caps; streams end when `shutdown` is cancelled.
+    pub fn new(
+        store: SharedStore,
+        streams_max: usize,
+        streams_per_key: usize,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            store,
+            inner: Mutex::new(Inner::default()),
+            reload: tokio::sync::Mutex::new(()),
+            streams_max,
+            streams_per_key,
+            shutdown,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every change under the lock leaves it consistent, even if a holder panicked.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Brings the cached keys up to date: one small read when nothing changed. A key found
+    /// revoked has its streams ended.
+    pub async fn refresh(&self) -> Result<(), RelayError> {
+        let generation = self.store.keys_generation().await?;
+        if self.lock().generation == Some(generation) {
+            return Ok(());
+        }
+        let _reloading = self.reload.lock().await;
+        // Read the generation again, before the keys: a change after this read moves it again,
+        // so the next check reloads; a cache can be newer than its generation, never older.
+        let generation = self.store.keys_generation().await?;
+        if self.lock().generation == Some(generation) {
+            return Ok(());
+        }
+        let keys = self.store.client_keys().await?;
+        let mut inner = self.lock();
+        let Inner {
+            generation: cached,
+            keys: cached_keys,
+            streams,
+            ..
+        } = &mut *inner;
+        *cached = Some(generation);
+        *cached_keys = keys;
+        for (hash, open) in streams.iter() {
+            if !hash_is_active_in(hash, cached_keys) {
+                tracing::info!(
+                    streams = open.len(),
+                    "a client key was revoked; closing its streams"
+                );
+                for stream in open {
+                    stream.end.cancel();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits a stream for `key`, or says why not.
+    pub async fn admit(self: &Arc<Self>, key: &ClientKey) -> Result<StreamSlot, Denied> {
+        self.refresh().await.map_err(Denied::StoreUnavailable)?;
+        let hash = key.hash();
+        let mut inner = self.lock();
+        if !hash_is_active_in(&hash, &inner.keys) {
+            return Err(Denied::Unauthorized);
+        }
+        if inner.open >= self.streams_max {
+            return Err(Denied::RelayAtLimit {
+                limit: self.streams_max,
+            });
+        }
+        if inner.streams.get(&hash).map_or(0, Vec::len) >= self.streams_per_key {
+            return Err(Denied::KeyAtLimit {
+                limit: self.streams_per_key,
+            });
+        }
+        let id = inner.next_id;
+        inner.next_id += 1;
+        inner.open += 1;
+        let end = self.shutdown.child_token();
+        inner.streams.entry(hash).or_default().push(OpenStream {
+            id,
+            end: end.clone(),
+        });
+        Ok(StreamSlot {
+            access: Arc::clone(self),
+            hash,
+            id,
+            end,
+        })
+    }
+
+    /// How many streams are open now.
+    pub fn open_streams(&self) -> usize {
+        self.lock().open
+    }
+
+    /// Refreshes every `interval` until shutdown, so that the streams of a key revoked by
+    /// another process end even when no request comes.
+    pub async fn watch(self: Arc<Self>, interval: Duration) {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            if let Err(err) = self.refresh().await {
+                tracing::warn!(error = %err, "client keys could not be re-read; trying again");
+            }
+        }
+    }
+
+    fn release(&self, hash: &[u8; 32], id: u64) {
+        let mut inner = self.lock();
+        let Some(open) = inner.streams.get_mut(hash) else {
+            return;
+        };
+        let before = open.len();
+        open.retain(|stream| stream.id != id);
+        let released = before - open.len();
+        if open.is_empty() {
+            inner.streams.remove(hash);
+        }
+        inner.open -= released;
+    }
+}
+
+/// One admitted stream; dropping it (when the stream's body is dropped) frees the slot.
+pub struct StreamSlot {
+    access: Arc<Access>,
+    hash: [u8; 32],
+    id: u64,
+    end: CancellationToken,
+}
+
+impl StreamSlot {
+    /// Cancelled when the stream must end: its key was revoked, or the relay is stopping.
+    pub fn end(&self) -> &CancellationToken {
+        &self.end
+    }
+}
+
+impl fmt::Debug for StreamSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamSlot").field("id", &self.id).finish()
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.access.release(&self.hash, self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests;
