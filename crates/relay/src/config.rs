@@ -90,7 +90,8 @@ pub struct RelayConfig {
     pub body_limit: usize,
     /// The deepest JSON nesting accepted in a notification (the PBX's own is about 5).
     pub max_nesting: usize,
-    /// A body received again within this window is stored once.
+    /// A call leg's notification received again within this window is stored once; every other
+    /// notification (a directory change, say) is stored and streamed each time.
     pub duplicate_window: Duration,
     /// Events older than this are removed.
     pub retention: Duration,

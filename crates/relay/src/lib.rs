@@ -13,7 +13,8 @@
 //! The flow, with the routes of [`router`]:
 //! - `POST /<hook>/events`: intake checks the body (size, UTF-8, nesting, JSON), hands it to
 //!   the [`store::EventStore`], which group-commits it and only then answers; the handler
-//!   replies `{"id":…,"duplicate":…}`.
+//!   replies `{"id":…,"duplicate":…}` (only a call leg's notification repeated within the
+//!   duplicate window is a duplicate).
 //! - After each commit the store announces the events to the fan-out, which offers them to
 //!   every stream client's bounded queue.
 //! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog

@@ -14,11 +14,13 @@
 
 pub mod sqlite;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
@@ -46,6 +48,48 @@ pub struct IncomingNotification {
     body: String,
     value: Box<RawValue>,
     body_hash: [u8; 32],
+    mergeable: bool,
+}
+
+/// The kind of a call leg's notification, the only kind whose repeats may be merged.
+const CALL_NOTIFICATIONS: &str = "callNotifications";
+
+/// Just enough of a call notification to find its leg: `result.callInfo.call.id`.
+#[derive(Deserialize)]
+struct LegEnvelope<'a> {
+    #[serde(borrow, default)]
+    result: Option<LegResult<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LegResult<'a> {
+    #[serde(borrow, default, rename = "callInfo")]
+    call_info: Option<LegCallInfo<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LegCallInfo<'a> {
+    #[serde(borrow, default)]
+    call: Option<LegCall<'a>>,
+}
+
+#[derive(Deserialize)]
+struct LegCall<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+}
+
+/// Whether a body is a call leg's notification: its kind is `callNotifications` and it names
+/// the leg (`result.callInfo.call.id`). The desktop merges a leg's events by the leg's id, so
+/// the same body twice changes nothing and a repeat may be answered with the first copy.
+/// Anything else (a directory change such as `numbersChanged`, an unknown kind, a body without
+/// a leg) may legitimately say the same thing twice, and every copy is streamed.
+fn is_leg_notification(kind: &str, body: &str) -> bool {
+    kind == CALL_NOTIFICATIONS
+        && serde_json::from_str::<LegEnvelope<'_>>(body)
+            .ok()
+            .and_then(|envelope| envelope.result?.call_info?.call?.id)
+            .is_some_and(|id| !id.is_empty())
 }
 
 impl IncomingNotification {
@@ -53,12 +97,20 @@ impl IncomingNotification {
     pub fn new(kind: String, body: String) -> Result<Self, serde_json::Error> {
         let value = RawValue::from_string(body.clone())?;
         let body_hash: [u8; 32] = Sha256::digest(body.as_bytes()).into();
+        let mergeable = is_leg_notification(&kind, &body);
         Ok(Self {
             kind,
             body,
             value,
             body_hash,
+            mergeable,
         })
+    }
+
+    /// Whether a repeat of this body within the duplicate window may be answered with the copy
+    /// stored first instead of being stored again: true only for a call leg's notification.
+    pub fn mergeable(&self) -> bool {
+        self.mergeable
     }
 
     /// The notification's `event` field (`callNotifications`, `vpbxNotifications`...), or
@@ -106,7 +158,8 @@ pub struct StoredEvent {
 pub struct Appended {
     /// The event's id; for a duplicate, the id of the copy stored earlier.
     pub id: EventId,
-    /// True when the same body was already stored within the duplicate window.
+    /// True when the same call leg's notification was already stored within the duplicate
+    /// window (only those are merged; see [`IncomingNotification::mergeable`]).
     pub duplicate: bool,
 }
 
@@ -142,8 +195,8 @@ pub trait CommitSink: Send + Sync + 'static {
 
 /// A durable store of relayed events and of client key hashes.
 pub trait EventStore: Send + Sync + fmt::Debug + 'static {
-    /// Stores a notification durably (or recognises it as a duplicate) and resolves after the
-    /// commit.
+    /// Stores a notification durably (or recognises a call leg's notification as a duplicate)
+    /// and resolves after the commit.
     fn append(
         &self,
         notification: IncomingNotification,

@@ -1,5 +1,5 @@
-//! The events table: appending inside the writer's transaction (a body seen again within the
-//! duplicate window is answered with the earlier id), pruning by receipt time, and the reads a
+//! The events table: appending inside the writer's transaction (a call leg's notification seen
+//! again within the duplicate window is answered with the earlier id), pruning by receipt time, and the reads a
 //! stream and the metrics make.
 
 use std::path::Path;
@@ -19,15 +19,18 @@ pub(super) fn append(
     now_text: &str,
     window_start: &str,
 ) -> rusqlite::Result<(Appended, Option<StoredEvent>)> {
-    let earlier: Option<i64> = tx
-        .prepare_cached(
+    let earlier: Option<i64> = if notification.mergeable() {
+        tx.prepare_cached(
             "SELECT id FROM events WHERE body_hash = ?1 AND received_at >= ?2 ORDER BY id LIMIT 1",
         )?
         .query_row(
             params![&notification.body_hash()[..], window_start],
             |row| row.get(0),
         )
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     if let Some(id) = earlier {
         return Ok((
             Appended {

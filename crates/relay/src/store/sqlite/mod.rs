@@ -40,7 +40,8 @@ use writer::{Reply, WriteRequest, Writer};
 /// Tuning of the SQLite store.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteOptions {
-    /// A body seen again within this window is recognised as a duplicate and stored once.
+    /// A call leg's notification seen again within this window is recognised as a duplicate and
+    /// stored once (other notifications are always stored).
     pub duplicate_window: Duration,
     /// The most requests one group commit takes.
     pub max_batch: usize,

@@ -28,6 +28,13 @@ fn notification(body: &str) -> IncomingNotification {
     IncomingNotification::new("callNotifications".into(), body.into()).unwrap()
 }
 
+/// A call leg's notification: the only kind a repeat of which is merged.
+fn leg(id: &str) -> String {
+    format!(
+        r#"{{"event":"callNotifications","result":{{"callInfo":{{"call":{{"id":"{id}"}},"state":"trying"}}}}}}"#
+    )
+}
+
 fn open(dir: &tempfile::TempDir, sink: Arc<dyn CommitSink>) -> SqliteStore {
     SqliteStore::open(
         &dir.path().join("events.sqlite3"),
@@ -64,8 +71,8 @@ async fn the_same_body_within_the_window_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let recorder = Arc::new(Recorder::default());
     let store = open(&dir, recorder.clone());
-    let first = store.append(notification("{\"a\":1}")).await.unwrap();
-    let again = store.append(notification("{\"a\":1}")).await.unwrap();
+    let first = store.append(notification(&leg("a"))).await.unwrap();
+    let again = store.append(notification(&leg("a"))).await.unwrap();
     assert_eq!(
         again,
         Appended {
@@ -81,6 +88,35 @@ async fn the_same_body_within_the_window_is_stored_once() {
 }
 
 #[tokio::test]
+async fn only_a_call_legs_notification_is_merged_with_its_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let store = open(&dir, recorder.clone());
+    let directory = IncomingNotification::new(
+        "vpbxNotifications".into(),
+        r#"{"event":"vpbxNotifications","result":{"eventType":"numbersChanged"}}"#.into(),
+    )
+    .unwrap();
+    // The same body as a leg's, but under another kind: not a call notification.
+    let other_kind = IncomingNotification::new("unknown".into(), leg("a")).unwrap();
+    for body in [
+        directory,
+        other_kind,
+        notification(r#"{"event":"callNotifications","result":{}}"#),
+        notification(r#"{"event":"callNotifications","result":{"callInfo":{"call":{"id":""}}}}"#),
+        notification(r#"{"event":"callNotifications","result":{"callInfo":{"call":{"id":7}}}}"#),
+    ] {
+        assert!(!body.mergeable(), "{}", body.body());
+        let first = store.append(body.clone()).await.unwrap();
+        let again = store.append(body).await.unwrap();
+        assert!(!first.duplicate && !again.duplicate);
+        assert_ne!(first.id, again.id);
+    }
+    assert!(notification(&leg("a")).mergeable());
+    assert_eq!(*lock_ids(&recorder.0), (1..=10).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn a_zero_window_stores_repeats() {
     let dir = tempfile::tempdir().unwrap();
     let options = SqliteOptions {
@@ -89,10 +125,10 @@ async fn a_zero_window_stores_repeats() {
     };
     let store =
         SqliteStore::open(&dir.path().join("e.sqlite3"), options, Arc::new(NoSink)).unwrap();
-    store.append(notification("{\"a\":1}")).await.unwrap();
+    store.append(notification(&leg("a"))).await.unwrap();
     // The window starts "now", so an event stamped in an earlier millisecond falls out of it.
     tokio::time::sleep(Duration::from_millis(3)).await;
-    let again = store.append(notification("{\"a\":1}")).await.unwrap();
+    let again = store.append(notification(&leg("a"))).await.unwrap();
     assert!(!again.duplicate);
 }
 
