@@ -111,6 +111,7 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
         .events_after(EventId::START, events * 2)
         .await
         .unwrap()
+        .events
         .len();
     println!(
         "durable intake: {events} events, {SENDERS} concurrent senders, WAL + synchronous=FULL"

@@ -26,12 +26,6 @@ pub enum RelayError {
         /// What SQLite reported.
         message: String,
     },
-    /// A stored event's body is no longer valid JSON (the database was edited by hand).
-    #[error("event store: stored event {id} does not hold valid JSON")]
-    CorruptEvent {
-        /// The event's id.
-        id: i64,
-    },
     /// The event store's writer has stopped (the process is shutting down or the writer failed).
     #[error("the event store's writer has stopped; the relay must be restarted")]
     StoreClosed,

@@ -222,6 +222,16 @@ struct Feed {
 }
 
 impl Feed {
+    /// Passes over a stored event that cannot be sent, with a log line and a metric.
+    fn skip(&self, id: EventId, reason: &str) {
+        self.metrics.event_skipped();
+        tracing::error!(
+            id = id.0,
+            reason,
+            "a stored event cannot be read as JSON (a hand edit or a damaged disk); the stream passes over it"
+        );
+    }
+
     async fn next(&mut self) -> Option<Event> {
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -256,26 +266,31 @@ impl Feed {
                     return None;
                 }
             };
-            let short = page.len() < BACKLOG_PAGE;
+            let short = page.rows() < BACKLOG_PAGE;
             if short && self.subscription.is_none() {
                 // Everything committed from now on reaches the live queue; the next read
                 // covers everything committed before.
                 self.subscription = Some(self.fanout.subscribe(self.cutoff.take()));
-            } else if page.is_empty() {
+            } else if page.rows() == 0 {
                 self.live = true;
             }
-            for event in page {
+            // An unreadable row is passed over, not the end of the stream: the rows after it
+            // are still the client's events. The next read starts after the last row read.
+            let read_through = page.last_id();
+            for row in &page.unreadable {
+                self.skip(row.id, &row.reason);
+            }
+            for event in page.events {
                 match render(&event) {
                     Ok(frame) => {
-                        self.last_sent = event.id;
                         self.metrics.delivered();
                         self.pending.push_back(frame);
                     }
-                    Err(err) => {
-                        tracing::error!(id = event.id.0, error = %err, "a stored event could not be rendered");
-                        return None;
-                    }
+                    Err(err) => self.skip(event.id, &err.to_string()),
                 }
+            }
+            if let Some(last) = read_through {
+                self.last_sent = self.last_sent.max(last);
             }
         }
     }

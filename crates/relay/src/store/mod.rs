@@ -153,6 +153,41 @@ pub struct StoredEvent {
     pub body: Box<RawValue>,
 }
 
+/// A stored row that could not be read as an event: its body is not JSON text, or its receipt
+/// time or kind is unreadable. Only a hand edit or a damaged disk makes one; a stream passes
+/// over it (with a log line and a metric) instead of ending there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEvent {
+    /// The row's id.
+    pub id: EventId,
+    /// What was wrong with it.
+    pub reason: String,
+}
+
+/// What one read of the backlog found, in id order: the events, and the rows that could not be
+/// read as events.
+#[derive(Debug, Clone, Default)]
+pub struct EventPage {
+    /// The readable events.
+    pub events: Vec<StoredEvent>,
+    /// The rows passed over.
+    pub unreadable: Vec<UnreadableEvent>,
+}
+
+impl EventPage {
+    /// How many rows the read covered, readable or not (what the read's `limit` counts).
+    pub fn rows(&self) -> usize {
+        self.events.len() + self.unreadable.len()
+    }
+
+    /// The highest id the read covered, readable or not: the next read starts after it.
+    pub fn last_id(&self) -> Option<EventId> {
+        let events = self.events.last().map(|event| event.id);
+        let unreadable = self.unreadable.iter().map(|row| row.id).max();
+        events.max(unreadable)
+    }
+}
+
 /// The answer to [`EventStore::append`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Appended {
@@ -202,12 +237,13 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
         notification: IncomingNotification,
     ) -> BoxFuture<'_, Result<Appended, RelayError>>;
 
-    /// Up to `limit` events with an id greater than `after`, in id order.
+    /// Up to `limit` stored rows with an id greater than `after`, in id order: the events, and
+    /// apart from them the rows that cannot be read as events (which never end a read).
     fn events_after(
         &self,
         after: EventId,
         limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, RelayError>>;
+    ) -> BoxFuture<'_, Result<EventPage, RelayError>>;
 
     /// The retention horizon and the last id.
     fn horizon(&self) -> BoxFuture<'_, Result<Horizon, RelayError>>;

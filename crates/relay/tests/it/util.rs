@@ -93,6 +93,7 @@ impl TestRelay {
             .events_after(relay::store::EventId::START, 100_000)
             .await
             .unwrap()
+            .events
             .len()
     }
 }

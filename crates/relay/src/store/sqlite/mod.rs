@@ -30,8 +30,8 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Appended, ClientKeyRecord, CommitSink, EventId, EventStore, Horizon, IncomingNotification,
-    StoredEvent,
+    Appended, ClientKeyRecord, CommitSink, EventId, EventPage, EventStore, Horizon,
+    IncomingNotification,
 };
 use crate::error::RelayError;
 use schema::{migrate, open_connection};
@@ -192,7 +192,7 @@ impl EventStore for SqliteStore {
         &self,
         after: EventId,
         limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, RelayError>> {
+    ) -> BoxFuture<'_, Result<EventPage, RelayError>> {
         let path = self.path.clone();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.read(move |conn| events::read_after(conn, &path, after, limit))

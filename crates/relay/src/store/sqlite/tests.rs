@@ -56,12 +56,12 @@ async fn appends_number_events_in_order_and_keep_the_body_verbatim() {
     assert_eq!((second.id, second.duplicate), (EventId(2), false));
     assert_eq!(*lock_ids(&recorder.0), vec![1, 2]);
 
-    let events = store.events_after(EventId::START, 10).await.unwrap();
+    let events = store.events_after(EventId::START, 10).await.unwrap().events;
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].body.get(), body);
     assert_eq!(events[0].kind, "callNotifications");
     assert!(events[0].received_at <= events[1].received_at);
-    let after_first = store.events_after(EventId(1), 10).await.unwrap();
+    let after_first = store.events_after(EventId(1), 10).await.unwrap().events;
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].id, EventId(2));
 }
@@ -81,7 +81,7 @@ async fn the_same_body_within_the_window_is_stored_once() {
         }
     );
     assert_eq!(
-        store.events_after(EventId::START, 10).await.unwrap().len(),
+        store.events_after(EventId::START, 10).await.unwrap().rows(),
         1
     );
     assert_eq!(*lock_ids(&recorder.0), vec![1]);
@@ -224,7 +224,7 @@ async fn events_survive_reopening() {
         store.append(notification("{\"a\":1}")).await.unwrap();
     }
     let store = open(&dir, Arc::new(NoSink));
-    let events = store.events_after(EventId::START, 10).await.unwrap();
+    let events = store.events_after(EventId::START, 10).await.unwrap().events;
     assert_eq!(events.len(), 1);
     assert_eq!(
         store.append(notification("{\"b\":1}")).await.unwrap().id,
@@ -259,4 +259,130 @@ async fn client_keys_are_added_listed_and_revoked_by_label() {
     assert!(keys[0].revoked_at.is_some());
     assert_eq!(keys[1].key_hash, [9; 32]);
     assert!(keys[1].revoked_at.is_none());
+}
+
+/// Overwrites a stored event's columns behind the store's back, as a hand edit or a damaged
+/// disk would.
+fn damage(path: &std::path::Path, id: i64, column: &str, value: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let sql = format!("UPDATE events SET {column} = {value} WHERE id = ?1");
+    assert_eq!(conn.execute(&sql, [id]).unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_row_that_is_not_an_event_is_reported_apart_and_the_read_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let store = SqliteStore::open(&path, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+    for n in 1..=6 {
+        store
+            .append(notification(&leg(&format!("leg-{n}"))))
+            .await
+            .unwrap();
+    }
+    damage(&path, 2, "body", "'not json'");
+    damage(&path, 3, "body", "x'ff00'");
+    damage(&path, 4, "received_at", "'yesterday'");
+    damage(&path, 5, "body", "CAST(x'ff' AS TEXT)");
+    let page = store.events_after(EventId::START, 10).await.unwrap();
+    let ids: Vec<i64> = page.events.iter().map(|event| event.id.0).collect();
+    assert_eq!(ids, vec![1, 6]);
+    let unreadable: Vec<i64> = page.unreadable.iter().map(|row| row.id.0).collect();
+    assert_eq!(unreadable, vec![2, 3, 4, 5]);
+    assert!(page.unreadable[0].reason.contains("not valid JSON"));
+    assert!(page.unreadable[1].reason.contains("Blob"));
+    assert!(page.unreadable[2].reason.contains("yesterday"));
+    assert!(page.unreadable[3].reason.contains("UTF-8"));
+    assert_eq!((page.rows(), page.last_id()), (6, Some(EventId(6))));
+    // The limit counts rows, readable or not, so a page of damaged rows still moves on.
+    let page = store.events_after(EventId(1), 2).await.unwrap();
+    assert!(page.events.is_empty());
+    assert_eq!(page.last_id(), Some(EventId(3)));
+}
+
+/// The `data:` ids of the SSE frames in `text`, in order.
+fn streamed_ids(text: &str) -> Vec<i64> {
+    text.split("\n\n")
+        .filter_map(|frame| {
+            frame
+                .lines()
+                .find_map(|line| line.strip_prefix("id: "))
+                .and_then(|id| id.rsplit(':').next())
+                .and_then(|id| id.parse().ok())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stream_skips_a_stored_event_that_is_not_json_and_goes_on() {
+    use futures::StreamExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("events.sqlite3");
+    let config = crate::RelayConfig::new(crate::HookPath::generate(), database.clone());
+    let relay = crate::Relay::start(config).await.unwrap();
+    let state = relay.state().clone();
+    let key = crate::ClientKey::generate();
+    state
+        .store
+        .add_client_key("seat-1".into(), key.hash())
+        .await
+        .unwrap();
+    for n in 1..=3 {
+        state
+            .store
+            .append(notification(&leg(&format!("leg-{n}"))))
+            .await
+            .unwrap();
+    }
+    damage(&database, 2, "body", "'{\"event\":\"callNotif'");
+
+    let base = format!("http://{}", relay.local_addr());
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{base}/events/stream"))
+        .bearer_auth(key.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let wanted = [1, 3, 4];
+    let mut posted_live = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while streamed_ids(&text) != wanted {
+        if !posted_live && streamed_ids(&text) == [1, 3] {
+            // The stream still lives: a new event arrives after the damaged one.
+            state
+                .store
+                .append(notification(&leg("leg-4")))
+                .await
+                .unwrap();
+            posted_live = true;
+        }
+        match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(std::str::from_utf8(&chunk).unwrap()),
+            other => panic!(
+                "the stream ended or stalled ({}) after {:?}",
+                if other.is_err() { "timeout" } else { "end" },
+                streamed_ids(&text)
+            ),
+        }
+    }
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("trubka_relay_events_skipped_total 1\n"),
+        "{metrics}"
+    );
+    drop(body);
+    relay.shutdown().await.unwrap();
 }
