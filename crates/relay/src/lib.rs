@@ -19,7 +19,9 @@
 //!   every stream client's bounded queue.
 //! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog
 //!   from the store after the resume point, then live events; a heartbeat comment when quiet.
-//! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once.
+//! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once
+//!   (200), answers 404 `pending` while nothing has landed (ask again) and 410 `taken` or
+//!   `expired` afterwards (final).
 //! - `GET /healthz`, `GET /metrics` (Prometheus text).
 //!
 //! ```no_run
