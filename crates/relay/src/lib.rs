@@ -17,8 +17,10 @@
 //!   duplicate window is a duplicate).
 //! - After each commit the store announces the events to the fan-out, which offers them to
 //!   every stream client's bounded queue.
-//! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog
-//!   from the store after the resume point, then live events; a heartbeat comment when quiet.
+//! - `GET /events/stream` (Bearer client key): `retry:`, `event: epoch` (the store's history),
+//!   an optional `resync`, the backlog from the store after the resume point, then live events,
+//!   each with `id: <epoch>:<id>`; a heartbeat comment when quiet. `Last-Event-ID` is
+//!   `<epoch>:<id>` or a bare `<id>`; another epoch's is resynced.
 //! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once
 //!   (200), answers 404 `pending` while nothing has landed (ask again) and 410 `taken` or
 //!   `expired` afterwards (final).

@@ -1,6 +1,11 @@
 //! The event stream: `GET /events/stream`, Server-Sent Events for clients with a key.
 //!
-//! A client resumes exactly after `Last-Event-ID` (or `?after=`). The stream reads the backlog
+//! A stream opens with `retry:`, then `event: epoch` (`data: {"epoch":"<16 hex digits>"}`, the
+//! store's history), then a `resync` notice if it does not continue where the client asked (see
+//! [`starting_point`]), then the events, each with `id: <epoch>:<id>`. A client resumes exactly
+//! after `Last-Event-ID` (or `?after=`), given as `<epoch>:<id>` or as a bare `<id>`; with the
+//! epoch, a resume point from a history that a restore or a new store replaced is recognised
+//! and resynced instead of resumed after ids that now name other events. The stream reads the backlog
 //! from the store page by page; when a page comes back short (the end is near) it subscribes to
 //! the live fan-out, reads the backlog once more to its end, then switches to the live queue and
 //! skips the ids it already sent. Because the store announces an event only after committing
@@ -22,11 +27,11 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::connection::{Cutoff, Peer};
-use crate::fanout::{Fanout, Subscription, render};
+use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
 use crate::metrics::{Metrics, RejectReason};
 use crate::state::RelayState;
-use crate::store::{EventId, SharedStore};
+use crate::store::{Epoch, EventId, Horizon, SharedStore};
 
 /// How many stored events one backlog read fetches.
 const BACKLOG_PAGE: usize = 256;
@@ -63,7 +68,7 @@ fn presented_key(headers: &HeaderMap) -> Option<ClientKey> {
 
 /// The client's resume point: `Last-Event-ID` wins over `?after=`; `None` means "from the
 /// oldest stored event".
-fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<EventId>, String> {
+fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<ResumePoint>, String> {
     let given = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -76,15 +81,43 @@ fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<Event
     };
     match given.as_deref() {
         None | Some("") => Ok(None),
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id >= 0)
-            .map(|id| Some(EventId(id)))
-            .ok_or_else(|| {
-                format!("resume point {text:?} is not an event id (a whole number ≥ 0)")
-            }),
+        Some(text) => ResumePoint::parse(text).map(Some),
     }
+}
+
+/// Where a stream starts, and the `resync` notice when that is not where the client asked.
+///
+/// - no resume point: from the oldest kept event, no notice;
+/// - a resume point of another epoch (the store was restored or replaced since), or beyond the
+///   newest id ever given out: `unknown`, from the oldest kept event;
+/// - a resume point older than retention keeps: `pruned`, from the oldest kept event;
+/// - otherwise right after the resume point. A bare id (no epoch) is taken as this epoch's.
+fn starting_point(
+    requested: Option<ResumePoint>,
+    horizon: Horizon,
+    epoch: Epoch,
+) -> (EventId, Option<serde_json::Value>) {
+    let oldest_kept = horizon.pruned_through;
+    let Some(requested) = requested else {
+        return (oldest_kept, None);
+    };
+    let foreign = requested.epoch.is_some_and(|given| given != epoch);
+    let reason = if foreign || requested.after > horizon.last_id {
+        "unknown"
+    } else if requested.after < oldest_kept {
+        "pruned"
+    } else {
+        return (requested.after, None);
+    };
+    let notice = json!({
+        "reason": reason,
+        "requested": requested.after.0,
+        "requestedEpoch": requested.epoch.map(|given| given.to_string()),
+        "epoch": epoch.to_string(),
+        "resumeAfter": oldest_kept.0,
+        "lastId": horizon.last_id.0,
+    });
+    (oldest_kept, Some(notice))
 }
 
 /// `GET /events/stream`.
@@ -128,28 +161,18 @@ pub(crate) async fn stream_events(
         }
     };
 
+    let epoch = state.store.epoch();
     let mut opening = VecDeque::new();
     opening.push_back(Event::default().retry(state.config.retry));
-    let oldest_kept = horizon.pruned_through;
-    let start = match requested {
-        None => oldest_kept,
-        Some(after) if after < oldest_kept || after > horizon.last_id => {
-            let reason = if after < oldest_kept {
-                "pruned"
-            } else {
-                "unknown"
-            };
-            let data = json!({
-                "reason": reason,
-                "requested": after.0,
-                "resumeAfter": oldest_kept.0,
-                "lastId": horizon.last_id.0,
-            });
-            opening.push_back(Event::default().event("resync").data(data.to_string()));
-            oldest_kept
-        }
-        Some(after) => after,
-    };
+    opening.push_back(
+        Event::default()
+            .event("epoch")
+            .data(json!({ "epoch": epoch.to_string() }).to_string()),
+    );
+    let (start, resync) = starting_point(requested, horizon, epoch);
+    if let Some(notice) = resync {
+        opening.push_back(Event::default().event("resync").data(notice.to_string()));
+    }
 
     let mut key_check = tokio::time::interval_at(
         tokio::time::Instant::now() + state.config.heartbeat,
@@ -308,6 +331,13 @@ mod tests {
         map
     }
 
+    fn at(after: i64) -> Option<ResumePoint> {
+        Some(ResumePoint {
+            epoch: None,
+            after: EventId(after),
+        })
+    }
+
     #[test]
     fn last_event_id_wins_over_the_query() {
         let query = StreamQuery {
@@ -315,15 +345,66 @@ mod tests {
         };
         assert_eq!(
             resume_point(&headers(&[("last-event-id", "9")]), &query),
-            Ok(Some(EventId(9)))
+            Ok(at(9))
         );
-        assert_eq!(resume_point(&headers(&[]), &query), Ok(Some(EventId(5))));
+        assert_eq!(resume_point(&headers(&[]), &query), Ok(at(5)));
         assert_eq!(
             resume_point(&headers(&[]), &StreamQuery { after: None }),
             Ok(None)
         );
+        let epoch = Epoch::from_stored(1);
+        assert_eq!(
+            resume_point(&headers(&[("last-event-id", "0000000000000001:9")]), &query),
+            Ok(Some(ResumePoint {
+                epoch: Some(epoch),
+                after: EventId(9)
+            }))
+        );
         assert!(resume_point(&headers(&[("last-event-id", "-1")]), &query).is_err());
         assert!(resume_point(&headers(&[("last-event-id", "x")]), &query).is_err());
+    }
+
+    #[test]
+    fn a_resume_point_of_another_epoch_or_beyond_the_newest_id_is_resynced() {
+        let epoch = Epoch::from_stored(1);
+        let other = Epoch::from_stored(2);
+        let horizon = Horizon {
+            pruned_through: EventId(3),
+            last_id: EventId(12),
+        };
+        let mine = |after| {
+            Some(ResumePoint {
+                epoch: Some(epoch),
+                after: EventId(after),
+            })
+        };
+        assert_eq!(starting_point(None, horizon, epoch), (EventId(3), None));
+        assert_eq!(
+            starting_point(mine(10), horizon, epoch),
+            (EventId(10), None)
+        );
+        assert_eq!(starting_point(at(10), horizon, epoch), (EventId(10), None));
+        assert_eq!(starting_point(mine(3), horizon, epoch), (EventId(3), None));
+        let reason = |requested| {
+            let (start, notice) = starting_point(requested, horizon, epoch);
+            assert_eq!(start, EventId(3));
+            notice.unwrap()["reason"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(reason(mine(2)), "pruned");
+        assert_eq!(reason(mine(13)), "unknown");
+        assert_eq!(reason(at(13)), "unknown");
+        let foreign = Some(ResumePoint {
+            epoch: Some(other),
+            after: EventId(10),
+        });
+        assert_eq!(reason(foreign), "unknown");
+        let (_, notice) = starting_point(foreign, horizon, epoch);
+        let notice = notice.unwrap();
+        assert_eq!(notice["epoch"], "0000000000000001");
+        assert_eq!(notice["requestedEpoch"], "0000000000000002");
+        assert_eq!(notice["requested"], 10);
+        assert_eq!(notice["resumeAfter"], 3);
+        assert_eq!(notice["lastId"], 12);
     }
 
     #[test]

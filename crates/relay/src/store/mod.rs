@@ -5,10 +5,12 @@
 //! string of the crate (a later Postgres store would keep its own under `postgres/`). This is
 //! the project's one documented exception to "only `call-log` speaks SQL".
 //!
-//! A store promises three things the rest of the relay builds on:
+//! A store promises four things the rest of the relay builds on:
 //! - [`EventStore::append`] resolves only after the event is committed durably, so a 2xx
 //!   answered after it can never be lost;
-//! - ids grow strictly and are never reused, even after pruning;
+//! - ids grow strictly and are never reused, even after pruning, within one [`Epoch`];
+//! - the pair (epoch, id) names one event for good: a store put back to an older state (a
+//!   restored backup) or created anew gets a new epoch, since its ids may repeat;
 //! - every committed event is announced to the [`CommitSink`] in id order, after its commit,
 //!   which is what lets a stream read the backlog and switch to live events without a gap.
 
@@ -38,6 +40,50 @@ impl EventId {
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+/// Which history of the store an id belongs to: 64 random bits, written as 16 lowercase hex
+/// digits. A store gets a new epoch when it is created and when a backup is restored into its
+/// place (`trubka-relay restore`), the two moments after which ids already handed out may be
+/// handed out again for other events. A client that remembers the epoch with its resume point
+/// can so tell "after 10 in this history" from "after 10 in a history that is gone".
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Epoch(u64);
+
+impl Epoch {
+    /// A fresh random epoch.
+    pub fn generate() -> Self {
+        Self(rand::random())
+    }
+
+    /// The epoch as SQLite keeps it (an integer with the same 64 bits).
+    pub fn to_stored(self) -> i64 {
+        i64::from_ne_bytes(self.0.to_ne_bytes())
+    }
+
+    /// The epoch from its stored integer.
+    pub fn from_stored(stored: i64) -> Self {
+        Self(u64::from_ne_bytes(stored.to_ne_bytes()))
+    }
+
+    /// The epoch from its text (16 hex digits), as the stream writes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        (text.len() == 16 && text.bytes().all(|byte| byte.is_ascii_hexdigit()))
+            .then(|| u64::from_str_radix(text, 16).ok().map(Self))
+            .flatten()
+    }
+}
+
+impl fmt::Display for Epoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl fmt::Debug for Epoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Epoch({self})")
     }
 }
 
@@ -130,8 +176,9 @@ impl IncomingNotification {
     }
 
     /// Turns the notification into the stored event once the store has numbered it.
-    pub fn into_stored(self, id: EventId, received_at: DateTime<Utc>) -> StoredEvent {
+    pub fn into_stored(self, epoch: Epoch, id: EventId, received_at: DateTime<Utc>) -> StoredEvent {
         StoredEvent {
+            epoch,
             id,
             received_at,
             kind: self.kind,
@@ -143,6 +190,8 @@ impl IncomingNotification {
 /// An event as stored: the notification with its id and receipt time.
 #[derive(Debug, Clone)]
 pub struct StoredEvent {
+    /// The store's history the id belongs to.
+    pub epoch: Epoch,
     /// The relay's number for the event.
     pub id: EventId,
     /// When the relay committed it (UTC, millisecond precision).
@@ -247,6 +296,9 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
 
     /// The retention horizon and the last id.
     fn horizon(&self) -> BoxFuture<'_, Result<Horizon, RelayError>>;
+
+    /// The store's epoch: fixed while it is open (a restore needs the relay stopped).
+    fn epoch(&self) -> Epoch;
 
     /// Removes the events received before `cutoff`; returns how many were removed.
     fn prune_received_before(

@@ -10,5 +10,7 @@ mod cli;
 mod durability;
 mod intake;
 mod oauth;
+#[cfg(feature = "cli")]
+mod restore;
 mod stream;
 mod util;

@@ -12,12 +12,14 @@ use serde_json::value::RawValue;
 use super::schema::{parse_timestamp, timestamp};
 use crate::error::RelayError;
 use crate::store::{
-    Appended, EventId, EventPage, Horizon, IncomingNotification, StoredEvent, UnreadableEvent,
+    Appended, Epoch, EventId, EventPage, Horizon, IncomingNotification, StoredEvent,
+    UnreadableEvent,
 };
 
 pub(super) fn append(
     tx: &rusqlite::Transaction<'_>,
     notification: IncomingNotification,
+    epoch: Epoch,
     now: DateTime<Utc>,
     now_text: &str,
     window_start: &str,
@@ -58,7 +60,7 @@ pub(super) fn append(
             id,
             duplicate: false,
         },
-        Some(notification.into_stored(id, now)),
+        Some(notification.into_stored(epoch, id, now)),
     ))
 }
 
@@ -91,6 +93,7 @@ pub(super) fn prune(
 pub(super) fn read_after(
     conn: &Connection,
     path: &Path,
+    epoch: Epoch,
     after: EventId,
     limit: i64,
 ) -> Result<EventPage, RelayError> {
@@ -109,7 +112,7 @@ pub(super) fn read_after(
     let mut page = EventPage::default();
     while let Some(row) = rows.next().map_err(store_error)? {
         let id = EventId(row.get(0).map_err(store_error)?);
-        match read_event(id, row) {
+        match read_event(epoch, id, row) {
             Ok(event) => page.events.push(event),
             Err(reason) => page.unreadable.push(UnreadableEvent { id, reason }),
         }
@@ -118,7 +121,7 @@ pub(super) fn read_after(
 }
 
 /// One row as an event, or what makes it unreadable.
-fn read_event(id: EventId, row: &rusqlite::Row<'_>) -> Result<StoredEvent, String> {
+fn read_event(epoch: Epoch, id: EventId, row: &rusqlite::Row<'_>) -> Result<StoredEvent, String> {
     let text = |index: usize, column: &str| -> Result<String, String> {
         match row.get_ref(index) {
             Ok(ValueRef::Text(bytes)) => String::from_utf8(bytes.to_vec())
@@ -137,6 +140,7 @@ fn read_event(id: EventId, row: &rusqlite::Row<'_>) -> Result<StoredEvent, Strin
     let body = RawValue::from_string(text(3, "body")?)
         .map_err(|err| format!("its body is not valid JSON ({err})"))?;
     Ok(StoredEvent {
+        epoch,
         id,
         received_at,
         kind,

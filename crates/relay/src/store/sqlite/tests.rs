@@ -386,3 +386,204 @@ async fn a_stream_skips_a_stored_event_that_is_not_json_and_goes_on() {
     drop(body);
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_new_store_gets_an_epoch_of_its_own_that_stays_when_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(&dir, Arc::new(NoSink)).epoch();
+    assert_eq!(open(&dir, Arc::new(NoSink)).epoch(), first);
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(open(&other, Arc::new(NoSink)).epoch(), first);
+    assert_eq!(first.to_string().len(), 16);
+    assert_eq!(crate::store::Epoch::parse(&first.to_string()), Some(first));
+}
+
+fn files_in(dir: &tempfile::TempDir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Restores as soon as the dropped store's threads have closed their connections.
+fn restore_once_closed(saved: &std::path::Path, path: &std::path::Path) -> super::Restored {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match super::restore(saved, path) {
+            Err(RelayError::StoreInUse(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn restoring_renews_the_epoch_and_keeps_the_replaced_stores_keys_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let saved = dir.path().join("saved.sqlite3");
+    let old_epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store
+            .add_client_key("seat-1".into(), [1; 32])
+            .await
+            .unwrap();
+        for n in 1..=5 {
+            store
+                .append(notification(&leg(&format!("leg-{n}"))))
+                .await
+                .unwrap();
+        }
+        super::backup(&path, &saved).unwrap();
+        assert!(matches!(
+            super::backup(&path, &saved),
+            Err(RelayError::Backup { .. })
+        ));
+        for n in 6..=10 {
+            store
+                .append(notification(&leg(&format!("leg-{n}"))))
+                .await
+                .unwrap();
+        }
+        store.revoke_client_key("seat-1".into()).await.unwrap();
+        store
+            .add_client_key("seat-2".into(), [2; 32])
+            .await
+            .unwrap();
+        // Refused while the store is open, and nothing is touched.
+        assert!(matches!(
+            super::restore(&saved, &path),
+            Err(RelayError::StoreInUse(_))
+        ));
+        assert_eq!(
+            store
+                .events_after(EventId::START, 100)
+                .await
+                .unwrap()
+                .rows(),
+            10
+        );
+        store.epoch()
+    };
+    assert!(
+        files_in(&dir)
+            .iter()
+            .all(|name| name.starts_with("events.sqlite3") || name == "saved.sqlite3"),
+        "{:?}",
+        files_in(&dir)
+    );
+
+    let restored = restore_once_closed(&saved, &path);
+    assert_ne!(restored.epoch, old_epoch);
+    assert_eq!(restored.events, 5);
+    assert_eq!(restored.last_id, EventId(10));
+    assert_eq!(restored.keys, super::KeysFrom::Replaced);
+    let replaced = restored.replaced.clone().unwrap();
+
+    let store = open(&dir, Arc::new(NoSink));
+    assert_eq!(store.epoch(), restored.epoch);
+    let ids: Vec<i64> = store
+        .events_after(EventId::START, 100)
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .map(|event| event.id.0)
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    // New ids continue after every id the replaced store gave out.
+    let next = store.append(notification(&leg("leg-11"))).await.unwrap();
+    assert_eq!(next.id, EventId(11));
+    // A key revoked since the backup stays revoked; one added since is kept.
+    let keys = store.client_keys().await.unwrap();
+    let active: Vec<&str> = keys
+        .iter()
+        .filter(|key| key.revoked_at.is_none())
+        .map(|key| key.label.as_str())
+        .collect();
+    assert_eq!(active, ["seat-2"]);
+    drop(store);
+
+    // The replaced store was moved aside whole, never deleted.
+    let aside = SqliteStore::open(&replaced, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+    assert_eq!(aside.epoch(), old_epoch);
+    assert_eq!(
+        aside
+            .events_after(EventId::START, 100)
+            .await
+            .unwrap()
+            .rows(),
+        10
+    );
+}
+
+#[tokio::test]
+async fn restoring_without_a_readable_store_to_replace_takes_everything_from_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let saved = dir.path().join("saved.sqlite3");
+    let backup_epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store
+            .add_client_key("seat-1".into(), [1; 32])
+            .await
+            .unwrap();
+        store.append(notification(&leg("leg-1"))).await.unwrap();
+        super::backup(&path, &saved).unwrap();
+        store.epoch()
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let restored = restore_once_closed(&saved, &path);
+    assert_eq!(restored.keys, super::KeysFrom::Backup(None));
+    assert_eq!(restored.replaced, None);
+    assert_ne!(restored.epoch, backup_epoch);
+
+    // A damaged store in its place: moved aside, and the keys come from the backup.
+    drop(open(&dir, Arc::new(NoSink)));
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let restored = restore_once_closed(&saved, &path);
+    assert!(matches!(restored.keys, super::KeysFrom::Backup(Some(_))));
+    assert!(restored.replaced.unwrap().exists());
+    let store = open(&dir, Arc::new(NoSink));
+    assert_eq!(store.client_keys().await.unwrap().len(), 1);
+    assert_eq!(
+        store.events_after(EventId::START, 10).await.unwrap().rows(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_backup_that_is_not_a_sound_store_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store.append(notification(&leg("leg-1"))).await.unwrap();
+        store.epoch()
+    };
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a database").unwrap();
+    let other = dir.path().join("other.sqlite3");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let before = files_in(&dir);
+    for (file, words) in [
+        (&text, "not a trubka-relay event store"),
+        (&other, "not a trubka-relay event store"),
+        (&dir.path().join("absent.sqlite3"), "cannot be opened"),
+        (&path, "is the database itself"),
+    ] {
+        let err = super::restore(file, &path).unwrap_err().to_string();
+        assert!(err.contains(words), "{err}");
+    }
+    assert_eq!(files_in(&dir), before);
+    assert_eq!(open(&dir, Arc::new(NoSink)).epoch(), epoch);
+}
