@@ -5,10 +5,11 @@
 //! [`starting_point`]), then the events, each with `id: <epoch>:<id>`. A client resumes exactly
 //! after `Last-Event-ID` (or `?after=`), given as `<epoch>:<id>` or as a bare `<id>`; with the
 //! epoch, a resume point from a history that a restore or a new store replaced is recognised
-//! and resynced instead of resumed after ids that now name other events. The stream reads the backlog
-//! from the store page by page; when a page comes back short (the end is near) it subscribes to
-//! the live fan-out, reads the backlog once more to its end, then switches to the live queue and
-//! skips the ids it already sent. Because the store announces an event only after committing
+//! and resynced instead of resumed after ids that now name other events.
+//!
+//! The stream reads the backlog from the store page by page; when a page comes back short (the
+//! end is near) it subscribes to the live fan-out, reads the backlog once more to its end, then
+//! switches to the live queue and skips the ids it already sent. Because the store announces an event only after committing
 //! it, every event committed before the subscription is in the last backlog read and every
 //! later one is in the live queue (some in both, sent once): no gap, no duplicate. Subscribing
 //! only near the end keeps a long catch-up from overflowing the client's live queue.
