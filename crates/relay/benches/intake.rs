@@ -111,6 +111,7 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
         .events_after(EventId::START, events * 2)
         .await
         .unwrap()
+        .events
         .len();
     let wal = std::fs::metadata(dir.path().join("intake.sqlite3-wal")).map_or(0, |meta| meta.len());
     println!(

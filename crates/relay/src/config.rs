@@ -90,7 +90,8 @@ pub struct RelayConfig {
     pub body_limit: usize,
     /// The deepest JSON nesting accepted in a notification (the PBX's own is about 5).
     pub max_nesting: usize,
-    /// A body received again within this window is stored once.
+    /// A call leg's notification received again within this window is stored once; every other
+    /// notification (a directory change, say) is stored and streamed each time.
     pub duplicate_window: Duration,
     /// Events older than this are removed.
     pub retention: Duration,
@@ -309,7 +310,8 @@ impl ConfigFile {
         })
     }
 
-    /// Writes the file with an explanatory header; refuses to replace an existing file unless
+    /// Writes the file with an explanatory header, readable by its owner only from the start
+    /// and replaced whole (see [`write_private`]); refuses to replace an existing file unless
     /// `force`.
     pub fn write(&self, path: &Path, force: bool) -> Result<(), RelayError> {
         if path.exists() && !force {
@@ -324,12 +326,10 @@ impl ConfigFile {
              # Environment variables TRUBKA_RELAY_<FIELD> and command-line flags override these.\n\
              {body}"
         );
-        let io_error = |source| RelayError::ConfigFile {
+        write_private(path, text.as_bytes()).map_err(|source| RelayError::ConfigFile {
             path: path.to_path_buf(),
             source,
-        };
-        std::fs::write(path, text).map_err(io_error)?;
-        restrict_to_owner(path).map_err(io_error)
+        })
     }
 
     /// Applies `other`'s fields over this file's (flags and environment over the file).
@@ -443,15 +443,55 @@ impl ConfigFile {
     }
 }
 
-/// The configuration holds the hook secret: only its owner may read it.
-#[cfg(unix)]
-fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+/// Writes a file that holds a secret (the configuration holds the hook): the contents go into a
+/// new file beside `path`, created readable by its owner only (mode 0600 from its first moment,
+/// never widened afterwards, whatever the umask), synced to disk, and then renamed over `path`,
+/// so that `path` is always either the old file whole or the new one whole. A failure removes
+/// the new file and leaves `path` as it was.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{:016x}.tmp", rand::random::<u64>()));
+    let temp = dir.join(temp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(contents)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&temp, path)
+    });
+    if let Err(err) = written {
+        // The new file is incomplete or was never renamed: it must not stay behind.
+        let _ = std::fs::remove_file(&temp);
+        return Err(err);
+    }
+    sync_dir(dir)
 }
 
+/// Makes a rename in `dir` durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Windows cannot open a folder as a file; its renames are durable once they return.
 #[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -493,6 +533,15 @@ mod tests {
             file.write(&path, false),
             Err(RelayError::ConfigExists(_))
         ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        file.write(&path, true).unwrap();
+        // Only the file itself: the new copy it was written through was renamed into place.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         let loaded = ConfigFile::load(&path).unwrap();
         assert_eq!(loaded, file);
         let flags = ConfigFile {

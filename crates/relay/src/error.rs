@@ -26,12 +26,19 @@ pub enum RelayError {
         /// What SQLite reported.
         message: String,
     },
-    /// A stored event's body is no longer valid JSON (the database was edited by hand).
-    #[error("event store: stored event {id} does not hold valid JSON")]
-    CorruptEvent {
-        /// The event's id.
-        id: i64,
+    /// A backup could not be made or restored: the file named and what was wrong with it.
+    #[error("{file}: {reason}")]
+    Backup {
+        /// The backup file or the database.
+        file: PathBuf,
+        /// What was wrong.
+        reason: String,
     },
+    /// The database is open in another process, so it cannot be replaced now.
+    #[error(
+        "{0} is in use (by a running relay or another trubka-relay command); stop the relay first"
+    )]
+    StoreInUse(PathBuf),
     /// The event store's writer has stopped (the process is shutting down or the writer failed).
     #[error("the event store's writer has stopped; the relay must be restarted")]
     StoreClosed,

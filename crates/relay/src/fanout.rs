@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::connection::Cutoff;
 use crate::metrics::Metrics;
-use crate::store::{CommitSink, EventId, StoredEvent};
+use crate::store::{CommitSink, Epoch, EventId, StoredEvent};
 
 /// A committed event, rendered once for all clients.
 #[derive(Debug)]
@@ -44,7 +44,48 @@ pub(crate) fn is_plain_kind(kind: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-' | b'.'))
 }
 
-/// The SSE frame of a stored event: `id:` the event id, `event:` its kind, `data:` a JSON
+/// An event's SSE `id:`, `<epoch>:<id>` (e.g. `3f9a0c1d2e4b5a69:42`): what an SSE client sends
+/// back as `Last-Event-ID`, so that the relay can tell a resume point of its own history from
+/// one of a history a restore or a new store replaced. The relay also takes a bare `<id>`, which
+/// is what clients that read the id from `data` send.
+pub fn sse_id(epoch: Epoch, id: EventId) -> String {
+    format!("{epoch}:{id}")
+}
+
+/// A resume point as a client gives it: `<id>`, or `<epoch>:<id>` as [`sse_id`] writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResumePoint {
+    /// The epoch the id belongs to, when the client gave one.
+    pub epoch: Option<Epoch>,
+    /// Resume after this id.
+    pub after: EventId,
+}
+
+impl ResumePoint {
+    /// Reads `<id>` or `<epoch>:<id>`; an id is a whole number ≥ 0, an epoch 16 hex digits.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let refuse = || {
+            format!(
+                "resume point {text:?} is neither an event id (a whole number ≥ 0) nor <epoch>:<id> (16 hex digits, a colon, the id)"
+            )
+        };
+        let (epoch, id) = match text.split_once(':') {
+            Some((epoch, id)) => (Some(Epoch::parse(epoch).ok_or_else(refuse)?), id),
+            None => (None, text),
+        };
+        let after = id
+            .parse::<i64>()
+            .ok()
+            .filter(|id| *id >= 0)
+            .ok_or_else(refuse)?;
+        Ok(Self {
+            epoch,
+            after: EventId(after),
+        })
+    }
+}
+
+/// The SSE frame of a stored event: `id:` its [`sse_id`], `event:` its kind, `data:` a JSON
 /// object with the id, the receipt time, the kind and the body exactly as received.
 pub fn render(event: &StoredEvent) -> Result<Event, serde_json::Error> {
     let kind = if is_plain_kind(&event.kind) {
@@ -66,7 +107,7 @@ pub fn render(event: &StoredEvent) -> Result<Event, serde_json::Error> {
         data = data.replace("\r\n", "\n").replace('\r', "\n");
     }
     Ok(Event::default()
-        .id(event.id.to_string())
+        .id(sse_id(event.epoch, event.id))
         .event(kind)
         .data(data))
 }
@@ -217,6 +258,7 @@ mod tests {
 
     fn stored(id: i64, body: &str) -> StoredEvent {
         StoredEvent {
+            epoch: Epoch::from_stored(7),
             id: EventId(id),
             received_at: Utc::now(),
             kind: "callNotifications".into(),
@@ -255,6 +297,38 @@ mod tests {
         assert_eq!(slow.next().await.unwrap().id, EventId(1));
         assert_eq!(slow.next().await.unwrap().id, EventId(2));
         assert!(slow.next().await.is_none());
+    }
+
+    #[test]
+    fn resume_points_are_an_id_or_an_epoch_and_an_id() {
+        let epoch = Epoch::from_stored(-2);
+        let id = sse_id(epoch, EventId(42));
+        assert_eq!(id, "fffffffffffffffe:42");
+        assert_eq!(
+            ResumePoint::parse(&id),
+            Ok(ResumePoint {
+                epoch: Some(epoch),
+                after: EventId(42)
+            })
+        );
+        assert_eq!(
+            ResumePoint::parse("9"),
+            Ok(ResumePoint {
+                epoch: None,
+                after: EventId(9)
+            })
+        );
+        for bad in [
+            "-1",
+            "x",
+            "abc:1",
+            "fffffffffffffffe:",
+            ":5",
+            "fffffffffffffffe:-1",
+            "1:2:3",
+        ] {
+            assert!(ResumePoint::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

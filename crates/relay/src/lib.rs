@@ -13,15 +13,20 @@
 //! The flow, with the routes of [`router`]:
 //! - `POST /<hook>/events`: intake checks the body (size, UTF-8, nesting, JSON), hands it to
 //!   the [`store::EventStore`], which group-commits it and only then answers; the handler
-//!   replies `{"id":…,"duplicate":…}`.
+//!   replies `{"id":…,"duplicate":…}` (only a call leg's notification repeated within the
+//!   duplicate window is a duplicate).
 //! - After each commit the store announces the events to the fan-out, which offers them to
 //!   every stream client's bounded queue.
-//! - `GET /events/stream` (Bearer client key): `retry:`, an optional `resync`, the backlog
-//!   from the store after the resume point, then live events; a heartbeat comment when quiet.
-//!   Keys are checked against a cache that follows the store's keys generation
-//!   ([`access`]); a key holds at most `streams_per_key` streams.
+//! - `GET /events/stream` (Bearer client key): `retry:`, `event: epoch` (the store's history),
+//!   an optional `resync`, the backlog from the store after the resume point, then live events,
+//!   each with `id: <epoch>:<id>`; a heartbeat comment when quiet. `Last-Event-ID` is
+//!   `<epoch>:<id>` or a bare `<id>`; another epoch's is resynced. Keys are checked against a
+//!   cache that follows the store's keys generation ([`access`]); a key holds at most
+//!   `streams_per_key` streams.
 //! - `GET /<hook>?code&state` keeps the sign-in; `GET /oauth/code/<state>` returns it once
-//!   (at most `oauth_polls_max` polls wait at once; the next gets 503 at once).
+//!   (200), answers 404 `pending` while nothing has landed (ask again) and 410 `taken` or
+//!   `expired` afterwards (final); at most `oauth_polls_max` polls wait at once (the next gets
+//!   503 at once).
 //! - `GET /healthz`, `GET /metrics` (Prometheus text).
 //!
 //! Every connection must send its request headers within `header_read_timeout`, idle

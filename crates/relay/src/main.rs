@@ -1,5 +1,6 @@
 //! `trubka-relay`: the relay as a command. `init` writes a configuration with a fresh hook,
-//! `serve` runs the relay, `keys` manages the client keys of operator seats.
+//! `serve` runs the relay, `keys` manages the client keys of operator seats, `backup` copies the
+//! event store while it runs and `restore` puts a backup in its place with a new epoch.
 //!
 //! Settings come from the configuration file, then `TRUBKA_RELAY_*` environment variables,
 //! then flags, each overriding the one before.
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::sqlite::{self, SqliteOptions, SqliteStore};
 use relay::store::{EventStore as _, NoSink};
 use relay::{ClientKey, ConfigFile, HookPath, Relay, RelayError};
 use tracing_subscriber::EnvFilter;
@@ -46,6 +47,24 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// Copy the event store into a new file, consistently, while the relay runs.
+    Backup {
+        /// The backup file to write (never overwritten).
+        file: PathBuf,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// Put a backup in place of the event store (stop the relay first). The store gets a new
+    /// epoch, so that apps which were ahead of the backup reload instead of missing events;
+    /// the replaced database is kept beside it as `<database>.replaced-<time>`.
+    Restore {
+        /// The backup file to restore.
+        file: PathBuf,
         /// The database file (default: from the configuration).
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
@@ -263,15 +282,58 @@ async fn wait_for_stop_signal() {
     }
 }
 
+/// The database a command works on: the flag's, else the configuration's.
+fn database_of(config_path: &Path, database: Option<PathBuf>) -> Result<PathBuf, RelayError> {
+    match database {
+        Some(database) => Ok(database),
+        None => Ok(load_optional(config_path)?.database_path(&config_dir(config_path))),
+    }
+}
+
+fn backup(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
+    let database = database_of(config_path, database)?;
+    sqlite::backup(&database, file)?;
+    println!("Backed up {} to {}", database.display(), file.display());
+    Ok(())
+}
+
+fn restore(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
+    let database = database_of(config_path, database)?;
+    let restored = sqlite::restore(file, &database)?;
+    println!(
+        "Restored {} into {}: {} events; new events continue after id {}.",
+        file.display(),
+        database.display(),
+        restored.events,
+        restored.last_id
+    );
+    println!(
+        "The store's new epoch is {}: apps that were ahead of the backup are resynced when they reconnect.",
+        restored.epoch
+    );
+    if let Some(replaced) = &restored.replaced {
+        println!("The replaced database was kept as {}.", replaced.display());
+    }
+    match &restored.keys {
+        sqlite::KeysFrom::Replaced => {
+            println!("Client keys (and their revocations) were kept from the replaced database.");
+        }
+        sqlite::KeysFrom::Backup(None) => {
+            println!("Client keys come from the backup: review them with `keys list`.");
+        }
+        sqlite::KeysFrom::Backup(Some(why)) => println!(
+            "Client keys come from the backup, since the replaced database could not be read ({why}): review them with `keys list` and revoke any revoked since the backup."
+        ),
+    }
+    Ok(())
+}
+
 async fn keys(
     config_path: &Path,
     database: Option<PathBuf>,
     action: KeysCommand,
 ) -> Result<(), RelayError> {
-    let database = match database {
-        Some(database) => database,
-        None => load_optional(config_path)?.database_path(&config_dir(config_path)),
-    };
+    let database = database_of(config_path, database)?;
     let store = SqliteStore::open(
         &database,
         SqliteOptions::default(),
@@ -321,6 +383,8 @@ async fn main() -> ExitCode {
         Command::Init(args) => init(&cli.config, args),
         Command::Serve(args) => serve(&cli.config, *args).await,
         Command::Keys { action, database } => keys(&cli.config, database, action).await,
+        Command::Backup { file, database } => backup(&cli.config, &file, database),
+        Command::Restore { file, database } => restore(&cli.config, &file, database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -80,6 +80,7 @@ pub struct Metrics {
     stored: AtomicU64,
     duplicates: AtomicU64,
     delivered: AtomicU64,
+    skipped: AtomicU64,
     rejected: [AtomicU64; RejectReason::ALL.len()],
     clients: AtomicI64,
     clients_cut_off: AtomicU64,
@@ -132,6 +133,17 @@ impl Metrics {
         self.delivered.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A stream passed over a stored event that could not be read as one (not JSON: the
+    /// database was edited by hand or damaged).
+    pub fn event_skipped(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many times streams passed over an unreadable stored event.
+    pub fn events_skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
     /// A stream client connected (`+1`) or left (`-1`).
     pub fn client_connected(&self, delta: i64) {
         self.clients.fetch_add(delta, Ordering::Relaxed);
@@ -179,6 +191,12 @@ impl Metrics {
             "trubka_relay_events_delivered_total",
             "Events written to stream clients.",
             self.delivered.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "trubka_relay_events_skipped_total",
+            "Stored events a stream passed over because they are not valid JSON (a hand edit or a damaged disk), once per stream.",
+            self.skipped.load(Ordering::Relaxed),
         );
         let _ = writeln!(
             out,
@@ -242,10 +260,12 @@ mod tests {
         metrics.stored(true, Duration::from_millis(30));
         metrics.rejected(RejectReason::TooLarge);
         metrics.client_connected(1);
+        metrics.event_skipped();
         let text = metrics.render(Some(4096));
         assert!(text.contains("trubka_relay_events_received_total 1\n"));
         assert!(text.contains("trubka_relay_events_stored_total 1\n"));
         assert!(text.contains("trubka_relay_events_duplicate_total 1\n"));
+        assert!(text.contains("trubka_relay_events_skipped_total 1\n"));
         assert!(text.contains("trubka_relay_rejected_total{reason=\"too_large\"} 1\n"));
         assert!(text.contains("trubka_relay_rejected_total{reason=\"not_json\"} 0\n"));
         assert!(text.contains("trubka_relay_clients_connected 1\n"));

@@ -4,6 +4,10 @@
 //! The code is a secret: it is kept in memory only, under its state, handed out once, dropped
 //! after its time to live, never logged and never echoed into the page. In personal mode it is
 //! useless without the client secret, which stays in the app.
+//!
+//! What a fetch is answered: the sign-in (200) once; 404 `pending` while nothing has landed
+//! (ask again); 410 `taken` or `expired` once it was fetched or outlived its time to live — 410
+//! is final, so an app stops asking (see [`fetch_code`]).
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -12,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub use crate::handoff::{AuthCode, Handoff, LandingRefusal, SignIn};
+pub use crate::handoff::{AuthCode, Handoff, LandingRefusal, Missing, SignIn};
 use crate::state::RelayState;
 
 /// The longest state accepted.
@@ -204,6 +208,13 @@ struct Fetched<'a> {
 }
 
 /// `GET /oauth/code/<state>`: a long poll that returns the sign-in once.
+///
+/// - 200 `{"code":…}` or `{"error":…,"errorDescription":…}`: the sign-in, handed out this once;
+/// - 404 `{"reason":"pending"}`: nothing landed for this state while the poll waited (or the
+///   relay is stopping) — ask again;
+/// - 410 `{"reason":"taken"}`: the sign-in was already fetched; 410 `{"reason":"expired"}`: it
+///   landed but nobody fetched it within `oauth_code_ttl`. Both are final: start a new sign-in.
+///   They are answered at once, for half an hour after the code was taken or expired.
 pub(crate) async fn fetch_code(
     State(state): State<RelayState>,
     Path(oauth_state): Path<String>,
@@ -211,24 +222,43 @@ pub(crate) async fn fetch_code(
     let timeout = state.config.oauth_poll_timeout;
     let taken = tokio::select! {
         taken = state.handoff.take(&oauth_state, timeout) => taken,
-        () = state.shutdown.cancelled() => None,
+        () = state.shutdown.cancelled() => Err(Missing::NotYet),
     };
     let mut response = match &taken {
-        Some(SignIn::Code(code)) => Json(Fetched {
+        Ok(SignIn::Code(code)) => Json(Fetched {
             code: Some(code.expose_secret()),
             error: None,
             error_description: None,
         })
         .into_response(),
-        Some(SignIn::Refused { error, description }) => Json(Fetched {
+        Ok(SignIn::Refused { error, description }) => Json(Fetched {
             code: None,
             error: Some(error),
             error_description: description.as_deref(),
         })
         .into_response(),
-        None => (
+        Err(Missing::NotYet) => (
             StatusCode::NOT_FOUND,
-            Json(json!({ "reason": "no sign-in for this state: unknown, expired or already fetched" })),
+            Json(json!({
+                "reason": "pending",
+                "message": "no sign-in has landed for this state yet; ask again",
+            })),
+        )
+            .into_response(),
+        Err(Missing::Taken) => (
+            StatusCode::GONE,
+            Json(json!({
+                "reason": "taken",
+                "message": "this sign-in was already fetched; start signing in again",
+            })),
+        )
+            .into_response(),
+        Err(Missing::Expired) => (
+            StatusCode::GONE,
+            Json(json!({
+                "reason": "expired",
+                "message": "this sign-in was not fetched in time and is dropped; start signing in again",
+            })),
         )
             .into_response(),
     };

@@ -1,9 +1,15 @@
 //! The event stream: `GET /events/stream`, Server-Sent Events for clients with a key.
 //!
-//! A client resumes exactly after `Last-Event-ID` (or `?after=`). The stream reads the backlog
-//! from the store page by page; when a page comes back short (the end is near) it subscribes to
-//! the live fan-out, reads the backlog once more to its end, then switches to the live queue and
-//! skips the ids it already sent. Because the store announces an event only after committing
+//! A stream opens with `retry:`, then `event: epoch` (`data: {"epoch":"<16 hex digits>"}`, the
+//! store's history), then a `resync` notice if it does not continue where the client asked (see
+//! [`starting_point`]), then the events, each with `id: <epoch>:<id>`. A client resumes exactly
+//! after `Last-Event-ID` (or `?after=`), given as `<epoch>:<id>` or as a bare `<id>`; with the
+//! epoch, a resume point from a history that a restore or a new store replaced is recognised
+//! and resynced instead of resumed after ids that now name other events.
+//!
+//! The stream reads the backlog from the store page by page; when a page comes back short (the
+//! end is near) it subscribes to the live fan-out, reads the backlog once more to its end, then
+//! switches to the live queue and skips the ids it already sent. Because the store announces an event only after committing
 //! it, every event committed before the subscription is in the last backlog read and every
 //! later one is in the live queue (some in both, sent once): no gap, no duplicate. Subscribing
 //! only near the end keeps a long catch-up from overflowing the client's live queue.
@@ -23,11 +29,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::{Denied, StreamSlot};
 use crate::connection::{Cutoff, Peer};
-use crate::fanout::{Fanout, Subscription, render};
+use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
 use crate::metrics::{Metrics, RejectReason};
 use crate::state::RelayState;
-use crate::store::{EventId, SharedStore};
+use crate::store::{Epoch, EventId, Horizon, SharedStore};
 
 /// How many stored events one backlog read fetches.
 const BACKLOG_PAGE: usize = 256;
@@ -64,7 +70,7 @@ fn presented_key(headers: &HeaderMap) -> Option<ClientKey> {
 
 /// The client's resume point: `Last-Event-ID` wins over `?after=`; `None` means "from the
 /// oldest stored event".
-fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<EventId>, String> {
+fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<ResumePoint>, String> {
     let given = match headers.get("last-event-id") {
         Some(value) => Some(
             value
@@ -77,15 +83,43 @@ fn resume_point(headers: &HeaderMap, query: &StreamQuery) -> Result<Option<Event
     };
     match given.as_deref() {
         None | Some("") => Ok(None),
-        Some(text) => text
-            .parse::<i64>()
-            .ok()
-            .filter(|id| *id >= 0)
-            .map(|id| Some(EventId(id)))
-            .ok_or_else(|| {
-                format!("resume point {text:?} is not an event id (a whole number ≥ 0)")
-            }),
+        Some(text) => ResumePoint::parse(text).map(Some),
     }
+}
+
+/// Where a stream starts, and the `resync` notice when that is not where the client asked.
+///
+/// - no resume point: from the oldest kept event, no notice;
+/// - a resume point of another epoch (the store was restored or replaced since), or beyond the
+///   newest id ever given out: `unknown`, from the oldest kept event;
+/// - a resume point older than retention keeps: `pruned`, from the oldest kept event;
+/// - otherwise right after the resume point. A bare id (no epoch) is taken as this epoch's.
+fn starting_point(
+    requested: Option<ResumePoint>,
+    horizon: Horizon,
+    epoch: Epoch,
+) -> (EventId, Option<serde_json::Value>) {
+    let oldest_kept = horizon.pruned_through;
+    let Some(requested) = requested else {
+        return (oldest_kept, None);
+    };
+    let foreign = requested.epoch.is_some_and(|given| given != epoch);
+    let reason = if foreign || requested.after > horizon.last_id {
+        "unknown"
+    } else if requested.after < oldest_kept {
+        "pruned"
+    } else {
+        return (requested.after, None);
+    };
+    let notice = json!({
+        "reason": reason,
+        "requested": requested.after.0,
+        "requestedEpoch": requested.epoch.map(|given| given.to_string()),
+        "epoch": epoch.to_string(),
+        "resumeAfter": oldest_kept.0,
+        "lastId": horizon.last_id.0,
+    });
+    (oldest_kept, Some(notice))
 }
 
 /// `GET /events/stream`.
@@ -120,28 +154,18 @@ pub(crate) async fn stream_events(
         }
     };
 
+    let epoch = state.store.epoch();
     let mut opening = VecDeque::new();
     opening.push_back(Event::default().retry(state.config.retry));
-    let oldest_kept = horizon.pruned_through;
-    let start = match requested {
-        None => oldest_kept,
-        Some(after) if after < oldest_kept || after > horizon.last_id => {
-            let reason = if after < oldest_kept {
-                "pruned"
-            } else {
-                "unknown"
-            };
-            let data = json!({
-                "reason": reason,
-                "requested": after.0,
-                "resumeAfter": oldest_kept.0,
-                "lastId": horizon.last_id.0,
-            });
-            opening.push_back(Event::default().event("resync").data(data.to_string()));
-            oldest_kept
-        }
-        Some(after) => after,
-    };
+    opening.push_back(
+        Event::default()
+            .event("epoch")
+            .data(json!({ "epoch": epoch.to_string() }).to_string()),
+    );
+    let (start, resync) = starting_point(requested, horizon, epoch);
+    if let Some(notice) = resync {
+        opening.push_back(Event::default().event("resync").data(notice.to_string()));
+    }
 
     let feed = Feed {
         store: Arc::clone(&state.store),
@@ -223,6 +247,16 @@ struct Feed {
 }
 
 impl Feed {
+    /// Passes over a stored event that cannot be sent, with a log line and a metric.
+    fn skip(&self, id: EventId, reason: &str) {
+        self.metrics.event_skipped();
+        tracing::error!(
+            id = id.0,
+            reason,
+            "a stored event cannot be read as JSON (a hand edit or a damaged disk); the stream passes over it"
+        );
+    }
+
     async fn next(&mut self) -> Option<Event> {
         loop {
             // A revoked key gets nothing more, not even what was already read for it.
@@ -255,26 +289,31 @@ impl Feed {
                     return None;
                 }
             };
-            let short = page.len() < BACKLOG_PAGE;
+            let short = page.rows() < BACKLOG_PAGE;
             if short && self.subscription.is_none() {
                 // Everything committed from now on reaches the live queue; the next read
                 // covers everything committed before.
                 self.subscription = Some(self.fanout.subscribe(self.cutoff.take()));
-            } else if page.is_empty() {
+            } else if page.rows() == 0 {
                 self.live = true;
             }
-            for event in page {
+            // An unreadable row is passed over, not the end of the stream: the rows after it
+            // are still the client's events. The next read starts after the last row read.
+            let read_through = page.last_id();
+            for row in &page.unreadable {
+                self.skip(row.id, &row.reason);
+            }
+            for event in page.events {
                 match render(&event) {
                     Ok(frame) => {
-                        self.last_sent = event.id;
                         self.metrics.delivered();
                         self.pending.push_back(frame);
                     }
-                    Err(err) => {
-                        tracing::error!(id = event.id.0, error = %err, "a stored event could not be rendered");
-                        return None;
-                    }
+                    Err(err) => self.skip(event.id, &err.to_string()),
                 }
+            }
+            if let Some(last) = read_through {
+                self.last_sent = self.last_sent.max(last);
             }
         }
     }
@@ -292,6 +331,13 @@ mod tests {
         map
     }
 
+    fn at(after: i64) -> Option<ResumePoint> {
+        Some(ResumePoint {
+            epoch: None,
+            after: EventId(after),
+        })
+    }
+
     #[test]
     fn last_event_id_wins_over_the_query() {
         let query = StreamQuery {
@@ -299,15 +345,66 @@ mod tests {
         };
         assert_eq!(
             resume_point(&headers(&[("last-event-id", "9")]), &query),
-            Ok(Some(EventId(9)))
+            Ok(at(9))
         );
-        assert_eq!(resume_point(&headers(&[]), &query), Ok(Some(EventId(5))));
+        assert_eq!(resume_point(&headers(&[]), &query), Ok(at(5)));
         assert_eq!(
             resume_point(&headers(&[]), &StreamQuery { after: None }),
             Ok(None)
         );
+        let epoch = Epoch::from_stored(1);
+        assert_eq!(
+            resume_point(&headers(&[("last-event-id", "0000000000000001:9")]), &query),
+            Ok(Some(ResumePoint {
+                epoch: Some(epoch),
+                after: EventId(9)
+            }))
+        );
         assert!(resume_point(&headers(&[("last-event-id", "-1")]), &query).is_err());
         assert!(resume_point(&headers(&[("last-event-id", "x")]), &query).is_err());
+    }
+
+    #[test]
+    fn a_resume_point_of_another_epoch_or_beyond_the_newest_id_is_resynced() {
+        let epoch = Epoch::from_stored(1);
+        let other = Epoch::from_stored(2);
+        let horizon = Horizon {
+            pruned_through: EventId(3),
+            last_id: EventId(12),
+        };
+        let mine = |after| {
+            Some(ResumePoint {
+                epoch: Some(epoch),
+                after: EventId(after),
+            })
+        };
+        assert_eq!(starting_point(None, horizon, epoch), (EventId(3), None));
+        assert_eq!(
+            starting_point(mine(10), horizon, epoch),
+            (EventId(10), None)
+        );
+        assert_eq!(starting_point(at(10), horizon, epoch), (EventId(10), None));
+        assert_eq!(starting_point(mine(3), horizon, epoch), (EventId(3), None));
+        let reason = |requested| {
+            let (start, notice) = starting_point(requested, horizon, epoch);
+            assert_eq!(start, EventId(3));
+            notice.unwrap()["reason"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(reason(mine(2)), "pruned");
+        assert_eq!(reason(mine(13)), "unknown");
+        assert_eq!(reason(at(13)), "unknown");
+        let foreign = Some(ResumePoint {
+            epoch: Some(other),
+            after: EventId(10),
+        });
+        assert_eq!(reason(foreign), "unknown");
+        let (_, notice) = starting_point(foreign, horizon, epoch);
+        let notice = notice.unwrap();
+        assert_eq!(notice["epoch"], "0000000000000001");
+        assert_eq!(notice["requestedEpoch"], "0000000000000002");
+        assert_eq!(notice["requested"], 10);
+        assert_eq!(notice["resumeAfter"], 3);
+        assert_eq!(notice["lastId"], 12);
     }
 
     #[test]

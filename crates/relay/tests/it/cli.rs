@@ -120,3 +120,64 @@ fn serve_reads_the_environment_and_flags_win_over_it() {
     assert!(!flag_wins.status.success());
     assert!(text(&flag_wins.stderr).contains("`hook` is not valid"));
 }
+
+/// Runs `trubka-relay --config <config> <args>` under `sh` after `setup` (umask, limits).
+#[cfg(unix)]
+fn run_in_shell(setup: &str, config: &Path, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{setup}; config=$1; shift; exec \"$0\" --config \"$config\" \"$@\""
+        ))
+        .arg(BINARY)
+        .arg(config)
+        .args(args)
+        .env_remove("TRUBKA_RELAY_HOOK")
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+fn mode_of(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn init_creates_the_hook_file_private_from_the_start_and_replaces_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    // umask 000: the file gets exactly the mode it is created with, so a file created with the
+    // default 0666 and narrowed afterwards would be readable by everyone until then.
+    let made = run_in_shell("umask 000", &config, &["init"]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert_eq!(mode_of(&config), 0o600);
+    let hook = hook_of(&config);
+
+    // Every write of the contents fails (no file may grow: `ulimit -f 0`, with SIGXFSZ ignored
+    // so that the write returns an error): whatever `init` created on the way must not be
+    // readable by others, and the existing file must stay whole.
+    let limited = "umask 000; ulimit -f 0; trap '' XFSZ";
+    let failed = run_in_shell(limited, &config, &["init", "--force"]);
+    assert!(!failed.status.success());
+    assert_eq!(hook_of(&config), hook, "the old configuration was damaged");
+    let other = dir.path().join("other.toml");
+    let failed = run_in_shell(limited, &other, &["init"]);
+    assert!(!failed.status.success());
+    assert!(
+        text(&failed.stderr).contains("other.toml"),
+        "{}",
+        text(&failed.stderr)
+    );
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(
+            mode_of(&path) & 0o077,
+            0,
+            "{} is readable by others",
+            path.display()
+        );
+    }
+    assert!(!other.exists(), "a failed init left {}", other.display());
+}

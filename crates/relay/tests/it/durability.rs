@@ -21,7 +21,7 @@ const EVENTS: usize = 10_000;
 /// The relay is killed once this many events were answered 2xx.
 const KILL_AFTER: usize = 5_000;
 
-fn run(config: &Path, args: &[&str]) -> String {
+pub fn run(config: &Path, args: &[&str]) -> String {
     let output = std::process::Command::new(BINARY)
         .arg("--config")
         .arg(config)
@@ -37,13 +37,13 @@ fn run(config: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-struct Running {
-    child: Child,
-    base: String,
-    events_url: String,
+pub struct Running {
+    pub child: Child,
+    pub base: String,
+    pub events_url: String,
 }
 
-async fn serve(config: &Path) -> Running {
+pub async fn serve(config: &Path) -> Running {
     let mut child = Command::new(BINARY)
         .arg("--config")
         .arg(config)

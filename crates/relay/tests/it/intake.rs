@@ -181,3 +181,25 @@ async fn shutdown_stops_the_server() {
     relay.handle.shutdown().await.unwrap();
     assert!(http.post(url).body("{}").send().await.is_err());
 }
+
+#[tokio::test]
+async fn every_directory_notification_is_streamed_even_when_repeated() {
+    let relay = util::start().await;
+    let body = r#"{"event":"vpbxNotifications","result":{"eventType":"numbersChanged"}}"#;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let response = relay.post(body.to_owned()).await;
+        assert_eq!(response.status(), 200);
+        let answer: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(answer["duplicate"], false, "{answer}");
+        ids.push(answer["id"].as_i64().unwrap());
+    }
+    assert_ne!(ids[0], ids[1]);
+    let mut stream = relay.stream(None).await;
+    for id in &ids {
+        let frame = stream.next_event(Duration::from_secs(5)).await.unwrap();
+        assert_eq!(frame.id(), *id);
+        assert_eq!(frame.event.as_deref(), Some("vpbxNotifications"));
+    }
+    assert_eq!(relay.stored_count().await, 2);
+}

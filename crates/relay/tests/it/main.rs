@@ -11,5 +11,7 @@ mod durability;
 mod intake;
 mod limits;
 mod oauth;
+#[cfg(feature = "cli")]
+mod restore;
 mod stream;
 mod util;

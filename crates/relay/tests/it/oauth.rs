@@ -44,7 +44,8 @@ async fn the_right_state_gets_the_code_once() {
     assert_eq!(first.status(), 200);
     let body: serde_json::Value = first.json().await.unwrap();
     assert_eq!(body["code"], "Yzk5ZDczMzRINDEwY");
-    assert_eq!(fetch(&relay, "xyz").await.status(), 404);
+    // Handed out once: a second fetch is told it is gone, for good.
+    assert_eq!(fetch(&relay, "xyz").await.status(), 410);
     assert_eq!(fetch(&relay, "wrong").await.status(), 404);
 }
 
@@ -66,11 +67,11 @@ async fn a_fetch_waiting_before_the_landing_gets_the_code() {
 }
 
 #[tokio::test]
-async fn an_expired_code_is_404() {
+async fn an_expired_code_is_410_gone() {
     let relay = util::start_with(|config| config.oauth_code_ttl = Duration::from_millis(50)).await;
     assert_eq!(land(&relay, "code=c&state=late").await.status(), 200);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(fetch(&relay, "late").await.status(), 404);
+    assert_eq!(fetch(&relay, "late").await.status(), 410);
 }
 
 #[tokio::test]
@@ -116,4 +117,35 @@ async fn landings_without_state_or_on_a_wrong_hook_are_refused() {
     assert_eq!(land(&relay, "code=second&state=t").await.status(), 409);
     let fetched: serde_json::Value = fetch(&relay, "t").await.json().await.unwrap();
     assert_eq!(fetched["code"], "first");
+}
+
+async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_taken_or_expired_state_is_gone_for_good_and_an_unknown_one_is_not_yet() {
+    let relay = util::start_with(|config| config.oauth_code_ttl = Duration::from_millis(300)).await;
+    assert_eq!(land(&relay, "code=c1&state=taken").await.status(), 200);
+    assert_eq!(fetch(&relay, "taken").await.status(), 200);
+    // Taken: 410, final — however often it is asked, and after the code's time to live too.
+    for _ in 0..3 {
+        let (status, body) = answer(fetch(&relay, "taken").await).await;
+        assert_eq!((status, body["reason"].as_str()), (410, Some("taken")));
+    }
+
+    assert_eq!(land(&relay, "code=c2&state=late").await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Another landing, which clears out codes past their time, must not make it forgotten.
+    assert_eq!(land(&relay, "code=c3&state=other").await.status(), 200);
+    let (status, body) = answer(fetch(&relay, "late").await).await;
+    assert_eq!((status, body["reason"].as_str()), (410, Some("expired")));
+    let (status, body) = answer(fetch(&relay, "taken").await).await;
+    assert_eq!((status, body["reason"].as_str()), (410, Some("taken")));
+
+    // Nothing landed for this state while the poll waited: 404, ask again.
+    let (status, body) = answer(fetch(&relay, "never").await).await;
+    assert_eq!((status, body["reason"].as_str()), (404, Some("pending")));
 }

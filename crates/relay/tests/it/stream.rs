@@ -84,6 +84,12 @@ async fn a_stream_opens_with_a_retry_hint_and_sends_heartbeats() {
     let mut stream = relay.stream(None).await;
     let first = stream.next_frame(WAIT).await.unwrap();
     assert_eq!(first.retry, Some(100));
+    let epoch = stream.next_frame(WAIT).await.unwrap();
+    assert_eq!(epoch.event.as_deref(), Some("epoch"));
+    assert_eq!(
+        epoch.json()["epoch"],
+        relay.handle.state().store.epoch().to_string()
+    );
     let heartbeat = stream.next_frame(WAIT).await.unwrap();
     assert_eq!(heartbeat.comments, vec!["heartbeat".to_owned()]);
 }

@@ -93,6 +93,7 @@ impl TestRelay {
             .events_after(relay::store::EventId::START, 100_000)
             .await
             .unwrap()
+            .events
             .len()
     }
 }
@@ -108,8 +109,15 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// The event's id: the number of its `id: <epoch>:<id>`.
     pub fn id(&self) -> i64 {
-        self.id.as_deref().unwrap().parse().unwrap()
+        let (_, id) = self.id.as_deref().unwrap().split_once(':').unwrap();
+        id.parse().unwrap()
+    }
+
+    /// The epoch of its `id: <epoch>:<id>`.
+    pub fn epoch(&self) -> &str {
+        self.id.as_deref().unwrap().split_once(':').unwrap().0
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -121,6 +129,8 @@ impl Frame {
 pub struct SseReader {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
+    /// The epoch the stream announced at its start (`event: epoch`), once read.
+    pub epoch: Option<String>,
 }
 
 impl SseReader {
@@ -128,6 +138,7 @@ impl SseReader {
         Self {
             body: response.bytes_stream().boxed(),
             buffer: String::new(),
+            epoch: None,
         }
     }
 
@@ -146,13 +157,19 @@ impl SseReader {
         }
     }
 
-    /// The next frame that carries an event (skipping retry hints and heartbeats), or `None`
-    /// when the stream ends or `wait` passes.
+    /// The next frame that carries an event (skipping retry hints, heartbeats and the epoch
+    /// announced at the start, which it keeps in `epoch`), or `None` when the stream ends or
+    /// `wait` passes.
     pub async fn next_event(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let frame = self.next_frame(left).await?;
+            if frame.event.as_deref() == Some("epoch") {
+                let epoch = frame.json()["epoch"].as_str().unwrap().to_owned();
+                self.epoch = Some(epoch);
+                continue;
+            }
             if frame.id.is_some() || frame.event.is_some() {
                 return Some(frame);
             }

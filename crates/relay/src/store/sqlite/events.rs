@@ -1,33 +1,41 @@
-//! The events table: appending inside the writer's transaction (a body seen again within the
-//! duplicate window is answered with the earlier id), pruning by receipt time, and the reads a
+//! The events table: appending inside the writer's transaction (a call leg's notification seen
+//! again within the duplicate window is answered with the earlier id), pruning by receipt time, and the reads a
 //! stream and the metrics make.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::value::RawValue;
 
 use super::schema::{parse_timestamp, timestamp};
 use crate::error::RelayError;
-use crate::store::{Appended, EventId, Horizon, IncomingNotification, StoredEvent};
+use crate::store::{
+    Appended, Epoch, EventId, EventPage, Horizon, IncomingNotification, StoredEvent,
+    UnreadableEvent,
+};
 
 pub(super) fn append(
     tx: &rusqlite::Transaction<'_>,
     notification: IncomingNotification,
+    epoch: Epoch,
     now: DateTime<Utc>,
     now_text: &str,
     window_start: &str,
 ) -> rusqlite::Result<(Appended, Option<StoredEvent>)> {
-    let earlier: Option<i64> = tx
-        .prepare_cached(
+    let earlier: Option<i64> = if notification.mergeable() {
+        tx.prepare_cached(
             "SELECT id FROM events WHERE body_hash = ?1 AND received_at >= ?2 ORDER BY id LIMIT 1",
         )?
         .query_row(
             params![&notification.body_hash()[..], window_start],
             |row| row.get(0),
         )
-        .optional()?;
+        .optional()?
+    } else {
+        None
+    };
     if let Some(id) = earlier {
         return Ok((
             Appended {
@@ -52,7 +60,7 @@ pub(super) fn append(
             id,
             duplicate: false,
         },
-        Some(notification.into_stored(id, now)),
+        Some(notification.into_stored(epoch, id, now)),
     ))
 }
 
@@ -79,13 +87,16 @@ pub(super) fn prune(
     Ok(u64::try_from(removed).unwrap_or(u64::MAX))
 }
 
-/// Up to `limit` events with an id greater than `after`, in id order.
+/// Up to `limit` rows with an id greater than `after`, in id order. A row that cannot be read
+/// as an event (a hand edit or a damaged disk) is reported apart and never fails the read: one
+/// bad row must not end every stream at that point for good.
 pub(super) fn read_after(
     conn: &Connection,
     path: &Path,
+    epoch: Epoch,
     after: EventId,
     limit: i64,
-) -> Result<Vec<StoredEvent>, RelayError> {
+) -> Result<EventPage, RelayError> {
     let store_error = |source| RelayError::Store {
         path: path.to_path_buf(),
         source,
@@ -95,30 +106,46 @@ pub(super) fn read_after(
             "SELECT id, received_at, kind, body FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
         )
         .map_err(store_error)?;
-    let rows = statement
-        .query_map(params![after.0, limit], |row| {
-            let id: i64 = row.get(0)?;
-            let received_at: String = row.get(1)?;
-            Ok((
-                id,
-                parse_timestamp(&received_at)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-            ))
-        })
+    let mut rows = statement
+        .query(params![after.0, limit])
         .map_err(store_error)?;
-    let mut events = Vec::new();
-    for row in rows {
-        let (id, received_at, kind, body) = row.map_err(store_error)?;
-        let body = RawValue::from_string(body).map_err(|_| RelayError::CorruptEvent { id })?;
-        events.push(StoredEvent {
-            id: EventId(id),
-            received_at,
-            kind,
-            body,
-        });
+    let mut page = EventPage::default();
+    while let Some(row) = rows.next().map_err(store_error)? {
+        let id = EventId(row.get(0).map_err(store_error)?);
+        match read_event(epoch, id, row) {
+            Ok(event) => page.events.push(event),
+            Err(reason) => page.unreadable.push(UnreadableEvent { id, reason }),
+        }
     }
-    Ok(events)
+    Ok(page)
+}
+
+/// One row as an event, or what makes it unreadable.
+fn read_event(epoch: Epoch, id: EventId, row: &rusqlite::Row<'_>) -> Result<StoredEvent, String> {
+    let text = |index: usize, column: &str| -> Result<String, String> {
+        match row.get_ref(index) {
+            Ok(ValueRef::Text(bytes)) => String::from_utf8(bytes.to_vec())
+                .map_err(|_| format!("its {column} is not UTF-8 text")),
+            Ok(other) => Err(format!(
+                "its {column} is {} instead of text",
+                other.data_type()
+            )),
+            Err(err) => Err(format!("its {column} cannot be read: {err}")),
+        }
+    };
+    let received_at = text(1, "receipt time")?;
+    let received_at = parse_timestamp(&received_at)
+        .map_err(|_| format!("its receipt time {received_at:?} is not an RFC 3339 time"))?;
+    let kind = text(2, "kind")?;
+    let body = RawValue::from_string(text(3, "body")?)
+        .map_err(|err| format!("its body is not valid JSON ({err})"))?;
+    Ok(StoredEvent {
+        epoch,
+        id,
+        received_at,
+        kind,
+        body,
+    })
 }
 
 /// The retention horizon and the last id ever assigned.

@@ -3,7 +3,8 @@
 //! Architecture invariant: the files of this folder hold every SQL string of the relay crate
 //! (the project's one documented exception to "only `call-log` speaks SQL"); a Postgres store
 //! would get a folder of its own beside it. `schema` is the file's layout and its migration,
-//! `events` and `keys` the statements on each table, `writer` the thread that applies writes.
+//! `events` and `keys` the statements on each table, `meta` the store's epoch, `writer` the
+//! thread that applies writes, `backup` backups and restoring one (which renews the epoch).
 //!
 //! Writes go through one writer thread that owns the write connection. It takes the first
 //! waiting request, then every request that arrived meanwhile (up to a batch limit), applies
@@ -12,8 +13,10 @@
 //! announce the new events to the [`CommitSink`] (in id order) and answer each sender. Reads use
 //! a second connection, which WAL lets run beside the writer.
 
+mod backup;
 mod events;
 mod keys;
+mod meta;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -29,9 +32,11 @@ use futures::future::BoxFuture;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
+pub use backup::{KeysFrom, Restored, backup, restore};
+
 use super::{
-    Appended, ClientKeyRecord, CommitSink, EventId, EventStore, Horizon, IncomingNotification,
-    StoredEvent,
+    Appended, ClientKeyRecord, CommitSink, Epoch, EventId, EventPage, EventStore, Horizon,
+    IncomingNotification,
 };
 use crate::error::RelayError;
 use schema::{migrate, open_connection};
@@ -40,7 +45,8 @@ use writer::{Reply, WriteRequest, Writer};
 /// Tuning of the SQLite store.
 #[derive(Debug, Clone, Copy)]
 pub struct SqliteOptions {
-    /// A body seen again within this window is recognised as a duplicate and stored once.
+    /// A call leg's notification seen again within this window is recognised as a duplicate and
+    /// stored once (other notifications are always stored).
     pub duplicate_window: Duration,
     /// The most requests one group commit takes.
     pub max_batch: usize,
@@ -72,6 +78,7 @@ impl Default for SqliteOptions {
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
+    epoch: Epoch,
     writer: mpsc::Sender<WriteRequest>,
     reader: Arc<Mutex<Connection>>,
     /// The client keys' own reader, so that checking a key never waits behind a backlog read.
@@ -98,6 +105,7 @@ impl SqliteStore {
             })?;
         let writer_conn = open_connection(path).map_err(store_error)?;
         migrate(&writer_conn).map_err(store_error)?;
+        let epoch = meta::epoch(&writer_conn).map_err(store_error)?;
         let reader_conn = open_connection(path).map_err(store_error)?;
         reader_conn
             .pragma_update(None, "query_only", true)
@@ -149,6 +157,7 @@ impl SqliteStore {
             conn: writer_conn,
             path: path.to_path_buf(),
             sink,
+            epoch,
             duplicate_window,
             max_batch: options.max_batch.max(1),
             last_stamp: None,
@@ -163,6 +172,7 @@ impl SqliteStore {
             })?;
         Ok(Self {
             path: path.to_path_buf(),
+            epoch,
             writer,
             reader: Arc::new(Mutex::new(reader_conn)),
             keys_reader: Arc::new(Mutex::new(keys_conn)),
@@ -302,16 +312,21 @@ impl EventStore for SqliteStore {
         &self,
         after: EventId,
         limit: usize,
-    ) -> BoxFuture<'_, Result<Vec<StoredEvent>, RelayError>> {
+    ) -> BoxFuture<'_, Result<EventPage, RelayError>> {
         let path = self.path.clone();
+        let epoch = self.epoch;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.read(move |conn| events::read_after(conn, &path, after, limit))
+        self.read(move |conn| events::read_after(conn, &path, epoch, after, limit))
             .boxed()
     }
 
     fn horizon(&self) -> BoxFuture<'_, Result<Horizon, RelayError>> {
         let path = self.path.clone();
         self.read(move |conn| events::horizon(conn, &path)).boxed()
+    }
+
+    fn epoch(&self) -> Epoch {
+        self.epoch
     }
 
     fn prune_received_before(

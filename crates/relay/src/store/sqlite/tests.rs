@@ -28,6 +28,13 @@ fn notification(body: &str) -> IncomingNotification {
     IncomingNotification::new("callNotifications".into(), body.into()).unwrap()
 }
 
+/// A call leg's notification: the only kind a repeat of which is merged.
+fn leg(id: &str) -> String {
+    format!(
+        r#"{{"event":"callNotifications","result":{{"callInfo":{{"call":{{"id":"{id}"}},"state":"trying"}}}}}}"#
+    )
+}
+
 fn open(dir: &tempfile::TempDir, sink: Arc<dyn CommitSink>) -> SqliteStore {
     SqliteStore::open(
         &dir.path().join("events.sqlite3"),
@@ -49,12 +56,12 @@ async fn appends_number_events_in_order_and_keep_the_body_verbatim() {
     assert_eq!((second.id, second.duplicate), (EventId(2), false));
     assert_eq!(*lock_ids(&recorder.0), vec![1, 2]);
 
-    let events = store.events_after(EventId::START, 10).await.unwrap();
+    let events = store.events_after(EventId::START, 10).await.unwrap().events;
     assert_eq!(events.len(), 2);
     assert_eq!(events[0].body.get(), body);
     assert_eq!(events[0].kind, "callNotifications");
     assert!(events[0].received_at <= events[1].received_at);
-    let after_first = store.events_after(EventId(1), 10).await.unwrap();
+    let after_first = store.events_after(EventId(1), 10).await.unwrap().events;
     assert_eq!(after_first.len(), 1);
     assert_eq!(after_first[0].id, EventId(2));
 }
@@ -64,8 +71,8 @@ async fn the_same_body_within_the_window_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
     let recorder = Arc::new(Recorder::default());
     let store = open(&dir, recorder.clone());
-    let first = store.append(notification("{\"a\":1}")).await.unwrap();
-    let again = store.append(notification("{\"a\":1}")).await.unwrap();
+    let first = store.append(notification(&leg("a"))).await.unwrap();
+    let again = store.append(notification(&leg("a"))).await.unwrap();
     assert_eq!(
         again,
         Appended {
@@ -74,10 +81,39 @@ async fn the_same_body_within_the_window_is_stored_once() {
         }
     );
     assert_eq!(
-        store.events_after(EventId::START, 10).await.unwrap().len(),
+        store.events_after(EventId::START, 10).await.unwrap().rows(),
         1
     );
     assert_eq!(*lock_ids(&recorder.0), vec![1]);
+}
+
+#[tokio::test]
+async fn only_a_call_legs_notification_is_merged_with_its_repeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let recorder = Arc::new(Recorder::default());
+    let store = open(&dir, recorder.clone());
+    let directory = IncomingNotification::new(
+        "vpbxNotifications".into(),
+        r#"{"event":"vpbxNotifications","result":{"eventType":"numbersChanged"}}"#.into(),
+    )
+    .unwrap();
+    // The same body as a leg's, but under another kind: not a call notification.
+    let other_kind = IncomingNotification::new("unknown".into(), leg("a")).unwrap();
+    for body in [
+        directory,
+        other_kind,
+        notification(r#"{"event":"callNotifications","result":{}}"#),
+        notification(r#"{"event":"callNotifications","result":{"callInfo":{"call":{"id":""}}}}"#),
+        notification(r#"{"event":"callNotifications","result":{"callInfo":{"call":{"id":7}}}}"#),
+    ] {
+        assert!(!body.mergeable(), "{}", body.body());
+        let first = store.append(body.clone()).await.unwrap();
+        let again = store.append(body).await.unwrap();
+        assert!(!first.duplicate && !again.duplicate);
+        assert_ne!(first.id, again.id);
+    }
+    assert!(notification(&leg("a")).mergeable());
+    assert_eq!(*lock_ids(&recorder.0), (1..=10).collect::<Vec<_>>());
 }
 
 #[tokio::test]
@@ -89,10 +125,10 @@ async fn a_zero_window_stores_repeats() {
     };
     let store =
         SqliteStore::open(&dir.path().join("e.sqlite3"), options, Arc::new(NoSink)).unwrap();
-    store.append(notification("{\"a\":1}")).await.unwrap();
+    store.append(notification(&leg("a"))).await.unwrap();
     // The window starts "now", so an event stamped in an earlier millisecond falls out of it.
     tokio::time::sleep(Duration::from_millis(3)).await;
-    let again = store.append(notification("{\"a\":1}")).await.unwrap();
+    let again = store.append(notification(&leg("a"))).await.unwrap();
     assert!(!again.duplicate);
 }
 
@@ -188,7 +224,7 @@ async fn events_survive_reopening() {
         store.append(notification("{\"a\":1}")).await.unwrap();
     }
     let store = open(&dir, Arc::new(NoSink));
-    let events = store.events_after(EventId::START, 10).await.unwrap();
+    let events = store.events_after(EventId::START, 10).await.unwrap().events;
     assert_eq!(events.len(), 1);
     assert_eq!(
         store.append(notification("{\"b\":1}")).await.unwrap().id,
@@ -288,8 +324,264 @@ async fn a_bursts_write_ahead_log_comes_back_under_the_limit() {
             .events_after(EventId::START, 10_000)
             .await
             .unwrap()
-            .len(),
+            .rows(),
         32 * 50
+    );
+}
+
+/// Overwrites a stored event's columns behind the store's back, as a hand edit or a damaged
+/// disk would.
+fn damage(path: &std::path::Path, id: i64, column: &str, value: &str) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    let sql = format!("UPDATE events SET {column} = {value} WHERE id = ?1");
+    assert_eq!(conn.execute(&sql, [id]).unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_row_that_is_not_an_event_is_reported_apart_and_the_read_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let store = SqliteStore::open(&path, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+    for n in 1..=6 {
+        store
+            .append(notification(&leg(&format!("leg-{n}"))))
+            .await
+            .unwrap();
+    }
+    damage(&path, 2, "body", "'not json'");
+    damage(&path, 3, "body", "x'ff00'");
+    damage(&path, 4, "received_at", "'yesterday'");
+    damage(&path, 5, "body", "CAST(x'ff' AS TEXT)");
+    let page = store.events_after(EventId::START, 10).await.unwrap();
+    let ids: Vec<i64> = page.events.iter().map(|event| event.id.0).collect();
+    assert_eq!(ids, vec![1, 6]);
+    let unreadable: Vec<i64> = page.unreadable.iter().map(|row| row.id.0).collect();
+    assert_eq!(unreadable, vec![2, 3, 4, 5]);
+    assert!(page.unreadable[0].reason.contains("not valid JSON"));
+    assert!(page.unreadable[1].reason.contains("Blob"));
+    assert!(page.unreadable[2].reason.contains("yesterday"));
+    assert!(page.unreadable[3].reason.contains("UTF-8"));
+    assert_eq!((page.rows(), page.last_id()), (6, Some(EventId(6))));
+    // The limit counts rows, readable or not, so a page of damaged rows still moves on.
+    let page = store.events_after(EventId(1), 2).await.unwrap();
+    assert!(page.events.is_empty());
+    assert_eq!(page.last_id(), Some(EventId(3)));
+}
+
+/// The `data:` ids of the SSE frames in `text`, in order.
+fn streamed_ids(text: &str) -> Vec<i64> {
+    text.split("\n\n")
+        .filter_map(|frame| {
+            frame
+                .lines()
+                .find_map(|line| line.strip_prefix("id: "))
+                .and_then(|id| id.rsplit(':').next())
+                .and_then(|id| id.parse().ok())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stream_skips_a_stored_event_that_is_not_json_and_goes_on() {
+    use futures::StreamExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("events.sqlite3");
+    let config = crate::RelayConfig::new(crate::HookPath::generate(), database.clone());
+    let relay = crate::Relay::start(config).await.unwrap();
+    let state = relay.state().clone();
+    let key = crate::ClientKey::generate();
+    state
+        .store
+        .add_client_key("seat-1".into(), key.hash())
+        .await
+        .unwrap();
+    for n in 1..=3 {
+        state
+            .store
+            .append(notification(&leg(&format!("leg-{n}"))))
+            .await
+            .unwrap();
+    }
+    damage(&database, 2, "body", "'{\"event\":\"callNotif'");
+
+    let base = format!("http://{}", relay.local_addr());
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{base}/events/stream"))
+        .bearer_auth(key.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let wanted = [1, 3, 4];
+    let mut posted_live = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while streamed_ids(&text) != wanted {
+        if !posted_live && streamed_ids(&text) == [1, 3] {
+            // The stream still lives: a new event arrives after the damaged one.
+            state
+                .store
+                .append(notification(&leg("leg-4")))
+                .await
+                .unwrap();
+            posted_live = true;
+        }
+        match tokio::time::timeout_at(deadline, body.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(std::str::from_utf8(&chunk).unwrap()),
+            other => panic!(
+                "the stream ended or stalled ({}) after {:?}",
+                if other.is_err() { "timeout" } else { "end" },
+                streamed_ids(&text)
+            ),
+        }
+    }
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("trubka_relay_events_skipped_total 1\n"),
+        "{metrics}"
+    );
+    drop(body);
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_new_store_gets_an_epoch_of_its_own_that_stays_when_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = open(&dir, Arc::new(NoSink)).epoch();
+    assert_eq!(open(&dir, Arc::new(NoSink)).epoch(), first);
+    let other = tempfile::tempdir().unwrap();
+    assert_ne!(open(&other, Arc::new(NoSink)).epoch(), first);
+    assert_eq!(first.to_string().len(), 16);
+    assert_eq!(crate::store::Epoch::parse(&first.to_string()), Some(first));
+}
+
+/// The files in `dir`, leaving out a database's `-wal` and `-shm`, which come and go with its
+/// connections (a dropped store's threads close theirs a moment later).
+fn files_in(dir: &tempfile::TempDir) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with("-wal") && !name.ends_with("-shm"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Restores as soon as the dropped store's threads have closed their connections.
+fn restore_once_closed(saved: &std::path::Path, path: &std::path::Path) -> super::Restored {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match super::restore(saved, path) {
+            Err(RelayError::StoreInUse(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
+#[tokio::test]
+async fn restoring_renews_the_epoch_and_keeps_the_replaced_stores_keys_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let saved = dir.path().join("saved.sqlite3");
+    let old_epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store
+            .add_client_key("seat-1".into(), [1; 32])
+            .await
+            .unwrap();
+        for n in 1..=5 {
+            store
+                .append(notification(&leg(&format!("leg-{n}"))))
+                .await
+                .unwrap();
+        }
+        super::backup(&path, &saved).unwrap();
+        assert!(matches!(
+            super::backup(&path, &saved),
+            Err(RelayError::Backup { .. })
+        ));
+        for n in 6..=10 {
+            store
+                .append(notification(&leg(&format!("leg-{n}"))))
+                .await
+                .unwrap();
+        }
+        store.revoke_client_key("seat-1".into()).await.unwrap();
+        store
+            .add_client_key("seat-2".into(), [2; 32])
+            .await
+            .unwrap();
+        // Refused while the store is open, and nothing is touched.
+        assert!(matches!(
+            super::restore(&saved, &path),
+            Err(RelayError::StoreInUse(_))
+        ));
+        assert_eq!(
+            store
+                .events_after(EventId::START, 100)
+                .await
+                .unwrap()
+                .rows(),
+            10
+        );
+        store.epoch()
+    };
+    assert_eq!(files_in(&dir), ["events.sqlite3", "saved.sqlite3"]);
+
+    let restored = restore_once_closed(&saved, &path);
+    assert_ne!(restored.epoch, old_epoch);
+    assert_eq!(restored.events, 5);
+    assert_eq!(restored.last_id, EventId(10));
+    assert_eq!(restored.keys, super::KeysFrom::Replaced);
+    let replaced = restored.replaced.clone().unwrap();
+
+    let store = open(&dir, Arc::new(NoSink));
+    assert_eq!(store.epoch(), restored.epoch);
+    let ids: Vec<i64> = store
+        .events_after(EventId::START, 100)
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .map(|event| event.id.0)
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    // New ids continue after every id the replaced store gave out.
+    let next = store.append(notification(&leg("leg-11"))).await.unwrap();
+    assert_eq!(next.id, EventId(11));
+    // A key revoked since the backup stays revoked; one added since is kept.
+    let keys = store.client_keys().await.unwrap();
+    let active: Vec<&str> = keys
+        .iter()
+        .filter(|key| key.revoked_at.is_none())
+        .map(|key| key.label.as_str())
+        .collect();
+    assert_eq!(active, ["seat-2"]);
+    drop(store);
+
+    // The replaced store was moved aside whole, never deleted.
+    let aside = SqliteStore::open(&replaced, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+    assert_eq!(aside.epoch(), old_epoch);
+    assert_eq!(
+        aside
+            .events_after(EventId::START, 100)
+            .await
+            .unwrap()
+            .rows(),
+        10
     );
 }
 
@@ -390,7 +682,81 @@ async fn the_write_ahead_log_comes_back_under_the_limit_while_writes_go_on() {
             .events_after(EventId::START, 1_000_000)
             .await
             .unwrap()
-            .len(),
+            .rows(),
         usize::try_from(written).unwrap()
     );
+}
+async fn restoring_without_a_readable_store_to_replace_takes_everything_from_the_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let saved = dir.path().join("saved.sqlite3");
+    let backup_epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store
+            .add_client_key("seat-1".into(), [1; 32])
+            .await
+            .unwrap();
+        store.append(notification(&leg("leg-1"))).await.unwrap();
+        super::backup(&path, &saved).unwrap();
+        store.epoch()
+    };
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let restored = restore_once_closed(&saved, &path);
+    assert_eq!(restored.keys, super::KeysFrom::Backup(None));
+    assert_eq!(restored.replaced, None);
+    assert_ne!(restored.epoch, backup_epoch);
+
+    // A damaged store in its place: moved aside, and the keys come from the backup.
+    drop(open(&dir, Arc::new(NoSink)));
+    // The last connection to close removes the log: then nothing writes to the file any more.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("{}-wal", path.display())).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store never closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    let restored = restore_once_closed(&saved, &path);
+    assert!(matches!(restored.keys, super::KeysFrom::Backup(Some(_))));
+    assert!(restored.replaced.unwrap().exists());
+    let store = open(&dir, Arc::new(NoSink));
+    assert_eq!(store.client_keys().await.unwrap().len(), 1);
+    assert_eq!(
+        store.events_after(EventId::START, 10).await.unwrap().rows(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_backup_that_is_not_a_sound_store_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let epoch = {
+        let store = open(&dir, Arc::new(NoSink));
+        store.append(notification(&leg("leg-1"))).await.unwrap();
+        store.epoch()
+    };
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a database").unwrap();
+    let other = dir.path().join("other.sqlite3");
+    rusqlite::Connection::open(&other)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let before = files_in(&dir);
+    for (file, words) in [
+        (&text, "not a trubka-relay event store"),
+        (&other, "not a trubka-relay event store"),
+        (&dir.path().join("absent.sqlite3"), "cannot be opened"),
+        (&path, "is the database itself"),
+    ] {
+        let err = super::restore(file, &path).unwrap_err().to_string();
+        assert!(err.contains(words), "{err}");
+    }
+    assert_eq!(files_in(&dir), before);
+    assert_eq!(open(&dir, Arc::new(NoSink)).epoch(), epoch);
 }

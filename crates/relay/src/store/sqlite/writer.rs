@@ -13,7 +13,7 @@ use super::events::{append, prune};
 use super::keys::{add_key, revoke_key};
 use super::schema::timestamp;
 use crate::error::RelayError;
-use crate::store::{Appended, CommitSink, IncomingNotification, StoredEvent};
+use crate::store::{Appended, CommitSink, Epoch, IncomingNotification, StoredEvent};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, RelayError>>;
 
@@ -41,6 +41,7 @@ pub(super) struct Writer {
     pub(super) conn: Connection,
     pub(super) path: PathBuf,
     pub(super) sink: Arc<dyn CommitSink>,
+    pub(super) epoch: Epoch,
     pub(super) duplicate_window: TimeDelta,
     pub(super) max_batch: usize,
     pub(super) last_stamp: Option<DateTime<Utc>>,
@@ -108,7 +109,7 @@ impl Writer {
         for request in batch {
             applied.push(match request {
                 WriteRequest::Append(notification, reply) => {
-                    match append(&tx, notification, now, &now_text, &window_start) {
+                    match append(&tx, notification, self.epoch, now, &now_text, &window_start) {
                         Ok((appended, stored)) => Applied::Append(reply, Ok(appended), stored),
                         Err(err) => Applied::Append(reply, Err(store_error(err)), None),
                     }
