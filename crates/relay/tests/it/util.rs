@@ -146,13 +146,17 @@ impl SseReader {
         }
     }
 
-    /// The next frame that carries an event (skipping retry hints and heartbeats), or `None`
-    /// when the stream ends or `wait` passes.
+    /// The next frame that carries an event (skipping retry hints, heartbeats and the
+    /// end-of-backlog marker, which `stream::the_end_of_the_backlog_is_marked_once` checks),
+    /// or `None` when the stream ends or `wait` passes.
     pub async fn next_event(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let frame = self.next_frame(left).await?;
+            if frame.event.as_deref() == Some("caught-up") {
+                continue;
+            }
             if frame.id.is_some() || frame.event.is_some() {
                 return Some(frame);
             }
