@@ -25,6 +25,9 @@ pub enum RoutingOutcome {
     TimedOut,
     /// The API call failed.
     Failed,
+    /// The call rang while the router app was away (asleep, off, offline) and reached it only
+    /// after its deadline: nothing was sent, and the PBX followed the cabinet's routing.
+    MissedOffline,
 }
 
 impl RoutingOutcome {
@@ -34,6 +37,7 @@ impl RoutingOutcome {
             RoutingOutcome::Released => "released",
             RoutingOutcome::TimedOut => "timed_out",
             RoutingOutcome::Failed => "failed",
+            RoutingOutcome::MissedOffline => "missed_offline",
         }
     }
 
@@ -42,6 +46,7 @@ impl RoutingOutcome {
             "transferred" => RoutingOutcome::Transferred,
             "released" => RoutingOutcome::Released,
             "timed_out" => RoutingOutcome::TimedOut,
+            "missed_offline" => RoutingOutcome::MissedOffline,
             _ => RoutingOutcome::Failed,
         }
     }

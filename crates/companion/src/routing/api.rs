@@ -35,11 +35,11 @@ pub struct RoutingJournalEntry {
     /// The parked external number.
     pub external_number: Option<String>,
     /// The rule that decided (`manager`, `last_operator`, `outside_hours`, `unknown_caller`,
-    /// `no_rule`, `deadline`).
+    /// `no_rule`, `deadline`, `offline`).
     pub rule: Option<String>,
     /// Where the call was sent, for a transfer.
     pub target: Option<String>,
-    /// `transferred`, `released`, `timed_out` or `failed`.
+    /// `transferred`, `released`, `timed_out`, `failed` or `missed_offline`.
     pub outcome: call_log::RoutingOutcome,
     /// Why, in words: the rules' notes and the API's errors.
     pub detail: Option<String>,
