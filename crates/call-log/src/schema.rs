@@ -25,10 +25,27 @@ use crate::error::{CallLogError, Result};
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
+    include_str!("../migrations/003_refused_recordings.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATION_SQL
+            .iter()
+            .enumerate()
+            .map(|(index, sql)| match index {
+                // 003: a recording address kept before addresses were checked is checked now.
+                2 => M::up_with_hook(sql, |tx: &rusqlite::Transaction<'_>| {
+                    let changed = crate::apply::recheck_recordings(tx)?;
+                    if changed > 0 {
+                        tracing::warn!(changed, "refused recording addresses were taken off calls");
+                    }
+                    Ok(())
+                }),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
 }
 
 /// The number of schema versions this build knows.
