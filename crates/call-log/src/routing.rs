@@ -174,7 +174,9 @@ pub(crate) fn for_leg(conn: &Connection, leg: &str) -> Result<Vec<RoutingRecord>
 pub(crate) fn deadline_share(conn: &Connection, since: DateTime<Utc>) -> Result<DeadlineShare> {
     let (decisions, met): (i64, i64) = conn
         .prepare_cached(
-            "SELECT count(*), coalesce(sum(took_ms <= deadline_ms), 0) FROM routing_decisions \
+            "SELECT count(*), \
+             coalesce(sum(took_ms <= deadline_ms AND outcome <> 'missed_offline'), 0) \
+             FROM routing_decisions \
              WHERE decided_at >= ?1",
         )?
         .query_row([micros(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -450,8 +450,9 @@ impl Pipeline {
         }
     }
 
-    /// The end of the backlog: announces it with the calls still live, and settles the parked
-    /// calls first seen in it.
+    /// The end of the backlog: announces it with the calls still live (first, so that a popup
+    /// it brings does not wait behind the journal), then settles the parked calls first seen in
+    /// the backlog.
     fn caught_up(&self, mark: CaughtUp, backlog: &mut Backlog) {
         backlog.late = false;
         let live = self
@@ -459,9 +460,6 @@ impl Pipeline {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .snapshot();
-        for parked in backlog.parked.drain(..) {
-            self.settle_late(parked, mark.at, &live);
-        }
         let late_events = std::mem::take(&mut backlog.late_events);
         if late_events > 0 {
             tracing::info!(
@@ -470,22 +468,27 @@ impl Pipeline {
                 "caught up with the relay"
             );
         }
+        let parked = std::mem::take(&mut backlog.parked);
+        let still_live: std::collections::HashSet<String> =
+            live.iter().map(|c| c.leg.clone()).collect();
         let _ = self.out.send(DomainEvent::CaughtUp {
             last_id: mark.last_id,
             late_events,
             live,
         });
+        self.settle_late(parked, mark.at, &still_live);
     }
 
-    /// A parked call first seen in the backlog: decided with the time left if it is still
-    /// parked and, by the relay's clock (its receipt of the leg and its mark, `caught_up_at`),
-    /// within its deadline; otherwise journalled as missed while offline, with no call to the
-    /// PBX. Without the relay's time its age is unknown, and it counts as missed.
+    /// Parked calls first seen in the backlog. One still parked and, by the relay's clock (its
+    /// receipt of the leg and its mark, `caught_up_at`), within its deadline is decided with
+    /// the time left; the others are journalled as missed while offline, one after the other,
+    /// with no call to the PBX. Without the relay's time a call's age is unknown, and it counts
+    /// as missed.
     fn settle_late(
         &self,
-        parked: ParkedCall,
+        parked: Vec<ParkedCall>,
         caught_up_at: Option<chrono::DateTime<chrono::Utc>>,
-        live: &[LiveCall],
+        still_live: &std::collections::HashSet<String>,
     ) {
         let hook = self
             .parking
@@ -493,29 +496,38 @@ impl Pipeline {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let Some(hook) = hook else { return };
-        let still_parked = live.iter().any(|c| c.leg == parked.leg.id.as_str());
-        let waited = caught_up_at.and_then(|at| (at - parked.received_at).to_std().ok());
-        match waited {
-            Some(waited) if still_parked && waited < hook.deadline => {
-                // The hook measures its deadline from `received_at` on the desktop's clock; moving
-                // it to "now less the wait by the relay's clock" leaves the two clocks' difference
-                // out of it.
-                let waited = chrono::Duration::from_std(waited).unwrap_or_default();
-                let parked = ParkedCall {
-                    received_at: chrono::Utc::now() - waited,
-                    ..parked
-                };
-                self.decide(hook, parked);
-            }
-            _ => {
-                let out = self.out.clone();
-                tokio::spawn(async move {
-                    let outcome = hook.missed_while_offline(parked, waited).await;
-                    tracing::info!(?outcome, "a parked call rang while this app was away");
-                    let _ = out.send(DomainEvent::Routed { outcome });
-                });
+        let mut missed = Vec::new();
+        for call in parked {
+            let still_parked = still_live.contains(call.leg.id.as_str());
+            let waited = caught_up_at.and_then(|at| (at - call.received_at).to_std().ok());
+            match waited {
+                Some(waited) if still_parked && waited < hook.deadline => {
+                    // The hook measures its deadline from `received_at` on the desktop's clock;
+                    // "now less the wait by the relay's clock" leaves the clocks' difference out.
+                    let waited = chrono::Duration::from_std(waited).unwrap_or_default();
+                    let call = ParkedCall {
+                        received_at: chrono::Utc::now() - waited,
+                        ..call
+                    };
+                    self.decide(hook.clone(), call);
+                }
+                _ => missed.push((call, waited)),
             }
         }
+        if missed.is_empty() {
+            return;
+        }
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            tracing::info!(
+                calls = missed.len(),
+                "parked calls rang while this app was away; journalled, nothing sent"
+            );
+            for (call, waited) in missed {
+                let outcome = hook.missed_while_offline(call, waited).await;
+                let _ = out.send(DomainEvent::Routed { outcome });
+            }
+        });
     }
 
     /// Hands a parked call to the routing hook, without waiting for the decision.

@@ -58,7 +58,10 @@ impl From<call_log::RoutingRecord> for RoutingJournalEntry {
         let d = r.decision;
         RoutingJournalEntry {
             id: r.id,
-            met_deadline: d.took_ms <= d.deadline_ms,
+            // A call missed while the app was away never met its deadline, however young it
+            // was when the app heard of it.
+            met_deadline: d.took_ms <= d.deadline_ms
+                && d.outcome != call_log::RoutingOutcome::MissedOffline,
             leg: d.leg,
             caller_number: d.caller_number,
             external_number: d.line_number,

@@ -205,7 +205,8 @@ impl ParkingHook {
     /// rang while the app was away (asleep, off, offline), and the PBX has handed it to the
     /// cabinet's own routing already. Nothing goes to the PBX: a `terminateCall` now would act
     /// on a leg long gone, or worse, cut a call the cabinet's routing is ringing. `waited` is
-    /// the leg's age when the app caught up, by the relay's clock, when known.
+    /// the leg's age when the app caught up, by the relay's clock, when known (else the
+    /// deadline is journalled as its age). It never counts as meeting the deadline.
     pub async fn missed_while_offline(
         &self,
         call: ParkedCall,

@@ -221,6 +221,10 @@ async fn calls_that_rang_while_the_core_was_off_raise_nothing_but_the_one_still_
     );
     let journal = app.routing_journal(100).await.unwrap();
     assert_eq!(journal.decisions.len(), parked.len());
+    assert_eq!(
+        journal.met, 0,
+        "a call missed while away never met its deadline"
+    );
     assert!(
         journal
             .decisions
