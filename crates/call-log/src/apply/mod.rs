@@ -276,48 +276,6 @@ pub(crate) fn rebase_relay(conn: &Connection, resume_after: i64) -> rusqlite::Re
     read_cursor(conn)
 }
 
-/// Takes the recording link off calls whose address [`crate::recording_link`] refuses (kept by
-/// a version that did not check addresses), and picks each one's recording again among its
-/// stored `recorded` events by the merge's own rule. Returns how many calls changed.
-pub(crate) fn recheck_recordings(conn: &Connection) -> rusqlite::Result<usize> {
-    let kept: Vec<(i64, String, String)> = conn
-        .prepare("SELECT id, leg, recording_url FROM calls WHERE recording_url IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut table = CallsTable::new(conn)?;
-    let mut recorded = conn.prepare(
-        "SELECT relay_id, received_at, raw FROM events WHERE call_id = ?1 AND state = 'recorded'",
-    )?;
-    let mut changed = 0;
-    for (id, leg, url) in kept {
-        if crate::recording_link(&url).is_ok() {
-            continue;
-        }
-        let Some(StoredCall { row: before, .. }) = table.load(&leg)? else {
-            continue;
-        };
-        let mut row = CallRow {
-            recording_url: None,
-            recorded_at: None,
-            recorded_relay: None,
-            ..before
-        };
-        let events: Vec<(i64, i64, String)> = recorded
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (relay_id, at, raw) in events {
-            // Merging an event the row already holds changes nothing but the recording, which
-            // starts empty here: the set of events is the same, so only the check differs.
-            if let Ok(Notification::Call(call)) = Notification::parse(raw.as_bytes()) {
-                row.merge(relay_id, at, &call, mtt_api::notification::DEFAULT_PBX_ZONE);
-            }
-        }
-        table.update(id, &row)?;
-        changed += 1;
-    }
-    Ok(changed)
-}
-
 const ROUTING_FOR_LEG_SQL: &str = "SELECT target FROM routing_decisions WHERE leg = ?1 \
      ORDER BY outcome <> 'transferred', id LIMIT 1";
 
