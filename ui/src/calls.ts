@@ -119,8 +119,16 @@ export class CallsScreen {
     await this.todayCard.load();
   }
 
-  /** A call started, changed or ended. */
-  update(call: LiveCall, missed: boolean): void {
+  /**
+   * A call started, changed or ended. A late one (it happened while the app was away) updates
+   * its row, but once ended it goes at once rather than lingering as if it had just ended.
+   */
+  update(call: LiveCall, missed: boolean, late: boolean): void {
+    if (late && call.phase === "ended") {
+      this.calls.delete(call.leg);
+      this.renderCalls();
+      return;
+    }
     this.calls.set(call.leg, { call, missed });
     if (call.phase === "ended") {
       setTimeout(() => {

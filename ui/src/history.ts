@@ -372,6 +372,8 @@ function whyRouted(d: RoutingDecisionRow): string {
       return t.whyReleased(rule, took);
     case "timed_out":
       return t.whyTimedOut(took);
+    case "missed_offline":
+      return t.whyMissedOffline;
     default:
       return t.whyFailed(d.detail ?? rule, took);
   }

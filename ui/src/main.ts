@@ -141,8 +141,13 @@ calls.focusDialer();
 void on(EVENTS.DOMAIN_EVENT, (event) => {
   switch (event.kind) {
     case "call":
-      calls.update(event.call, event.missed);
-      if (event.call.phase === "ended" && current === "history") void history.reload();
+      calls.update(event.call, event.missed, event.late);
+      if (event.call.phase === "ended" && !event.late && current === "history") void history.reload();
+      break;
+    case "caughtUp":
+      // What happened while the app was away is in: today's figures and the history, once.
+      void calls.loadToday();
+      if (current === "history") void history.reload();
       break;
     case "recorded":
       history.recorded(event.leg, event.url);

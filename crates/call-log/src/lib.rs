@@ -45,7 +45,9 @@
 //! - A leg's row is a function of the set of its events, whatever their order or repetition: the
 //!   furthest state (trying < showing < connected < hiding < finished < recorded), answered and
 //!   ended times from the `connected` and `finished` events, the parties from the richest event
-//!   (so a `recorded` event, which has none, never erases them).
+//!   (so a `recorded` event, which has none, never erases them). A recording's address is kept
+//!   only when [`recording_link`] accepts it (https, or http to this machine); a refused one
+//!   leaves the call without a link, whatever order the events come in, and its event raw.
 //! - Missed: an incoming leg that finished without ever being connected and that our routing did
 //!   not hand on (any journalled routing decision for the leg counts: a parked leg that was
 //!   transferred, released or timed out continues on another leg).
@@ -62,6 +64,7 @@ mod hours;
 mod maintenance;
 mod number;
 mod query;
+mod recording;
 mod routing;
 mod schema;
 mod search;
@@ -83,6 +86,7 @@ pub use query::{
     CallOutcome, CallRecord, CallbackEntry, DayStats, HistoryCursor, HistoryFilter, HistoryPage,
     LastCall, ScreenPop,
 };
+pub use recording::recording_link;
 pub use routing::{CallerFacts, DeadlineShare, RoutingDecision, RoutingOutcome, RoutingRecord};
 pub use schema::schema_version;
 pub use store::CallLogConfig;

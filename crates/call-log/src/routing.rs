@@ -25,6 +25,9 @@ pub enum RoutingOutcome {
     TimedOut,
     /// The API call failed.
     Failed,
+    /// The call rang while the router app was away (asleep, off, offline) and reached it only
+    /// after its deadline: nothing was sent, and the PBX followed the cabinet's routing.
+    MissedOffline,
 }
 
 impl RoutingOutcome {
@@ -34,6 +37,7 @@ impl RoutingOutcome {
             RoutingOutcome::Released => "released",
             RoutingOutcome::TimedOut => "timed_out",
             RoutingOutcome::Failed => "failed",
+            RoutingOutcome::MissedOffline => "missed_offline",
         }
     }
 
@@ -42,6 +46,7 @@ impl RoutingOutcome {
             "transferred" => RoutingOutcome::Transferred,
             "released" => RoutingOutcome::Released,
             "timed_out" => RoutingOutcome::TimedOut,
+            "missed_offline" => RoutingOutcome::MissedOffline,
             _ => RoutingOutcome::Failed,
         }
     }
@@ -169,7 +174,9 @@ pub(crate) fn for_leg(conn: &Connection, leg: &str) -> Result<Vec<RoutingRecord>
 pub(crate) fn deadline_share(conn: &Connection, since: DateTime<Utc>) -> Result<DeadlineShare> {
     let (decisions, met): (i64, i64) = conn
         .prepare_cached(
-            "SELECT count(*), coalesce(sum(took_ms <= deadline_ms), 0) FROM routing_decisions \
+            "SELECT count(*), \
+             coalesce(sum(took_ms <= deadline_ms AND outcome <> 'missed_offline'), 0) \
+             FROM routing_decisions \
              WHERE decided_at >= ?1",
         )?
         .query_row([micros(since)], |r| Ok((r.get(0)?, r.get(1)?)))?;

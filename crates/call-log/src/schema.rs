@@ -25,10 +25,77 @@ use crate::error::{CallLogError, Result};
 const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
+    include_str!("../migrations/003_refused_recordings.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(MIGRATION_SQL.iter().map(|sql| M::up(sql)).collect())
+    Migrations::new(
+        MIGRATION_SQL
+            .iter()
+            .enumerate()
+            .map(|(index, sql)| match index {
+                // 003: a recording address kept before addresses were checked is checked now.
+                2 => M::up_with_hook(sql, |tx: &rusqlite::Transaction<'_>| {
+                    let changed = recheck_recordings(tx)?;
+                    if changed > 0 {
+                        tracing::warn!(changed, "refused recording addresses were taken off calls");
+                    }
+                    Ok(())
+                }),
+                _ => M::up(sql),
+            })
+            .collect(),
+    )
+}
+
+/// Migration 003's work: takes the recording link off calls whose address
+/// [`crate::recording_link`] refuses (kept by a version that did not check addresses), and
+/// gives each the address the merge would pick now among its stored `recorded` events: the
+/// earliest by (receipt time, relay id) whose address is accepted (`apply/merge.rs`, the
+/// `Recorded` arm). Returns how many calls changed.
+fn recheck_recordings(conn: &Connection) -> rusqlite::Result<usize> {
+    use mtt_api::notification::{CallState, Notification};
+    let kept: Vec<(i64, String)> = conn
+        .prepare("SELECT id, recording_url FROM calls WHERE recording_url IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut recorded = conn.prepare(
+        "SELECT received_at, relay_id, raw FROM events WHERE call_id = ?1 AND state = 'recorded' \
+         ORDER BY received_at, relay_id",
+    )?;
+    let mut set = conn.prepare(
+        "UPDATE calls SET recording_url = ?2, recorded_at = ?3, recorded_relay = ?4 WHERE id = ?1",
+    )?;
+    let mut changed = 0;
+    for (id, url) in kept {
+        if crate::recording_link(&url).is_ok() {
+            continue;
+        }
+        let events: Vec<(i64, i64, String)> = recorded
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let best = events.into_iter().find_map(|(at, relay_id, raw)| {
+            let Ok(Notification::Call(call)) = Notification::parse(raw.as_bytes()) else {
+                return None;
+            };
+            let url = call
+                .url_record
+                .filter(|_| call.state == CallState::Recorded)?;
+            let url = crate::recording_link(&url).ok()?.to_owned();
+            Some((url, at, relay_id))
+        });
+        match best {
+            Some((url, at, relay_id)) => set.execute(rusqlite::params![id, url, at, relay_id])?,
+            None => set.execute(rusqlite::params![
+                id,
+                None::<String>,
+                None::<i64>,
+                None::<i64>
+            ])?,
+        };
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 /// The number of schema versions this build knows.

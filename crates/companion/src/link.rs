@@ -7,6 +7,14 @@
 //! wall clock jumping ahead of the monotonic clock. A `resync` from the relay (the resume point
 //! is older than the relay keeps, or unknown to it) is passed on so the consumer can move its
 //! cursor. The link never applies anything itself: it hands events, in order, to a channel.
+//!
+//! After each (re)connection the relay first sends the backlog (what happened while this app was
+//! away: asleep, off, offline) and then marks its end with a `caught-up` event; the link passes
+//! the mark on as [`LinkEvent::CaughtUp`], so that the consumer can tell late events from live
+//! ones without comparing the desktop's clock with the relay's. A relay says that it sends the
+//! mark with the response header `Trubka-Stream: caught-up`. An older relay, without it, never
+//! marks anything: the link then reports "caught up" as soon as it connects, which makes
+//! everything it streams live, as it was before relays marked their backlog.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -74,6 +82,35 @@ pub struct Resync {
     pub last_id: i64,
 }
 
+/// The relay's mark that the backlog is over: what this connection streamed before it happened
+/// while the app was away; what follows is live.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaughtUp {
+    /// The id of the backlog's last event (the resume point when the backlog was empty).
+    pub last_id: i64,
+    /// The relay's clock when the backlog ended, to measure how old a late event is by the
+    /// relay's clock alone. `None` when the relay did not mark its backlog (an older relay, or a
+    /// mark that could not be read): then nothing before it counts as late.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// The response header a relay names its stream's features in.
+const STREAM_FEATURES: &str = "trubka-stream";
+/// The feature (and the event's name) of the end-of-backlog mark.
+const CAUGHT_UP: &str = "caught-up";
+
+/// Whether the relay's answer says that it marks the end of the backlog.
+fn marks_backlog(headers: &reqwest::header::HeaderMap) -> bool {
+    headers
+        .get_all(STREAM_FEATURES)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|feature| feature.trim().eq_ignore_ascii_case(CAUGHT_UP))
+}
+
 /// The link's health, for the UI and the tray.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkStatus {
@@ -102,6 +139,8 @@ pub enum LinkEvent {
     Event(RelayEvent),
     /// The stream restarts after `resume_after`.
     Resync(Resync),
+    /// The backlog is over: the events before this (since the last `Connected`) were late.
+    CaughtUp(CaughtUp),
     /// The link's health changed.
     Status(LinkStatus),
 }
@@ -149,9 +188,16 @@ impl RelayLink {
         cancel: CancellationToken,
     ) {
         let mut attempt: u32 = 0;
+        let mut told_unmarked = false;
         loop {
             let ended = self
-                .connect_once(&mut after, &events, &cancel, &mut attempt)
+                .connect_once(
+                    &mut after,
+                    &events,
+                    &cancel,
+                    &mut attempt,
+                    &mut told_unmarked,
+                )
                 .await;
             let (reason, refused) = match ended {
                 Ended::Cancelled | Ended::ConsumerGone => return,
@@ -201,6 +247,7 @@ impl RelayLink {
         events: &mpsc::Sender<LinkEvent>,
         cancel: &CancellationToken,
         attempt: &mut u32,
+        told_unmarked: &mut bool,
     ) -> Ended {
         let mut request = self
             .http
@@ -233,6 +280,25 @@ impl RelayLink {
             return Ended::ConsumerGone;
         }
         *attempt = 0;
+        if !marks_backlog(response.headers()) {
+            // An older relay: it never says where its backlog ends, so everything it sends is
+            // taken as live, as it was before (a time-based guess would silence real calls on a
+            // desktop whose clock runs ahead).
+            if !*told_unmarked {
+                tracing::warn!(
+                    "the relay does not mark the end of its backlog (update it): calls that \
+                     happened while this app was away are announced as if they were live"
+                );
+                *told_unmarked = true;
+            }
+            let now = LinkEvent::CaughtUp(CaughtUp {
+                last_id: after.unwrap_or(0),
+                at: None,
+            });
+            if events.send(now).await.is_err() {
+                return Ended::ConsumerGone;
+            }
+        }
 
         // Liveness is judged on raw bytes, heartbeat comments included, which the SSE parser
         // swallows; so the byte stream is watched before it is parsed.
@@ -265,6 +331,20 @@ impl RelayLink {
                             }
                             Err(e) => tracing::warn!(error = %e, "unreadable resync notice ignored"),
                         },
+                        CAUGHT_UP => {
+                            // An unreadable mark still ends the backlog; only its time is lost.
+                            let caught_up = serde_json::from_str::<CaughtUp>(&event.data)
+                                .unwrap_or_else(|e| {
+                                    tracing::warn!(error = %e, "unreadable end-of-backlog mark");
+                                    CaughtUp {
+                                        last_id: after.unwrap_or(0),
+                                        at: None,
+                                    }
+                                });
+                            if events.send(LinkEvent::CaughtUp(caught_up)).await.is_err() {
+                                return Ended::ConsumerGone;
+                            }
+                        }
                         _ => match serde_json::from_str::<RelayEvent>(&event.data) {
                             Ok(relay_event) => {
                                 if after.is_some_and(|a| relay_event.id <= a) {

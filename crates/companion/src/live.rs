@@ -183,10 +183,18 @@ impl LiveCalls {
     pub fn apply(&mut self, event: &CallEvent, at: DateTime<Utc>, me: &Me) -> Vec<CallChange> {
         let leg = event.leg.as_str().to_owned();
         if event.state == CallState::Recorded {
+            // Only an address the call log keeps as the recording is announced (the log warns
+            // about the others): the window would make a Recording button of it.
             return event
                 .url_record
-                .clone()
-                .map(|url| vec![CallChange::Recorded { leg, url }])
+                .as_deref()
+                .and_then(|url| call_log::recording_link(url).ok())
+                .map(|url| {
+                    vec![CallChange::Recorded {
+                        leg,
+                        url: url.to_owned(),
+                    }]
+                })
                 .unwrap_or_default();
         }
         if self.ended.contains(&leg) {
@@ -440,6 +448,34 @@ mod tests {
             vec![CallChange::Recorded {
                 leg: "out-1".into(),
                 url: "https://x/y.mp3".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn only_a_recording_address_the_history_keeps_is_announced() {
+        let mut live = LiveCalls::new();
+        let recorded = |url: &str| {
+            event(
+                serde_json::json!({"event":"callNotifications","result":{"callInfo":{
+                    "call":{"id":"leg-1","tag":"t1"},"state":"recorded","urlRecord":url
+                }}}),
+            )
+        };
+        let t = Utc::now();
+        assert!(
+            live.apply(&recorded("javascript:alert(1)"), t, &me())
+                .is_empty()
+        );
+        assert!(
+            live.apply(&recorded("http://records.example.com/1.mp3"), t, &me())
+                .is_empty()
+        );
+        assert_eq!(
+            live.apply(&recorded(" https://records.mtt.ru/1.mp3 "), t, &me()),
+            [CallChange::Recorded {
+                leg: "leg-1".into(),
+                url: "https://records.mtt.ru/1.mp3".into()
             }]
         );
     }

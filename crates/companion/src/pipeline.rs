@@ -5,6 +5,17 @@
 //! the log's cursor and applying again changes nothing). Events are applied in batches of
 //! whatever has queued up, which keeps a burst cheap. If the log cannot be written, the batch is
 //! retried until it can; the link meanwhile waits (its channel is bounded), so nothing is skipped.
+//!
+//! Late events raise nothing. After each (re)connection the relay streams its backlog — what
+//! happened while this app was away (asleep, off, offline) — and then marks its end
+//! ([`LinkEvent::CaughtUp`]). Everything before the mark is announced with `late: true`: it
+//! updates the call log and the live calls like any event, but the faces pop up nothing and
+//! notify nothing for it, and a parked call first seen in it is not decided on the spot. At the
+//! mark the pipeline announces [`DomainEvent::CaughtUp`] with the calls still live, so that one
+//! that is still ringing gets its popup then (a short network drop must not eat it), and it
+//! settles the late parked calls: one still parked within its deadline (by the relay's clock) is
+//! decided with the time left; the others are journalled as missed while offline, with no call
+//! to the PBX (the PBX has handed them to the cabinet's routing already).
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -17,7 +28,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ErrorCode;
-use crate::link::{LinkEvent, LinkStatus, Resync};
+use crate::link::{CaughtUp, LinkEvent, LinkStatus, Resync};
 use crate::live::{CallChange, LiveCall, LiveCalls, Me};
 use crate::routing::{ParkedCall, ParkingHook, RoutingOutcome};
 
@@ -40,12 +51,17 @@ pub enum DomainEvent {
         call: LiveCall,
         /// Who this number is and how earlier calls went (boxed: it is much the largest part).
         summary: Option<Box<ScreenPop>>,
+        /// It happened while this app was away (the relay's backlog): nothing pops up for it
+        /// now; if it still rings at [`DomainEvent::CaughtUp`], it pops up then.
+        late: bool,
     },
     /// A live call changed.
     #[serde(rename_all = "camelCase")]
     CallUpdated {
         /// The call.
         call: LiveCall,
+        /// It happened while this app was away: it raises nothing.
+        late: bool,
     },
     /// A call ended.
     #[serde(rename_all = "camelCase")]
@@ -54,6 +70,8 @@ pub enum DomainEvent {
         call: LiveCall,
         /// An incoming call nobody answered.
         missed: bool,
+        /// It happened while this app was away: no missed-call notification.
+        late: bool,
     },
     /// A recording is ready.
     #[serde(rename_all = "camelCase")]
@@ -82,6 +100,17 @@ pub enum DomainEvent {
         /// How far behind the PBX the app is: from the relay's receipt of the newest event
         /// applied to its announcement, when connected.
         lag_ms: Option<u64>,
+    },
+    /// The relay has sent everything that happened while this app was away (the backlog); from
+    /// here on events are live. Comes once per connection to the relay.
+    #[serde(rename_all = "camelCase")]
+    CaughtUp {
+        /// The relay's id of the backlog's last event.
+        last_id: i64,
+        /// How many call notifications were announced late before it.
+        late_events: u64,
+        /// The calls live now: one still ringing gets its popup now, as if it had just started.
+        live: Vec<LiveCall>,
     },
     /// The relay could not resume where asked; events before `resume_after` are not coming.
     #[serde(rename_all = "camelCase")]
@@ -183,6 +212,28 @@ pub struct Pipeline {
     behind: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// Where the link's current connection stands: still sending its backlog, or live.
+#[derive(Debug)]
+struct Backlog {
+    /// Whether events arriving now are late: from a connection's start to the relay's mark.
+    late: bool,
+    /// Call notifications announced late since the last mark.
+    late_events: u64,
+    /// Parked calls first seen late, settled at the mark.
+    parked: Vec<ParkedCall>,
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        // Nothing arrives before the link connects, which starts a backlog anyway.
+        Backlog {
+            late: true,
+            late_events: 0,
+            parked: Vec::new(),
+        }
+    }
+}
+
 /// When each (caller, external number) pair was last handed to the router.
 type RecentParked = std::collections::HashMap<(String, String), chrono::DateTime<chrono::Utc>>;
 
@@ -218,6 +269,7 @@ impl Pipeline {
 
     /// Runs until `cancel` fires or the link's channel closes.
     pub async fn run(self, mut events: mpsc::Receiver<LinkEvent>, cancel: CancellationToken) {
+        let mut backlog = Backlog::default();
         loop {
             let first = tokio::select! {
                 _ = cancel.cancelled() => return,
@@ -240,7 +292,7 @@ impl Pipeline {
                     _ => None,
                 })
                 .max();
-            self.announce(batch).await;
+            self.announce(batch, &mut backlog).await;
             if let Some(newest) = newest {
                 self.note_lag(chrono::Utc::now() - newest);
             }
@@ -316,12 +368,17 @@ impl Pipeline {
         }
     }
 
-    async fn announce(&self, batch: Vec<LinkEvent>) {
+    async fn announce(&self, batch: Vec<LinkEvent>, backlog: &mut Backlog) {
         for item in batch {
             match item {
                 LinkEvent::Status(status) => {
+                    if status == LinkStatus::Connected {
+                        // A new connection streams its backlog first.
+                        backlog.late = true;
+                    }
                     let _ = self.out.send(DomainEvent::link(&status));
                 }
+                LinkEvent::CaughtUp(mark) => self.caught_up(mark, backlog),
                 LinkEvent::Resync(Resync {
                     reason,
                     resume_after,
@@ -338,6 +395,8 @@ impl Pipeline {
                     };
                     match notification {
                         Notification::Call(call) => {
+                            let late = backlog.late;
+                            backlog.late_events += u64::from(late);
                             let changes = {
                                 let me = self.me.read().unwrap_or_else(|p| p.into_inner()).clone();
                                 let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
@@ -345,11 +404,18 @@ impl Pipeline {
                             };
                             let first_sight =
                                 changes.iter().any(|c| matches!(c, CallChange::Started(_)));
-                            if first_sight {
-                                self.maybe_route(&call, event.received_at);
+                            if first_sight
+                                && let Some((hook, parked)) =
+                                    self.parked_call(&call, event.received_at)
+                            {
+                                if late {
+                                    backlog.parked.push(parked);
+                                } else {
+                                    self.decide(hook, parked);
+                                }
                             }
                             for change in changes {
-                                let domain = self.domain(change).await;
+                                let domain = self.domain(change, late).await;
                                 let _ = self.out.send(domain);
                             }
                         }
@@ -384,29 +450,120 @@ impl Pipeline {
         }
     }
 
-    /// Hands a parked call's first leg to the routing hook, without waiting for the decision.
-    fn maybe_route(&self, call: &mtt_api::CallEvent, received_at: chrono::DateTime<chrono::Utc>) {
+    /// The end of the backlog: announces it with the calls still live (first, so that a popup
+    /// it brings does not wait behind the journal), then settles the parked calls first seen in
+    /// the backlog.
+    fn caught_up(&self, mark: CaughtUp, backlog: &mut Backlog) {
+        backlog.late = false;
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot();
+        let late_events = std::mem::take(&mut backlog.late_events);
+        if late_events > 0 {
+            tracing::info!(
+                late_events,
+                last_id = mark.last_id,
+                "caught up with the relay"
+            );
+        }
+        let parked = std::mem::take(&mut backlog.parked);
+        let still_live: std::collections::HashSet<String> =
+            live.iter().map(|c| c.leg.clone()).collect();
+        let _ = self.out.send(DomainEvent::CaughtUp {
+            last_id: mark.last_id,
+            late_events,
+            live,
+        });
+        self.settle_late(parked, mark.at, &still_live);
+    }
+
+    /// Parked calls first seen in the backlog. One still parked and, by the relay's clock (its
+    /// receipt of the leg and its mark, `caught_up_at`), within its deadline is decided with
+    /// the time left; the others are journalled as missed while offline, one after the other,
+    /// with no call to the PBX. Without the relay's time a call's age is unknown, and it counts
+    /// as missed.
+    fn settle_late(
+        &self,
+        parked: Vec<ParkedCall>,
+        caught_up_at: Option<chrono::DateTime<chrono::Utc>>,
+        still_live: &std::collections::HashSet<String>,
+    ) {
         let hook = self
             .parking
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         let Some(hook) = hook else { return };
+        let mut missed = Vec::new();
+        for call in parked {
+            let still_parked = still_live.contains(call.leg.id.as_str());
+            let waited = caught_up_at.and_then(|at| (at - call.received_at).to_std().ok());
+            match waited {
+                Some(waited) if still_parked && waited < hook.deadline => {
+                    // The hook measures its deadline from `received_at` on the desktop's clock;
+                    // "now less the wait by the relay's clock" leaves the clocks' difference out.
+                    let waited = chrono::Duration::from_std(waited).unwrap_or_default();
+                    let call = ParkedCall {
+                        received_at: chrono::Utc::now() - waited,
+                        ..call
+                    };
+                    self.decide(hook.clone(), call);
+                }
+                _ => missed.push((call, waited)),
+            }
+        }
+        if missed.is_empty() {
+            return;
+        }
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            tracing::info!(
+                calls = missed.len(),
+                "parked calls rang while this app was away; journalled, nothing sent"
+            );
+            for (call, waited) in missed {
+                let outcome = hook.missed_while_offline(call, waited).await;
+                let _ = out.send(DomainEvent::Routed { outcome });
+            }
+        });
+    }
+
+    /// Hands a parked call to the routing hook, without waiting for the decision.
+    fn decide(&self, hook: ParkingHook, parked: ParkedCall) {
+        let out = self.out.clone();
+        tokio::spawn(async move {
+            let outcome = hook.decide(parked).await;
+            tracing::info!(?outcome, "parked call decided");
+            let _ = out.send(DomainEvent::Routed { outcome });
+        });
+    }
+
+    /// The parked call a leg's first notification starts, with the hook to decide it: only
+    /// in the router app, for the incoming `trying` of a parked number, once per call.
+    fn parked_call(
+        &self,
+        call: &mtt_api::CallEvent,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Option<(ParkingHook, ParkedCall)> {
+        let hook = self
+            .parking
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
         if call.state != mtt_api::CallState::Trying
             || call.direction != Some(mtt_api::Direction::Incoming)
         {
-            return;
+            return None;
         }
-        let Some(external) = call
+        let external = call
             .callee
             .as_ref()
             .and_then(|p| p.number())
-            .map(str::to_owned)
-        else {
-            return;
-        };
+            .map(str::to_owned)?;
         if !hook.is_parked(&external) {
-            return;
+            return None;
         }
         let caller_number = call
             .caller
@@ -418,17 +575,15 @@ impl Pipeline {
             recent.retain(|_, at| received_at - *at < PARKED_CALL_WINDOW);
             let key = (caller_number.clone().unwrap_or_default(), external.clone());
             if recent.contains_key(&key) {
-                return;
+                return None;
             }
             recent.insert(key, received_at);
         }
         let (Some(tag), Some(transport)) = (call.tag.clone(), call.transport_id.clone()) else {
             tracing::warn!(leg = %call.leg, "a parked call without tag or transport id cannot be routed");
-            return;
+            return None;
         };
-        let Ok(leg) = mtt_api::LegRef::new(call.leg.as_str(), tag, transport) else {
-            return;
-        };
+        let leg = mtt_api::LegRef::new(call.leg.as_str(), tag, transport).ok()?;
         let parked = ParkedCall {
             leg,
             caller_name: call
@@ -440,15 +595,10 @@ impl Pipeline {
             external_number: external,
             received_at,
         };
-        let out = self.out.clone();
-        tokio::spawn(async move {
-            let outcome = hook.decide(parked).await;
-            tracing::info!(?outcome, "parked call decided");
-            let _ = out.send(DomainEvent::Routed { outcome });
-        });
+        Some((hook, parked))
     }
 
-    async fn domain(&self, change: CallChange) -> DomainEvent {
+    async fn domain(&self, change: CallChange, late: bool) -> DomainEvent {
         match change {
             CallChange::Started(call) => {
                 let summary = match &call.remote_number {
@@ -461,10 +611,14 @@ impl Pipeline {
                     },
                     None => None,
                 };
-                DomainEvent::CallStarted { call, summary }
+                DomainEvent::CallStarted {
+                    call,
+                    summary,
+                    late,
+                }
             }
-            CallChange::Updated(call) => DomainEvent::CallUpdated { call },
-            CallChange::Ended { call, missed } => DomainEvent::CallEnded { call, missed },
+            CallChange::Updated(call) => DomainEvent::CallUpdated { call, late },
+            CallChange::Ended { call, missed } => DomainEvent::CallEnded { call, missed, late },
             CallChange::Recorded { leg, url } => DomainEvent::CallRecorded { leg, url },
         }
     }

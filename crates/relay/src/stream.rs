@@ -13,6 +13,15 @@
 //! it, every event committed before the subscription is in the last backlog read and every
 //! later one is in the live queue (some in both, sent once): no gap, no duplicate. Subscribing
 //! only near the end keeps a long catch-up from overflowing the client's live queue.
+//!
+//! The switch is marked on the wire: once per connection, after the last backlog event and
+//! before the first live one, the stream sends a `caught-up` event (no `id:`, so it moves no
+//! client's resume point) whose data is `{"lastId":<the last id of the backlog, or the resume
+//! point when the backlog was empty>,"at":"<the relay's clock at the switch, RFC 3339 UTC>"}`.
+//! A client takes what came before it as late (it happened while the client was away) and what
+//! comes after as live, without comparing its own clock with the relay's. The response says that
+//! this relay sends the marker with the header `Trubka-Stream: caught-up`, so that a client can
+//! tell an older relay, which never sends it, from a long backlog.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -37,6 +46,21 @@ use crate::store::{Epoch, EventId, Horizon, SharedStore};
 
 /// How many stored events one backlog read fetches.
 const BACKLOG_PAGE: usize = 256;
+
+/// The response header naming the stream's features, and the feature of the end-of-backlog
+/// marker (see the module's explanation).
+pub(crate) const STREAM_FEATURES_HEADER: &str = "trubka-stream";
+/// The feature, and the SSE event name, of the end-of-backlog marker.
+pub(crate) const CAUGHT_UP: &str = "caught-up";
+
+/// The marker sent once the backlog has been sent, after `last_id`.
+fn caught_up(last_id: EventId) -> Event {
+    let data = json!({
+        "lastId": last_id.0,
+        "at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    });
+    Event::default().event(CAUGHT_UP).data(data.to_string())
+}
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct StreamQuery {
@@ -189,7 +213,10 @@ pub(crate) async fn stream_events(
         .text("heartbeat");
     (
         // A buffering proxy would hold events back; this asks nginx not to.
-        [("x-accel-buffering", "no")],
+        [
+            ("x-accel-buffering", "no"),
+            (STREAM_FEATURES_HEADER, CAUGHT_UP),
+        ],
         Sse::new(events).keep_alive(keep_alive),
     )
         .into_response()
@@ -295,7 +322,9 @@ impl Feed {
                 // covers everything committed before.
                 self.subscription = Some(self.fanout.subscribe(self.cutoff.take()));
             } else if page.rows() == 0 {
+                // The backlog is over: everything from here on comes from the live queue.
                 self.live = true;
+                self.pending.push_back(caught_up(self.last_sent));
             }
             // An unreadable row is passed over, not the end of the stream: the rows after it
             // are still the client's events. The next read starts after the last row read.

@@ -177,3 +177,29 @@ async fn fetch(url: reqwest::Url) -> Result<Vec<u8>, IpcError> {
         .map_err(failed)?;
     Ok(response.bytes().await.map_err(failed)?.to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_this_computer_is_fetched() {
+        for fetched in [
+            "https://records.mtt.ru/leg.mp3",
+            "http://127.0.0.1:8080/records/leg.mp3",
+            "http://localhost/leg.mp3",
+            "http://[::1]:8080/leg.mp3",
+        ] {
+            assert!(recording_address(fetched).is_ok(), "{fetched}");
+        }
+        for refused in [
+            "http://records.example/answered.mp3",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "not an address",
+        ] {
+            let err = recording_address(refused).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Invalid, "{refused}");
+        }
+    }
+}

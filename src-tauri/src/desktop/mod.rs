@@ -6,6 +6,7 @@
 pub mod links;
 pub mod notify;
 pub mod popup;
+pub mod raise;
 pub mod tray;
 
 use std::str::FromStr;
@@ -43,14 +44,15 @@ fn apply_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
 }
 
 /// Follows the core's events for the popup, the notifications and the tray, until the core
-/// stops.
+/// stops. What an event may raise (a popup, a notification) is [`raise::raised`]: nothing for a
+/// late one.
 pub fn follow<R: Runtime>(app: AppHandle<R>, companion: Arc<Companion>) {
     let mut events = companion.subscribe();
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
                 Ok(event) => {
-                    if let Some(popped) = popup::on_event(&app, &companion, &event) {
+                    for popped in popup::on_event(&app, &companion, &event) {
                         notify::incoming(&companion, &popped);
                     }
                     notify::on_event(&companion, &event);

@@ -30,9 +30,10 @@ pub fn incoming(companion: &Companion, view: &PopupView) {
     });
 }
 
-/// Notifies about my missed calls, when missed-call notifications are on.
+/// Notifies about my missed calls, when missed-call notifications are on; not about one missed
+/// while the app was away (see [`super::raise`]).
 pub fn on_event(companion: &Companion, event: &DomainEvent) {
-    let DomainEvent::CallEnded { call, missed: true } = event else {
+    let Some(call) = super::raise::raised(event).missed else {
         return;
     };
     let settings = companion.settings();

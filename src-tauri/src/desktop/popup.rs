@@ -128,19 +128,19 @@ fn builder<R: Runtime>(app: &AppHandle<R>) -> WebviewWindowBuilder<'_, R, AppHan
 
 /// Follows the core's events: shows the popup for a call that should pop up (returning its
 /// view, so the caller can notify once too), updates it, and hides it when the call is answered
-/// elsewhere or ends.
+/// elsewhere or ends. Late events (see [`super::raise`]) update and hide, but pop nothing up.
 pub fn on_event<R: Runtime>(
     app: &AppHandle<R>,
     companion: &Companion,
     event: &DomainEvent,
-) -> Option<PopupView> {
+) -> Vec<PopupView> {
     let state = app.state::<PopupState>();
     match event {
-        DomainEvent::CallStarted { call, summary } => {
+        // A started call is remembered even when late: it may pop up when the backlog ends.
+        DomainEvent::CallStarted { call, summary, .. } => {
             state.remember(&call.leg, summary.clone());
-            pop(app, companion, call)
         }
-        DomainEvent::CallUpdated { call } if state.leg().as_deref() == Some(&call.leg) => {
+        DomainEvent::CallUpdated { call, .. } if state.leg().as_deref() == Some(&call.leg) => {
             if call.phase == CallPhase::Connected && companion.answered_elsewhere(call) {
                 hide(app);
             } else if let Some(mut view) = state.current() {
@@ -148,18 +148,22 @@ pub fn on_event<R: Runtime>(
                 state.set(Some(view.clone()));
                 emit(app, Some(&view));
             }
-            None
+            return Vec::new();
         }
-        DomainEvent::CallUpdated { call } => pop(app, companion, call),
         DomainEvent::CallEnded { call, .. } => {
             state.take(&call.leg);
             if state.leg().as_deref() == Some(&call.leg) {
                 hide(app);
             }
-            None
+            return Vec::new();
         }
-        _ => None,
+        _ => {}
     }
+    super::raise::raised(event)
+        .popups
+        .into_iter()
+        .filter_map(|call| pop(app, companion, call))
+        .collect()
 }
 
 /// Shows the popup for a started call the first time it should pop up.

@@ -89,6 +89,9 @@ pub enum AppEvent {
         call: LiveCall,
         /// An incoming call that ended with nobody answering.
         missed: bool,
+        /// It happened while the app was away: the screen updates its row, but an ended call
+        /// does not linger as if it had just ended.
+        late: bool,
     },
     /// A recording arrived for a leg.
     #[serde(rename_all = "camelCase")]
@@ -109,21 +112,25 @@ pub enum AppEvent {
     /// Events were missed (the window fell behind or the relay resynchronised): re-read
     /// everything.
     Resync,
+    /// What happened while the app was away has arrived (late, one event at a time); from here
+    /// on events are live. The screens re-read what those events changed, once.
+    CaughtUp,
 }
 
 impl AppEvent {
     /// The window's view of a domain event, or `None` when no screen shows it.
     pub fn from_domain(event: &DomainEvent) -> Option<Self> {
         match event {
-            DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call } => {
-                Some(AppEvent::Call {
-                    call: call.into(),
-                    missed: false,
-                })
-            }
-            DomainEvent::CallEnded { call, missed } => Some(AppEvent::Call {
+            DomainEvent::CallStarted { call, late, .. }
+            | DomainEvent::CallUpdated { call, late } => Some(AppEvent::Call {
+                call: call.into(),
+                missed: false,
+                late: *late,
+            }),
+            DomainEvent::CallEnded { call, missed, late } => Some(AppEvent::Call {
                 call: call.into(),
                 missed: *missed,
+                late: *late,
             }),
             DomainEvent::CallRecorded { leg, url } => Some(AppEvent::Recorded {
                 leg: leg.clone(),
@@ -134,6 +141,9 @@ impl AppEvent {
                 reason: reason.clone(),
             }),
             DomainEvent::Resynced { .. } => Some(AppEvent::Resync),
+            DomainEvent::CaughtUp { late_events, .. } if *late_events > 0 => {
+                Some(AppEvent::CaughtUp)
+            }
             _ => None,
         }
     }
@@ -171,10 +181,12 @@ mod tests {
         let event = DomainEvent::CallEnded {
             call: live(CallPhase::Ended),
             missed: true,
+            late: false,
         };
         let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
         assert_eq!(json["kind"], "call");
         assert_eq!(json["missed"], true);
+        assert_eq!(json["late"], false);
         assert_eq!(json["call"]["phase"], "ended");
         assert_eq!(json["call"]["number"], "+7 921 946-27-61");
         assert_eq!(json["call"]["numberRaw"], "79219462761");
@@ -190,10 +202,33 @@ mod tests {
     fn a_click_to_call_ringing_my_phone_is_the_pick_up_phase() {
         let event = DomainEvent::CallUpdated {
             call: live(CallPhase::PickUp),
+            late: false,
         };
         let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
         assert_eq!(json["call"]["phase"], "pickUp");
         assert_eq!(json["missed"], false);
+    }
+
+    #[test]
+    fn a_late_call_reaches_the_window_marked_and_the_end_of_the_backlog_once() {
+        let event = DomainEvent::CallEnded {
+            call: live(CallPhase::Ended),
+            missed: true,
+            late: true,
+        };
+        let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
+        assert_eq!(json["late"], true);
+        let caught_up = |late_events| DomainEvent::CaughtUp {
+            last_id: 7,
+            late_events,
+            live: Vec::new(),
+        };
+        assert_eq!(
+            AppEvent::from_domain(&caught_up(3)),
+            Some(AppEvent::CaughtUp)
+        );
+        // A reconnection with nothing late changes nothing on screen.
+        assert_eq!(AppEvent::from_domain(&caught_up(0)), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub struct RoutingDecisionRow {
     pub rule: Option<String>,
     /// Where the call went.
     pub target: Option<String>,
-    /// `transferred`, `released`, `timed_out` or `failed`.
+    /// `transferred`, `released`, `timed_out`, `failed` or `missed_offline`.
     pub outcome: String,
     /// The API's refusal or a note.
     pub detail: Option<String>,

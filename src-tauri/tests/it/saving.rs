@@ -190,10 +190,20 @@ fn a_recording_elsewhere_than_https_or_this_computer_is_not_fetched() {
     let _downloads = with_downloads(&app);
     app.log_calls(&[call("answered", "incoming", "79031112233", 0, ANSWERED)]);
     record(&app, "answered", "http://records.example/answered.mp3");
+    // The call log keeps no such address as the call's recording (`call_log::recording_link`),
+    // so there is nothing to fetch; the command's own check behind it (`recording_address`) has
+    // its unit test.
     let refused = app
         .invoke("save_recording", json!({"leg": "answered"}))
         .unwrap_err();
-    assert_eq!(refused["code"], "invalid", "{refused}");
+    assert_eq!(refused["code"], "not_found", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("has no recording"),
+        "{refused}"
+    );
     let none = app
         .invoke("save_recording", json!({"leg": "no-such-leg"}))
         .unwrap_err();

@@ -13,7 +13,12 @@ call: LiveCall,
 /**
  * An incoming call that ended with nobody answering.
  */
-missed: boolean, } | { "kind": "recorded", 
+missed: boolean, 
+/**
+ * It happened while the app was away: the screen updates its row, but an ended call
+ * does not linger as if it had just ended.
+ */
+late: boolean, } | { "kind": "recorded", 
 /**
  * The leg.
  */
@@ -29,4 +34,4 @@ state: string,
 /**
  * Why it is not connected.
  */
-reason: string | null, } | { "kind": "resync" };
+reason: string | null, } | { "kind": "resync" } | { "kind": "caughtUp" };

@@ -25,7 +25,7 @@ rule: string | null,
  */
 target: string | null, 
 /**
- * `transferred`, `released`, `timed_out` or `failed`.
+ * `transferred`, `released`, `timed_out`, `failed` or `missed_offline`.
  */
 outcome: string, 
 /**

@@ -14,6 +14,7 @@ use mtt_api::notification::{CallEvent, CallState, Direction, Party};
 use serde_json::Value;
 
 use crate::number::{normalize_number, sip_id_of};
+use crate::recording::recording_link;
 
 /// The order of states along a leg's life; a leg's state is the furthest one seen. States the
 /// document does not list rank lowest so that they never hide a known one.
@@ -168,7 +169,11 @@ impl CallRow {
                 }
             }
             CallState::Recorded => {
-                if let Some(url) = nonblank(event.url_record.as_deref()) {
+                // A refused address counts as none: the merge stays a function of the set of
+                // events, and a valid `recorded` wins whenever it comes.
+                if let Some(url) = nonblank(event.url_record.as_deref())
+                    .and_then(|url| accepted_recording(&url, relay_id, event))
+                {
                     let better = match (self.recorded_at, self.recorded_relay) {
                         (Some(recorded), Some(relay)) => (at, relay_id) < (recorded, relay),
                         _ => true,
@@ -237,6 +242,24 @@ impl CallRow {
         }
         // A separator nobody types keeps a fragment from matching across two numbers.
         parts.join("\u{1f}")
+    }
+}
+
+/// The recording address to keep, or `None` (with a warning) when it is refused.
+fn accepted_recording(url: &str, relay_id: i64, event: &CallEvent) -> Option<String> {
+    match recording_link(url) {
+        Ok(url) => Some(url.to_owned()),
+        Err(why) => {
+            let shown: String = url.chars().take(80).collect();
+            tracing::warn!(
+                leg = %event.leg,
+                relay_id,
+                why,
+                url = ?shown,
+                "a recording address was refused: the event is kept, the call gets no link"
+            );
+            None
+        }
     }
 }
 

@@ -389,3 +389,119 @@ mod properties {
         }
     }
 }
+
+/// The document's `recorded` example with another address.
+fn recorded_at(url: &str) -> String {
+    let mut body: Value = serde_json::from_str(DOCUMENT_EXAMPLES[2]).unwrap();
+    body["result"]["callInfo"]["urlRecord"] = Value::String(url.to_owned());
+    body.to_string()
+}
+
+#[test]
+fn a_recording_address_that_is_not_https_is_kept_raw_but_never_becomes_the_link() {
+    let script = recorded_at("javascript:alert(document.cookie)");
+    let remote_http = recorded_at("http://records.example.com/leg.mp3");
+    let valid = recorded_at("https://records.mtt.ru/leg.mp3");
+    // The refused addresses come first and last, so that the valid one wins by neither order
+    // nor id: a refused address counts as none.
+    let bodies = [script.as_str(), valid.as_str(), remote_http.as_str()];
+    let events = events(&bodies);
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::schema::migrations().to_latest(&mut conn).unwrap();
+    let mut expected: Option<Snapshot> = None;
+    for order in permutations(events.len()) {
+        let tx = conn.transaction().unwrap();
+        for &i in &order {
+            apply_batch(&tx, chrono_tz::Europe::Moscow, &events[i..=i]).unwrap();
+        }
+        let got = snapshot(&tx);
+        match &expected {
+            None => expected = Some(got),
+            Some(first) => assert_eq!(&got, first, "order {order:?}"),
+        }
+        tx.rollback().unwrap();
+    }
+    let (rows, _, stored, _, _) = expected.unwrap();
+    let [row] = rows.as_slice() else {
+        panic!("{rows:?}")
+    };
+    assert_eq!(
+        row.recording_url.as_deref(),
+        Some("https://records.mtt.ru/leg.mp3")
+    );
+    assert_eq!(row.recorded_relay, Some(2), "the valid event's");
+    // Every event is kept as it came, the refused addresses included.
+    assert_eq!(stored.len(), 3);
+    assert!(stored[0].1.contains("javascript:alert(document.cookie)"));
+    assert!(stored[2].1.contains("http://records.example.com/leg.mp3"));
+
+    // Alone, a refused address leaves the call without a link, and the event still stored.
+    let tx = conn.transaction().unwrap();
+    let only = &events[..1];
+    let report = apply_batch(&tx, chrono_tz::Europe::Moscow, only).unwrap();
+    assert_eq!(report.applied, 1);
+    let (rows, _, stored, _, _) = snapshot(&tx);
+    assert_eq!(rows[0].recording_url, None);
+    assert_eq!(rows[0].state, "recorded");
+    assert_eq!(stored.len(), 1);
+}
+
+#[test]
+fn a_refused_address_an_earlier_version_kept_is_taken_off_when_the_log_is_upgraded() {
+    let mut conn = Connection::open_in_memory().unwrap();
+    crate::schema::migrations()
+        .to_version(&mut conn, 2)
+        .unwrap();
+    let script = recorded_at("javascript:alert(1)");
+    let valid = recorded_at("https://records.mtt.ru/leg.mp3");
+    let mut other: Value = serde_json::from_str(&recorded_at("javascript:alert(2)")).unwrap();
+    other["result"]["callInfo"]["call"]["id"] = Value::String("other-leg".into());
+    let other = other.to_string();
+    let mut fine: Value =
+        serde_json::from_str(&recorded_at("https://records.mtt.ru/fine.mp3")).unwrap();
+    fine["result"]["callInfo"]["call"]["id"] = Value::String("fine-leg".into());
+    let fine = fine.to_string();
+    let events = events(&[
+        script.as_str(),
+        valid.as_str(),
+        other.as_str(),
+        fine.as_str(),
+    ]);
+    apply_batch(&conn, chrono_tz::Europe::Moscow, &events).unwrap();
+    // As an earlier version left them: the first `recorded` won, whatever its address.
+    conn.execute(
+        "UPDATE calls SET recording_url = 'javascript:alert(1)', recorded_relay = 1, \
+         recorded_at = ?1 WHERE recorded_relay = 2",
+        [events[0].received_at.timestamp_micros()],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE calls SET recording_url = 'javascript:alert(2)', recorded_relay = 3, \
+         recorded_at = ?1 WHERE leg = 'other-leg'",
+        [events[2].received_at.timestamp_micros()],
+    )
+    .unwrap();
+    let (_, _, stored_before, _, _) = snapshot(&conn);
+
+    crate::schema::migrations().to_latest(&mut conn).unwrap();
+    let (rows, _, stored, _, _) = snapshot(&conn);
+    let link = |leg: &str| {
+        let row = rows.iter().find(|r| r.leg.starts_with(leg)).unwrap();
+        (row.recording_url.clone(), row.recorded_relay)
+    };
+    let leg = rows
+        .iter()
+        .find(|r| r.recorded_relay == Some(2))
+        .map(|r| r.leg.clone())
+        .expect("the valid recording was picked again");
+    assert_eq!(
+        link(&leg),
+        (Some("https://records.mtt.ru/leg.mp3".into()), Some(2))
+    );
+    assert_eq!(link("other-leg"), (None, None));
+    assert_eq!(
+        link("fine-leg"),
+        (Some("https://records.mtt.ru/fine.mp3".into()), Some(4))
+    );
+    assert_eq!(stored, stored_before, "every raw event is kept");
+}

@@ -217,3 +217,21 @@ async fn a_parked_calls_main_leg_finds_the_decision_of_its_parking_leg() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_call_missed_while_the_router_was_away_is_journalled_and_never_meets_its_deadline() {
+    let t = TestLog::new();
+    t.log
+        .record_routing_decision(decision("p1", RoutingOutcome::Transferred, 300))
+        .await
+        .unwrap();
+    // Heard of 1.2 s after it rang (the deadline is 4 s), but nothing was sent: not met.
+    t.log
+        .record_routing_decision(decision("p2", RoutingOutcome::MissedOffline, 1_200))
+        .await
+        .unwrap();
+    let share = t.log.routing_deadline_share(at(-1)).await.unwrap();
+    assert_eq!((share.decisions, share.met), (2, 1));
+    let back = t.log.routing_decisions_for("p2").await.unwrap();
+    assert_eq!(back[0].decision.outcome, RoutingOutcome::MissedOffline);
+}

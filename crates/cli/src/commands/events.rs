@@ -37,14 +37,22 @@ pub async fn follow(
     tokio::pin!(stop);
     // A call rung at several workplaces updates once per workplace; people want one line per
     // change they can see (ringing, mine, connected, ended), so repeats are left out of the text.
+    // What happened while the app was away (late events) is left out of the text too: it is in
+    // the history, and the line at the end of the catch-up counts it and shows the calls still
+    // going. JSON has every event, late ones marked `late`.
     let mut shown: HashMap<String, (CallPhase, bool)> = HashMap::new();
     loop {
         tokio::select! {
             _ = &mut stop => return,
             e = events.recv() => match e {
+                Ok(event) if json => say(true, &output::Event::from(&event), String::new),
                 Ok(event) => {
                     let repeat = match &event {
-                        DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call } => {
+                        DomainEvent::CallStarted { late: true, .. }
+                        | DomainEvent::CallUpdated { late: true, .. }
+                        | DomainEvent::CallEnded { late: true, .. }
+                        | DomainEvent::CaughtUp { late_events: 0, .. } => true,
+                        DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call, .. } => {
                             shown.insert(call.leg.clone(), (call.phase, call.mine)) == Some((call.phase, call.mine))
                         }
                         DomainEvent::CallEnded { call, .. } => {
@@ -53,8 +61,17 @@ pub async fn follow(
                         }
                         _ => false,
                     };
-                    if json || !repeat {
-                        say(json, &output::Event::from(&event), || describe(&event));
+                    if !repeat {
+                        say(false, &output::Event::from(&event), || describe(&event));
+                    }
+                    if let DomainEvent::CaughtUp { live, .. } = &event {
+                        for call in live {
+                            let state = (call.phase, call.mine);
+                            if shown.insert(call.leg.clone(), state) != Some(state) {
+                                let now = DomainEvent::CallUpdated { call: call.clone(), late: false };
+                                say(false, &output::Event::from(&now), || describe(&now));
+                            }
+                        }
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => eprintln!("({n} events skipped: output too slow)"),
@@ -79,7 +96,7 @@ fn describe(event: &DomainEvent) -> String {
         }
     };
     match event {
-        DomainEvent::CallStarted { call, summary } => {
+        DomainEvent::CallStarted { call, summary, .. } => {
             let earlier = summary.as_ref().map(|s| s.earlier_calls).unwrap_or(0);
             format!(
                 "{now}  {:<10} {}{}{}",
@@ -96,7 +113,7 @@ fn describe(event: &DomainEvent) -> String {
                 }
             )
         }
-        DomainEvent::CallUpdated { call } => format!(
+        DomainEvent::CallUpdated { call, .. } => format!(
             "{now}  {:<10} {}{}{}",
             match call.phase {
                 CallPhase::Connected => "connected",
@@ -112,7 +129,7 @@ fn describe(event: &DomainEvent) -> String {
                 .unwrap_or_default(),
             if call.mine { "  [mine]" } else { "" }
         ),
-        DomainEvent::CallEnded { call, missed } => format!(
+        DomainEvent::CallEnded { call, missed, .. } => format!(
             "{now}  {:<10} {}{}",
             if *missed { "MISSED" } else { "ended" },
             who(call),
@@ -134,6 +151,11 @@ fn describe(event: &DomainEvent) -> String {
                     .unwrap_or_default()
             )
         }
+        DomainEvent::CaughtUp { late_events, .. } => format!(
+            "{now}  {:<10} caught up: {late_events} call event{} while away, in the history",
+            "relay",
+            if *late_events == 1 { "" } else { "s" }
+        ),
         DomainEvent::Resynced {
             reason,
             resume_after,

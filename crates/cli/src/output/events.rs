@@ -22,12 +22,16 @@ pub enum Event {
         /// What the history knows about the number; `null` when there is no number (boxed:
         /// it is much the largest part).
         summary: Option<Box<ScreenPop>>,
+        /// It happened while the app was away (the relay's backlog).
+        late: bool,
     },
     /// A live call changed.
     #[serde(rename_all = "camelCase")]
     CallUpdated {
         /// The call.
         call: LiveCall,
+        /// It happened while the app was away.
+        late: bool,
     },
     /// A call ended.
     #[serde(rename_all = "camelCase")]
@@ -36,6 +40,18 @@ pub enum Event {
         call: LiveCall,
         /// An incoming call nobody answered.
         missed: bool,
+        /// It happened while the app was away.
+        late: bool,
+    },
+    /// The relay has sent what happened while the app was away; what follows is live.
+    #[serde(rename_all = "camelCase")]
+    CaughtUp {
+        /// The relay's id of the last event it sent before.
+        last_id: i64,
+        /// How many call notifications came late before it.
+        late_events: u64,
+        /// The calls live now.
+        live: Vec<LiveCall>,
     },
     /// A recording is ready.
     #[serde(rename_all = "camelCase")]
@@ -102,16 +118,32 @@ pub enum Event {
 impl From<&DomainEvent> for Event {
     fn from(e: &DomainEvent) -> Self {
         match e {
-            DomainEvent::CallStarted { call, summary } => Event::CallStarted {
+            DomainEvent::CallStarted {
+                call,
+                summary,
+                late,
+            } => Event::CallStarted {
                 call: LiveCall::from(call),
                 summary: summary.as_deref().map(|s| Box::new(ScreenPop::from(s))),
+                late: *late,
             },
-            DomainEvent::CallUpdated { call } => Event::CallUpdated {
+            DomainEvent::CallUpdated { call, late } => Event::CallUpdated {
                 call: LiveCall::from(call),
+                late: *late,
             },
-            DomainEvent::CallEnded { call, missed } => Event::CallEnded {
+            DomainEvent::CallEnded { call, missed, late } => Event::CallEnded {
                 call: LiveCall::from(call),
                 missed: *missed,
+                late: *late,
+            },
+            DomainEvent::CaughtUp {
+                last_id,
+                late_events,
+                live,
+            } => Event::CaughtUp {
+                last_id: *last_id,
+                late_events: *late_events,
+                live: live.iter().map(LiveCall::from).collect(),
             },
             DomainEvent::CallRecorded { leg, url } => Event::CallRecorded {
                 leg: leg.clone(),

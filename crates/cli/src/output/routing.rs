@@ -236,6 +236,9 @@ pub enum RoutingResult {
     TimedOut,
     /// The API refused even the release.
     Failed,
+    /// It rang while the app was away; nothing was sent and the PBX followed the cabinet's
+    /// routing.
+    MissedOffline,
 }
 
 impl RoutingResult {
@@ -246,6 +249,7 @@ impl RoutingResult {
             RoutingResult::Released => "released",
             RoutingResult::TimedOut => "timed_out",
             RoutingResult::Failed => "failed",
+            RoutingResult::MissedOffline => "missed_offline",
         }
     }
 }
@@ -257,6 +261,7 @@ impl From<call_log::RoutingOutcome> for RoutingResult {
             call_log::RoutingOutcome::Released => RoutingResult::Released,
             call_log::RoutingOutcome::TimedOut => RoutingResult::TimedOut,
             call_log::RoutingOutcome::Failed => RoutingResult::Failed,
+            call_log::RoutingOutcome::MissedOffline => RoutingResult::MissedOffline,
         }
     }
 }

@@ -116,11 +116,21 @@ fn events() -> Vec<DomainEvent> {
                 }),
                 last_operator: None,
             })),
+            late: false,
         },
-        DomainEvent::CallUpdated { call: live_call() },
+        DomainEvent::CallUpdated {
+            call: live_call(),
+            late: false,
+        },
         DomainEvent::CallEnded {
             call: live_call(),
             missed: false,
+            late: true,
+        },
+        DomainEvent::CaughtUp {
+            last_id: 51,
+            late_events: 101,
+            live: vec![live_call()],
         },
         DomainEvent::CallRecorded {
             leg: "leg-1".into(),

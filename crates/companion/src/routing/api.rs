@@ -35,11 +35,11 @@ pub struct RoutingJournalEntry {
     /// The parked external number.
     pub external_number: Option<String>,
     /// The rule that decided (`manager`, `last_operator`, `outside_hours`, `unknown_caller`,
-    /// `no_rule`, `deadline`).
+    /// `no_rule`, `deadline`, `offline`).
     pub rule: Option<String>,
     /// Where the call was sent, for a transfer.
     pub target: Option<String>,
-    /// `transferred`, `released`, `timed_out` or `failed`.
+    /// `transferred`, `released`, `timed_out`, `failed` or `missed_offline`.
     pub outcome: call_log::RoutingOutcome,
     /// Why, in words: the rules' notes and the API's errors.
     pub detail: Option<String>,
@@ -58,7 +58,10 @@ impl From<call_log::RoutingRecord> for RoutingJournalEntry {
         let d = r.decision;
         RoutingJournalEntry {
             id: r.id,
-            met_deadline: d.took_ms <= d.deadline_ms,
+            // A call missed while the app was away never met its deadline, however young it
+            // was when the app heard of it.
+            met_deadline: d.took_ms <= d.deadline_ms
+                && d.outcome != call_log::RoutingOutcome::MissedOffline,
             leg: d.leg,
             caller_number: d.caller_number,
             external_number: d.line_number,

@@ -49,6 +49,9 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
 /// The rule name journalled when the router had not decided by the deadline.
 pub const DEADLINE_RULE: &str = "deadline";
 
+/// The rule name journalled for a parked call that rang while this app was away.
+pub const OFFLINE_RULE: &str = "offline";
+
 /// A parked incoming call waiting for a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedCall {
@@ -94,8 +97,9 @@ pub struct RoutingOutcome {
     /// What was decided (a release when the router missed the deadline or the transfer
     /// failed).
     pub choice: RoutingChoice,
-    /// How it ended: `transferred`, `released`, `timed_out` (released at the deadline) or
-    /// `failed` (the API refused even the release).
+    /// How it ended: `transferred`, `released`, `timed_out` (released at the deadline),
+    /// `failed` (the API refused even the release) or `missed_offline` (it rang while this app
+    /// was away, and nothing was sent).
     pub result: call_log::RoutingOutcome,
     /// Whether the decision reached the PBX within the deadline.
     pub in_time: bool,
@@ -187,6 +191,46 @@ impl ParkingHook {
             deadline_ms,
             error: carried.error,
             detail: (!detail.is_empty()).then(|| detail.join("; ")),
+            decided_at: Utc::now(),
+        };
+        if let Some(log) = &self.journal
+            && let Err(e) = log.record_routing_decision(journal_entry(&outcome)).await
+        {
+            tracing::error!(error = %e, leg = %outcome.leg, "a routing decision could not be journalled");
+        }
+        outcome
+    }
+
+    /// Journals a parked call this app heard of only after its deadline, or after it ended: it
+    /// rang while the app was away (asleep, off, offline), and the PBX has handed it to the
+    /// cabinet's own routing already. Nothing goes to the PBX: a `terminateCall` now would act
+    /// on a leg long gone, or worse, cut a call the cabinet's routing is ringing. `waited` is
+    /// the leg's age when the app caught up, by the relay's clock, when known (else the
+    /// deadline is journalled as its age). It never counts as meeting the deadline.
+    pub async fn missed_while_offline(
+        &self,
+        call: ParkedCall,
+        waited: Option<Duration>,
+    ) -> RoutingOutcome {
+        let deadline_ms = u64::try_from(self.deadline.as_millis()).unwrap_or(u64::MAX);
+        let elapsed_ms = waited.map_or(deadline_ms, |w| {
+            u64::try_from(w.as_millis()).unwrap_or(u64::MAX)
+        });
+        let outcome = RoutingOutcome {
+            leg: call.leg.id.as_str().to_owned(),
+            caller_number: call.caller_number.as_deref().map(|n| n.trim().to_owned()),
+            external_number: call.external_number,
+            choice: RoutingChoice::Release {
+                rule: OFFLINE_RULE.to_owned(),
+            },
+            result: call_log::RoutingOutcome::MissedOffline,
+            in_time: false,
+            elapsed_ms,
+            deadline_ms,
+            error: None,
+            detail: Some(
+                "rang while this app was away; the PBX's own routing took the call".to_owned(),
+            ),
             decided_at: Utc::now(),
         };
         if let Some(log) = &self.journal

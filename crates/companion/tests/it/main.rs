@@ -6,6 +6,7 @@
 )]
 
 mod keyring;
+mod late;
 mod pipeline;
 mod routing;
 mod session;

@@ -15,7 +15,7 @@ use crate::{control, wait_for};
 
 /// A relay storing in `dir/<database>`, with one client key for the app; on `listen` when given
 /// (a relay coming back at the same address), else on a free port.
-async fn relay_with_key(
+pub async fn relay_with_key(
     dir: &Path,
     database: &str,
     hook: relay::HookPath,
@@ -177,10 +177,11 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
         matches!(e, DomainEvent::CallEnded { .. })
     })
     .await;
-    let DomainEvent::CallEnded { call, missed } = ended else {
+    let DomainEvent::CallEnded { call, missed, late } = ended else {
         unreachable!()
     };
     assert!(missed, "{call:?}");
+    assert!(!late, "a call that rings while the app listens is live");
 
     // Then the same number again, answered at my workplace: the popup knows the earlier call.
     incoming(Some(MY_WORKPLACE)).await;
@@ -188,17 +189,23 @@ async fn an_incoming_call_rings_with_its_summary_is_answered_and_lands_in_the_hi
         matches!(e, DomainEvent::CallStarted { .. })
     })
     .await;
-    let DomainEvent::CallStarted { call, summary } = started else {
+    let DomainEvent::CallStarted {
+        call,
+        summary,
+        late,
+    } = started
+    else {
         unreachable!()
     };
+    assert!(!late);
     assert_eq!(call.remote_number.as_deref(), Some("79161234567"));
     let summary = summary.expect("a screen-pop summary");
     assert!(summary.earlier_calls >= 1, "{summary:?}");
     let connected = wait_for(&mut w.events, "connected", |e| {
-        matches!(e, DomainEvent::CallUpdated { call } if call.phase == companion::CallPhase::Connected)
+        matches!(e, DomainEvent::CallUpdated { call, .. } if call.phase == companion::CallPhase::Connected)
     })
     .await;
-    let DomainEvent::CallUpdated { call } = connected else {
+    let DomainEvent::CallUpdated { call, .. } = connected else {
         unreachable!()
     };
     assert!(call.mine);

@@ -15,24 +15,24 @@ use serde_json::{Value, json};
 use crate::{control, wait_for};
 
 /// The parked external number (the simulator's second number; the first stays unparked).
-const PARKED: &str = "74996497803";
-const UNPARKED: &str = "78005560251";
+pub const PARKED: &str = "74996497803";
+pub const UNPARKED: &str = "78005560251";
 /// Not in the cabinet's routing groups, so a call reaching him was sent by our routing.
-const KUZNETSOV: &str = "883140777551301";
+pub const KUZNETSOV: &str = "883140777551301";
 /// In the cabinet's first routing group.
 const SMIRNOVA: &str = "883140777551201";
-const CLIENT: &str = "79161112233";
+pub const CLIENT: &str = "79161112233";
 const STRANGER: &str = "79990004455";
 
 /// A simulator and a relay, and the apps signed in to them.
-struct World {
-    sim: mtt_sim::SimHandle,
-    relay: relay::RelayHandle,
+pub struct World {
+    pub sim: mtt_sim::SimHandle,
+    pub relay: relay::RelayHandle,
     dir: tempfile::TempDir,
 }
 
 impl World {
-    async fn start() -> World {
+    pub async fn start() -> World {
         let dir = tempfile::tempdir().unwrap();
         let relay = relay::Relay::start(relay::RelayConfig::new(
             relay::HookPath::generate(),
@@ -54,12 +54,26 @@ impl World {
 
     /// An app on profile `name`, signed in, streaming live events, with the directory read.
     async fn app(&self, name: &str, is_router: bool) -> Arc<Companion> {
-        let profile = Profile::under(
+        self.app_and_vault(name, is_router).await.0
+    }
+
+    /// The profile `name` in this world's directories.
+    pub fn profile(&self, name: &str) -> Profile {
+        Profile::under(
             name,
             &self.dir.path().join("config"),
             &self.dir.path().join("data"),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// As [`World::app`], with the vault that holds the app's secrets (to open it again).
+    pub async fn app_and_vault(
+        &self,
+        name: &str,
+        is_router: bool,
+    ) -> (Arc<Companion>, Arc<dyn SecretVault>) {
+        let profile = self.profile(name);
         let mut settings = profile.load_settings().unwrap();
         let sim_config = mtt_sim::SimConfig::default();
         settings.account.client_id = Some(sim_config.client.client_id.clone());
@@ -88,7 +102,7 @@ impl World {
         secrets
             .set_relay_key(&RelayKey::new(key.expose_secret()))
             .unwrap();
-        let app = Arc::new(Companion::open(profile, vault).unwrap());
+        let app = Arc::new(Companion::open(profile, Arc::clone(&vault)).unwrap());
         let mut events = app.subscribe();
         app.start_live_events().await.unwrap();
         wait_for(
@@ -99,12 +113,17 @@ impl World {
         .await;
         app.sign_in(follow_like_a_browser).await.unwrap();
         app.refresh_directory().await.unwrap();
-        app
+        (app, vault)
     }
 
     /// The router app, with `PARKED` parked and a client whose personal manager is Kuznetsov.
     async fn router(&self) -> Arc<Companion> {
-        let app = self.app("router", true).await;
+        self.router_and_vault().await.0
+    }
+
+    /// As [`World::router`], with the vault that holds its secrets.
+    pub async fn router_and_vault(&self) -> (Arc<Companion>, Arc<dyn SecretVault>) {
+        let (app, vault) = self.app_and_vault("router", true).await;
         app.set_parking(&[PARKED.into()], true).await.unwrap();
         assert!(app.is_deciding(), "{:?}", app.parking_state());
         app.log()
@@ -117,16 +136,16 @@ impl World {
             })
             .await
             .unwrap();
-        app
+        (app, vault)
     }
 
-    async fn get(&self, path: &str) -> Value {
+    pub async fn get(&self, path: &str) -> Value {
         let url = format!("{}{path}", self.sim.control_url());
         reqwest::get(url).await.unwrap().json().await.unwrap()
     }
 
     /// Starts a parked call from `from` nobody answers; returns (parking leg, main leg).
-    async fn parked_call(&self, from: &str) -> (String, String) {
+    pub async fn parked_call(&self, from: &str) -> (String, String) {
         let url = format!("{}/incoming", self.sim.control_url());
         let started: Value = reqwest::Client::new()
             .post(url)
@@ -172,7 +191,7 @@ impl World {
     }
 
     /// transferCall and terminateCall requests the simulator received for a leg.
-    async fn requests_for(&self, leg: &str) -> Vec<Value> {
+    pub async fn requests_for(&self, leg: &str) -> Vec<Value> {
         self.get("/requests")
             .await
             .as_array()
@@ -183,7 +202,7 @@ impl World {
             .collect()
     }
 
-    async fn shutdown(self, apps: &[&Arc<Companion>]) {
+    pub async fn shutdown(self, apps: &[&Arc<Companion>]) {
         for app in apps {
             app.shutdown().await;
         }
@@ -219,7 +238,7 @@ fn follow_like_a_browser(url: &url::Url) {
 }
 
 /// The next routing decision announced for this parking leg.
-async fn routed(
+pub async fn routed(
     events: &mut tokio::sync::broadcast::Receiver<DomainEvent>,
     leg: &str,
 ) -> companion::RoutingOutcome {
@@ -311,7 +330,7 @@ async fn a_busy_manager_passes_the_call_to_the_next_rule_the_last_operator() {
     )
     .await;
     wait_for(&mut events, "Kuznetsov talking", |e| {
-        matches!(e, DomainEvent::CallUpdated { call } if call.phase == companion::CallPhase::Connected
+        matches!(e, DomainEvent::CallUpdated { call, .. } if call.phase == companion::CallPhase::Connected
             && call.workplaces.contains(KUZNETSOV))
     })
     .await;

@@ -74,11 +74,11 @@ async fn the_demo_signs_in_and_a_click_to_call_lands_in_the_history_with_its_rec
     assert_eq!(call.phase, CallPhase::PickUp);
     assert!(call.mine && call.workplaces.contains(&me), "{call:?}");
     wait_for(&mut events, "calling the number", |e| {
-        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.phase == CallPhase::Calling)
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == call.leg && u.phase == CallPhase::Calling)
     })
     .await;
     wait_for(&mut events, "connected", |e| {
-        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.phase == CallPhase::Connected)
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == call.leg && u.phase == CallPhase::Connected)
     })
     .await;
     wait_for(
@@ -117,7 +117,7 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     let c = &demo.companion;
     let mut events = c.subscribe();
     control(&demo.sim, false, "/incoming", serde_json::json!({"from": "79161234567", "to": "78005560251", "caller_name": "Иван", "manual": true})).await;
-    let DomainEvent::CallStarted { call, summary } = wait_for(&mut events, "ringing", |e| {
+    let DomainEvent::CallStarted { call, summary, .. } = wait_for(&mut events, "ringing", |e| {
         matches!(e, DomainEvent::CallStarted { call, .. } if call.remote_number.as_deref() == Some("79161234567"))
     })
     .await
@@ -128,8 +128,8 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     assert_eq!(summary.unwrap().earlier_calls, 0);
     assert!(!c.wants_popup(&call), "not mine yet: no popup");
     // The call becomes mine when the PBX rings my workplace (the default routing's first group).
-    let DomainEvent::CallUpdated { call: ringing } = wait_for(&mut events, "ringing at my workplace", |e| {
-        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.mine && u.phase == CallPhase::Ringing)
+    let DomainEvent::CallUpdated { call: ringing, .. } = wait_for(&mut events, "ringing at my workplace", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == call.leg && u.mine && u.phase == CallPhase::Ringing)
     })
     .await
     else {
@@ -143,14 +143,14 @@ async fn an_incoming_call_can_be_transferred_while_ringing_and_passed_on() {
     let colleague = "883140777446532";
     c.transfer(&call.leg, colleague).await.unwrap();
     wait_for(&mut events, "the colleague ringing", |e| {
-        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.workplaces.contains(colleague))
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == call.leg && u.workplaces.contains(colleague))
     })
     .await;
     // terminateCall ends this leg's ringing and the call goes on along the cabinet's routing,
     // as the document says: the next group (the reception) rings.
     c.hang_up(&call.leg).await.unwrap();
     wait_for(&mut events, "the next group ringing", |e| {
-        matches!(e, DomainEvent::CallUpdated { call: u } if u.leg == call.leg && u.workplaces.contains("883140777551401"))
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == call.leg && u.workplaces.contains("883140777551401"))
     })
     .await;
     // The caller gives up.
@@ -310,7 +310,7 @@ async fn the_router_hook_decides_a_parked_call_within_the_window() {
     assert!(outcome.elapsed_ms < 4000, "{outcome:?}");
     // The PBX now rings the colleague, not the cabinet's routing.
     wait_for(&mut events, "the colleague ringing", |e| match e {
-        DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call } => {
+        DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call, .. } => {
             call.remote_number.as_deref() == Some("79161112233")
                 && call.workplaces.contains("883140777446532")
         }

@@ -90,6 +90,9 @@ async fn a_stream_opens_with_a_retry_hint_and_sends_heartbeats() {
         epoch.json()["epoch"],
         relay.handle.state().store.epoch().to_string()
     );
+    // The backlog is empty: its end is marked at once.
+    let mark = stream.next_frame(WAIT).await.unwrap();
+    assert_eq!(mark.event.as_deref(), Some("caught-up"), "{mark:?}");
     let heartbeat = stream.next_frame(WAIT).await.unwrap();
     assert_eq!(heartbeat.comments, vec!["heartbeat".to_owned()]);
 }
@@ -368,4 +371,101 @@ async fn a_long_catch_up_with_live_traffic_is_not_cut_off() {
     };
     tokio::join!(reading, post_range(backlog, backlog + live));
     assert_eq!(relay.handle.state().metrics.clients_cut_off(), 0);
+}
+
+/// The next frame that is not a retry hint or a heartbeat, failing after `WAIT` without one.
+async fn next_marked(stream: &mut util::SseReader) -> util::Frame {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let frame = stream
+            .next_frame(left)
+            .await
+            .expect("an event or a mark within 5 s");
+        // The store's epoch, announced at the start, is another test's subject.
+        if frame.event.as_deref() == Some("epoch") {
+            continue;
+        }
+        if frame.id.is_some() || frame.event.is_some() {
+            return frame;
+        }
+    }
+}
+
+fn is_caught_up(frame: &util::Frame) -> bool {
+    frame.event.as_deref() == Some("caught-up")
+}
+
+#[tokio::test]
+async fn the_end_of_the_backlog_is_marked_once() {
+    let relay = util::start().await;
+    for n in 1..=3 {
+        relay.post_ok(&event(n)).await;
+    }
+    // The response says that this relay marks the end of the backlog.
+    let response = relay
+        .http
+        .get(format!("{}/events/stream", relay.base))
+        .bearer_auth(relay.key.expose_secret())
+        .header("last-event-id", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("trubka-stream")
+            .and_then(|v| v.to_str().ok()),
+        Some("caught-up")
+    );
+    let mut stream = util::SseReader::new(response);
+    assert_eq!(next_marked(&mut stream).await.id(), 2);
+    assert_eq!(next_marked(&mut stream).await.id(), 3);
+    // After the backlog's last event, the marker: no id (it moves no resume point), the last
+    // id of the backlog, and the relay's time.
+    let marker = next_marked(&mut stream).await;
+    assert!(is_caught_up(&marker), "{marker:?}");
+    assert_eq!(marker.id, None);
+    let data = marker.json();
+    assert_eq!(data["lastId"], 3, "{data}");
+    let at = chrono::DateTime::parse_from_rfc3339(data["at"].as_str().unwrap()).unwrap();
+    assert!(
+        (Utc::now() - at.to_utc()).abs() < TimeDelta::seconds(60),
+        "{data}"
+    );
+    // Live events follow, and the marker does not come again.
+    for n in 4..=5 {
+        relay.post_ok(&event(n)).await;
+        let live = next_marked(&mut stream).await;
+        assert_eq!(live.id(), i64::try_from(n).unwrap(), "{live:?}");
+    }
+
+    // An empty backlog is marked at once, after the resume point; a first connection's too.
+    let mut current = relay.stream(Some(5)).await;
+    let marker = next_marked(&mut current).await;
+    assert!(is_caught_up(&marker), "{marker:?}");
+    assert_eq!(marker.json()["lastId"], 5);
+    let mut everything = relay.stream(None).await;
+    for expected in 1..=5 {
+        assert_eq!(next_marked(&mut everything).await.id(), expected);
+    }
+    let marker = next_marked(&mut everything).await;
+    assert!(is_caught_up(&marker), "{marker:?}");
+    assert_eq!(marker.json()["lastId"], 5);
+}
+
+#[tokio::test]
+async fn a_resynced_stream_marks_the_end_of_its_new_backlog() {
+    let relay = util::start().await;
+    for n in 1..=2 {
+        relay.post_ok(&event(n)).await;
+    }
+    let mut foreign = relay.stream(Some(1000)).await;
+    let resync = next_marked(&mut foreign).await;
+    assert_eq!(resync.event.as_deref(), Some("resync"));
+    assert_eq!(next_marked(&mut foreign).await.id(), 1);
+    assert_eq!(next_marked(&mut foreign).await.id(), 2);
+    let marker = next_marked(&mut foreign).await;
+    assert!(is_caught_up(&marker), "{marker:?}");
+    assert_eq!(marker.json()["lastId"], 2);
 }

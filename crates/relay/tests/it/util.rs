@@ -157,9 +157,10 @@ impl SseReader {
         }
     }
 
-    /// The next frame that carries an event (skipping retry hints, heartbeats and the epoch
-    /// announced at the start, which it keeps in `epoch`), or `None` when the stream ends or
-    /// `wait` passes.
+    /// The next frame that carries an event (skipping retry hints, heartbeats, the epoch
+    /// announced at the start, which it keeps in `epoch`, and the end-of-backlog marker, which
+    /// `stream::the_end_of_the_backlog_is_marked_once` checks), or `None` when the stream ends
+    /// or `wait` passes.
     pub async fn next_event(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -168,6 +169,9 @@ impl SseReader {
             if frame.event.as_deref() == Some("epoch") {
                 let epoch = frame.json()["epoch"].as_str().unwrap().to_owned();
                 self.epoch = Some(epoch);
+                continue;
+            }
+            if frame.event.as_deref() == Some("caught-up") {
                 continue;
             }
             if frame.id.is_some() || frame.event.is_some() {
