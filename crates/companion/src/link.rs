@@ -100,6 +100,10 @@ pub struct CaughtUp {
 const STREAM_FEATURES: &str = "trubka-stream";
 /// The feature (and the event's name) of the end-of-backlog mark.
 const CAUGHT_UP: &str = "caught-up";
+/// The event that opens a stream with the relay store's epoch. The link resumes by a bare id
+/// (which the relay still accepts); a store replaced under it is found by the relay's resync
+/// for an id beyond its newest, so the epoch is only noted.
+const EPOCH: &str = "epoch";
 
 /// Whether the relay's answer says that it marks the end of the backlog.
 fn marks_backlog(headers: &reqwest::header::HeaderMap) -> bool {
@@ -331,6 +335,7 @@ impl RelayLink {
                             }
                             Err(e) => tracing::warn!(error = %e, "unreadable resync notice ignored"),
                         },
+                        EPOCH => tracing::debug!(data = %event.data, "the relay's store epoch"),
                         CAUGHT_UP => {
                             // An unreadable mark still ends the backlog; only its time is lost.
                             let caught_up = serde_json::from_str::<CaughtUp>(&event.data)
