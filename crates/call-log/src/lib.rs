@@ -65,6 +65,7 @@ mod query;
 mod routing;
 mod schema;
 mod search;
+mod spreadsheet;
 mod store;
 mod timestamp;
 

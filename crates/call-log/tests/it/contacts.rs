@@ -169,3 +169,43 @@ async fn the_csv_export_reads_back_into_the_same_phonebook() {
     assert_eq!(boris.name, "Борис, мл.");
     assert_eq!(boris.notes.as_deref(), Some("line1\nline2"));
 }
+
+#[tokio::test]
+async fn the_contacts_export_never_writes_a_cell_a_spreadsheet_would_run_and_reads_back() {
+    let t = TestLog::new();
+    let hostile = NewContact {
+        name: "=HYPERLINK(\"http://evil.example\",\"Ivan\")".into(),
+        company: Some("@SUM(1+1)".into()),
+        numbers: vec!["+7 921 946-27-61".into(), "-8 812 424-15-00".into()],
+        notes: Some("+cmd|' /C calc'!A0\n-second line".into()),
+        ..Default::default()
+    };
+    t.log.add_contact(hostile.clone()).await.unwrap();
+    let file = t.dir.path().join("contacts.csv");
+    t.log.export_contacts_csv(&file).await.unwrap();
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "'=HYPERLINK(\"http://evil.example\",\"Ivan\")");
+    assert_eq!(&row[1], "'@SUM(1+1)");
+    // Telephone numbers stay usable: digits, spaces and `+ - ( ) ;` cannot call a function.
+    assert_eq!(&row[2], "+7 921 946-27-61; -8 812 424-15-00");
+    assert_eq!(&row[4], "'+cmd|' /C calc'!A0\n-second line");
+    for cell in row.iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '@', '\t', '\r']) || cell == &row[2],
+            "{cell:?}"
+        );
+    }
+    // The importer takes the guard off again, so an export reads back as it was.
+    let other = TestLog::new();
+    let report = other
+        .log
+        .import_contacts_csv(std::fs::read(&file).unwrap())
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let back = other.log.contacts(None, 10).await.unwrap();
+    assert_eq!(back[0].name, hostile.name);
+    assert_eq!(back[0].company, hostile.company);
+    assert_eq!(back[0].notes, hostile.notes);
+}

@@ -15,6 +15,7 @@
 
 use super::{ImportProblem, ParsedContacts, ParsedRow};
 use crate::contacts::NewContact;
+use crate::spreadsheet::strip_spreadsheet_guard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -130,6 +131,8 @@ pub(crate) fn parse_csv(data: &[u8]) -> ParsedContacts {
                         bad_text = true;
                         break;
                     };
+                    // Our own export guards cells that would run in a spreadsheet.
+                    let text = strip_spreadsheet_guard(text);
                     match columns.get(i).copied().unwrap_or(Column::Ignored) {
                         Column::Name => contact.name = text.trim().to_owned(),
                         Column::Company => contact.company = Some(text.to_owned()),
