@@ -183,7 +183,8 @@ impl<'t> LineCounter<'t> {
 
 /// Reads a CSV phonebook. Returns the rows and the problems found while reading.
 pub(crate) fn parse_csv(data: &[u8]) -> ParsedContacts {
-    let (text, _) = decode_text(data);
+    let decoded = decode_text(data);
+    let text = decoded.text;
     let mut problems = Vec::new();
     let (delimiter, columns) = match header(&text) {
         Ok(header) => header,
@@ -221,6 +222,15 @@ pub(crate) fn parse_csv(data: &[u8]) -> ParsedContacts {
             Ok(true) => {
                 let line = lines.line_at(record.position().map_or(before, csv::Position::byte));
                 if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                if decoded.lossy && record.iter().any(|f| f.contains('\u{fffd}')) {
+                    problems.push(ImportProblem {
+                        line,
+                        message: "the row is not valid UTF-8 text like the rest of the file \
+                                  (save the file as UTF-8)"
+                            .into(),
+                    });
                     continue;
                 }
                 let mut contact = NewContact::default();

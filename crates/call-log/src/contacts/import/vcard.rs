@@ -161,11 +161,18 @@ fn contact_of(card: &VCard, tel_lines: &[u64], problems: &mut Vec<ImportProblem>
 /// Reads a vCard file: every card, each with the line it starts on, and a problem for each card
 /// or number that could not be read.
 pub(crate) fn parse_vcard(data: &[u8]) -> ParsedContacts {
-    let (text, _) = decode_text(data);
-    let lines = physical_lines(&text);
+    let decoded = decode_text(data);
+    let lines = physical_lines(&decoded.text);
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    for CardLines { begin, end } in find_cards(&lines, &mut problems) {
+    let cards = find_cards(&lines, &mut problems);
+    if cards.is_empty() && problems.is_empty() {
+        problems.push(ImportProblem {
+            line: 1,
+            message: "the file has no BEGIN:VCARD: it is not a vCard file".into(),
+        });
+    }
+    for CardLines { begin, end } in cards {
         let card_lines = &lines[begin..=end];
         let tel_lines: Vec<u64> = card_lines
             .iter()
@@ -173,6 +180,15 @@ pub(crate) fn parse_vcard(data: &[u8]) -> ParsedContacts {
             .filter(|(_, l)| starts_tel(l))
             .map(|(i, _)| line_number(begin + i))
             .collect();
+        if decoded.lossy && card_lines.iter().any(|l| l.contains('\u{fffd}')) {
+            problems.push(ImportProblem {
+                line: line_number(begin),
+                message: "the card is not valid UTF-8 text like the rest of the file \
+                          (save the file as UTF-8)"
+                    .into(),
+            });
+            continue;
+        }
         let card_text = card_lines.join("\r\n");
         match Parser::new(&card_text).entry() {
             Entry::VCard(card) => {
