@@ -68,6 +68,7 @@ mod recording;
 mod routing;
 mod schema;
 mod search;
+mod spreadsheet;
 mod store;
 mod timestamp;
 
@@ -256,14 +257,17 @@ impl CallLog {
             .await
     }
 
-    /// Imports a CSV phonebook. The first row names the columns; `,` or `;` separates them
-    /// (whichever the header row has more of). Accepted headers, case and spaces ignored:
+    /// Imports a CSV phonebook, in any encoding (UTF-8 or UTF-16 with a byte order mark, UTF-8,
+    /// else detected: Excel with Russian settings saves Windows-1251). The first row names the
+    /// columns; `;`, `,` or a tab separates them (whichever the header row has most of, unless
+    /// only another one makes sense of it). Accepted headers, case and spaces ignored:
     ///
     /// | column | headers |
     /// |---|---|
-    /// | name | `name`, `full name`, `fn`, `имя`, `фио`, `контакт` |
+    /// | name | `name`, `full name`, `display name`, `fn`, `фио`, `контакт`, `полное имя` |
+    /// | name, in parts | `имя`, `first name`, `given name`; `отчество`, `middle name`; `фамилия`, `last name`, `surname`, `family name` |
     /// | company | `company`, `organization`, `organisation`, `org`, `компания`, `организация` |
-    /// | numbers | any header starting with `phone`, `tel`, `number`, `mobile`, `телефон`, `номер`, `мобильный`; several such columns, and several numbers in a cell separated by `,` `;` `\|` or a line break, are all taken |
+    /// | numbers | any header starting with `phone`, `tel`, `number`, `mobile`, `телефон`, `номер`, `мобильный`, or with a later word starting with `phone` or `телефон` (`Business Phone`, `Рабочий телефон`); several such columns, and several numbers in a cell separated by `,` `;` `\|` or a line break, are all taken |
     /// | manager | `manager`, `personal manager`, `workplace`, `sip`, `менеджер`, `персональный менеджер`, `рабочее место` (a workplace SIP ID) |
     /// | notes | `notes`, `note`, `comment`, `comments`, `заметки`, `примечание`, `комментарий` |
     ///
@@ -277,11 +281,12 @@ impl CallLog {
             .await
     }
 
-    /// Imports vCard 3.0/4.0 cards, reading `FN` (or `N`), `ORG`, `TEL` (also `tel:` URIs) and
-    /// `NOTE`; folded lines, groups and parameters are understood. Bad cards and bad numbers are
-    /// reported with their line numbers; the rest are imported.
-    pub async fn import_contacts_vcard(&self, text: String) -> Result<ImportReport> {
-        let parsed = contacts::parse_vcard(&text);
+    /// Imports vCard 2.1, 3.0 and 4.0 cards (Android's and Outlook's quoted-printable Cyrillic
+    /// included) from a file in any encoding, reading `FN` (or `N`), `ORG`, `TEL` (also `tel:`
+    /// URIs) and `NOTE`. Bad cards and bad numbers are reported with their line numbers; the
+    /// rest are imported. Takes the file's bytes (a `String` works too).
+    pub async fn import_contacts_vcard(&self, data: impl Into<Vec<u8>>) -> Result<ImportReport> {
+        let parsed = contacts::parse_vcard(&data.into());
         self.store
             .write(move |tx| contacts::import(tx, parsed))
             .await

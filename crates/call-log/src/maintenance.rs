@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::error::{CallLogError, Result};
 use crate::query::{HistoryCursor, HistoryFilter, history};
+use crate::spreadsheet::SpreadsheetCsv;
 use crate::timestamp::micros;
 
 /// What a retention clean-up removed.
@@ -107,7 +108,8 @@ pub(crate) fn export_history_csv<W: std::io::Write>(
     filter: &HistoryFilter,
     out: W,
 ) -> Result<usize> {
-    let mut writer = csv::Writer::from_writer(out);
+    // Callers' names and the PBX's texts come from outside: no cell may run as a formula.
+    let mut writer = SpreadsheetCsv::new(out);
     writer.write_record([
         "started_at",
         "direction",
@@ -171,6 +173,6 @@ pub(crate) fn export_history_csv<W: std::io::Write>(
             None => break,
         }
     }
-    writer.flush().map_err(|e| CallLogError::Csv(e.into()))?;
+    writer.flush()?;
     Ok(written)
 }

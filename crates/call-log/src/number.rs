@@ -6,6 +6,7 @@
 //! terminal SIP IDs (15 digits starting `8831`) and short internal numbers are *not* phone numbers
 //! and are kept exactly, because "normalising" them would invent a foreign number.
 
+use mtt_api::RussianNumber;
 use mtt_api::model::SipId;
 use phonenumber::Mode;
 
@@ -41,10 +42,11 @@ pub fn normalize_number(raw: &str) -> Option<String> {
     if digits.len() <= SHORT_NUMBER_MAX_DIGITS {
         return Some(digits);
     }
-    if let Some(key) = russian_fast_path(without_pstn, &digits) {
-        return Some(key);
-    }
     let international = without_pstn.starts_with('+');
+    // The one reading of Russian numbers the dialer uses too (the metadata misreads `+7 8xx`).
+    if let Some(russian) = RussianNumber::from_digits(&digits, international) {
+        return Some(russian.e164_digits());
+    }
     let parsed = phonenumber::parse(Some(phonenumber::country::Id::RU), without_pstn)
         .ok()
         .filter(phonenumber::PhoneNumber::is_valid);
@@ -70,21 +72,6 @@ fn strip_pstn(s: &str) -> &str {
     match s.split_once('@') {
         Some((number, _)) if !number.trim().is_empty() => number,
         _ => s,
-    }
-}
-
-/// Russian numbers are by far the most common input, and parsing them through the full metadata is
-/// comparatively slow, so the three unambiguous Russian shapes are recognised directly. A test
-/// checks that the result equals what `phonenumber` says.
-fn russian_fast_path(text: &str, digits: &str) -> Option<String> {
-    if digits.len() != 11 {
-        return None;
-    }
-    let international = text.starts_with('+');
-    match digits.as_bytes().first() {
-        Some(b'7') => Some(digits.to_owned()),
-        Some(b'8') if !international => Some(format!("7{}", &digits[1..])),
-        _ => None,
     }
 }
 
@@ -132,10 +119,10 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_path_gives_numbers_the_metadata_accepts_as_e164() {
+    fn the_russian_reading_gives_numbers_the_metadata_accepts_as_e164() {
         // The metadata misreads Russian numbers whose area code starts with 8 (`+7 812 …`,
         // `+7 800 …`: it strips the 8 as if it were a trunk prefix), and `7…` without a `+`,
-        // which is why Russian shapes take the fast path. Elsewhere both must agree.
+        // which is why Russian shapes are read by `RussianNumber`. Elsewhere both must agree.
         for raw in [
             "89219462761",
             "74996497803",
@@ -143,7 +130,9 @@ mod tests {
             "8 (495) 937-99-92",
         ] {
             let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-            let key = russian_fast_path(raw, &digits).unwrap();
+            let key = RussianNumber::from_digits(&digits, raw.starts_with('+'))
+                .unwrap()
+                .e164_digits();
             let parsed = phonenumber::parse(None, format!("+{key}")).unwrap();
             assert_eq!(
                 parsed.format().mode(Mode::E164).to_string(),
@@ -167,6 +156,20 @@ mod tests {
             normalize_number("78005560251").as_deref(),
             Some("78005560251")
         );
+    }
+
+    #[test]
+    fn ten_digit_national_numbers_get_the_country_code_like_in_the_dialer() {
+        // `812…` and `800…` written without a prefix: the metadata strips the 8 as a trunk
+        // prefix and refuses what is left, which used to leave the bare ten digits as the key.
+        for (raw, key) in [
+            ("812 424-15-00", "78124241500"),
+            ("8005560251", "78005560251"),
+            ("(495) 937-99-92", "74959379992"),
+            ("3999999999", "73999999999"),
+        ] {
+            assert_eq!(normalize_number(raw).as_deref(), Some(key), "{raw}");
+        }
     }
 
     #[test]

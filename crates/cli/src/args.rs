@@ -199,7 +199,7 @@ pub enum RoutingAction {
 pub enum ContactsAction {
     /// Import a CSV or vCard file.
     Import {
-        /// The file (`.csv`, `.vcf`).
+        /// The file: `.vcf` or `.vcard` (vCard 2.1, 3.0, 4.0), anything else CSV; in any encoding.
         file: PathBuf,
     },
     /// List or search contacts.

@@ -1,11 +1,13 @@
 //! What the operator typed (or a link or the clipboard carried), turned into what the PBX dials.
 //!
-//! Phone numbers are read with `phonenumber` in a default region (Russia unless configured), so
-//! `8 (921) 946-27-61`, `+7 921 9462761` and `9219462761` all dial `79219462761`. SIP IDs and short
-//! internal numbers are dialled exactly as typed: they are not phone numbers and "normalising" them
-//! would ring someone else. Anything else is refused with a reason the operator can act on.
+//! Russian numbers are read by [`RussianNumber`], the reading the call log keys numbers with, so
+//! `8 (921) 946-27-61`, `+7 921 9462761` and `9219462761` all dial `79219462761` and a number
+//! dialled is found again under the same key; other phone numbers are read with `phonenumber` in
+//! a default region (Russia unless configured). SIP IDs and short internal numbers are dialled
+//! exactly as typed: they are not phone numbers and "normalising" them would ring someone else.
+//! Anything else is refused with a reason the operator can act on.
 
-use mtt_api::{Callee, SipId};
+use mtt_api::{Callee, RussianNumber, SipId};
 use phonenumber::{Mode, country};
 
 /// Where numbers without a country code are read: Trubka's users are in Russia.
@@ -64,11 +66,12 @@ pub fn dial_target(input: &str, region: country::Id) -> Result<DialTarget, DialE
             internal: true,
         });
     }
-    if let Some(national) = russian_national(digits, has_plus).filter(|_| region == country::Id::RU)
+    if let Some(russian) =
+        RussianNumber::from_digits(digits, has_plus).filter(|_| region == country::Id::RU)
     {
         return Ok(DialTarget {
-            callee: callee(&format!("7{national}"), input)?,
-            display: russian_display(national),
+            callee: callee(&russian.e164_digits(), input)?,
+            display: russian.to_string(),
             internal: false,
         });
     }
@@ -91,34 +94,6 @@ pub fn dial_target(input: &str, region: country::Id) -> Result<DialTarget, DialE
     })
 }
 
-/// The ten-digit national number of a Russian number written as `+7…`, `7…`, `8…` or without a
-/// prefix. Russian numbers are read here rather than by `phonenumber`, whose 0.3 releases strip
-/// a leading 8 from the national number after the country code (`+7 812…` and `+7 800…` come out
-/// wrong), which would dial St Petersburg and toll-free numbers incorrectly. National numbers
-/// start with 3, 4, 8 or 9 (`+7 7…` belongs to Kazakhstan and goes through `phonenumber`).
-fn russian_national(digits: &str, has_plus: bool) -> Option<&str> {
-    let national = match (digits.len(), has_plus) {
-        (11, true) if digits.starts_with('7') => &digits[1..],
-        (11, false) if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
-        (10, false) => digits,
-        _ => return None,
-    };
-    national
-        .starts_with(['3', '4', '8', '9'])
-        .then_some(national)
-}
-
-/// `+7 921 946-27-61`.
-fn russian_display(national: &str) -> String {
-    format!(
-        "+7 {} {}-{}-{}",
-        &national[..3],
-        &national[3..6],
-        &national[6..8],
-        &national[8..]
-    )
-}
-
 /// A number for people to read: `+7 921 946-27-61`. Stored and received numbers come in many
 /// shapes (`7…`, `+7…`, `8…`); SIP IDs and anything unparseable are shown as they are.
 pub fn display_number(raw: &str, region: country::Id) -> String {
@@ -130,10 +105,9 @@ pub fn display_number(raw: &str, region: country::Id) -> String {
     let has_plus = bare.starts_with('+');
     let digits = bare.trim_start_matches('+');
     if region == country::Id::RU
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && let Some(national) = russian_national(digits, has_plus)
+        && let Some(russian) = RussianNumber::from_digits(digits, has_plus)
     {
-        return russian_display(national);
+        return russian.to_string();
     }
     match phonenumber::parse(Some(region), bare) {
         Ok(n) if phonenumber::is_valid(&n) => readable(&n),
@@ -266,5 +240,68 @@ mod tests {
             "883140582526566"
         );
         assert_eq!(display_number("<b>x</b>", country::Id::RU), "<b>x</b>");
+    }
+
+    /// The spellings of one Russian number: the operator's and the PBX's.
+    fn spelled(national: &str, shape: usize) -> String {
+        let (area, a, b, c) = (
+            &national[..3],
+            &national[3..6],
+            &national[6..8],
+            &national[8..],
+        );
+        match shape {
+            0 => national.to_owned(),
+            1 => format!("8{national}"),
+            2 => format!("7{national}"),
+            3 => format!("+7{national}"),
+            4 => format!("8 ({area}) {a}-{b}-{c}"),
+            5 => format!("+7 ({area}) {a}-{b}-{c}"),
+            6 => format!("{area} {a} {b} {c}"),
+            _ => format!("7{national}@pstn"),
+        }
+    }
+
+    proptest::proptest! {
+        /// What the dialer sends, what the operator typed (and the phonebook keeps) and what the
+        /// PBX reports back (`7812…`, `8812…`, `+7 (812) …`, `7812…@pstn`) meet on one call-log
+        /// key, so "called before", the caller's contact and routing all find each other.
+        #[test]
+        fn the_log_key_of_what_the_dialer_dials_is_the_key_of_what_the_pbx_reports(
+            national in "[3489][0-9]{9}",
+            shape in 0usize..7,
+        ) {
+            let typed = spelled(&national, shape);
+            let target = dial_target(&typed, country::Id::RU).unwrap();
+            let dialled = call_log::normalize_number(target.callee.as_str());
+            let e164 = format!("7{national}");
+            proptest::prop_assert_eq!(dialled.as_deref(), Some(e164.as_str()));
+            proptest::prop_assert_eq!(&call_log::normalize_number(&typed), &dialled, "typed {}", typed);
+            for reported in 1..8 {
+                let reported = spelled(&national, reported);
+                proptest::prop_assert_eq!(
+                    &call_log::normalize_number(&reported),
+                    &dialled,
+                    "reported {}",
+                    reported
+                );
+            }
+        }
+
+        /// A workplace SIP ID is dialled and keyed exactly, with or without `@pstn`: never read
+        /// as a phone number.
+        #[test]
+        fn sip_ids_are_never_read_as_phone_numbers(rest in "[0-9]{11}") {
+            let sip = format!("8831{rest}");
+            let target = dial_target(&sip, country::Id::RU).unwrap();
+            proptest::prop_assert_eq!(target.callee.as_str(), sip.as_str());
+            proptest::prop_assert!(target.internal);
+            proptest::prop_assert_eq!(display_number(&sip, country::Id::RU), sip.clone());
+            proptest::prop_assert_eq!(call_log::normalize_number(&sip), Some(sip.clone()));
+            proptest::prop_assert_eq!(
+                call_log::normalize_number(&format!("{sip}@pstn")),
+                Some(sip.clone())
+            );
+        }
     }
 }

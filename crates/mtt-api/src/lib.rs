@@ -60,6 +60,7 @@ pub mod endpoints;
 pub mod error;
 pub mod model;
 pub mod notification;
+pub mod number;
 pub mod oauth;
 pub mod pbx;
 pub mod secret;
@@ -70,6 +71,7 @@ pub use endpoints::{Endpoints, HttpConfig, MTT_API_URL, MTT_OAUTH_URL, SCOPE, ht
 pub use error::Error;
 pub use model::{Callee, ExternalNumber, LegId, LegRef, PlacedCall, SipId, Terminal, Workplace};
 pub use notification::{CallEvent, CallState, Direction, Notification, Party, PbxEvent, PbxTime};
+pub use number::RussianNumber;
 pub use oauth::{Authorizer, OAuthConfig, PendingSignIn};
 pub use pbx::Pbx;
 pub use secret::{AccessToken, AuthCode, ClientSecret, OAuthState, RefreshToken};

@@ -1,6 +1,5 @@
 //! Contacts: the phonebook listed and searched, edited, imported from CSV or vCard, exported.
 
-use companion::ErrorCode;
 use tauri::State;
 
 use crate::core::AppCore;
@@ -53,8 +52,9 @@ pub(crate) async fn delete_contact(core: State<'_, AppCore>, id: i64) -> Result<
     Ok(companion.log().delete_contact(id).await?)
 }
 
-/// Imports a phonebook file the window read: bad rows or cards come back with their lines, the
-/// rest are stored.
+/// Imports a phonebook file the window read, as the bytes it holds: the core reads any encoding
+/// (Windows-1251 from Outlook and Excel included), and bad rows or cards come back with their
+/// lines while the rest are stored.
 #[tauri::command]
 pub(crate) async fn import_contacts(
     core: State<'_, AppCore>,
@@ -64,18 +64,7 @@ pub(crate) async fn import_contacts(
     let companion = core.companion().await?;
     let report = match format {
         ImportFormat::Csv => companion.log().import_contacts_csv(data).await?,
-        ImportFormat::Vcard => {
-            let text = String::from_utf8(data).map_err(|e| {
-                IpcError::new(
-                    ErrorCode::Invalid,
-                    format!(
-                        "the vCard file is not UTF-8 text (byte {} is not): save it as UTF-8",
-                        e.utf8_error().valid_up_to()
-                    ),
-                )
-            })?;
-            companion.log().import_contacts_vcard(text).await?
-        }
+        ImportFormat::Vcard => companion.log().import_contacts_vcard(data).await?,
     };
     Ok(ImportOutcome::from(&report))
 }

@@ -95,9 +95,9 @@ impl From<ContactDraft> for call_log::NewContact {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "ImportFormat.ts")]
 pub enum ImportFormat {
-    /// A table with a header row, `,` or `;` separated, UTF-8.
+    /// A table with a header row, `;`, `,` or tab separated, in any encoding.
     Csv,
-    /// vCard 3.0 or 4.0 cards.
+    /// vCard 2.1, 3.0 or 4.0 cards, in any encoding.
     Vcard,
 }
 

@@ -124,7 +124,7 @@ fn a_csv_with_broken_rows_imports_the_rest_and_reports_each_bad_line() {
 }
 
 #[test]
-fn a_vcard_is_imported_and_one_that_is_not_utf8_is_refused() {
+fn a_vcard_is_imported_in_any_encoding_and_a_file_that_is_not_one_is_reported() {
     let app = TestApp::new();
     let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Анна Смирнова\r\nORG:Лютик\r\n\
                 TEL;TYPE=CELL:+7 916 555-00-11\r\nEND:VCARD\r\n";
@@ -141,13 +141,33 @@ fn a_vcard_is_imported_and_one_that_is_not_utf8_is_refused() {
         ),
         (Some(1), Some(0))
     );
-    let err = app
+    // Outlook on a Russian Windows saves vCards in Windows-1251: the window sends the bytes as
+    // they are and the names arrive in Cyrillic.
+    let outlook = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/call-log/tests/fixtures/contacts/outlook-2.1.vcf"
+    ))
+    .unwrap();
+    let report = app
+        .invoke(
+            "import_contacts",
+            json!({"format": "vcard", "data": outlook}),
+        )
+        .unwrap();
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(
+        names(&app.invoke("contacts", json!({})).unwrap()),
+        ["Анна Смирнова", "Мария Кузнецова"]
+    );
+    // Bytes that are no vCard at all are reported on line 1, not refused as "not UTF-8".
+    let report = app
         .invoke(
             "import_contacts",
             json!({"format": "vcard", "data": [0x42, 0xff, 0x43]}),
         )
-        .unwrap_err();
-    assert_eq!(err["code"], "invalid", "{err}");
+        .unwrap();
+    assert_eq!(report["added"], 0, "{report}");
+    assert_eq!(report["problems"][0]["line"], 1, "{report}");
 }
 
 #[test]

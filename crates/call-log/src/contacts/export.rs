@@ -3,11 +3,13 @@
 use rusqlite::Connection;
 
 use super::store::list;
-use crate::error::{CallLogError, Result};
+use crate::error::Result;
+use crate::spreadsheet::SpreadsheetCsv;
 
-/// Writes every contact as CSV with the headers the importer reads back.
+/// Writes every contact as CSV with the headers the importer reads back. No cell runs as a
+/// formula in a spreadsheet (see `crate::spreadsheet`); the importer takes the guard off again.
 pub(crate) fn export_csv<W: std::io::Write>(conn: &Connection, out: W) -> Result<usize> {
-    let mut writer = csv::Writer::from_writer(out);
+    let mut writer = SpreadsheetCsv::new(out);
     writer.write_record(["name", "company", "phones", "manager", "notes"])?;
     let contacts = list(conn, None, usize::MAX)?;
     for c in &contacts {
@@ -25,6 +27,6 @@ pub(crate) fn export_csv<W: std::io::Write>(conn: &Connection, out: W) -> Result
             c.notes.as_deref().unwrap_or_default(),
         ])?;
     }
-    writer.flush().map_err(|e| CallLogError::Csv(e.into()))?;
+    writer.flush()?;
     Ok(contacts.len())
 }

@@ -111,7 +111,7 @@ async fn a_vcard_import_reports_bad_cards_and_imports_the_rest() {
                BEGIN:VCARD\nVERSION:4.0\nTEL:not-a-number\nEND:VCARD\n\
                BEGIN:VCARD\nVERSION:4.0\nFN:Second\nORG:Co;Dept\nTEL;VALUE=uri:tel:+78124241500\nNOTE:a\\, b\nEND:VCARD\n\
                BEGIN:VCARD\nFN:Never ended\n";
-    let report = t.log.import_contacts_vcard(vcf.into()).await.unwrap();
+    let report = t.log.import_contacts_vcard(vcf).await.unwrap();
     let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, [6, 8, 17], "{:?}", report.problems);
     assert_eq!(report.added, 2);
@@ -168,4 +168,195 @@ async fn the_csv_export_reads_back_into_the_same_phonebook() {
         .unwrap();
     assert_eq!(boris.name, "Борис, мл.");
     assert_eq!(boris.notes.as_deref(), Some("line1\nline2"));
+}
+
+#[tokio::test]
+async fn the_contacts_export_never_writes_a_cell_a_spreadsheet_would_run_and_reads_back() {
+    let t = TestLog::new();
+    let hostile = NewContact {
+        name: "=HYPERLINK(\"http://evil.example\",\"Ivan\")".into(),
+        company: Some("@SUM(1+1)".into()),
+        numbers: vec!["+7 921 946-27-61".into(), "-8 812 424-15-00".into()],
+        notes: Some("+cmd|' /C calc'!A0\n-second line".into()),
+        ..Default::default()
+    };
+    t.log.add_contact(hostile.clone()).await.unwrap();
+    let file = t.dir.path().join("contacts.csv");
+    t.log.export_contacts_csv(&file).await.unwrap();
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "'=HYPERLINK(\"http://evil.example\",\"Ivan\")");
+    assert_eq!(&row[1], "'@SUM(1+1)");
+    // Telephone numbers stay usable: digits, spaces and `+ - ( ) ;` cannot call a function.
+    assert_eq!(&row[2], "+7 921 946-27-61; -8 812 424-15-00");
+    assert_eq!(&row[4], "'+cmd|' /C calc'!A0\n-second line");
+    for cell in row.iter() {
+        assert!(
+            !cell.starts_with(['=', '+', '@', '\t', '\r']) || cell == &row[2],
+            "{cell:?}"
+        );
+    }
+    // The importer takes the guard off again, so an export reads back as it was.
+    let other = TestLog::new();
+    let report = other
+        .log
+        .import_contacts_csv(std::fs::read(&file).unwrap())
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let back = other.log.contacts(None, 10).await.unwrap();
+    assert_eq!(back[0].name, hostile.name);
+    assert_eq!(back[0].company, hostile.company);
+    assert_eq!(back[0].notes, hostile.notes);
+}
+
+/// A phonebook file from `tests/fixtures/contacts` (see its README: how each was made).
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/contacts/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The keys of a contact's numbers, in order.
+fn keys(contact: &call_log::Contact) -> Vec<&str> {
+    contact.numbers.iter().map(|n| n.key.as_str()).collect()
+}
+
+#[tokio::test]
+async fn an_android_vcard_2_1_export_with_quoted_printable_cyrillic_is_read() {
+    let t = TestLog::new();
+    let report = t
+        .log
+        .import_contacts_vcard(fixture("android-2.1.vcf"))
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!((report.added, report.updated), (2, 0));
+    let ivan = t
+        .log
+        .contact_for_number("79219462761")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ivan.name, "Иван Петров");
+    // The company is quoted-printable with soft line breaks.
+    assert_eq!(
+        ivan.company.as_deref(),
+        Some("Общество с ограниченной ответственностью «Ромашка»")
+    );
+    assert_eq!(keys(&ivan), ["79219462761", "78124241500"]);
+    let anna = t
+        .log
+        .contact_for_number("+7 916 123-45-67")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.name, "Анна Смирнова");
+    assert_eq!(
+        anna.notes.as_deref(),
+        Some("Бухгалтер\nзвонить после 10:00")
+    );
+}
+
+#[tokio::test]
+async fn an_outlook_vcard_in_windows_1251_is_read() {
+    let t = TestLog::new();
+    let report = t
+        .log
+        .import_contacts_vcard(fixture("outlook-2.1.vcf"))
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.added, 1);
+    let maria = t
+        .log
+        .contact_for_number("74959379992")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(maria.name, "Мария Кузнецова");
+    assert_eq!(maria.company.as_deref(), Some("ООО \"Вектор\""));
+    assert_eq!(keys(&maria), ["74959379992", "79167654321"]);
+    assert_eq!(
+        maria.notes.as_deref(),
+        Some("Звонить в рабочие часы, по пятницам до 16:00.\nЛичный менеджер: Ольга.")
+    );
+}
+
+#[tokio::test]
+async fn an_iphone_vcard_3_0_is_read() {
+    let t = TestLog::new();
+    let report = t
+        .log
+        .import_contacts_vcard(fixture("iphone-3.0.vcf"))
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.added, 2);
+    let dmitry = t
+        .log
+        .contact_for_number("89215550102")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dmitry.name, "Дмитрий Кузнецов");
+    assert_eq!(dmitry.company.as_deref(), Some("ИП Кузнецов Д. А."));
+    assert_eq!(keys(&dmitry), ["79215550102", "78005553535", "79112223344"]);
+    assert_eq!(
+        dmitry.notes.as_deref(),
+        Some("Звонить после 10:00, не раньше.\nЛюбит кофе.")
+    );
+    let taxi = t
+        .log
+        .contact_for_number("78126000000")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(taxi.name, "Такси «Быстрое»");
+}
+
+#[tokio::test]
+async fn an_excel_csv_in_windows_1251_with_semicolons_is_read_with_its_bad_line_reported() {
+    let t = TestLog::new();
+    let report = t
+        .log
+        .import_contacts_csv(fixture("excel-ru-cp1251.csv"))
+        .await
+        .unwrap();
+    let lines: Vec<u64> = report.problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [4], "{:?}", report.problems);
+    assert!(
+        report.problems[0].message.contains("звонить вечером"),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!((report.added, report.updated), (3, 0));
+    let ivan = t
+        .log
+        .contact_for_number("89219462761")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ivan.name, "Иван Петров");
+    assert_eq!(ivan.company.as_deref(), Some("ООО \"Ромашка\""));
+    assert_eq!(ivan.manager_sip_id.as_deref(), Some("883140777716581"));
+    let anna = t
+        .log
+        .contact_for_number("78005553535")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(anna.name, "Анна Смирнова");
+    assert_eq!(anna.company.as_deref(), Some("Вектор; филиал"));
+    assert_eq!(keys(&anna), ["78124241500", "78005553535"]);
+    let petr = t
+        .log
+        .contact_for_number("79161234567")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(petr.name, "Пётр Сидоров");
+    assert_eq!(petr.notes.as_deref(), Some("Две строки:\nвторая"));
 }

@@ -91,3 +91,53 @@ async fn the_history_exports_as_csv() {
     let peer = headers.iter().position(|h| h == "peer_number").unwrap();
     assert!(rows.iter().any(|r| &r[peer] == "+79219462761"));
 }
+
+/// A cell a spreadsheet would run as a formula: what a caller named `=HYPERLINK(…)` could plant.
+/// A bare telephone number (`+79219462761`) cannot call a function or name a cell.
+fn is_formula(cell: &str) -> bool {
+    let number = cell
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && !number
+}
+
+#[tokio::test]
+async fn the_history_export_never_writes_a_cell_a_spreadsheet_would_run() {
+    let t = TestLog::new();
+    let mut body: serde_json::Value = serde_json::from_str(&crate::harness::call_body(
+        "leg-1",
+        "finished",
+        "incoming",
+        "+79219462761",
+        "883140777716581",
+    ))
+    .unwrap();
+    let info = &mut body["result"]["callInfo"];
+    info["caller"]["displayName"] = "=HYPERLINK(\"http://evil.example\",\"Ivan\")".into();
+    info["callee"]["displayName"] = "@SUM(1+1)*cmd|' /C calc'!A0".into();
+    info["reason"] = "-2+3+cmd|' /C calc'!A0".into();
+    t.log
+        .apply(vec![crate::harness::event(1, 0, &body.to_string())])
+        .await
+        .unwrap();
+    let file = t.dir.path().join("history.csv");
+    t.log
+        .export_history_csv(&file, HistoryFilter::default())
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_path(&file).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(
+        &row[column("caller_name")],
+        "'=HYPERLINK(\"http://evil.example\",\"Ivan\")"
+    );
+    assert_eq!(&row[column("callee_name")], "'@SUM(1+1)*cmd|' /C calc'!A0");
+    assert_eq!(&row[column("end_reason")], "'-2+3+cmd|' /C calc'!A0");
+    // A telephone number stays usable: digits and `+ -()` cannot call a function or name a cell.
+    assert_eq!(&row[column("caller_number")], "+79219462761");
+    for cell in row.iter() {
+        assert!(!is_formula(cell), "{cell:?} in {row:?}");
+    }
+}

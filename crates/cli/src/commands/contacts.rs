@@ -26,17 +26,16 @@ async fn import(g: &Global, file: &Path) -> Result<(), CompanionError> {
     })?;
     let is_vcard = file
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("vcf"));
+        .is_some_and(|e| e.eq_ignore_ascii_case("vcf") || e.eq_ignore_ascii_case("vcard"));
+    // The bytes as they are: the call log reads any encoding (Windows-1251 from Outlook and
+    // Excel included).
     let report = if is_vcard {
-        c.log()
-            .import_contacts_vcard(String::from_utf8_lossy(&data).into_owned())
-            .await?
+        c.log().import_contacts_vcard(data).await?
     } else {
         c.log().import_contacts_csv(data).await?
     };
-    say(g.json, &output::ImportReport::from(&report), || {
-        format!("{report:?}")
-    });
+    let report = output::ImportReport::from(&report);
+    say(g.json, &report, || report.for_people());
     Ok(())
 }
 

@@ -78,6 +78,26 @@ impl From<&call_log::ImportReport> for ImportReport {
     }
 }
 
+impl ImportReport {
+    /// The report for people: `added 2, updated 1, skipped 1:` and one indented line per
+    /// refused row or card, with its line in the file.
+    pub fn for_people(&self) -> String {
+        let mut text = format!(
+            "added {}, updated {}, skipped {}",
+            self.added,
+            self.updated,
+            self.problems.len()
+        );
+        if !self.problems.is_empty() {
+            text.push(':');
+        }
+        for p in &self.problems {
+            text.push_str(&format!("\n  line {}: {}", p.line, p.message));
+        }
+        text
+    }
+}
+
 /// One row or card that could not be imported.
 #[derive(Debug, Serialize)]
 pub struct ImportProblem {

@@ -1,7 +1,8 @@
-//! Reading phonebook files: CSV (`csv_file`) and vCard (`vcard`). A reader turns a file into
-//! [`ParsedContacts`]: the contacts as entered, each with the line it starts on, and a problem
-//! for each line it could not read. It neither validates nor stores; the store does both, adding
-//! a problem for each contact that fails validation.
+//! Reading phonebook files: CSV (`csv_file`) and vCard (`vcard`), from bytes in whatever encoding
+//! they were saved in (`text`). A reader turns a file into [`ParsedContacts`]: the contacts as
+//! entered, each with the line it starts on, and a problem for each line it could not read. It
+//! neither validates nor stores; the store does both, adding a problem for each contact that
+//! fails validation.
 //!
 //! A row needs a name or at least one number; the manager, when given, must be a workplace SIP
 //! ID (both checked by `NewContact::validate` when stored). A bad row or card is reported with
@@ -10,6 +11,7 @@
 mod csv_file;
 #[cfg(test)]
 mod tests;
+mod text;
 mod vcard;
 
 use serde::Serialize;
@@ -42,4 +44,10 @@ pub(crate) struct ParsedContacts {
     pub rows: Vec<ParsedRow>,
     /// The lines that could not be read.
     pub problems: Vec<ImportProblem>,
+}
+
+/// Text from a file as the phonebook keeps it: line breaks as `\n` (Windows' CRLF and
+/// quoted-printable's `=0D=0A` included).
+fn clean_text(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "\n")
 }
