@@ -90,7 +90,9 @@ export class CallsScreen {
       this.confirm.withdraw();
       return;
     }
-    const question = { title: t.confirmDial(request.readable || request.number), yes: t.dial, tone: "primary", focus: "yes" } as const;
+    // Cancel has the focus: the window comes up while the operator may be typing elsewhere, and
+    // a stray Enter or Space must not dial. Dialling takes a click on Call (or Tab, then Enter).
+    const question = { title: t.confirmDial(request.readable || request.number), yes: t.dial, tone: "primary", focus: "no" } as const;
     void this.confirm.ask(question).then((yes) => {
       if (yes) void this.dial(this.input.value);
       else this.input.focus();
