@@ -1,5 +1,9 @@
 // The interface's words in English: the shape every language has (ru.ts must match it key for key).
 import type { ErrorCode } from "../bindings/ErrorCode";
+import { en as count } from "./plural";
+
+/** "1 call", "5 calls". */
+const callCount = (n: number) => count(n, { one: "# call", other: "# calls" });
 
 const searchTooShort = "Type at least 3 characters to search.";
 
@@ -53,7 +57,7 @@ export const en = {
   popupAnswered: "On the line",
   popupUnknownCaller: "Unknown caller",
   popupFirstCall: "First call from this number",
-  popupEarlier: (n: number) => (n === 1 ? "1 earlier call" : `${n} earlier calls`),
+  popupEarlier: (n: number) => count(n, { one: "# earlier call", other: "# earlier calls" }),
   popupLast: (outcome: string, when: string) => `last ${when}: ${outcome}`,
   popupOutcomes: {
     answered: "answered",
@@ -218,7 +222,11 @@ export const en = {
   routeSaveRules: "Save rules",
   routeJournal: "Last 100 decisions",
   routeNoDecisions: "No decisions yet.",
-  routeShare: (percent: number, count: number) => `${percent}% of the last ${count} decisions met the deadline.`,
+  routeShare: (percent: number, n: number) =>
+    count(n, {
+      one: `${percent}% of the last # decision met the deadline.`,
+      other: `${percent}% of the last # decisions met the deadline.`,
+    }),
   routeColCaller: "Caller",
   routeColRule: "Rule",
   routeColOutcome: "Outcome",
@@ -240,16 +248,20 @@ export const en = {
   chartEmpty: "No calls yet today.",
   chartZone: (zone: string) => `Days and hours here are the PBX's, in ${zone} time.`,
   chartBar: (hour: string, calls: number, answered: number, missed: number) =>
-    `${hour}: ${calls} calls, ${answered} answered, ${missed} missed`,
+    `${hour}: ${callCount(calls)}, ${answered} answered, ${missed} missed`,
   chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>
-    `Busiest hour ${hour}: ${calls} calls (${answered} answered, ${missed} missed). Hours with calls: ${active} of 24.`,
+    `Busiest hour ${hour}: ${callCount(calls)} (${answered} answered, ${missed} missed). Hours with calls: ${active} of 24.`,
   contactsSearchLabel: "Search contacts by part of a name, company or number",
   contactsSearchPlaceholder: "Part of a name, company or number",
   contactAdd: "Add contact",
   contactsImport: "Import CSV or vCard…",
   contactsExport: "Export CSV",
   contactsEmpty: "No contacts here yet.",
-  contactsLimit: (n: number) => `Showing the first ${n}: search to narrow the list.`,
+  contactsLimit: (n: number) =>
+    count(n, {
+      one: "Showing the first contact: search to narrow the list.",
+      other: "Showing the first # contacts: search to narrow the list.",
+    }),
   colName: "Name",
   colCompany: "Company",
   colNumbers: "Numbers",
@@ -273,16 +285,16 @@ export const en = {
   removed: (n: string) => `${n} is deleted.`,
   importing: (file: string) => `Importing ${file}…`,
   importDone: (added: number, updated: number, refused: number) =>
-    `Import finished: ${added} added, ${updated} updated, ${refused} rows not imported.`,
+    `Import finished: ${added} added, ${updated} updated, ${count(refused, { one: "# row", other: "# rows" })} not imported.`,
   importProblems: "Rows not imported",
   importLine: (n: number) => `Line ${n}`,
   importTooBig: "The file is larger than 20 MB: split it and import the parts.",
-  exportedContacts: (rows: number, path: string) => `${rows} contacts saved to ${path}`,
+  exportedContacts: (rows: number, path: string) => `${count(rows, { one: "# contact", other: "# contacts" })} saved to ${path}`,
   dateFrom: "From",
   dateTo: "To",
   dateRangeReversed: "The end date is before the start date.",
   historyExport: "Export CSV",
-  exportedCalls: (rows: number, path: string) => `${rows} calls saved to ${path}`,
+  exportedCalls: (rows: number, path: string) => `${callCount(rows)} saved to ${path}`,
   callbacksTitle: "To call back",
   callbacksEmpty: "Nobody is waiting for a call back.",
   callbacksMissed: (n: number, when: string) => (n === 1 ? `missed at ${when}` : `missed ${n} times, last at ${when}`),
