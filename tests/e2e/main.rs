@@ -34,3 +34,4 @@ mod recording;
 mod restart;
 mod screens;
 mod tel_link;
+mod today_card;

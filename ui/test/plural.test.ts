@@ -84,3 +84,11 @@ test("the callback queue counts missed calls", () => {
   assert.equal(ru.callbacksMissed(5, "10:05"), "пропущено 5 звонков, последний в 10:05");
   assert.equal(ru.callbacksMissed(21, "10:05"), "пропущен 21 звонок, последний в 10:05");
 });
+
+test("the Today card counts the calls in progress", () => {
+  assert.equal(en.todayLive(1), "1 call in progress");
+  assert.equal(en.todayLive(5), "5 calls in progress");
+  assert.equal(ru.todayLive(1), "Сейчас идёт 1 звонок");
+  assert.equal(ru.todayLive(3), "Сейчас идут 3 звонка");
+  assert.equal(ru.todayLive(5), "Сейчас идут 5 звонков");
+});

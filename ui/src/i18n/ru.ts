@@ -58,6 +58,7 @@ export const ru: Strings = {
   noActiveCalls: "Сейчас звонков нет.",
   phasePickUp: "Ваш телефон звонит — снимите трубку",
   phaseCalling: (n: string) => `Вызываем ${n}`,
+  dialConnected: (n: string) => `Разговор с ${n}`,
   popupIncoming: "Входящий звонок",
   popupAnswered: "На линии",
   popupUnknownCaller: "Неизвестный абонент",
@@ -111,6 +112,8 @@ export const ru: Strings = {
   todayAnswered: "Отвечено",
   todayMissed: "Пропущено",
   todayTalk: "В разговоре",
+  todayLive: (n: number) =>
+    count(n, { one: "Сейчас идёт # звонок", few: "Сейчас идут # звонка", many: "Сейчас идут # звонков", other: "Сейчас идут # звонка" }),
   historyFilter: "Какие звонки",
   filterAll: "Все",
   filterMissed: "Пропущенные",
