@@ -13,3 +13,11 @@ declare module "node:assert/strict" {
   };
   export default assert;
 }
+
+declare module "node:fs" {
+  export function readFileSync(path: string, encoding: "utf8"): string;
+  export function readdirSync(path: string, options: { recursive: true }): string[];
+}
+
+/** The folder of the compiled test file (CommonJS). */
+declare const __dirname: string;
