@@ -188,6 +188,21 @@ export const en = {
   setSave: "Save settings",
   setSaving: "Saving…",
   setSaved: "Saved.",
+  // Settings' About: what the app is, and what the PBX's Open API gives it no way to do.
+  aboutTitle: "About Trubka",
+  aboutVersion: (version: string) => `Version ${version}`,
+  aboutDoes:
+    "Trubka works beside your desk phone or softphone on the МТТ Бизнес cloud PBX: it calls from your workplace (your phone rings first), shows who is calling, transfers and hangs up calls, keeps the call history with its recordings and your phonebook, and can route parked calls by your rules. It carries no voice: you talk on your phone.",
+  aboutCannotTitle: "What the Open API cannot do",
+  aboutCannotLead:
+    "The МТТ Бизнес Open API has no methods for these, so neither Trubka nor any other app built on the API can offer them:",
+  aboutCannot: [
+    "Listening in to a call, whispering to the operator, or joining the conversation.",
+    "Attended transfer (talking to the colleague first): Transfer hands the call over at once, and the caller hears music or ringing until the colleague answers.",
+    "Voicemail: leaving, playing or managing messages.",
+    "Do-not-disturb on the PBX itself: the tray's do-not-disturb only stops Trubka's own popups; the PBX still rings your phone.",
+  ],
+  aboutCannotWhere: "Look for these in the МТТ Бизнес cabinet or on your phone.",
   welcomeTitle: "Welcome to Trubka",
   welcomeText: "Trubka calls from your desk phone and shows who is calling. How would you like to start?",
   welcomeDemoPoint: "The demo runs a simulated PBX with made-up calls: try everything without an account.",
