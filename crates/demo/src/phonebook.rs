@@ -29,10 +29,11 @@ struct Sample {
 }
 
 /// Companies and people a small Russian business would have, with numbers in the ranges the
-/// demo's callers use, and one foreign client (written with `+`).
+/// demo's callers use, and one foreign client (written with `+`). The names differ from those
+/// the simulator's random callers show, so a stranger's call never looks like a known one.
 const SAMPLE: &[Sample] = &[
     Sample {
-        name: "Соколов Игорь",
+        name: "Орлов Денис",
         company: Some("ООО «Ромашка»"),
         numbers: &["+7 921 555-01-10"],
         managed: true,
@@ -48,7 +49,7 @@ const SAMPLE: &[Sample] = &[
         notes: None,
     },
     Sample {
-        name: "Мария Петрова",
+        name: "Волкова Наталья",
         company: Some("Клиника «Здоровье»"),
         numbers: &["8 (916) 555-02-20", "+7 495 555-02-21"],
         managed: true,
@@ -56,15 +57,15 @@ const SAMPLE: &[Sample] = &[
         notes: Some("Главный врач; договор до конца года."),
     },
     Sample {
-        name: "Сидоров Павел",
-        company: Some("ИП Сидоров"),
+        name: "Лебедев Павел",
+        company: Some("ИП Лебедев"),
         numbers: &["+7 903 555-03-30"],
         managed: true,
         calls_in: true,
         notes: None,
     },
     Sample {
-        name: "Елена Викторовна Кузьмина",
+        name: "Новикова Ирина Сергеевна",
         company: Some("АО «Северный ветер»"),
         numbers: &["+7 812 555-04-40"],
         managed: true,
@@ -80,8 +81,8 @@ const SAMPLE: &[Sample] = &[
         notes: None,
     },
     Sample {
-        name: "Alexander Brown",
-        company: Some("Brown & Partners Ltd"),
+        name: "James Whitfield",
+        company: Some("Whitfield & Partners Ltd"),
         numbers: &["+44 20 7946 0018"],
         managed: true,
         calls_in: false,
