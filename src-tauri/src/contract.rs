@@ -42,6 +42,7 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::Preferences>();
     v.visit::<ipc::AccountState>();
     v.visit::<ipc::AccountForm>();
+    v.visit::<ipc::About>();
     // Routing.
     v.visit::<ipc::RoutingView>();
     // The popup.

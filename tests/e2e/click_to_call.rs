@@ -1,6 +1,8 @@
 //! Scenario 1: click-to-call from the dialer. The PBX rings the operator's phone first (the
 //! window says "pick up"), then the number ("calling"), then they talk (a running timer); the
 //! operator hangs up from the window, the PBX ends the leg and the call lands in the history.
+//! The dialer's status line follows the same call (pick up → calling → connected) and goes away
+//! when it ends (issue #14 item 18).
 
 use serde_json::{Value, json};
 
@@ -46,6 +48,18 @@ pub fn has_phase(row: &Value, name: &str) -> bool {
         .any(|c| c.to_lowercase() == wanted)
 }
 
+/// Waits until the dialer's status line satisfies `pred`, and returns its text.
+fn wait_status(app: &App, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    wait_for(&format!("the dialer's status to {what}"), || {
+        let text = app.text("#dial-status").unwrap_or_default();
+        if pred(&text) {
+            Ok(text)
+        } else {
+            Err(format!("{text:?}"))
+        }
+    })
+}
+
 pub fn wait_phase(app: &App, number: &str, phase: &str) -> Value {
     wait_for(&format!("the live call in phase {phase}"), || {
         let row = live_row(app, number)?;
@@ -87,6 +101,9 @@ fn dialling_rings_me_then_the_number_and_the_hang_up_reaches_the_pbx_and_the_his
         "the row's leg {leg} is one of the PBX's: {call}"
     );
     app.shot("dial-pickup");
+    wait_status(&app, "say that my phone rings first", |s| {
+        s.contains("rings first") && digits(s).contains("9219462761")
+    });
 
     // I pick up my phone: the PBX calls the number.
     app.sim().answer(&make_call_id, &me);
@@ -95,6 +112,9 @@ fn dialling_rings_me_then_the_number_and_the_hang_up_reaches_the_pbx_and_the_his
         digits(row["phaseText"].as_str().unwrap()).contains("9219462761"),
         "the calling phase names the number: {row}"
     );
+    wait_status(&app, "follow the call to the number", |s| {
+        s.starts_with("Calling") && !s.contains("rings first") && digits(s).contains("9219462761")
+    });
 
     // The callee picks up: connected, and the timer runs.
     app.sim().answer(&leg, "callee");
@@ -110,6 +130,9 @@ fn dialling_rings_me_then_the_number_and_the_hang_up_reaches_the_pbx_and_the_his
         }
     });
     app.shot("dial-connected");
+    wait_status(&app, "say the call is connected", |s| {
+        s.starts_with("Connected") && digits(s).contains("9219462761")
+    });
 
     // Hang up from the window: the PBX ends the leg.
     app.click(&format!(
@@ -126,6 +149,7 @@ fn dialling_rings_me_then_the_number_and_the_hang_up_reaches_the_pbx_and_the_his
         "one terminateCall for the leg: {hang_ups:?}"
     );
     wait_phase(&app, CALLEE, "Ended");
+    wait_status(&app, "go away with the call", str::is_empty);
 
     // The call is in the history.
     app.show_screen("history");

@@ -25,6 +25,7 @@ mod notifications;
 mod sim;
 mod webdriver;
 
+mod about;
 mod click_to_call;
 mod hostile_names;
 mod incoming_popup;
@@ -34,3 +35,4 @@ mod recording;
 mod restart;
 mod screens;
 mod tel_link;
+mod today_card;

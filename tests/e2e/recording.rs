@@ -63,6 +63,18 @@ fn the_history_player_loads_and_plays_the_recording() {
         }
     });
     app.shot("player");
+    // Pause is drawn as an SVG icon, never as a symbol character that the system's fonts may
+    // lack (it showed a missing-glyph box under Xvfb).
+    let toggle = app.js(
+        "const b = document.querySelector(`tr.player-row[data-leg=\"${arguments[0]}\"] button.player-play`);
+         return b ? { text: b.textContent, icon: !!b.querySelector('svg.icon-pause') } : null",
+        vec![json!(leg)],
+    );
+    assert_eq!(
+        toggle,
+        json!({"text": "Pause", "icon": true}),
+        "the Pause button is an SVG icon and its word"
+    );
     let duration = state["duration"].as_f64().unwrap();
     assert!(
         (1.0..10.0).contains(&duration),

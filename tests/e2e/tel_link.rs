@@ -1,6 +1,6 @@
 //! Scenario 6: a `tel:` link opened while the app runs starts a second process, which hands the
 //! link to the first one and exits; the number lands in the first one's dialer, waiting for the
-//! operator to confirm (nothing is dialled by itself).
+//! operator to confirm (nothing is dialled by itself, nor by a stray Enter: Cancel has the focus).
 
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,25 @@ fn a_tel_link_given_to_a_second_instance_reaches_the_first_ones_dialer() {
     );
     app.shot("tel-link");
     assert!(digits(value.as_str().unwrap()).ends_with("9219462761"));
+
+    // The confirmation comes up with Cancel focused: a stray Enter or Space typed into another
+    // program as the window comes up must not dial.
+    let focused = app.wait_js(
+        "the dial confirmation, open",
+        "const d = document.getElementById('dial-confirm');
+         return d && d.open ? (document.activeElement ? document.activeElement.id : '') : null",
+        vec![],
+    );
+    assert_eq!(
+        focused, "dial-confirm-no",
+        "the confirmation must focus Cancel, not Call"
+    );
+    app.type_into("#dial-confirm-no", "\u{E007}");
+    app.wait_js(
+        "the confirmation closed by the stray Enter",
+        "const d = document.getElementById('dial-confirm'); return d && !d.open ? true : null",
+        vec![],
+    );
 
     // Nothing is dialled until the operator confirms.
     std::thread::sleep(Duration::from_millis(1500));

@@ -1,5 +1,7 @@
 // The Calls screen: the dialer, the calls live now (with hang-up and transfer), today's card
-// (today.ts).
+// (today.ts). The dialer's status line follows the call it started, phase by phase, and goes
+// away when that call ends.
+import type { Dialled } from "./bindings/Dialled";
 import type { LiveCall } from "./bindings/LiveCall";
 import { h, replace } from "./dom";
 import { clock } from "./format";
@@ -14,6 +16,33 @@ import { StatusLine } from "./widgets/status";
 
 /** How long an ended call stays on screen, so the operator sees how it ended. */
 const ENDED_LINGER_MS = 6000;
+/** How long the dialer waits for the PBX to report the call it placed before it stops saying
+ * "your phone rings first": the PBX gives up ringing the operator after a minute. */
+const FOLLOW_GIVE_UP_MS = 90_000;
+/** Calls that start or end within this much of each other refresh the Today card once. */
+const TODAY_REFRESH_MS = 300;
+
+/** The call the dialer placed, which its status line follows. */
+interface Followed {
+  /** The number as a person reads it (from the dial's answer). */
+  number: string;
+  /** Its last ten digits, to know the call among the live ones. */
+  digits: string;
+  /** The id makeCall answered, in case the PBX reports the call under it. */
+  placed: string;
+  /** The live leg, once known. */
+  leg: string | null;
+  /** Legs that were live before the dial: none of them is this call. */
+  known: Set<string>;
+  /** Its latest phase, to say again in another language. */
+  phase: LiveCall["phase"] | null;
+  giveUp: number;
+}
+
+/** The last ten digits: what a number reads as whatever the prefix (`+7`, `8`, none). */
+function tail(number: string | null): string {
+  return (number ?? "").replace(/\D/g, "").slice(-10);
+}
 
 interface Shown {
   call: LiveCall;
@@ -33,6 +62,8 @@ export class CallsScreen {
   private readonly confirm = new ConfirmDialog("dial-confirm");
   private readonly calls = new Map<string, Shown>();
   private readonly timers = new Map<string, HTMLElement>();
+  private followed: Followed | null = null;
+  private todayTimer: number | null = null;
 
   constructor() {
     this.input = h("input", {
@@ -90,7 +121,9 @@ export class CallsScreen {
       this.confirm.withdraw();
       return;
     }
-    const question = { title: t.confirmDial(request.readable || request.number), yes: t.dial, tone: "primary", focus: "yes" } as const;
+    // Cancel has the focus: the window comes up while the operator may be typing elsewhere, and
+    // a stray Enter or Space must not dial. Dialling takes a click on Call (or Tab, then Enter).
+    const question = { title: t.confirmDial(request.readable || request.number), yes: t.dial, tone: "primary", focus: "no" } as const;
     void this.confirm.ask(question).then((yes) => {
       if (yes) void this.dial(this.input.value);
       else this.input.focus();
@@ -109,6 +142,7 @@ export class CallsScreen {
       this.calls.clear();
       for (const call of calls) this.calls.set(call.leg, { call, missed: false });
       this.renderCalls();
+      this.refollow();
     } catch (e) {
       this.showError(describe(e));
     }
@@ -126,10 +160,16 @@ export class CallsScreen {
   update(call: LiveCall, missed: boolean, late: boolean): void {
     if (late && call.phase === "ended") {
       this.calls.delete(call.leg);
+      this.follow(call);
+      this.refreshToday();
       this.renderCalls();
       return;
     }
+    const started = !this.calls.has(call.leg);
     this.calls.set(call.leg, { call, missed });
+    this.follow(call);
+    // The call log has the call before this event comes, so the card's figures include it.
+    if (started) this.refreshToday();
     if (call.phase === "ended") {
       setTimeout(() => {
         const shown = this.calls.get(call.leg);
@@ -138,9 +178,104 @@ export class CallsScreen {
           this.renderCalls();
         }
       }, ENDED_LINGER_MS);
-      void this.loadToday();
+      this.refreshToday();
     }
     this.renderCalls();
+  }
+
+  /** Loads the Today card once for a burst of calls starting or ending. */
+  private refreshToday(): void {
+    if (this.todayTimer !== null) return;
+    this.todayTimer = window.setTimeout(() => {
+      this.todayTimer = null;
+      void this.loadToday();
+    }, TODAY_REFRESH_MS);
+  }
+
+  /** Starts following the call a dial placed; a call the PBX already reported is found now. */
+  private startFollowing(dialled: Dialled, known: Set<string>): void {
+    this.stopFollowing();
+    const followed: Followed = {
+      number: dialled.number,
+      digits: tail(dialled.number),
+      placed: dialled.leg,
+      leg: null,
+      known,
+      phase: null,
+      giveUp: 0,
+    };
+    followed.giveUp = window.setTimeout(() => {
+      if (this.followed === followed && followed.leg === null) {
+        this.followed = null;
+        this.status.clear();
+      }
+    }, FOLLOW_GIVE_UP_MS);
+    this.followed = followed;
+    this.sayFollowed();
+    this.refollow();
+  }
+
+  private stopFollowing(): void {
+    if (this.followed) window.clearTimeout(this.followed.giveUp);
+    this.followed = null;
+  }
+
+  /** Looks at every live call for the followed one (after a dial's answer, or a reload). */
+  private refollow(): void {
+    const f = this.followed;
+    if (!f) return;
+    if (f.leg !== null && !this.calls.has(f.leg)) {
+      // A reload no longer has it: it ended while the window was not listening.
+      this.stopFollowing();
+      this.status.clear();
+      return;
+    }
+    for (const { call } of this.calls.values()) this.follow(call);
+  }
+
+  /** Moves the dialer's status along with the call it placed. */
+  private follow(call: LiveCall): void {
+    const f = this.followed;
+    if (!f) return;
+    if (f.leg === null) {
+      const isIt =
+        call.leg === f.placed ||
+        (call.direction === "outgoing" && !f.known.has(call.leg) && tail(call.numberRaw ?? call.number) === f.digits);
+      if (!isIt) return;
+      f.leg = call.leg;
+      window.clearTimeout(f.giveUp);
+    } else if (call.leg !== f.leg) {
+      return;
+    }
+    f.phase = call.phase;
+    if (call.phase === "ended") {
+      this.stopFollowing();
+      this.status.clear();
+      return;
+    }
+    this.sayFollowed();
+  }
+
+  /** The followed call's status in the current language. */
+  private sayFollowed(): void {
+    const f = this.followed;
+    if (!f) return;
+    switch (f.phase) {
+      case null:
+      case "pickUp":
+        this.status.say(t.dialled(f.number));
+        break;
+      case "calling":
+      case "ringing":
+        this.status.say(t.phaseCalling(f.number));
+        break;
+      case "connected":
+        this.status.say(t.dialConnected(f.number));
+        break;
+      case "ended":
+        this.status.clear();
+        break;
+    }
   }
 
   render(): void {
@@ -152,8 +287,10 @@ export class CallsScreen {
     if (hint) hint.textContent = t.dialerHint;
     const title = this.root.querySelector("#active-calls-title");
     if (title) title.textContent = t.activeCalls;
-    // The last dial's message was in the previous language; it would read oddly now.
+    // The last dial's message was in the previous language; it would read oddly now. A call
+    // being followed says where it stands again, in the new one.
     this.status.clear();
+    this.sayFollowed();
     this.renderCalls();
     void this.loadToday();
   }
@@ -164,11 +301,14 @@ export class CallsScreen {
       return;
     }
     this.dialButton.disabled = true;
+    this.stopFollowing();
     this.status.say(t.dialling);
+    // The PBX may report the new call before makeCall's answer arrives: calls live now are not it.
+    const known = new Set(this.calls.keys());
     try {
       const dialled = await api.dial(input);
       rememberNumber(input);
-      this.status.say(t.dialled(dialled.number));
+      this.startFollowing(dialled, known);
     } catch (e) {
       this.showError(describe(e));
       this.input.focus();
@@ -178,10 +318,13 @@ export class CallsScreen {
   }
 
   private showError(message: string): void {
+    // The line now reports this failure; the dialled call's progress would overwrite it.
+    this.stopFollowing();
     this.status.fail(message);
   }
 
   private renderCalls(): void {
+    this.todayCard.setLive([...this.calls.values()].filter((s) => s.call.phase !== "ended").length);
     this.timers.clear();
     const shown = [...this.calls.values()].sort(
       (a, b) => Number(b.call.mine) - Number(a.call.mine) || b.call.startedAtMs - a.call.startedAtMs,

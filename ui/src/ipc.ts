@@ -4,6 +4,7 @@
 // and that every command named here is one the shell has.
 import { invoke, type InvokeArgs } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { About } from "./bindings/About";
 import type { AccountForm } from "./bindings/AccountForm";
 import type { AccountState } from "./bindings/AccountState";
 import type { Callback } from "./bindings/Callback";
@@ -64,6 +65,7 @@ export const api = {
   settings: () => call<Preferences>("settings"),
   saveSettings: (preferences: Preferences) => call<Preferences>("save_settings", { preferences }),
   setWorkplace: (workplace: string) => call<void>("set_workplace", { workplace }),
+  about: () => call<About>("about"),
   account: () => call<AccountState>("account"),
   signIn: () => call<AccountState>("sign_in"),
   signOut: () => call<AccountState>("sign_out"),

@@ -1,10 +1,11 @@
 // The recording player of a History row: play/pause, a seek slider, 1× / 1.5× / 2× speed, and a
 // download into the Downloads folder (through the `save_recording` command, which fetches the
 // address the PBX sent for the leg). Only one recording plays at a time.
-import { h } from "./dom";
+import { h, replace } from "./dom";
 import { clock } from "./format";
 import { t } from "./i18n";
 import { api, describe } from "./ipc";
+import { icon } from "./widgets/icons";
 
 const SPEEDS = [1, 1.5, 2];
 let playing: HTMLAudioElement | null = null;
@@ -108,7 +109,7 @@ export class RecordingPlayer {
 
   private renderState(): void {
     const paused = this.audio.paused;
-    this.toggle.textContent = paused ? `▶ ${t.playerPlay}` : `⏸ ${t.playerPause}`;
+    replace(this.toggle, icon(paused ? "play" : "pause"), h("span", { text: paused ? t.playerPlay : t.playerPause }));
     this.toggle.setAttribute("aria-label", paused ? t.playLabel(this.who) : t.playerPause);
     this.root.classList.toggle("playing", !paused);
   }

@@ -7,6 +7,7 @@ import { when } from "./format";
 import { setLang, t } from "./i18n";
 import { api, describe, EVENTS, on } from "./ipc";
 import { TransferDialog } from "./transfer";
+import { icon } from "./widgets/icons";
 import { StatusLine } from "./widgets/status";
 
 const name = h("p", { id: "popup-name", class: "popup-name" });
@@ -15,7 +16,7 @@ const company = h("p", { id: "popup-company", class: "popup-company" });
 const earlier = h("p", { id: "popup-earlier", class: "popup-earlier" });
 const heading = h("p", { class: "popup-heading" });
 const status = new StatusLine({ class: "popup-status" });
-const close = h("button", { type: "button", id: "popup-close", class: "quiet popup-close", text: "×" });
+const close = h("button", { type: "button", id: "popup-close", class: "quiet popup-close" }, icon("close"));
 const crm = h("button", { type: "button", id: "popup-crm" });
 const transfer = h("button", { type: "button", id: "popup-transfer" });
 const hangUp = h("button", { type: "button", id: "popup-hangup", class: "danger" });

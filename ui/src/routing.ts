@@ -86,7 +86,7 @@ export class RoutingSection {
             h("td", { text: d.caller ?? t.unknownNumber }),
             h("td", { text: d.rule ?? "—" }),
             h("td", { text: d.target ? `${d.outcome} → ${d.target}` : d.outcome, title: d.detail ?? undefined }),
-            h("td", { class: d.metDeadline ? "length" : "length late", text: `${d.tookMs} ms` }),
+            h("td", { class: d.metDeadline ? "length" : "length late", text: `${d.tookMs} ${t.ms}` }),
           ),
         ),
       ),

@@ -1,6 +1,8 @@
 // The Settings screen: the account and its sign-in, the PBX events link, my workplace, and the
 // operator's preferences (popups, notifications, hotkey, links, CRM, language, theme, start at
-// login). Everything is checked in Rust; a refused field is marked and its reason shown.
+// login), with routing (routing.ts) and About (about.ts) below. Everything is checked in Rust; a
+// refused field is marked and its reason shown.
+import { AboutSection } from "./about";
 import type { AccountState } from "./bindings/AccountState";
 import type { LinkState } from "./bindings/LinkState";
 import type { Preferences } from "./bindings/Preferences";
@@ -54,6 +56,7 @@ export class SettingsScreen {
   private workplaces: Workplace[] = [];
   private signingIn = false;
   private readonly routing = new RoutingSection();
+  private readonly about = new AboutSection();
 
   private readonly accountBox = h("div", { id: "settings-account", class: "settings-box" });
   private readonly accountStatus = new StatusLine({ id: "account-status" });
@@ -170,6 +173,7 @@ export class SettingsScreen {
       ),
       h("div", { class: "settings-col" }, this.form),
       h("div", { class: "settings-wide" }, this.routing.root),
+      h("div", { class: "settings-wide" }, this.about.root),
     );
   }
 
@@ -195,6 +199,7 @@ export class SettingsScreen {
       api.linkStatus().catch(() => null),
     ]);
     void this.routing.load();
+    void this.about.load();
     this.account = account;
     this.workplaces = workplaces;
     this.link = link ?? this.link;
@@ -254,6 +259,7 @@ export class SettingsScreen {
     ]);
     this.saveButton.textContent = t.setSave;
     this.routing.render();
+    this.about.render();
     this.renderAccount();
     this.renderWorkplaces();
     this.renderLink();

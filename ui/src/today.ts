@@ -2,7 +2,8 @@
 // missed and other calls as stacked bars, drawn as SVG with DOM calls: no chart library, no
 // HTML strings), with a sentence that says what the chart shows for those who cannot see it.
 // The card loads itself from the `today` command and refreshes each minute, since the figures
-// also change at midnight and with calls of other workplaces.
+// also change at midnight and with calls of other workplaces; the Calls screen also refreshes it
+// when a call starts or ends, and tells it how many calls are in progress, which it says.
 import "./screens.css";
 import type { Today } from "./bindings/Today";
 import type { TodayHour } from "./bindings/TodayHour";
@@ -37,6 +38,8 @@ function hourLabel(hour: number): string {
 export class TodayCard {
   readonly root: HTMLElement;
   private last: Today | null = null;
+  /** Calls in progress now, as the Calls screen's list has them. */
+  private live = 0;
 
   constructor() {
     this.root = h("section", { class: "card today", "aria-labelledby": "today-title" });
@@ -52,23 +55,31 @@ export class TodayCard {
     }
   }
 
+  /** How many calls are in progress now; the card says so while there are any. */
+  setLive(count: number): void {
+    if (count === this.live) return;
+    this.live = count;
+    this.render();
+  }
+
   /** Draws the card again (the language changed) from the last figures. */
   render(): void {
     const today = this.last;
     if (!today) return;
-    const figure = (label: string, value: string, cls = "") =>
-      h("div", { class: `figure ${cls}` }, h("dt", { text: label }), h("dd", { text: value }));
+    const figure = (label: string, value: string, cls = "", id?: string) =>
+      h("div", { class: `figure ${cls}`, id }, h("dt", { text: label }), h("dd", { text: value }));
     replace(
       this.root,
       h("h2", { id: "today-title", text: t.today }),
       h(
         "dl",
         {},
-        figure(t.todayCalls, String(today.calls)),
+        figure(t.todayCalls, String(today.calls), "", "today-calls"),
         figure(t.todayAnswered, String(today.answered)),
         figure(t.todayMissed, String(today.missed), today.missed > 0 ? "warn" : ""),
         figure(t.todayTalk, clock(today.talkSecs)),
       ),
+      this.live > 0 ? h("p", { id: "today-live", class: "today-live", text: t.todayLive(this.live) }) : null,
       this.chart(today.hours, today),
     );
   }
@@ -78,7 +89,9 @@ export class TodayCard {
     const summary = h("p", { id: "today-chart-summary", class: "chart-summary" });
     const busiest = hours.reduce<TodayHour | null>((best, hr) => (!best || hr.calls > best.calls ? hr : best), null);
     if (!busiest || busiest.calls === 0) {
-      summary.textContent = t.chartEmpty;
+      // Calls in progress are not in the figures yet (the card refreshes a moment after a call
+      // starts): the line above counts them, and "no calls yet" would contradict it.
+      summary.textContent = this.live > 0 ? "" : t.chartEmpty;
     } else {
       const active = hours.filter((hr) => hr.calls > 0).length;
       summary.textContent = t.chartSummary(

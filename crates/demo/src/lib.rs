@@ -13,6 +13,11 @@
 //! the simulator's authorize redirect to the relay, and the core collects the code from the
 //! relay's hand-off exactly as it does for a real account. The demo profile is separate from real
 //! ones, and its secrets are kept in memory only, since the simulated account has no value.
+//! A fresh demo profile gets a sample phonebook (`phonebook`), and while the demo's traffic runs
+//! some of those contacts phone in (`regulars`), so every screen has something to show.
+
+mod phonebook;
+mod regulars;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -99,6 +104,8 @@ pub struct Demo {
     pub sim: SimHandle,
     /// The in-process relay.
     pub relay: RelayHandle,
+    /// The sample phonebook's contacts who phone in while the traffic runs.
+    regulars: Option<regulars::Regulars>,
 }
 
 impl Demo {
@@ -162,6 +169,22 @@ impl Demo {
             .workplaces
             .first()
             .map(|w| w.workplace.clone());
+        // Personal managers are chosen among the operators the PBX rings first.
+        let managers: Vec<String> = match sim_config.account.routing.first() {
+            Some(group) if !group.is_empty() => group.clone(),
+            _ => sim_config
+                .account
+                .workplaces
+                .iter()
+                .map(|w| w.workplace.clone())
+                .collect(),
+        };
+        let account_numbers: Vec<String> = sim_config
+            .account
+            .numbers
+            .iter()
+            .map(|n| n.number.clone())
+            .collect();
         let sim = Sim::start(sim_config)
             .await
             .map_err(|e| demo_error("the simulator did not start", &e))?;
@@ -186,10 +209,23 @@ impl Demo {
         companion.start_live_events().await?;
         companion.sign_in(follow_like_a_browser).await?;
         companion.refresh_directory().await?;
+        let added = phonebook::seed(&companion, &managers).await?;
+        if added > 0 {
+            tracing::info!(added, "the demo's sample phonebook was added");
+        }
+        let regulars = regulars::start(regulars::Plan {
+            control_url: sim.control_url().to_owned(),
+            callers: phonebook::callers(),
+            numbers: account_numbers,
+            calls_per_second: options.calls_per_second,
+            time_scale: options.time_scale,
+            seed,
+        });
         let demo = Demo {
             companion,
             sim,
             relay,
+            regulars,
         };
         demo.write_info()?;
         Ok(demo)
@@ -228,6 +264,7 @@ impl Demo {
 
     /// Stops everything.
     pub async fn shutdown(self) {
+        drop(self.regulars);
         self.companion.shutdown().await;
         self.sim.shutdown().await;
         if let Err(e) = self.relay.shutdown().await {

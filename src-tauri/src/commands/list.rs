@@ -27,6 +27,7 @@ commands! {
     settings::settings,
     settings::save_settings,
     settings::set_workplace,
+    settings::about,
     account::account,
     account::sign_in,
     account::sign_out,

@@ -1,10 +1,10 @@
-//! Settings: the operator's preferences and my workplace.
+//! Settings: the operator's preferences, my workplace, and About.
 
 use tauri::{AppHandle, Runtime, State};
 
 use crate::core::AppCore;
 use crate::desktop;
-use crate::ipc::{IpcError, Preferences};
+use crate::ipc::{About, IpcError, Preferences};
 
 /// The preferences as saved.
 #[tauri::command]
@@ -27,6 +27,13 @@ pub(crate) async fn save_settings<R: Runtime>(
         .edit_settings(|s| preferences.apply_to(s))?;
     desktop::settings_changed(&app, &saved);
     Ok(Preferences::from(&saved))
+}
+
+/// The app's version for Settings' About. It needs no core, so About shows even when the core
+/// could not start.
+#[tauri::command]
+pub(crate) fn about() -> About {
+    About::of_this_build()
 }
 
 /// Chooses my workplace (one of the account's) and saves it.

@@ -67,10 +67,10 @@ pub fn parse(text: &str) -> Result<Link, String> {
                 .unwrap_or_else(|| url.path().trim_start_matches('/').to_owned());
             match what.split('/').next().unwrap_or_default() {
                 "signin" => return Ok(Link::SignIn(url)),
-                "dial" => url
-                    .query_pairs()
-                    .find(|(k, _)| k == "number")
-                    .map(|(_, v)| v.into_owned())
+                // The raw, still percent-encoded value: it is decoded once below, like a
+                // `tel:` link's. `query_pairs` would decode it (and read `+` as a space, as in
+                // a form), so a second decoding would turn `%252B` into `+`.
+                "dial" => raw_query_value(&url, "number")
                     .or_else(|| {
                         url.path_segments()
                             .and_then(|mut s| s.next_back().map(str::to_owned))
@@ -86,6 +86,15 @@ pub fn parse(text: &str) -> Result<Link, String> {
         return Err(format!("{text:?} carries no number"));
     }
     Ok(Link::Dial(number.trim().to_owned()))
+}
+
+/// The value of `key` in the link's query as written, percent-encoding and `+` kept.
+fn raw_query_value(url: &Url, key: &str) -> Option<String> {
+    url.query()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_owned())
 }
 
 /// Acts on the links among a process's arguments (the first instance's own, or a second
@@ -160,6 +169,31 @@ mod tests {
         assert_eq!(dial("callto:89219462761"), "89219462761");
         assert_eq!(dial("trubka://dial/79219462761"), "79219462761");
         assert_eq!(dial("trubka://dial?number=%2B79219462761"), "+79219462761");
+    }
+
+    #[test]
+    fn a_plus_in_a_link_is_kept_and_the_number_is_decoded_once() {
+        // Form decoding would read `+` as a space; the number would then be dialled as Russian.
+        assert_eq!(dial("trubka:dial?number=+442071234567"), "+442071234567");
+        assert_eq!(dial("trubka://dial?number=+442071234567"), "+442071234567");
+        assert_eq!(
+            dial("trubka://dial?number=%2B442071234567"),
+            "+442071234567"
+        );
+        assert_eq!(
+            dial("trubka:dial?lang=en&number=%2B44%2020%207123%204567"),
+            "+44 20 7123 4567"
+        );
+        // `%25` is a percent sign: decoding twice would turn `%252B7` into `+7`.
+        assert_eq!(
+            dial("trubka:dial?number=%252B79219462761"),
+            "%2B79219462761"
+        );
+        assert_eq!(dial("trubka://dial/%252B79219462761"), "%2B79219462761");
+        assert_eq!(dial("trubka://dial/+442071234567"), "+442071234567");
+        assert_eq!(dial("tel:+442071234567"), "+442071234567");
+        assert_eq!(dial("tel:%252B7921"), "%2B7921");
+        assert_eq!(dial("callto:+442071234567"), "+442071234567");
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl From<&call_log::Contact> for ContactRow {
                 .map(|n| ContactPhone {
                     // The key is the number in full (`8 (812) …` becomes `7812…`), which reads
                     // the same way whatever formatting it was typed with.
-                    number: readable(&n.key),
+                    number: readable_key(&n.key),
                     raw: n.number.clone(),
                 })
                 .collect(),
@@ -141,5 +141,49 @@ impl From<&call_log::ImportReport> for ImportOutcome {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A contact's number for people, from its key. A foreign number's key is its full digits
+/// without `+` (`4420…`), which would read as a Russian number, so it gets its `+` back; a
+/// workplace's SIP ID and a short internal number stay as they are.
+fn readable_key(key: &str) -> String {
+    let shown = readable(key);
+    let full_digits = key.len() > 10 && key.bytes().all(|b| b.is_ascii_digit());
+    if shown != key || !full_digits || mtt_api::SipId::looks_like(key) {
+        return shown;
+    }
+    readable(&format!("+{key}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(typed: &str) -> String {
+        let contact = call_log::Contact {
+            id: 1,
+            name: "X".into(),
+            company: None,
+            numbers: vec![call_log::ContactNumber {
+                number: typed.into(),
+                key: call_log::normalize_number(typed).unwrap(),
+            }],
+            manager_sip_id: None,
+            notes: None,
+        };
+        ContactRow::from(&contact).numbers[0].number.clone()
+    }
+
+    #[test]
+    fn a_contacts_number_reads_in_full_whatever_its_country() {
+        assert_eq!(shown("8 (916) 555-02-20"), "+7 916 555-02-20");
+        assert_eq!(shown("+7 812 555-04-40"), "+7 812 555-04-40");
+        // The key of a foreign number has no `+`: shown as is, it read as a Russian one.
+        assert_eq!(shown("+44 20 7946 0018"), "+44 20 7946 0018");
+        assert_eq!(shown("+1 (212) 555-0100"), "+1 212-555-0100");
+        // Workplaces and short internal numbers stay as they are.
+        assert_eq!(shown("883140777446532"), "883140777446532");
+        assert_eq!(shown("101"), "101");
     }
 }

@@ -34,7 +34,7 @@ pub use history::{
 pub use popup::PopupView;
 pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
-    AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
+    About, AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
     ThemeChoice, field_of,
 };
 pub use today::{Today, TodayHour};

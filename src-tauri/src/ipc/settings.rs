@@ -158,6 +158,24 @@ pub enum AppMode {
     Account,
 }
 
+/// What Settings' About needs from the shell: the app's version (the words are the UI's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "About.ts")]
+pub struct About {
+    /// The app's version, as built.
+    pub version: String,
+}
+
+impl About {
+    /// This build's.
+    pub fn of_this_build() -> Self {
+        About {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
 /// The account and sign-in state, as the Settings screen shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -264,6 +282,16 @@ impl From<InvalidSetting> for IpcError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn about_gives_the_version_the_app_was_built_as() {
+        let about = About::of_this_build();
+        assert_eq!(about.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            serde_json::to_value(&about).unwrap(),
+            serde_json::json!({ "version": env!("CARGO_PKG_VERSION") })
+        );
+    }
 
     #[test]
     fn setting_keys_name_the_form_fields() {

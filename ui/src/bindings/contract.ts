@@ -27,6 +27,7 @@ export const COMMANDS = [
   "settings",
   "save_settings",
   "set_workplace",
+  "about",
   "account",
   "sign_in",
   "sign_out",

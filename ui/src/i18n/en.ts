@@ -1,5 +1,9 @@
 // The interface's words in English: the shape every language has (ru.ts must match it key for key).
 import type { ErrorCode } from "../bindings/ErrorCode";
+import { en as count } from "./plural";
+
+/** "1 call", "5 calls". */
+const callCount = (n: number) => count(n, { one: "# call", other: "# calls" });
 
 const searchTooShort = "Type at least 3 characters to search.";
 
@@ -49,11 +53,12 @@ export const en = {
   noActiveCalls: "No calls right now.",
   phasePickUp: "Your phone is ringing — pick up",
   phaseCalling: (n: string) => `Calling ${n}`,
+  dialConnected: (n: string) => `Connected to ${n}`,
   popupIncoming: "Incoming call",
   popupAnswered: "On the line",
   popupUnknownCaller: "Unknown caller",
   popupFirstCall: "First call from this number",
-  popupEarlier: (n: number) => (n === 1 ? "1 earlier call" : `${n} earlier calls`),
+  popupEarlier: (n: number) => count(n, { one: "# earlier call", other: "# earlier calls" }),
   popupLast: (outcome: string, when: string) => `last ${when}: ${outcome}`,
   popupOutcomes: {
     answered: "answered",
@@ -104,6 +109,7 @@ export const en = {
   todayAnswered: "Answered",
   todayMissed: "Missed",
   todayTalk: "Talk time",
+  todayLive: (n: number) => count(n, { one: "# call in progress", other: "# calls in progress" }),
   historyFilter: "Which calls",
   filterAll: "All",
   filterMissed: "Missed",
@@ -184,6 +190,21 @@ export const en = {
   setSave: "Save settings",
   setSaving: "Saving…",
   setSaved: "Saved.",
+  // Settings' About: what the app is, and what the PBX's Open API gives it no way to do.
+  aboutTitle: "About Trubka",
+  aboutVersion: (version: string) => `Version ${version}`,
+  aboutDoes:
+    "Trubka works beside your desk phone or softphone on the МТТ Бизнес cloud PBX: it calls from your workplace (your phone rings first), shows who is calling, transfers and hangs up calls, keeps the call history with its recordings and your phonebook, and can route parked calls by your rules. It carries no voice: you talk on your phone.",
+  aboutCannotTitle: "What the Open API cannot do",
+  aboutCannotLead:
+    "The МТТ Бизнес Open API has no methods for these, so neither Trubka nor any other app built on the API can offer them:",
+  aboutCannot: [
+    "Listening in to a call, whispering to the operator, or joining the conversation.",
+    "Attended transfer (talking to the colleague first): Transfer hands the call over at once, and the caller hears music or ringing until the colleague answers.",
+    "Voicemail: leaving, playing or managing messages.",
+    "Do-not-disturb on the PBX itself: the tray's do-not-disturb only stops Trubka's own popups; the PBX still rings your phone.",
+  ],
+  aboutCannotWhere: "Look for these in the МТТ Бизнес cabinet or on your phone.",
   welcomeTitle: "Welcome to Trubka",
   welcomeText: "Trubka calls from your desk phone and shows who is calling. How would you like to start?",
   welcomeDemoPoint: "The demo runs a simulated PBX with made-up calls: try everything without an account.",
@@ -220,7 +241,11 @@ export const en = {
   routeSaveRules: "Save rules",
   routeJournal: "Last 100 decisions",
   routeNoDecisions: "No decisions yet.",
-  routeShare: (percent: number, count: number) => `${percent}% of the last ${count} decisions met the deadline.`,
+  routeShare: (percent: number, n: number) =>
+    count(n, {
+      one: `${percent}% of the last # decision met the deadline.`,
+      other: `${percent}% of the last # decisions met the deadline.`,
+    }),
   routeColCaller: "Caller",
   routeColRule: "Rule",
   routeColOutcome: "Outcome",
@@ -242,16 +267,20 @@ export const en = {
   chartEmpty: "No calls yet today.",
   chartZone: (zone: string) => `Days and hours here are the PBX's, in ${zone} time.`,
   chartBar: (hour: string, calls: number, answered: number, missed: number) =>
-    `${hour}: ${calls} calls, ${answered} answered, ${missed} missed`,
+    `${hour}: ${callCount(calls)}, ${answered} answered, ${missed} missed`,
   chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>
-    `Busiest hour ${hour}: ${calls} calls (${answered} answered, ${missed} missed). Hours with calls: ${active} of 24.`,
+    `Busiest hour ${hour}: ${callCount(calls)} (${answered} answered, ${missed} missed). Hours with calls: ${active} of 24.`,
   contactsSearchLabel: "Search contacts by part of a name, company or number",
   contactsSearchPlaceholder: "Part of a name, company or number",
   contactAdd: "Add contact",
   contactsImport: "Import CSV or vCard…",
   contactsExport: "Export CSV",
   contactsEmpty: "No contacts here yet.",
-  contactsLimit: (n: number) => `Showing the first ${n}: search to narrow the list.`,
+  contactsLimit: (n: number) =>
+    count(n, {
+      one: "Showing the first contact: search to narrow the list.",
+      other: "Showing the first # contacts: search to narrow the list.",
+    }),
   colName: "Name",
   colCompany: "Company",
   colNumbers: "Numbers",
@@ -275,16 +304,16 @@ export const en = {
   removed: (n: string) => `${n} is deleted.`,
   importing: (file: string) => `Importing ${file}…`,
   importDone: (added: number, updated: number, refused: number) =>
-    `Import finished: ${added} added, ${updated} updated, ${refused} rows not imported.`,
+    `Import finished: ${added} added, ${updated} updated, ${count(refused, { one: "# row", other: "# rows" })} not imported.`,
   importProblems: "Rows not imported",
   importLine: (n: number) => `Line ${n}`,
   importTooBig: "The file is larger than 20 MB: split it and import the parts.",
-  exportedContacts: (rows: number, path: string) => `${rows} contacts saved to ${path}`,
+  exportedContacts: (rows: number, path: string) => `${count(rows, { one: "# contact", other: "# contacts" })} saved to ${path}`,
   dateFrom: "From",
   dateTo: "To",
   dateRangeReversed: "The end date is before the start date.",
   historyExport: "Export CSV",
-  exportedCalls: (rows: number, path: string) => `${rows} calls saved to ${path}`,
+  exportedCalls: (rows: number, path: string) => `${callCount(rows)} saved to ${path}`,
   callbacksTitle: "To call back",
   callbacksEmpty: "Nobody is waiting for a call back.",
   callbacksMissed: (n: number, when: string) => (n === 1 ? `missed at ${when}` : `missed ${n} times, last at ${when}`),

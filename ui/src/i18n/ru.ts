@@ -1,6 +1,15 @@
 // The interface's words in Russian: the compiler checks them against en.ts's keys.
 import type { ErrorCode } from "../bindings/ErrorCode";
 import type { Strings } from "./en";
+import { ru as count } from "./plural";
+
+/** «1 звонок», «3 звонка», «5 звонков». */
+const callCount = (n: number) => count(n, { one: "# звонок", few: "# звонка", many: "# звонков", other: "# звонка" });
+/** «1 контакт», «3 контакта», «5 контактов». */
+const contactCount = (n: number) => count(n, { one: "# контакт", few: "# контакта", many: "# контактов", other: "# контакта" });
+/** The verb agrees with the count: «сохранён 1 …», «сохранено 5 …». */
+const savedWord = (n: number) => count(n, { one: "Сохранён", few: "Сохранено", many: "Сохранено", other: "Сохранено" });
+const missedWord = (n: number) => count(n, { one: "пропущен", few: "пропущено", many: "пропущено", other: "пропущено" });
 
 const searchTooShort = "Для поиска введите хотя бы 3 символа.";
 
@@ -49,11 +58,12 @@ export const ru: Strings = {
   noActiveCalls: "Сейчас звонков нет.",
   phasePickUp: "Ваш телефон звонит — снимите трубку",
   phaseCalling: (n: string) => `Вызываем ${n}`,
+  dialConnected: (n: string) => `Разговор с ${n}`,
   popupIncoming: "Входящий звонок",
   popupAnswered: "На линии",
   popupUnknownCaller: "Неизвестный абонент",
   popupFirstCall: "Первый звонок с этого номера",
-  popupEarlier: (n: number) => `Звонков раньше: ${n}`,
+  popupEarlier: (n: number) => `${callCount(n)} раньше`,
   popupLast: (outcome: string, when: string) => `последний ${when}: ${outcome}`,
   popupOutcomes: {
     answered: "отвечен",
@@ -104,6 +114,8 @@ export const ru: Strings = {
   todayAnswered: "Отвечено",
   todayMissed: "Пропущено",
   todayTalk: "В разговоре",
+  todayLive: (n: number) =>
+    count(n, { one: "Сейчас идёт # звонок", few: "Сейчас идут # звонка", many: "Сейчас идут # звонков", other: "Сейчас идут # звонка" }),
   historyFilter: "Какие звонки",
   filterAll: "Все",
   filterMissed: "Пропущенные",
@@ -183,6 +195,20 @@ export const ru: Strings = {
   setSave: "Сохранить настройки",
   setSaving: "Сохраняем…",
   setSaved: "Сохранено.",
+  aboutTitle: "О программе",
+  aboutVersion: (version: string) => `Версия ${version}`,
+  aboutDoes:
+    "Трубка работает рядом с вашим настольным телефоном или софтфоном в облачной АТС МТТ Бизнес: звонит с вашего рабочего места (сначала зазвонит ваш телефон), показывает, кто звонит, переводит и завершает звонки, хранит историю звонков с записями и телефонную книгу и может распределять припаркованные звонки по вашим правилам. Голос через неё не идёт: разговариваете вы по телефону.",
+  aboutCannotTitle: "Чего не умеет Open API",
+  aboutCannotLead:
+    "В Open API МТТ Бизнес нет методов для этого, поэтому ни Трубка, ни другое приложение на этом API этого не предложат:",
+  aboutCannot: [
+    "Прослушивание разговора, суфлирование оператору и подключение к разговору.",
+    "Перевод с консультацией (сначала поговорить с коллегой): «Перевести» передаёт звонок сразу, а звонящий слышит музыку или гудки, пока коллега не ответит.",
+    "Голосовая почта, автоответчик: оставить, прослушать или разобрать сообщения.",
+    "Режим «Не беспокоить» в самой АТС: «Не беспокоить» в трее убирает только всплывающие окна Трубки, а АТС по-прежнему звонит на ваш телефон.",
+  ],
+  aboutCannotWhere: "Ищите это в личном кабинете МТТ Бизнес или в настройках телефона.",
   welcomeTitle: "Добро пожаловать в Трубку",
   welcomeText: "Трубка звонит с вашего рабочего телефона и показывает, кто звонит. С чего начнём?",
   welcomeDemoPoint: "Демо имитирует АТС с вымышленными звонками: всё можно попробовать без учётной записи.",
@@ -219,7 +245,13 @@ export const ru: Strings = {
   routeSaveRules: "Сохранить правила",
   routeJournal: "Последние 100 решений",
   routeNoDecisions: "Решений пока нет.",
-  routeShare: (percent: number, count: number) => `${percent}% из последних ${count} решений приняты вовремя.`,
+  routeShare: (percent: number, n: number) =>
+    count(n, {
+      one: `Вовремя принято ${percent}% из # последнего решения.`,
+      few: `Вовремя принято ${percent}% из # последних решений.`,
+      many: `Вовремя принято ${percent}% из # последних решений.`,
+      other: `Вовремя принято ${percent}% из # последнего решения.`,
+    }),
   routeColCaller: "Кто звонил",
   routeColRule: "Правило",
   routeColOutcome: "Итог",
@@ -238,17 +270,23 @@ export const ru: Strings = {
   chartOther: "Прочие",
   chartEmpty: "Сегодня звонков ещё не было.",
   chartZone: (zone: string) => `День и часы здесь — по времени АТС (${zone}).`,
-  chartBar: (hour: string, calls: number, answered: number, missed: number) =>
-    `${hour}: звонков ${calls}, отвечено ${answered}, пропущено ${missed}`,
-  chartSummary: (hour: string, calls: number, answered: number, missed: number, active: number) =>
-    `Больше всего звонков в ${hour}: ${calls} (отвечено ${answered}, пропущено ${missed}). Часов со звонками: ${active} из 24.`,
+  chartBar: (hour: string, n: number, answered: number, missed: number) =>
+    `${hour}: ${callCount(n)}, отвечено: ${answered}, пропущено: ${missed}`,
+  chartSummary: (hour: string, n: number, answered: number, missed: number, active: number) =>
+    `Больше всего звонков в ${hour}: ${callCount(n)} (отвечено: ${answered}, пропущено: ${missed}). Часов со звонками: ${active} из 24.`,
   contactsSearchLabel: "Поиск контактов по части имени, компании или номера",
   contactsSearchPlaceholder: "Часть имени, компании или номера",
   contactAdd: "Добавить контакт",
   contactsImport: "Импорт CSV или vCard…",
   contactsExport: "Экспорт в CSV",
   contactsEmpty: "Контактов пока нет.",
-  contactsLimit: (n: number) => `Показаны первые ${n}: уточните поиск.`,
+  contactsLimit: (n: number) =>
+    count(n, {
+      one: "Показан первый # контакт: уточните поиск.",
+      few: "Показаны первые # контакта: уточните поиск.",
+      many: "Показаны первые # контактов: уточните поиск.",
+      other: "Показаны первые # контакта: уточните поиск.",
+    }),
   colName: "Имя",
   colCompany: "Компания",
   colNumbers: "Номера",
@@ -272,19 +310,22 @@ export const ru: Strings = {
   removed: (n: string) => `${n}: удалено.`,
   importing: (file: string) => `Импорт ${file}…`,
   importDone: (added: number, updated: number, refused: number) =>
-    `Импорт завершён: добавлено ${added}, обновлено ${updated}, не импортировано строк: ${refused}.`,
+    `Импорт завершён: ${count(added, { one: "добавлен", few: "добавлено", many: "добавлено", other: "добавлено" })} ${contactCount(added)}, ` +
+    `${count(updated, { one: "обновлён", few: "обновлено", many: "обновлено", other: "обновлено" })} ${contactCount(updated)}, ` +
+    `${count(refused, { one: "# строка не импортирована", few: "# строки не импортированы", many: "# строк не импортировано", other: "# строки не импортировано" })}.`,
   importProblems: "Строки, которые не удалось импортировать",
   importLine: (n: number) => `Строка ${n}`,
   importTooBig: "Файл больше 20 МБ: разделите его на части.",
-  exportedContacts: (rows: number, path: string) => `Контактов сохранено: ${rows}, файл ${path}`,
+  exportedContacts: (rows: number, path: string) => `${savedWord(rows)} ${contactCount(rows)}: ${path}`,
   dateFrom: "С",
   dateTo: "По",
   dateRangeReversed: "Дата окончания раньше даты начала.",
   historyExport: "Экспорт в CSV",
-  exportedCalls: (rows: number, path: string) => `Звонков сохранено: ${rows}, файл ${path}`,
+  exportedCalls: (rows: number, path: string) => `${savedWord(rows)} ${callCount(rows)}: ${path}`,
   callbacksTitle: "Перезвонить",
   callbacksEmpty: "Никто не ждёт обратного звонка.",
-  callbacksMissed: (n: number, when: string) => (n === 1 ? `пропущен в ${when}` : `пропущено ${n}, последний в ${when}`),
+  callbacksMissed: (n: number, when: string) =>
+    n === 1 ? `пропущен в ${when}` : `${missedWord(n)} ${callCount(n)}, последний в ${when}`,
   playerPlay: "Воспроизвести",
   playerPause: "Пауза",
   playerSeek: "Позиция в записи",

@@ -13,7 +13,9 @@ export interface Question {
   yes: string;
   /** `danger` for what cannot be undone, else `primary`. */
   tone: "primary" | "danger";
-  /** Which answer has the focus: the safe one (`no`) unless yes is what the operator came for. */
+  /** Which answer has the focus: the safe one (`no`) unless yes is what the operator came for
+   * in this very window. A question raised from outside (a link, the hotkey) always focuses
+   * `no`: a key typed into another program as the window comes up must not answer yes. */
   focus: "yes" | "no";
 }
 

@@ -6,6 +6,7 @@
 )]
 
 mod demo;
+mod phonebook;
 
 use std::time::Duration;
 
