@@ -312,7 +312,8 @@ async fn run(dir: &tempfile::TempDir) {
         .store
         .events_after(EventId::START, total * 2)
         .await
-        .unwrap();
+        .unwrap()
+        .events;
     let mut ids: Vec<i64> = stored.iter().map(|event| event.id.0).collect();
     ids.dedup();
     let streamed = reader.await.unwrap();

@@ -81,7 +81,7 @@ async fn some_of_the_demos_callers_are_in_the_phonebook() {
     let demo = start_in(dir.path(), 8.0, 0.01).await;
     let c = &demo.companion;
     let mut events = c.subscribe();
-    let DomainEvent::CallStarted { summary, call } = wait_for(
+    let DomainEvent::CallStarted { summary, call, .. } = wait_for(
         &mut events,
         "a call from a contact",
         |e| matches!(e, DomainEvent::CallStarted { summary: Some(s), .. } if s.contact.is_some()),

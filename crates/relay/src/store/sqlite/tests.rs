@@ -686,6 +686,8 @@ async fn the_write_ahead_log_comes_back_under_the_limit_while_writes_go_on() {
         usize::try_from(written).unwrap()
     );
 }
+
+#[tokio::test]
 async fn restoring_without_a_readable_store_to_replace_takes_everything_from_the_backup() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.sqlite3");
