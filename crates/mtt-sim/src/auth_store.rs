@@ -12,6 +12,15 @@ pub(crate) struct AuthStore {
     codes: HashMap<String, CodeGrant>,
     access: HashMap<String, DateTime<Utc>>,
     refresh: HashMap<String, RefreshGrant>,
+    refreshes: RefreshCounts,
+}
+
+/// How many refreshes were answered, for tests that check a client kept its integration alive
+/// by refreshing (and how often it was refused).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct RefreshCounts {
+    pub(crate) served: u64,
+    pub(crate) refused: u64,
 }
 
 /// An authorization code as issued.
@@ -28,6 +37,9 @@ pub(crate) struct CodeGrant {
 pub(crate) struct RefreshGrant {
     pub(crate) client_id: String,
     pub(crate) expires_at: DateTime<Utc>,
+    /// A refresh rotated it: it was replaced by a new one and is refused from then on. Kept
+    /// (rather than forgotten) so the refusal can say why.
+    pub(crate) replaced: bool,
 }
 
 /// Why a bearer token was refused.
@@ -51,14 +63,30 @@ impl AuthStore {
         self.codes.get_mut(code)
     }
 
-    /// The grant of a refresh token, if it is known and not revoked.
+    /// The grant of a refresh token, if it was ever issued.
     pub(crate) fn refresh_grant(&self, token: &str) -> Option<&RefreshGrant> {
         self.refresh.get(token)
     }
 
-    /// Revokes a refresh token (it was rotated).
-    pub(crate) fn revoke_refresh(&mut self, token: &str) {
-        self.refresh.remove(token);
+    /// Revokes a refresh token that a rotation replaced.
+    pub(crate) fn mark_replaced(&mut self, token: &str) {
+        if let Some(grant) = self.refresh.get_mut(token) {
+            grant.replaced = true;
+        }
+    }
+
+    /// Counts one refresh answered with new tokens (`true`) or refused.
+    pub(crate) fn count_refresh(&mut self, served: bool) {
+        let counts = &mut self.refreshes;
+        if served {
+            counts.served += 1;
+        } else {
+            counts.refused += 1;
+        }
+    }
+
+    pub(crate) fn refresh_counts(&self) -> RefreshCounts {
+        self.refreshes
     }
 
     pub(crate) fn insert_access(&mut self, token: String, expires_at: DateTime<Utc>) {
@@ -94,6 +122,7 @@ impl AuthStore {
             RefreshGrant {
                 client_id,
                 expires_at,
+                replaced: false,
             },
         );
     }

@@ -62,6 +62,15 @@ pub struct SimConfig {
     pub client: OAuthClientConfig,
     /// Lifetimes and rotation of OAuth codes and tokens.
     pub tokens: TokenConfig,
+    /// When refresh tokens do not rotate (`tokens.rotate_refresh_tokens = false`), whether the
+    /// refresh answer repeats the same refresh token (`true`) or leaves `refresh_token` out
+    /// (`false`, the default). The document allows both readings; clients must handle each.
+    pub repeat_kept_refresh_token: bool,
+    /// Simulated seconds per real second (1: the wall clock's pace). Every simulated time —
+    /// token lifetimes, ring and parking windows, talk times — runs this much faster, so
+    /// 86 400 makes a refresh token's three days last three real seconds. The control API can
+    /// change it while the simulator runs (`PUT /control/clock`).
+    pub clock_scale: f64,
     /// Overrides where webhooks go (`<webhook_url>/events`); by default they go to the first
     /// registered redirect URI, as MTT does.
     pub webhook_url: Option<String>,
@@ -93,6 +102,8 @@ impl Default for SimConfig {
             password: Secret::new("demo"),
             client: OAuthClientConfig::default(),
             tokens: TokenConfig::default(),
+            repeat_kept_refresh_token: false,
+            clock_scale: 1.0,
             webhook_url: None,
             webhook: WebhookConfig::default(),
             account: AccountConfig::default(),
@@ -169,11 +180,61 @@ impl SimConfig {
         if let Some(traffic) = &self.traffic {
             traffic.validate()?;
         }
+        self.oauth_settings().validate()?;
+        crate::clock::check_scale(self.clock_scale).map_err(|e| SimError::Config(e.0))?;
         for (method, fault) in &self.faults {
             if !(0.0..=1.0).contains(&fault.failure_rate) {
                 return Err(SimError::Config(format!(
                     "faults.{method}.failure_rate must be between 0 and 1, not {}",
                     fault.failure_rate
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The OAuth settings a simulator starts with.
+    pub fn oauth_settings(&self) -> OAuthSettings {
+        OAuthSettings {
+            access_lifetime_ms: self.tokens.access_lifetime_ms,
+            refresh_lifetime_ms: self.tokens.refresh_lifetime_ms,
+            code_lifetime_ms: self.tokens.code_lifetime_ms,
+            rotate_refresh_tokens: self.tokens.rotate_refresh_tokens,
+            repeat_kept_refresh_token: self.repeat_kept_refresh_token,
+        }
+    }
+}
+
+/// How the OAuth server issues codes and tokens while it runs: the configuration's
+/// [`TokenConfig`] and [`SimConfig::repeat_kept_refresh_token`], changeable through the
+/// control API (`GET`/`PUT /control/oauth`). A change applies to codes and tokens issued from
+/// then on; those already issued keep the expiry they were given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSettings {
+    /// Access token lifetime (MTT: 2 hours).
+    pub access_lifetime_ms: u64,
+    /// Refresh token lifetime, fixed from issue (MTT: 3 calendar days).
+    pub refresh_lifetime_ms: u64,
+    /// Authorization code lifetime.
+    pub code_lifetime_ms: u64,
+    /// A refresh issues a new refresh token and revokes the one used.
+    pub rotate_refresh_tokens: bool,
+    /// Without rotation, the answer repeats the kept refresh token instead of leaving it out.
+    pub repeat_kept_refresh_token: bool,
+}
+
+impl OAuthSettings {
+    /// Checks that every lifetime is above zero.
+    pub fn validate(&self) -> Result<(), SimError> {
+        for (name, value) in [
+            ("access_lifetime_ms", self.access_lifetime_ms),
+            ("refresh_lifetime_ms", self.refresh_lifetime_ms),
+            ("code_lifetime_ms", self.code_lifetime_ms),
+        ] {
+            if value == 0 {
+                return Err(SimError::Config(format!(
+                    "tokens.{name} must be above 0 milliseconds"
                 )));
             }
         }
@@ -213,8 +274,10 @@ pub struct TokenConfig {
     pub refresh_lifetime_ms: u64,
     /// Authorization code lifetime.
     pub code_lifetime_ms: u64,
-    /// On refresh, issue a new refresh token and revoke the old one; when off the response
-    /// carries no `refresh_token` and the old one stays valid.
+    /// On refresh, issue a new refresh token (with its own lifetime from now) and revoke the
+    /// one used; when off, the old one stays valid until its lifetime from first issue ends, and
+    /// the answer leaves `refresh_token` out or repeats it
+    /// ([`SimConfig::repeat_kept_refresh_token`]).
     pub rotate_refresh_tokens: bool,
 }
 
@@ -511,6 +574,29 @@ parking_window = 5
         )
         .unwrap_err();
         assert!(err.to_string().contains("parking_window"), "{err}");
+    }
+
+    #[test]
+    fn the_refresh_mode_and_the_clock_scale_are_read_and_checked() {
+        let config = SimConfig::from_toml_str(
+            "clock_scale = 86400.0\nrepeat_kept_refresh_token = true\n[tokens]\nrotate_refresh_tokens = false\n",
+        )
+        .unwrap();
+        assert_eq!(config.clock_scale, 86_400.0);
+        let settings = config.oauth_settings();
+        assert!(!settings.rotate_refresh_tokens && settings.repeat_kept_refresh_token);
+        assert_eq!(settings.refresh_lifetime_ms, 3 * 24 * 3_600_000);
+        let defaults = SimConfig::default();
+        assert_eq!(defaults.clock_scale, 1.0);
+        assert!(defaults.tokens.rotate_refresh_tokens && !defaults.repeat_kept_refresh_token);
+        for (text, names) in [
+            ("clock_scale = 0.0\n", "clock scale"),
+            ("clock_scale = -2.0\n", "clock scale"),
+            ("[tokens]\nrefresh_lifetime_ms = 0\n", "refresh_lifetime_ms"),
+        ] {
+            let err = SimConfig::from_toml_str(text).unwrap_err();
+            assert!(err.to_string().contains(names), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! | `GET`/`PUT /control/webhook` | `{url?, retry?}`: where and how notifications are sent |
 //! | `POST /control/tokens`, `/control/codes` | issue an access token or an authorization code, optionally with a given value |
 //! | `POST`/`DELETE /control/traffic` | start (`{calls_per_second, time_scale}`) or stop the traffic generator |
+//! | `GET`/`PUT /control/clock`, `GET`/`PUT /control/oauth` | the simulated clock and the OAuth lifetimes and refresh-token mode (see `control_time.rs`) |
 //!
 //! The plan keys (`answer_after_ms`, `answer_by`, `operator_answer_ms`, `callee_answer_ms`,
 //! `talk_ms`, `caller_hangs_up`, `caller_gives_up_ms`, `record`, `manual`) override the
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use crate::api_error::ApiError;
 use crate::clock::after;
 use crate::config::{MethodFault, NumberConfig, RetryPolicy, TrafficConfig, WorkplaceConfig};
+use crate::control_time::time_routes;
 use crate::ids;
 use crate::oauth::SCOPE;
 use crate::pbx::{self, CallPlan};
@@ -70,7 +72,8 @@ pub fn control_router(state: SimState) -> Router {
         .route("/control/tokens", post(issue_token))
         .route("/control/codes", post(issue_code))
         .route("/control/traffic", post(start_traffic).delete(stop_traffic))
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(time_routes(state))
 }
 
 type Answer = Result<Response, ApiError>;
@@ -500,7 +503,7 @@ async fn issue_token(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer
     };
     let lifetime = request
         .lifetime_ms
-        .unwrap_or(sim.0.config.tokens.access_lifetime_ms);
+        .unwrap_or(sim.oauth_settings().access_lifetime_ms);
     let token = match request.access_token {
         Some(t) if !t.is_empty() => t,
         Some(_) => return Err(bad("access_token must not be empty")),
@@ -548,7 +551,7 @@ async fn issue_code(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer 
     let code = request.code.unwrap_or_else(|| sim.with_rng(ids::token));
     let expires = after(
         sim.now(),
-        Duration::from_millis(sim.0.config.tokens.code_lifetime_ms),
+        Duration::from_millis(sim.oauth_settings().code_lifetime_ms),
     );
     lock(&sim.0.auth).insert_code(
         code.clone(),

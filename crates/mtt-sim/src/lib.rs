@@ -57,6 +57,19 @@
 //!   no answer` (408, the operator did not pick up a makeCall), `Busy here` (486), `Terminated
 //!   by API`. `reasonCode` is `null` for normal clearing and a SIP-like number otherwise.
 //! - **Retries**: none by default; optional retry with backoff ([`config::RetryPolicy`]).
+//! - **Refresh tokens.** The document allows a refresh to rotate the refresh token or not. With
+//!   rotation (the default) each refresh issues a new refresh token with its own three days
+//!   from that moment, and the one used is refused from then on (`invalid_grant`, 400, "already
+//!   used and has been replaced"). Without rotation the same token keeps working until three
+//!   days from its *first* issue ("fixed from issue"), then `invalid_grant` ("expired"); the
+//!   answer leaves `refresh_token` out or repeats it ([`SimConfig::repeat_kept_refresh_token`]).
+//!   Access tokens already issued stay valid after a rotation until their own expiry.
+//! - **Simulated time.** [`Sim::start`] runs on a [`ScaledClock`]
+//!   ([`SimConfig::clock_scale`], `PUT /control/clock`): every simulated time — token
+//!   lifetimes, ring and parking windows — runs that much faster than real time, while
+//!   `expires_in` stays in simulated seconds (7200, as documented). A client that measures
+//!   lifetimes with the wall clock must schedule its refreshes on the simulated clock in such a
+//!   run; injected latency and webhook timeouts stay real.
 
 mod account;
 mod api;
@@ -66,6 +79,7 @@ mod calls;
 mod clock;
 pub mod config;
 mod control;
+mod control_time;
 mod error;
 mod fault;
 mod ids;
@@ -90,12 +104,13 @@ pub use account::{Account, Addressee};
 pub use api::api_router;
 pub use api_error::ApiError;
 pub use calls::{CallSnapshot, LegView, Target};
-pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use config::{Secret, SimConfig, Timings, TrafficConfig};
+pub use clock::{Clock, ClockRefusal, MAX_SCALE, ManualClock, ScaledClock, Sleep, SystemClock};
+pub use config::{OAuthSettings, Secret, SimConfig, Timings, TrafficConfig};
 pub use control::{
     CodeRequest, IncomingRequest, OutgoingRequest, PartyAction, PlanOverrides, TokenRequest,
     WebhookSettings, control_router,
 };
+pub use control_time::ClockChange;
 pub use error::SimError;
 pub use oauth::{SCOPE, oauth_router};
 pub use pbx::{CallPlan, StartedCall};
@@ -118,12 +133,16 @@ pub fn router(state: SimState) -> Router {
 pub struct Sim;
 
 impl Sim {
-    /// Starts the servers with the real clock.
+    /// Starts the servers on a [`ScaledClock`] that starts at the wall clock's time and runs
+    /// [`SimConfig::clock_scale`] times as fast (1 by default: the wall clock's pace).
     pub async fn start(config: SimConfig) -> Result<SimHandle, SimError> {
-        Self::start_with_clock(config, Arc::new(SystemClock)).await
+        let clock = ScaledClock::new(chrono::Utc::now(), config.clock_scale)
+            .map_err(|e| SimError::Config(e.0))?;
+        Self::start_with_clock(config, Arc::new(clock)).await
     }
 
-    /// Starts the servers with the given clock (a [`ManualClock`] in tests that step time).
+    /// Starts the servers with the given clock (a [`ManualClock`] in tests that step time);
+    /// [`SimConfig::clock_scale`] is then not used.
     pub async fn start_with_clock(
         config: SimConfig,
         clock: Arc<dyn Clock>,

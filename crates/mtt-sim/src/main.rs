@@ -86,6 +86,28 @@ struct ServeArgs {
     /// Start the traffic generator at this many calls per second.
     #[arg(long, value_name = "RATE")]
     traffic: Option<f64>,
+    /// Simulated seconds per real second (86400: a simulated day per real second).
+    #[arg(long, value_name = "SCALE")]
+    clock_scale: Option<f64>,
+    /// What a refresh does with the refresh token: `rotate` (a new one; the old is refused),
+    /// `keep` (the same stays valid; the answer leaves it out) or `repeat` (the same stays
+    /// valid; the answer repeats it). Default: the configuration's, else rotate.
+    #[arg(long, value_enum, value_name = "MODE")]
+    refresh_tokens: Option<RefreshTokens>,
+    /// Access token lifetime in simulated milliseconds (MTT: 7200000, two hours).
+    #[arg(long, value_name = "MS")]
+    access_lifetime_ms: Option<u64>,
+    /// Refresh token lifetime from issue in simulated milliseconds (MTT: 259200000, three days).
+    #[arg(long, value_name = "MS")]
+    refresh_lifetime_ms: Option<u64>,
+}
+
+/// `serve --refresh-tokens`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RefreshTokens {
+    Rotate,
+    Keep,
+    Repeat,
 }
 
 #[derive(Debug, Args)]
@@ -389,6 +411,19 @@ async fn serve(args: ServeArgs) -> Result<(), SimError> {
     }
     if args.auto_approve {
         config.auto_approve = true;
+    }
+    if let Some(scale) = args.clock_scale {
+        config.clock_scale = scale;
+    }
+    if let Some(mode) = args.refresh_tokens {
+        config.tokens.rotate_refresh_tokens = matches!(mode, RefreshTokens::Rotate);
+        config.repeat_kept_refresh_token = matches!(mode, RefreshTokens::Repeat);
+    }
+    if let Some(ms) = args.access_lifetime_ms {
+        config.tokens.access_lifetime_ms = ms;
+    }
+    if let Some(ms) = args.refresh_lifetime_ms {
+        config.tokens.refresh_lifetime_ms = ms;
     }
     if let Some(rate) = args.traffic {
         config.traffic = Some(TrafficConfig {

@@ -13,8 +13,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::auth_store::AuthStore;
 use crate::clock::after;
 use crate::fault::apply_fault;
 use crate::ids;
@@ -186,7 +188,7 @@ fn login_form(params: &HashMap<String, String>, problem: Option<&str>) -> Respon
 
 fn approve(sim: &SimState, request: AuthorizeRequest) -> Response {
     let code = sim.with_rng(ids::token);
-    let lifetime = Duration::from_millis(sim.0.config.tokens.code_lifetime_ms);
+    let lifetime = Duration::from_millis(sim.oauth_settings().code_lifetime_ms);
     let expires_at = after(sim.now(), lifetime);
     lock(&sim.0.auth).insert_code(
         code.clone(),
@@ -311,7 +313,7 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
         });
     }
     let now = sim.now();
-    let tokens = &sim.0.config.tokens;
+    let tokens = sim.oauth_settings();
     match require("grant_type")? {
         "authorization_code" => {
             let code = require("code")?;
@@ -379,42 +381,9 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
         "refresh_token" => {
             let refresh = require("refresh_token")?;
             let mut auth = lock(&sim.0.auth);
-            let grant = auth.refresh_grant(refresh).ok_or_else(|| {
-                OAuthError::bad("invalid_grant", "the refresh token is unknown or revoked")
-            })?;
-            if grant.expires_at <= now {
-                return Err(OAuthError::bad(
-                    "invalid_grant",
-                    "the refresh token has expired; sign in again",
-                ));
-            }
-            if grant.client_id != client_id {
-                return Err(OAuthError::bad(
-                    "invalid_grant",
-                    "the refresh token was issued to another client",
-                ));
-            }
-            let access = sim.with_rng(ids::token);
-            auth.insert_access(access.clone(), after(now, ms(tokens.access_lifetime_ms)));
-            let new_refresh = if tokens.rotate_refresh_tokens {
-                auth.revoke_refresh(refresh);
-                let new_refresh = sim.with_rng(ids::token);
-                auth.insert_refresh(
-                    new_refresh.clone(),
-                    client_id.to_owned(),
-                    after(now, ms(tokens.refresh_lifetime_ms)),
-                );
-                Some(new_refresh)
-            } else {
-                None
-            };
-            Ok(TokenResponse {
-                access_token: access,
-                expires_in: tokens.access_lifetime_ms / 1000,
-                refresh_token: new_refresh,
-                scope: SCOPE,
-                token_type: "Bearer",
-            })
+            let answer = refresh_grant(sim, &mut auth, client_id, refresh, now);
+            auth.count_refresh(answer.is_ok());
+            answer
         }
         other => Err(OAuthError::bad(
             "unsupported_grant_type",
@@ -423,6 +392,67 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
             ),
         )),
     }
+}
+
+/// A refresh: new tokens for a valid refresh token, rotating it or keeping it as the settings
+/// say. The document does not say how a refused refresh is answered; like every OAuth error
+/// here it is RFC 6749's `invalid_grant` with status 400, whose description says which of
+/// "unknown", "already replaced" or "expired" it was.
+fn refresh_grant(
+    sim: &SimState,
+    auth: &mut AuthStore,
+    client_id: &str,
+    refresh: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, OAuthError> {
+    let tokens = sim.oauth_settings();
+    let grant = auth
+        .refresh_grant(refresh)
+        .ok_or_else(|| OAuthError::bad("invalid_grant", "the refresh token is unknown"))?;
+    if grant.replaced {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token was already used and has been replaced by a new one (rotation)",
+        ));
+    }
+    if grant.expires_at <= now {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token has expired; sign in again",
+        ));
+    }
+    if grant.client_id != client_id {
+        return Err(OAuthError::bad(
+            "invalid_grant",
+            "the refresh token was issued to another client",
+        ));
+    }
+    let access = sim.with_rng(ids::token);
+    auth.insert_access(access.clone(), after(now, ms(tokens.access_lifetime_ms)));
+    // A rotated token lives its full lifetime from its own issue; a kept one keeps the expiry
+    // of its first issue (the document: "fixed from issue"), so without rotation an
+    // integration lapses that long after sign-in whatever the client does.
+    let refresh_token = if tokens.rotate_refresh_tokens {
+        auth.mark_replaced(refresh);
+        let new_refresh = sim.with_rng(ids::token);
+        auth.insert_refresh(
+            new_refresh.clone(),
+            client_id.to_owned(),
+            after(now, ms(tokens.refresh_lifetime_ms)),
+        );
+        Some(new_refresh)
+    } else if tokens.repeat_kept_refresh_token {
+        Some(refresh.to_owned())
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token: access,
+        expires_in: tokens.access_lifetime_ms / 1000,
+        refresh_token,
+        scope: SCOPE,
+        token_type: "Bearer",
+    })
 }
 
 fn ms(v: u64) -> Duration {

@@ -13,7 +13,7 @@ use crate::account::Account;
 use crate::auth_store::AuthStore;
 use crate::calls::CallRegistry;
 use crate::clock::Clock;
-use crate::config::{MethodFault, SimConfig, Timings};
+use crate::config::{MethodFault, OAuthSettings, SimConfig, Timings};
 use crate::error::SimError;
 use crate::leg_requests::LegRequestLog;
 use crate::records::Recordings;
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub(crate) timings: Mutex<Timings>,
     pub(crate) faults: Mutex<BTreeMap<String, MethodFault>>,
     pub(crate) auth: Mutex<AuthStore>,
+    /// How codes and tokens are issued now; starts as the configuration's.
+    pub(crate) oauth: Mutex<OAuthSettings>,
     pub(crate) calls: Mutex<CallRegistry>,
     pub(crate) records: Mutex<Recordings>,
     pub(crate) webhooks: WebhookSender,
@@ -72,6 +74,7 @@ impl SimState {
             timings: Mutex::new(config.timings.clone()),
             faults: Mutex::new(config.faults.clone()),
             auth: Mutex::new(AuthStore::default()),
+            oauth: Mutex::new(config.oauth_settings()),
             calls: Mutex::new(CallRegistry::default()),
             records: Mutex::new(Recordings::default()),
             traffic: Mutex::new(None),
@@ -102,6 +105,19 @@ impl SimState {
     /// Replaces the timings.
     pub fn set_timings(&self, timings: Timings) {
         *lock(&self.0.timings) = timings;
+    }
+
+    /// How codes and tokens are issued now.
+    pub fn oauth_settings(&self) -> OAuthSettings {
+        lock(&self.0.oauth).clone()
+    }
+
+    /// Changes how codes and tokens are issued from now on; those already issued keep their
+    /// expiry.
+    pub fn set_oauth_settings(&self, settings: OAuthSettings) -> Result<(), SimError> {
+        settings.validate()?;
+        *lock(&self.0.oauth) = settings;
+        Ok(())
     }
 
     /// Stops every task the state started (webhook lanes, calls, traffic).

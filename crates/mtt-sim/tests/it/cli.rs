@@ -172,3 +172,58 @@ fn demo_prints_one_line_per_notification_until_interrupted() {
         "{out}"
     );
 }
+
+#[test]
+fn serve_takes_the_clock_scale_and_the_refresh_token_mode_and_refuses_a_bad_scale() {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--clock-scale",
+            "86400",
+            "--refresh-tokens",
+            "repeat",
+            "--access-lifetime-ms",
+            "60000",
+            "--refresh-lifetime-ms",
+            "120000",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let urls: Value = serde_json::from_str(&line).unwrap();
+    let control = urls["control"].as_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (oauth, clock) = runtime.block_on(async {
+        let get = |path: &str| {
+            let url = format!("{control}{path}");
+            async move {
+                reqwest::get(url)
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        (get("/oauth").await, get("/clock").await)
+    });
+    assert_eq!(oauth["rotate_refresh_tokens"], false, "{oauth}");
+    assert_eq!(oauth["repeat_kept_refresh_token"], true, "{oauth}");
+    assert_eq!(oauth["access_lifetime_ms"], 60_000, "{oauth}");
+    assert_eq!(oauth["refresh_lifetime_ms"], 120_000, "{oauth}");
+    assert_eq!(clock["scale"], 86_400.0, "{clock}");
+    assert!(terminate(&mut child, "TERM").success());
+
+    let out = Command::new(BIN)
+        .args(["serve", "--clock-scale", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("clock scale"), "{message}");
+}

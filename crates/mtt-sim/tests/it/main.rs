@@ -16,6 +16,8 @@ mod flows;
 mod oauth;
 mod router;
 mod shapes;
+mod team_session;
+mod tokens;
 mod traffic;
 mod util;
 mod webhooks;

@@ -6,18 +6,18 @@ use std::time::Duration;
 use mtt_sim::{ManualClock, SCOPE, Sim, SimConfig};
 use serde_json::Value;
 
-const CLIENT: &str = "ccb350cc-6218-40b0-b134-3d290f00b9e7";
-const SECRET: &str = "iNmTWpDLeYkyzkUTVuCQwa";
-const REDIRECT: &str = "https://oauth.myanycrm.ru";
+pub const CLIENT: &str = "ccb350cc-6218-40b0-b134-3d290f00b9e7";
+pub const SECRET: &str = "iNmTWpDLeYkyzkUTVuCQwa";
+pub const REDIRECT: &str = "https://oauth.myanycrm.ru";
 
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-fn authorize_url(base: &str, state: Option<&str>) -> String {
+pub fn authorize_url(base: &str, state: Option<&str>) -> String {
     let mut url = url::Url::parse(&format!("{base}/oauth/authorize")).unwrap();
     url.query_pairs_mut()
         .append_pair("response_type", "code")
@@ -30,7 +30,7 @@ fn authorize_url(base: &str, state: Option<&str>) -> String {
     url.to_string()
 }
 
-fn code_from(location: &str) -> (String, Option<String>) {
+pub fn code_from(location: &str) -> (String, Option<String>) {
     let url = url::Url::parse(location).unwrap();
     assert_eq!(url.origin().ascii_serialization(), REDIRECT);
     let get = |k: &str| {
@@ -41,7 +41,7 @@ fn code_from(location: &str) -> (String, Option<String>) {
     (get("code").unwrap(), get("state"))
 }
 
-async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
+pub async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let r = client()
         .post(format!("{base}/oauth/token"))
         .form(form)
@@ -52,7 +52,7 @@ async fn token(base: &str, form: &[(&str, &str)]) -> (u16, Value) {
     (status, r.json().await.unwrap())
 }
 
-async fn exchange(base: &str, code: &str) -> (u16, Value) {
+pub async fn exchange(base: &str, code: &str) -> (u16, Value) {
     token(
         base,
         &[
@@ -67,7 +67,7 @@ async fn exchange(base: &str, code: &str) -> (u16, Value) {
     .await
 }
 
-async fn refresh(base: &str, refresh_token: &str) -> (u16, Value) {
+pub async fn refresh(base: &str, refresh_token: &str) -> (u16, Value) {
     token(
         base,
         &[
