@@ -146,6 +146,94 @@ fn mode(path: &Path) -> u32 {
         & 0o7777
 }
 
+/// Runs postinst `configure` with the commands it changes the system through replaced by stubs
+/// that only write down their arguments: first as a fresh install (no user, no overrides), then
+/// with the user there and the admin's `dpkg-statoverride` on both folders.
+fn postinst_runs(scratch: &Path, postinst: &Path) {
+    let stubs = scratch.join("stubs");
+    std::fs::create_dir_all(&stubs).unwrap();
+    let log = scratch.join("stub-calls");
+    for (tool, status) in [
+        ("adduser", "0"),
+        ("chown", "0"),
+        ("chmod", "0"),
+        ("systemctl", "0"),
+        ("getent", "${STUB_GETENT:-2}"),
+        ("dpkg-statoverride", "${STUB_OVERRIDE:-1}"),
+    ] {
+        let stub = stubs.join(tool);
+        std::fs::write(
+            &stub,
+            format!("#!/bin/sh\necho \"{tool} $*\" >> \"$STUB_LOG\"\nexit {status}\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        stubs.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // The stubs must be what postinst finds (and able to run), or it would change this machine.
+    for tool in ["adduser", "chown", "chmod", "systemctl"] {
+        let found = run(Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .env("PATH", &path));
+        assert_eq!(
+            PathBuf::from(text(&found).trim()),
+            stubs.join(tool),
+            "the {tool} stub comes first"
+        );
+    }
+    run(Command::new(stubs.join("adduser")).env("STUB_LOG", &log));
+    assert!(
+        std::fs::read_to_string(&log).is_ok_and(|l| l.starts_with("adduser")),
+        "the stubs run (a noexec scratch folder?)"
+    );
+    let configure = |extra: &[(&str, &str)]| {
+        let _ = std::fs::remove_file(&log);
+        let out = run(Command::new("sh")
+            .arg(postinst)
+            .args(["configure", ""])
+            .env("PATH", &path)
+            .env("STUB_LOG", &log)
+            .envs(extra.iter().copied()));
+        (
+            std::fs::read_to_string(&log).unwrap_or_default(),
+            text(&out),
+        )
+    };
+
+    let (calls, said) = configure(&[]);
+    let adduser = calls
+        .lines()
+        .find(|l| l.starts_with("adduser "))
+        .unwrap_or_else(|| panic!("no adduser: {calls}"));
+    for arg in [
+        "--system",
+        "--group",
+        "--home /var/lib/trubka-relay",
+        "trubka-relay",
+    ] {
+        assert!(adduser.contains(arg), "{adduser}");
+    }
+    for dir in ["/etc/trubka-relay", "/var/lib/trubka-relay"] {
+        assert!(
+            calls.contains(&format!("chown trubka-relay:trubka-relay {dir}")),
+            "{calls}"
+        );
+        assert!(calls.contains(&format!("chmod 0750 {dir}")), "{calls}");
+    }
+    assert!(said.contains("init"), "says what to do next: {said}");
+
+    let (calls, _) = configure(&[("STUB_GETENT", "0"), ("STUB_OVERRIDE", "0")]);
+    assert!(!calls.contains("adduser"), "the user exists: {calls}");
+    assert!(
+        !calls.contains("chown"),
+        "the admin's overrides win: {calls}"
+    );
+}
+
 #[test]
 fn the_relay_package_installs_a_hardened_unit_and_its_folders() {
     if !have("dpkg-deb") {
@@ -184,6 +272,7 @@ fn the_relay_package_installs_a_hardened_unit_and_its_folders() {
     for script in ["postinst", "prerm", "postrm"] {
         assert_eq!(mode(&control.join(script)), 0o755, "{script}");
     }
+    postinst_runs(scratch.path(), &control.join("postinst"));
 
     // Where the files are, and their modes.
     for (path, expected) in [
