@@ -64,6 +64,28 @@ enum Command {
     Number(NumberCommand),
     /// Show the delays and windows, or change those given.
     Delays(DelaysArgs),
+    /// Show the simulated clock, or run it faster or slower, or jump it forward.
+    Clock {
+        /// Simulated seconds per real second from now on.
+        #[arg(long)]
+        scale: Option<f64>,
+        /// Jump simulated time forward by this many milliseconds.
+        #[arg(long)]
+        advance_ms: Option<u64>,
+    },
+    /// Show the OAuth lifetimes and refresh-token mode (and refresh counts), or change those
+    /// given; changes apply to what is issued from then on.
+    Oauth {
+        /// `rotate`, `keep` or `repeat` (see `serve --refresh-tokens`).
+        #[arg(long, value_enum)]
+        refresh_tokens: Option<RefreshTokens>,
+        /// Access token lifetime in simulated milliseconds.
+        #[arg(long)]
+        access_lifetime_ms: Option<u64>,
+        /// Refresh token lifetime in simulated milliseconds.
+        #[arg(long)]
+        refresh_lifetime_ms: Option<u64>,
+    },
     /// A headless demonstration: generated calls, received as webhooks, one line each.
     Demo(DemoArgs),
 }
@@ -327,6 +349,34 @@ async fn run(cli: Cli) -> Result<(), SimError> {
             )
             .await?,
         ),
+        Command::Clock { scale, advance_ms } => {
+            let mut body = json!({});
+            insert(&mut body, "scale", scale);
+            insert(&mut body, "advance_ms", advance_ms);
+            get_or_put(control, "/clock", body).await
+        }
+        Command::Oauth {
+            refresh_tokens,
+            access_lifetime_ms,
+            refresh_lifetime_ms,
+        } => {
+            let mut body = json!({});
+            if let Some(mode) = refresh_tokens {
+                insert(
+                    &mut body,
+                    "rotate_refresh_tokens",
+                    Some(matches!(mode, RefreshTokens::Rotate)),
+                );
+                insert(
+                    &mut body,
+                    "repeat_kept_refresh_token",
+                    Some(matches!(mode, RefreshTokens::Repeat)),
+                );
+            }
+            insert(&mut body, "access_lifetime_ms", access_lifetime_ms);
+            insert(&mut body, "refresh_lifetime_ms", refresh_lifetime_ms);
+            get_or_put(control, "/oauth", body).await
+        }
         Command::Delays(d) => {
             let mut body = json!({});
             insert(&mut body, "parking_window_ms", d.parking_window_ms);
@@ -346,6 +396,17 @@ async fn run(cli: Cli) -> Result<(), SimError> {
             print(control_call(control, method, "/timings", changes.then_some(body)).await?)
         }
     }
+}
+
+/// `GET path` when `body` changes nothing, else `PUT path` with it; prints the answer.
+async fn get_or_put(control: Option<String>, path: &str, body: Value) -> Result<(), SimError> {
+    let changes = body.as_object().is_some_and(|o| !o.is_empty());
+    let method = if changes {
+        reqwest::Method::PUT
+    } else {
+        reqwest::Method::GET
+    };
+    print(control_call(control, method, path, changes.then_some(body)).await?)
 }
 
 fn insert<T: serde::Serialize>(body: &mut Value, key: &str, value: Option<T>) {

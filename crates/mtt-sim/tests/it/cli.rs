@@ -217,6 +217,34 @@ fn serve_takes_the_clock_scale_and_the_refresh_token_mode_and_refuses_a_bad_scal
     assert_eq!(oauth["access_lifetime_ms"], 60_000, "{oauth}");
     assert_eq!(oauth["refresh_lifetime_ms"], 120_000, "{oauth}");
     assert_eq!(clock["scale"], 86_400.0, "{clock}");
+    let changed = control_json(
+        &control,
+        &[
+            "oauth",
+            "--refresh-tokens",
+            "rotate",
+            "--refresh-lifetime-ms",
+            "5000",
+        ],
+    );
+    assert_eq!(changed["rotate_refresh_tokens"], true, "{changed}");
+    assert_eq!(changed["repeat_kept_refresh_token"], false, "{changed}");
+    assert_eq!(changed["refresh_lifetime_ms"], 5000, "{changed}");
+    assert_eq!(
+        control_json(&control, &["oauth"])["refresh_lifetime_ms"],
+        5000
+    );
+    let slowed = control_json(
+        &control,
+        &["clock", "--scale", "1", "--advance-ms", "60000"],
+    );
+    assert_eq!(slowed["scale"], 1.0, "{slowed}");
+    let refused = Command::new(BIN)
+        .args(["--control", &control, "clock", "--scale", "0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("400"));
     assert!(terminate(&mut child, "TERM").success());
 
     let out = Command::new(BIN)
