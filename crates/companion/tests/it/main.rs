@@ -7,6 +7,7 @@
 
 mod keyring;
 mod late;
+mod link;
 mod pipeline;
 mod routing;
 mod session;
