@@ -9,6 +9,7 @@ mod keyring;
 mod late;
 mod link;
 mod pipeline;
+mod recording;
 mod routing;
 mod session;
 mod signin;
