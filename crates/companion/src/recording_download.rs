@@ -17,6 +17,7 @@
 //!   recording twice gives a second copy, as a browser does). The move refuses to replace a
 //!   file even if one appears meanwhile. A failed download leaves no file behind.
 
+use std::collections::HashSet;
 use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -234,11 +235,17 @@ fn refusal_words(to: Reach) -> String {
     }
 }
 
+/// The host names redirects have named, lowercased: the names whose addresses are checked.
+type RedirectNames = Arc<Mutex<HashSet<String>>>;
+
 /// Resolves names as the system does, but keeps only the addresses a recording from `origin`
-/// may reach: a public name that resolves into the LAN is refused like a LAN address.
+/// may reach for a name that a redirect named: a public name that resolves into the LAN is
+/// refused like a LAN address. Other names are resolved as they are: the recording's own host
+/// (its address passed the recording rule) and an office's proxy, which is often on the LAN
+/// (through a proxy the target's name is resolved by the proxy, and only the address check of
+/// the redirect rule applies).
 struct GuardedResolver {
-    /// The recording's own host, resolved as it is (its address passed the recording rule).
-    origin_host: Option<String>,
+    redirect_names: RedirectNames,
     origin_reach: Reach,
     refusal: Arc<Mutex<Option<RecordingDownloadError>>>,
 }
@@ -246,10 +253,11 @@ struct GuardedResolver {
 impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let name = name.as_str().to_owned();
-        let unchecked = self
-            .origin_host
-            .as_deref()
-            .is_some_and(|origin| origin.eq_ignore_ascii_case(&name));
+        let checked = self
+            .redirect_names
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&name.to_ascii_lowercase());
         let origin_reach = self.origin_reach;
         let refusal = self.refusal.clone();
         Box::pin(async move {
@@ -258,13 +266,15 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let kept: Vec<SocketAddr> = found
                 .iter()
                 .copied()
-                .filter(|address| unchecked || may_reach(origin_reach, ip_reach(address.ip())))
+                .filter(|address| !checked || may_reach(origin_reach, ip_reach(address.ip())))
                 .collect();
-            if kept.is_empty() && !found.is_empty() {
-                let reach = ip_reach(found[0].ip());
+            if let (true, Some(first)) = (kept.is_empty(), found.first()) {
                 let refused = RecordingDownloadError::Redirect {
                     to: name.clone(),
-                    reason: format!("the name resolves to {}", refusal_words(reach)),
+                    reason: format!(
+                        "the name resolves to {}",
+                        refusal_words(ip_reach(first.ip()))
+                    ),
                 };
                 let words = refused.to_string();
                 *refusal.lock().unwrap_or_else(|p| p.into_inner()) = Some(refused);
@@ -380,6 +390,8 @@ impl RecordingFetch {
         let origin = url.clone();
         let max_redirects = self.limits.max_redirects;
         let policy_refusal = refusal.clone();
+        let redirect_names = RedirectNames::default();
+        let named = redirect_names.clone();
         let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let reason = if attempt.previous().len() > max_redirects {
                 Some(format!("more than {max_redirects} redirects"))
@@ -387,7 +399,15 @@ impl RecordingFetch {
                 redirect_refusal(&origin, attempt.url())
             };
             match reason {
-                None => attempt.follow(),
+                None => {
+                    if let Some(Host::Domain(name)) = attempt.url().host() {
+                        named
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(name.to_ascii_lowercase());
+                    }
+                    attempt.follow()
+                }
                 Some(reason) => {
                     let refused = RecordingDownloadError::Redirect {
                         to: attempt.url().to_string(),
@@ -400,10 +420,7 @@ impl RecordingFetch {
             }
         });
         let resolver = GuardedResolver {
-            origin_host: match url.host() {
-                Some(Host::Domain(name)) => Some(name.to_owned()),
-                _ => None,
-            },
+            redirect_names,
             origin_reach: url_reach(url),
             refusal: refusal.clone(),
         };
@@ -610,6 +627,33 @@ mod tests {
         let lan = url("https://10.0.0.5/a.mp3");
         assert_eq!(redirect_refusal(&lan, &url("https://10.0.0.6/a.mp3")), None);
         assert!(redirect_refusal(&lan, &url("https://127.0.0.1/a.mp3")).is_some());
+    }
+
+    #[tokio::test]
+    async fn only_a_name_a_redirect_named_is_held_to_the_rule() {
+        use reqwest::dns::Resolve as _;
+        let resolver = GuardedResolver {
+            redirect_names: RedirectNames::default(),
+            origin_reach: Reach::Public,
+            refusal: Arc::default(),
+        };
+        let name = |text: &str| text.parse::<reqwest::dns::Name>().unwrap();
+        // The recording's own host, or an office proxy: resolved as it is.
+        let found: Vec<SocketAddr> = resolver.resolve(name("localhost")).await.unwrap().collect();
+        assert!(found.iter().all(|a| a.ip().is_loopback()) && !found.is_empty());
+        // A redirect from a public host named it: it resolves to this computer, so it is refused.
+        resolver
+            .redirect_names
+            .lock()
+            .unwrap()
+            .insert("localhost".into());
+        let refused = resolver.resolve(name("LocalHost")).await.err().unwrap();
+        assert!(refused.to_string().contains("this computer"), "{refused}");
+        let noted = resolver.refusal.lock().unwrap().clone();
+        assert!(
+            matches!(noted, Some(RecordingDownloadError::Redirect { .. })),
+            "{noted:?}"
+        );
     }
 
     #[test]
