@@ -312,6 +312,15 @@ impl RelayLink {
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Ended::Refused(format!("the relay refused this app's key (HTTP {status})"));
         }
+        if status == reqwest::StatusCode::BAD_REQUEST && progress.epoch.take().is_some() {
+            // A relay from before store epochs reads only bare ids (one put back in place of
+            // a newer one, say): resume by the id alone from now on.
+            return Ended::Lost(
+                "the relay did not take the resume point with its store's epoch; \
+                 resuming by the event id alone"
+                    .into(),
+            );
+        }
         if !status.is_success() {
             return Ended::Lost(format!("the relay answered HTTP {status}"));
         }

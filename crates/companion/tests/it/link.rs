@@ -18,6 +18,15 @@ type Script = Arc<dyn Fn(usize) -> Vec<Vec<u8>> + Send + Sync>;
 /// on its own), then the connection is closed. Returns the stream address and the
 /// `Last-Event-ID` each connection presented.
 async fn scripted_relay(script: Script) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
+    scripted_relay_of(script, false).await
+}
+
+/// [`scripted_relay`], as a relay from before store epochs when `bare_ids_only`: it answers
+/// 400 to a `Last-Event-ID` of the form `<epoch>:<id>`.
+async fn scripted_relay_of(
+    script: Script,
+    bare_ids_only: bool,
+) -> (String, Arc<Mutex<Vec<Option<String>>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let resumed_after = Arc::new(Mutex::new(Vec::new()));
@@ -43,10 +52,18 @@ async fn scripted_relay(script: Script) -> (String, Arc<Mutex<Vec<Option<String>
                 name.eq_ignore_ascii_case("last-event-id")
                     .then(|| value.trim().to_owned())
             });
+            let refused =
+                bare_ids_only && last_event_id.as_deref().is_some_and(|id| id.contains(':'));
             seen.lock().unwrap().push(last_event_id);
             let pieces = script(connection);
             connection += 1;
             tokio::spawn(async move {
+                if refused {
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                        .await;
+                    return;
+                }
                 let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
                             trubka-stream: caught-up\r\nconnection: close\r\n\r\n";
                 if socket.write_all(head.as_bytes()).await.is_err() {
@@ -133,9 +150,9 @@ async fn the_reconnect_delay_is_the_one_the_relay_asks_for_with_retry() {
     cancel.cancel();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnect_resumes_after_the_epoch_and_id_the_relay_gave() {
-    let script: Script = Arc::new(|connection| {
+/// Two connections' worth of the epoch script: event 5 on the first, then the relay goes away.
+fn epoch_script() -> Script {
+    Arc::new(|connection| {
         let mut pieces = vec![
             b"retry: 100\n\n".to_vec(),
             b"event: epoch\ndata: {\"epoch\":\"00000000000000ab\"}\n\n".to_vec(),
@@ -149,32 +166,60 @@ async fn a_reconnect_resumes_after_the_epoch_and_id_the_relay_gave() {
         }
         pieces.push(b"event: caught-up\ndata: {\"lastId\":5}\n\n".to_vec());
         pieces
-    });
-    let (url, resumed_after) = scripted_relay(script).await;
-    let config = LinkConfig {
+    })
+}
+
+fn quick() -> LinkConfig {
+    LinkConfig {
         min_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_millis(200),
         ..LinkConfig::default()
-    };
-    let (mut events, cancel) = start(&url, Some(4), config);
+    }
+}
+
+/// Waits until the relay has seen `n` connections; their `Last-Event-ID`s.
+async fn resumed_after(seen: &Arc<Mutex<Vec<Option<String>>>>, n: usize) -> Vec<Option<String>> {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while seen.lock().unwrap().len() < n {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{n} connections within 20 s"));
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_from_before_epochs_is_resumed_by_the_bare_id() {
+    let (url, seen) = scripted_relay_of(epoch_script(), true).await;
+    let (mut events, cancel) = start(&url, Some(4), quick());
     next_matching(
         &mut events,
         "event 5",
         |e| matches!(e, LinkEvent::Event(event) if event.id == 5),
     )
     .await;
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while resumed_after.lock().unwrap().len() < 2 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the link came back within 20 s");
-    let resumed_after = resumed_after.lock().unwrap().clone();
+    let resumed = resumed_after(&seen, 3).await;
+    assert_eq!(resumed[1].as_deref(), Some("00000000000000ab:5"));
+    assert_eq!(resumed[2].as_deref(), Some("5"), "{resumed:?}");
+    cancel.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_resumes_after_the_epoch_and_id_the_relay_gave() {
+    let (url, seen) = scripted_relay(epoch_script()).await;
+    let (mut events, cancel) = start(&url, Some(4), quick());
+    next_matching(
+        &mut events,
+        "event 5",
+        |e| matches!(e, LinkEvent::Event(event) if event.id == 5),
+    )
+    .await;
+    let resumed = resumed_after(&seen, 2).await;
     // The first connection has only the call log's bare cursor; once the relay has named its
     // store's epoch, a resume point carries it, so that a store replaced in between is noticed.
-    assert_eq!(resumed_after[0].as_deref(), Some("4"));
-    assert_eq!(resumed_after[1].as_deref(), Some("00000000000000ab:5"));
+    assert_eq!(resumed[0].as_deref(), Some("4"));
+    assert_eq!(resumed[1].as_deref(), Some("00000000000000ab:5"));
     cancel.cancel();
 }
 
