@@ -1,6 +1,8 @@
 //! Where the app saves what the operator asks to keep (a history or phonebook export, a call
 //! recording): the user's Downloads folder, under a fresh name so nothing is overwritten. The
-//! window never names a path itself; it only learns where the file went.
+//! window never names a path itself; it only learns where the file went. A recording is fetched
+//! and placed by the core (`companion::recording_download`), which picks its name in this folder
+//! by the same rule and moves it in without ever replacing a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 pub use error_codes::ErrorCode;
 
 use crate::dialer::DialError;
+use crate::recording_download::RecordingDownloadError;
 
 /// Everything the core can fail at, in words an operator can act on.
 ///
@@ -50,6 +51,9 @@ pub enum CompanionError {
     /// The PBX or MTT's sign-in failed.
     #[error(transparent)]
     Mtt(Arc<mtt_api::Error>),
+    /// A call's recording was not saved.
+    #[error(transparent)]
+    RecordingDownload(#[from] RecordingDownloadError),
 }
 
 impl From<call_log::CallLogError> for CompanionError {
@@ -84,6 +88,7 @@ impl CompanionError {
             CompanionError::CallLog(e) => e.code(),
             CompanionError::Demo(_) => ErrorCode::Demo,
             CompanionError::Mtt(e) => e.code(),
+            CompanionError::RecordingDownload(e) => e.code(),
         }
     }
 }

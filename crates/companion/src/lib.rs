@@ -16,6 +16,7 @@ pub mod hotkey;
 pub mod link;
 pub mod live;
 pub mod pipeline;
+pub mod recording_download;
 pub mod routing;
 pub mod routing_rules;
 pub mod secrets;
@@ -29,6 +30,9 @@ pub use error::{CompanionError, ErrorCode};
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
 pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
 pub use pipeline::{DomainEvent, LinkHealth, Pipeline};
+pub use recording_download::{
+    DownloadLimits, RecordingDownloadError, RecordingFetch, SavedRecording,
+};
 pub use routing::{
     BusinessHours, Decision, ParkedCall, ParkedCallRouter, ParkingHook, ParkingState,
     RoutingChoice, RoutingEngine, RoutingJournal, RoutingJournalEntry, RoutingOutcome,

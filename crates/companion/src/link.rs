@@ -1,7 +1,11 @@
 //! The live link to the relay: a Server-Sent Events stream of the PBX's notifications.
 //!
-//! The link resumes exactly where the call log stopped (`Last-Event-ID`), reconnects with
-//! jittered exponential backoff, and treats silence as death: the relay sends a heartbeat every
+//! The link resumes exactly where the call log stopped (`Last-Event-ID`: the bare id at first,
+//! `<epoch>:<id>` once the relay has named its store's epoch, so that a store restored or
+//! replaced between two connections is resynced rather than resumed after ids that now name
+//! other events). It reconnects after the delay the relay asks for with `retry:` (kept within
+//! the link's own bounds), doubling it while the relay stays away, with jitter that only ever
+//! adds to it, and treats silence as death: the relay sends a heartbeat every
 //! 15 seconds, so 45 seconds without a byte means the connection is gone even if the socket has
 //! not noticed. It also reconnects when the machine wakes from sleep, which it detects as the
 //! wall clock jumping ahead of the monotonic clock. A `resync` from the relay (the resume point
@@ -19,11 +23,11 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::Value;
+use sse_stream::{Sse, SseByteStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -35,9 +39,10 @@ use crate::secrets::RelayKey;
 pub struct LinkConfig {
     /// Silence after which the connection is presumed dead (three missed heartbeats).
     pub heartbeat_timeout: Duration,
-    /// The first reconnect delay; it doubles up to `max_backoff`, with jitter.
+    /// The first reconnect delay when the relay asks for none, and the least the link waits
+    /// whatever it asks; it doubles up to `max_backoff`, and jitter adds up to a quarter.
     pub min_backoff: Duration,
-    /// The longest reconnect delay.
+    /// The longest reconnect delay before jitter, and the most the relay's `retry:` may ask.
     pub max_backoff: Duration,
     /// How long connecting may take.
     pub connect_timeout: Duration,
@@ -100,9 +105,9 @@ pub struct CaughtUp {
 const STREAM_FEATURES: &str = "trubka-stream";
 /// The feature (and the event's name) of the end-of-backlog mark.
 const CAUGHT_UP: &str = "caught-up";
-/// The event that opens a stream with the relay store's epoch. The link resumes by a bare id
-/// (which the relay still accepts); a store replaced under it is found by the relay's resync
-/// for an id beyond its newest, so the epoch is only noted.
+/// The event that opens a stream with the relay store's epoch. The link's first connection
+/// resumes by the call log's bare id (which the relay takes as its current epoch's); later ones
+/// by `<epoch>:<id>`, so a store replaced in between is resynced.
 const EPOCH: &str = "epoch";
 
 /// Whether the relay's answer says that it marks the end of the backlog.
@@ -157,6 +162,54 @@ enum Ended {
     Refused(String),
 }
 
+/// What the link carries from one connection to the next.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The last id handed on (or the call log's cursor): where the next connection resumes.
+    after: Option<i64>,
+    /// The relay store's epoch, once a stream has named it.
+    epoch: Option<String>,
+    /// Failed attempts since the last successful connection.
+    attempt: u32,
+    /// The reconnect delay the relay asked for with `retry:`, last heard.
+    server_retry: Option<Duration>,
+    /// Whether the warning about a relay that does not mark its backlog was logged.
+    told_unmarked: bool,
+}
+
+impl Progress {
+    /// The `Last-Event-ID` to resume after, if any.
+    fn resume_point(&self) -> Option<String> {
+        let after = self.after?;
+        Some(match &self.epoch {
+            Some(epoch) => format!("{epoch}:{after}"),
+            None => after.to_string(),
+        })
+    }
+}
+
+/// How long to wait before reconnection attempt `attempt` (1 for the first after a loss).
+///
+/// The base is the relay's `retry:` when it sent one (bounded to `min_backoff..=max_backoff`,
+/// so a relay can neither make the app hammer it nor leave it away for long), else
+/// `min_backoff`; it doubles with each failed attempt up to `max_backoff` (or the base, if
+/// larger). `jitter` (0 to 1) adds up to a quarter: apps that lost the relay at the same
+/// moment come back spread out, and none sooner than the relay asked.
+fn reconnect_delay(
+    config: &LinkConfig,
+    attempt: u32,
+    server_retry: Option<Duration>,
+    jitter: f64,
+) -> Duration {
+    let floor = config.min_backoff;
+    let ceiling = config.max_backoff.max(floor);
+    let base = server_retry.map_or(floor, |asked| asked.max(floor).min(ceiling));
+    let exponential = base
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)))
+        .min(ceiling);
+    exponential.saturating_add(exponential.mul_f64(jitter.clamp(0.0, 1.0) / 4.0))
+}
+
 /// A link to one relay.
 #[derive(Debug, Clone)]
 pub struct RelayLink {
@@ -187,38 +240,37 @@ impl RelayLink {
     /// call log's cursor; `None` streams everything the relay keeps).
     pub async fn run(
         self,
-        mut after: Option<i64>,
+        after: Option<i64>,
         events: mpsc::Sender<LinkEvent>,
         cancel: CancellationToken,
     ) {
-        let mut attempt: u32 = 0;
-        let mut told_unmarked = false;
+        let mut progress = Progress {
+            after,
+            ..Progress::default()
+        };
         loop {
-            let ended = self
-                .connect_once(
-                    &mut after,
-                    &events,
-                    &cancel,
-                    &mut attempt,
-                    &mut told_unmarked,
-                )
-                .await;
+            let ended = self.connect_once(&mut progress, &events, &cancel).await;
             let (reason, refused) = match ended {
                 Ended::Cancelled | Ended::ConsumerGone => return,
                 Ended::Lost(reason) => (reason, false),
                 Ended::Refused(reason) => (reason, true),
             };
-            attempt = attempt.saturating_add(1);
+            progress.attempt = progress.attempt.saturating_add(1);
             let retry_in = if refused {
                 self.config.max_backoff
             } else {
-                self.backoff(attempt)
+                reconnect_delay(
+                    &self.config,
+                    progress.attempt,
+                    progress.server_retry,
+                    rand::rng().random_range(0.0..=1.0),
+                )
             };
             let status = if refused {
                 LinkStatus::Refused { reason }
             } else {
                 LinkStatus::Reconnecting {
-                    attempt,
+                    attempt: progress.attempt,
                     retry_in,
                     reason,
                 }
@@ -234,32 +286,19 @@ impl RelayLink {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exponential = self
-            .config
-            .min_backoff
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1).min(16)));
-        let capped = exponential.min(self.config.max_backoff);
-        // Full jitter between half and all of the delay, so many apps that lost the relay at
-        // the same moment do not come back at the same moment.
-        capped.mul_f64(rand::rng().random_range(0.5..=1.0))
-    }
-
     async fn connect_once(
         &self,
-        after: &mut Option<i64>,
+        progress: &mut Progress,
         events: &mpsc::Sender<LinkEvent>,
         cancel: &CancellationToken,
-        attempt: &mut u32,
-        told_unmarked: &mut bool,
     ) -> Ended {
         let mut request = self
             .http
             .get(self.stream_url.clone())
             .bearer_auth(self.key.expose())
             .header(reqwest::header::ACCEPT, "text/event-stream");
-        if let Some(id) = after {
-            request = request.header("Last-Event-ID", id.to_string());
+        if let Some(resume_point) = progress.resume_point() {
+            request = request.header("Last-Event-ID", resume_point);
         }
         let response = tokio::select! {
             _ = cancel.cancelled() => return Ended::Cancelled,
@@ -273,6 +312,15 @@ impl RelayLink {
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Ended::Refused(format!("the relay refused this app's key (HTTP {status})"));
         }
+        if status == reqwest::StatusCode::BAD_REQUEST && progress.epoch.take().is_some() {
+            // A relay from before store epochs reads only bare ids (one put back in place of
+            // a newer one, say): resume by the id alone from now on.
+            return Ended::Lost(
+                "the relay did not take the resume point with its store's epoch; \
+                 resuming by the event id alone"
+                    .into(),
+            );
+        }
         if !status.is_success() {
             return Ended::Lost(format!("the relay answered HTTP {status}"));
         }
@@ -283,20 +331,20 @@ impl RelayLink {
         {
             return Ended::ConsumerGone;
         }
-        *attempt = 0;
+        progress.attempt = 0;
         if !marks_backlog(response.headers()) {
             // An older relay: it never says where its backlog ends, so everything it sends is
             // taken as live, as it was before (a time-based guess would silence real calls on a
             // desktop whose clock runs ahead).
-            if !*told_unmarked {
+            if !progress.told_unmarked {
                 tracing::warn!(
                     "the relay does not mark the end of its backlog (update it): calls that \
                      happened while this app was away are announced as if they were live"
                 );
-                *told_unmarked = true;
+                progress.told_unmarked = true;
             }
             let now = LinkEvent::CaughtUp(CaughtUp {
-                last_id: after.unwrap_or(0),
+                last_id: progress.after.unwrap_or(0),
                 at: None,
             });
             if events.send(now).await.is_err() {
@@ -310,7 +358,7 @@ impl RelayLink {
         let bytes = response.bytes_stream().inspect(move |_| {
             let _ = alive_tx.send(());
         });
-        let mut stream = bytes.eventsource();
+        let mut stream = std::pin::pin!(SseByteStream::new(bytes));
         let mut watchdog = Watchdog::new(self.config.heartbeat_timeout);
         loop {
             tokio::select! {
@@ -319,58 +367,95 @@ impl RelayLink {
                 reason = watchdog.expired() => return Ended::Lost(reason),
                 next = stream.next() => {
                     watchdog.heard();
-                    let event = match next {
+                    let block = match next {
                         None => return Ended::Lost("the relay closed the stream".into()),
                         Some(Err(e)) => return Ended::Lost(format!("the stream broke: {e}")),
-                        Some(Ok(event)) => event,
+                        Some(Ok(block)) => block,
                     };
-                    match event.event.as_str() {
-                        "resync" => match serde_json::from_str::<Resync>(&event.data) {
-                            Ok(resync) => {
-                                tracing::warn!(?resync, "the relay cannot resume where asked");
-                                *after = Some(resync.resume_after);
-                                if events.send(LinkEvent::Resync(resync)).await.is_err() {
-                                    return Ended::ConsumerGone;
-                                }
-                            }
-                            Err(e) => tracing::warn!(error = %e, "unreadable resync notice ignored"),
-                        },
-                        EPOCH => tracing::debug!(data = %event.data, "the relay's store epoch"),
-                        CAUGHT_UP => {
-                            // An unreadable mark still ends the backlog; only its time is lost.
-                            let caught_up = serde_json::from_str::<CaughtUp>(&event.data)
-                                .unwrap_or_else(|e| {
-                                    tracing::warn!(error = %e, "unreadable end-of-backlog mark");
-                                    CaughtUp {
-                                        last_id: after.unwrap_or(0),
-                                        at: None,
-                                    }
-                                });
-                            if events.send(LinkEvent::CaughtUp(caught_up)).await.is_err() {
-                                return Ended::ConsumerGone;
-                            }
-                        }
-                        _ => match serde_json::from_str::<RelayEvent>(&event.data) {
-                            Ok(relay_event) => {
-                                if after.is_some_and(|a| relay_event.id <= a) {
-                                    // Already handed on before a reconnect; the relay resends
-                                    // nothing after Last-Event-ID, so this is belt and braces.
-                                    continue;
-                                }
-                                *after = Some(relay_event.id);
-                                if events.send(LinkEvent::Event(relay_event)).await.is_err() {
-                                    return Ended::ConsumerGone;
-                                }
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, id = %event.id, "unreadable stream event skipped");
-                            }
-                        },
+                    if let Some(ended) = hand_on(block, progress, events).await {
+                        return ended;
                     }
                 }
             }
         }
     }
+}
+
+/// The relay's `event: epoch` data.
+#[derive(Deserialize)]
+struct EpochNotice {
+    epoch: String,
+}
+
+/// Whether `epoch` may go into a `Last-Event-ID` header as the relay writes epochs (hex).
+fn is_epoch(epoch: &str) -> bool {
+    (1..=32).contains(&epoch.len()) && epoch.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Takes one block of the stream: notes its `retry:`, and hands on what its data says.
+/// `Some` when the connection is to end.
+async fn hand_on(
+    block: Sse,
+    progress: &mut Progress,
+    events: &mpsc::Sender<LinkEvent>,
+) -> Option<Ended> {
+    // `retry:` counts even in a block without data (the relay sends it alone, first).
+    if let Some(ms) = block.retry {
+        progress.server_retry = Some(Duration::from_millis(ms));
+    }
+    // As in a browser's EventSource, a block without data dispatches nothing.
+    let data = block.data?;
+    let sent = match block.event.as_deref().unwrap_or("message") {
+        "resync" => match serde_json::from_str::<Resync>(&data) {
+            Ok(resync) => {
+                tracing::warn!(?resync, "the relay cannot resume where asked");
+                progress.after = Some(resync.resume_after);
+                events.send(LinkEvent::Resync(resync)).await
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable resync notice ignored");
+                Ok(())
+            }
+        },
+        EPOCH => {
+            match serde_json::from_str::<EpochNotice>(&data) {
+                Ok(notice) if is_epoch(&notice.epoch) => {
+                    tracing::debug!(epoch = %notice.epoch, "the relay's store epoch");
+                    progress.epoch = Some(notice.epoch);
+                }
+                // Resuming by the bare id still works; only a replaced store goes unnoticed
+                // until the relay resyncs an id beyond its newest.
+                _ => tracing::warn!(%data, "unreadable store epoch ignored"),
+            }
+            Ok(())
+        }
+        CAUGHT_UP => {
+            // An unreadable mark still ends the backlog; only its time is lost.
+            let caught_up = serde_json::from_str::<CaughtUp>(&data).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "unreadable end-of-backlog mark");
+                CaughtUp {
+                    last_id: progress.after.unwrap_or(0),
+                    at: None,
+                }
+            });
+            events.send(LinkEvent::CaughtUp(caught_up)).await
+        }
+        _ => match serde_json::from_str::<RelayEvent>(&data) {
+            // Already handed on before a reconnect; the relay resends nothing after
+            // Last-Event-ID, so this is belt and braces.
+            Ok(relay_event) if progress.after.is_some_and(|a| relay_event.id <= a) => Ok(()),
+            Ok(relay_event) => {
+                progress.after = Some(relay_event.id);
+                events.send(LinkEvent::Event(relay_event)).await
+            }
+            Err(e) => {
+                let id = block.id.as_deref().unwrap_or("");
+                tracing::warn!(error = %e, id, "unreadable stream event skipped");
+                Ok(())
+            }
+        },
+    };
+    sent.err().map(|_| Ended::ConsumerGone)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -425,5 +510,80 @@ impl Watchdog {
                 return "the computer woke from sleep".into();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn the_relays_retry_is_the_base_of_the_reconnect_delay_within_the_links_bounds() {
+        let config = LinkConfig::default();
+        let asked =
+            |retry: Option<Duration>, attempt| reconnect_delay(&config, attempt, retry, 0.0);
+        assert_eq!(asked(Some(3000 * MS), 1), 3000 * MS);
+        assert_eq!(asked(Some(3000 * MS), 2), 6000 * MS);
+        assert_eq!(asked(Some(3000 * MS), 9), config.max_backoff);
+        assert_eq!(asked(None, 1), config.min_backoff);
+        // A relay can neither make the app hammer it nor send it away for an hour.
+        assert_eq!(asked(Some(MS), 1), config.min_backoff);
+        assert_eq!(asked(Some(Duration::ZERO), 1), config.min_backoff);
+        assert_eq!(
+            asked(Some(Duration::from_secs(3600)), 1),
+            config.max_backoff
+        );
+        assert_eq!(asked(Some(Duration::MAX), u32::MAX), config.max_backoff);
+    }
+
+    #[test]
+    fn jitter_only_adds_up_to_a_quarter() {
+        let config = LinkConfig::default();
+        let retry = Some(Duration::from_secs(4));
+        assert_eq!(
+            reconnect_delay(&config, 1, retry, 0.0),
+            Duration::from_secs(4)
+        );
+        assert_eq!(
+            reconnect_delay(&config, 1, retry, 1.0),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            reconnect_delay(&config, 1, retry, 7.0),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            reconnect_delay(&config, 1, retry, -1.0),
+            Duration::from_secs(4)
+        );
+    }
+
+    #[test]
+    fn bounds_set_the_wrong_way_round_do_not_panic() {
+        let config = LinkConfig {
+            min_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(1),
+            ..LinkConfig::default()
+        };
+        let delay = reconnect_delay(&config, 3, Some(Duration::from_secs(2)), 0.0);
+        assert_eq!(delay, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_resume_point_carries_the_epoch_once_the_relay_named_it() {
+        let mut progress = Progress::default();
+        assert_eq!(progress.resume_point(), None);
+        progress.after = Some(42);
+        assert_eq!(progress.resume_point().as_deref(), Some("42"));
+        progress.epoch = Some("00000000000000ab".into());
+        assert_eq!(
+            progress.resume_point().as_deref(),
+            Some("00000000000000ab:42")
+        );
+        assert!(is_epoch("00000000000000ab"));
+        assert!(!is_epoch(""));
+        assert!(!is_epoch("ab\r\nx-evil: 1"));
     }
 }

@@ -1,9 +1,7 @@
 //! History: pages of past calls, filtered and searched; the callback queue; the current filter
 //! exported as CSV; a call's recording saved; and today's figures.
 
-use std::time::Duration;
-
-use companion::ErrorCode;
+use companion::{CompanionError, DownloadLimits, ErrorCode, RecordingFetch};
 use tauri::State;
 
 use crate::core::AppCore;
@@ -94,12 +92,9 @@ pub(crate) async fn export_history(
     })
 }
 
-/// How long a recording's download may take.
-const RECORDING_TIMEOUT: Duration = Duration::from_secs(120);
-
 /// Saves a call's recording into the Downloads folder. The address is the one the PBX sent for
-/// the leg (the window cannot name another), and only `https:` or a loopback `http:` one (the
-/// demo's simulator) is fetched.
+/// the leg (the window cannot name another); the core fetches it under its rules (https, checked
+/// redirects, a size cap, never over an existing file).
 #[tauri::command]
 pub(crate) async fn save_recording(
     core: State<'_, AppCore>,
@@ -114,92 +109,13 @@ pub(crate) async fn save_recording(
             format!("the call {leg:?} has no recording"),
         ));
     };
-    let url = recording_address(&url)?;
-    let body = fetch(url).await?;
-    let path = downloads.fresh_path(&format!("trubka-recording-{leg}"), "mp3")?;
-    let target = path.clone();
-    tauri::async_runtime::spawn_blocking(move || std::fs::write(&target, &body))
+    let dir = downloads.dir()?;
+    let saved = RecordingFetch::new(DownloadLimits::default())
+        .save(&url, &dir, &format!("trubka-recording-{leg}"), "mp3")
         .await
-        .map_err(|e| IpcError::new(ErrorCode::SaveFailed, e.to_string()))?
-        .map_err(|e| {
-            IpcError::new(
-                ErrorCode::SaveFailed,
-                format!("cannot write {}: {e}", path.display()),
-            )
-        })?;
+        .map_err(CompanionError::from)?;
     Ok(SavedFile {
-        path: path.display().to_string(),
+        path: saved.path.display().to_string(),
         rows: 0,
     })
-}
-
-/// A recording's address if it is one the app may fetch: `https:`, or `http:` on the loopback
-/// interface.
-pub(crate) fn recording_address(text: &str) -> Result<reqwest::Url, IpcError> {
-    let url = reqwest::Url::parse(text).map_err(|e| {
-        IpcError::new(
-            ErrorCode::Invalid,
-            format!("the recording address {text:?}: {e}"),
-        )
-    })?;
-    let host = url.host_str().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(IpcError::new(
-            ErrorCode::Invalid,
-            format!("the recording address {text:?} is neither https: nor on this computer"),
-        )),
-    }
-}
-
-async fn fetch(url: reqwest::Url) -> Result<Vec<u8>, IpcError> {
-    let failed = |e: reqwest::Error| {
-        IpcError::new(
-            ErrorCode::DownloadFailed,
-            format!("the recording could not be downloaded: {e}"),
-        )
-    };
-    let client = reqwest::Client::builder()
-        .timeout(RECORDING_TIMEOUT)
-        .build()
-        .map_err(failed)?;
-    let response = client
-        .get(url)
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(failed)?;
-    Ok(response.bytes().await.map_err(failed)?.to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_or_this_computer_is_fetched() {
-        for fetched in [
-            "https://records.mtt.ru/leg.mp3",
-            "http://127.0.0.1:8080/records/leg.mp3",
-            "http://localhost/leg.mp3",
-            "http://[::1]:8080/leg.mp3",
-        ] {
-            assert!(recording_address(fetched).is_ok(), "{fetched}");
-        }
-        for refused in [
-            "http://records.example/answered.mp3",
-            "javascript:alert(1)",
-            "file:///etc/passwd",
-            "not an address",
-        ] {
-            let err = recording_address(refused).unwrap_err();
-            assert_eq!(err.code, ErrorCode::Invalid, "{refused}");
-        }
-    }
 }

@@ -329,7 +329,7 @@ async fn a_call_parked_moments_before_the_core_starts_is_still_routed_in_time() 
 }
 
 /// A link and a pipeline on a fresh call log in `dir`, reconnecting after `backoff` (with
-/// jitter, between half of it and all of it).
+/// jitter, between all of it and a quarter more; the relay's `retry:` is held to it).
 fn follow_relay(
     dir: &std::path::Path,
     stream_url: &str,
@@ -405,7 +405,7 @@ async fn a_call_that_starts_ringing_during_a_short_drop_pops_up_when_the_link_is
     .await;
     assert_eq!(json_of(&before)["late"], false, "{before:?}");
 
-    // The link drops; while it is down (the app waits at least 1.5 s before trying again) a
+    // The link drops; while it is down (the app waits at least 3 s before trying again) a
     // call starts ringing at my workplace.
     first.shutdown().await.unwrap();
     let second =

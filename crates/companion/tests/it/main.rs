@@ -7,7 +7,9 @@
 
 mod keyring;
 mod late;
+mod link;
 mod pipeline;
+mod recording;
 mod routing;
 mod session;
 mod signin;
