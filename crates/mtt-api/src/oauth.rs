@@ -182,8 +182,18 @@ impl Authorizer {
         current: &TokenSet,
         refresh_token: &RefreshToken,
     ) -> Result<TokenSet, Error> {
+        self.refresh_at(current, refresh_token, Utc::now()).await
+    }
+
+    /// [`Authorizer::refresh`] with the issue time taken from the caller's clock, so that a
+    /// session on a simulated clock dates the new tokens on that clock.
+    pub async fn refresh_at(
+        &self,
+        current: &TokenSet,
+        refresh_token: &RefreshToken,
+        issued_at: DateTime<Utc>,
+    ) -> Result<TokenSet, Error> {
         let token = oauth2::RefreshToken::new(refresh_token.expose().to_owned());
-        let issued_at = Utc::now();
         let exchange = Exchange::new(self);
         let response = self
             .client

@@ -444,7 +444,11 @@ impl Inner {
             ));
         };
         tracing::debug!("refreshing the access token");
-        match self.authorizer.refresh(&current, &refresh_token).await {
+        match self
+            .authorizer
+            .refresh_at(&current, &refresh_token, now)
+            .await
+        {
             Ok(fresh) => {
                 let saved = {
                     let fresh = fresh.clone();

@@ -45,9 +45,15 @@ impl TokenSet {
     }
 
     /// Applies a refresh response: the new access token always; a rotated refresh token replaces
-    /// the old one and restarts its three days, while a response without one keeps the old.
+    /// the old one and restarts its three days, while a response without one, or with the same
+    /// one again, keeps the old one and its expiry (its three days run from its first issue).
     pub(crate) fn renewed_by(&self, mut fresh: TokenSet) -> TokenSet {
-        if fresh.refresh_token.is_none() {
+        let repeated = match (&fresh.refresh_token, &self.refresh_token) {
+            (None, _) => true,
+            (Some(new), Some(old)) => new.expose() == old.expose(),
+            (Some(_), None) => false,
+        };
+        if repeated {
             fresh.refresh_token = self.refresh_token.clone();
             fresh.refresh_expires_at = self.refresh_expires_at;
         }
@@ -201,6 +207,21 @@ mod tests {
         assert_eq!(kept.access_token.expose(), "a3");
         assert_eq!(kept.refresh_token.unwrap().expose(), "r1");
         assert_eq!(kept.refresh_expires_at, Some(t0 + REFRESH_TOKEN_LIFETIME));
+    }
+
+    #[test]
+    fn a_repeated_refresh_token_keeps_the_lifetime_from_its_first_issue() {
+        // The document allows a refresh answer to send the same refresh token back; its three
+        // days run from when it was first issued, so answering with it again extends nothing.
+        let t0 = Utc::now();
+        let old = set("a1", Some("r1"), t0);
+        let repeated = old.renewed_by(set("a2", Some("r1"), t0 + Duration::days(2)));
+        assert_eq!(repeated.access_token.expose(), "a2");
+        assert_eq!(repeated.refresh_token.unwrap().expose(), "r1");
+        assert_eq!(
+            repeated.refresh_expires_at,
+            Some(t0 + REFRESH_TOKEN_LIFETIME)
+        );
     }
 
     #[test]

@@ -45,8 +45,8 @@ struct Issued {
 
 /// A stand-in whose token endpoint rotates: a refresh with the current refresh token gets
 /// `a<n>`/`r<n>` and makes every earlier refresh token invalid; any other is `invalid_grant`.
-/// Access tokens last two hours by `clock`. The API accepts any access token it issued.
-async fn rotating_mock(clock: Arc<TestClock>) -> Mock {
+/// Access tokens last two hours. The API accepts any access token it issued.
+async fn rotating_mock() -> Mock {
     let issued = Arc::new(Mutex::new(Issued {
         refresh: "r0".into(),
         access: HashSet::from(["a0".to_owned()]),
@@ -70,8 +70,8 @@ async fn rotating_mock(clock: Arc<TestClock>) -> Mock {
             let n = issued.count;
             issued.refresh = format!("r{n}");
             issued.access.insert(format!("a{n}"));
-            // Two hours by the test's clock, which the session reads.
-            let expires_in = (clock.now() + chrono::Duration::hours(2) - Utc::now()).num_seconds();
+            // Two hours from issue; the session dates what it is given by the test's clock.
+            let expires_in = 7200;
             return Reply::ok(
                 serde_json::json!({
                     "access_token": format!("a{n}"),
@@ -129,7 +129,7 @@ fn refreshes_sent(mock: &Mock) -> Vec<String> {
 #[tokio::test]
 async fn two_sessions_over_one_store_both_keep_working_when_the_refresh_token_rotates() {
     let clock = TestClock::new();
-    let mock = rotating_mock(clock.clone()).await;
+    let mock = rotating_mock().await;
     let store = Arc::new(MemoryTokenStore::with(expired_tokens("a0", "r0")));
     let (app, app_pbx) = client(&mock, store.clone(), clock.clone());
     let (cli, cli_pbx) = client(&mock, store.clone(), clock.clone());
@@ -181,7 +181,7 @@ impl TokenStore for FailingWrites {
 #[tokio::test]
 async fn a_refresh_whose_save_fails_keeps_the_new_tokens_and_saves_them_later() {
     let clock = TestClock::new();
-    let mock = rotating_mock(clock.clone()).await;
+    let mock = rotating_mock().await;
     let store = Arc::new(FailingWrites::default());
     store.inner.save(&expired_tokens("a0", "r0")).unwrap();
     store.failing.store(true, Ordering::SeqCst);
@@ -281,7 +281,7 @@ impl TokenStore for StallingWrites {
 #[tokio::test(flavor = "current_thread")]
 async fn a_stalled_keyring_write_stalls_neither_the_runtime_nor_the_status() {
     let clock = TestClock::new();
-    let mock = rotating_mock(clock.clone()).await;
+    let mock = rotating_mock().await;
     let store = Arc::new(StallingWrites::default());
     store.inner.save(&expired_tokens("a0", "r0")).unwrap();
     // If the write ran on the worker, nothing below could run until this lets it go.
