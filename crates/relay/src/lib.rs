@@ -53,13 +53,18 @@ pub mod error;
 pub mod fanout;
 mod handoff;
 mod intake;
+pub mod integration;
 pub mod keys;
 pub mod metrics;
 pub mod oauth;
+pub mod sealing;
+pub mod rate;
+pub mod seats;
 mod server;
 mod state;
 pub mod store;
 mod stream;
+mod team_routes;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};
 pub use error::RelayError;

@@ -38,8 +38,8 @@ pub enum TeamErrorCode {
 }
 
 /// What a refused request is answered: a stable code and a sentence for people.
+/// Unknown fields are ignored: an error body may carry more for older clients (`error`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     /// The stable code.
     pub code: TeamErrorCode,
