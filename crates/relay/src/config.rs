@@ -146,6 +146,11 @@ pub struct RelayConfig {
 impl RelayConfig {
     /// A configuration with the documented defaults, listening on loopback with a free port.
     pub fn new(hook: HookPath, database: PathBuf) -> Self {
+        // Beside the database until a configuration file says otherwise (then beside it).
+        let key_file = database.parent().map_or_else(
+            || PathBuf::from(DEFAULT_KEY_FILE),
+            |dir| dir.join(DEFAULT_KEY_FILE),
+        );
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             public_url: None,
@@ -169,7 +174,7 @@ impl RelayConfig {
             header_read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
             wal_limit: 64 * 1024 * 1024,
-            key_file: PathBuf::from(DEFAULT_KEY_FILE),
+            key_file,
             allow_client_keys: false,
             mtt_oauth_url: mtt_api::MTT_OAUTH_URL.to_owned(),
             mtt_api_url: mtt_api::MTT_API_URL.to_owned(),

@@ -151,8 +151,14 @@ pub(crate) async fn landing(
                 StatusCode::BAD_GATEWAY,
                 "Интеграция не подключена / Integration not connected",
                 &[
-                    format!("<strong>Интеграция не подключена</strong>: {}", escape_html(&why)),
-                    format!("<strong>The integration is not connected</strong>: {}. Run `trubka-relay team connect` again.", escape_html(&why)),
+                    format!(
+                        "<strong>Интеграция не подключена</strong>: {}",
+                        escape_html(&why)
+                    ),
+                    format!(
+                        "<strong>The integration is not connected</strong>: {}. Run `trubka-relay team connect` again.",
+                        escape_html(&why)
+                    ),
                 ],
                 None,
             ),

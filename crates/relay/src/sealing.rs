@@ -58,7 +58,9 @@ impl AtRestKey {
             .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
             .ok_or_else(|| RelayError::AtRestKey {
                 source_name: source.to_string(),
-                reason: "it is not a key written by `trubka-relay init` (URL-safe base64 of 32 bytes)".into(),
+                reason:
+                    "it is not a key written by `trubka-relay init` (URL-safe base64 of 32 bytes)"
+                        .into(),
             })?;
         Ok(Self(bytes))
     }

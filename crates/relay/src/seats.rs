@@ -189,7 +189,9 @@ mod tests {
         assert!(InviteCode::parse(&format!("{printed}X")).is_none());
         assert!(InviteCode::parse("UUUUU-UUUUU-UUUUU-UUUUU-UUUUU").is_none());
         assert_eq!(
-            InviteCode::parse("OOOOO-IIIII-LLLLL-00000-11111").unwrap().0,
+            InviteCode::parse("OOOOO-IIIII-LLLLL-00000-11111")
+                .unwrap()
+                .0,
             "0000011111111110000011111"
         );
         assert!(!format!("{code:?}").contains(&printed));

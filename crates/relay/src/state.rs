@@ -59,10 +59,7 @@ impl RelayState {
         let database = config.database.clone();
         Self::with_store(config, move |sink| {
             let store = Arc::new(SqliteStore::open(&database, options, sink)?);
-            Ok((
-                Arc::clone(&store) as SharedStore,
-                store as SharedTeamStore,
-            ))
+            Ok((Arc::clone(&store) as SharedStore, store as SharedTeamStore))
         })
     }
 

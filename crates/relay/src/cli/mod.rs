@@ -6,11 +6,11 @@ pub mod team;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use relay::RelayError;
 use relay::config::ConfigFile;
 use relay::store::NoSink;
 use relay::store::sqlite::{SqliteOptions, SqliteStore};
 use relay::store::team::SharedTeamStore;
-use relay::RelayError;
 
 /// The configuration file's settings (with the database flag over them) and its folder.
 pub(crate) fn settings(

@@ -112,12 +112,11 @@ pub async fn run(
             };
             let status = recorded.unwrap_or_else(|| TeamStatus::not_connected(connected));
             if json {
-                let text = serde_json::to_string_pretty(&status).map_err(|err| {
-                    RelayError::TeamInput {
+                let text =
+                    serde_json::to_string_pretty(&status).map_err(|err| RelayError::TeamInput {
                         field: "status",
                         reason: err.to_string(),
-                    }
-                })?;
+                    })?;
                 println!("{text}");
             } else {
                 print_status(&status);
@@ -146,10 +145,7 @@ fn print_status(status: &TeamStatus) {
         IntegrationState::NotConnected => "not connected",
     };
     println!("integration: {state}");
-    println!(
-        "team mode: {}",
-        if status.team_mode { "on" } else { "off" }
-    );
+    println!("team mode: {}", if status.team_mode { "on" } else { "off" });
     let time = |at: Option<chrono::DateTime<chrono::Utc>>| {
         at.map_or_else(
             || "-".to_owned(),

@@ -23,8 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use mtt_api::{
-    Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session,
-    SystemClock,
+    Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session, SystemClock,
 };
 use sha2::{Digest, Sha256};
 use team_api::{IntegrationState, TeamStatus};
@@ -56,11 +55,9 @@ const RETRY_FIRST: Duration = Duration::from_secs(5);
 const RETRY_MAX: Duration = Duration::from_secs(300);
 
 fn endpoints(config: &RelayConfig) -> Result<Endpoints, RelayError> {
-    Endpoints::new(&config.mtt_oauth_url, &config.mtt_api_url).map_err(|source| {
-        RelayError::Mtt {
-            what: "МТТ's addresses (mtt_oauth_url, mtt_api_url)",
-            source,
-        }
+    Endpoints::new(&config.mtt_oauth_url, &config.mtt_api_url).map_err(|source| RelayError::Mtt {
+        what: "МТТ's addresses (mtt_oauth_url, mtt_api_url)",
+        source,
     })
 }
 
@@ -246,11 +243,12 @@ impl Integration {
             tokio::runtime::Handle::current(),
         );
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
-        let session = Session::with_clock(authorizer, Arc::new(store), Arc::new(SystemClock), margin)
-            .map_err(|source| RelayError::Mtt {
-                what: "the integration's session",
-                source,
-            })?;
+        let session =
+            Session::with_clock(authorizer, Arc::new(store), Arc::new(SystemClock), margin)
+                .map_err(|source| RelayError::Mtt {
+                    what: "the integration's session",
+                    source,
+                })?;
         let session = Arc::new(session);
         *cached = Some(Arc::clone(&session));
         Ok(Some(session))
@@ -260,7 +258,11 @@ impl Integration {
     /// an app's: hand it off); otherwise the outcome of exchanging the code, already recorded.
     pub async fn land(&self, state: &str, sign_in: &SignIn) -> Option<Result<(), String>> {
         self.sealer.as_ref()?;
-        match self.team.take_connect_state(state_hash(state), Utc::now()).await {
+        match self
+            .team
+            .take_connect_state(state_hash(state), Utc::now())
+            .await
+        {
             Ok(true) => {}
             Ok(false) => return None,
             Err(err) => {

@@ -76,9 +76,9 @@ impl TokenStore for SealedTokenStore {
             .sealer
             .open(INTEGRATION_TOKENS, &sealed)
             .map_err(|err| Error::TokenStore(err.to_string()))?;
-        serde_json::from_slice(&plain)
-            .map(Some)
-            .map_err(|err| Error::StoredTokensUnreadable(format!("not tokens: {}", err.classify_text())))
+        serde_json::from_slice(&plain).map(Some).map_err(|err| {
+            Error::StoredTokensUnreadable(format!("not tokens: {}", err.classify_text()))
+        })
     }
 
     fn save(&self, tokens: &TokenSet) -> Result<(), Error> {

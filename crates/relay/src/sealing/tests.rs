@@ -10,7 +10,9 @@ fn sealer() -> Sealer {
 #[test]
 fn a_sealed_value_opens_only_as_its_own_record_and_hides_its_text() {
     let sealer = sealer();
-    let sealed = sealer.seal("integration.tokens", b"the refresh token").unwrap();
+    let sealed = sealer
+        .seal("integration.tokens", b"the refresh token")
+        .unwrap();
     assert!(
         !sealed
             .windows(b"refresh".len())
@@ -22,7 +24,9 @@ fn a_sealed_value_opens_only_as_its_own_record_and_hides_its_text() {
     );
     // The same text twice seals differently (a fresh nonce each time).
     assert_ne!(
-        sealer.seal("integration.tokens", b"the refresh token").unwrap(),
+        sealer
+            .seal("integration.tokens", b"the refresh token")
+            .unwrap(),
         sealed
     );
     // Moved to another record, it does not open.
@@ -66,7 +70,10 @@ fn keys_are_redacted_and_their_files_private_and_kept_by_ensure() {
     let loaded = Sealer::from_file(&path).unwrap();
     let sealed = loaded.seal("x", b"y").unwrap();
     assert_eq!(
-        Sealer::from_file(&path).unwrap().open("x", &sealed).unwrap(),
+        Sealer::from_file(&path)
+            .unwrap()
+            .open("x", &sealed)
+            .unwrap(),
         b"y"
     );
     std::fs::write(&path, "not a key\n").unwrap();

@@ -14,4 +14,6 @@ mod oauth;
 #[cfg(feature = "cli")]
 mod restore;
 mod stream;
+mod team;
+mod team_integration;
 mod util;

@@ -18,8 +18,8 @@ mod events;
 mod keys;
 mod meta;
 mod schema;
-mod seats;
 mod sealed;
+mod seats;
 mod team;
 #[cfg(test)]
 mod tests;

@@ -56,7 +56,11 @@ pub(super) fn team_id(conn: &Connection, path: &Path) -> Result<TeamId, RelayErr
     .map_err(store_error(path))
 }
 
-pub(super) fn sealed(conn: &Connection, name: &str, path: &Path) -> Result<Option<Vec<u8>>, RelayError> {
+pub(super) fn sealed(
+    conn: &Connection,
+    name: &str,
+    path: &Path,
+) -> Result<Option<Vec<u8>>, RelayError> {
     conn.query_row(
         "SELECT sealed FROM sealed_secrets WHERE name = ?1",
         params![name],
@@ -82,7 +86,11 @@ pub(super) fn put_sealed(
     bump_team_generation(tx, path)
 }
 
-pub(super) fn delete_sealed(tx: &Transaction<'_>, names: &[String], path: &Path) -> Result<(), RelayError> {
+pub(super) fn delete_sealed(
+    tx: &Transaction<'_>,
+    names: &[String],
+    path: &Path,
+) -> Result<(), RelayError> {
     for name in names {
         tx.execute("DELETE FROM sealed_secrets WHERE name = ?1", params![name])
             .map_err(store_error(path))?;
@@ -90,7 +98,11 @@ pub(super) fn delete_sealed(tx: &Transaction<'_>, names: &[String], path: &Path)
     bump_team_generation(tx, path)
 }
 
-pub(super) fn fact(conn: &Connection, name: &str, path: &Path) -> Result<Option<String>, RelayError> {
+pub(super) fn fact(
+    conn: &Connection,
+    name: &str,
+    path: &Path,
+) -> Result<Option<String>, RelayError> {
     conn.query_row(
         "SELECT value FROM team_facts WHERE name = ?1",
         params![name],
@@ -100,7 +112,12 @@ pub(super) fn fact(conn: &Connection, name: &str, path: &Path) -> Result<Option<
     .map_err(store_error(path))
 }
 
-pub(super) fn put_fact(tx: &Transaction<'_>, name: &str, value: &str, path: &Path) -> Result<(), RelayError> {
+pub(super) fn put_fact(
+    tx: &Transaction<'_>,
+    name: &str,
+    value: &str,
+    path: &Path,
+) -> Result<(), RelayError> {
     tx.execute(
         "INSERT INTO team_facts (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",

@@ -103,7 +103,12 @@ pub(super) fn add_seat(
 ) -> Result<SeatRecord, RelayError> {
     tx.execute(
         "INSERT INTO seats (name, workplace, role, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![seat.name, seat.workplace, seat.role.as_str(), timestamp(now)],
+        params![
+            seat.name,
+            seat.workplace,
+            seat.role.as_str(),
+            timestamp(now)
+        ],
     )
     .map_err(store_error(path))?;
     let id = tx.last_insert_rowid();
@@ -189,7 +194,14 @@ pub(super) fn redeem_invite(
     now: DateTime<Utc>,
     path: &Path,
 ) -> Result<Redeemed, RelayError> {
-    type Found = (i64, i64, String, Option<String>, Option<String>, Option<String>);
+    type Found = (
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
     let found: Option<Found> = tx
         .query_row(
             "SELECT i.id, i.seat_id, i.expires_at, i.used_at, i.superseded_at, s.revoked_at
@@ -239,7 +251,8 @@ pub(super) fn redeem_invite(
     })
     .map_err(store_error(path))?;
     bump_team_generation(tx, path)?;
-    let record = seat_by_id(tx, seat, path)?.ok_or_else(|| RelayError::SeatNotFound(seat.to_string()))?;
+    let record =
+        seat_by_id(tx, seat, path)?.ok_or_else(|| RelayError::SeatNotFound(seat.to_string()))?;
     Ok(Redeemed::Joined(record.profile))
 }
 
@@ -253,7 +266,10 @@ fn hash_from(blob: Vec<u8>) -> rusqlite::Result<[u8; 32]> {
     })
 }
 
-pub(super) fn access_snapshot(conn: &Connection, path: &Path) -> Result<AccessSnapshot, RelayError> {
+pub(super) fn access_snapshot(
+    conn: &Connection,
+    path: &Path,
+) -> Result<AccessSnapshot, RelayError> {
     let mut statement = conn
         .prepare_cached(
             "SELECT c.hash, c.revoked_at, s.id, s.name, s.role, s.workplace, s.revoked_at

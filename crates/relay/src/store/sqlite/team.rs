@@ -29,7 +29,9 @@ impl SqliteStore {
     /// `keep` says so (a refused join changes nothing).
     async fn team_write<T: Send + 'static>(
         &self,
-        change: impl FnOnce(&Transaction<'_>, &std::path::Path) -> Result<T, RelayError> + Send + 'static,
+        change: impl FnOnce(&Transaction<'_>, &std::path::Path) -> Result<T, RelayError>
+        + Send
+        + 'static,
         keep: fn(&T) -> bool,
     ) -> Result<T, RelayError> {
         let conn = std::sync::Arc::clone(&self.team);
@@ -77,8 +79,11 @@ impl TeamStore for SqliteStore {
     }
 
     fn delete_sealed(&self, names: Vec<String>) -> BoxFuture<'_, Result<(), RelayError>> {
-        self.team_write(move |tx, path| sealed::delete_sealed(tx, &names, path), always)
-            .boxed()
+        self.team_write(
+            move |tx, path| sealed::delete_sealed(tx, &names, path),
+            always,
+        )
+        .boxed()
     }
 
     fn fact(&self, name: String) -> BoxFuture<'_, Result<Option<String>, RelayError>> {
@@ -87,8 +92,11 @@ impl TeamStore for SqliteStore {
     }
 
     fn put_fact(&self, name: String, value: String) -> BoxFuture<'_, Result<(), RelayError>> {
-        self.team_write(move |tx, path| sealed::put_fact(tx, &name, &value, path), always)
-            .boxed()
+        self.team_write(
+            move |tx, path| sealed::put_fact(tx, &name, &value, path),
+            always,
+        )
+        .boxed()
     }
 
     fn add_connect_state(
@@ -118,8 +126,11 @@ impl TeamStore for SqliteStore {
     }
 
     fn add_seat(&self, seat: NewSeat) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
-        self.team_write(move |tx, path| seats::add_seat(tx, &seat, Utc::now(), path), always)
-            .boxed()
+        self.team_write(
+            move |tx, path| seats::add_seat(tx, &seat, Utc::now(), path),
+            always,
+        )
+        .boxed()
     }
 
     fn seats(&self) -> BoxFuture<'_, Result<Vec<SeatRecord>, RelayError>> {
