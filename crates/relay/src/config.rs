@@ -676,6 +676,49 @@ mod tests {
     }
 
     #[test]
+    fn a_packaged_configuration_keeps_its_data_in_var_lib_and_its_key_beside_it() {
+        let file = ConfigFile {
+            hook: Some(HookPath::generate().expose_secret().to_owned()),
+            ..ConfigFile::default()
+        };
+        let packaged = file
+            .clone()
+            .into_config(Path::new(PACKAGED_CONFIG_DIR))
+            .unwrap();
+        assert_eq!(
+            packaged.database,
+            Path::new(PACKAGED_DATA_DIR).join(DEFAULT_DATABASE)
+        );
+        assert_eq!(
+            packaged.key_file,
+            Path::new(PACKAGED_CONFIG_DIR).join(DEFAULT_KEY_FILE)
+        );
+        // A developer's run keeps everything beside its configuration.
+        let here = file
+            .clone()
+            .into_config(Path::new("/home/dev/relay"))
+            .unwrap();
+        assert_eq!(
+            here.database,
+            Path::new("/home/dev/relay").join(DEFAULT_DATABASE)
+        );
+        assert_eq!(
+            here.key_file,
+            Path::new("/home/dev/relay").join(DEFAULT_KEY_FILE)
+        );
+        // Explicit paths win.
+        let explicit = ConfigFile {
+            database: Some("/srv/relay.sqlite3".into()),
+            key_file: Some("/run/secrets/relay.key".into()),
+            ..file
+        }
+        .into_config(Path::new(PACKAGED_CONFIG_DIR))
+        .unwrap();
+        assert_eq!(explicit.database, Path::new("/srv/relay.sqlite3"));
+        assert_eq!(explicit.key_file, Path::new("/run/secrets/relay.key"));
+    }
+
+    #[test]
     fn bad_files_name_the_problem() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("relay.toml");

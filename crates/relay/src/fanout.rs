@@ -328,6 +328,22 @@ mod tests {
         assert!(slow.next().await.is_none());
     }
 
+    #[tokio::test]
+    async fn a_seats_subscribers_are_dropped_by_seat_and_the_others_kept() {
+        let fanout = Arc::new(Fanout::new(8, Arc::new(Metrics::default())));
+        let cutoff = Arc::new(Cutoff::default());
+        let mut revoked = fanout.subscribe_as(Some(3), Some(Arc::clone(&cutoff)));
+        let mut other = fanout.subscribe_as(Some(4), None);
+        let mut key = fanout.subscribe(None);
+        fanout.disconnect_seat(3);
+        assert_eq!(fanout.subscribers(), 2);
+        assert!(cutoff.is_pulled());
+        fanout.committed(&[stored(1, "{}")]);
+        assert!(revoked.next().await.is_none());
+        assert_eq!(other.next().await.unwrap().id, EventId(1));
+        assert_eq!(key.next().await.unwrap().id, EventId(1));
+    }
+
     #[test]
     fn resume_points_are_an_id_or_an_epoch_and_an_id() {
         let epoch = Epoch::from_stored(-2);

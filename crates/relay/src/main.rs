@@ -390,13 +390,17 @@ fn restore(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result
     }
     match &restored.keys {
         sqlite::KeysFrom::Replaced => {
-            println!("Client keys (and their revocations) were kept from the replaced database.");
+            println!(
+                "Client keys and the team (seats, invites, credentials and their revocations, the integration) were kept from the replaced database."
+            );
         }
         sqlite::KeysFrom::Backup(None) => {
-            println!("Client keys come from the backup: review them with `keys list`.");
+            println!(
+                "Client keys and seats come from the backup: review them with `keys list` and `seats list`."
+            );
         }
         sqlite::KeysFrom::Backup(Some(why)) => println!(
-            "Client keys come from the backup, since the replaced database could not be read ({why}): review them with `keys list` and revoke any revoked since the backup."
+            "Client keys and seats come from the backup, since the replaced database could not be read ({why}): review them with `keys list` and `seats list`, and revoke any revoked since the backup."
         ),
     }
     Ok(())

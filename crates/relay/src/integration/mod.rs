@@ -468,3 +468,6 @@ enum Tick {
 fn until(now: DateTime<Utc>, then: DateTime<Utc>) -> Duration {
     (then - now).to_std().unwrap_or(Duration::ZERO)
 }
+
+#[cfg(test)]
+mod tests;

@@ -80,3 +80,50 @@ fn keys_are_redacted_and_their_files_private_and_kept_by_ensure() {
     let err = Sealer::from_file(&path).unwrap_err().to_string();
     assert!(err.contains("relay.key"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_rotation_still_opens_everything_and_the_next_run_finishes_it() {
+    use std::sync::Arc;
+
+    use crate::store::NoSink;
+    use crate::store::sqlite::{SqliteOptions, SqliteStore};
+    use crate::store::team::TeamStore as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("relay.key");
+    let database = dir.path().join("relay.sqlite3");
+    ensure_key_file(&key_file).unwrap();
+    let old = Sealer::from_file(&key_file).unwrap();
+    {
+        let store =
+            SqliteStore::open(&database, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+        store
+            .put_sealed(
+                "integration.tokens".into(),
+                old.seal("integration.tokens", b"t").unwrap(),
+            )
+            .await
+            .unwrap();
+    }
+    // The run stopped after the new key replaced the old, before the secrets were sealed again.
+    let old_file = dir.path().join("relay.key.old-20260101T000000Z");
+    write_key_file(&old_file, old.key(), false).unwrap();
+    write_key_file(&key_file, &AtRestKey::generate().unwrap(), true).unwrap();
+    let between = Sealer::from_file(&key_file).unwrap();
+    assert_eq!(between.old_key_files().count(), 1);
+
+    let rotated = rotate_key(&key_file, &database).unwrap();
+    assert!(rotated.finished_earlier);
+    assert_eq!(rotated.resealed, 1);
+    assert!(!old_file.exists());
+    let after = Sealer::from_file(&key_file).unwrap();
+    assert_eq!(after.key().id(), between.key().id());
+    let store = SqliteStore::open(&database, SqliteOptions::default(), Arc::new(NoSink)).unwrap();
+    let sealed = store
+        .sealed("integration.tokens".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.open("integration.tokens", &sealed).unwrap(), b"t");
+    assert!(old.open("integration.tokens", &sealed).is_err());
+}

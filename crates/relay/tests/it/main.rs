@@ -15,5 +15,7 @@ mod oauth;
 mod restore;
 mod stream;
 mod team;
+#[cfg(feature = "cli")]
+mod team_cli;
 mod team_integration;
 mod util;

@@ -34,6 +34,10 @@ struct Team {
 /// A simulator whose access tokens live 4 s, and a relay (with an at-rest key) that refreshes
 /// them 3 s ahead, both on loopback; the simulator sends its notifications to the relay.
 async fn team() -> Team {
+    team_rotating(true).await
+}
+
+async fn team_rotating(rotate: bool) -> Team {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -48,6 +52,7 @@ async fn team() -> Team {
     config.client.redirect_uris = vec![redirect_uri.clone()];
     config.webhook_url = Some(redirect_uri);
     config.tokens.access_lifetime_ms = 4_000;
+    config.tokens.rotate_refresh_tokens = rotate;
     let client_secret = config.client.client_secret.expose().to_owned();
     let sim = mtt_sim::Sim::start(config).await.unwrap();
     let (oauth, api) = (sim.oauth_url().to_owned(), sim.api_url().to_owned());
@@ -220,6 +225,29 @@ async fn the_relay_connects_itself_refreshes_ahead_of_expiry_and_keeps_no_secret
             "a secret is in the database or its write-ahead log in clear"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_tokens_that_do_not_rotate_are_kept_and_reported() {
+    let team = team_rotating(false).await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let first = stored_tokens(relay).await;
+    let metrics = &relay.handle.state().metrics;
+    wait_for("two refreshes", async || {
+        metrics.integration_refreshes(RefreshOutcome::Ok) >= 2
+    })
+    .await;
+    let (status, ready) = readyz(relay).await;
+    assert_eq!(status, 200, "{ready}");
+    assert_eq!(ready["refreshRotates"], false);
+    // Three days away: no warning yet (the day-before warning waits for the simulator's
+    // expiring refresh tokens on a scaled clock).
+    assert_eq!(ready["lapseWarning"], false);
+    let now = stored_tokens(relay).await;
+    assert_eq!(now.refresh_token, first.refresh_token);
+    assert_eq!(now.refresh_expires_at, first.refresh_expires_at);
+    assert_ne!(now.access_token, first.access_token);
 }
 
 #[tokio::test(flavor = "multi_thread")]
