@@ -37,8 +37,7 @@ use crate::error::RelayError;
 use crate::handoff::SignIn;
 use crate::metrics::{Metrics, RefreshOutcome};
 use crate::sealing::Sealer;
-use crate::store::sqlite::INTEGRATION_CLIENT;
-use crate::store::team::SharedTeamStore;
+use crate::store::team::{INTEGRATION_CLIENT, SharedTeamStore};
 
 /// How long a sign-in started by `team connect` may take.
 pub const CONNECT_TTL: TimeDelta = TimeDelta::minutes(30);

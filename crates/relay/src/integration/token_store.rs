@@ -15,7 +15,7 @@ use crate::store::team::SharedTeamStore;
 pub const INTEGRATION_TOKENS: &str = "integration.tokens";
 
 /// The integration's client id and secret, as sealed under
-/// [`crate::store::sqlite::INTEGRATION_CLIENT`].
+/// [`crate::store::team::INTEGRATION_CLIENT`].
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClientCredentials {

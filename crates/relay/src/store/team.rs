@@ -2,7 +2,7 @@
 //! secrets and the facts about it, and the sign-ins the relay started itself.
 //!
 //! A store keeps secrets only as what it is given: hashes of credentials and invite codes (it
-//! never sees either), and values sealed by [`crate::sealing`] (it never sees the key). Every
+//! never sees either), and values sealed by the `sealing` module (it never sees the key). Every
 //! change that matters to who may connect (a seat, a credential, the integration's presence)
 //! moves the team generation, which a running relay reads cheaply to know when to reload.
 
@@ -14,6 +14,9 @@ use futures::future::BoxFuture;
 use team_api::{Role, SeatProfile};
 
 use crate::error::RelayError;
+
+/// The sealed record of the integration's client id and secret; its presence is team mode.
+pub const INTEGRATION_CLIENT: &str = "integration.client";
 
 /// The relay's team: 64 random bits made with the store, written as 16 hex digits. A seat
 /// credential carries it, so a credential of another relay is recognised as such.

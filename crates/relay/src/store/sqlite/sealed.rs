@@ -1,6 +1,6 @@
 //! The integration's sealed secrets, plain facts about it, the states of sign-ins the relay
 //! started, the team id and the team generation. The store never sees the at-rest key: it
-//! keeps what [`crate::sealing`] sealed, and re-seals only through a function it is given
+//! keeps what the `sealing` module sealed, and re-seals only through a function it is given
 //! ([`reseal_all`], for `team rotate-key`).
 
 use std::path::{Path, PathBuf};
@@ -13,8 +13,7 @@ use super::schema::{parse_timestamp, timestamp};
 use crate::error::RelayError;
 use crate::store::team::TeamId;
 
-/// The sealed record of the integration's client id and secret; its presence is team mode.
-pub const INTEGRATION_CLIENT: &str = "integration.client";
+pub use crate::store::team::INTEGRATION_CLIENT;
 
 pub(super) fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> RelayError + '_ {
     move |source| RelayError::Store {
