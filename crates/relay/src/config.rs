@@ -339,10 +339,10 @@ pub struct ConfigFile {
     /// In team mode, still admit personal-mode client keys (default false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_client_keys: Option<bool>,
-    /// МТТ's OAuth server (default https://oauth.mtt.ru).
+    /// МТТ's OAuth server (default `https://oauth.mtt.ru`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtt_oauth_url: Option<String>,
-    /// МТТ's Open API (default https://openapi.mtt.ru).
+    /// МТТ's Open API (default `https://openapi.mtt.ru`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtt_api_url: Option<String>,
     /// How long before expiry the integration's access token is refreshed, in seconds

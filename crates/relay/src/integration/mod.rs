@@ -153,12 +153,16 @@ struct Health {
     refused: bool,
     /// The lapse warning was logged.
     warned: bool,
+    /// The status last written for `team status`.
+    recorded: Option<TeamStatus>,
 }
 
 /// The relay's hold on the integration.
 pub struct Integration {
     team: SharedTeamStore,
-    sealer: Option<Sealer>,
+    /// The at-rest key: given at start, or read from `key_file` once it appears (an `init`
+    /// after the relay started).
+    sealer: Mutex<Option<Sealer>>,
     key_file: PathBuf,
     config: Arc<RelayConfig>,
     metrics: Arc<Metrics>,
@@ -173,7 +177,14 @@ pub struct Integration {
 impl std::fmt::Debug for Integration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Integration")
-            .field("sealer", &self.sealer)
+            .field(
+                "keyed",
+                &self
+                    .sealer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .is_some(),
+            )
             .field("status", &self.health().status.integration)
             .finish()
     }
@@ -189,7 +200,7 @@ impl Integration {
     ) -> Self {
         Self {
             team,
-            sealer,
+            sealer: Mutex::new(sealer),
             key_file: config.key_file.clone(),
             config,
             metrics,
@@ -199,6 +210,7 @@ impl Integration {
                 status: TeamStatus::not_connected(false),
                 refused: false,
                 warned: false,
+                recorded: None,
             }),
             wake: Notify::new(),
         }
@@ -209,6 +221,21 @@ impl Integration {
         self.health
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The at-rest key, reading the key file if none was loaded yet.
+    fn sealer(&self) -> Option<Sealer> {
+        let mut sealer = self
+            .sealer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if sealer.is_none() {
+            match Sealer::load(&self.key_file) {
+                Ok(loaded) => *sealer = loaded,
+                Err(err) => tracing::warn!(error = %err, "the at-rest key cannot be read"),
+            }
+        }
+        sealer.clone()
     }
 
     /// Sets the Redirect URI the relay serves (known once it listens).
@@ -228,17 +255,17 @@ impl Integration {
         if let Some(session) = cached.as_ref() {
             return Ok(Some(Arc::clone(session)));
         }
-        let Some(sealer) = &self.sealer else {
+        let Some(sealer) = self.sealer() else {
             return Ok(None);
         };
-        let Some(credentials) = client_credentials(&self.team, sealer).await? else {
+        let Some(credentials) = client_credentials(&self.team, &sealer).await? else {
             return Ok(None);
         };
         let redirect_uri = self.redirect_uri.get().cloned().unwrap_or_default();
         let authorizer = authorizer(&self.config, &redirect_uri, &credentials)?;
         let store = SealedTokenStore::new(
             Arc::clone(&self.team),
-            sealer.clone(),
+            sealer,
             tokio::runtime::Handle::current(),
         );
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
@@ -256,7 +283,8 @@ impl Integration {
     /// The browser's landing with `state`: `None` if the relay did not start this sign-in (it is
     /// an app's: hand it off); otherwise the outcome of exchanging the code, already recorded.
     pub async fn land(&self, state: &str, sign_in: &SignIn) -> Option<Result<(), String>> {
-        self.sealer.as_ref()?;
+        // Without a key the relay cannot have started a sign-in of its own.
+        self.sealer()?;
         match self
             .team
             .take_connect_state(state_hash(state), Utc::now())
@@ -442,12 +470,21 @@ impl Integration {
 
     /// Keeps the status where `team status` finds it.
     async fn record(&self) {
-        let status = self.status();
+        let status = {
+            let health = self.health();
+            if health.recorded.as_ref() == Some(&health.status) {
+                return;
+            }
+            health.status.clone()
+        };
         let Ok(text) = serde_json::to_string(&status) else {
             return;
         };
-        if let Err(err) = self.team.put_fact(STATUS_FACT.to_owned(), text).await {
-            tracing::warn!(error = %err, "the integration's status could not be recorded");
+        match self.team.put_fact(STATUS_FACT.to_owned(), text).await {
+            Ok(()) => self.health().recorded = Some(status),
+            Err(err) => {
+                tracing::warn!(error = %err, "the integration's status could not be recorded");
+            }
         }
     }
 
