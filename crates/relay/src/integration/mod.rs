@@ -488,6 +488,23 @@ impl Integration {
         }
     }
 
+    /// The PBX, called with the integration's tokens (for the seats' checked API): every
+    /// call goes through `mtt-api`, whose `Pbx` never retries an action after a timeout.
+    pub async fn pbx(&self) -> Result<mtt_api::Pbx, RelayError> {
+        let session = self.session().await?.ok_or(RelayError::NotConnected)?;
+        let http_config = HttpConfig::default();
+        let http = mtt_api::http_client(http_config).map_err(|source| RelayError::Mtt {
+            what: "the HTTP client for МТТ",
+            source,
+        })?;
+        Ok(mtt_api::Pbx::new(
+            &endpoints(&self.config)?,
+            http,
+            http_config,
+            session,
+        ))
+    }
+
     /// Wakes the refresher (after a connect in this process).
     pub fn wake(&self) {
         self.wake.notify_one();

@@ -166,6 +166,9 @@ async fn the_relay_connects_itself_refreshes_ahead_of_expiry_and_keeps_no_secret
     let now = stored_tokens(relay).await;
     assert_ne!(now.access_token, first.access_token);
     assert_eq!(metrics.integration_refreshes(RefreshOutcome::Refused), 0);
+    // The PBX is reachable with the relay's tokens (what the seats' API will call).
+    let pbx = relay.handle.state().integration.pbx().await.unwrap();
+    assert!(!pbx.workplaces().await.unwrap().is_empty());
 
     // A seat joins, so that its credential and invite code are in the files too, if anywhere.
     let state = relay.handle.state();
