@@ -10,8 +10,8 @@
 //! Seats (team mode) are admitted the same way: their credentials' hashes are cached with the
 //! store's team generation, which every seat, credential or integration change moves. A seat
 //! revoked (or a credential replaced by a newer join) has its streams ended at the reload that
-//! sees it, and its subscriber dropped from the fan-out. In team mode (an integration
-//! connected) client keys are refused unless the relay allows them (`allow_client_keys`),
+//! sees it, and its subscriber dropped from the fan-out. In team mode (an integration was
+//! connected once) client keys are refused unless the relay allows them (`allow_client_keys`),
 //! since a client key gets the unfiltered stream; the streams they hold end then too.
 //!
 //! Every open stream holds a [`StreamSlot`]: at most `streams_per_key` per key and

@@ -307,6 +307,15 @@ impl Integration {
             )),
             SignIn::Code(code) => self.exchange(state, code.expose_secret()).await,
         };
+        let outcome = match outcome {
+            // From now on client keys are refused (unless allowed), even if МТТ later refuses.
+            Ok(()) => self
+                .team
+                .enter_team_mode()
+                .await
+                .map_err(|err| format!("team mode could not be recorded: {err}")),
+            Err(why) => Err(why),
+        };
         match &outcome {
             Ok(()) => {
                 tracing::info!("the МТТ integration is connected to the relay");

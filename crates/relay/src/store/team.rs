@@ -15,7 +15,7 @@ use team_api::{Role, SeatProfile};
 
 use crate::error::RelayError;
 
-/// The sealed record of the integration's client id and secret; its presence is team mode.
+/// The sealed record of the integration's client id and secret.
 pub const INTEGRATION_CLIENT: &str = "integration.client";
 
 /// The relay's team: 64 random bits made with the store, written as 16 hex digits. A seat
@@ -103,7 +103,8 @@ pub struct AccessSnapshot {
     /// Every seat credential ever issued, revoked ones included (so that a revoked one is told
     /// so, not "unknown").
     pub credentials: Vec<CredentialRecord>,
-    /// An integration was connected (its client credentials are stored).
+    /// An integration was connected to the relay once (its first code exchange succeeded);
+    /// a later refusal does not end team mode.
     pub team_mode: bool,
 }
 
@@ -139,6 +140,10 @@ pub trait TeamStore: Send + Sync + fmt::Debug + 'static {
 
     /// Removes the sealed values of `names`.
     fn delete_sealed(&self, names: Vec<String>) -> BoxFuture<'_, Result<(), RelayError>>;
+
+    /// Puts the relay in team mode for good (the integration's first successful connect): from
+    /// then on client keys are refused unless allowed. Moves the team generation.
+    fn enter_team_mode(&self) -> BoxFuture<'_, Result<(), RelayError>>;
 
     /// A plain (not secret) fact, such as the integration's last refresh.
     fn fact(&self, name: String) -> BoxFuture<'_, Result<Option<String>, RelayError>>;

@@ -332,11 +332,15 @@ async fn client_keys_are_refused_in_team_mode_unless_allowed() {
         assert_eq!(stream_as(&relay, &key).await.status(), 200);
         let mut open = SseReader::new(stream_as(&relay, &key).await);
         assert!(open.next_frame(WAIT).await.is_some());
-        // Team mode begins: an integration's (sealed) credentials are stored.
-        other_process(&relay)
+        // Storing an integration's credentials (`team connect`) is not team mode yet.
+        let other = other_process(&relay);
+        other
             .put_sealed(INTEGRATION_CLIENT.into(), vec![1, 2, 3])
             .await
             .unwrap();
+        assert_eq!(stream_as(&relay, &key).await.status(), 200);
+        // Team mode begins with the integration's first successful connect.
+        other.enter_team_mode().await.unwrap();
         let response = stream_as(&relay, &key).await;
         if allowed {
             assert_eq!(response.status(), 200);

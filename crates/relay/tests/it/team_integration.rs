@@ -152,7 +152,17 @@ async fn stored_tokens(relay: &TestRelay) -> mtt_api::TokenSet {
 async fn the_relay_connects_itself_refreshes_ahead_of_expiry_and_keeps_no_secret_in_clear() {
     let team = team().await;
     let relay = &team.relay;
+    let key_stream = |relay: &TestRelay| {
+        relay
+            .http
+            .get(format!("{}/events/stream", relay.base))
+            .bearer_auth(relay.key.expose_secret())
+            .send()
+    };
+    assert_eq!(key_stream(relay).await.unwrap().status(), 200);
     connect(&team).await;
+    // Team mode: the personal-mode client key is refused from now on.
+    assert_eq!(key_stream(relay).await.unwrap().status(), 403);
     let first = stored_tokens(relay).await;
     let metrics = &relay.handle.state().metrics;
     wait_for("three refreshes ahead of expiry", async || {

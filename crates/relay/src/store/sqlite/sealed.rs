@@ -97,6 +97,14 @@ pub(super) fn delete_sealed(
     bump_team_generation(tx, path)
 }
 
+/// The fact whose presence is team mode.
+pub(super) const TEAM_MODE: &str = "team_mode";
+
+pub(super) fn enter_team_mode(tx: &Transaction<'_>, path: &Path) -> Result<(), RelayError> {
+    put_fact(tx, TEAM_MODE, "on", path)?;
+    bump_team_generation(tx, path)
+}
+
 pub(super) fn fact(
     conn: &Connection,
     name: &str,

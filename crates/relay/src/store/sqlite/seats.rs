@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use team_api::{Role, SeatProfile};
 
 use super::schema::{parse_timestamp, timestamp};
-use super::sealed::{INTEGRATION_CLIENT, bump_team_generation, store_error};
+use super::sealed::{TEAM_MODE, bump_team_generation, store_error};
 use crate::error::RelayError;
 use crate::store::team::{
     AccessSnapshot, CredentialRecord, NewSeat, Redeemed, SeatRecord, SeatRef,
@@ -296,8 +296,8 @@ pub(super) fn access_snapshot(
         .map_err(store_error(path))?;
     let team_mode = conn
         .query_row(
-            "SELECT EXISTS (SELECT 1 FROM sealed_secrets WHERE name = ?1)",
-            params![INTEGRATION_CLIENT],
+            "SELECT EXISTS (SELECT 1 FROM team_facts WHERE name = ?1)",
+            params![TEAM_MODE],
             |row| row.get::<_, bool>(0),
         )
         .map_err(store_error(path))?;

@@ -86,6 +86,10 @@ impl TeamStore for SqliteStore {
         .boxed()
     }
 
+    fn enter_team_mode(&self) -> BoxFuture<'_, Result<(), RelayError>> {
+        self.team_write(sealed::enter_team_mode, always).boxed()
+    }
+
     fn fact(&self, name: String) -> BoxFuture<'_, Result<Option<String>, RelayError>> {
         self.team_read(move |conn, path| sealed::fact(conn, &name, path))
             .boxed()
