@@ -319,13 +319,7 @@ impl Integration {
         match &outcome {
             Ok(()) => {
                 tracing::info!("the МТТ integration is connected to the relay");
-                {
-                    let mut health = self.health();
-                    health.refused = false;
-                    health.warned = false;
-                    health.status.last_error = None;
-                    health.status.team_mode = true;
-                }
+                self.note_connected();
                 self.wake.notify_one();
             }
             Err(why) => {
@@ -334,6 +328,16 @@ impl Integration {
             }
         }
         Some(outcome)
+    }
+
+    /// A connect succeeded: whatever failed before is over.
+    fn note_connected(&self) {
+        let mut health = self.health();
+        health.refused = false;
+        health.warned = false;
+        health.status.last_error = None;
+        health.status.team_mode = true;
+        health.status.integration = IntegrationState::Connected;
     }
 
     async fn exchange(&self, state: &str, code: &str) -> Result<(), String> {

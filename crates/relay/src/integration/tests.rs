@@ -61,3 +61,16 @@ async fn a_refusal_stays_reported_until_the_integration_is_connected_again() {
     assert_eq!(status.integration, IntegrationState::Connected);
     assert!(status.last_error.is_none());
 }
+
+#[tokio::test]
+async fn connecting_again_after_a_refusal_is_reported_connected_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let integration = integration(&dir);
+    integration.set_failing("МТТ refused the refresh: invalid_grant".into(), true);
+    integration.note_connected();
+    // The refresher's next look, with the new tokens, before any refresh is due.
+    integration.set_connected(&tokens(TimeDelta::days(3)), None);
+    let status = integration.status();
+    assert_eq!(status.integration, IntegrationState::Connected);
+    assert!(status.last_error.is_none());
+}
