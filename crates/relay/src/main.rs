@@ -46,7 +46,7 @@ enum Command {
     Init(InitArgs),
     /// Run the relay; prints one JSON line with the listen address, Redirect URI and stream URL.
     Serve(Box<ServeArgs>),
-    /// Manage client keys (one per operator seat).
+    /// Manage client keys (personal-mode apps; in team mode seats join with invites).
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
