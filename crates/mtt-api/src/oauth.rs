@@ -69,6 +69,16 @@ impl PendingSignIn {
     pub fn state(&self) -> &OAuthState {
         &self.state
     }
+
+    /// A sign-in begun elsewhere (another process of the same server, which kept only its
+    /// `state`), to be finished here. Without PKCE: a verifier is not kept between processes.
+    pub fn resumed(url: Url, state: OAuthState) -> Self {
+        PendingSignIn {
+            url,
+            state,
+            pkce_verifier: None,
+        }
+    }
 }
 
 impl fmt::Debug for PendingSignIn {

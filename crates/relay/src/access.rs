@@ -7,6 +7,13 @@
 //! finds a key revoked ends the streams open with it at once; [`Access::watch`] reloads on a
 //! short interval too, so that they end even when no request comes.
 //!
+//! Seats (team mode) are admitted the same way: their credentials' hashes are cached with the
+//! store's team generation, which every seat, credential or integration change moves. A seat
+//! revoked (or a credential replaced by a newer join) has its streams ended at the reload that
+//! sees it, and its subscriber dropped from the fan-out. In team mode (an integration was
+//! connected once) client keys are refused unless the relay allows them (`allow_client_keys`),
+//! since a client key gets the unfiltered stream; the streams they hold end then too.
+//!
 //! Every open stream holds a [`StreamSlot`]: at most `streams_per_key` per key and
 //! `streams_max` in all. A slot is a body-lifetime permit, which is why this is not a tower
 //! concurrency layer: those release their permit when the handler returns, long before an SSE
@@ -19,8 +26,13 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use team_api::SeatProfile;
+
 use crate::error::RelayError;
+use crate::fanout::Fanout;
 use crate::keys::{ClientKey, hash_is_active_in};
+use crate::seats::{credential_hash, credential_team};
+use crate::store::team::{CredentialRecord, SharedTeamStore, TeamId};
 use crate::store::{ClientKeyRecord, SharedStore};
 
 /// Why a stream was not admitted.
@@ -40,11 +52,47 @@ pub enum Denied {
     },
     /// The keys could not be read.
     StoreUnavailable(RelayError),
+    /// A client key, in team mode without `allow_client_keys`.
+    ClientKeysRefused,
+    /// A seat credential issued by another relay.
+    OtherRelay,
+    /// A seat credential replaced by a newer join.
+    CredentialRevoked,
+    /// A credential of a revoked seat.
+    SeatRevoked,
+}
+
+/// Who presented a Bearer secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    /// A personal-mode client key.
+    ClientKey,
+    /// A seat.
+    Seat(SeatProfile),
 }
 
 struct OpenStream {
     id: u64,
     end: CancellationToken,
+    /// The seat holding it, if a seat does.
+    seat: Option<i64>,
+}
+
+/// The team's part of the cache.
+#[derive(Default)]
+struct Team {
+    generation: Option<i64>,
+    id: Option<TeamId>,
+    credentials: HashMap<[u8; 32], CredentialRecord>,
+    team_mode: bool,
+}
+
+impl Team {
+    fn active(&self, hash: &[u8; 32]) -> Option<&CredentialRecord> {
+        self.credentials
+            .get(hash)
+            .filter(|record| !record.revoked && !record.seat_revoked)
+    }
 }
 
 /// What the lock guards: the key set and the open streams change together, so that a stream
@@ -59,6 +107,7 @@ struct Inner {
     streams: HashMap<[u8; 32], Vec<OpenStream>>,
     open: usize,
     next_id: u64,
+    team: Team,
 }
 
 /// The cached key set and the open streams of each key.
@@ -71,6 +120,12 @@ pub struct Access {
     streams_per_key: usize,
     /// The relay's shutdown; every stream's end is a child of it.
     shutdown: CancellationToken,
+    /// The team's store (seats), if the relay has one.
+    team: Option<SharedTeamStore>,
+    /// Admit client keys in team mode.
+    allow_client_keys: bool,
+    /// The fan-out, to drop a revoked seat's subscribers.
+    fanout: Option<Arc<Fanout>>,
 }
 
 impl fmt::Debug for Access {
@@ -99,7 +154,23 @@ impl Access {
             streams_max,
             streams_per_key,
             shutdown,
+            team: None,
+            allow_client_keys: true,
+            fanout: None,
         }
+    }
+
+    /// Admits seats of `team` too; in team mode, client keys only if `allow_client_keys`.
+    pub fn with_team(
+        mut self,
+        team: SharedTeamStore,
+        allow_client_keys: bool,
+        fanout: Arc<Fanout>,
+    ) -> Self {
+        self.team = Some(team);
+        self.allow_client_keys = allow_client_keys;
+        self.fanout = Some(fanout);
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -112,6 +183,77 @@ impl Access {
     /// Brings the cached keys up to date: one small read when nothing changed. A key found
     /// revoked has its streams ended.
     pub async fn refresh(&self) -> Result<(), RelayError> {
+        self.refresh_keys().await?;
+        self.refresh_team().await
+    }
+
+    /// Brings the cached seat credentials up to date (one small read when nothing changed);
+    /// ends the streams of seats revoked since, and of client keys when team mode began.
+    async fn refresh_team(&self) -> Result<(), RelayError> {
+        let Some(team) = &self.team else {
+            return Ok(());
+        };
+        let generation = team.team_generation().await?;
+        if self.lock().team.generation == Some(generation) {
+            return Ok(());
+        }
+        let _reloading = self.reload.lock().await;
+        let generation = team.team_generation().await?;
+        if self.lock().team.generation == Some(generation) {
+            return Ok(());
+        }
+        let id = team.team_id().await?;
+        let snapshot = team.access_snapshot().await?;
+        let mut dropped_seats = Vec::new();
+        {
+            let mut inner = self.lock();
+            let Inner {
+                team: cached,
+                streams,
+                ..
+            } = &mut *inner;
+            cached.generation = Some(generation);
+            cached.id = Some(id);
+            cached.team_mode = snapshot.team_mode;
+            cached.credentials = snapshot
+                .credentials
+                .into_iter()
+                .map(|record| (record.hash, record))
+                .collect();
+            let refuse_keys = cached.team_mode && !self.allow_client_keys;
+            for (hash, open) in streams.iter() {
+                for stream in open {
+                    let ended = match stream.seat {
+                        Some(seat) => {
+                            let gone = cached.active(hash).is_none();
+                            if gone {
+                                dropped_seats.push(seat);
+                            }
+                            gone
+                        }
+                        None => refuse_keys,
+                    };
+                    if ended {
+                        stream.end.cancel();
+                    }
+                }
+            }
+        }
+        if !dropped_seats.is_empty() {
+            tracing::info!(
+                seats = ?dropped_seats,
+                "seats were revoked (or joined again elsewhere); closing their streams"
+            );
+            if let Some(fanout) = &self.fanout {
+                for seat in dropped_seats {
+                    fanout.disconnect_seat(seat);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn refresh_keys(&self) -> Result<(), RelayError> {
         let generation = self.store.keys_generation().await?;
         if self.lock().generation == Some(generation) {
             return Ok(());
@@ -134,7 +276,8 @@ impl Access {
         *cached = Some(generation);
         *cached_keys = keys;
         for (hash, open) in streams.iter() {
-            if !hash_is_active_in(hash, cached_keys) {
+            let of_a_seat = open.iter().any(|stream| stream.seat.is_some());
+            if !of_a_seat && !hash_is_active_in(hash, cached_keys) {
                 tracing::info!(
                     streams = open.len(),
                     "a client key was revoked; closing its streams"
@@ -149,12 +292,53 @@ impl Access {
 
     /// Admits a stream for `key`, or says why not.
     pub async fn admit(self: &Arc<Self>, key: &ClientKey) -> Result<StreamSlot, Denied> {
+        self.admit_bearer(key.expose_secret()).await
+    }
+
+    /// Who holds `bearer` (a client key or a seat credential), checked against the store's
+    /// current keys and seats.
+    pub async fn holder(&self, bearer: &str) -> Result<Holder, Denied> {
         self.refresh().await.map_err(Denied::StoreUnavailable)?;
-        let hash = key.hash();
-        let mut inner = self.lock();
+        let inner = self.lock();
+        Self::holder_in(&inner, bearer, self.allow_client_keys).map(|(_, holder)| holder)
+    }
+
+    fn holder_in(
+        inner: &Inner,
+        bearer: &str,
+        allow_client_keys: bool,
+    ) -> Result<([u8; 32], Holder), Denied> {
+        if let Some(team) = credential_team(bearer) {
+            let hash = credential_hash(bearer);
+            if inner.team.id.is_some_and(|ours| ours != team) {
+                return Err(Denied::OtherRelay);
+            }
+            return match inner.team.credentials.get(&hash) {
+                None => Err(Denied::Unauthorized),
+                Some(record) if record.seat_revoked => Err(Denied::SeatRevoked),
+                Some(record) if record.revoked => Err(Denied::CredentialRevoked),
+                Some(record) => Ok((hash, Holder::Seat(record.seat.clone()))),
+            };
+        }
+        let hash = ClientKey::from_presented(bearer).hash();
         if !hash_is_active_in(&hash, &inner.keys) {
             return Err(Denied::Unauthorized);
         }
+        if inner.team.team_mode && !allow_client_keys {
+            return Err(Denied::ClientKeysRefused);
+        }
+        Ok((hash, Holder::ClientKey))
+    }
+
+    /// Admits a stream for a client key or a seat credential, or says why not.
+    pub async fn admit_bearer(self: &Arc<Self>, bearer: &str) -> Result<StreamSlot, Denied> {
+        self.refresh().await.map_err(Denied::StoreUnavailable)?;
+        let mut inner = self.lock();
+        let (hash, holder) = Self::holder_in(&inner, bearer, self.allow_client_keys)?;
+        let seat = match &holder {
+            Holder::Seat(profile) => Some(profile.id),
+            Holder::ClientKey => None,
+        };
         if inner.open >= self.streams_max {
             return Err(Denied::RelayAtLimit {
                 limit: self.streams_max,
@@ -172,12 +356,14 @@ impl Access {
         inner.streams.entry(hash).or_default().push(OpenStream {
             id,
             end: end.clone(),
+            seat,
         });
         Ok(StreamSlot {
             access: Arc::clone(self),
             hash,
             id,
             end,
+            holder,
         })
     }
 
@@ -223,9 +409,15 @@ pub struct StreamSlot {
     hash: [u8; 32],
     id: u64,
     end: CancellationToken,
+    holder: Holder,
 }
 
 impl StreamSlot {
+    /// Who holds the stream.
+    pub fn holder(&self) -> &Holder {
+        &self.holder
+    }
+
     /// Cancelled when the stream must end: its key was revoked, or the relay is stopping.
     pub fn end(&self) -> &CancellationToken {
         &self.end

@@ -127,11 +127,30 @@ pub struct RelayConfig {
     pub request_timeout: Duration,
     /// The size the store's write-ahead log is brought back under after a burst, in bytes.
     pub wal_limit: u64,
+    /// The at-rest key's file (see the `sealing` module); `TRUBKA_RELAY_KEY` overrides it.
+    pub key_file: PathBuf,
+    /// In team mode (an integration connected), still admit personal-mode client keys, which
+    /// get the unfiltered stream.
+    pub allow_client_keys: bool,
+    /// МТТ's OAuth server (the simulator's in tests).
+    pub mtt_oauth_url: String,
+    /// МТТ's Open API.
+    pub mtt_api_url: String,
+    /// The integration's access token is refreshed this long before it expires.
+    pub refresh_margin: Duration,
+    /// Join attempts (`POST /team/join`) the relay takes per minute, all clients together; past
+    /// it 429.
+    pub join_attempts_per_minute: u32,
 }
 
 impl RelayConfig {
     /// A configuration with the documented defaults, listening on loopback with a free port.
     pub fn new(hook: HookPath, database: PathBuf) -> Self {
+        // Beside the database until a configuration file says otherwise (then beside it).
+        let key_file = database.parent().map_or_else(
+            || PathBuf::from(DEFAULT_KEY_FILE),
+            |dir| dir.join(DEFAULT_KEY_FILE),
+        );
         Self {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             public_url: None,
@@ -155,6 +174,12 @@ impl RelayConfig {
             header_read_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(30),
             wal_limit: 64 * 1024 * 1024,
+            key_file,
+            allow_client_keys: false,
+            mtt_oauth_url: mtt_api::MTT_OAUTH_URL.to_owned(),
+            mtt_api_url: mtt_api::MTT_API_URL.to_owned(),
+            refresh_margin: Duration::from_secs(10 * 60),
+            join_attempts_per_minute: 60,
         }
     }
 
@@ -185,6 +210,21 @@ impl RelayConfig {
         )?;
         positive("request_timeout_ms", !self.request_timeout.is_zero())?;
         positive("wal_limit_bytes", self.wal_limit > 0)?;
+        positive(
+            "join_attempts_per_minute",
+            self.join_attempts_per_minute > 0,
+        )?;
+        for (field, url) in [
+            ("mtt_oauth_url", &self.mtt_oauth_url),
+            ("mtt_api_url", &self.mtt_api_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(RelayError::ConfigValue {
+                    field,
+                    reason: format!("{url:?} is not an http(s) URL"),
+                });
+            }
+        }
         if self.oauth_polls_max > tokio::sync::Semaphore::MAX_PERMITS {
             return Err(RelayError::ConfigValue {
                 field: "oauth_polls_max",
@@ -292,10 +332,52 @@ pub struct ConfigFile {
     /// The write-ahead log is brought back under this many bytes after a burst (default 64 MiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wal_limit_bytes: Option<u64>,
+    /// The at-rest key's file; a relative path is taken from the configuration file's folder
+    /// (default `trubka-relay.key` beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// In team mode, still admit personal-mode client keys (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_client_keys: Option<bool>,
+    /// МТТ's OAuth server (default `https://oauth.mtt.ru`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtt_oauth_url: Option<String>,
+    /// МТТ's Open API (default `https://openapi.mtt.ru`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtt_api_url: Option<String>,
+    /// How long before expiry the integration's access token is refreshed, in seconds
+    /// (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_margin_secs: Option<u64>,
+    /// Join attempts taken per minute, all clients together (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_attempts_per_minute: Option<u32>,
 }
 
 /// The database file name used when the configuration names none.
 pub const DEFAULT_DATABASE: &str = "trubka-relay.sqlite3";
+
+/// The at-rest key's file name used when the configuration names none (beside it).
+pub const DEFAULT_KEY_FILE: &str = "trubka-relay.key";
+
+/// The packaged relay's configuration folder (configuration and key).
+pub const PACKAGED_CONFIG_DIR: &str = "/etc/trubka-relay";
+/// The packaged relay's configuration file, used when no `--config` is given and there is no
+/// `trubka-relay.toml` in the working folder.
+pub const PACKAGED_CONFIG: &str = "/etc/trubka-relay/relay.toml";
+/// The packaged relay's data folder (the database).
+pub const PACKAGED_DATA_DIR: &str = "/var/lib/trubka-relay";
+
+/// Where a relative database path is taken from: the packaged data folder for a configuration
+/// in the packaged configuration folder (nothing is written under `/etc`), else the
+/// configuration's own folder (a developer's run).
+pub fn data_dir_for(config_dir: &Path) -> PathBuf {
+    if config_dir == Path::new(PACKAGED_CONFIG_DIR) {
+        PathBuf::from(PACKAGED_DATA_DIR)
+    } else {
+        config_dir.to_path_buf()
+    }
+}
 
 impl ConfigFile {
     /// Reads and parses a configuration file.
@@ -356,10 +438,19 @@ impl ConfigFile {
             header_read_timeout_ms: other.header_read_timeout_ms.or(self.header_read_timeout_ms),
             request_timeout_ms: other.request_timeout_ms.or(self.request_timeout_ms),
             wal_limit_bytes: other.wal_limit_bytes.or(self.wal_limit_bytes),
+            key_file: other.key_file.or(self.key_file),
+            allow_client_keys: other.allow_client_keys.or(self.allow_client_keys),
+            mtt_oauth_url: other.mtt_oauth_url.or(self.mtt_oauth_url),
+            mtt_api_url: other.mtt_api_url.or(self.mtt_api_url),
+            refresh_margin_secs: other.refresh_margin_secs.or(self.refresh_margin_secs),
+            join_attempts_per_minute: other
+                .join_attempts_per_minute
+                .or(self.join_attempts_per_minute),
         }
     }
 
-    /// The database path this file names, resolved against `base_dir`.
+    /// The database path this file names, resolved against the data folder of `base_dir`
+    /// (the configuration's folder; see [`data_dir_for`]).
     pub fn database_path(&self, base_dir: &Path) -> PathBuf {
         let database = self
             .database
@@ -368,7 +459,21 @@ impl ConfigFile {
         if database.is_absolute() {
             database
         } else {
-            base_dir.join(database)
+            data_dir_for(base_dir).join(database)
+        }
+    }
+
+    /// The at-rest key's file this configuration names, resolved against `base_dir` (the
+    /// configuration's folder: the key lives beside the configuration).
+    pub fn key_file_path(&self, base_dir: &Path) -> PathBuf {
+        let key_file = self
+            .key_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_KEY_FILE));
+        if key_file.is_absolute() {
+            key_file
+        } else {
+            base_dir.join(key_file)
         }
     }
 
@@ -380,6 +485,22 @@ impl ConfigFile {
                 .into(),
         })?;
         let mut config = RelayConfig::new(HookPath::parse(hook)?, self.database_path(base_dir));
+        config.key_file = self.key_file_path(base_dir);
+        if let Some(allow) = self.allow_client_keys {
+            config.allow_client_keys = allow;
+        }
+        if let Some(url) = self.mtt_oauth_url.clone() {
+            config.mtt_oauth_url = url;
+        }
+        if let Some(url) = self.mtt_api_url.clone() {
+            config.mtt_api_url = url;
+        }
+        if let Some(secs) = self.refresh_margin_secs {
+            config.refresh_margin = Duration::from_secs(secs);
+        }
+        if let Some(attempts) = self.join_attempts_per_minute {
+            config.join_attempts_per_minute = attempts;
+        }
         if let Some(listen) = self.listen {
             config.listen = listen;
         }
@@ -448,7 +569,7 @@ impl ConfigFile {
 /// never widened afterwards, whatever the umask), synced to disk, and then renamed over `path`,
 /// so that `path` is always either the old file whole or the new one whole. A failure removes
 /// the new file and leaves `path` as it was.
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
 
     let name = path
@@ -496,84 +617,4 @@ fn sync_dir(_dir: &Path) -> std::io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_hooks_are_long_random_and_redacted() {
-        let hook = HookPath::generate();
-        assert_eq!(hook.expose_secret().len(), 32);
-        assert_ne!(hook, HookPath::generate());
-        assert!(HookPath::parse(hook.expose_secret()).is_ok());
-        assert_eq!(hook.to_string(), "[redacted]");
-        assert!(!format!("{hook:?}").contains(hook.expose_secret()));
-        assert!(hook.matches(hook.expose_secret()));
-        assert!(!hook.matches("short"));
-    }
-
-    #[test]
-    fn short_or_odd_hooks_are_refused() {
-        assert!(HookPath::parse("abc").is_err());
-        assert!(HookPath::parse("aaaaaaaaaaaaaaaaaaaaaaaaaa/b").is_err());
-        assert!(HookPath::parse(&"a".repeat(200)).is_err());
-    }
-
-    #[test]
-    fn a_file_round_trips_and_flags_override_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("relay.toml");
-        let file = ConfigFile {
-            hook: Some(HookPath::generate().expose_secret().to_owned()),
-            public_url: Some("https://relay.example.com".into()),
-            retention_days: Some(3),
-            ..ConfigFile::default()
-        };
-        file.write(&path, false).unwrap();
-        assert!(matches!(
-            file.write(&path, false),
-            Err(RelayError::ConfigExists(_))
-        ));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        file.write(&path, true).unwrap();
-        // Only the file itself: the new copy it was written through was renamed into place.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        let loaded = ConfigFile::load(&path).unwrap();
-        assert_eq!(loaded, file);
-        let flags = ConfigFile {
-            retention_days: Some(1),
-            ..ConfigFile::default()
-        };
-        let config = loaded.overridden_by(flags).into_config(dir.path()).unwrap();
-        assert_eq!(config.retention, Duration::from_secs(24 * 3600));
-        assert_eq!(config.database, dir.path().join(DEFAULT_DATABASE));
-        assert_eq!(config.body_limit, 256 * 1024);
-    }
-
-    #[test]
-    fn bad_files_name_the_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("relay.toml");
-        std::fs::write(&path, "hook = \"x\"\nretension_days = 3\n").unwrap();
-        let err = ConfigFile::load(&path).unwrap_err().to_string();
-        assert!(err.contains("retension_days"), "{err}");
-        let missing_hook = ConfigFile::default().into_config(dir.path()).unwrap_err();
-        assert!(missing_hook.to_string().contains("hook"));
-        let bad_url = ConfigFile {
-            hook: Some(HookPath::generate().expose_secret().to_owned()),
-            public_url: Some("https://relay.example.com/".into()),
-            ..ConfigFile::default()
-        };
-        assert!(
-            bad_url
-                .into_config(dir.path())
-                .unwrap_err()
-                .to_string()
-                .contains("public_url")
-        );
-    }
-}
+mod tests;

@@ -49,7 +49,7 @@ impl Cutoff {
         self.waker.wake();
     }
 
-    fn is_pulled(&self) -> bool {
+    pub(crate) fn is_pulled(&self) -> bool {
         self.pulled.load(Ordering::Acquire)
     }
 

@@ -105,4 +105,74 @@ pub enum RelayError {
     /// No active client key has that label.
     #[error("no active client key is labelled {0:?}")]
     KeyNotFound(String),
+    /// The operating system's random source failed.
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
+    /// The at-rest key could not be read or written.
+    #[error("{source_name}: {reason}")]
+    AtRestKey {
+        /// The key file or environment variable.
+        source_name: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// Team mode needs the at-rest key and there is none.
+    #[error(
+        "no at-rest key: {key_file} does not exist and TRUBKA_RELAY_KEY is not set; run `trubka-relay init` (it creates the key and keeps the configuration) or restore the key from its backup"
+    )]
+    NoAtRestKey {
+        /// Where the key file was looked for.
+        key_file: PathBuf,
+    },
+    /// A sealed record cannot be opened: damaged or changed.
+    #[error("the stored secret {name:?} cannot be opened: {reason}")]
+    Sealed {
+        /// The record.
+        name: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A sealed record was sealed under another key than the one given.
+    #[error(
+        "the stored secret {name:?} was sealed with key {sealed_with}, but {source_name} holds key {key_id}: use the key file this database was sealed with (from its backup), or connect the integration again"
+    )]
+    WrongAtRestKey {
+        /// The record.
+        name: String,
+        /// The id of the key it was sealed with.
+        sealed_with: String,
+        /// Where the key in use came from.
+        source_name: String,
+        /// The id of the key in use.
+        key_id: String,
+    },
+    /// A seat, invite or team value given on the command line is not valid.
+    #[error("{field} is not valid: {reason}")]
+    TeamInput {
+        /// What was given (`--workplace`, `--expires`…).
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// No seat matches.
+    #[error("no seat {0:?} (give its number or its name, as `seats list` shows them)")]
+    SeatNotFound(String),
+    /// The seat was revoked.
+    #[error("seat {0:?} is revoked")]
+    SeatRevoked(String),
+    /// Several active seats have this name.
+    #[error("several seats are named {0:?}; give the seat's number instead")]
+    SeatAmbiguous(String),
+    /// No integration is connected.
+    #[error("no МТТ integration is connected; run `trubka-relay team connect`")]
+    NotConnected,
+    /// МТТ (through `mtt-api`) failed or refused.
+    #[error("{what}: {source}")]
+    Mtt {
+        /// What the relay was doing.
+        what: &'static str,
+        /// What `mtt-api` reported.
+        #[source]
+        source: mtt_api::Error,
+    },
 }

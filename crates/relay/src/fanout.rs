@@ -116,6 +116,8 @@ struct Subscriber {
     id: u64,
     queue: mpsc::Sender<Arc<LiveEvent>>,
     cutoff: Option<Arc<Cutoff>>,
+    /// The seat whose stream this is, if a seat's.
+    seat: Option<i64>,
 }
 
 /// The set of connected stream clients.
@@ -157,9 +159,23 @@ impl Fanout {
     /// Registers a client; from now on it receives every committed event until it is dropped
     /// or cut off (then its queue ends).
     pub fn subscribe(self: &Arc<Self>, cutoff: Option<Arc<Cutoff>>) -> Subscription {
+        self.subscribe_as(None, cutoff)
+    }
+
+    /// Registers a client held by `seat` (or by a client key, `None`); see [`Self::subscribe`].
+    pub fn subscribe_as(
+        self: &Arc<Self>,
+        seat: Option<i64>,
+        cutoff: Option<Arc<Cutoff>>,
+    ) -> Subscription {
         let (queue, events) = mpsc::channel(self.buffer);
         let id = self.next_subscriber.fetch_add(1, Ordering::Relaxed);
-        self.lock().push(Subscriber { id, queue, cutoff });
+        self.lock().push(Subscriber {
+            id,
+            queue,
+            cutoff,
+            seat,
+        });
         self.metrics.client_connected(1);
         Subscription {
             id,
@@ -176,6 +192,19 @@ impl Fanout {
                 cutoff.pull();
             }
         }
+    }
+
+    /// Drops every subscriber of `seat` (revoked): its queue ends and its connection is cut.
+    pub fn disconnect_seat(&self, seat: i64) {
+        self.lock().retain(|subscriber| {
+            if subscriber.seat != Some(seat) {
+                return true;
+            }
+            if let Some(cutoff) = &subscriber.cutoff {
+                cutoff.pull();
+            }
+            false
+        });
     }
 
     /// How many clients are subscribed.
@@ -297,6 +326,22 @@ mod tests {
         assert_eq!(slow.next().await.unwrap().id, EventId(1));
         assert_eq!(slow.next().await.unwrap().id, EventId(2));
         assert!(slow.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_seats_subscribers_are_dropped_by_seat_and_the_others_kept() {
+        let fanout = Arc::new(Fanout::new(8, Arc::new(Metrics::default())));
+        let cutoff = Arc::new(Cutoff::default());
+        let mut revoked = fanout.subscribe_as(Some(3), Some(Arc::clone(&cutoff)));
+        let mut other = fanout.subscribe_as(Some(4), None);
+        let mut key = fanout.subscribe(None);
+        fanout.disconnect_seat(3);
+        assert_eq!(fanout.subscribers(), 2);
+        assert!(cutoff.is_pulled());
+        fanout.committed(&[stored(1, "{}")]);
+        assert!(revoked.next().await.is_none());
+        assert_eq!(other.next().await.unwrap().id, EventId(1));
+        assert_eq!(key.next().await.unwrap().id, EventId(1));
     }
 
     #[test]

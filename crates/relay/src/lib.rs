@@ -7,8 +7,10 @@
 //! that owns its `state`. It must **lose nothing**: a notification is answered 2xx only after
 //! its commit, and a client can always resume exactly where it stopped. It must **leak
 //! nothing**: the hook path, client keys and OAuth codes are secrets that print as
-//! `[redacted]` and are never logged, and the stream is for clients with a key only. It never
-//! sees the integration's client secret or tokens.
+//! `[redacted]` and are never logged, and the stream is for clients with a key only. In
+//! personal mode it never sees the integration's client secret or tokens; in team mode it holds
+//! them itself ([`integration`]), sealed at rest with a key kept apart from the database
+//! ([`sealing`]), and seats join with one-time invites ([`seats`], the `team-api` wire types).
 //!
 //! The flow, with the routes of [`router`]:
 //! - `POST /<hook>/events`: intake checks the body (size, UTF-8, nesting, JSON), hands it to
@@ -27,7 +29,13 @@
 //!   (200), answers 404 `pending` while nothing has landed (ask again) and 410 `taken` or
 //!   `expired` afterwards (final); at most `oauth_polls_max` polls wait at once (the next gets
 //!   503 at once).
-//! - `GET /healthz`, `GET /metrics` (Prometheus text).
+//! - `POST /team/join` (`{"code"}`, rate-limited, 4 KiB at most): an invite's code for a seat
+//!   credential and the seat's profile; `GET /team/me` (Bearer seat credential): the profile.
+//!   A seat credential also opens `/events/stream`; in team mode client keys are refused there
+//!   unless `allow_client_keys`. A landing whose `state` the relay started (`team connect`) is
+//!   exchanged by the relay itself instead of handed off.
+//! - `GET /healthz` (liveness), `GET /readyz` (the integration's state, 200 or 503),
+//!   `GET /metrics` (Prometheus text).
 //!
 //! Every connection must send its request headers within `header_read_timeout`, idle
 //! keep-alive connections included ([`connection`]); intake and the landing must finish
@@ -53,13 +61,18 @@ pub mod error;
 pub mod fanout;
 mod handoff;
 mod intake;
+pub mod integration;
 pub mod keys;
 pub mod metrics;
 pub mod oauth;
+pub mod rate;
+pub mod sealing;
+pub mod seats;
 mod server;
 mod state;
 pub mod store;
 mod stream;
+mod team_routes;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};
 pub use error::RelayError;

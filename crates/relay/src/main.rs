@@ -1,6 +1,11 @@
-//! `trubka-relay`: the relay as a command. `init` writes a configuration with a fresh hook,
-//! `serve` runs the relay, `keys` manages the client keys of operator seats, `backup` copies the
-//! event store while it runs and `restore` puts a backup in its place with a new epoch.
+//! `trubka-relay`: the relay as a command. `init` writes a configuration with a fresh hook
+//! (and the at-rest key beside it, if there is none), `serve` runs the relay, `keys` manages
+//! the client keys of personal-mode apps, `team` the МТТ integration the relay holds in team
+//! mode, `seats` the team's seats and their invites, `backup` copies the event store while it
+//! runs and `restore` puts a backup in its place with a new epoch.
+//!
+//! Without `--config`, the configuration is `trubka-relay.toml` in the working folder, or the
+//! packaged relay's `/etc/trubka-relay/relay.toml` when there is none here and that one exists.
 //!
 //! Settings come from the configuration file, then `TRUBKA_RELAY_*` environment variables,
 //! then flags, each overriding the one before.
@@ -8,6 +13,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod cli;
 
 use clap::{Args, Parser, Subcommand};
 use relay::store::sqlite::{self, SqliteOptions, SqliteStore};
@@ -22,14 +29,10 @@ use tracing_subscriber::EnvFilter;
     about = "Durable, resumable webhook relay and OAuth hand-off for Trubka"
 )]
 struct Cli {
-    /// The configuration file.
-    #[arg(
-        long,
-        global = true,
-        env = "TRUBKA_RELAY_CONFIG",
-        default_value = "trubka-relay.toml"
-    )]
-    config: PathBuf,
+    /// The configuration file [default: trubka-relay.toml, or /etc/trubka-relay/relay.toml when
+    /// there is none in the working folder and that one exists].
+    #[arg(long, global = true, env = "TRUBKA_RELAY_CONFIG")]
+    config: Option<PathBuf>,
     /// Log filter (tracing's EnvFilter syntax), written to standard error.
     #[arg(long, global = true, env = "TRUBKA_RELAY_LOG", default_value = "info")]
     log: String,
@@ -43,7 +46,7 @@ enum Command {
     Init(InitArgs),
     /// Run the relay; prints one JSON line with the listen address, Redirect URI and stream URL.
     Serve(Box<ServeArgs>),
-    /// Manage client keys (one per operator seat).
+    /// Manage client keys (personal-mode apps; in team mode seats join with invites).
     Keys {
         #[command(subcommand)]
         action: KeysCommand,
@@ -55,6 +58,23 @@ enum Command {
     Backup {
         /// The backup file to write (never overwritten).
         file: PathBuf,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// The МТТ integration the relay holds in team mode: connect it, see its state, rotate the
+    /// at-rest key.
+    Team {
+        #[command(subcommand)]
+        action: cli::team::TeamCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// The team's seats: add, list, revoke, invite.
+    Seats {
+        #[command(subcommand)]
+        action: cli::seats::SeatsCommand,
         /// The database file (default: from the configuration).
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
@@ -153,6 +173,24 @@ struct ServeArgs {
     /// The write-ahead log is brought back under this many bytes after a burst.
     #[arg(long, env = "TRUBKA_RELAY_WAL_LIMIT_BYTES")]
     wal_limit_bytes: Option<u64>,
+    /// The at-rest key's file (TRUBKA_RELAY_KEY, the key itself, overrides it).
+    #[arg(long, env = "TRUBKA_RELAY_KEY_FILE")]
+    key_file: Option<PathBuf>,
+    /// In team mode, still admit personal-mode client keys (they get the unfiltered stream).
+    #[arg(long, env = "TRUBKA_RELAY_ALLOW_CLIENT_KEYS")]
+    allow_client_keys: bool,
+    /// МТТ's OAuth server.
+    #[arg(long, env = "TRUBKA_RELAY_MTT_OAUTH_URL")]
+    mtt_oauth_url: Option<String>,
+    /// МТТ's Open API.
+    #[arg(long, env = "TRUBKA_RELAY_MTT_API_URL")]
+    mtt_api_url: Option<String>,
+    /// Refresh the integration's access token this many seconds before it expires.
+    #[arg(long, env = "TRUBKA_RELAY_REFRESH_MARGIN_SECS")]
+    refresh_margin_secs: Option<u64>,
+    /// Join attempts taken per minute, all clients together.
+    #[arg(long, env = "TRUBKA_RELAY_JOIN_ATTEMPTS_PER_MINUTE")]
+    join_attempts_per_minute: Option<u32>,
 }
 
 impl ServeArgs {
@@ -179,6 +217,12 @@ impl ServeArgs {
             header_read_timeout_ms: self.header_read_timeout_ms,
             request_timeout_ms: self.request_timeout_ms,
             wal_limit_bytes: self.wal_limit_bytes,
+            key_file: self.key_file,
+            allow_client_keys: self.allow_client_keys.then_some(true),
+            mtt_oauth_url: self.mtt_oauth_url,
+            mtt_api_url: self.mtt_api_url,
+            refresh_margin_secs: self.refresh_margin_secs,
+            join_attempts_per_minute: self.join_attempts_per_minute,
         }
     }
 }
@@ -199,7 +243,22 @@ enum KeysCommand {
     },
 }
 
-fn config_dir(config: &Path) -> PathBuf {
+/// The configuration file: the one named, else `trubka-relay.toml` here, else the packaged
+/// relay's if it exists.
+fn config_path(named: Option<PathBuf>) -> PathBuf {
+    if let Some(path) = named {
+        return path;
+    }
+    let here = PathBuf::from("trubka-relay.toml");
+    let packaged = PathBuf::from(relay::config::PACKAGED_CONFIG);
+    if !here.exists() && packaged.exists() {
+        packaged
+    } else {
+        here
+    }
+}
+
+pub(crate) fn config_dir(config: &Path) -> PathBuf {
     match config.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -208,7 +267,7 @@ fn config_dir(config: &Path) -> PathBuf {
 
 /// The configuration file if it exists; without one, everything must come from the
 /// environment and flags.
-fn load_optional(config: &Path) -> Result<ConfigFile, RelayError> {
+pub(crate) fn load_optional(config: &Path) -> Result<ConfigFile, RelayError> {
     if config.exists() {
         ConfigFile::load(config)
     } else {
@@ -232,6 +291,18 @@ fn init(config_path: &Path, args: InitArgs) -> Result<(), RelayError> {
     let config = file.clone().into_config(&config_dir(config_path))?;
     file.write(config_path, args.force)?;
     println!("Wrote {}", config_path.display());
+    // The key is never replaced: the database's secrets are sealed with it.
+    if relay::sealing::ensure_key_file(&config.key_file)? {
+        println!(
+            "Wrote the at-rest key {} (mode 0600): back it up apart from the database.",
+            config.key_file.display()
+        );
+    } else {
+        println!(
+            "Kept the at-rest key {} (init never replaces it).",
+            config.key_file.display()
+        );
+    }
     match &config.public_url {
         Some(base) => println!(
             "Register this Redirect URI in the МТТ Бизнес cabinet (it is a secret):\n  {base}/{}",
@@ -283,7 +354,10 @@ async fn wait_for_stop_signal() {
 }
 
 /// The database a command works on: the flag's, else the configuration's.
-fn database_of(config_path: &Path, database: Option<PathBuf>) -> Result<PathBuf, RelayError> {
+pub(crate) fn database_of(
+    config_path: &Path,
+    database: Option<PathBuf>,
+) -> Result<PathBuf, RelayError> {
     match database {
         Some(database) => Ok(database),
         None => Ok(load_optional(config_path)?.database_path(&config_dir(config_path))),
@@ -316,13 +390,17 @@ fn restore(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result
     }
     match &restored.keys {
         sqlite::KeysFrom::Replaced => {
-            println!("Client keys (and their revocations) were kept from the replaced database.");
+            println!(
+                "Client keys and the team (seats, invites, credentials and their revocations, the integration) were kept from the replaced database."
+            );
         }
         sqlite::KeysFrom::Backup(None) => {
-            println!("Client keys come from the backup: review them with `keys list`.");
+            println!(
+                "Client keys and seats come from the backup: review them with `keys list` and `seats list`."
+            );
         }
         sqlite::KeysFrom::Backup(Some(why)) => println!(
-            "Client keys come from the backup, since the replaced database could not be read ({why}): review them with `keys list` and revoke any revoked since the backup."
+            "Client keys and seats come from the backup, since the replaced database could not be read ({why}): review them with `keys list` and `seats list`, and revoke any revoked since the backup."
         ),
     }
     Ok(())
@@ -379,12 +457,15 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    let config = config_path(cli.config);
     let result = match cli.command {
-        Command::Init(args) => init(&cli.config, args),
-        Command::Serve(args) => serve(&cli.config, *args).await,
-        Command::Keys { action, database } => keys(&cli.config, database, action).await,
-        Command::Backup { file, database } => backup(&cli.config, &file, database),
-        Command::Restore { file, database } => restore(&cli.config, &file, database),
+        Command::Init(args) => init(&config, args),
+        Command::Serve(args) => serve(&config, *args).await,
+        Command::Keys { action, database } => keys(&config, database, action).await,
+        Command::Team { action, database } => cli::team::run(&config, database, action).await,
+        Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
+        Command::Backup { file, database } => backup(&config, &file, database),
+        Command::Restore { file, database } => restore(&config, &file, database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

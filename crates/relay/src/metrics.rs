@@ -28,10 +28,14 @@ pub enum RejectReason {
     TooManyStreams,
     /// A request took longer than `request_timeout_ms`, body included: 408.
     TimedOut,
+    /// A join attempt past `join_attempts_per_minute`: 429.
+    RateLimited,
+    /// A join with a malformed, unknown, expired or used invite, or a bad body.
+    BadJoin,
 }
 
 impl RejectReason {
-    const ALL: [RejectReason; 10] = [
+    const ALL: [RejectReason; 12] = [
         RejectReason::UnknownPath,
         RejectReason::TooLarge,
         RejectReason::Empty,
@@ -42,6 +46,8 @@ impl RejectReason {
         RejectReason::Overloaded,
         RejectReason::TooManyStreams,
         RejectReason::TimedOut,
+        RejectReason::RateLimited,
+        RejectReason::BadJoin,
     ];
 
     fn label(self) -> &'static str {
@@ -56,6 +62,8 @@ impl RejectReason {
             RejectReason::Overloaded => "overloaded",
             RejectReason::TooManyStreams => "too_many_streams",
             RejectReason::TimedOut => "timed_out",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::BadJoin => "bad_join",
         }
     }
 }
@@ -66,6 +74,33 @@ pub fn render_gauge(out: &mut String, name: &str, help: &str, value: u64) {
         out,
         "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
     );
+}
+
+/// How a refresh of the integration's tokens ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// New tokens are stored.
+    Ok,
+    /// МТТ refused the refresh token: the integration must be connected again.
+    Refused,
+    /// МТТ could not be reached or failed; the refresh is tried again.
+    Failed,
+}
+
+impl RefreshOutcome {
+    const ALL: [RefreshOutcome; 3] = [
+        RefreshOutcome::Ok,
+        RefreshOutcome::Refused,
+        RefreshOutcome::Failed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            RefreshOutcome::Ok => "ok",
+            RefreshOutcome::Refused => "refused",
+            RefreshOutcome::Failed => "failed",
+        }
+    }
 }
 
 /// Upper bounds (seconds) of the commit latency histogram's buckets.
@@ -87,6 +122,7 @@ pub struct Metrics {
     commit_buckets: [AtomicU64; COMMIT_BUCKETS.len()],
     commit_count: AtomicU64,
     commit_micros: AtomicU64,
+    refreshes: [AtomicU64; RefreshOutcome::ALL.len()],
 }
 
 impl Metrics {
@@ -126,6 +162,21 @@ impl Metrics {
             .iter()
             .position(|r| *r == reason)
             .map_or(0, |index| self.rejected[index].load(Ordering::Relaxed))
+    }
+
+    /// A refresh of the integration's tokens ended so.
+    pub fn integration_refreshed(&self, outcome: RefreshOutcome) {
+        if let Some(index) = RefreshOutcome::ALL.iter().position(|o| *o == outcome) {
+            self.refreshes[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many refreshes of the integration's tokens ended so.
+    pub fn integration_refreshes(&self, outcome: RefreshOutcome) -> u64 {
+        RefreshOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .map_or(0, |index| self.refreshes[index].load(Ordering::Relaxed))
     }
 
     /// An event was written to a stream client.
@@ -207,6 +258,18 @@ impl Metrics {
                 out,
                 "trubka_relay_rejected_total{{reason=\"{}\"}} {}",
                 reason.label(),
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP trubka_relay_integration_refreshes_total Refreshes of the МТТ integration's tokens, by outcome (refused: connect the integration again).\n# TYPE trubka_relay_integration_refreshes_total counter"
+        );
+        for (outcome, count) in RefreshOutcome::ALL.iter().zip(&self.refreshes) {
+            let _ = writeln!(
+                out,
+                "trubka_relay_integration_refreshes_total{{outcome=\"{}\"}} {}",
+                outcome.label(),
                 count.load(Ordering::Relaxed)
             );
         }

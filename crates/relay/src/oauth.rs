@@ -134,6 +134,36 @@ pub(crate) async fn landing(
             );
         }
     };
+    // A sign-in the relay started itself (`team connect`) is exchanged here, not handed off.
+    if let Some(outcome) = state.integration.land(&oauth_state, &sign_in).await {
+        return match outcome {
+            Ok(()) => page(
+                StatusCode::OK,
+                "Интеграция подключена / Integration connected",
+                &[
+                    "<strong>Интеграция МТТ подключена к серверу команды.</strong>".to_owned(),
+                    "<strong>The МТТ integration is connected to the team server.</strong>"
+                        .to_owned(),
+                ],
+                None,
+            ),
+            Err(why) => page(
+                StatusCode::BAD_GATEWAY,
+                "Интеграция не подключена / Integration not connected",
+                &[
+                    format!(
+                        "<strong>Интеграция не подключена</strong>: {}",
+                        escape_html(&why)
+                    ),
+                    format!(
+                        "<strong>The integration is not connected</strong>: {}. Run `trubka-relay team connect` again.",
+                        escape_html(&why)
+                    ),
+                ],
+                None,
+            ),
+        };
+    }
     let refused = match &sign_in {
         SignIn::Refused { error, description } => {
             let detail = match description {

@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, stream};
+use crate::{intake, oauth, stream, team_routes};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -50,7 +50,15 @@ pub fn router(state: RelayState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/readyz", get(team_routes::readyz))
         .route("/events/stream", get(stream::stream_events))
+        .route(
+            "/team/join",
+            post(team_routes::join)
+                .fallback(not_found)
+                .layer(timed.clone()),
+        )
+        .route("/team/me", get(team_routes::me))
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -177,6 +185,8 @@ impl Relay {
 
         let pruner = tokio::spawn(run_retention(state.clone()));
         let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));
+        state.integration.set_redirect_uri(redirect_uri.clone());
+        let refresher = tokio::spawn(Arc::clone(&state.integration).run(shutdown.clone()));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -193,6 +203,7 @@ impl Relay {
             server: Some(server),
             pruner,
             key_watch,
+            refresher,
         })
     }
 }
@@ -241,6 +252,7 @@ pub struct RelayHandle {
     server: Option<JoinHandle<()>>,
     pruner: JoinHandle<()>,
     key_watch: JoinHandle<()>,
+    refresher: JoinHandle<()>,
 }
 
 impl RelayHandle {
@@ -283,5 +295,6 @@ impl Drop for RelayHandle {
         self.state.fanout.disconnect_all();
         self.pruner.abort();
         self.key_watch.abort();
+        self.refresher.abort();
     }
 }

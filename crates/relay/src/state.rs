@@ -13,8 +13,12 @@ use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
 use crate::handoff::Handoff;
+use crate::integration::Integration;
 use crate::metrics::Metrics;
+use crate::rate::RateLimit;
+use crate::sealing::Sealer;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
+use crate::store::team::SharedTeamStore;
 use crate::store::{CommitSink, SharedStore};
 
 /// Everything the handlers share.
@@ -36,6 +40,12 @@ pub struct RelayState {
     pub oauth_polls: Arc<Semaphore>,
     /// Cancelled when the relay shuts down: streams and long polls end.
     pub shutdown: CancellationToken,
+    /// The team's store: seats, invites, the integration's sealed secrets.
+    pub team: SharedTeamStore,
+    /// The МТТ integration the relay holds in team mode.
+    pub integration: Arc<Integration>,
+    /// Join attempts (`join_attempts_per_minute`).
+    pub join_limit: Arc<RateLimit>,
 }
 
 impl RelayState {
@@ -48,31 +58,53 @@ impl RelayState {
         };
         let database = config.database.clone();
         Self::with_store(config, move |sink| {
-            Ok(Arc::new(SqliteStore::open(&database, options, sink)?) as SharedStore)
+            let store = Arc::new(SqliteStore::open(&database, options, sink)?);
+            Ok((Arc::clone(&store) as SharedStore, store as SharedTeamStore))
         })
     }
 
     /// State over any store: `open_store` receives the sink the store must announce its
-    /// commits to.
+    /// commits to, and gives the event store and the team store. The at-rest key is read from
+    /// `TRUBKA_RELAY_KEY` or `config.key_file` if either exists (without it, the relay serves
+    /// events and seats but cannot hold an integration).
     pub fn with_store(
         config: RelayConfig,
-        open_store: impl FnOnce(Arc<dyn CommitSink>) -> Result<SharedStore, RelayError>,
+        open_store: impl FnOnce(
+            Arc<dyn CommitSink>,
+        ) -> Result<(SharedStore, SharedTeamStore), RelayError>,
     ) -> Result<Self, RelayError> {
         config.validate()?;
+        let sealer = Sealer::load(&config.key_file)?;
         let metrics = Arc::new(Metrics::default());
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
-        let store = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
+        let (store, team) = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
+        let config = Arc::new(config);
         Ok(Self {
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
-            access: Arc::new(Access::new(
-                Arc::clone(&store),
-                config.streams_max,
-                config.streams_per_key,
-                shutdown.clone(),
-            )),
+            access: Arc::new(
+                Access::new(
+                    Arc::clone(&store),
+                    config.streams_max,
+                    config.streams_per_key,
+                    shutdown.clone(),
+                )
+                .with_team(
+                    Arc::clone(&team),
+                    config.allow_client_keys,
+                    Arc::clone(&fanout),
+                ),
+            ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
-            config: Arc::new(config),
+            integration: Arc::new(Integration::new(
+                Arc::clone(&team),
+                sealer,
+                Arc::clone(&config),
+                Arc::clone(&metrics),
+            )),
+            join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
+            team,
+            config,
             store,
             fanout,
             metrics,

@@ -36,7 +36,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
-use crate::access::{Denied, StreamSlot};
+use crate::access::{Denied, Holder, StreamSlot};
 use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
@@ -75,7 +75,7 @@ fn unauthorized(metrics: &Metrics) -> Response {
     metrics.rejected(RejectReason::Unauthorized);
     let mut response = problem(
         StatusCode::UNAUTHORIZED,
-        "a valid client key is required: Authorization: Bearer trk_…",
+        "a valid client key or seat credential is required: Authorization: Bearer trk_… or tks_…",
     );
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
@@ -157,7 +157,7 @@ pub(crate) async fn stream_events(
     let Some(key) = presented_key(&headers) else {
         return unauthorized(metrics);
     };
-    let slot = match state.access.admit(&key).await {
+    let slot = match state.access.admit_bearer(key.expose_secret()).await {
         Ok(slot) => slot,
         Err(denied) => return refused(metrics, denied),
     };
@@ -201,7 +201,7 @@ pub(crate) async fn stream_events(
         live: false,
         shutdown: slot.end().clone(),
         metrics: Arc::clone(&state.metrics),
-        _slot: slot,
+        slot,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -232,6 +232,24 @@ fn refused(metrics: &Metrics, denied: Denied) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         response
     };
+    if let Some((status, code, message)) = crate::team_routes::denied(&denied)
+        && !matches!(denied, Denied::Unauthorized | Denied::StoreUnavailable(_))
+    {
+        // A seat's refusals: the `{code, message}` of team-api, and `error` for older clients.
+        metrics.rejected(RejectReason::Unauthorized);
+        let mut response = (
+            status,
+            Json(json!({ "error": message, "code": code, "message": message })),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"trubka-relay\""),
+            );
+        }
+        return response;
+    }
     match denied {
         Denied::Unauthorized => unauthorized(metrics),
         Denied::KeyAtLimit { limit } => busy(
@@ -253,6 +271,11 @@ fn refused(metrics: &Metrics, denied: Denied) -> Response {
                 "the relay's store is unavailable",
             )
         }
+        // Answered above.
+        Denied::ClientKeysRefused
+        | Denied::OtherRelay
+        | Denied::CredentialRevoked
+        | Denied::SeatRevoked => unauthorized(metrics),
     }
 }
 
@@ -270,7 +293,7 @@ struct Feed {
     shutdown: CancellationToken,
     metrics: Arc<Metrics>,
     /// The stream's place among its key's streams, freed when the stream is dropped.
-    _slot: StreamSlot,
+    slot: StreamSlot,
 }
 
 impl Feed {
@@ -320,7 +343,11 @@ impl Feed {
             if short && self.subscription.is_none() {
                 // Everything committed from now on reaches the live queue; the next read
                 // covers everything committed before.
-                self.subscription = Some(self.fanout.subscribe(self.cutoff.take()));
+                let seat = match self.slot.holder() {
+                    Holder::Seat(profile) => Some(profile.id),
+                    Holder::ClientKey => None,
+                };
+                self.subscription = Some(self.fanout.subscribe_as(seat, self.cutoff.take()));
             } else if page.rows() == 0 {
                 // The backlog is over: everything from here on comes from the live queue.
                 self.live = true;

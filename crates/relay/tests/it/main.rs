@@ -14,4 +14,8 @@ mod oauth;
 #[cfg(feature = "cli")]
 mod restore;
 mod stream;
+mod team;
+#[cfg(feature = "cli")]
+mod team_cli;
+mod team_integration;
 mod util;

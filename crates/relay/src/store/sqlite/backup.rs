@@ -210,8 +210,10 @@ fn move_aside(database: &Path) -> Result<PathBuf, RelayError> {
     Ok(aside)
 }
 
-/// Carries over what the replaced database knows better than the backup: its client keys and
-/// its highest id. All or nothing: on any failure the restored copy keeps the backup's.
+/// Carries over what the replaced database knows better than the backup: its client keys, its
+/// team (seats, invites and credentials with every revocation since the backup, the
+/// integration's sealed secrets and facts, the team id its credentials carry) and its highest
+/// id. All or nothing: on any failure the restored copy keeps the backup's.
 fn carry_over(conn: &mut Connection, replaced: &Path) -> Result<(), String> {
     conn.execute(
         "ATTACH DATABASE ?1 AS replaced",
@@ -226,6 +228,40 @@ fn carry_over(conn: &mut Connection, replaced: &Path) -> Result<(), String> {
              SELECT id, label, key_hash, created_at, revoked_at FROM replaced.client_keys",
             [],
         )?;
+        let replaced_has_team: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM replaced.sqlite_master
+                            WHERE type = 'table' AND name = 'seats')",
+            [],
+            |row| row.get(0),
+        )?;
+        if replaced_has_team {
+            for table in [
+                "seat_credentials",
+                "invites",
+                "seats",
+                "sealed_secrets",
+                "team_facts",
+            ] {
+                tx.execute(&format!("DELETE FROM main.{table}"), [])?;
+            }
+            for table in [
+                "seats",
+                "seat_credentials",
+                "invites",
+                "sealed_secrets",
+                "team_facts",
+            ] {
+                tx.execute(
+                    &format!("INSERT INTO main.{table} SELECT * FROM replaced.{table}"),
+                    [],
+                )?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO main.relay_meta (name, value)
+                 SELECT name, value FROM replaced.relay_meta WHERE name = 'team_id'",
+                [],
+            )?;
+        }
         tx.execute(
             "INSERT INTO main.sqlite_sequence (name, seq)
              SELECT 'events', 0 WHERE NOT EXISTS

@@ -18,6 +18,9 @@ mod events;
 mod keys;
 mod meta;
 mod schema;
+mod sealed;
+mod seats;
+mod team;
 #[cfg(test)]
 mod tests;
 mod writer;
@@ -33,6 +36,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 pub use backup::{KeysFrom, Restored, backup, restore};
+pub use sealed::{INTEGRATION_CLIENT, reseal_all};
 
 use super::{
     Appended, ClientKeyRecord, CommitSink, Epoch, EventId, EventPage, EventStore, Horizon,
@@ -83,6 +87,10 @@ pub struct SqliteStore {
     reader: Arc<Mutex<Connection>>,
     /// The client keys' own reader, so that checking a key never waits behind a backlog read.
     keys_reader: Arc<Mutex<Connection>>,
+    /// The team's connection, for its reads and its few small writes (seats, invites, joins,
+    /// sealed secrets): they are rare, so they take SQLite's write lock beside the writer
+    /// thread instead of queueing behind a burst of events.
+    team: Arc<Mutex<Connection>>,
     /// Dropping it stops the checkpoint thread.
     _checkpoints: std::sync::mpsc::Sender<()>,
 }
@@ -114,6 +122,7 @@ impl SqliteStore {
         keys_conn
             .pragma_update(None, "query_only", true)
             .map_err(store_error)?;
+        let team_conn = open_connection(path).map_err(store_error)?;
         // Checkpoints run on their own thread, so that the writer's commits (and so the 2xx
         // answers) never wait for the log to be copied into the database file.
         let checkpoint_conn = open_connection(path).map_err(store_error)?;
@@ -176,6 +185,7 @@ impl SqliteStore {
             writer,
             reader: Arc::new(Mutex::new(reader_conn)),
             keys_reader: Arc::new(Mutex::new(keys_conn)),
+            team: Arc::new(Mutex::new(team_conn)),
             _checkpoints: checkpoints,
         })
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 1;
+pub(super) const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -35,6 +35,48 @@ CREATE UNIQUE INDEX IF NOT EXISTS client_keys_active_label
     ON client_keys (label) WHERE revoked_at IS NULL;
 ";
 
+/// Version 2: team mode. Seats, their invites and credentials (hashes only), the integration's
+/// sealed secrets, plain facts about it, and the states of sign-ins the relay started itself.
+const TEAM_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS seats (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL,
+    workplace  TEXT NOT NULL,
+    role       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS seat_credentials (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    seat_id    INTEGER NOT NULL REFERENCES seats (id),
+    hash       BLOB NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE IF NOT EXISTS invites (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    seat_id       INTEGER NOT NULL REFERENCES seats (id),
+    code_hash     BLOB NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    used_at       TEXT,
+    superseded_at TEXT
+);
+CREATE TABLE IF NOT EXISTS sealed_secrets (
+    name       TEXT PRIMARY KEY,
+    sealed     BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS team_facts (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS connect_states (
+    state_hash BLOB PRIMARY KEY,
+    expires_at TEXT NOT NULL
+);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -52,8 +94,13 @@ pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
 
 pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if version < SCHEMA_VERSION {
+    if version < 1 {
         conn.execute_batch(SCHEMA)?;
+    }
+    if version < 2 {
+        conn.execute_batch(TEAM_SCHEMA)?;
+    }
+    if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
     Ok(())

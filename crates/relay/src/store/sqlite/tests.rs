@@ -762,3 +762,50 @@ async fn a_backup_that_is_not_a_sound_store_is_refused_and_nothing_changes() {
     assert_eq!(files_in(&dir), before);
     assert_eq!(open(&dir, Arc::new(NoSink)).epoch(), epoch);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restoring_keeps_the_replaced_stores_team_so_a_seat_revoked_since_stays_revoked() {
+    use crate::store::team::{NewSeat, SeatRef, TeamStore as _};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    let saved = dir.path().join("saved.sqlite3");
+    let team_id = {
+        let store = open(&dir, Arc::new(NoSink));
+        let seat = store
+            .add_seat(NewSeat {
+                name: "Alice".into(),
+                workplace: "883140582526566".into(),
+                role: team_api::Role::Operator,
+            })
+            .await
+            .unwrap();
+        store
+            .add_invite(
+                SeatRef::Id(seat.profile.id),
+                [7; 32],
+                Utc::now() + chrono::TimeDelta::hours(1),
+            )
+            .await
+            .unwrap();
+        let joined = store
+            .redeem_invite([7; 32], [8; 32], Utc::now())
+            .await
+            .unwrap();
+        assert!(matches!(joined, crate::store::team::Redeemed::Joined(_)));
+        let team_id = store.team_id().await.unwrap();
+        super::backup(&path, &saved).unwrap();
+        store
+            .revoke_seat(SeatRef::Id(seat.profile.id))
+            .await
+            .unwrap();
+        team_id
+    };
+    restore_once_closed(&saved, &path);
+    let store = open(&dir, Arc::new(NoSink));
+    let seats = store.seats().await.unwrap();
+    assert!(seats[0].revoked_at.is_some(), "the revoked seat came back");
+    let snapshot = store.access_snapshot().await.unwrap();
+    assert!(snapshot.credentials.iter().all(|c| c.seat_revoked));
+    assert_eq!(store.team_id().await.unwrap(), team_id);
+}

@@ -1,0 +1,34 @@
+//! The command line's team commands: `team` (the integration) and `seats`.
+
+pub mod seats;
+pub mod team;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use relay::RelayError;
+use relay::config::ConfigFile;
+use relay::store::NoSink;
+use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::team::SharedTeamStore;
+
+/// The configuration file's settings (with the database flag over them) and its folder.
+pub(crate) fn settings(
+    config_path: &Path,
+    database: Option<PathBuf>,
+) -> Result<(ConfigFile, PathBuf), RelayError> {
+    let file = crate::load_optional(config_path)?.overridden_by(ConfigFile {
+        database,
+        ..ConfigFile::default()
+    });
+    Ok((file, crate::config_dir(config_path)))
+}
+
+/// The team store in `database`.
+pub(crate) fn team_store(database: &Path) -> Result<SharedTeamStore, RelayError> {
+    Ok(Arc::new(SqliteStore::open(
+        database,
+        SqliteOptions::default(),
+        Arc::new(NoSink),
+    )?))
+}

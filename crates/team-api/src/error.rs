@@ -1,0 +1,58 @@
+//! The body of every refusal: `{code, message}`.
+
+use serde::{Deserialize, Serialize};
+
+/// Why the relay refused a team request. The wire form is the `snake_case` name; codes are never
+/// renamed or reused, and the app switches on them, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TeamErrorCode {
+    /// The request's body or parameters are not what the endpoint takes (unknown fields
+    /// included).
+    BadRequest,
+    /// The body is larger than the endpoint takes.
+    TooLarge,
+    /// The invite code is not of the shape the relay hands out.
+    InviteMalformed,
+    /// No invite has this code.
+    InviteUnknown,
+    /// The invite outlived its expiry.
+    InviteExpired,
+    /// The invite was already used (or replaced by a newer one).
+    InviteUsed,
+    /// No credential, or one this relay does not know.
+    Unauthorized,
+    /// The credential was issued by another relay (another team).
+    CredentialOfAnotherRelay,
+    /// The credential was revoked: by a newer join of the same seat, or with the seat.
+    CredentialRevoked,
+    /// The seat was revoked.
+    SeatRevoked,
+    /// The relay is in team mode and refuses personal-mode client keys.
+    ClientKeysRefused,
+    /// Too many attempts; try again after `Retry-After`.
+    RateLimited,
+    /// The relay cannot serve this now (its store, or a cap).
+    Unavailable,
+}
+
+/// What a refused request is answered: a stable code and a sentence for people.
+/// Unknown fields are ignored: an error body may carry more for older clients (`error`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The stable code.
+    pub code: TeamErrorCode,
+    /// What was wrong, for people.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// A body with this code and message.
+    pub fn new(code: TeamErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
