@@ -6,6 +6,7 @@ import { h, replace } from "./dom";
 import { when } from "./format";
 import { setLang, t } from "./i18n";
 import { api, describe, EVENTS, on } from "./ipc";
+import { popupWho } from "./popup-who";
 import { TransferDialog } from "./transfer";
 import { icon } from "./widgets/icons";
 import { StatusLine } from "./widgets/status";
@@ -55,14 +56,14 @@ function render(): void {
     return;
   }
   heading.textContent = view.answered ? t.popupAnswered : t.popupIncoming;
-  // Every name and number is text from outside: textContent only, isolated so a right-to-left
-  // override inside a name cannot reorder what follows it.
-  name.textContent = view.name ?? t.popupUnknownCaller;
-  number.textContent = view.number ?? "";
-  number.hidden = !view.name || !view.number;
-  if (!view.name && view.number) name.textContent = view.number;
-  company.textContent = view.company ?? "";
-  company.hidden = !view.company;
+  // Every name and number is text from outside: textContent only, without bidi controls and
+  // isolated (popup.css) so a right-to-left override inside a name cannot reorder what follows it.
+  const who = popupWho(view, t.popupUnknownCaller);
+  name.textContent = who.name;
+  number.textContent = who.number;
+  number.hidden = !who.number;
+  company.textContent = who.company;
+  company.hidden = !who.company;
   if (view.earlierCalls <= 0) {
     earlier.textContent = t.popupFirstCall;
   } else {
