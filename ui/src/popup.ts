@@ -4,7 +4,7 @@
 import type { PopupView } from "./bindings/PopupView";
 import { h, replace } from "./dom";
 import { when } from "./format";
-import { setLang, t } from "./i18n";
+import { setLang, spokenLanguage, t } from "./i18n";
 import { api, describe, EVENTS, on } from "./ipc";
 import { popupWho } from "./popup-who";
 import { TransferDialog } from "./transfer";
@@ -106,7 +106,7 @@ document.addEventListener("keydown", (e) => {
 
 void on(EVENTS.POPUP_CALL, show);
 void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
-  applyLook(prefs.language, prefs.theme);
+  applyLook(spokenLanguage(prefs) ?? prefs.language, prefs.theme);
   render();
 });
 // The call may have been sent before this page listened.

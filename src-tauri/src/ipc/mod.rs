@@ -34,8 +34,8 @@ pub use history::{
 pub use popup::PopupView;
 pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
-    About, AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
-    ThemeChoice, field_of,
+    About, AccountForm, AccountState, AppMode, InterfaceLanguage, LanguageChoice, LinkAction,
+    PopupWhose, Preferences, ThemeChoice, field_of,
 };
 pub use today::{Today, TodayHour};
 
