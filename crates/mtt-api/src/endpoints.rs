@@ -105,6 +105,29 @@ pub fn http_client(config: HttpConfig) -> Result<reqwest::Client, Error> {
     build_http_client(http_client_builder(config))
 }
 
+/// [`http_client`] for talking to `destinations`, asking no proxy when every one of them is on
+/// this machine (127.0.0.0/8, ::1, `localhost`: demo mode, the simulator). reqwest's reading of
+/// Windows' and macOS' proxy settings does not exempt loopback, and an office proxy cannot reach
+/// this machine's servers.
+pub fn http_client_to(config: HttpConfig, destinations: &[&Url]) -> Result<reqwest::Client, Error> {
+    let builder = http_client_builder(config);
+    if !destinations.is_empty() && destinations.iter().all(|url| is_on_this_machine(url)) {
+        build_http_client(builder.no_proxy())
+    } else {
+        build_http_client(builder)
+    }
+}
+
+/// Whether `url` names this machine: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_on_this_machine(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The same client's settings, for a caller that adds its own before building it with
 /// [`build_http_client`] (a server's client calls `.no_proxy()`: the relay asks no proxy).
 /// [`crate::Authorizer`] and [`crate::Pbx`] take whichever client they are given.

@@ -69,6 +69,10 @@ fn client_child() {
         "app" => mtt_api::http_client(config),
         "builder" => mtt_api::build_http_client(mtt_api::http_client_builder(config)),
         "no_proxy" => mtt_api::build_http_client(mtt_api::http_client_builder(config).no_proxy()),
+        "to" => {
+            let to = url::Url::parse(&url).unwrap();
+            mtt_api::http_client_to(config, &[&to])
+        }
         other => panic!("no client {other}"),
     }
     .unwrap();
@@ -83,17 +87,22 @@ fn client_child() {
 /// What the proxy and the server each saw when the child sent its request to the server with
 /// the proxy in its environment.
 fn sent_with_a_proxy_in_the_environment(kind: &str) -> (Vec<String>, Vec<String>) {
-    let proxy = Recorder::start();
     let server = Recorder::start();
+    let url = format!("http://{}/v1/probe", server.addr);
+    let through_proxy = sent_to_with_a_proxy_in_the_environment(kind, &url);
+    (through_proxy, server.seen())
+}
+
+/// What the proxy saw when the child sent its request to `url` with the proxy in its
+/// environment.
+fn sent_to_with_a_proxy_in_the_environment(kind: &str, url: &str) -> Vec<String> {
+    let proxy = Recorder::start();
     let proxy_url = format!("http://{}", proxy.addr);
     let mut child = Command::new(std::env::current_exe().unwrap());
     child
         .args(["--exact", "proxy::client_child", "--nocapture"])
         .env("TRUBKA_PROXY_PROBE", kind)
-        .env(
-            "TRUBKA_PROXY_PROBE_URL",
-            format!("http://{}/v1/probe", server.addr),
-        )
+        .env("TRUBKA_PROXY_PROBE_URL", url)
         .env("HTTP_PROXY", &proxy_url)
         .env("http_proxy", &proxy_url)
         .env("ALL_PROXY", &proxy_url);
@@ -102,7 +111,7 @@ fn sent_with_a_proxy_in_the_environment(kind: &str) -> (Vec<String>, Vec<String>
     }
     let status = child.status().unwrap();
     assert_eq!(status.code(), Some(0), "{kind}: the request got no answer");
-    (proxy.seen(), server.seen())
+    proxy.seen()
 }
 
 #[test]
@@ -130,6 +139,51 @@ fn a_servers_client_asks_no_proxy_only_with_no_proxy() {
         "went through the proxy"
     );
     assert_eq!(direct, vec!["GET /v1/probe HTTP/1.1".to_owned()]);
+}
+
+#[test]
+fn the_apps_client_to_this_machine_asks_no_proxy_and_to_another_it_does() {
+    // Demo mode: MTT's stand-in and the relay are on loopback, which the office proxy cannot
+    // reach (Windows' and macOS' settings, as reqwest reads them, do not exempt it).
+    let (through_proxy, direct) = sent_with_a_proxy_in_the_environment("to");
+    assert_eq!(
+        through_proxy,
+        Vec::<String>::new(),
+        "went through the proxy"
+    );
+    assert_eq!(direct, vec!["GET /v1/probe HTTP/1.1".to_owned()]);
+    // Another machine goes through the proxy (which answers itself: nothing leaves this one).
+    let url = "http://api.mtt.invalid/v1/probe";
+    assert_eq!(
+        sent_to_with_a_proxy_in_the_environment("to", url),
+        vec![format!("GET {url} HTTP/1.1")]
+    );
+}
+
+#[test]
+fn this_machine_is_loopback_only() {
+    for here in [
+        "http://127.0.0.1:1/",
+        "http://127.9.0.1/",
+        "http://[::1]:8/",
+        "http://LOCALHOST/",
+    ] {
+        assert!(
+            mtt_api::is_on_this_machine(&url::Url::parse(here).unwrap()),
+            "{here}"
+        );
+    }
+    for there in [
+        "https://api.mtt.ru/",
+        "http://0.0.0.0/",
+        "http://localhost.evil.example/",
+        "http://10.0.0.1/",
+    ] {
+        assert!(
+            !mtt_api::is_on_this_machine(&url::Url::parse(there).unwrap()),
+            "{there}"
+        );
+    }
 }
 
 /// The host and port a proxied request line names (`GET http://127.0.0.1:1234/v1/probe …`).
