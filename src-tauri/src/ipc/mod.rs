@@ -17,6 +17,8 @@ mod contacts;
 mod error;
 pub mod events;
 mod history;
+#[cfg(test)]
+mod language_tests;
 mod popup;
 mod routing;
 mod settings;

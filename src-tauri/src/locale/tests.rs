@@ -32,28 +32,3 @@ fn a_chosen_language_never_asks_the_platform() {
     assert!(speaks_russian(Language::Ru, || asked(())));
     assert!(!speaks_russian(Language::En, || asked(())));
 }
-
-#[test]
-fn the_preferences_carry_the_resolved_language_and_saving_ignores_it() {
-    use crate::ipc::{InterfaceLanguage, Preferences};
-    let settings = companion::Settings {
-        language: Language::Ru,
-        ..Default::default()
-    };
-    let sent = serde_json::to_value(Preferences::from(&settings)).unwrap();
-    assert_eq!(sent["interfaceLanguage"], "ru");
-    assert_eq!(
-        Preferences::from(&settings).interface_language,
-        Some(InterfaceLanguage::Ru)
-    );
-    // What the Settings screen saves may carry it back, or not: either way it decides nothing.
-    let mut back = sent.clone();
-    back["interfaceLanguage"] = "en".into();
-    let saved: Preferences = serde_json::from_value(back.clone()).unwrap();
-    assert_eq!(saved.interface_language, None);
-    back.as_object_mut().unwrap().remove("interfaceLanguage");
-    let saved: Preferences = serde_json::from_value(back).unwrap();
-    let mut applied = companion::Settings::default();
-    saved.apply_to(&mut applied);
-    assert_eq!(applied.language, Language::Ru);
-}
