@@ -6,7 +6,7 @@ import { h, replace } from "./dom";
 import { when } from "./format";
 import { setLang, spokenLanguage, t } from "./i18n";
 import { api, describe, EVENTS, on } from "./ipc";
-import { popupWho } from "./popup-who";
+import { popupWho, withoutBidiControls } from "./popup-who";
 import { TransferDialog } from "./transfer";
 import { icon } from "./widgets/icons";
 import { StatusLine } from "./widgets/status";
@@ -94,7 +94,7 @@ hangUp.addEventListener("click", () => {
 });
 transfer.addEventListener("click", () => {
   if (!view) return;
-  void dialog.open({ leg: view.leg, number: view.number }, (m) => status.fail(m), dismiss);
+  void dialog.open({ leg: view.leg, number: withoutBidiControls(view.number) }, (m) => status.fail(m), dismiss);
 });
 crm.addEventListener("click", () => {
   if (!view?.numberRaw) return;
