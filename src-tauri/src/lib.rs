@@ -28,6 +28,7 @@ pub mod desktop;
 pub mod downloads;
 pub mod events;
 pub mod ipc;
+pub mod locale;
 
 #[cfg(test)]
 mod contract;

@@ -12,6 +12,12 @@ const HTML_NAME: &str = "<img src=x onerror=\"document.title='owned'\">";
 /// U+202E turns the rest of the line around when shown raw: "Иван gnp.exe" would read "Иван exe.png".
 const BIDI_NAME: &str = "Иван \u{202E}gnp.exe";
 
+/// A name as the popup and the notifications show it: without its bidi controls (issue #14
+/// item 7), which is all that differs from the literal text here.
+fn without_bidi_controls(name: &str) -> String {
+    name.replace('\u{202E}', "")
+}
+
 fn titles(app: &App) -> Vec<String> {
     let mut titles = Vec::new();
     for handle in app.wd.window_handles().unwrap() {
@@ -50,7 +56,12 @@ fn html_and_bidi_names_stay_literal_text_everywhere() {
             .wait_call("the call to ring me", call.key, |c| is_ringing(c, &me));
 
         app.wait_popup_with(from);
-        assert_eq!(app.text("#popup-name").as_deref(), Some(name), "popup name");
+        let plain = without_bidi_controls(name);
+        assert_eq!(
+            app.text("#popup-name").as_deref(),
+            Some(plain.as_str()),
+            "popup name"
+        );
         assert_eq!(
             images(&app),
             0,
@@ -67,7 +78,7 @@ fn html_and_bidi_names_stay_literal_text_everywhere() {
             "the incoming call's notification",
             mark,
             &["Incoming call", "Входящий звонок"],
-            &[name],
+            &[plain.as_str()],
         );
         assert!(
             !notification.contains("<img"),

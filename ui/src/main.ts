@@ -4,7 +4,7 @@ import { CallsScreen } from "./calls";
 import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
-import { currentLang, setLang, t } from "./i18n";
+import { currentLang, setLang, spokenLanguage, t } from "./i18n";
 import type { DialRequest } from "./bindings/DialRequest";
 import { api, EVENTS, on } from "./ipc";
 import type { Preferences } from "./bindings/Preferences";
@@ -97,7 +97,7 @@ function renderAll(): void {
 /** Follows saved preferences at once: the theme, the language, the workplace banner. */
 function applyPreferences(prefs: Preferences): void {
   applyTheme(prefs.theme);
-  if (applyLanguage(prefs.language, setLang)) renderAll();
+  if (applyLanguage(spokenLanguage(prefs) ?? prefs.language, setLang)) renderAll();
   workplaceBanner.update(settings.needsWorkplace());
 }
 
@@ -185,7 +185,7 @@ void calls.load().then(async () => {
 // The saved theme and language, the first-run welcome, and the workplace reminder.
 void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
   applyTheme(prefs.theme);
-  if (applyLanguage(prefs.language, setLang)) renderAll();
+  if (applyLanguage(spokenLanguage(prefs) ?? prefs.language, setLang)) renderAll();
 });
 void settings.load().then(async () => {
   const prefs = await api.settings().catch(() => null);

@@ -4,8 +4,9 @@
 import type { PopupView } from "./bindings/PopupView";
 import { h, replace } from "./dom";
 import { when } from "./format";
-import { setLang, t } from "./i18n";
+import { setLang, spokenLanguage, t } from "./i18n";
 import { api, describe, EVENTS, on } from "./ipc";
+import { popupWho, withoutBidiControls } from "./popup-who";
 import { TransferDialog } from "./transfer";
 import { icon } from "./widgets/icons";
 import { StatusLine } from "./widgets/status";
@@ -55,14 +56,14 @@ function render(): void {
     return;
   }
   heading.textContent = view.answered ? t.popupAnswered : t.popupIncoming;
-  // Every name and number is text from outside: textContent only, isolated so a right-to-left
-  // override inside a name cannot reorder what follows it.
-  name.textContent = view.name ?? t.popupUnknownCaller;
-  number.textContent = view.number ?? "";
-  number.hidden = !view.name || !view.number;
-  if (!view.name && view.number) name.textContent = view.number;
-  company.textContent = view.company ?? "";
-  company.hidden = !view.company;
+  // Every name and number is text from outside: textContent only, without bidi controls and
+  // isolated (popup.css) so a right-to-left override inside a name cannot reorder what follows it.
+  const who = popupWho(view, t.popupUnknownCaller);
+  name.textContent = who.name;
+  number.textContent = who.number;
+  number.hidden = !who.number;
+  company.textContent = who.company;
+  company.hidden = !who.company;
   if (view.earlierCalls <= 0) {
     earlier.textContent = t.popupFirstCall;
   } else {
@@ -93,7 +94,7 @@ hangUp.addEventListener("click", () => {
 });
 transfer.addEventListener("click", () => {
   if (!view) return;
-  void dialog.open({ leg: view.leg, number: view.number }, (m) => status.fail(m), dismiss);
+  void dialog.open({ leg: view.leg, number: withoutBidiControls(view.number) }, (m) => status.fail(m), dismiss);
 });
 crm.addEventListener("click", () => {
   if (!view?.numberRaw) return;
@@ -105,7 +106,7 @@ document.addEventListener("keydown", (e) => {
 
 void on(EVENTS.POPUP_CALL, show);
 void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
-  applyLook(prefs.language, prefs.theme);
+  applyLook(spokenLanguage(prefs) ?? prefs.language, prefs.theme);
   render();
 });
 // The call may have been sent before this page listened.

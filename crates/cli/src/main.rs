@@ -8,6 +8,7 @@
 //! [`output`] holds the types `--json` prints.
 
 mod args;
+mod browser;
 mod commands;
 mod exit;
 mod output;

@@ -224,10 +224,15 @@ impl RelayLink {
     pub fn new(stream_url: Url, key: RelayKey, config: LinkConfig) -> Result<Self, reqwest::Error> {
         // No overall request timeout: the stream is meant to stay open. Silence is caught by the
         // heartbeat watchdog instead.
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none());
+        // The system's proxy, except to a relay on this machine (demo mode): a proxy cannot
+        // reach it.
+        if mtt_api::is_on_this_machine(&stream_url) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build()?;
         Ok(RelayLink {
             stream_url,
             key,

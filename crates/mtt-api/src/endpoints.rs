@@ -98,20 +98,55 @@ impl Default for HttpConfig {
 }
 
 /// Builds the HTTP client: rustls, no redirects followed (a redirect from an API or token endpoint
-/// is an error to report, not a place to send credentials), and the deadlines above.
+/// is an error to report, not a place to send credentials), the deadlines above, and the
+/// system's proxy settings (the desktop's: an office proxy set in Windows or macOS, or
+/// `HTTPS_PROXY`).
 pub fn http_client(config: HttpConfig) -> Result<reqwest::Client, Error> {
+    build_http_client(http_client_builder(config))
+}
+
+/// [`http_client`] for talking to `destinations`, asking no proxy when every one of them is on
+/// this machine (127.0.0.0/8, ::1, `localhost`: demo mode, the simulator). reqwest's reading of
+/// Windows' and macOS' proxy settings does not exempt loopback, and an office proxy cannot reach
+/// this machine's servers.
+pub fn http_client_to(config: HttpConfig, destinations: &[&Url]) -> Result<reqwest::Client, Error> {
+    let builder = http_client_builder(config);
+    if !destinations.is_empty() && destinations.iter().all(|url| is_on_this_machine(url)) {
+        build_http_client(builder.no_proxy())
+    } else {
+        build_http_client(builder)
+    }
+}
+
+/// Whether `url` names this machine: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_on_this_machine(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The same client's settings, for a caller that adds its own before building it with
+/// [`build_http_client`] (a server's client calls `.no_proxy()`: the relay asks no proxy).
+/// [`crate::Authorizer`] and [`crate::Pbx`] take whichever client they are given.
+pub fn http_client_builder(config: HttpConfig) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
         .timeout(config.request_timeout)
         .user_agent(concat!("trubka/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::Transport {
-            host: String::new(),
-            detail: format!("could not set up the HTTP client: {e}"),
-            retryable: false,
-            timeout: None,
-        })
+}
+
+/// Builds a client from [`http_client_builder`]'s settings, with this crate's error.
+pub fn build_http_client(builder: reqwest::ClientBuilder) -> Result<reqwest::Client, Error> {
+    builder.build().map_err(|e| Error::Transport {
+        host: String::new(),
+        detail: format!("could not set up the HTTP client: {e}"),
+        retryable: false,
+        timeout: None,
+    })
 }
 
 /// Maps a transport failure to [`Error::Transport`]. Only a failure to connect is marked

@@ -67,7 +67,10 @@ pub mod secret;
 pub mod session;
 pub mod token;
 
-pub use endpoints::{Endpoints, HttpConfig, MTT_API_URL, MTT_OAUTH_URL, SCOPE, http_client};
+pub use endpoints::{
+    Endpoints, HttpConfig, MTT_API_URL, MTT_OAUTH_URL, SCOPE, build_http_client, http_client,
+    http_client_builder, http_client_to, is_on_this_machine,
+};
 pub use error::Error;
 pub use model::{Callee, ExternalNumber, LegId, LegRef, PlacedCall, SipId, Terminal, Workplace};
 pub use notification::{CallEvent, CallState, Direction, Notification, Party, PbxEvent, PbxTime};

@@ -435,7 +435,15 @@ async fn control_call(
         )
     })?;
     let url = format!("{}{path}", base.trim_end_matches('/'));
-    let client = reqwest::Client::new();
+    // The control API is the running simulator's own, on this machine or a test's: no proxy.
+    let client =
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| SimError::Unreachable {
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
     let mut request = client.request(method, &url);
     if let Some(body) = body {
         request = request.json(&body);

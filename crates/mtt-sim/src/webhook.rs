@@ -93,11 +93,7 @@ impl WebhookSender {
         base: &str,
         shutdown: &CancellationToken,
     ) -> Result<Self, SimError> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms))
-            .pool_max_idle_per_host(config.lanes.max(1) * 2)
-            .build()
-            .map_err(|e| SimError::WebhookClient(e.to_string()))?;
+        let client = client(config)?;
         let target = Arc::new(Mutex::new(events_url(base)));
         let retry = Arc::new(Mutex::new(config.retry));
         let log = Arc::new(Mutex::new(VecDeque::new()));
@@ -275,6 +271,20 @@ impl Lane {
         log.push_back(record);
     }
 }
+
+/// The client that sends the webhooks. It asks no proxy, whatever the system's settings: the
+/// simulator plays MTT's servers and talks to the relay or a test's server directly.
+pub(crate) fn client(config: &WebhookConfig) -> Result<reqwest::Client, SimError> {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_millis(config.timeout_ms))
+        .pool_max_idle_per_host(config.lanes.max(1) * 2)
+        .build()
+        .map_err(|e| SimError::WebhookClient(e.to_string()))
+}
+
+#[cfg(test)]
+mod proxy_tests;
 
 #[cfg(test)]
 mod tests {

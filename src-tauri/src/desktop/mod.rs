@@ -168,15 +168,8 @@ fn apply_autostart<R: Runtime>(app: &AppHandle<R>, on: bool) {
     }
 }
 
-/// Whether the interface speaks Russian: the setting, or the system's locale when it follows
-/// the system.
+/// Whether the interface speaks Russian: the setting, or the platform's locale when it follows
+/// the system (the same answer the web UI gets, see [`crate::locale`]).
 pub fn is_russian(language: Language) -> bool {
-    match language {
-        Language::Ru => true,
-        Language::En => false,
-        Language::System => ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
-            .is_some_and(|l| l.starts_with("ru")),
-    }
+    crate::locale::is_russian(language)
 }

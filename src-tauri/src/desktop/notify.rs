@@ -2,7 +2,10 @@
 //!
 //! A caller's name is text from outside: notification servers that understand markup would
 //! read `<b>` or `<img …>` in it, so the body is escaped for them, and the name is isolated
-//! (U+2068 … U+2069) so that a right-to-left override inside it cannot reorder the number.
+//! (U+2068 … U+2069) so that a right-to-left override inside it cannot reorder the number. Before
+//! that, every bidi control is taken out of the name and the number ([`without_bidi_controls`]):
+//! a U+2069 inside a name would otherwise close our isolate early and let a U+202E after it
+//! reverse the number.
 
 use companion::{Companion, DomainEvent};
 
@@ -91,14 +94,34 @@ impl Note {
     }
 }
 
-/// The body: the name (isolated) and the number as a person reads it.
+/// The body: the name (isolated) and the number as a person reads it, both without bidi
+/// controls (a name of nothing else is no name).
 fn body(name: Option<String>, number: Option<String>) -> String {
-    match (name, number) {
+    let clean = |text: Option<String>| {
+        text.map(|t| without_bidi_controls(&t))
+            .filter(|t| !t.trim().is_empty())
+    };
+    match (clean(name), clean(number)) {
         (Some(name), Some(number)) => format!("\u{2068}{name}\u{2069} {number}"),
         (Some(name), None) => format!("\u{2068}{name}\u{2069}"),
         (None, Some(number)) => number,
         (None, None) => "—".to_owned(),
     }
+}
+
+/// `text` without the characters that steer bidirectional text: the embeddings and overrides
+/// (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks (U+200E, U+200F, U+061C). Text
+/// from outside (the PBX, the phonebook, the relay) has no business steering how our own text
+/// around it is ordered; its letters keep their own direction without them.
+pub fn without_bidi_controls(text: &str) -> String {
+    text.chars().filter(|c| !is_bidi_control(*c)).collect()
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Escapes the characters the notification markup gives meaning to.
@@ -137,5 +160,26 @@ mod tests {
                 .contains("&lt;img src=x onerror=&quot;document.title=&apos;owned&apos;&quot;&gt;")
         );
         assert!(escaped.starts_with('\u{2068}'));
+    }
+
+    /// Issue #14 item 7: a name holding U+2069 closed our isolate early, so the U+202E after it
+    /// reversed the number that follows.
+    #[test]
+    fn a_name_cannot_close_its_isolate_or_reverse_the_number() {
+        let text = body(
+            Some("Evil\u{2069}\u{202E}\u{2066}Corp\u{200F}".to_owned()),
+            Some("+7 921\u{202E} 946-27-61".to_owned()),
+        );
+        assert_eq!(text, "\u{2068}EvilCorp\u{2069} +7 921 946-27-61");
+        let only_name = body(Some("\u{202B}\u{061C}Ann\u{202C}".to_owned()), None);
+        assert_eq!(only_name, "\u{2068}Ann\u{2069}");
+        // A name of nothing but controls is no name.
+        assert_eq!(
+            body(
+                Some("\u{202E}\u{2069}".to_owned()),
+                Some("+7 921 946-27-61".to_owned())
+            ),
+            "+7 921 946-27-61"
+        );
     }
 }

@@ -17,6 +17,8 @@ mod contacts;
 mod error;
 pub mod events;
 mod history;
+#[cfg(test)]
+mod language_tests;
 mod popup;
 mod routing;
 mod settings;
@@ -34,8 +36,8 @@ pub use history::{
 pub use popup::PopupView;
 pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
-    About, AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
-    ThemeChoice, field_of,
+    About, AccountForm, AccountState, AppMode, InterfaceLanguage, LanguageChoice, LinkAction,
+    PopupWhose, Preferences, ThemeChoice, field_of,
 };
 pub use today::{Today, TodayHour};
 

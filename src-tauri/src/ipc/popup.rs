@@ -4,7 +4,7 @@ use call_log::{CallOutcome, ScreenPop};
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{CallWay, readable};
+use super::{CallWay, InterfaceLanguage, readable};
 
 /// One call as the popup shows it: who is calling (phonebook first, then the PBX's name) and
 /// how earlier calls with the number went.
@@ -36,8 +36,9 @@ pub struct PopupView {
     /// Whether the call has been answered (at my workplace: the popup stays for transfer and
     /// hang-up).
     pub answered: bool,
-    /// The interface language chosen in the settings: `system`, `ru` or `en`.
-    pub language: String,
+    /// The language the interface speaks: the settings' choice, or the platform's for
+    /// "System" (what the tray and the notifications speak).
+    pub language: InterfaceLanguage,
     /// The theme chosen in the settings: `system`, `light` or `dark`.
     pub theme: String,
 }
@@ -67,7 +68,7 @@ impl PopupView {
             last_at_ms: last.map(|l| l.at.timestamp_millis() as f64),
             crm: settings.crm_url_template.is_some(),
             answered: call.connected_at.is_some(),
-            language: word(&settings.language),
+            language: InterfaceLanguage::of(settings.language),
             theme: word(&settings.theme),
         }
     }

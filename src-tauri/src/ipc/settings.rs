@@ -44,6 +44,29 @@ pub enum LanguageChoice {
     En,
 }
 
+/// The language the interface speaks: the choice, or for "System" the platform's locale as the
+/// shell reads it (the tray and the notifications speak the same; see `crate::locale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "InterfaceLanguage.ts")]
+pub enum InterfaceLanguage {
+    /// Русский.
+    Ru,
+    /// English.
+    En,
+}
+
+impl InterfaceLanguage {
+    /// What `choice` speaks on this machine.
+    pub fn of(choice: Language) -> Self {
+        if crate::locale::is_russian(choice) {
+            InterfaceLanguage::Ru
+        } else {
+            InterfaceLanguage::En
+        }
+    }
+}
+
 /// The colour theme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -79,6 +102,11 @@ pub struct Preferences {
     pub crm_url_template: String,
     /// The interface language.
     pub language: LanguageChoice,
+    /// The language that choice speaks on this machine, resolved by the shell: always sent,
+    /// ignored when saved. The web UI takes it instead of the web view's `navigator.language`.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub interface_language: Option<InterfaceLanguage>,
     /// The colour theme.
     pub theme: ThemeChoice,
     /// Start the app at login.
@@ -107,6 +135,7 @@ impl From<&Settings> for Preferences {
                 Language::Ru => LanguageChoice::Ru,
                 Language::En => LanguageChoice::En,
             },
+            interface_language: Some(InterfaceLanguage::of(s.language)),
             theme: match s.theme {
                 Theme::System => ThemeChoice::System,
                 Theme::Light => ThemeChoice::Light,

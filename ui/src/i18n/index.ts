@@ -1,17 +1,20 @@
-// The interface's words in Russian and English. The language follows the system until the
-// operator picks one; the choice is remembered. Each language lives in its own file.
+// The interface's words in Russian and English. The language is the one the shell resolves from
+// the settings (for "System", the platform's locale: see spoken.ts), which arrives with the
+// preferences; until then the window speaks the language it spoke last, remembered here. Each
+// language lives in its own file.
 import { en, type Strings } from "./en";
 import { ru } from "./ru";
+import type { Lang } from "./spoken";
 
 export type { Strings };
+export type { Lang };
+export { spokenLanguage } from "./spoken";
 
-export type Lang = "ru" | "en";
 const STORAGE_KEY = "trubka.lang";
 
 function initialLang(): Lang {
   const saved = localStorage.getItem(STORAGE_KEY);
-  if (saved === "ru" || saved === "en") return saved;
-  return navigator.language.toLowerCase().startsWith("ru") ? "ru" : "en";
+  return saved === "ru" ? "ru" : "en";
 }
 
 let lang: Lang = initialLang();

@@ -8,6 +8,7 @@ use companion::{CompanionError, OsKeyring, ProfileSecrets, RelayKey};
 use mtt_api::ClientSecret;
 
 use crate::args::{AccountAction, Global};
+use crate::browser;
 use crate::output::{self, say};
 use crate::profile::{open, profile};
 
@@ -72,14 +73,11 @@ pub async fn login(g: &Global, no_browser: bool) -> Result<(), CompanionError> {
     let c = open(g)?;
     let status = c
         .sign_in(|url| {
-            if no_browser || !open_browser(url.as_str()) {
-                output::print_line(url.as_str());
-                eprintln!(
-                    "Open the address above in a browser and sign in with your MTT cabinet login."
-                );
-            } else {
-                eprintln!("Sign in in the browser window that opened.");
+            let handed = browser::hand_over(url.as_str(), no_browser, browser::system_browser);
+            if let Some(address) = handed.address(url.as_str()) {
+                output::print_line(address);
             }
+            eprintln!("{}", handed.note());
         })
         .await?;
     let signed_in = output::SignIn {
@@ -163,20 +161,4 @@ fn secret_from(variable: &str, prompt: &str) -> Result<String, CompanionError> {
         return Err(CompanionError::InvalidInput(format!("{variable} is empty")));
     }
     Ok(value)
-}
-
-fn open_browser(url: &str) -> bool {
-    let opener = if cfg!(target_os = "macos") {
-        "open"
-    } else if cfg!(target_os = "windows") {
-        "explorer"
-    } else {
-        "xdg-open"
-    };
-    std::process::Command::new(opener)
-        .arg(url)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }

@@ -297,7 +297,8 @@ pub(super) fn build_account(
         a.api_url.as_deref().unwrap_or(defaults.api.as_str()),
     )?;
     let http_config = HttpConfig::default();
-    let http = mtt_api::http_client(http_config)?;
+    // The system's proxy, except to this machine (demo mode), which a proxy cannot reach.
+    let http = mtt_api::http_client_to(http_config, &[&endpoints.oauth, &endpoints.api])?;
     let authorizer = Authorizer::new(
         OAuthConfig {
             client_id: client_id.clone(),

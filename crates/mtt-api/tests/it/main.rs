@@ -11,6 +11,7 @@ mod mock;
 mod oauth;
 mod pbx;
 mod properties;
+mod proxy;
 mod redaction;
 mod session;
 mod store;

@@ -156,7 +156,9 @@ impl Harness {
         let mut config = fast_config(&hooks);
         change(&mut config);
         let sim = Sim::start(config).await.unwrap();
+        // The simulator is on loopback: no proxy from the system.
         let http = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();

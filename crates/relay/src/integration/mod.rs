@@ -60,16 +60,24 @@ fn endpoints(config: &RelayConfig) -> Result<Endpoints, RelayError> {
     })
 }
 
+/// The relay's client to МТТ. A server reaches МТТ directly: the system-proxy lookup the desktop
+/// wants (`reqwest`'s `system-proxy`, unified across the workspace) is turned off here.
+fn mtt_http(http_config: HttpConfig) -> Result<reqwest::Client, RelayError> {
+    mtt_api::build_http_client(mtt_api::http_client_builder(http_config).no_proxy()).map_err(
+        |source| RelayError::Mtt {
+            what: "the HTTP client for МТТ",
+            source,
+        },
+    )
+}
+
 fn authorizer(
     config: &RelayConfig,
     redirect_uri: &str,
     credentials: &ClientCredentials,
 ) -> Result<Authorizer, RelayError> {
     let http_config = HttpConfig::default();
-    let http = mtt_api::http_client(http_config).map_err(|source| RelayError::Mtt {
-        what: "the HTTP client for МТТ",
-        source,
-    })?;
+    let http = mtt_http(http_config)?;
     Authorizer::new(
         OAuthConfig {
             client_id: credentials.client_id.clone(),
@@ -506,10 +514,7 @@ impl Integration {
     pub async fn pbx(&self) -> Result<mtt_api::Pbx, RelayError> {
         let session = self.session().await?.ok_or(RelayError::NotConnected)?;
         let http_config = HttpConfig::default();
-        let http = mtt_api::http_client(http_config).map_err(|source| RelayError::Mtt {
-            what: "the HTTP client for МТТ",
-            source,
-        })?;
+        let http = mtt_http(http_config)?;
         Ok(mtt_api::Pbx::new(
             &endpoints(&self.config)?,
             http,

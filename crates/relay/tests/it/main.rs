@@ -11,6 +11,7 @@ mod durability;
 mod intake;
 mod limits;
 mod oauth;
+mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
 mod stream;

@@ -45,7 +45,8 @@ pub async fn start_with(adjust: impl FnOnce(&mut RelayConfig)) -> TestRelay {
         handle,
         key,
         hook,
-        http: reqwest::Client::new(),
+        // The relay is on loopback: no proxy from the system.
+        http: reqwest::Client::builder().no_proxy().build().unwrap(),
         _dir: dir,
     }
 }
