@@ -44,10 +44,37 @@ pub(crate) fn backup(conn: &Connection, target: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Deletes calls that started before `cutoff`, with their events and workplaces, and events and
-/// routing decisions older than it.
-pub(crate) fn prune(tx: &Transaction<'_>, cutoff: DateTime<Utc>) -> Result<PruneReport> {
-    let cutoff = micros(cutoff);
+/// How far back each kind of record is kept: `None` keeps it for ever. Calls and the raw events
+/// have cutoffs of their own because a company keeps its call history for years, while the raw
+/// notifications (the PBX's JSON, kept for diagnosis and re-reading) are bulky and needed briefly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneCutoffs {
+    /// Calls that started before this go, with all their events, their workplaces and the
+    /// routing decisions taken before it.
+    pub calls: Option<DateTime<Utc>>,
+    /// Raw events received before this go, also those of calls that stay: a call's row holds
+    /// everything the screens show, and is never rebuilt from its events.
+    pub events: Option<DateTime<Utc>>,
+}
+
+/// Deletes what `cutoffs` no longer keeps. The relay cursor stays, so nothing pruned is sent again.
+pub(crate) fn prune(tx: &Transaction<'_>, cutoffs: PruneCutoffs) -> Result<PruneReport> {
+    let mut report = PruneReport::default();
+    if let Some(cutoff) = cutoffs.calls {
+        report = prune_calls(tx, micros(cutoff))?;
+    }
+    if let Some(cutoff) = cutoffs.events {
+        report.events += tx.execute(
+            "DELETE FROM events WHERE received_at < ?1",
+            [micros(cutoff)],
+        )?;
+    }
+    Ok(report)
+}
+
+/// Deletes calls that started before `cutoff`, with their events and workplaces, and the events
+/// of no call and routing decisions older than it.
+fn prune_calls(tx: &Transaction<'_>, cutoff: i64) -> Result<PruneReport> {
     tx.execute_batch(
         "CREATE TEMP TABLE IF NOT EXISTS pruned_calls (id INTEGER PRIMARY KEY);
          DELETE FROM pruned_calls;",
