@@ -7,6 +7,7 @@ declare module "node:test" {
 declare module "node:assert/strict" {
   const assert: {
     equal(actual: unknown, expected: unknown, message?: string): void;
+    deepEqual(actual: unknown, expected: unknown, message?: string): void;
     ok(value: unknown, message?: string): void;
     match(text: string, pattern: RegExp, message?: string): void;
     doesNotMatch(text: string, pattern: RegExp, message?: string): void;

@@ -16,6 +16,7 @@ pub mod hotkey;
 pub mod link;
 pub mod live;
 pub mod pipeline;
+pub mod retention;
 pub mod routing;
 pub mod routing_rules;
 pub mod secrets;

@@ -28,6 +28,7 @@ commands! {
     settings::save_settings,
     settings::set_workplace,
     settings::about,
+    settings::last_prune,
     account::account,
     account::sign_in,
     account::sign_out,

@@ -4,7 +4,7 @@ use tauri::{AppHandle, Runtime, State};
 
 use crate::core::AppCore;
 use crate::desktop;
-use crate::ipc::{About, IpcError, Preferences};
+use crate::ipc::{About, IpcError, Preferences, PruneSummary};
 
 /// The preferences as saved.
 #[tauri::command]
@@ -47,4 +47,15 @@ pub(crate) async fn set_workplace<R: Runtime>(
     companion.set_workplace(workplace.trim())?;
     desktop::settings_changed(&app, &companion.settings());
     Ok(())
+}
+
+/// What the call log's last clean-up did (it runs by itself: soon after start, then daily).
+#[tauri::command]
+pub(crate) async fn last_prune(core: State<'_, AppCore>) -> Result<Option<PruneSummary>, IpcError> {
+    Ok(core
+        .companion()
+        .await?
+        .last_prune()
+        .as_ref()
+        .map(PruneSummary::from))
 }

@@ -35,7 +35,7 @@ pub use popup::PopupView;
 pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
     About, AccountForm, AccountState, AppMode, LanguageChoice, LinkAction, PopupWhose, Preferences,
-    ThemeChoice, field_of,
+    PruneSummary, ThemeChoice, field_of,
 };
 pub use today::{Today, TodayHour};
 

@@ -28,6 +28,7 @@ export const COMMANDS = [
   "save_settings",
   "set_workplace",
   "about",
+  "last_prune",
   "account",
   "sign_in",
   "sign_out",

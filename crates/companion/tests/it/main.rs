@@ -8,6 +8,7 @@
 mod keyring;
 mod late;
 mod pipeline;
+mod retention;
 mod routing;
 mod session;
 mod signin;
