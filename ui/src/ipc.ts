@@ -68,6 +68,7 @@ export const api = {
   setWorkplace: (workplace: string) => call<void>("set_workplace", { workplace }),
   about: () => call<About>("about"),
   lastPrune: () => call<PruneSummary | null>("last_prune"),
+  saveDiagnostics: () => call<SavedFile>("save_diagnostics"),
   account: () => call<AccountState>("account"),
   signIn: () => call<AccountState>("sign_in"),
   signOut: () => call<AccountState>("sign_out"),

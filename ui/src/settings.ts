@@ -9,6 +9,7 @@ import type { Preferences } from "./bindings/Preferences";
 import type { PruneSummary } from "./bindings/PruneSummary";
 import type { ThemeChoice } from "./bindings/ThemeChoice";
 import type { Workplace } from "./bindings/Workplace";
+import { DiagnosticsSection } from "./diagnostics";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
 import { api, describe, fieldError } from "./ipc";
@@ -61,6 +62,7 @@ export class SettingsScreen {
   private signingIn = false;
   private readonly routing = new RoutingSection();
   private readonly about = new AboutSection();
+  private readonly diagnostics = new DiagnosticsSection();
 
   private readonly accountBox = h("div", { id: "settings-account", class: "settings-box" });
   private readonly accountStatus = new StatusLine({ id: "account-status" });
@@ -190,6 +192,7 @@ export class SettingsScreen {
       ),
       h("div", { class: "settings-col" }, this.form),
       h("div", { class: "settings-wide" }, this.routing.root),
+      h("div", { class: "settings-wide" }, this.diagnostics.root),
       h("div", { class: "settings-wide" }, this.about.root),
     );
   }
@@ -290,6 +293,7 @@ export class SettingsScreen {
     this.pruneLine.textContent = pruneText(this.lastPrune, this.lastPrune ? at(this.lastPrune.atMs) : "", t);
     this.saveButton.textContent = t.setSave;
     this.routing.render();
+    this.diagnostics.render();
     this.about.render();
     this.renderAccount();
     this.renderWorkplaces();

@@ -9,6 +9,7 @@
 pub mod account;
 pub mod address;
 pub mod core;
+pub mod diagnostics;
 pub mod dialer;
 pub mod directory;
 pub mod error;

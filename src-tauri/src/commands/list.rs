@@ -29,6 +29,7 @@ commands! {
     settings::set_workplace,
     settings::about,
     settings::last_prune,
+    settings::save_diagnostics,
     account::account,
     account::sign_in,
     account::sign_out,

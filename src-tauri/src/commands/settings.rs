@@ -4,7 +4,8 @@ use tauri::{AppHandle, Runtime, State};
 
 use crate::core::AppCore;
 use crate::desktop;
-use crate::ipc::{About, IpcError, Preferences, PruneSummary};
+use crate::downloads::Downloads;
+use crate::ipc::{About, IpcError, Preferences, PruneSummary, SavedFile};
 
 /// The preferences as saved.
 #[tauri::command]
@@ -58,4 +59,28 @@ pub(crate) async fn last_prune(core: State<'_, AppCore>) -> Result<Option<PruneS
         .last_prune()
         .as_ref()
         .map(PruneSummary::from))
+}
+
+/// Saves a diagnostics zip (the logs, the settings and a summary, without secrets) into the
+/// Downloads folder under a fresh name, and says where.
+#[tauri::command]
+pub(crate) async fn save_diagnostics(
+    core: State<'_, AppCore>,
+    downloads: State<'_, Downloads>,
+) -> Result<SavedFile, IpcError> {
+    let companion = core.companion().await?;
+    let stem = format!(
+        "trubka-diagnostics-{}",
+        chrono::Local::now().format("%Y-%m-%d-%H%M%S")
+    );
+    let path = downloads.fresh_path(&stem, "zip")?;
+    // Without a log folder (no home) the zip still has the summary and the settings.
+    let logs = companion::diagnostics::app_log_dir().ok();
+    let zip = companion
+        .save_diagnostics(path, env!("CARGO_PKG_VERSION"), logs)
+        .await?;
+    Ok(SavedFile {
+        path: zip.path.display().to_string(),
+        rows: 0,
+    })
 }

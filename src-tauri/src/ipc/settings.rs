@@ -288,8 +288,14 @@ impl From<AccountForm> for companion::account::AccountSetup {
 }
 
 /// The form field a setting's key belongs to: its last part in camel case
-/// (`account.client_id` → `clientId`, `crm_url_template` → `crmUrlTemplate`).
+/// (`account.client_id` → `clientId`, `crm_url_template` → `crmUrlTemplate`), except the
+/// retention periods, which the form names after what they keep.
 pub fn field_of(key: &str) -> String {
+    match key {
+        "retention.calls" => return "keepCallsDays".into(),
+        "retention.raw_events" => return "keepRawEventsDays".into(),
+        _ => {}
+    }
     let last = key.rsplit('.').next().unwrap_or(key);
     let mut out = String::with_capacity(last.len());
     let mut upper = false;
@@ -392,7 +398,7 @@ mod tests {
         prefs.keep_raw_events_days = Some(0);
         prefs.apply_to(&mut settings);
         let refused = IpcError::from(settings.check().unwrap_err());
-        assert_eq!(refused.field.as_deref(), Some("rawEvents"));
+        assert_eq!(refused.field.as_deref(), Some("keepRawEventsDays"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ export const COMMANDS = [
   "set_workplace",
   "about",
   "last_prune",
+  "save_diagnostics",
   "account",
   "sign_in",
   "sign_out",

@@ -10,9 +10,10 @@
 //! relay link and the pipeline; `directory.rs` reads the account's numbers and workplaces and
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
-//! background.
+//! background; `diagnostics.rs` gathers a diagnostics zip.
 
 mod calls;
+mod diagnostics;
 mod directory;
 mod live_events;
 mod retention;

@@ -5,6 +5,7 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+mod diagnostics;
 mod keyring;
 mod late;
 mod pipeline;
