@@ -7,7 +7,10 @@ use std::time::Duration;
 use call_log::{CallLog, CallLogConfig, EventBody, LoggedEvent};
 use chrono::{DateTime, TimeDelta, Utc};
 use companion::retention::{KeepFor, RetentionSchedule, RetentionSettings};
-use companion::{Companion, MemoryVault, Profile};
+use companion::{
+    Companion, DomainEvent, MemoryVault, Profile, ProfileSecrets, RelayKey, SecretVault,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn call_event(relay_id: i64, at: DateTime<Utc>, leg: &str, state: &str) -> LoggedEvent {
     let body = serde_json::json!({
@@ -117,5 +120,68 @@ async fn kept_for_ever_means_nothing_goes() {
     let last = wait_for_prune(&app).await;
     assert_eq!((last.calls, last.raw_events), (0, 0), "{last:?}");
     assert!(app.log().call("four-years").await.unwrap().is_some());
+    app.shutdown().await;
+}
+
+/// A relay that takes the stream, marks its backlog as the real one does, and sends the end of
+/// the backlog only when told: a first sync that goes on as long as the test wants.
+async fn relay_holding_its_backlog() -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the app closed the stream");
+            request.extend_from_slice(&buf[..n]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                  trubka-stream: caught-up\r\n\r\nretry: 1000\n\n: backlog follows\n\n",
+            )
+            .await
+            .unwrap();
+        let _ = released.await;
+        socket
+            .write_all(b"event: caught-up\ndata: {\"lastId\":0}\n\n")
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(120)).await;
+    });
+    (address, release)
+}
+
+#[tokio::test]
+async fn the_clean_up_waits_for_the_first_catch_up_with_the_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = profile_with_old_calls(dir.path()).await;
+    let (relay, release) = relay_holding_its_backlog().await;
+    let mut settings = profile.load_settings().unwrap();
+    settings.account.relay_url = Some(relay);
+    profile.save_settings(&settings).unwrap();
+    let vault: Arc<dyn SecretVault> = Arc::new(MemoryVault::default());
+    ProfileSecrets::new(Arc::clone(&vault), profile.name())
+        .set_relay_key(&RelayKey::new("relay-key-for-the-test"))
+        .unwrap();
+    let app = Companion::open_scheduled(profile, vault, soon()).unwrap();
+    let mut events = app.subscribe();
+    app.start_live_events().await.unwrap();
+    crate::wait_for(
+        &mut events,
+        "the link up",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
+    )
+    .await;
+    // Well past the clean-up's first wait, the backlog still comes: nothing is removed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.last_prune(), None);
+    assert!(app.log().call("four-years").await.unwrap().is_some());
+    release.send(()).unwrap();
+    let last = wait_for_prune(&app).await;
+    assert_eq!((last.calls, last.raw_events), (1, 4), "{last:?}");
     app.shutdown().await;
 }
