@@ -7,7 +7,9 @@ use chrono::{SecondsFormat, Utc};
 use mtt_api::TokenStore;
 
 use super::Companion;
-use crate::diagnostics::{DiagnosticsInput, DiagnosticsZip, Summary, write_zip};
+use crate::diagnostics::{
+    DiagnosticsInput, DiagnosticsZip, Summary, system_description, write_zip,
+};
 use crate::error::CompanionError;
 use crate::secrets::ProfileSecrets;
 
@@ -22,7 +24,7 @@ impl Companion {
     ) -> Result<DiagnosticsZip, CompanionError> {
         let settings = self.settings();
         let status = self.session_status().await;
-        let summary = Summary {
+        let mut summary = Summary {
             app_version: app_version.to_owned(),
             mode: if self.profile.is_demo() {
                 "demo"
@@ -31,6 +33,8 @@ impl Companion {
             }
             .to_owned(),
             profile: self.profile.name().to_owned(),
+            // Read from a file below, off the async runtime.
+            system: String::new(),
             relay_url: settings.account.relay_url.clone(),
             signed_in: status.as_ref().map(|s| s.signed_in),
             access_expires_at: status.as_ref().and_then(|s| s.access_expires_at),
@@ -56,6 +60,7 @@ impl Companion {
         let written_to = target.clone();
         // The keyring may wait for its owner, and the zip is file work: not on an async worker.
         tokio::task::spawn_blocking(move || {
+            summary.system = system_description();
             let secrets = known_secrets(&secrets, redirect.as_deref());
             write_zip(
                 &target,

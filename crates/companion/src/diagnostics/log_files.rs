@@ -47,10 +47,22 @@ pub fn log_subscriber(
     dir: &Path,
     filter: EnvFilter,
 ) -> Result<impl tracing::Subscriber + Send + Sync + use<>, CompanionError> {
+    log_subscriber_beside(dir, filter, std::io::stderr)
+}
+
+/// [`log_subscriber`] with `console` instead of stderr (tests keep their output quiet).
+pub fn log_subscriber_beside<C>(
+    dir: &Path,
+    filter: EnvFilter,
+    console: C,
+) -> Result<impl tracing::Subscriber + Send + Sync + use<C>, CompanionError>
+where
+    C: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
     let files = CappedLog::open(dir, DAILY_LOG_CAP)?;
     Ok(tracing_subscriber::registry()
         .with(filter)
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(tracing_subscriber::fmt::layer().with_writer(console))
         .with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)

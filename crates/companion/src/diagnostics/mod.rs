@@ -22,7 +22,7 @@ use zip::write::SimpleFileOptions;
 
 pub use self::log_files::{
     CappedLine, CappedLog, DAILY_LOG_CAP, LOG_FILE_PREFIX, LOG_FILE_SUFFIX, MAX_LOG_FILES,
-    app_log_dir, is_log_file, log_subscriber,
+    app_log_dir, is_log_file, log_subscriber, log_subscriber_beside,
 };
 use crate::error::CompanionError;
 use crate::settings::Settings;
@@ -46,6 +46,8 @@ pub struct Summary {
     pub mode: String,
     /// The profile's name.
     pub profile: String,
+    /// The operating system ([`system_description`]).
+    pub system: String,
     /// The relay's address, if one is set.
     pub relay_url: Option<String>,
     /// Whether there are tokens (`None`: no account is set up).
@@ -80,12 +82,7 @@ impl Summary {
             "Trubka diagnostics".to_owned(),
             format!("made at: {}", time(Some(self.made_at))),
             format!("app version: {}", self.app_version),
-            format!(
-                "system: {} {} ({})",
-                std::env::consts::OS,
-                std::env::consts::ARCH,
-                std::env::consts::FAMILY
-            ),
+            format!("system: {}", self.system),
             format!("mode: {}", self.mode),
             format!("profile: {}", self.profile),
             format!("relay: {}", or_dash(&self.relay_url)),
@@ -97,6 +94,24 @@ impl Summary {
             String::new(),
         ]
         .join("\n")
+    }
+}
+
+/// The operating system as support wants it: its kind and processor, and on Linux the
+/// distribution's name (`linux x86_64, Debian GNU/Linux 13 (trixie)`).
+pub fn system_description() -> String {
+    let base = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    let release = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_owned())
+        })
+        .filter(|_| cfg!(target_os = "linux"));
+    match release {
+        Some(name) => format!("{base}, {name}"),
+        None => base,
     }
 }
 

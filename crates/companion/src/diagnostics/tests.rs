@@ -23,6 +23,7 @@ fn summary() -> Summary {
         app_version: "1.2.3".into(),
         mode: "account".into(),
         profile: "default".into(),
+        system: system_description(),
         relay_url: Some("https://relay.example.com:8443".into()),
         signed_in: Some(true),
         access_expires_at: None,

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use companion::diagnostics::{is_log_file, log_subscriber};
+use companion::diagnostics::{is_log_file, log_subscriber_beside};
 use companion::{Companion, MemoryVault, ProfileSecrets, RelayKey, SecretVault};
 use mtt_api::TokenStore;
 
@@ -41,7 +41,8 @@ fn zip_text(path: &std::path::Path) -> Vec<(String, String)> {
 async fn signing_in_and_refreshing_leaves_no_secret_in_the_logs_or_the_diagnostics() {
     let world = World::start().await;
     let logs = world.dir.path().join("logs");
-    let subscriber = log_subscriber(&logs, "trace".parse().unwrap()).unwrap();
+    // The app's subscriber at every level, its console side silenced for the test's output.
+    let subscriber = log_subscriber_beside(&logs, "trace".parse().unwrap(), std::io::sink).unwrap();
     let _logging = tracing::subscriber::set_default(subscriber);
 
     let vault: Arc<dyn SecretVault> = Arc::new(MemoryVault::default());
@@ -104,6 +105,10 @@ async fn signing_in_and_refreshing_leaves_no_secret_in_the_logs_or_the_diagnosti
     let summary = &entries[0].1;
     assert!(summary.contains("sign-in: signed in"), "{summary}");
     assert!(summary.contains("app version: 9.9.9"), "{summary}");
+    assert!(
+        summary.contains(&format!("system: {}", std::env::consts::OS)),
+        "{summary}"
+    );
     // Never over an existing file.
     let again = app
         .save_diagnostics(target.clone(), "9.9.9", Some(logs))
