@@ -2,7 +2,7 @@
 //! the periods show their defaults, the last clean-up is reported, the app logs into files in
 //! its data folder, and Save diagnostics puts a zip in Downloads and says where.
 
-use crate::app::{App, wait_for};
+use crate::app::{App, Look, Options, wait_for};
 
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
@@ -61,4 +61,45 @@ fn settings_keep_the_call_log_for_a_while_and_save_diagnostics_into_downloads() 
     let bytes = std::fs::read(&path).unwrap();
     assert!(bytes.starts_with(b"PK"), "a zip at {}", path.display());
     app.shot("settings-upkeep");
+}
+
+#[test]
+#[ignore = "needs the desktop session that tests/e2e/run sets up"]
+fn the_retention_periods_read_in_russian() {
+    let app = App::start_with(
+        "upkeep-ru",
+        Options {
+            look: Look {
+                lang: "ru",
+                theme: "dark",
+            },
+            ..Options::default()
+        },
+    );
+    app.show_screen("settings");
+    let words = app.wait_js(
+        "the retention periods in Russian",
+        "const c = document.getElementById('pref-keep-calls');
+         const r = document.getElementById('pref-keep-raw-events');
+         return c && c.selectedOptions.length && r && r.selectedOptions.length
+             ? [c.selectedOptions[0].textContent, r.selectedOptions[0].textContent,
+                Array.from(c.options).map((o) => o.textContent).join('|')] : null",
+        vec![],
+    );
+    assert_eq!(words[0], "3 года", "{words}");
+    assert_eq!(words[1], "90 дней", "{words}");
+    assert_eq!(
+        words[2], "30 дней|90 дней|180 дней|1 год|3 года|5 лет|Всегда",
+        "{words}"
+    );
+    app.js(
+        "document.getElementById('pref-keep-calls').scrollIntoView({block: 'center'})",
+        vec![],
+    );
+    app.shot("settings-retention");
+    app.js(
+        "document.getElementById('settings-diagnostics').scrollIntoView({block: 'center'})",
+        vec![],
+    );
+    app.shot("settings-diagnostics");
 }
