@@ -8,7 +8,7 @@ use mtt_api::TokenStore;
 
 use super::Companion;
 use crate::diagnostics::{
-    DiagnosticsInput, DiagnosticsZip, Summary, system_description, write_zip,
+    DiagnosticsInput, DiagnosticsZip, Summary, system_description, without_password, write_zip,
 };
 use crate::error::CompanionError;
 use crate::secrets::ProfileSecrets;
@@ -35,7 +35,7 @@ impl Companion {
             profile: self.profile.name().to_owned(),
             // Read from a file below, off the async runtime.
             system: String::new(),
-            relay_url: settings.account.relay_url.clone(),
+            relay_url: settings.account.relay_url.as_deref().map(without_password),
             signed_in: status.as_ref().map(|s| s.signed_in),
             access_expires_at: status.as_ref().and_then(|s| s.access_expires_at),
             refresh_expires_at: status.as_ref().and_then(|s| s.refresh_expires_at),

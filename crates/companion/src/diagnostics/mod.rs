@@ -146,6 +146,16 @@ pub fn redacted_settings(settings: &Settings) -> Result<String, CompanionError> 
     if let Some(template) = settings.crm_url_template.as_mut() {
         *template = without_query_values(template);
     }
+    for address in [
+        &mut settings.account.relay_url,
+        &mut settings.account.oauth_url,
+        &mut settings.account.api_url,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *address = without_password(address);
+    }
     toml::to_string_pretty(&settings).map_err(|e| CompanionError::File {
         path: PathBuf::from("settings.toml"),
         detail: e.to_string(),
@@ -166,6 +176,19 @@ fn without_path(address: &str) -> String {
         }
         Ok(url) => url.to_string(),
         Err(_) => REDACTED.to_owned(),
+    }
+}
+
+/// An address without the user and password it may carry (`https://user:pw@host/`), which
+/// would be a secret; anything that does not read as an address is kept as is.
+pub fn without_password(address: &str) -> String {
+    match url::Url::parse(address) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        _ => address.to_owned(),
     }
 }
 

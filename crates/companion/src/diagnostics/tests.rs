@@ -65,6 +65,15 @@ fn the_settings_lose_the_hook_path_and_keys_in_the_crm_address() {
         text.contains("relay_url = \"https://relay.example.com:8443\""),
         "{text}"
     );
+    // A password in an address goes; the address stays.
+    let mut with_password = Settings::default();
+    with_password.account.relay_url = Some("https://ops:pa55word-x@relay.example.com/".into());
+    let text = redacted_settings(&with_password).unwrap();
+    assert!(
+        !text.contains("pa55word-x") && !text.contains("ops@"),
+        "{text}"
+    );
+    assert!(text.contains("https://relay.example.com/"), "{text}");
     // A loopback Redirect URI keeps its address.
     let mut loopback = Settings::default();
     loopback.account.redirect_uri = Some("http://127.0.0.1:8765/".into());
