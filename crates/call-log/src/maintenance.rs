@@ -203,37 +203,3 @@ pub(crate) fn export_history_csv<W: std::io::Write>(
     writer.flush()?;
     Ok(written)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// How SQLite would run `sql`.
-    fn plan(conn: &Connection, sql: &str) -> String {
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        statement
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    #[test]
-    fn old_events_and_calls_are_found_by_index_not_by_reading_every_row() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrations().to_latest(&mut conn).unwrap();
-        for sql in [
-            "DELETE FROM events WHERE received_at < 1",
-            "DELETE FROM events WHERE call_id IS NULL AND received_at < 1",
-            "SELECT id FROM calls WHERE first_seen_at < 1",
-            "DELETE FROM routing_decisions WHERE decided_at < 1",
-        ] {
-            let plan = plan(&conn, sql);
-            assert!(
-                plan.contains("USING") && plan.contains("INDEX"),
-                "{sql}: {plan}"
-            );
-        }
-    }
-}

@@ -26,7 +26,6 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
     include_str!("../migrations/003_refused_recordings.sql"),
-    include_str!("../migrations/004_events_by_time.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {
