@@ -43,6 +43,7 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::AccountState>();
     v.visit::<ipc::AccountForm>();
     v.visit::<ipc::About>();
+    v.visit::<Option<ipc::PruneSummary>>();
     // Routing.
     v.visit::<ipc::RoutingView>();
     // The popup.

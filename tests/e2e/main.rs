@@ -36,3 +36,4 @@ mod restart;
 mod screens;
 mod tel_link;
 mod today_card;
+mod upkeep;

@@ -23,6 +23,7 @@ import type { LinkState } from "./bindings/LinkState";
 import type { LiveCall } from "./bindings/LiveCall";
 import type { PopupView } from "./bindings/PopupView";
 import type { Preferences } from "./bindings/Preferences";
+import type { PruneSummary } from "./bindings/PruneSummary";
 import type { RoutingView } from "./bindings/RoutingView";
 import type { SavedFile } from "./bindings/SavedFile";
 import type { Today } from "./bindings/Today";
@@ -66,6 +67,8 @@ export const api = {
   saveSettings: (preferences: Preferences) => call<Preferences>("save_settings", { preferences }),
   setWorkplace: (workplace: string) => call<void>("set_workplace", { workplace }),
   about: () => call<About>("about"),
+  lastPrune: () => call<PruneSummary | null>("last_prune"),
+  saveDiagnostics: () => call<SavedFile>("save_diagnostics"),
   account: () => call<AccountState>("account"),
   signIn: () => call<AccountState>("sign_in"),
   signOut: () => call<AccountState>("sign_out"),

@@ -6,11 +6,14 @@ import { AboutSection } from "./about";
 import type { AccountState } from "./bindings/AccountState";
 import type { LinkState } from "./bindings/LinkState";
 import type { Preferences } from "./bindings/Preferences";
+import type { PruneSummary } from "./bindings/PruneSummary";
 import type { ThemeChoice } from "./bindings/ThemeChoice";
 import type { Workplace } from "./bindings/Workplace";
+import { DiagnosticsSection } from "./diagnostics";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
 import { api, describe, fieldError } from "./ipc";
+import { keepChoices, keepDays, keepLabel, keepValue, pruneText } from "./retention";
 import { RoutingSection } from "./routing";
 import { StatusLine } from "./widgets/status";
 import "./settings.css";
@@ -25,6 +28,8 @@ export function applyTheme(theme: ThemeChoice): void {
 const PREF_FIELDS: Record<string, string> = {
   hotkey: "pref-hotkey",
   crmUrlTemplate: "pref-crm",
+  calls: "pref-keep-calls",
+  rawEvents: "pref-keep-raw-events",
 };
 
 function at(ms: number | null): string {
@@ -57,6 +62,7 @@ export class SettingsScreen {
   private signingIn = false;
   private readonly routing = new RoutingSection();
   private readonly about = new AboutSection();
+  private readonly diagnostics = new DiagnosticsSection();
 
   private readonly accountBox = h("div", { id: "settings-account", class: "settings-box" });
   private readonly accountStatus = new StatusLine({ id: "account-status" });
@@ -86,6 +92,10 @@ export class SettingsScreen {
   private readonly language = h("select", { id: "pref-language" });
   private readonly theme = h("select", { id: "pref-theme" });
   private readonly autostart = h("input", { type: "checkbox", id: "pref-autostart" });
+  private readonly keepCalls = h("select", { id: "pref-keep-calls", "aria-describedby": "pref-keep-hint" });
+  private readonly keepRawEvents = h("select", { id: "pref-keep-raw-events", "aria-describedby": "pref-keep-hint" });
+  private readonly pruneLine = h("p", { id: "settings-last-prune", class: "hint", role: "status" });
+  private lastPrune: PruneSummary | null = null;
   private readonly saveButton = h("button", { type: "submit", class: "primary", id: "settings-save" });
   private readonly formStatus = new StatusLine({ id: "settings-status" });
   private readonly form: HTMLFormElement;
@@ -136,6 +146,15 @@ export class SettingsScreen {
       row("pref-language", this.label("pref-language", () => t.setLanguage), this.language),
       row("pref-theme", this.label("pref-theme", () => t.setTheme), this.theme),
       this.check("pref-autostart", this.autostart, () => t.setAutostart),
+      h(
+        "fieldset",
+        {},
+        h("legend", { id: "pref-keep-legend" }),
+        row("pref-keep-calls", this.label("pref-keep-calls", () => t.setKeepCalls), this.keepCalls),
+        row("pref-keep-raw-events", this.label("pref-keep-raw-events", () => t.setKeepRawEvents), this.keepRawEvents),
+        h("p", { id: "pref-keep-hint", class: "hint" }),
+        this.pruneLine,
+      ),
       h("div", { class: "form-actions" }, this.saveButton),
       this.formStatus.root,
     );
@@ -173,6 +192,7 @@ export class SettingsScreen {
       ),
       h("div", { class: "settings-col" }, this.form),
       h("div", { class: "settings-wide" }, this.routing.root),
+      h("div", { class: "settings-wide" }, this.diagnostics.root),
       h("div", { class: "settings-wide" }, this.about.root),
     );
   }
@@ -189,7 +209,7 @@ export class SettingsScreen {
 
   /** Reads everything again (the screen was opened, or the account changed). */
   async load(): Promise<void> {
-    const [account, prefs, workplaces, link] = await Promise.all([
+    const [account, prefs, workplaces, link, lastPrune] = await Promise.all([
       api.account().catch(() => null),
       api.settings().catch((e) => {
         this.formStatus.fail(describe(e));
@@ -197,7 +217,9 @@ export class SettingsScreen {
       }),
       api.workplaces().catch(() => [] as Workplace[]),
       api.linkStatus().catch(() => null),
+      api.lastPrune().catch(() => null),
     ]);
+    this.lastPrune = lastPrune;
     void this.routing.load();
     void this.about.load();
     this.account = account;
@@ -232,6 +254,8 @@ export class SettingsScreen {
       "pref-notify-legend": t.setNotifyLegend,
       "pref-hotkey-hint": t.setHotkeyHint,
       "pref-crm-hint": t.setCrmHint,
+      "pref-keep-legend": t.setKeepLegend,
+      "pref-keep-hint": t.setKeepHint,
     };
     for (const [id, text] of Object.entries(titles)) {
       const el = this.root.querySelector(`#${id}`);
@@ -257,8 +281,19 @@ export class SettingsScreen {
       { value: "light", label: () => t.setThemeLight },
       { value: "dark", label: () => t.setThemeDark },
     ]);
+    for (const [select, days] of [
+      [this.keepCalls, this.prefs?.keepCallsDays ?? null],
+      [this.keepRawEvents, this.prefs?.keepRawEventsDays ?? null],
+    ] as const) {
+      this.options(
+        select,
+        keepChoices(days).map((d) => ({ value: keepValue(d), label: () => keepLabel(d, t) })),
+      );
+    }
+    this.pruneLine.textContent = pruneText(this.lastPrune, this.lastPrune ? at(this.lastPrune.atMs) : "", t);
     this.saveButton.textContent = t.setSave;
     this.routing.render();
+    this.diagnostics.render();
     this.about.render();
     this.renderAccount();
     this.renderWorkplaces();
@@ -286,6 +321,8 @@ export class SettingsScreen {
     this.linkAction.value = p.linkAction;
     this.language.value = p.language;
     this.theme.value = p.theme;
+    this.keepCalls.value = keepValue(p.keepCallsDays);
+    this.keepRawEvents.value = keepValue(p.keepRawEventsDays);
   }
 
   private read(): Preferences | null {
@@ -301,6 +338,8 @@ export class SettingsScreen {
       language: this.language.value === "ru" ? "ru" : this.language.value === "en" ? "en" : "system",
       theme: this.theme.value === "light" ? "light" : this.theme.value === "dark" ? "dark" : "system",
       autostart: this.autostart.checked,
+      keepCallsDays: keepDays(this.keepCalls.value),
+      keepRawEventsDays: keepDays(this.keepRawEvents.value),
     };
   }
 

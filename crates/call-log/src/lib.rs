@@ -81,7 +81,7 @@ pub use apply::{ApplyReport, EventBody, LoggedEvent};
 pub use contacts::{Contact, ContactNumber, ImportProblem, ImportReport, NewContact};
 pub use error::{CallLogError, Result};
 pub use hours::HourStats;
-pub use maintenance::PruneReport;
+pub use maintenance::{PruneCutoffs, PruneReport};
 pub use number::normalize_number;
 pub use query::{
     CallOutcome, CallRecord, CallbackEntry, DayStats, HistoryCursor, HistoryFilter, HistoryPage,
@@ -384,8 +384,18 @@ impl CallLog {
 
     /// Deletes calls, events and routing decisions older than `older_than`.
     pub async fn prune(&self, older_than: DateTime<Utc>) -> Result<PruneReport> {
+        self.prune_to(PruneCutoffs {
+            calls: Some(older_than),
+            events: Some(older_than),
+        })
+        .await
+    }
+
+    /// Deletes what the cutoffs no longer keep: calls (with their events, workplaces and
+    /// routing decisions) and raw events each by their own cutoff, in one transaction.
+    pub async fn prune_to(&self, cutoffs: PruneCutoffs) -> Result<PruneReport> {
         self.store
-            .write(move |tx| maintenance::prune(tx, older_than))
+            .write(move |tx| maintenance::prune(tx, cutoffs))
             .await
     }
 

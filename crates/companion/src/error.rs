@@ -39,6 +39,14 @@ pub enum CompanionError {
     /// The account is not set up far enough for this.
     #[error("{0}")]
     NotConfigured(String),
+    /// A file the core writes for the operator (a diagnostics zip, the log folder) could not be.
+    #[error("{}: {detail}", path.display())]
+    File {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
     /// Demo mode could not start (the `demo` crate reports its failures with this).
     #[error("demo mode: {0}")]
     Demo(String),
@@ -85,6 +93,7 @@ impl CompanionError {
             CompanionError::Dial(_) => ErrorCode::InvalidNumber,
             CompanionError::SignIn(_) => ErrorCode::SignInFailed,
             CompanionError::NotConfigured(_) => ErrorCode::NotConfigured,
+            CompanionError::File { .. } => ErrorCode::SaveFailed,
             CompanionError::CallLog(e) => e.code(),
             CompanionError::Demo(_) => ErrorCode::Demo,
             CompanionError::Mtt(e) => e.code(),

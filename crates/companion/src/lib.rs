@@ -9,6 +9,7 @@
 pub mod account;
 pub mod address;
 pub mod core;
+pub mod diagnostics;
 pub mod dialer;
 pub mod directory;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod link;
 pub mod live;
 pub mod pipeline;
 pub mod recording_download;
+pub mod retention;
 pub mod routing;
 pub mod routing_rules;
 pub mod secrets;

@@ -193,6 +193,8 @@ pub struct Settings {
     /// The first-run welcome was answered (the demo tried or an account connected), so it is
     /// not offered again. Kept in the default profile.
     pub welcomed: bool,
+    /// How long the call log keeps calls and the PBX's raw notifications.
+    pub retention: crate::retention::RetentionSettings,
 }
 
 impl Default for Settings {
@@ -213,6 +215,7 @@ impl Default for Settings {
             routing: Default::default(),
             autostart: false,
             welcomed: false,
+            retention: Default::default(),
         }
     }
 }
@@ -249,6 +252,14 @@ impl Settings {
         }
         if let Err(reason) = self.routing.validate() {
             return invalid("routing", reason);
+        }
+        for (key, keep) in [
+            ("retention.calls", self.retention.calls),
+            ("retention.raw_events", self.retention.raw_events),
+        ] {
+            if let Err(reason) = crate::retention::KeepFor::from_days(keep.days()) {
+                return invalid(key, reason);
+            }
         }
         if let Err(reason) = crate::hotkey::canonical_hotkey(&self.hotkey) {
             return invalid("hotkey", reason);
@@ -435,6 +446,59 @@ mod tests {
         p.save_settings(&s).unwrap();
         assert_eq!(p.load_settings().unwrap(), s);
         assert!(!p.settings_path().with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn retention_round_trips_and_an_older_file_without_it_loads_the_defaults() {
+        use crate::retention::{KeepFor, RetentionSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path(), "work");
+        // A file written before retention existed: every other key, no `[retention]`.
+        std::fs::create_dir_all(p.settings_path().parent().unwrap()).unwrap();
+        std::fs::write(
+            p.settings_path(),
+            "hotkey = \"Ctrl+Alt+D\"\nrouter = false\n[popups]\nenabled = true\n",
+        )
+        .unwrap();
+        let old = p.load_settings().unwrap();
+        assert_eq!(old.retention, RetentionSettings::default());
+        assert_eq!(old.retention.calls, KeepFor::Days(1095));
+        assert_eq!(old.retention.raw_events, KeepFor::Days(90));
+        // Half a section takes the default for the other half.
+        let half = Settings::from_toml("[retention]\ncalls = \"forever\"\n").unwrap();
+        assert_eq!(half.retention.calls, KeepFor::Forever);
+        assert_eq!(half.retention.raw_events, KeepFor::Days(90));
+        for retention in [
+            RetentionSettings {
+                calls: KeepFor::Forever,
+                raw_events: KeepFor::Days(7),
+            },
+            RetentionSettings {
+                calls: KeepFor::Days(30),
+                raw_events: KeepFor::Forever,
+            },
+        ] {
+            let s = Settings {
+                retention,
+                ..Settings::default()
+            };
+            p.save_settings(&s).unwrap();
+            assert_eq!(p.load_settings().unwrap(), s);
+        }
+        let text = std::fs::read_to_string(p.settings_path()).unwrap();
+        assert!(text.contains("raw_events = \"forever\""), "{text}");
+        // A period that cannot be is refused with its key, and never written.
+        let s = Settings {
+            retention: RetentionSettings {
+                calls: KeepFor::Days(0),
+                raw_events: KeepFor::Days(90),
+            },
+            ..Settings::default()
+        };
+        assert_eq!(s.check().unwrap_err().key, "retention.calls");
+        assert!(p.save_settings(&s).is_err());
+        let err = Settings::from_toml("[retention]\nraw_events = 0").unwrap_err();
+        assert!(err.contains("raw_events"), "{err}");
     }
 
     #[test]

@@ -28,6 +28,8 @@ commands! {
     settings::save_settings,
     settings::set_workplace,
     settings::about,
+    settings::last_prune,
+    settings::save_diagnostics,
     account::account,
     account::sign_in,
     account::sign_out,

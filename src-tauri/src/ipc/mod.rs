@@ -37,7 +37,7 @@ pub use popup::PopupView;
 pub use routing::{ParkedNumber, RoutingDecisionRow, RoutingView};
 pub use settings::{
     About, AccountForm, AccountState, AppMode, InterfaceLanguage, LanguageChoice, LinkAction,
-    PopupWhose, Preferences, ThemeChoice, field_of,
+    PopupWhose, Preferences, PruneSummary, ThemeChoice, field_of,
 };
 pub use today::{Today, TodayHour};
 

@@ -2,6 +2,7 @@
 //! account and sign-in state, and the account form. Secrets cross only inwards, in
 //! [`AccountForm`], and never print.
 
+use companion::retention::{KeepFor, LastPrune};
 use companion::settings::{Language, PopupScope, Theme};
 use companion::{ErrorCode, InvalidSetting, Settings};
 use serde::{Deserialize, Serialize};
@@ -111,6 +112,10 @@ pub struct Preferences {
     pub theme: ThemeChoice,
     /// Start the app at login.
     pub autostart: bool,
+    /// How many days calls are kept in the history, or `null` for ever.
+    pub keep_calls_days: Option<u32>,
+    /// How many days the PBX's raw notifications are kept, or `null` for ever.
+    pub keep_raw_events_days: Option<u32>,
 }
 
 impl From<&Settings> for Preferences {
@@ -142,6 +147,8 @@ impl From<&Settings> for Preferences {
                 Theme::Dark => ThemeChoice::Dark,
             },
             autostart: s.autostart,
+            keep_calls_days: s.retention.calls.days(),
+            keep_raw_events_days: s.retention.raw_events.days(),
         }
     }
 }
@@ -173,6 +180,37 @@ impl Preferences {
             ThemeChoice::Dark => Theme::Dark,
         };
         settings.autostart = self.autostart;
+        // Out-of-range days are kept as given for the settings' check to refuse with its key.
+        let keep = |days: Option<u32>| days.map_or(KeepFor::Forever, KeepFor::Days);
+        settings.retention.calls = keep(self.keep_calls_days);
+        settings.retention.raw_events = keep(self.keep_raw_events_days);
+    }
+}
+
+/// What the call log's last clean-up did, for Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "PruneSummary.ts")]
+pub struct PruneSummary {
+    /// When it ran, in ms since the epoch.
+    pub at_ms: f64,
+    /// Calls removed.
+    pub calls: u32,
+    /// Raw events removed.
+    pub raw_events: u32,
+    /// Why it failed, if it did.
+    pub failed: Option<String>,
+}
+
+impl From<&LastPrune> for PruneSummary {
+    fn from(last: &LastPrune) -> Self {
+        let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        PruneSummary {
+            at_ms: super::ms(last.at),
+            calls: count(last.calls),
+            raw_events: count(last.raw_events),
+            failed: last.failed.clone(),
+        }
     }
 }
 
@@ -279,8 +317,14 @@ impl From<AccountForm> for companion::account::AccountSetup {
 }
 
 /// The form field a setting's key belongs to: its last part in camel case
-/// (`account.client_id` → `clientId`, `crm_url_template` → `crmUrlTemplate`).
+/// (`account.client_id` → `clientId`, `crm_url_template` → `crmUrlTemplate`), except the
+/// retention periods, which the form names after what they keep.
 pub fn field_of(key: &str) -> String {
+    match key {
+        "retention.calls" => return "keepCallsDays".into(),
+        "retention.raw_events" => return "keepRawEventsDays".into(),
+        _ => {}
+    }
     let last = key.rsplit('.').next().unwrap_or(key);
     let mut out = String::with_capacity(last.len());
     let mut upper = false;
@@ -356,7 +400,15 @@ mod tests {
         prefs.crm_url_template = " https://crm.example.com/?p={number} ".into();
         prefs.theme = ThemeChoice::Dark;
         prefs.autostart = true;
+        assert_eq!(
+            (prefs.keep_calls_days, prefs.keep_raw_events_days),
+            (Some(1095), Some(90))
+        );
+        prefs.keep_calls_days = None;
+        prefs.keep_raw_events_days = Some(30);
         prefs.apply_to(&mut settings);
+        assert_eq!(settings.retention.calls, KeepFor::Forever);
+        assert_eq!(settings.retention.raw_events, KeepFor::Days(30));
         assert_eq!(settings.hotkey, "Ctrl+Alt+K");
         assert_eq!(
             settings.crm_url_template.as_deref(),
@@ -367,6 +419,15 @@ mod tests {
         assert_eq!(back.link_action, LinkAction::Fill);
         assert_eq!(back.theme, ThemeChoice::Dark);
         assert!(back.autostart);
+        assert_eq!(
+            (back.keep_calls_days, back.keep_raw_events_days),
+            (None, Some(30))
+        );
+        // Zero days is refused, naming the form's field.
+        prefs.keep_raw_events_days = Some(0);
+        prefs.apply_to(&mut settings);
+        let refused = IpcError::from(settings.check().unwrap_err());
+        assert_eq!(refused.field.as_deref(), Some("keepRawEventsDays"));
     }
 
     #[test]

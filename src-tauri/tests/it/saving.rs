@@ -231,3 +231,24 @@ fn todays_hours_add_up_to_todays_calls() {
             .all(|(i, h)| h["hour"].as_u64() == Some(i as u64) || hours.len() != 24)
     );
 }
+
+#[test]
+fn diagnostics_are_saved_as_a_zip_into_downloads_under_a_fresh_name() {
+    let app = TestApp::new();
+    let downloads = with_downloads(&app);
+    assert_eq!(app.invoke("last_prune", json!({})).unwrap(), json!(null));
+    let first = app.invoke("save_diagnostics", json!({})).unwrap();
+    let path = std::path::PathBuf::from(first["path"].as_str().unwrap());
+    assert_eq!(path.parent().unwrap(), downloads.path());
+    let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(
+        name.starts_with("trubka-diagnostics-") && name.ends_with(".zip"),
+        "{name}"
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a zip");
+    // A second one never replaces the first.
+    let second = app.invoke("save_diagnostics", json!({})).unwrap();
+    assert_ne!(second["path"], first["path"]);
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}

@@ -61,6 +61,13 @@ fn saved_preferences_are_kept_and_read_back() {
     prefs["notifyMissed"] = json!(false);
     prefs["autostart"] = json!(true);
     prefs["crmUrlTemplate"] = json!("https://crm.example.com/find?phone={number}");
+    assert_eq!(
+        (&prefs["keepCallsDays"], &prefs["keepRawEventsDays"]),
+        (&json!(1095), &json!(90)),
+        "three years of calls, 90 days of raw events unless chosen"
+    );
+    prefs["keepCallsDays"] = json!(null);
+    prefs["keepRawEventsDays"] = json!(30);
     let saved = app
         .invoke("save_settings", json!({"preferences": prefs}))
         .unwrap();
@@ -69,6 +76,13 @@ fn saved_preferences_are_kept_and_read_back() {
     let on_disk = app.companion.profile().load_settings().unwrap();
     assert!(on_disk.autostart && !on_disk.notifications.missed);
     assert_eq!(on_disk.hotkey, "Ctrl+Alt+K");
+    assert_eq!(
+        on_disk.retention,
+        companion::retention::RetentionSettings {
+            calls: companion::retention::KeepFor::Forever,
+            raw_events: companion::retention::KeepFor::Days(30),
+        }
+    );
 }
 
 #[test]
@@ -96,20 +110,34 @@ fn each_wrong_preference_is_refused_naming_its_field() {
     ] {
         let mut prefs = preferences(&app);
         prefs[field] = json!(value);
-        let err = app
-            .invoke("save_settings", json!({"preferences": prefs}))
-            .unwrap_err();
-        assert_eq!(err["code"], "invalid", "{field}={value}: {err}");
-        assert_eq!(err["field"], field, "{err}");
-        assert!(
-            err["message"].as_str().unwrap().contains(named),
-            "{field}={value}: {err}"
-        );
+        refused(&app, prefs, field, named);
+    }
+    for (field, days, named) in [
+        ("keepCallsDays", 0, "retention.calls"),
+        ("keepRawEventsDays", 36_501, "retention.raw_events"),
+    ] {
+        let mut prefs = preferences(&app);
+        prefs[field] = json!(days);
+        refused(&app, prefs, field, named);
     }
     assert_eq!(
         preferences(&app)["hotkey"],
         "Ctrl+Alt+D",
         "nothing was saved"
+    );
+}
+
+/// Saving `prefs` is refused with code `invalid`, naming the form's `field` and the setting.
+fn refused(app: &TestApp, prefs: Value, field: &str, named: &str) {
+    let value = prefs[field].clone();
+    let err = app
+        .invoke("save_settings", json!({"preferences": prefs}))
+        .unwrap_err();
+    assert_eq!(err["code"], "invalid", "{field}={value}: {err}");
+    assert_eq!(err["field"], field, "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains(named),
+        "{field}={value}: {err}"
     );
 }
 

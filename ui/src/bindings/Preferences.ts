@@ -54,4 +54,12 @@ theme: ThemeChoice,
 /**
  * Start the app at login.
  */
-autostart: boolean, };
+autostart: boolean, 
+/**
+ * How many days calls are kept in the history, or `null` for ever.
+ */
+keepCallsDays: number | null, 
+/**
+ * How many days the PBX's raw notifications are kept, or `null` for ever.
+ */
+keepRawEventsDays: number | null, };

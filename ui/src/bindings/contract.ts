@@ -28,6 +28,8 @@ export const COMMANDS = [
   "save_settings",
   "set_workplace",
   "about",
+  "last_prune",
+  "save_diagnostics",
   "account",
   "sign_in",
   "sign_out",

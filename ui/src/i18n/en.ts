@@ -190,6 +190,23 @@ export const en = {
   setSave: "Save settings",
   setSaving: "Saving…",
   setSaved: "Saved.",
+  // Settings: how long the call log keeps things, and diagnostics for support (issue #14 items 6, 15).
+  setKeepLegend: "Keeping the call log",
+  setKeepCalls: "Keep calls",
+  setKeepRawEvents: "Keep the PBX's raw events",
+  setKeepHint: "Older calls and raw events are removed in the background: soon after the app starts, then daily. A call keeps its row in the history when its raw events go.",
+  keepForever: "Forever",
+  keepDays: (n: number) => count(n, { one: "# day", other: "# days" }),
+  keepYears: (n: number) => count(n, { one: "# year", other: "# years" }),
+  pruneNever: "The call log has not been cleaned up yet.",
+  pruneDone: (when: string, calls: number, events: number) =>
+    `Last clean-up ${when}: ${callCount(calls)} and ${count(events, { one: "# raw event", other: "# raw events" })} removed.`,
+  pruneFailed: (when: string, reason: string) => `The clean-up at ${when} failed: ${reason}`,
+  diagTitle: "Diagnostics",
+  diagHint: "A zip of the app's log files, its settings (no passwords, tokens or keys) and a short summary, saved to your Downloads folder, for whoever helps you with a problem.",
+  diagSave: "Save diagnostics",
+  diagSaving: "Saving diagnostics…",
+  diagSaved: (path: string) => `Diagnostics saved to ${path}`,
   // Settings' About: what the app is, and what the PBX's Open API gives it no way to do.
   aboutTitle: "About Trubka",
   aboutVersion: (version: string) => `Version ${version}`,

@@ -1,6 +1,7 @@
 //! Backup, retention and the history export.
 
-use call_log::{CallLog, CallLogConfig, HistoryFilter};
+use call_log::{CallLog, CallLogConfig, HistoryFilter, PruneCutoffs};
+use mtt_api::notification::CallState;
 
 use crate::harness::{TestLog, at, call, document_examples, numbered};
 
@@ -66,6 +67,65 @@ async fn prune_removes_old_calls_with_their_events_and_keeps_the_rest() {
     assert_eq!(found.calls.len(), 1);
     assert_eq!(t.log.integrity_check().await.unwrap(), ["ok"]);
     // The cursor survives: the relay must not resend what was pruned.
+    assert_eq!(t.log.cursor().await.unwrap(), Some(11));
+}
+
+#[tokio::test]
+async fn raw_events_go_by_their_own_cutoff_while_their_call_stays() {
+    let t = TestLog::new();
+    for (first_id, start, leg) in [(1, 0, "old"), (10, 1_000, "new")] {
+        t.log
+            .apply(call(
+                first_id,
+                start,
+                leg,
+                "incoming",
+                "79219462761",
+                "74996497803",
+                &["trying", "finished"],
+            ))
+            .await
+            .unwrap();
+    }
+    let before = t.log.call("old").await.unwrap().unwrap();
+    let report = t
+        .log
+        .prune_to(PruneCutoffs {
+            calls: None,
+            events: Some(at(500)),
+        })
+        .await
+        .unwrap();
+    assert_eq!((report.calls, report.events), (0, 2), "{report:?}");
+    // The call's row is all the screens need: it stays as it was.
+    let after = t.log.call("old").await.unwrap().unwrap();
+    assert_eq!(after.state, CallState::Finished);
+    assert_eq!(after, before);
+    assert!(t.log.call("new").await.unwrap().is_some());
+    // The newer call's events were kept: a second pass finds nothing more to remove.
+    let again = t
+        .log
+        .prune_to(PruneCutoffs {
+            calls: None,
+            events: Some(at(500)),
+        })
+        .await
+        .unwrap();
+    assert_eq!((again.calls, again.events), (0, 0));
+    // Calls kept for ever and events kept for ever: nothing goes.
+    let nothing = t.log.prune_to(PruneCutoffs::default()).await.unwrap();
+    assert_eq!((nothing.calls, nothing.events), (0, 0));
+    // The calls' own cutoff still takes a call with its remaining events.
+    let calls = t
+        .log
+        .prune_to(PruneCutoffs {
+            calls: Some(at(2_000)),
+            events: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!((calls.calls, calls.events), (2, 2), "{calls:?}");
+    assert_eq!(t.log.integrity_check().await.unwrap(), ["ok"]);
     assert_eq!(t.log.cursor().await.unwrap(), Some(11));
 }
 

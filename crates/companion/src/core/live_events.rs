@@ -59,7 +59,11 @@ impl Companion {
         )
         .with_parking(Arc::clone(&self.parking));
         // The link's first report comes before most faces subscribe, so it is also kept here.
+        // Until the first catch-up (or while the relay cannot be reached, when nothing syncs)
+        // the call log's clean-up waits.
         let mut reports = self.events.subscribe();
+        self.synced.send_replace(false);
+        let synced = self.synced.clone();
         let (health, cancel) = (Arc::clone(&self.link), self.cancel.child_token());
         tokio::spawn(async move {
             loop {
@@ -69,8 +73,14 @@ impl Companion {
                 };
                 match report {
                     Ok(DomainEvent::Link { state, reason, .. }) => {
+                        if matches!(state.as_str(), "offline" | "refused") {
+                            synced.send_replace(true);
+                        }
                         *health.write().unwrap_or_else(|p| p.into_inner()) =
                             Some(LinkHealth { state, reason });
+                    }
+                    Ok(DomainEvent::CaughtUp { .. }) => {
+                        synced.send_replace(true);
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                     _ => {}

@@ -9,11 +9,14 @@
 //! state; `session.rs` signs in and out and keeps the sign-in fresh; `live_events.rs` starts the
 //! relay link and the pipeline; `directory.rs` reads the account's numbers and workplaces and
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
-//! switch, the routing rules and their journal.
+//! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
+//! background; `diagnostics.rs` gathers a diagnostics zip.
 
 mod calls;
+mod diagnostics;
 mod directory;
 mod live_events;
+mod retention;
 mod routing;
 mod session;
 
@@ -22,13 +25,14 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
 
 use call_log::{CallLog, CallLogConfig};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
 
 pub use crate::directory::Directory;
 use crate::error::CompanionError;
 use crate::live::{CallDirection, CallPhase, LiveCall, LiveCalls, Me};
 use crate::pipeline::{DomainEvent, LinkHealth};
+use crate::retention::{LastPrune, RetentionSchedule, read_last_prune};
 use crate::routing::{ParkedCallRouter, ParkingHook};
 use crate::secrets::{ProfileSecrets, SecretVault};
 use crate::settings::{PopupScope, Profile, Settings};
@@ -53,12 +57,25 @@ pub struct Companion {
     parked: Arc<RwLock<BTreeSet<String>>>,
     parking: Arc<RwLock<Option<ParkingHook>>>,
     link: Arc<RwLock<Option<LinkHealth>>>,
+    /// `false` from the start of live events until their first catch-up with the relay.
+    synced: watch::Sender<bool>,
+    last_prune: Arc<RwLock<Option<LastPrune>>>,
     cancel: CancellationToken,
 }
 
 impl Companion {
-    /// Opens a profile: its settings, call log and (if configured) its account.
+    /// Opens a profile: its settings, call log and (if configured) its account. Inside a tokio
+    /// runtime it also starts the call log's clean-up, on the default schedule.
     pub fn open(profile: Profile, vault: Arc<dyn SecretVault>) -> Result<Self, CompanionError> {
+        Self::open_scheduled(profile, vault, RetentionSchedule::default())
+    }
+
+    /// [`Companion::open`] with the clean-up on `schedule` (tests run it at once).
+    pub fn open_scheduled(
+        profile: Profile,
+        vault: Arc<dyn SecretVault>,
+        schedule: RetentionSchedule,
+    ) -> Result<Self, CompanionError> {
         let settings = profile.load_settings()?;
         let secrets = ProfileSecrets::new(vault, profile.name());
         if let Some(dir) = profile.call_log_path().parent() {
@@ -92,7 +109,8 @@ impl Companion {
         // does off the async runtime on first use (`session_status`, `start_live_events`).
         let signed_in = Arc::new(AtomicBool::new(false));
         let cancel = CancellationToken::new();
-        if let (Ok(account), Ok(runtime)) = (&account, tokio::runtime::Handle::try_current()) {
+        let runtime = tokio::runtime::Handle::try_current();
+        if let (Ok(account), Ok(runtime)) = (&account, &runtime) {
             runtime.spawn(session::relay_session_notices(
                 account.session.notices(),
                 events.clone(),
@@ -100,9 +118,26 @@ impl Companion {
                 cancel.child_token(),
             ));
         }
+        let settings = Arc::new(RwLock::new(settings));
+        let (synced, _) = watch::channel(true);
+        let last_prune = Arc::new(RwLock::new(read_last_prune(profile.data_dir())));
+        if let Ok(runtime) = &runtime {
+            runtime.spawn(
+                retention::RetentionTask {
+                    log: log.clone(),
+                    settings: Arc::clone(&settings),
+                    data_dir: profile.data_dir().to_path_buf(),
+                    last: Arc::clone(&last_prune),
+                    synced: synced.subscribe(),
+                    schedule,
+                    cancel: cancel.child_token(),
+                }
+                .run(),
+            );
+        }
         Ok(Companion {
             profile,
-            settings: Arc::new(RwLock::new(settings)),
+            settings,
             secrets,
             log,
             account,
@@ -115,6 +150,8 @@ impl Companion {
             parked: Arc::new(RwLock::new(parked)),
             parking: Arc::default(),
             link: Arc::default(),
+            synced,
+            last_prune,
             cancel,
         })
     }

@@ -5,11 +5,13 @@
     reason = "test code: a panic is a failed test with its line"
 )]
 
+mod diagnostics;
 mod keyring;
 mod late;
 mod link;
 mod pipeline;
 mod recording;
+mod retention;
 mod routing;
 mod session;
 mod signin;
