@@ -413,11 +413,18 @@ impl CallLog {
     }
 }
 
+/// A new file for an export. `create_new` refuses a path that exists — a file the user keeps, or
+/// a link (even a dangling one, which `File::create` would follow and create wherever it points) —
+/// so an export never writes anywhere but a new file of the name it was given.
 fn create_file(path: &Path) -> Result<std::fs::File> {
-    std::fs::File::create(path).map_err(|source| CallLogError::File {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|source| CallLogError::File {
+            path: path.to_owned(),
+            source,
+        })
 }
 
 #[cfg(test)]

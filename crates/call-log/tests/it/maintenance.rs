@@ -152,6 +152,38 @@ async fn the_history_exports_as_csv() {
     assert!(rows.iter().any(|r| &r[peer] == "+79219462761"));
 }
 
+/// An export goes only into a new file: never over an existing one, and never through a link
+/// (a dangling one would otherwise create a file wherever it points).
+#[cfg(unix)]
+#[tokio::test]
+async fn an_export_never_overwrites_a_file_nor_follows_a_link() {
+    let t = TestLog::new();
+    t.log
+        .apply(numbered(1, &document_examples()))
+        .await
+        .unwrap();
+    let existing = t.dir.path().join("kept.csv");
+    std::fs::write(&existing, "the operator's own file").unwrap();
+    let refused = t
+        .log
+        .export_history_csv(&existing, HistoryFilter::default())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("kept.csv"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(&existing).unwrap(),
+        "the operator's own file"
+    );
+
+    let elsewhere = t.dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let target = elsewhere.join("planted.csv");
+    let link = t.dir.path().join("contacts.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    t.log.export_contacts_csv(&link).await.unwrap_err();
+    assert!(!target.exists(), "the export followed a dangling link");
+}
+
 /// A cell a spreadsheet would run as a formula: what a caller named `=HYPERLINK(…)` could plant.
 /// A bare telephone number (`+79219462761`) cannot call a function or name a cell.
 fn is_formula(cell: &str) -> bool {
