@@ -55,8 +55,11 @@
 //! ```
 
 pub mod access;
+pub mod audience;
+pub mod calls;
 pub mod config;
 pub mod connection;
+pub mod directory;
 pub mod error;
 pub mod fanout;
 mod handoff;
@@ -67,11 +70,15 @@ pub mod metrics;
 pub mod oauth;
 pub mod rate;
 pub mod sealing;
+mod seat_api;
+pub mod seat_limits;
+pub mod seat_rules;
 pub mod seats;
 mod server;
 mod state;
 pub mod store;
 mod stream;
+pub mod team_feed;
 mod team_routes;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};

@@ -131,6 +131,9 @@ struct ServeArgs {
     /// Retention in days.
     #[arg(long, env = "TRUBKA_RELAY_RETENTION_DAYS")]
     retention_days: Option<u64>,
+    /// How long the audit log is kept, in days (default 365).
+    #[arg(long, env = "TRUBKA_RELAY_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u64>,
     /// How often retention runs, in seconds.
     #[arg(long, env = "TRUBKA_RELAY_PRUNE_INTERVAL_SECS")]
     prune_interval_secs: Option<u64>,
@@ -203,6 +206,7 @@ impl ServeArgs {
             body_limit_bytes: self.body_limit_bytes,
             duplicate_window_secs: self.duplicate_window_secs,
             retention_days: self.retention_days,
+            audit_retention_days: self.audit_retention_days,
             prune_interval_secs: self.prune_interval_secs,
             heartbeat_ms: self.heartbeat_ms,
             retry_ms: self.retry_ms,

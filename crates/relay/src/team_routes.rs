@@ -71,7 +71,7 @@ pub(crate) fn denied(denied: &Denied) -> Option<(StatusCode, TeamErrorCode, &'st
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, secret) = value.trim().split_once(' ')?;
     scheme

@@ -26,7 +26,7 @@ use mtt_api::{
     Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session, SystemClock,
 };
 use sha2::{Digest, Sha256};
-use team_api::{IntegrationState, TeamStatus};
+use team_api::{IntegrationState, TeamEvent, TeamNotice, TeamStatus};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -38,6 +38,7 @@ use crate::handoff::SignIn;
 use crate::metrics::{Metrics, RefreshOutcome};
 use crate::sealing::Sealer;
 use crate::store::team::{INTEGRATION_CLIENT, SharedTeamStore};
+use crate::team_feed::{Addition, offer};
 
 /// How long a sign-in started by `team connect` may take.
 pub const CONNECT_TTL: TimeDelta = TimeDelta::minutes(30);
@@ -180,6 +181,8 @@ pub struct Integration {
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
     health: Mutex<Health>,
     wake: Notify,
+    /// Where `team` events for admins go (the stream), when the relay runs.
+    notices: Option<tokio::sync::mpsc::Sender<Addition>>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -221,6 +224,27 @@ impl Integration {
                 recorded: None,
             }),
             wake: Notify::new(),
+            notices: None,
+        }
+    }
+
+    /// Sends `team` events for admins (refresh failing, lapse warning, recovered) to `notices`.
+    #[must_use]
+    pub fn with_notices(mut self, notices: tokio::sync::mpsc::Sender<Addition>) -> Self {
+        self.notices = Some(notices);
+        self
+    }
+
+    fn notify(&self, notice: TeamNotice, message: String, status: TeamStatus) {
+        if let Some(notices) = &self.notices {
+            offer(
+                notices,
+                Addition::Team(TeamEvent {
+                    notice,
+                    message,
+                    status,
+                }),
+            );
         }
     }
 
@@ -472,21 +496,45 @@ impl Integration {
             && entry
                 .refresh_expires_at
                 .is_some_and(|lapse| lapse - now <= LAPSE_WARNING);
-        if entry.lapse_warning && !health.warned {
+        let recovered = was_failing && health.status.integration == IntegrationState::Connected;
+        let warn = health.status.lapse_warning && !health.warned;
+        if warn {
             health.warned = true;
             tracing::warn!(
                 lapses_at = ?health.status.refresh_expires_at,
                 "МТТ does not rotate the integration's refresh token, and it lapses within a day: connect the integration again (`trubka-relay team connect`) before then"
             );
         }
+        let status = health.status.clone();
+        drop(health);
+        if recovered {
+            self.notify(
+                TeamNotice::Recovered,
+                "the integration's tokens were refreshed again".into(),
+                status.clone(),
+            );
+        }
+        if warn {
+            self.notify(
+                TeamNotice::LapseWarning,
+                "МТТ does not rotate the integration's refresh token, and it lapses within a day: connect the integration again (`trubka-relay team connect`) before then".into(),
+                status,
+            );
+        }
     }
 
     fn set_failing(&self, why: String, refused: bool) {
         let mut health = self.health();
+        let news = health.status.integration != IntegrationState::RefreshFailing;
         health.refused |= refused;
         health.status.team_mode = true;
         health.status.integration = IntegrationState::RefreshFailing;
-        health.status.last_error = Some(why);
+        health.status.last_error = Some(why.clone());
+        let status = health.status.clone();
+        drop(health);
+        if news {
+            self.notify(TeamNotice::RefreshFailing, why, status);
+        }
     }
 
     /// Keeps the status where `team status` finds it.

@@ -19,4 +19,5 @@ mod team;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
+mod team_seat_api;
 mod util;

@@ -25,19 +25,19 @@ use crate::util::{SseReader, TestRelay, start_with};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Team {
-    relay: TestRelay,
-    sim: mtt_sim::SimHandle,
+pub(crate) struct Team {
+    pub(crate) relay: TestRelay,
+    pub(crate) sim: mtt_sim::SimHandle,
     client_secret: String,
 }
 
 /// A simulator whose access tokens live 4 s, and a relay (with an at-rest key) that refreshes
 /// them 3 s ahead, both on loopback; the simulator sends its notifications to the relay.
-async fn team() -> Team {
+pub(crate) async fn team() -> Team {
     team_rotating(true).await
 }
 
-async fn team_rotating(rotate: bool) -> Team {
+pub(crate) async fn team_rotating(rotate: bool) -> Team {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -72,7 +72,7 @@ async fn team_rotating(rotate: bool) -> Team {
     }
 }
 
-async fn readyz(relay: &TestRelay) -> (u16, Value) {
+pub(crate) async fn readyz(relay: &TestRelay) -> (u16, Value) {
     let response = relay
         .http
         .get(format!("{}/readyz", relay.base))
@@ -82,7 +82,7 @@ async fn readyz(relay: &TestRelay) -> (u16, Value) {
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + WAIT;
     while !done().await {
         assert!(
@@ -99,7 +99,7 @@ fn sealer(relay: &TestRelay) -> Sealer {
 
 /// `team connect`, then the browser: the simulator approves and sends it to the relay's
 /// Redirect URI, where the relay exchanges the code itself.
-async fn connect(team: &Team) {
+pub(crate) async fn connect(team: &Team) {
     let relay = &team.relay;
     let state = relay.handle.state();
     let (status, before) = readyz(relay).await;

@@ -1,0 +1,332 @@
+//! The checked PBX API for seats, against the simulator: relay + simulator + two seats (an
+//! operator and a supervisor). The operator dials from their own workplace (the simulator sees
+//! it), is refused dialling from a colleague's and hanging up a colleague's call (the simulator
+//! never sees either), the supervisor may; every action is in the audit log; the operator's
+//! stream carries no colleague's call event and presence carries no number or name.
+
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use relay::seats::InviteCode;
+use relay::store::audit::{AuditQuery, Outcome};
+use relay::store::team::{NewSeat, SeatRef};
+use serde_json::{Value, json};
+use team_api::Role;
+
+use crate::team_integration::{Team, connect, team, wait_for};
+use crate::util::{SseReader, TestRelay};
+
+const WAIT: Duration = Duration::from_secs(20);
+const ANNA: &str = "883140582526566";
+const SERGEY: &str = "883140777446532";
+
+/// A seat at `workplace`, joined: its credential.
+async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
+    let state = relay.handle.state();
+    let seat = state
+        .team
+        .add_seat(NewSeat {
+            name: name.into(),
+            workplace: workplace.into(),
+            role,
+        })
+        .await
+        .unwrap();
+    let code = InviteCode::generate().unwrap();
+    state
+        .team
+        .add_invite(
+            SeatRef::Id(seat.profile.id),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let answer: Value = relay
+        .http
+        .post(format!("{}/team/join", relay.base))
+        .json(&json!({ "code": code.expose_secret() }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["credential"].as_str().unwrap().to_owned()
+}
+
+async fn post(relay: &TestRelay, credential: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = relay
+        .http
+        .post(format!("{}{path}", relay.base))
+        .bearer_auth(credential)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(relay: &TestRelay, credential: &str, path: &str) -> (u16, Value) {
+    let response = relay
+        .http
+        .get(format!("{}{path}", relay.base))
+        .bearer_auth(credential)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The simulator's calls, ended ones included.
+async fn sim_calls(team: &Team) -> Vec<Value> {
+    team.relay
+        .http
+        .get(format!("{}/calls?all=true", team.sim.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn terminate_requests(team: &Team) -> Vec<Value> {
+    team.relay
+        .http
+        .get(format!(
+            "{}/requests?method=terminateCall",
+            team.sim.control_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_act_on_their_own_workplace_only_and_supervisors_on_any() {
+    let team = team().await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let operator = joined(relay, "Анна", ANNA, Role::Operator).await;
+    let supervisor = joined(relay, "Сергей", SERGEY, Role::Supervisor).await;
+    let mut operator_stream = SseReader::new(
+        relay
+            .http
+            .get(format!("{}/events/stream", relay.base))
+            .bearer_auth(&operator)
+            .send()
+            .await
+            .unwrap(),
+    );
+
+    // The operator dials from their own workplace: the PBX places it.
+    let (status, dialled) = post(
+        relay,
+        &operator,
+        "/team/dial",
+        json!({ "number": "79001234567" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{dialled}");
+    assert_eq!(dialled["workplace"], ANNA);
+    let leg = dialled["legId"].as_str().unwrap().to_owned();
+    let calls = sim_calls(&team).await;
+    assert!(
+        calls
+            .iter()
+            .any(|call| call["from"] == ANNA && call["make_call_id"] == leg.as_str()),
+        "{calls:?}"
+    );
+
+    // From a colleague's workplace: refused, and the PBX never hears of it.
+    let (status, refused) = post(
+        relay,
+        &operator,
+        "/team/dial",
+        json!({ "number": "79001234568", "workplace": SERGEY }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("not_your_workplace")),
+        "{refused}"
+    );
+    assert!(
+        !sim_calls(&team)
+            .await
+            .iter()
+            .any(|call| call["from"] == SERGEY),
+        "the PBX saw a dial the relay refused"
+    );
+
+    // A colleague's call, live at the PBX (nobody answers by themselves).
+    let started = relay
+        .http
+        .post(format!("{}/outgoing", team.sim.control_url()))
+        .json(&json!({ "caller_id": SERGEY, "callee_id": "79005550000", "manual": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.status().is_success(),
+        "{}",
+        started.text().await.unwrap()
+    );
+    let mut colleague_leg = String::new();
+    wait_for("the relay to see the colleague's call", async || {
+        let (_, live) = get(relay, &supervisor, "/team/calls").await;
+        match live["calls"].as_array().and_then(|calls| {
+            calls.iter().find(|call| {
+                call["workplaces"]
+                    .as_array()
+                    .is_some_and(|w| w.contains(&json!(SERGEY)))
+            })
+        }) {
+            Some(call) => {
+                colleague_leg = call["legId"].as_str().unwrap().to_owned();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    // The operator's own view of live calls does not show it.
+    let (_, mine) = get(relay, &operator, "/team/calls").await;
+    assert!(
+        !mine.to_string().contains(&colleague_leg),
+        "an operator sees a colleague's live call: {mine}"
+    );
+
+    // The operator may not hang it up; the PBX never hears of it.
+    let (status, refused) = post(
+        relay,
+        &operator,
+        "/team/hangup",
+        json!({ "legId": colleague_leg }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("not_your_call")),
+        "{refused}"
+    );
+    assert!(terminate_requests(&team).await.is_empty());
+    // Parking is for admins.
+    let response = relay
+        .http
+        .put(format!("{}/team/parking", relay.base))
+        .bearer_auth(&supervisor)
+        .json(&json!({ "numbers": ["78005560251"], "parking": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    // The supervisor may.
+    let (status, done) = post(
+        relay,
+        &supervisor,
+        "/team/hangup",
+        json!({ "legId": colleague_leg }),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    let requests = terminate_requests(&team).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["leg_id"], colleague_leg.as_str());
+
+    // Every action is in the audit log, refusals with their reason.
+    let entries = relay
+        .handle
+        .state()
+        .audit
+        .entries(AuditQuery::default())
+        .await
+        .unwrap();
+    let summary: Vec<(String, Outcome, Option<String>)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.entry.action.clone(),
+                e.entry.outcome,
+                e.entry.code.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("dial".into(), Outcome::Done, None),
+            (
+                "dial".into(),
+                Outcome::Refused,
+                Some("not_your_workplace".into())
+            ),
+            (
+                "hangup".into(),
+                Outcome::Refused,
+                Some("not_your_call".into())
+            ),
+            (
+                "parking".into(),
+                Outcome::Refused,
+                Some("role_required".into())
+            ),
+            ("hangup".into(), Outcome::Done, None),
+        ]
+    );
+
+    // The operator's stream: their own call events, presence without numbers or names, and
+    // nothing of the colleague's call.
+    let mut saw_own_call = false;
+    let mut saw_colleague_presence = false;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline && !(saw_own_call && saw_colleague_presence) {
+        let Some(frame) = operator_stream.next_event(Duration::from_secs(2)).await else {
+            continue;
+        };
+        let data = frame.json();
+        match frame.event.as_deref() {
+            Some("callNotifications") => {
+                let body = data["body"].to_string();
+                assert!(
+                    !body.contains(SERGEY),
+                    "an operator got a colleague's call event: {body}"
+                );
+                assert!(body.contains(ANNA), "{body}");
+                saw_own_call = true;
+            }
+            Some("presence") => {
+                let body = &data["body"];
+                let mut keys: Vec<&str> = body
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                keys.sort_unstable();
+                assert_eq!(keys, ["presence", "workplace"], "{body}");
+                let text = body.to_string();
+                assert!(!text.contains("7900"), "presence carries a number: {text}");
+                if body["workplace"] == SERGEY {
+                    saw_colleague_presence = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        saw_own_call,
+        "the operator's stream never carried their own call"
+    );
+    assert!(
+        saw_colleague_presence,
+        "the operator never saw the colleague's presence"
+    );
+}
