@@ -55,7 +55,9 @@
 //! ```
 
 pub mod access;
+pub mod additions;
 pub mod audience;
+pub mod audit_export;
 pub mod calls;
 pub mod config;
 pub mod connection;

@@ -19,12 +19,12 @@ use team_api::{
 };
 
 use crate::access::{Denied, Holder};
+use crate::additions::{Addition, offer};
 use crate::metrics::RejectReason;
 use crate::seat_limits::{Limited, SeatPermit};
 use crate::seat_rules::{Refusal, act_on, dial_from, may_park, pbx_failure};
 use crate::state::RelayState;
 use crate::store::audit::{NewAuditEntry, Outcome};
-use crate::team_feed::{Addition, offer};
 use crate::team_routes::{bearer, denied, refusal};
 
 /// The largest seat API body taken.

@@ -9,6 +9,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
+use crate::additions::Addition;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
 use crate::directory::DirectoryCache;
@@ -24,7 +25,7 @@ use crate::store::audit::SharedAuditStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
 use crate::store::{CommitSink, SharedStore};
-use crate::team_feed::{Addition, FEED_QUEUE, TeamSink};
+use crate::team_feed::{FEED_QUEUE, TeamSink};
 
 /// The stores a relay runs on.
 pub type Stores = (SharedStore, SharedTeamStore, SharedAuditStore);

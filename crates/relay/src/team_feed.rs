@@ -7,10 +7,11 @@
 
 use std::sync::Arc;
 
-use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, TEAM_KIND, TeamEvent};
+use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, TEAM_KIND};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::additions::{Addition, offer};
 use crate::calls::{CallView, Derived};
 use crate::directory::DirectoryCache;
 use crate::fanout::Fanout;
@@ -19,15 +20,6 @@ use crate::store::{CommitSink, IncomingNotification, SharedStore, StoredEvent};
 /// How many derived events may wait to be stored; past it they are dropped with a log line
 /// (presence is a summary that the next change repeats; the queue is readable whole).
 pub const FEED_QUEUE: usize = 4096;
-
-/// Something the relay adds to the stream.
-#[derive(Debug, Clone)]
-pub enum Addition {
-    /// From the live-call view.
-    Derived(Derived),
-    /// About the integration, for admins.
-    Team(TeamEvent),
-}
 
 /// The store's commit sink in front of the fan-out.
 #[derive(Debug)]
@@ -49,13 +41,6 @@ impl TeamSink {
             fanout,
             additions,
         }
-    }
-}
-
-/// Queues an addition without waiting (the writer thread must never block).
-pub fn offer(additions: &mpsc::Sender<Addition>, addition: Addition) {
-    if additions.try_send(addition).is_err() {
-        tracing::warn!("the relay's own stream events are behind; one was dropped");
     }
 }
 

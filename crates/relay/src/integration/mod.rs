@@ -32,13 +32,13 @@ use tokio_util::sync::CancellationToken;
 
 pub use token_store::{ClientCredentials, INTEGRATION_TOKENS, SealedTokenStore};
 
+use crate::additions::{Addition, offer};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::handoff::SignIn;
 use crate::metrics::{Metrics, RefreshOutcome};
 use crate::sealing::Sealer;
 use crate::store::team::{INTEGRATION_CLIENT, SharedTeamStore};
-use crate::team_feed::{Addition, offer};
 
 /// How long a sign-in started by `team connect` may take.
 pub const CONNECT_TTL: TimeDelta = TimeDelta::minutes(30);
