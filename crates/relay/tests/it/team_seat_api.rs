@@ -330,3 +330,169 @@ async fn operators_act_on_their_own_workplace_only_and_supervisors_on_any() {
         "the operator never saw the colleague's presence"
     );
 }
+
+fn call_event(leg: &str, state: &str, caller: &str, callee: &str) -> String {
+    json!({
+        "event": "callNotifications",
+        "result": {"callInfo": {
+            "state": state,
+            "type": "incoming",
+            "call": {"id": leg, "tag": format!("t-{leg}")},
+            "transportId": "10.0.0.1:5070",
+            "caller": {"id": caller, "displayName": "Иван Петров"},
+            "callee": {"id": callee},
+        }}
+    })
+    .to_string()
+}
+
+/// Every event of a stream opened from the start, up to the end-of-backlog marker.
+async fn backlog(relay: &TestRelay, credential: &str) -> Vec<crate::util::Frame> {
+    let mut stream = SseReader::new(
+        relay
+            .http
+            .get(format!("{}/events/stream", relay.base))
+            .bearer_auth(credential)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let mut frames = Vec::new();
+    while let Some(frame) = stream.next_frame(WAIT).await {
+        match frame.event.as_deref() {
+            Some("caught-up") => break,
+            Some("epoch" | "resync") | None => {}
+            Some(_) => frames.push(frame),
+        }
+    }
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_backlog_replayed_on_resume_is_filtered_per_seat_like_the_live_stream() {
+    let relay = crate::util::start().await;
+    let operator = joined(&relay, "Анна", ANNA, Role::Operator).await;
+    let supervisor = joined(&relay, "Сергей", SERGEY, Role::Supervisor).await;
+    relay
+        .post_ok(&call_event("mine", "connected", "79001234567", ANNA))
+        .await;
+    relay
+        .post_ok(&call_event("theirs", "connected", "79007654321", SERGEY))
+        .await;
+    relay
+        .post_ok(r#"{"event":"vpbxNotifications","result":{"event":"numbersChanged"}}"#)
+        .await;
+    // The relay's own presence events are stored after the call events that caused them.
+    wait_for("both workplaces' presence", async || {
+        backlog(&relay, &supervisor)
+            .await
+            .iter()
+            .filter(|frame| frame.event.as_deref() == Some("presence"))
+            .count()
+            >= 2
+    })
+    .await;
+
+    let seen = backlog(&relay, &operator).await;
+    let calls: Vec<String> = seen
+        .iter()
+        .filter(|frame| frame.event.as_deref() == Some("callNotifications"))
+        .map(|frame| frame.json()["body"].to_string())
+        .collect();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].contains("\"mine\""), "{calls:?}");
+    assert!(
+        seen.iter()
+            .any(|frame| frame.event.as_deref() == Some("vpbxNotifications")),
+        "directory changes reach operators"
+    );
+    let presence: Vec<Value> = seen
+        .iter()
+        .filter(|frame| frame.event.as_deref() == Some("presence"))
+        .map(|frame| frame.json()["body"].clone())
+        .collect();
+    assert!(
+        presence.iter().any(|body| body["workplace"] == SERGEY),
+        "{presence:?}"
+    );
+    for body in &presence {
+        let text = body.to_string();
+        assert!(!text.contains("7900") && !text.contains("Иван"), "{text}");
+    }
+    // Supervisors get every call event.
+    let supervisor_calls = backlog(&relay, &supervisor)
+        .await
+        .iter()
+        .filter(|frame| frame.event.as_deref() == Some("callNotifications"))
+        .count();
+    assert_eq!(supervisor_calls, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_seat_api_requests_get_a_clear_4xx_and_store_nothing() {
+    let relay = crate::util::start().await;
+    let operator = joined(&relay, "Анна", ANNA, Role::Operator).await;
+    let cases = [
+        (
+            "/team/dial",
+            json!({ "number": "79001234567", "extra": 1 }),
+            400,
+            "bad_request",
+        ),
+        (
+            "/team/dial",
+            json!({ "number": "8 (900) abc" }),
+            400,
+            "bad_request",
+        ),
+        ("/team/dial", json!({}), 400, "bad_request"),
+        (
+            "/team/transfer",
+            json!({ "legId": "x", "target": "abc" }),
+            400,
+            "bad_request",
+        ),
+        ("/team/hangup", json!({ "leg": "x" }), 400, "bad_request"),
+    ];
+    for (path, body, status, code) in cases {
+        let (got, answer) = post(&relay, &operator, path, body.clone()).await;
+        assert_eq!(
+            (got, answer["code"].as_str()),
+            (status, Some(code)),
+            "{path} {body}: {answer}"
+        );
+    }
+    let (status, answer) = post(
+        &relay,
+        "tks_0000000000000000_nope",
+        "/team/dial",
+        json!({ "number": "1" }),
+    )
+    .await;
+    assert_eq!(status, 401, "{answer}");
+    let huge = relay
+        .http
+        .post(format!("{}/team/dial", relay.base))
+        .bearer_auth(&operator)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"number\":\"{}\"}}",
+            "1".repeat(10 * 1024 * 1024)
+        ))
+        .send()
+        .await;
+    if let Ok(response) = huge {
+        assert_eq!(response.status(), 413);
+    }
+    let entries = relay
+        .handle
+        .state()
+        .audit
+        .entries(AuditQuery::default())
+        .await
+        .unwrap();
+    assert!(entries.is_empty(), "{entries:?}");
+    // The relay lives.
+    let (status, _) = get(&relay, &operator, "/team/presence").await;
+    assert_eq!(status, 200);
+}
