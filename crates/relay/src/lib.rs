@@ -80,6 +80,7 @@ mod server;
 mod state;
 pub mod store;
 mod stream;
+pub mod team_clock;
 pub mod team_feed;
 mod team_routes;
 

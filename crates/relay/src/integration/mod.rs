@@ -22,9 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use mtt_api::{
-    Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session, SystemClock,
-};
+use mtt_api::{Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session};
 use sha2::{Digest, Sha256};
 use team_api::{IntegrationState, TeamEvent, TeamNotice, TeamStatus};
 use tokio::sync::Notify;
@@ -39,6 +37,7 @@ use crate::handoff::SignIn;
 use crate::metrics::{Metrics, RefreshOutcome};
 use crate::sealing::Sealer;
 use crate::store::team::{INTEGRATION_CLIENT, SharedTeamStore};
+use crate::team_clock::{SessionClock, TeamClock, WallClock};
 
 /// How long a sign-in started by `team connect` may take.
 pub const CONNECT_TTL: TimeDelta = TimeDelta::minutes(30);
@@ -183,6 +182,8 @@ pub struct Integration {
     wake: Notify,
     /// Where `team` events for admins go (the stream), when the relay runs.
     notices: Option<tokio::sync::mpsc::Sender<Addition>>,
+    /// The clock tokens are judged by (the wall clock unless a test set another).
+    clock: OnceLock<Arc<dyn TeamClock>>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -225,7 +226,18 @@ impl Integration {
             }),
             wake: Notify::new(),
             notices: None,
+            clock: OnceLock::new(),
         }
+    }
+
+    /// Judges the tokens by `clock` instead of the wall clock (tests on a simulator's scaled
+    /// clock). Only before the first use: answers `false` if a clock was already in use.
+    pub fn use_clock(&self, clock: Arc<dyn TeamClock>) -> bool {
+        self.clock.set(clock).is_ok()
+    }
+
+    fn clock(&self) -> Arc<dyn TeamClock> {
+        Arc::clone(self.clock.get_or_init(|| Arc::new(WallClock)))
     }
 
     /// Sends `team` events for admins (refresh failing, lapse warning, recovered) to `notices`.
@@ -301,12 +313,14 @@ impl Integration {
             tokio::runtime::Handle::current(),
         );
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
+        let clock = Arc::new(SessionClock(self.clock()));
         let session =
-            Session::with_clock(authorizer, Arc::new(store), Arc::new(SystemClock), margin)
-                .map_err(|source| RelayError::Mtt {
+            Session::with_clock(authorizer, Arc::new(store), clock, margin).map_err(|source| {
+                RelayError::Mtt {
                     what: "the integration's session",
                     source,
-                })?;
+                }
+            })?;
         let session = Arc::new(session);
         *cached = Some(Arc::clone(&session));
         Ok(Some(session))
@@ -409,7 +423,7 @@ impl Integration {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(nap) => {}
+                () = self.clock().sleep(nap) => {}
             }
         }
     }
@@ -441,7 +455,7 @@ impl Integration {
             health.status.refresh_expires_at = None;
             return Tick::Wait(LONGEST_NAP);
         };
-        let now = Utc::now();
+        let now = self.clock().now();
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
         let due = expires_at - margin;
         if now < due {
@@ -476,8 +490,8 @@ impl Integration {
     }
 
     fn set_connected(&self, status: &mtt_api::SessionStatus, rotates: Option<bool>) {
+        let now = self.clock().now();
         let mut health = self.health();
-        let now = Utc::now();
         health.refused = false;
         let was_failing = health.status.integration == IntegrationState::RefreshFailing;
         let entry = &mut health.status;

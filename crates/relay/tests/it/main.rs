@@ -20,4 +20,5 @@ mod team;
 mod team_cli;
 mod team_integration;
 mod team_seat_api;
+mod team_ten_days;
 mod util;
