@@ -496,3 +496,122 @@ async fn bad_seat_api_requests_get_a_clear_4xx_and_store_nothing() {
     let (status, _) = get(&relay, &operator, "/team/presence").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missed_call_is_offered_to_every_operator_and_the_first_call_back_clears_it() {
+    let team = team().await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let anna = joined(relay, "Анна", ANNA, Role::Operator).await;
+    let olga = joined(relay, "Ольга", "883140777551201", Role::Operator).await;
+    let mut olga_stream = SseReader::new(
+        relay
+            .http
+            .get(format!("{}/events/stream", relay.base))
+            .bearer_auth(&olga)
+            .send()
+            .await
+            .unwrap(),
+    );
+    // A customer calls the company and gives up before anyone answers.
+    let started: Value = relay
+        .http
+        .post(format!("{}/incoming", team.sim.control_url()))
+        .json(&json!({ "from": "79161234567", "to": "78005560251", "manual": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call = started["leg_id"].as_str().unwrap().to_owned();
+    wait_for("the call to ring", async || {
+        sim_calls(&team)
+            .await
+            .iter()
+            .any(|c| c["phase"] == "ringing" || c["phase"] == "parking")
+    })
+    .await;
+    let hangup = relay
+        .http
+        .post(format!("{}/hangup", team.sim.control_url()))
+        .json(&json!({ "call": call, "by": "caller" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        hangup.status().is_success(),
+        "{}",
+        hangup.text().await.unwrap()
+    );
+    wait_for("the missed call to be offered", async || {
+        let (_, queue) = get(relay, &anna, "/team/callbacks").await;
+        queue["offers"]
+            .as_array()
+            .is_some_and(|offers| offers.iter().any(|o| o["number"] == "79161234567"))
+    })
+    .await;
+
+    // Anna calls back first: the offer is cleared for everyone.
+    let (status, dialled) = post(
+        relay,
+        &anna,
+        "/team/dial",
+        json!({ "number": "79161234567" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{dialled}");
+    let (_, queue) = get(relay, &olga, "/team/callbacks").await;
+    assert_eq!(queue["offers"], json!([]), "{queue}");
+    // Olga's stream carried the offer and then its clearing by Anna's seat.
+    let mut changes = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while changes.len() < 2 && tokio::time::Instant::now() < deadline {
+        if let Some(frame) = olga_stream.next_event(Duration::from_secs(2)).await
+            && frame.event.as_deref() == Some("callbackQueue")
+        {
+            changes.push(frame.json()["body"].clone());
+        }
+    }
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0]["change"], "offered");
+    assert_eq!(changes[0]["number"], "79161234567");
+    assert_eq!(changes[0]["companyNumber"], "78005560251");
+    assert_eq!(changes[1]["change"], "cleared");
+    assert_eq!(changes[1]["bySeat"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_directory_is_cached_and_read_again_after_the_pbx_says_it_changed() {
+    let team = team().await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let anna = joined(relay, "Анна", ANNA, Role::Operator).await;
+    let (status, first) = get(relay, &anna, "/team/directory").await;
+    assert_eq!(status, 200, "{first}");
+    let (_, again) = get(relay, &anna, "/team/directory").await;
+    assert_eq!(
+        first["fetchedAt"], again["fetchedAt"],
+        "the second read came from the cache"
+    );
+    let added = relay
+        .http
+        .post(format!("{}/workplaces", team.sim.control_url()))
+        .json(&json!({ "workplace": "883140777999001", "name": "Новый" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        added.status().is_success(),
+        "{}",
+        added.text().await.unwrap()
+    );
+    wait_for("the new workplace in the directory", async || {
+        get(relay, &anna, "/team/directory")
+            .await
+            .1
+            .to_string()
+            .contains("883140777999001")
+    })
+    .await;
+}
