@@ -45,7 +45,7 @@
 //! # The stream
 //!
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
-//! event kinds and the table of who sees what are in [`stream`](crate::stream).
+//! event kinds and the table of who sees what are in [`stream`].
 
 mod directory;
 mod error;
