@@ -247,7 +247,7 @@ pub(crate) async fn dial(
                 seat,
                 "dial",
                 target,
-                Ok(format!("placed, leg {}", placed.id)),
+                Ok(format!("placed, makeCall id {}", placed.id)),
             )
             .await;
             Json(DialAnswer {

@@ -24,7 +24,10 @@ pub struct DialRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DialAnswer {
-    /// The id of the leg the PBX created (`call.id` of the events about it).
+    /// makeCall's answer id, as the PBX gave it. The document's example shows it in another
+    /// format than the notifications' `call.id`, so the call's events may not carry it: find the
+    /// call on the stream (or `GET /team/calls`) by its workplace and number, and name legs to
+    /// transfer or hang up by the `call.id` seen there.
     pub leg_id: String,
     /// The workplace the call was placed from.
     pub workplace: String,

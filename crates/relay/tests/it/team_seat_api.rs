@@ -93,6 +93,21 @@ async fn sim_calls(team: &Team) -> Vec<Value> {
         .unwrap()
 }
 
+async fn transfer_requests(team: &Team) -> Vec<Value> {
+    team.relay
+        .http
+        .get(format!(
+            "{}/requests?method=transferCall",
+            team.sim.control_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn terminate_requests(team: &Team) -> Vec<Value> {
     team.relay
         .http
@@ -203,6 +218,49 @@ async fn operators_act_on_their_own_workplace_only_and_supervisors_on_any() {
         "an operator sees a colleague's live call: {mine}"
     );
 
+    // The operator may transfer their own call (the PBX hears of it, whatever it answers), and not
+    // the colleague's (it never hears of that).
+    // makeCall's answer id is not the leg's `call.id` (the document's example shows two formats):
+    // the leg is found by its workplace.
+    let mut own_leg = String::new();
+    wait_for("the relay to see the operator's own call", async || {
+        let (_, live) = get(relay, &operator, "/team/calls").await;
+        match live["calls"].as_array().and_then(|calls| calls.first()) {
+            Some(call) => {
+                own_leg = call["legId"].as_str().unwrap().to_owned();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    let (status, own) = post(
+        relay,
+        &operator,
+        "/team/transfer",
+        json!({ "legId": own_leg, "target": "883140777551201" }),
+    )
+    .await;
+    assert!(
+        status == 200 || (status == 502 && own["code"] == "pbx_refused"),
+        "{status} {own}"
+    );
+    let (status, refused) = post(
+        relay,
+        &operator,
+        "/team/transfer",
+        json!({ "legId": colleague_leg, "target": ANNA }),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("not_your_call")),
+        "{refused}"
+    );
+    let transfers = transfer_requests(&team).await;
+    assert_eq!(transfers.len(), 1, "{transfers:?}");
+    assert_eq!(transfers[0]["leg_id"], own_leg.as_str());
+
     // The operator may not hang it up; the PBX never hears of it.
     let (status, refused) = post(
         relay,
@@ -249,36 +307,37 @@ async fn operators_act_on_their_own_workplace_only_and_supervisors_on_any() {
         .entries(AuditQuery::default())
         .await
         .unwrap();
-    let summary: Vec<(String, Outcome, Option<String>)> = entries
+    let summary: Vec<(&str, Outcome, Option<&str>)> = entries
         .iter()
         .map(|e| {
             (
-                e.entry.action.clone(),
+                e.entry.action.as_str(),
                 e.entry.outcome,
-                e.entry.code.clone(),
+                e.entry.code.as_deref(),
             )
         })
         .collect();
+    // The operator's own transfer reached the PBX: done, or refused by it for the call's phase.
+    let own_transfer = summary[2];
+    assert!(
+        own_transfer == ("transfer", Outcome::Done, None)
+            || own_transfer == ("transfer", Outcome::Failed, Some("pbx_refused")),
+        "{own_transfer:?}"
+    );
     assert_eq!(
-        summary,
-        vec![
-            ("dial".into(), Outcome::Done, None),
-            (
-                "dial".into(),
-                Outcome::Refused,
-                Some("not_your_workplace".into())
-            ),
-            (
-                "hangup".into(),
-                Outcome::Refused,
-                Some("not_your_call".into())
-            ),
-            (
-                "parking".into(),
-                Outcome::Refused,
-                Some("role_required".into())
-            ),
-            ("hangup".into(), Outcome::Done, None),
+        summary[..2],
+        [
+            ("dial", Outcome::Done, None),
+            ("dial", Outcome::Refused, Some("not_your_workplace")),
+        ]
+    );
+    assert_eq!(
+        summary[3..],
+        [
+            ("transfer", Outcome::Refused, Some("not_your_call")),
+            ("hangup", Outcome::Refused, Some("not_your_call")),
+            ("parking", Outcome::Refused, Some("role_required")),
+            ("hangup", Outcome::Done, None),
         ]
     );
 
