@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
+use crate::audience::{Audience, Viewer};
 use crate::connection::Cutoff;
 use crate::metrics::Metrics;
 use crate::store::{CommitSink, Epoch, EventId, StoredEvent};
@@ -24,6 +25,8 @@ pub struct LiveEvent {
     pub id: EventId,
     /// The SSE frame.
     pub frame: Event,
+    /// Whom it is for.
+    pub audience: Audience,
 }
 
 /// The JSON `data:` of a stream event.
@@ -118,6 +121,8 @@ struct Subscriber {
     cutoff: Option<Arc<Cutoff>>,
     /// The seat whose stream this is, if a seat's.
     seat: Option<i64>,
+    /// What it may see.
+    viewer: Viewer,
 }
 
 /// The set of connected stream clients.
@@ -168,6 +173,16 @@ impl Fanout {
         seat: Option<i64>,
         cutoff: Option<Arc<Cutoff>>,
     ) -> Subscription {
+        self.subscribe_viewing(seat, Viewer::Everything, cutoff)
+    }
+
+    /// Registers a client held by `seat` that receives only the events `viewer` may see.
+    pub fn subscribe_viewing(
+        self: &Arc<Self>,
+        seat: Option<i64>,
+        viewer: Viewer,
+        cutoff: Option<Arc<Cutoff>>,
+    ) -> Subscription {
         let (queue, events) = mpsc::channel(self.buffer);
         let id = self.next_subscriber.fetch_add(1, Ordering::Relaxed);
         self.lock().push(Subscriber {
@@ -175,6 +190,7 @@ impl Fanout {
             queue,
             cutoff,
             seat,
+            viewer,
         });
         self.metrics.client_connected(1);
         Subscription {
@@ -224,6 +240,7 @@ impl CommitSink for Fanout {
                 Ok(frame) => Some(Arc::new(LiveEvent {
                     id: event.id,
                     frame,
+                    audience: Audience::of(&event.kind, &event.body),
                 })),
                 Err(err) => {
                     tracing::error!(id = event.id.0, error = %err, "an event could not be rendered for the stream");
@@ -234,6 +251,9 @@ impl CommitSink for Fanout {
         let metrics = &self.metrics;
         self.lock().retain(|subscriber| {
             for event in &live {
+                if !subscriber.viewer.sees(&event.audience) {
+                    continue;
+                }
                 match subscriber.queue.try_send(Arc::clone(event)) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {

@@ -55,8 +55,13 @@
 //! ```
 
 pub mod access;
+pub mod additions;
+pub mod audience;
+pub mod audit_export;
+pub mod calls;
 pub mod config;
 pub mod connection;
+pub mod directory;
 pub mod error;
 pub mod fanout;
 mod handoff;
@@ -67,11 +72,16 @@ pub mod metrics;
 pub mod oauth;
 pub mod rate;
 pub mod sealing;
+mod seat_api;
+pub mod seat_limits;
+pub mod seat_rules;
 pub mod seats;
 mod server;
 mod state;
 pub mod store;
 mod stream;
+pub mod team_clock;
+pub mod team_feed;
 mod team_routes;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};

@@ -1,7 +1,8 @@
 //! `trubka-relay`: the relay as a command. `init` writes a configuration with a fresh hook
 //! (and the at-rest key beside it, if there is none), `serve` runs the relay, `keys` manages
 //! the client keys of personal-mode apps, `team` the МТТ integration the relay holds in team
-//! mode, `seats` the team's seats and their invites, `backup` copies the event store while it
+//! mode, `seats` the team's seats and their invites, `audit` the seats' actions at the PBX,
+//! `backup` copies the event store while it
 //! runs and `restore` puts a backup in its place with a new epoch.
 //!
 //! Without `--config`, the configuration is `trubka-relay.toml` in the working folder, or the
@@ -71,6 +72,8 @@ enum Command {
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
     },
+    /// The audit log of the seats' actions at the PBX: print it, or export it as CSV.
+    Audit(cli::audit::AuditArgs),
     /// The team's seats: add, list, revoke, invite.
     Seats {
         #[command(subcommand)]
@@ -131,6 +134,9 @@ struct ServeArgs {
     /// Retention in days.
     #[arg(long, env = "TRUBKA_RELAY_RETENTION_DAYS")]
     retention_days: Option<u64>,
+    /// How long the audit log is kept, in days (default 365).
+    #[arg(long, env = "TRUBKA_RELAY_AUDIT_RETENTION_DAYS")]
+    audit_retention_days: Option<u64>,
     /// How often retention runs, in seconds.
     #[arg(long, env = "TRUBKA_RELAY_PRUNE_INTERVAL_SECS")]
     prune_interval_secs: Option<u64>,
@@ -203,6 +209,7 @@ impl ServeArgs {
             body_limit_bytes: self.body_limit_bytes,
             duplicate_window_secs: self.duplicate_window_secs,
             retention_days: self.retention_days,
+            audit_retention_days: self.audit_retention_days,
             prune_interval_secs: self.prune_interval_secs,
             heartbeat_ms: self.heartbeat_ms,
             retry_ms: self.retry_ms,
@@ -464,6 +471,7 @@ async fn main() -> ExitCode {
         Command::Keys { action, database } => keys(&config, database, action).await,
         Command::Team { action, database } => cli::team::run(&config, database, action).await,
         Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
+        Command::Audit(args) => cli::audit::run(&config, args).await,
         Command::Backup { file, database } => backup(&config, &file, database),
         Command::Restore { file, database } => restore(&config, &file, database),
     };

@@ -7,7 +7,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{BoxError, Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, stream, team_routes};
+use crate::{intake, oauth, seat_api, stream, team_routes};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -59,6 +59,17 @@ pub fn router(state: RelayState) -> Router {
                 .layer(timed.clone()),
         )
         .route("/team/me", get(team_routes::me))
+        .route("/team/dial", post(seat_api::dial).fallback(not_found))
+        .route(
+            "/team/transfer",
+            post(seat_api::transfer).fallback(not_found),
+        )
+        .route("/team/hangup", post(seat_api::hang_up).fallback(not_found))
+        .route("/team/parking", put(seat_api::parking).fallback(not_found))
+        .route("/team/calls", get(seat_api::calls))
+        .route("/team/directory", get(seat_api::directory))
+        .route("/team/presence", get(seat_api::presence))
+        .route("/team/callbacks", get(seat_api::callbacks))
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -187,6 +198,20 @@ impl Relay {
         let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));
         state.integration.set_redirect_uri(redirect_uri.clone());
         let refresher = tokio::spawn(Arc::clone(&state.integration).run(shutdown.clone()));
+        let additions = state
+            .additions_rx
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let feed = additions.map(|additions| {
+            tokio::spawn(crate::team_feed::run(
+                additions,
+                Arc::clone(&state.store),
+                Arc::clone(&state.directory),
+                shutdown.clone(),
+            ))
+        });
+        tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -204,6 +229,7 @@ impl Relay {
             pruner,
             key_watch,
             refresher,
+            feed,
         })
     }
 }
@@ -219,6 +245,11 @@ async fn run_retention(state: RelayState) {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "retention removed old events"),
             Err(err) => tracing::warn!(error = %err, "retention failed; it will run again"),
+        }
+        match state.prune_audit_once().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "retention removed old audit entries"),
+            Err(err) => tracing::warn!(error = %err, "audit retention failed; it will run again"),
         }
     }
 }
@@ -253,6 +284,7 @@ pub struct RelayHandle {
     pruner: JoinHandle<()>,
     key_watch: JoinHandle<()>,
     refresher: JoinHandle<()>,
+    feed: Option<JoinHandle<()>>,
 }
 
 impl RelayHandle {
@@ -296,5 +328,8 @@ impl Drop for RelayHandle {
         self.pruner.abort();
         self.key_watch.abort();
         self.refresher.abort();
+        if let Some(feed) = &self.feed {
+            feed.abort();
+        }
     }
 }

@@ -2,14 +2,17 @@
 //! OAuth hand-off, the cached client keys and the caps on long-lived requests. It lives apart from the router so that the handlers' modules (intake,
 //! stream, oauth) and the server that routes to them all depend on it, and it on none of them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{TimeDelta, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
+use crate::additions::Addition;
+use crate::calls::CallView;
 use crate::config::RelayConfig;
+use crate::directory::DirectoryCache;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
 use crate::handoff::Handoff;
@@ -17,9 +20,15 @@ use crate::integration::Integration;
 use crate::metrics::Metrics;
 use crate::rate::RateLimit;
 use crate::sealing::Sealer;
+use crate::seat_limits::SeatLimits;
+use crate::store::audit::SharedAuditStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
 use crate::store::{CommitSink, SharedStore};
+use crate::team_feed::{FEED_QUEUE, TeamSink};
+
+/// The stores a relay runs on.
+pub type Stores = (SharedStore, SharedTeamStore, SharedAuditStore);
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -46,6 +55,18 @@ pub struct RelayState {
     pub integration: Arc<Integration>,
     /// Join attempts (`join_attempts_per_minute`).
     pub join_limit: Arc<RateLimit>,
+    /// The audit log of the seats' actions.
+    pub audit: SharedAuditStore,
+    /// The relay's view of live calls, presence and the callback queue.
+    pub calls: Arc<CallView>,
+    /// The team's directory, cached.
+    pub directory: Arc<DirectoryCache>,
+    /// Each seat's requests in flight and rate.
+    pub seat_limits: Arc<SeatLimits>,
+    /// The queue of what the relay adds to the stream (see `team_feed`).
+    pub additions: mpsc::Sender<Addition>,
+    /// Its receiving end, taken by the task that stores them when the relay starts.
+    pub(crate) additions_rx: Arc<Mutex<Option<mpsc::Receiver<Addition>>>>,
 }
 
 impl RelayState {
@@ -59,7 +80,11 @@ impl RelayState {
         let database = config.database.clone();
         Self::with_store(config, move |sink| {
             let store = Arc::new(SqliteStore::open(&database, options, sink)?);
-            Ok((Arc::clone(&store) as SharedStore, store as SharedTeamStore))
+            Ok((
+                Arc::clone(&store) as SharedStore,
+                Arc::clone(&store) as SharedTeamStore,
+                store as SharedAuditStore,
+            ))
         })
     }
 
@@ -69,15 +94,16 @@ impl RelayState {
     /// events and seats but cannot hold an integration).
     pub fn with_store(
         config: RelayConfig,
-        open_store: impl FnOnce(
-            Arc<dyn CommitSink>,
-        ) -> Result<(SharedStore, SharedTeamStore), RelayError>,
+        open_store: impl FnOnce(Arc<dyn CommitSink>) -> Result<Stores, RelayError>,
     ) -> Result<Self, RelayError> {
         config.validate()?;
         let sealer = Sealer::load(&config.key_file)?;
         let metrics = Arc::new(Metrics::default());
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
-        let (store, team) = open_store(Arc::clone(&fanout) as Arc<dyn CommitSink>)?;
+        let calls = Arc::new(CallView::default());
+        let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
+        let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
+        let (store, team, audit) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
         Ok(Self {
@@ -96,12 +122,21 @@ impl RelayState {
                 ),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
-            integration: Arc::new(Integration::new(
-                Arc::clone(&team),
-                sealer,
-                Arc::clone(&config),
-                Arc::clone(&metrics),
-            )),
+            integration: Arc::new(
+                Integration::new(
+                    Arc::clone(&team),
+                    sealer,
+                    Arc::clone(&config),
+                    Arc::clone(&metrics),
+                )
+                .with_notices(additions.clone()),
+            ),
+            seat_limits: Arc::new(SeatLimits::default()),
+            directory: Arc::new(DirectoryCache::default()),
+            additions_rx: Arc::new(Mutex::new(Some(additions_rx))),
+            additions,
+            calls,
+            audit,
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,
@@ -119,5 +154,14 @@ impl RelayState {
             .checked_sub_signed(retention)
             .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
         self.store.prune_received_before(cutoff).await
+    }
+
+    /// Removes the audit log entries older than the audit retention once.
+    pub async fn prune_audit_once(&self) -> Result<u64, RelayError> {
+        let retention = TimeDelta::from_std(self.config.audit_retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.audit.prune_audit_before(cutoff).await
     }
 }

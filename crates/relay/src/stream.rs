@@ -37,6 +37,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::access::{Denied, Holder, StreamSlot};
+use crate::audience::{Audience, Viewer};
 use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
@@ -167,6 +168,16 @@ pub(crate) async fn stream_events(
     };
 
     let cutoff = peer.map(|Extension(ConnectInfo(peer))| peer.cutoff);
+    let viewer = match slot.holder() {
+        Holder::Seat(profile) => {
+            state.calls.add_workplace(&profile.workplace);
+            Viewer::Seat {
+                role: profile.role,
+                workplace: profile.workplace.clone(),
+            }
+        }
+        Holder::ClientKey => Viewer::Everything,
+    };
     let horizon = match state.store.horizon().await {
         Ok(horizon) => horizon,
         Err(err) => {
@@ -202,6 +213,7 @@ pub(crate) async fn stream_events(
         shutdown: slot.end().clone(),
         metrics: Arc::clone(&state.metrics),
         slot,
+        viewer,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -294,6 +306,8 @@ struct Feed {
     metrics: Arc<Metrics>,
     /// The stream's place among its key's streams, freed when the stream is dropped.
     slot: StreamSlot,
+    /// What the holder may see: live and backlog events are filtered alike.
+    viewer: Viewer,
 }
 
 impl Feed {
@@ -347,7 +361,11 @@ impl Feed {
                     Holder::Seat(profile) => Some(profile.id),
                     Holder::ClientKey => None,
                 };
-                self.subscription = Some(self.fanout.subscribe_as(seat, self.cutoff.take()));
+                self.subscription = Some(self.fanout.subscribe_viewing(
+                    seat,
+                    self.viewer.clone(),
+                    self.cutoff.take(),
+                ));
             } else if page.rows() == 0 {
                 // The backlog is over: everything from here on comes from the live queue.
                 self.live = true;
@@ -360,6 +378,9 @@ impl Feed {
                 self.skip(row.id, &row.reason);
             }
             for event in page.events {
+                if !self.viewer.sees(&Audience::of(&event.kind, &event.body)) {
+                    continue;
+                }
                 match render(&event) {
                     Ok(frame) => {
                         self.metrics.delivered();

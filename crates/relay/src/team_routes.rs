@@ -71,7 +71,7 @@ pub(crate) fn denied(denied: &Denied) -> Option<(StatusCode, TeamErrorCode, &'st
     })
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, secret) = value.trim().split_once(' ')?;
     scheme
@@ -156,6 +156,7 @@ pub(crate) async fn join(State(state): State<RelayState>, body: Body) -> Respons
     match redeemed {
         Ok(Redeemed::Joined(seat)) => {
             tracing::info!(seat = seat.id, "a seat joined the team");
+            state.calls.add_workplace(&seat.workplace);
             let mut response = Json(JoinAnswer { credential, seat }).into_response();
             response
                 .headers_mut()

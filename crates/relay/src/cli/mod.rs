@@ -1,5 +1,6 @@
-//! The command line's team commands: `team` (the integration) and `seats`.
+//! The command line's team commands: `team` (the integration), `seats` and `audit`.
 
+pub mod audit;
 pub mod seats;
 pub mod team;
 

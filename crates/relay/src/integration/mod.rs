@@ -22,22 +22,22 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use mtt_api::{
-    Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session, SystemClock,
-};
+use mtt_api::{Authorizer, Endpoints, HttpConfig, OAuthConfig, OAuthState, PendingSignIn, Session};
 use sha2::{Digest, Sha256};
-use team_api::{IntegrationState, TeamStatus};
+use team_api::{IntegrationState, TeamEvent, TeamNotice, TeamStatus};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 pub use token_store::{ClientCredentials, INTEGRATION_TOKENS, SealedTokenStore};
 
+use crate::additions::{Addition, offer};
 use crate::config::RelayConfig;
 use crate::error::RelayError;
 use crate::handoff::SignIn;
 use crate::metrics::{Metrics, RefreshOutcome};
 use crate::sealing::Sealer;
 use crate::store::team::{INTEGRATION_CLIENT, SharedTeamStore};
+use crate::team_clock::{SessionClock, TeamClock, WallClock};
 
 /// How long a sign-in started by `team connect` may take.
 pub const CONNECT_TTL: TimeDelta = TimeDelta::minutes(30);
@@ -180,6 +180,10 @@ pub struct Integration {
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
     health: Mutex<Health>,
     wake: Notify,
+    /// Where `team` events for admins go (the stream), when the relay runs.
+    notices: Option<tokio::sync::mpsc::Sender<Addition>>,
+    /// The clock tokens are judged by (the wall clock unless a test set another).
+    clock: OnceLock<Arc<dyn TeamClock>>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -221,6 +225,38 @@ impl Integration {
                 recorded: None,
             }),
             wake: Notify::new(),
+            notices: None,
+            clock: OnceLock::new(),
+        }
+    }
+
+    /// Judges the tokens by `clock` instead of the wall clock (tests on a simulator's scaled
+    /// clock). Only before the first use: answers `false` if a clock was already in use.
+    pub fn use_clock(&self, clock: Arc<dyn TeamClock>) -> bool {
+        self.clock.set(clock).is_ok()
+    }
+
+    fn clock(&self) -> Arc<dyn TeamClock> {
+        Arc::clone(self.clock.get_or_init(|| Arc::new(WallClock)))
+    }
+
+    /// Sends `team` events for admins (refresh failing, lapse warning, recovered) to `notices`.
+    #[must_use]
+    pub fn with_notices(mut self, notices: tokio::sync::mpsc::Sender<Addition>) -> Self {
+        self.notices = Some(notices);
+        self
+    }
+
+    fn notify(&self, notice: TeamNotice, message: String, status: TeamStatus) {
+        if let Some(notices) = &self.notices {
+            offer(
+                notices,
+                Addition::Team(TeamEvent {
+                    notice,
+                    message,
+                    status,
+                }),
+            );
         }
     }
 
@@ -277,12 +313,14 @@ impl Integration {
             tokio::runtime::Handle::current(),
         );
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
+        let clock = Arc::new(SessionClock(self.clock()));
         let session =
-            Session::with_clock(authorizer, Arc::new(store), Arc::new(SystemClock), margin)
-                .map_err(|source| RelayError::Mtt {
+            Session::with_clock(authorizer, Arc::new(store), clock, margin).map_err(|source| {
+                RelayError::Mtt {
                     what: "the integration's session",
                     source,
-                })?;
+                }
+            })?;
         let session = Arc::new(session);
         *cached = Some(Arc::clone(&session));
         Ok(Some(session))
@@ -385,7 +423,7 @@ impl Integration {
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = self.wake.notified() => {}
-                () = tokio::time::sleep(nap) => {}
+                () = self.clock().sleep(nap) => {}
             }
         }
     }
@@ -417,7 +455,7 @@ impl Integration {
             health.status.refresh_expires_at = None;
             return Tick::Wait(LONGEST_NAP);
         };
-        let now = Utc::now();
+        let now = self.clock().now();
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
         let due = expires_at - margin;
         if now < due {
@@ -452,8 +490,8 @@ impl Integration {
     }
 
     fn set_connected(&self, status: &mtt_api::SessionStatus, rotates: Option<bool>) {
+        let now = self.clock().now();
         let mut health = self.health();
-        let now = Utc::now();
         health.refused = false;
         let was_failing = health.status.integration == IntegrationState::RefreshFailing;
         let entry = &mut health.status;
@@ -472,21 +510,45 @@ impl Integration {
             && entry
                 .refresh_expires_at
                 .is_some_and(|lapse| lapse - now <= LAPSE_WARNING);
-        if entry.lapse_warning && !health.warned {
+        let recovered = was_failing && health.status.integration == IntegrationState::Connected;
+        let warn = health.status.lapse_warning && !health.warned;
+        if warn {
             health.warned = true;
             tracing::warn!(
                 lapses_at = ?health.status.refresh_expires_at,
                 "МТТ does not rotate the integration's refresh token, and it lapses within a day: connect the integration again (`trubka-relay team connect`) before then"
             );
         }
+        let status = health.status.clone();
+        drop(health);
+        if recovered {
+            self.notify(
+                TeamNotice::Recovered,
+                "the integration's tokens were refreshed again".into(),
+                status.clone(),
+            );
+        }
+        if warn {
+            self.notify(
+                TeamNotice::LapseWarning,
+                "МТТ does not rotate the integration's refresh token, and it lapses within a day: connect the integration again (`trubka-relay team connect`) before then".into(),
+                status,
+            );
+        }
     }
 
     fn set_failing(&self, why: String, refused: bool) {
         let mut health = self.health();
+        let news = health.status.integration != IntegrationState::RefreshFailing;
         health.refused |= refused;
         health.status.team_mode = true;
         health.status.integration = IntegrationState::RefreshFailing;
-        health.status.last_error = Some(why);
+        health.status.last_error = Some(why.clone());
+        let status = health.status.clone();
+        drop(health);
+        if news {
+            self.notify(TeamNotice::RefreshFailing, why, status);
+        }
     }
 
     /// Keeps the status where `team status` finds it.

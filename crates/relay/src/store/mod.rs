@@ -14,6 +14,7 @@
 //! - every committed event is announced to the [`CommitSink`] in id order, after its commit,
 //!   which is what lets a stream read the backlog and switch to live events without a gap.
 
+pub mod audit;
 pub mod sqlite;
 pub mod team;
 

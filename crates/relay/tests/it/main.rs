@@ -19,4 +19,6 @@ mod team;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
+mod team_seat_api;
+mod team_ten_days;
 mod util;

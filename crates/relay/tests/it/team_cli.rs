@@ -223,3 +223,102 @@ fn team_connect_seals_the_client_and_status_and_rotate_key_follow_it() {
         text(&keyless.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_prints_filters_and_exports_csv_with_formulas_neutralised() {
+    use relay::store::audit::{AuditStore as _, NewAuditEntry, Outcome};
+    use relay::store::team::TeamStore as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = init(dir.path());
+    ok(&run(
+        &config,
+        &[
+            "seats",
+            "add",
+            "--name",
+            "=HYPERLINK(\"x\")",
+            "--workplace",
+            "883140582526566",
+            "--role",
+            "operator",
+        ],
+    ));
+    ok(&run(
+        &config,
+        &[
+            "seats",
+            "add",
+            "--name",
+            "Сергей",
+            "--workplace",
+            "883140777446532",
+            "--role",
+            "supervisor",
+        ],
+    ));
+    {
+        let store = relay::store::sqlite::SqliteStore::open(
+            &dir.path().join(relay::config::DEFAULT_DATABASE),
+            relay::store::sqlite::SqliteOptions::default(),
+            std::sync::Arc::new(relay::store::NoSink),
+        )
+        .unwrap();
+        let seats = store.seats().await.unwrap();
+        assert_eq!(seats.len(), 2);
+        for (seat, at, outcome) in [
+            (&seats[0], "2026-01-01T10:00:00Z", Outcome::Done),
+            (&seats[1], "2026-02-01T10:00:00Z", Outcome::Refused),
+        ] {
+            store
+                .record(NewAuditEntry {
+                    at: at.parse().unwrap(),
+                    seat_id: seat.profile.id,
+                    seat_name: seat.profile.name.clone(),
+                    action: "dial".into(),
+                    target: "+79001234567 from 883140582526566".into(),
+                    outcome,
+                    code: (outcome == Outcome::Refused).then(|| "not_your_workplace".into()),
+                    detail: "@SUM(A1)".into(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    let all = ok(&run(&config, &["audit"]));
+    assert_eq!(all.lines().count(), 2, "{all}");
+    let since = ok(&run(&config, &["audit", "--since", "2026-01-15"]));
+    assert!(
+        since.contains("Сергей") && !since.contains("HYPERLINK"),
+        "{since}"
+    );
+    let seat = ok(&run(&config, &["audit", "--seat", "Сергей"]));
+    assert_eq!(seat.lines().count(), 1, "{seat}");
+    let unknown = run(&config, &["audit", "--seat", "Nobody"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("--seat"),
+        "{}",
+        text(&unknown.stderr)
+    );
+    let bad_since = run(&config, &["audit", "--since", "yesterday"]);
+    assert!(!bad_since.status.success());
+
+    let csv = dir.path().join("audit.csv");
+    ok(&run(&config, &["audit", "--csv", csv.to_str().unwrap()]));
+    let written = std::fs::read_to_string(&csv).unwrap();
+    assert!(written.starts_with("id,at,seat_id,seat,action,target,outcome,code,detail\r\n"));
+    assert!(written.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{written}");
+    assert!(written.contains(",'@SUM(A1)\r\n"), "{written}");
+    // A cell that starts like a formula and is not only a number is guarded too.
+    assert!(
+        written.contains(",'+79001234567 from 883140582526566,"),
+        "{written}"
+    );
+    // An export never overwrites a file.
+    assert!(
+        !run(&config, &["audit", "--csv", csv.to_str().unwrap()])
+            .status
+            .success()
+    );
+}

@@ -28,11 +28,21 @@ pub async fn start() -> TestRelay {
 }
 
 pub async fn start_with(adjust: impl FnOnce(&mut RelayConfig)) -> TestRelay {
+    start_prepared(adjust, |_| {}).await
+}
+
+/// A relay whose state `prepare` may adjust before it serves (another clock, say).
+pub async fn start_prepared(
+    adjust: impl FnOnce(&mut RelayConfig),
+    prepare: impl FnOnce(&relay::RelayState),
+) -> TestRelay {
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&dir);
     adjust(&mut config);
     let hook = config.hook.expose_secret().to_owned();
-    let handle = Relay::start(config).await.unwrap();
+    let state = relay::RelayState::open(config).unwrap();
+    prepare(&state);
+    let handle = Relay::start_with_state(state).await.unwrap();
     let key = ClientKey::generate();
     handle
         .state()

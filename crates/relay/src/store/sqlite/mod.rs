@@ -13,6 +13,7 @@
 //! announce the new events to the [`CommitSink`] (in id order) and answer each sender. Reads use
 //! a second connection, which WAL lets run beside the writer.
 
+mod audit;
 mod backup;
 mod events;
 mod keys;

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 2;
+pub(super) const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -77,6 +77,22 @@ CREATE TABLE IF NOT EXISTS connect_states (
 );
 ";
 
+/// Version 3: the audit log of the seats' actions at the PBX.
+const AUDIT_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit_log (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        TEXT NOT NULL,
+    seat_id   INTEGER NOT NULL,
+    seat_name TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    target    TEXT NOT NULL,
+    outcome   TEXT NOT NULL,
+    code      TEXT,
+    detail    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -99,6 +115,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 2 {
         conn.execute_batch(TEAM_SCHEMA)?;
+    }
+    if version < 3 {
+        conn.execute_batch(AUDIT_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -14,7 +14,7 @@ use crate::store::team::{
 };
 
 impl SqliteStore {
-    async fn team_read<T: Send + 'static>(
+    pub(super) async fn team_read<T: Send + 'static>(
         &self,
         query: impl FnOnce(&Connection, &std::path::Path) -> Result<T, RelayError> + Send + 'static,
     ) -> Result<T, RelayError> {
@@ -27,7 +27,7 @@ impl SqliteStore {
 
     /// Runs `change` in one IMMEDIATE transaction, committed only when it returns `Ok` and
     /// `keep` says so (a refused join changes nothing).
-    async fn team_write<T: Send + 'static>(
+    pub(super) async fn team_write<T: Send + 'static>(
         &self,
         change: impl FnOnce(&Transaction<'_>, &std::path::Path) -> Result<T, RelayError>
         + Send
@@ -52,7 +52,7 @@ impl SqliteStore {
     }
 }
 
-fn always<T>(_: &T) -> bool {
+pub(super) fn always<T>(_: &T) -> bool {
     true
 }
 

@@ -809,3 +809,39 @@ async fn restoring_keeps_the_replaced_stores_team_so_a_seat_revoked_since_stays_
     assert!(snapshot.credentials.iter().all(|c| c.seat_revoked));
     assert_eq!(store.team_id().await.unwrap(), team_id);
 }
+
+#[tokio::test]
+async fn audit_entries_are_kept_filtered_and_pruned_by_age() {
+    use crate::store::audit::{AuditQuery, AuditStore as _, NewAuditEntry, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Arc::new(NoSink));
+    let entry = |seat_id, days_ago| NewAuditEntry {
+        at: Utc::now() - TimeDelta::days(days_ago),
+        seat_id,
+        seat_name: format!("seat {seat_id}"),
+        action: "hangup".into(),
+        target: "leg x".into(),
+        outcome: Outcome::Refused,
+        code: Some("not_your_call".into()),
+        detail: "refused".into(),
+    };
+    let old = store.record(entry(1, 400)).await.unwrap();
+    let recent = store.record(entry(2, 1)).await.unwrap();
+    assert!(recent > old);
+    let seat_two = store
+        .entries(AuditQuery {
+            since: None,
+            seat_id: Some(2),
+        })
+        .await
+        .unwrap();
+    assert_eq!(seat_two.len(), 1);
+    assert_eq!(seat_two[0].entry.code.as_deref(), Some("not_your_call"));
+    let removed = store
+        .prune_audit_before(Utc::now() - TimeDelta::days(365))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left = store.entries(AuditQuery::default()).await.unwrap();
+    assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), [recent]);
+}

@@ -1,0 +1,92 @@
+//! What the relay itself adds to the team's stream. The store's commits pass through
+//! [`TeamSink`] to the fan-out; on the way the live-call view follows them, and what it derives
+//! (a workplace's presence, the callback queue) — with the integration's notices for admins —
+//! goes through a bounded queue to [`run`], which appends them to the store as events of the
+//! kinds `presence`, `callbackQueue` and `team`. Stored like any event, they are numbered,
+//! resumable and filtered per seat the same way live and on a resume.
+
+use std::sync::Arc;
+
+use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, TEAM_KIND};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::additions::{Addition, offer};
+use crate::calls::{CallView, Derived};
+use crate::directory::DirectoryCache;
+use crate::fanout::Fanout;
+use crate::store::{CommitSink, IncomingNotification, SharedStore, StoredEvent};
+
+/// How many derived events may wait to be stored; past it they are dropped with a log line
+/// (presence is a summary that the next change repeats; the queue is readable whole).
+pub const FEED_QUEUE: usize = 4096;
+
+/// The store's commit sink in front of the fan-out.
+#[derive(Debug)]
+pub struct TeamSink {
+    calls: Arc<CallView>,
+    fanout: Arc<Fanout>,
+    additions: mpsc::Sender<Addition>,
+}
+
+impl TeamSink {
+    /// A sink that lets `calls` follow every commit before `fanout` sends it.
+    pub fn new(
+        calls: Arc<CallView>,
+        fanout: Arc<Fanout>,
+        additions: mpsc::Sender<Addition>,
+    ) -> Self {
+        Self {
+            calls,
+            fanout,
+            additions,
+        }
+    }
+}
+
+impl CommitSink for TeamSink {
+    fn committed(&self, events: &[StoredEvent]) {
+        for derived in self.calls.observe(events) {
+            offer(&self.additions, Addition::Derived(derived));
+        }
+        self.fanout.committed(events);
+    }
+}
+
+/// Stores the additions until `shutdown`; a directory change empties the directory cache.
+pub async fn run(
+    mut additions: mpsc::Receiver<Addition>,
+    store: SharedStore,
+    directory: Arc<DirectoryCache>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let addition = tokio::select! {
+            () = shutdown.cancelled() => return,
+            addition = additions.recv() => match addition {
+                Some(addition) => addition,
+                None => return,
+            },
+        };
+        let (kind, body) = match addition {
+            Addition::Derived(Derived::DirectoryChanged) => {
+                directory.invalidate();
+                continue;
+            }
+            Addition::Derived(Derived::Presence(presence)) => {
+                (PRESENCE_KIND, serde_json::to_string(&presence))
+            }
+            Addition::Derived(Derived::Callback(change)) => {
+                (CALLBACK_QUEUE_KIND, serde_json::to_string(&change))
+            }
+            Addition::Team(event) => (TEAM_KIND, serde_json::to_string(&event)),
+        };
+        let Ok(body) = body else { continue };
+        let Ok(notification) = IncomingNotification::new(kind.to_owned(), body) else {
+            continue;
+        };
+        if let Err(err) = store.append(notification).await {
+            tracing::warn!(error = %err, kind, "the relay's own stream event could not be stored");
+        }
+    }
+}
