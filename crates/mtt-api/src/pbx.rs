@@ -240,7 +240,10 @@ impl Pbx {
             .http
             .request(verb.clone(), url.clone())
             .bearer_auth(token.expose())
-            .header(reqwest::header::ACCEPT, "application/json");
+            .header(reqwest::header::ACCEPT, "application/json")
+            // The deadline this `Pbx` was made with, whatever the shared client's own: a relay
+            // answering a seat's action must give up sooner than the client's default.
+            .timeout(self.deadline);
         if let Some(body) = body {
             request = request.json(body);
         }

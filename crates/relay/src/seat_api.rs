@@ -187,7 +187,7 @@ async fn refuse(
 }
 
 async fn pbx(state: &RelayState) -> Result<mtt_api::Pbx, Refusal> {
-    state.integration.pbx().await.map_err(|err| match err {
+    state.integration.pbx_for_actions().await.map_err(|err| match err {
         crate::RelayError::NotConnected => Refusal::new(
             StatusCode::SERVICE_UNAVAILABLE,
             TeamErrorCode::NotConnected,

@@ -60,6 +60,11 @@ fn endpoints(config: &RelayConfig) -> Result<Endpoints, RelayError> {
     })
 }
 
+/// How long a seat's action may wait for МТТ before the relay answers 504 `pbx_timeout` (the
+/// action may or may not have happened; it is never sent again). Below the app's 3 s ceiling
+/// for the relay, so the relay always answers first.
+pub const SEAT_ACTION_DEADLINE: Duration = Duration::from_secs(2);
+
 /// The relay's client to МТТ. A server reaches МТТ directly: the system-proxy lookup the desktop
 /// wants (`reqwest`'s `system-proxy`, unified across the workspace) is turned off here.
 fn mtt_http(http_config: HttpConfig) -> Result<reqwest::Client, RelayError> {
@@ -184,6 +189,9 @@ pub struct Integration {
     notices: Option<tokio::sync::mpsc::Sender<Addition>>,
     /// The clock tokens are judged by (the wall clock unless a test set another).
     clock: OnceLock<Arc<dyn TeamClock>>,
+    /// The one HTTP client to МТТ's API, made on first use, so seat requests reuse its
+    /// connections instead of a TLS handshake each.
+    http: OnceLock<reqwest::Client>,
 }
 
 impl std::fmt::Debug for Integration {
@@ -227,6 +235,7 @@ impl Integration {
             wake: Notify::new(),
             notices: None,
             clock: OnceLock::new(),
+            http: OnceLock::new(),
         }
     }
 
@@ -574,9 +583,31 @@ impl Integration {
     /// The PBX, called with the integration's tokens (for the seats' checked API): every
     /// call goes through `mtt-api`, whose `Pbx` never retries an action after a timeout.
     pub async fn pbx(&self) -> Result<mtt_api::Pbx, RelayError> {
+        self.pbx_with_deadline(HttpConfig::default().request_timeout)
+            .await
+    }
+
+    /// [`Integration::pbx`] for a seat's action (dial, transfer, hang up, parking), whose
+    /// deadline is [`SEAT_ACTION_DEADLINE`]: the app gives up on the relay after 3 s and tells
+    /// the operator to dial from their phone, so the relay must have answered by then — a
+    /// makeCall still running behind the app's back would call the customer twice.
+    pub async fn pbx_for_actions(&self) -> Result<mtt_api::Pbx, RelayError> {
+        self.pbx_with_deadline(SEAT_ACTION_DEADLINE).await
+    }
+
+    async fn pbx_with_deadline(&self, deadline: Duration) -> Result<mtt_api::Pbx, RelayError> {
         let session = self.session().await?.ok_or(RelayError::NotConnected)?;
-        let http_config = HttpConfig::default();
-        let http = mtt_http(http_config)?;
+        let http_config = HttpConfig {
+            request_timeout: deadline,
+            ..HttpConfig::default()
+        };
+        let http = match self.http.get() {
+            Some(http) => http.clone(),
+            None => {
+                let made = mtt_http(HttpConfig::default())?;
+                self.http.get_or_init(|| made).clone()
+            }
+        };
         Ok(mtt_api::Pbx::new(
             &endpoints(&self.config)?,
             http,

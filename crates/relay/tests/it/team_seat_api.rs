@@ -674,3 +674,39 @@ async fn the_directory_is_cached_and_read_again_after_the_pbx_says_it_changed() 
     })
     .await;
 }
+
+/// The app gives up on the relay after 3 s and tells the operator to dial from their phone, so a
+/// seat's action must be answered before that: a PBX slower than the relay's action deadline
+/// gets 504 `pbx_timeout` (it may or may not have happened; it is not sent again), never a late
+/// success behind the app's back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_pbx_gets_the_seat_an_answer_before_the_apps_ceiling() {
+    let team = team().await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let operator = joined(relay, "Анна", ANNA, Role::Operator).await;
+    let slow = relay
+        .http
+        .put(format!("{}/faults", team.sim.control_url()))
+        .json(&json!({ "makeCall": { "latency_ms": 6000, "failure_rate": 0.0 } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(slow.status().is_success(), "{}", slow.text().await.unwrap());
+    let (status, body) = post(
+        relay,
+        &operator,
+        "/team/dial",
+        json!({ "number": "+79219462761" }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (504, Some("pbx_timeout")),
+        "{body}"
+    );
+    assert!(
+        relay::integration::SEAT_ACTION_DEADLINE < Duration::from_secs(3),
+        "the relay's deadline for actions must stay below the app's 3 s ceiling"
+    );
+}
