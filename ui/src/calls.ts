@@ -290,7 +290,8 @@ export class CallsScreen {
     this.status.clear();
     this.sayFollowed();
     this.renderCalls();
-    void this.loadToday();
+    // The card's words, from the figures it has: the first start loads them once it has painted.
+    this.todayCard.render();
   }
 
   private async dial(input: string): Promise<void> {
