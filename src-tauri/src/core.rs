@@ -21,6 +21,8 @@ pub struct AppCore {
     demo: Mutex<Option<Demo>>,
     /// The link's last report: the core announces it once, often before the window listens.
     link: Mutex<Option<LinkState>>,
+    /// Whether a command has asked for the core yet: the app starts it then (see `startup`).
+    asked: watch::Sender<bool>,
 }
 
 impl Default for AppCore {
@@ -29,6 +31,7 @@ impl Default for AppCore {
             started: watch::Sender::new(None),
             demo: Mutex::new(None),
             link: Mutex::new(None),
+            asked: watch::Sender::new(false),
         }
     }
 }
@@ -69,8 +72,17 @@ impl AppCore {
         }
     }
 
+    /// Waits until some command asks for the core ([`AppCore::companion`]).
+    pub async fn asked(&self) {
+        let mut rx = self.asked.subscribe();
+        // The sender lives as long as `self`, so this only ends by being asked.
+        let _ = rx.wait_for(|asked| *asked).await;
+    }
+
     /// The core, waiting for it to start when it has not yet.
     pub async fn companion(&self) -> Result<Arc<Companion>, IpcError> {
+        self.asked
+            .send_if_modified(|asked| !std::mem::replace(asked, true));
         let mut rx = self.started.subscribe();
         let started = rx
             .wait_for(Option::is_some)

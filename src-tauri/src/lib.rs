@@ -29,6 +29,7 @@ pub mod downloads;
 pub mod events;
 pub mod ipc;
 pub mod locale;
+pub mod startup;
 
 #[cfg(test)]
 mod contract;
@@ -122,8 +123,9 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
     }
 }
 
-/// The tray, the hidden popup, and the links the system hands over (including those this very
-/// start was given). A desktop without a tray or a link handler loses only those.
+/// The tray and the links the system hands over (including those this very start was given). A
+/// desktop without a tray or a link handler loses only those. The hidden popup is made later,
+/// once the main page has painted ([`prepare_popup`]).
 fn setup_desktop(app: &tauri::AppHandle) {
     use tauri_plugin_deep_link::DeepLinkExt;
     let settings = Profile::open(DEFAULT_PROFILE)
@@ -131,12 +133,6 @@ fn setup_desktop(app: &tauri::AppHandle) {
         .unwrap_or_default();
     if let Err(e) = desktop::tray::build(app, settings.language, !settings.popups.enabled) {
         tracing::warn!(error = %e, "no tray icon: closing the window will quit");
-    }
-    #[cfg(target_os = "linux")]
-    desktop::popup::prepare_beside(app, desktop::MAIN_WINDOW);
-    #[cfg(not(target_os = "linux"))]
-    if let Err(e) = desktop::popup::prepare(app) {
-        tracing::warn!(error = %e, "the popup window could not be prepared");
     }
     // Installed packages register the schemes through their desktop entry; a development build
     // registers itself, so that links work from `./dev demo` too.
@@ -153,6 +149,18 @@ fn setup_desktop(app: &tauri::AppHandle) {
     });
     let args: Vec<String> = std::env::args().skip(1).collect();
     desktop::links::handle_args(app, &args, settings.links.dial_after_confirmation);
+}
+
+/// Makes the hidden popup window: on Linux in the main window's web process (see
+/// `desktop::popup`). Run once the main page has painted, so the two pages do not load at once
+/// on the web thread they share ([`startup`]).
+fn prepare_popup(app: &tauri::AppHandle) {
+    #[cfg(target_os = "linux")]
+    desktop::popup::prepare_beside(app, desktop::MAIN_WINDOW);
+    #[cfg(not(target_os = "linux"))]
+    if let Err(e) = desktop::popup::prepare(app) {
+        tracing::warn!(error = %e, "the popup window could not be prepared");
+    }
 }
 
 /// Whether a D-Bus session bus can be reached: its address is given, or the usual socket exists.
@@ -207,7 +215,12 @@ pub fn run(mode: Mode) -> Result<(), tauri::Error> {
                 .with_denylist(&[desktop::popup::POPUP])
                 .build(),
         );
+    let launched = std::time::Instant::now();
     let app = builder(app, AppCore::default())
+        .on_page_load(|webview, payload| {
+            // A start-up milestone for tests/e2e/measure.rs.
+            tracing::debug!(window = %webview.label(), event = ?payload.event(), url = %payload.url(), "page load");
+        })
         .on_window_event(|window, event| {
             // Closing the main window keeps the app in the tray; Quit is in the tray's menu.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event
@@ -224,11 +237,18 @@ pub fn run(mode: Mode) -> Result<(), tauri::Error> {
             }
         })
         .setup(move |app| {
+            tracing::debug!(after_ms = launched.elapsed().as_millis(), "the main window is made");
             app.manage(AccountHome::platform(mode));
             let handle = app.handle().clone();
             setup_desktop(&handle);
+            tracing::debug!(after_ms = launched.elapsed().as_millis(), "the desktop is set up");
             tauri::async_runtime::spawn(async move {
+                // The window's first paint first (see `startup`): then the popup and the core.
+                startup::core_wanted(&handle.state::<AppCore>()).await;
+                tracing::debug!(after_ms = launched.elapsed().as_millis(), "the window asked for the core");
+                prepare_popup(&handle);
                 let started = start_core(mode).await;
+                tracing::info!(after_ms = launched.elapsed().as_millis(), ok = started.is_ok(), "the core started");
                 let core = handle.state::<AppCore>();
                 match started {
                     Ok((companion, demo)) => {

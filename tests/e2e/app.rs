@@ -107,6 +107,8 @@ pub struct Options {
     /// Whether the first-run welcome was answered before (`welcomed` in the default profile), so
     /// that it does not cover the window.
     pub welcomed: bool,
+    /// `RUST_LOG`: the measuring program asks for the shell's milestones (debug) too.
+    pub log: &'static str,
 }
 
 impl Default for Options {
@@ -116,6 +118,7 @@ impl Default for Options {
             traffic: "0",
             manual: true,
             welcomed: true,
+            log: "info",
         }
     }
 }
@@ -175,7 +178,11 @@ impl App {
             std::fs::create_dir_all(&default_profile).unwrap();
             std::fs::write(default_profile.join("settings.toml"), "welcomed = true\n").unwrap();
         }
-        let launcher = write_launcher(home.path(), &env.app, &dirs.vars(options.traffic));
+        let launcher = write_launcher(
+            home.path(),
+            &env.app,
+            &dirs.vars(options.traffic, options.log),
+        );
 
         let spawned_at = Instant::now();
         let wd = WebDriver::start(&env.driver_url, &launcher, &["--demo"])
@@ -230,7 +237,7 @@ impl App {
 
     /// The environment of this app's process, for a second instance.
     pub fn vars(&self) -> Vec<(String, String)> {
-        Dirs::under(self.home.path()).vars("0")
+        Dirs::under(self.home.path()).vars("0", "info")
     }
 
     /// Starts a second instance of the app with `link`, in this app's environment, and waits
@@ -514,7 +521,7 @@ impl Dirs {
         std::fs::set_permissions(&self.runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     }
 
-    fn vars(&self, traffic: &str) -> Vec<(String, String)> {
+    fn vars(&self, traffic: &str, log: &str) -> Vec<(String, String)> {
         let path = |p: &PathBuf| p.to_string_lossy().into_owned();
         vec![
             ("HOME".into(), path(&self.home)),
@@ -526,7 +533,7 @@ impl Dirs {
             // A neutral system language, so only settings.toml decides the interface's.
             ("LANGUAGE".into(), "en".into()),
             ("LANG".into(), "C.UTF-8".into()),
-            ("RUST_LOG".into(), "info".into()),
+            ("RUST_LOG".into(), log.into()),
             // Under Xvfb WebKitGTK's DMA-BUF renderer paints the first frame and then nothing:
             // the DOM changes, the window (and every screenshot) keeps showing the start.
             ("WEBKIT_DISABLE_DMABUF_RENDERER".into(), "1".into()),

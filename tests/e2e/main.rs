@@ -29,6 +29,7 @@ mod about;
 mod click_to_call;
 mod hostile_names;
 mod incoming_popup;
+mod live_list;
 mod measure;
 mod missed_call;
 mod recording;

@@ -3,21 +3,31 @@
 //! alone and the scenarios without it.
 //!
 //! - cold start: process spawn (the WebDriver session request) until the main window's document
-//!   is complete with the Calls screen rendered, over fresh profiles;
+//!   is complete with the Calls screen rendered, over fresh profiles; and where that time goes:
+//!   the shell's milestones from its log (main window made, desktop set up, popup prepared, core
+//!   started) and the page's (navigation start, DOM ready, the `calls-screen` mark, load end);
 //! - idle memory: after a minute in demo mode with no calls, the resident set of the app and
 //!   every process below it (WebKit's web and network processes), by PID tree from /proc; beside
 //!   it, measured the same way over the same minute, WebKitGTK's own MiniBrowser showing
 //!   `about:blank` — the floor any app built on this web view starts from;
 //! - webhook to popup: the PBX's `trying` and `showing` notifications of an incoming call that
-//!   rings my workplace, POSTed to the relay's hook, until the popup shows the caller, p50/p99.
+//!   rings my workplace, POSTed to the relay's hook, until the popup shows the caller, p50/p99;
+//!   and the legs of that way: POST → the shell shows the popup (relay, stream, the core's
+//!   pipeline, the shell's event) → the shell is done showing → the page has rendered the call
+//!   (`popup-call` mark) and is visible (`popup-visible`) → WebDriver sees it.
 //!
-//! `E2E_COLD_STARTS`, `E2E_IDLE_SECS` and `E2E_POPUP_CALLS` change the counts (5, 60, 200).
+//! `E2E_COLD_STARTS`, `E2E_IDLE_SECS` and `E2E_POPUP_CALLS` change the counts (10, 60, 200).
+//! The machine's load (`/proc/loadavg`) is printed before and after each figure.
 
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
 use crate::app::{App, Options, digits, wait_for, wait_for_within};
+
+/// The shell's milestones are logged at debug level.
+const LOG: &str = "info,trubka_app=debug";
 use crate::sim::is_ringing;
 
 fn count(name: &str, default: u64) -> u64 {
@@ -44,22 +54,135 @@ fn ms(d: Duration) -> String {
 fn measure() {
     let app_path = &crate::app::run_env().app;
     println!("figures for {}", app_path.display());
-    cold_start(count("E2E_COLD_STARTS", 5));
+    load("before");
+    cold_start(count("E2E_COLD_STARTS", 10));
+    load("after the cold starts");
     let app = App::start_with(
         "measure",
         Options {
             manual: false,
+            log: LOG,
             ..Options::default()
         },
     );
     idle_memory(&app, count("E2E_IDLE_SECS", 60));
+    load("after the idle minute");
     webhook_to_popup(&app, count("E2E_POPUP_CALLS", 200));
+    load("after the popups");
+}
+
+fn load(when: &str) {
+    let avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!("load {when}: {}", avg.trim());
+}
+
+/// Milliseconds since the epoch.
+fn epoch_ms(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        * 1000.0
+}
+
+/// The time of a tracing log line (`2026-12-03T09:01:34.100839Z …`, colours and all) in ms
+/// since the epoch.
+fn log_time(line: &str) -> Option<f64> {
+    let plain = strip_ansi(line);
+    let stamp = plain.split_whitespace().next()?;
+    let (date, time) = stamp.strip_suffix('Z')?.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.split(':');
+    let (h, min) = (
+        t.next()?.parse::<f64>().ok()?,
+        t.next()?.parse::<f64>().ok()?,
+    );
+    let sec = t.next()?.parse::<f64>().ok()?;
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days as f64 * 24.0 + h) * 60.0 + min) * 60_000.0 + sec * 1000.0)
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The app's log lines so far.
+fn app_log(app: &App) -> Vec<String> {
+    std::fs::read_to_string(app.home_dir().join("app.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(strip_ansi)
+        .collect()
+}
+
+/// The time of the first log line that contains `what`, in ms after `origin`.
+fn logged_after(log: &[String], what: &str, origin: f64) -> Option<f64> {
+    log.iter()
+        .find(|l| l.contains(what))
+        .and_then(|l| log_time(l))
+        .map(|t| t - origin)
+}
+
+/// A stage's spread over the runs: min, median, max (runs without it are left out).
+fn spread(name: &str, values: &[Option<f64>]) -> String {
+    let mut v: Vec<f64> = values.iter().flatten().copied().collect();
+    if v.is_empty() {
+        return format!("{name}: not seen");
+    }
+    v.sort_by(f64::total_cmp);
+    let median = v[(v.len() - 1) / 2];
+    format!(
+        "{name}: min {:.1}, median {median:.1}, max {:.1} ms (n={})",
+        v[0],
+        v[v.len() - 1],
+        v.len()
+    )
 }
 
 fn cold_start(runs: u64) {
     let mut times = Vec::new();
-    for _ in 0..runs {
-        let app = App::launch("measure-cold", Options::default());
+    // Each stage in ms after the spawn, run by run.
+    let stages = [
+        "main window made",
+        "desktop set up",
+        "page: navigation start",
+        "page: response end",
+        "page: DOM interactive",
+        "page: Calls screen rendered (mark)",
+        "page: load event end",
+        "main page load finished (shell)",
+        "popup window prepared",
+        "core started",
+    ];
+    let mut seen: Vec<Vec<Option<f64>>> = vec![Vec::new(); stages.len()];
+    for run in 0..runs {
+        let app = App::launch(
+            "measure-cold",
+            Options {
+                log: LOG,
+                ..Options::default()
+            },
+        );
+        let spawned = epoch_ms(SystemTime::now()) - app.spawned_at.elapsed().as_secs_f64() * 1000.0;
         let painted = wait_for_within("the Calls screen", Duration::from_secs(60), || {
             let ready = app
                 .wd
@@ -76,6 +199,55 @@ fn cold_start(runs: u64) {
             }
         });
         times.push(painted);
+        let page = app
+            .wd
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0];
+                 const m = performance.getEntriesByName('calls-screen')[0];
+                 return [performance.timeOrigin, n ? n.responseEnd : null, n ? n.domInteractive : null,
+                         m ? m.startTime : null, n && n.loadEventEnd > 0 ? n.loadEventEnd : null];",
+                vec![],
+            )
+            .unwrap_or(Value::Null);
+        let at = |i: usize| page.get(i).and_then(Value::as_f64);
+        let origin = at(0);
+        let from_origin = |i: usize| Some(origin? + at(i)? - spawned);
+        // The core starts in the background: give it a moment to say so (an app built before
+        // it logged that says nothing, and its stage is left out).
+        let waiting = Instant::now();
+        let log = loop {
+            let log = app_log(&app);
+            if log.iter().any(|l| l.contains("the core started"))
+                || waiting.elapsed() > Duration::from_secs(5)
+            {
+                break log;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let row = [
+            logged_after(&log, "the main window is made", spawned),
+            logged_after(&log, "the desktop is set up", spawned),
+            origin.map(|o| o - spawned),
+            from_origin(1),
+            from_origin(2),
+            from_origin(3),
+            from_origin(4),
+            logged_after(&log, "window=main event=Finished", spawned),
+            logged_after(&log, "the popup window is prepared", spawned),
+            logged_after(&log, "the core started", spawned),
+        ];
+        let shown: Vec<String> = row
+            .iter()
+            .map(|v| v.map_or("-".to_owned(), |v| format!("{v:.0}")))
+            .collect();
+        println!(
+            "  start {run}: seen at {} — stages (ms): {}",
+            ms(painted),
+            shown.join(" / ")
+        );
+        for (i, v) in row.into_iter().enumerate() {
+            seen[i].push(v);
+        }
     }
     times.sort();
     println!(
@@ -84,6 +256,10 @@ fn cold_start(runs: u64) {
         ms(percentile(&times, 50.0)),
         ms(*times.last().unwrap())
     );
+    println!("  where the time goes, ms after the spawn:");
+    for (name, values) in stages.iter().zip(&seen) {
+        println!("    {}", spread(name, values));
+    }
 }
 
 /// The app's process and every process below it, with their names.
@@ -250,6 +426,16 @@ fn record_shapes(app: &App) -> Shapes {
     }
 }
 
+/// One call's way to the popup, in ms: when it was POSTed (since the epoch), and after that,
+/// when the page had rendered it and was visible (its marks), and when WebDriver saw it.
+struct PopupTimes {
+    leg: String,
+    sent_at: f64,
+    page_call: Option<f64>,
+    page_visible: Option<f64>,
+    seen: f64,
+}
+
 fn webhook_to_popup(app: &App, calls: u64) {
     let shapes = record_shapes(app);
     app.wait_popup_gone("the recording call's popup to close");
@@ -268,6 +454,7 @@ fn webhook_to_popup(app: &App, calls: u64) {
         );
     };
     let mut times = Vec::new();
+    let mut legs: Vec<PopupTimes> = Vec::new();
     let mut popup: Option<String> = None;
     for i in 0..calls {
         let number = format!("7903{:07}", 1_000_000 + i);
@@ -287,6 +474,7 @@ fn webhook_to_popup(app: &App, calls: u64) {
         );
 
         let sent = Instant::now();
+        let sent_at = epoch_ms(SystemTime::now());
         post(&trying);
         post(&showing);
         let shown = loop {
@@ -316,15 +504,101 @@ fn webhook_to_popup(app: &App, calls: u64) {
             );
         };
         times.push(shown);
+        let marks = app
+            .wd
+            .execute(
+                "const at = (n) => { const m = performance.getEntriesByName(n)[0];
+                                     return m ? performance.timeOrigin + m.startTime : null; };
+                 return [at('popup-call'), at('popup-visible')];",
+                vec![],
+            )
+            .unwrap_or(Value::Null);
+        let mark = |i: usize| marks.get(i).and_then(Value::as_f64).map(|t| t - sent_at);
+        legs.push(PopupTimes {
+            leg: leg.clone(),
+            sent_at,
+            page_call: mark(0),
+            page_visible: mark(1),
+            seen: shown.as_secs_f64() * 1000.0,
+        });
         post(&finished);
         app.to_main();
         app.wait_popup_gone("the popup to close after the call");
     }
     times.sort();
     println!(
-        "webhook POST to popup showing the caller, {calls} calls: p50 {}, p99 {}, max {} (polled through WebDriver, a few ms per look)",
+        "webhook POST to popup showing the caller, {calls} calls: p50 {}, p99 {}, max {} (seen through WebDriver's polling)",
         ms(percentile(&times, 50.0)),
         ms(percentile(&times, 99.0)),
         ms(*times.last().unwrap())
     );
+    // The shell's part, from its log: when it began showing each call's popup and was done.
+    let log = app_log(app);
+    let mut shell: HashMap<&str, (Option<f64>, Option<f64>)> = HashMap::new();
+    for line in &log {
+        let Some(at) = line.find("leg=") else {
+            continue;
+        };
+        let leg = line[at + 4..].split_whitespace().next().unwrap_or_default();
+        let entry = shell.entry(leg).or_default();
+        if line.contains("popup: showing") && entry.0.is_none() {
+            entry.0 = log_time(line);
+        } else if line.contains("popup: shown") && entry.1.is_none() {
+            entry.1 = log_time(line);
+        }
+    }
+    let mut stages: [Vec<Option<f64>>; 5] = Default::default();
+    for t in &legs {
+        let (showing, shown) = shell.get(t.leg.as_str()).copied().unwrap_or_default();
+        stages[0].push(showing.map(|at| at - t.sent_at));
+        stages[1].push(shown.map(|at| at - t.sent_at));
+        stages[2].push(t.page_call);
+        stages[3].push(t.page_visible);
+        stages[4].push(Some(t.seen));
+    }
+    // The same moment as WebDriver's look (the page is visible and shows the caller), timed by
+    // the page itself: WebDriver's polling (a switch to the popup and a script per look, through
+    // tauri-driver, on the web thread the popup shares) adds its own delay to every figure above.
+    let mut by_page: Vec<Duration> = legs
+        .iter()
+        .filter_map(|t| Some(t.page_call?.max(t.page_visible.unwrap_or(0.0))))
+        .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+        .collect();
+    by_page.sort();
+    if !by_page.is_empty() {
+        println!(
+            "webhook POST to popup showing the caller, timed by the page (visible and showing the call), {} calls: p50 {}, p99 {}, max {}",
+            by_page.len(),
+            ms(percentile(&by_page, 50.0)),
+            ms(percentile(&by_page, 99.0)),
+            ms(*by_page.last().unwrap())
+        );
+    }
+    println!("  where the time goes, ms after the POST (p50 / p99 / max):");
+    let names = [
+        "the shell begins showing (relay, stream, pipeline, event)",
+        "the shell is done (emit, place, show)",
+        "the page has rendered the call (popup-call mark)",
+        "the page is visible (popup-visible mark)",
+        "WebDriver sees it",
+    ];
+    for (name, values) in names.iter().zip(&stages) {
+        let mut v: Vec<Duration> = values
+            .iter()
+            .flatten()
+            .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+            .collect();
+        v.sort();
+        if v.is_empty() {
+            println!("    {name}: not seen");
+            continue;
+        }
+        println!(
+            "    {name}: {} / {} / {} (n={})",
+            ms(percentile(&v, 50.0)),
+            ms(percentile(&v, 99.0)),
+            ms(*v.last().unwrap()),
+            v.len()
+        );
+    }
 }

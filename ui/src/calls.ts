@@ -3,10 +3,10 @@
 // away when that call ends.
 import type { Dialled } from "./bindings/Dialled";
 import type { LiveCall } from "./bindings/LiveCall";
-import { h, replace } from "./dom";
-import { clock } from "./format";
+import { h } from "./dom";
 import { t } from "./i18n";
 import { api, describe } from "./ipc";
+import { LiveCallList, type ShownCall } from "./live-list";
 import { DialSuggestions, rememberNumber } from "./suggest";
 import { TransferDialog } from "./transfer";
 import type { DialRequest } from "./bindings/DialRequest";
@@ -44,24 +44,18 @@ function tail(number: string | null): string {
   return (number ?? "").replace(/\D/g, "").slice(-10);
 }
 
-interface Shown {
-  call: LiveCall;
-  missed: boolean;
-}
-
 export class CallsScreen {
   readonly root: HTMLElement;
   private readonly input: HTMLInputElement;
   private readonly dialButton: HTMLButtonElement;
   private readonly status = new StatusLine({ id: "dial-status" });
-  private readonly list: HTMLElement;
+  private readonly list: LiveCallList;
   private readonly todayCard = new TodayCard();
   private readonly dialog: TransferDialog;
   private readonly suggestions: DialSuggestions;
   /** A number from a link, the hotkey or the tray waits here for the operator's word. */
   private readonly confirm = new ConfirmDialog("dial-confirm");
-  private readonly calls = new Map<string, Shown>();
-  private readonly timers = new Map<string, HTMLElement>();
+  private readonly calls = new Map<string, ShownCall>();
   private followed: Followed | null = null;
   private todayTimer: number | null = null;
 
@@ -88,8 +82,12 @@ export class CallsScreen {
       this.suggestions.close();
       void this.dial(this.input.value);
     });
-    this.list = h("ul", { class: "live-calls", "aria-labelledby": "active-calls-title" });
     this.dialog = new TransferDialog();
+    this.list = new LiveCallList({
+      hangUp: (leg) => api.hangUp(leg),
+      transfer: (call) => void this.dialog.open(call, (message) => this.showError(message)),
+      failed: (e) => this.showError(describe(e)),
+    });
     this.root = h(
       "section",
       { class: "screen calls" },
@@ -98,13 +96,13 @@ export class CallsScreen {
         { class: "calls-main" },
         form,
         h("h2", { id: "active-calls-title" }),
-        this.list,
+        this.list.root,
       ),
       h("aside", { class: "calls-side" }, this.todayCard.root),
       this.dialog.root,
       this.confirm.root,
     );
-    setInterval(() => this.tick(), 1000);
+    setInterval(() => this.list.tick(), 1000);
   }
 
   focusDialer(): void {
@@ -292,7 +290,8 @@ export class CallsScreen {
     this.status.clear();
     this.sayFollowed();
     this.renderCalls();
-    void this.loadToday();
+    // The card's words, from the figures it has: the first start loads them once it has painted.
+    this.todayCard.render();
   }
 
   private async dial(input: string): Promise<void> {
@@ -325,83 +324,6 @@ export class CallsScreen {
 
   private renderCalls(): void {
     this.todayCard.setLive([...this.calls.values()].filter((s) => s.call.phase !== "ended").length);
-    this.timers.clear();
-    const shown = [...this.calls.values()].sort(
-      (a, b) => Number(b.call.mine) - Number(a.call.mine) || b.call.startedAtMs - a.call.startedAtMs,
-    );
-    if (shown.length === 0) {
-      replace(this.list, h("li", { class: "empty", text: t.noActiveCalls }));
-      return;
-    }
-    replace(this.list, ...shown.map((s) => this.callRow(s)));
-  }
-
-  private callRow({ call, missed }: Shown): HTMLElement {
-    const who = call.number ?? t.unknownNumber;
-    const phase = h("span", { class: `phase phase-${call.phase}${missed ? " missed" : ""}` });
-    phase.textContent = phaseText(call, missed);
-    const timer = h("span", { class: "timer", "aria-label": t.phaseConnected });
-    if (call.phase === "connected") {
-      this.timers.set(call.leg, timer);
-      timer.textContent = clock(elapsed(call));
-    } else if (call.phase === "ended" && call.durationSecs !== null) {
-      timer.textContent = clock(call.durationSecs);
-    }
-    const live = call.phase !== "ended";
-    const hangUp = h("button", { type: "button", class: "danger", text: t.hangUp, disabled: !live });
-    hangUp.addEventListener("click", () => {
-      hangUp.disabled = true;
-      api.hangUp(call.leg).catch((e) => {
-        hangUp.disabled = false;
-        this.showError(describe(e));
-      });
-    });
-    const transfer = h("button", { type: "button", text: t.transfer, disabled: !live });
-    transfer.addEventListener("click", () => {
-      this.dialog.open(call, (message) => this.showError(message));
-    });
-    return h(
-      "li",
-      { class: `live-call${call.mine ? " mine" : ""} ${call.phase}`, "data-leg": call.leg },
-      h(
-        "div",
-        { class: "who" },
-        h("span", { class: "number", text: who }),
-        call.name ? h("span", { class: "name", text: call.name }) : null,
-        h("span", {
-          class: "direction",
-          text: call.direction === "outgoing" ? t.outgoing : t.incoming,
-        }),
-        call.mine ? h("span", { class: "badge", text: t.mine }) : null,
-      ),
-      h("div", { class: "state" }, phase, timer),
-      h("div", { class: "actions" }, transfer, hangUp),
-    );
-  }
-
-  private tick(): void {
-    for (const [leg, el] of this.timers) {
-      const shown = this.calls.get(leg);
-      if (shown) el.textContent = clock(elapsed(shown.call));
-    }
-  }
-}
-
-function elapsed(call: LiveCall): number {
-  return (Date.now() - (call.connectedAtMs ?? call.startedAtMs)) / 1000;
-}
-
-function phaseText(call: LiveCall, missed: boolean): string {
-  switch (call.phase) {
-    case "pickUp":
-      return t.phasePickUp;
-    case "calling":
-      return t.phaseCalling(call.number ?? t.unknownNumber);
-    case "ringing":
-      return call.direction === "incoming" ? t.phaseRingingIn : t.phaseRinging;
-    case "connected":
-      return t.phaseConnected;
-    case "ended":
-      return missed ? t.phaseMissed : t.phaseEnded;
+    this.list.show(this.calls.values());
   }
 }

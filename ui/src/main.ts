@@ -137,6 +137,8 @@ if (app) {
 renderAll();
 show("calls");
 calls.focusDialer();
+// The start-up's last step as the window sees it (tests/e2e/measure.rs reads it).
+performance.mark("calls-screen");
 
 void on(EVENTS.DOMAIN_EVENT, (event) => {
   switch (event.kind) {
@@ -173,23 +175,45 @@ void on(EVENTS.DIAL_REQUEST, (request) => {
   dialRequest(request);
   void api.takeDialRequest();
 });
-void api.takeDialRequest().then((r) => r && dialRequest(r));
-// The first answer waits for the core to start, so the window is already there meanwhile. The
-// link's first report usually comes before the window listens, so it is asked for once here.
-void calls.load().then(async () => {
-  const link = await api.linkStatus().catch(() => null);
-  if (link && linkState === "starting") linkState = link.state;
-  else if (linkState === "starting") linkState = "";
-  renderLink();
+/**
+ * Runs `then` once the window has painted the screen drawn above (or after a moment, since a
+ * hidden window paints nothing). The shell starts the core, and makes the popup's page in this
+ * page's web process, when the window first asks for the core (src-tauri/src/startup.rs): asked
+ * earlier, both would compete with the first paint.
+ */
+function afterFirstPaint(then: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    then();
+  };
+  requestAnimationFrame(() => setTimeout(once, 0));
+  setTimeout(once, 500);
+}
+
+afterFirstPaint(() => {
+  void api.takeDialRequest().then((r) => r && dialRequest(r));
+  // The first answer waits for the core to start, so the window is already there meanwhile.
+  // The link's first report usually comes before the window listens, so it is asked for once.
+  void calls.load().then(async () => {
+    const link = await api.linkStatus().catch(() => null);
+    if (link && linkState === "starting") linkState = link.state;
+    else if (linkState === "starting") linkState = "";
+    renderLink();
+  });
+  loadSettings();
 });
 // The saved theme and language, the first-run welcome, and the workplace reminder.
 void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
   applyTheme(prefs.theme);
   if (applyLanguage(spokenLanguage(prefs) ?? prefs.language, setLang)) renderAll();
 });
-void settings.load().then(async () => {
-  const prefs = await api.settings().catch(() => null);
-  if (prefs) applyPreferences(prefs);
-  workplaceBanner.update(settings.needsWorkplace());
-  if (settings.accountState()?.welcome) welcome.open();
-});
+function loadSettings(): void {
+  void settings.load().then(async () => {
+    const prefs = await api.settings().catch(() => null);
+    if (prefs) applyPreferences(prefs);
+    workplaceBanner.update(settings.needsWorkplace());
+    if (settings.accountState()?.welcome) welcome.open();
+  });
+}

@@ -81,6 +81,14 @@ function show(next: PopupView | null): void {
   if (next) applyLook(next.language, next.theme);
   if (dialog.root.open) dialog.root.close();
   render();
+  if (next) mark("popup-call");
+}
+
+/** Marks when the page had its call and when it became visible (tests/e2e/measure.rs reads
+ * them); only the latest of each is kept. */
+function mark(name: string): void {
+  performance.clearMarks(name);
+  performance.mark(name);
 }
 
 function dismiss(): void {
@@ -102,6 +110,10 @@ crm.addEventListener("click", () => {
 });
 document.addEventListener("keydown", (e) => {
   if (e.key === "Escape" && !dialog.root.open) dismiss();
+});
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") mark("popup-visible");
 });
 
 void on(EVENTS.POPUP_CALL, show);

@@ -1,8 +1,9 @@
 //! The incoming-call popup: a small window on top, at the bottom-right of the monitor under the
 //! pointer, that never takes the keyboard from what the operator is typing.
 //!
-//! The window is made once, hidden, when the app starts, so that showing it for a call is a
-//! move and a show rather than a new web view (which takes a few hundred milliseconds). It goes
+//! The window is made once, hidden, as the app starts (just after the main window's first
+//! paint, see `startup`), so that showing it for a call is a move and a show rather than a new
+//! web view (which takes a few hundred milliseconds). It goes
 //! again when the call is answered somewhere else or ends, or when the operator dismisses it.
 //!
 //! On Linux the popup's page lives in the main window's web process (a WebKit "related view"):
@@ -105,8 +106,9 @@ pub fn prepare_beside(app: &AppHandle<tauri::Wry>, beside: &str) {
         if handle.get_webview_window(POPUP).is_some() {
             return;
         }
-        if let Err(e) = builder(&handle).with_related_view(view.inner()).build() {
-            tracing::warn!(error = %e, "the popup window could not be prepared");
+        match builder(&handle).with_related_view(view.inner()).build() {
+            Ok(_) => tracing::debug!("the popup window is prepared"),
+            Err(e) => tracing::warn!(error = %e, "the popup window could not be prepared"),
         }
     });
     if let Err(e) = done {
@@ -183,6 +185,8 @@ fn pop<R: Runtime>(
 
 /// Shows `view` in the popup, placed by the pointer's monitor.
 pub fn show<R: Runtime>(app: &AppHandle<R>, view: PopupView) {
+    // The shell's part of a popup's way, for tests/e2e/measure.rs (at debug level).
+    tracing::debug!(leg = %view.leg, "popup: showing");
     app.state::<PopupState>().set(Some(view.clone()));
     let window = match prepare(app) {
         Ok(window) => window,
@@ -200,6 +204,7 @@ pub fn show<R: Runtime>(app: &AppHandle<R>, view: PopupView) {
     if let Err(e) = window.show() {
         tracing::warn!(error = %e, "the popup could not be shown");
     }
+    tracing::debug!(leg = %view.leg, "popup: shown");
 }
 
 /// Hides the popup and forgets its call.
