@@ -35,6 +35,26 @@ pub enum TeamErrorCode {
     RateLimited,
     /// The relay cannot serve this now (its store, or a cap).
     Unavailable,
+    /// An operator named a workplace other than their own (403).
+    NotYourWorkplace,
+    /// An operator named a leg that does not touch their workplace (403).
+    NotYourCall,
+    /// The action needs a higher role (parking: admin) (403).
+    RoleRequired,
+    /// The relay knows no live leg with this id (it finished, or never was) (404).
+    CallUnknown,
+    /// The relay holds no working МТТ integration: connect it (503).
+    NotConnected,
+    /// The PBX refused the action; the message carries its answer (502).
+    PbxRefused,
+    /// The PBX did not answer in time. The action may or may not have happened; it was not
+    /// sent again (a dial is never repeated) (504).
+    PbxTimeout,
+    /// The PBX could not be reached; nothing was done (502).
+    PbxUnreachable,
+    /// Set by the app, never sent by a relay: the relay could not be reached (or did not answer
+    /// within the app's deadline); dial from the phone.
+    RelayUnreachable,
 }
 
 /// What a refused request is answered: a stable code and a sentence for people.

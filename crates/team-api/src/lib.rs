@@ -12,16 +12,63 @@
 //!   [`SeatProfile`].
 //! - `GET /team/me` answers the [`SeatProfile`]; `GET /readyz` answers a [`TeamStatus`].
 //! - Every refusal is an [`ErrorBody`] `{code, message}` with a stable [`TeamErrorCode`].
+//!
+//! # The seat API
+//!
+//! Every endpoint takes `Authorization: Bearer <seat credential>` (a missing, unknown, revoked or
+//! foreign credential is 401 `unauthorized`, `credential_revoked`, `seat_revoked`,
+//! `credential_of_another_relay`). Bodies are JSON, at most 16 KiB (else 413 `too_large`), with
+//! no unknown fields (else 400 `bad_request`). Each seat has a bounded number of requests in
+//! flight and a rate (429 `rate_limited` with `Retry-After`). Every action (dial, transfer,
+//! hang up, parking) is checked before the PBX is called — a refused one is 403 with the reason
+//! and the PBX never hears of it — and is written to the relay's audit log either way.
+//! makeCall, transferCall and terminateCall are never retried after a timeout (504
+//! `pbx_timeout`: it may or may not have happened).
+//!
+//! | method, path | body | answer | rules |
+//! |---|---|---|---|
+//! | `GET /team/me` | — | [`SeatProfile`] | any seat |
+//! | `POST /team/dial` | [`DialRequest`] | [`DialAnswer`] | operator: own workplace only (`not_your_workplace`); supervisor, admin: any |
+//! | `POST /team/transfer` | [`TransferRequest`] | [`ActionDone`] | operator: a leg whose caller, callee or forwarder is their workplace (`not_your_call`); others: any live leg; unknown leg: 404 `call_unknown` |
+//! | `POST /team/hangup` | [`HangUpRequest`] | [`ActionDone`] | as transfer |
+//! | `GET /team/calls` | — | [`LiveCalls`] | operator: legs touching their workplace; others: all |
+//! | `GET /team/directory` | — | [`Directory`] | any seat; cached at the relay, re-read on `vpbxNotifications` |
+//! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
+//! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
+//! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
+//!
+//! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
+//! (504 `pbx_timeout`), could not be reached (502 `pbx_unreachable`); the relay holds no working
+//! integration (503 `not_connected`); bad input such as a number with letters is 400
+//! `bad_request`. The app uses `relay_unreachable` itself when the relay does not answer.
+//!
+//! # The stream
+//!
+//! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
+//! event kinds and the table of who sees what are in [`stream`](crate::stream).
 
+mod directory;
 mod error;
 mod join;
+mod seat_api;
 mod secret;
 mod status;
+pub mod stream;
 
+pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};
+pub use seat_api::{
+    ActionDone, DialAnswer, DialRequest, HangUpRequest, LiveCall, LiveCalls, ParkingRequest,
+    TransferRequest,
+};
 pub use secret::SeatCredential;
 pub use status::{IntegrationState, TeamStatus};
+pub use stream::{
+    CALLBACK_QUEUE_KIND, CallbackCleared, CallbackOffer, CallbackQueue, CallbackQueueEvent,
+    PRESENCE_KIND, Presence, PresenceEvent, PresenceSummary, TEAM_KIND, TeamEvent, TeamNotice,
+    WorkplacePresence,
+};
 
 #[cfg(test)]
 mod tests;

@@ -60,3 +60,40 @@ fn credentials_are_redacted_and_bodies_refuse_unknown_fields() {
     assert_eq!(Role::parse("admin"), Some(Role::Admin));
     assert_eq!(Role::parse("boss"), None);
 }
+
+#[test]
+fn seat_api_bodies_have_their_wire_shapes_and_refuse_unknown_fields() {
+    let dial: DialRequest = serde_json::from_str(r#"{"number":"+79001234567"}"#).unwrap();
+    assert_eq!(dial.workplace, None);
+    assert!(serde_json::from_str::<DialRequest>(r#"{"number":"1","extra":1}"#).is_err());
+    let transfer: TransferRequest =
+        serde_json::from_str(r#"{"legId":"a@b","target":"101"}"#).unwrap();
+    assert_eq!(transfer.leg_id, "a@b");
+    let code = serde_json::to_value(TeamErrorCode::NotYourWorkplace).unwrap();
+    assert_eq!(code, "not_your_workplace");
+}
+
+#[test]
+fn stream_bodies_have_their_wire_shapes() {
+    let presence = PresenceEvent {
+        workplace: "883140777716581".into(),
+        presence: Presence::Ringing,
+    };
+    assert_eq!(
+        serde_json::to_string(&presence).unwrap(),
+        r#"{"workplace":"883140777716581","presence":"ringing"}"#
+    );
+    let cleared = CallbackQueueEvent::Cleared(CallbackCleared {
+        number: "79001234567".into(),
+        by_seat: Some(2),
+    });
+    let text = serde_json::to_string(&cleared).unwrap();
+    assert_eq!(
+        text,
+        r#"{"change":"cleared","number":"79001234567","bySeat":2}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<CallbackQueueEvent>(&text).unwrap(),
+        cleared
+    );
+}
