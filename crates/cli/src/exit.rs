@@ -23,6 +23,9 @@ use companion::{CompanionError, ErrorCode};
 /// Anything else: a failure with no more specific code, or the runtime not starting.
 pub const OTHER: u8 = 1;
 
+/// The input is invalid (an invite link that cannot be read, say).
+pub const INVALID_INPUT: u8 = 5;
+
 /// A confirmation was needed and not given.
 pub const NOT_CONFIRMED: u8 = 9;
 
@@ -74,6 +77,11 @@ mod tests {
             .filter_map(|l| l.strip_prefix("//! | "))
             .filter_map(|l| l.split(' ').next()?.parse().ok())
             .collect()
+    }
+
+    #[test]
+    fn an_unreadable_invite_exits_as_invalid_input_does() {
+        assert_eq!(for_code(ErrorCode::InvalidInput), super::INVALID_INPUT);
     }
 
     #[test]

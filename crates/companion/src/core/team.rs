@@ -67,6 +67,24 @@ impl Companion {
         Ok(Some(client))
     }
 
+    /// Asks the team's server for the seat's profile now (`GET /team/me`), keeps it as the last
+    /// known one, and returns it; `None` in personal mode. A revoked seat is found out here too.
+    pub async fn check_team(&self) -> Result<Option<TeamSeat>, CompanionError> {
+        let Some(client) = self.team_client().await? else {
+            return Ok(None);
+        };
+        let seat = TeamSeat::from(&self.team_checked(client.me().await).await?);
+        let mut settings = self.settings();
+        if let Some(team) = settings.team.as_mut()
+            && team.seat != seat
+        {
+            team.seat = seat.clone();
+            self.profile.save_settings(&settings)?;
+            *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        }
+        Ok(Some(seat))
+    }
+
     /// Passes on a team action's result; a revoked seat stops the app acting for the team.
     pub(super) async fn team_checked<T>(
         &self,
@@ -90,6 +108,12 @@ impl Companion {
                 team.host()
             )));
         }
+        // The invite works once: make sure the keyring can take the credential before it is
+        // spent (a keyring that is locked or missing fails here, and the invite stays good).
+        let probe = self.secrets.clone();
+        tokio::task::spawn_blocking(move || probe.seat_credential())
+            .await
+            .map_err(|e| CompanionError::Keyring(format!("reading the keyring: {e}")))??;
         let answer = TeamClient::join(offer.server(), offer.code()).await?;
         let credential = answer.credential.clone();
         let secrets = self.secrets.clone();
