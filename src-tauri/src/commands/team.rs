@@ -83,7 +83,7 @@ pub(crate) async fn leave_team(
     }
     let left = left?;
     Ok(TeamLeft {
-        deleted_calls: left.deleted_calls as f64,
-        deleted_contacts: left.deleted_contacts as f64,
+        deleted_calls: u32::try_from(left.deleted_calls).unwrap_or(u32::MAX),
+        deleted_contacts: u32::try_from(left.deleted_contacts).unwrap_or(u32::MAX),
     })
 }

@@ -88,7 +88,7 @@ impl From<&companion::JoinReport> for TeamJoined {
 #[ts(export_to = "TeamLeft.ts")]
 pub struct TeamLeft {
     /// Calls deleted (those since joining, when asked).
-    pub deleted_calls: f64,
+    pub deleted_calls: u32,
     /// Contacts deleted (those added since joining, when asked).
-    pub deleted_contacts: f64,
+    pub deleted_contacts: u32,
 }
