@@ -34,6 +34,7 @@ mod missed_call;
 mod recording;
 mod restart;
 mod screens;
+mod team_join;
 mod tel_link;
 mod today_card;
 mod upkeep;
