@@ -139,6 +139,9 @@ async fn joining_a_relay_moves_from_personal_mode_and_a_revoked_seat_stops_the_a
     let file = std::fs::read_to_string(desk.profile.settings_path()).unwrap();
     assert!(!file.contains(credential.expose_secret()), "{file}");
     assert_eq!(core.team_state(), TeamState::Joined);
+    // The server describes the seat now (`trubka team status` asks it so).
+    let seat_now = core.check_team().await.unwrap().unwrap();
+    assert_eq!(seat_now.name, "Anna");
     // A second join while in the team is refused before anything is sent.
     let again = desk.open().join_team(&offer).await.unwrap_err();
     assert_eq!(again.code(), ErrorCode::InvalidInput, "{again}");
