@@ -390,6 +390,9 @@ export class SettingsScreen {
       const connect = h("button", { type: "button", id: "connect-account", text: t.welcomeConnect });
       connect.addEventListener("click", () => this.onConnect());
       buttons.push(connect);
+    } else if ((this.team.view()?.state ?? "none") !== "none") {
+      // Team mode: the team server holds the МТТ integration; nothing to sign in to here.
+      lines.push(h("p", { id: "account-mode", text: t.setTeamMode }));
     } else {
       const dl = h("dl", { class: "facts" });
       const fact = (term: string, value: string, id: string) =>

@@ -89,32 +89,37 @@ export class TeamSection {
   private readonly invite = new InviteForm("settings-invite");
   private readonly status = new StatusLine({ id: "settings-team-status" });
   private readonly deleteHistory = h("input", { type: "checkbox", id: "settings-team-delete" });
-  private view: TeamView | null = null;
+  private view_: TeamView | null = null;
 
   constructor() {
     this.root = h("section", { "aria-labelledby": "settings-team-title" }, this.title, this.box);
   }
 
   async load(): Promise<void> {
-    this.view = await api.team().catch(() => null);
+    this.view_ = await api.team().catch(() => null);
     this.render();
   }
 
   /** An invite link from outside the window (src-tauri's links): shown here, then confirmed. */
   joinFromLink(invite: string): void {
-    if (this.view && this.view.state !== "none") void askToJoin(invite, null, this.status);
+    if (this.view_ && this.view_.state !== "none") void askToJoin(invite, null, this.status);
     else this.invite.join(invite);
+  }
+
+  /** The team as last read (`null` before it was). */
+  view(): TeamView | null {
+    return this.view_;
   }
 
   /** Whether the app is a team's seat (the link indicator then speaks of the team server). */
   joined(): boolean {
-    return this.view?.state === "joined";
+    return this.view_?.state === "joined";
   }
 
   render(): void {
     this.title.textContent = t.teamTitle;
     this.invite.render();
-    const view = this.view;
+    const view = this.view_;
     if (!view || view.state === "none") {
       replace(this.box, h("p", { class: "hint", text: t.teamNone }), this.invite.root);
       return;

@@ -347,6 +347,7 @@ export const en = {
   recordingSaved: (path: string) => `Recording saved to ${path}`,
   recordingFailed: "The recording cannot be played.",
   // Team mode.
+  setTeamMode: "Team mode: the team server holds the МТТ Бизнес integration and signs in to it; this app needs no sign-in.",
   teamTitle: "Team",
   teamNone: "Not in a team. Have an invite from your team's admin? Paste the link, or the code with the team server's address.",
   teamInviteLabel: "Invite link or code",
