@@ -44,6 +44,11 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::AccountForm>();
     v.visit::<ipc::About>();
     v.visit::<Option<ipc::PruneSummary>>();
+    // Team mode.
+    v.visit::<ipc::TeamView>();
+    v.visit::<ipc::TeamInvite>();
+    v.visit::<ipc::TeamJoined>();
+    v.visit::<ipc::TeamLeft>();
     // Routing.
     v.visit::<ipc::RoutingView>();
     // The popup.

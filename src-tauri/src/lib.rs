@@ -83,7 +83,7 @@ impl Mode {
 fn account_configured() -> bool {
     Profile::open(DEFAULT_PROFILE)
         .and_then(|p| p.load_settings())
-        .map(|s| s.account.client_id.is_some())
+        .map(|s| s.account.client_id.is_some() || s.team.is_some())
         .unwrap_or(false)
 }
 
@@ -95,6 +95,7 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, core: AppCore) -> tauri::
         .manage(downloads::Downloads::default())
         .manage(desktop::popup::PopupState::default())
         .manage(desktop::links::PendingDial::default())
+        .manage(desktop::links::PendingJoin::default())
         .manage(desktop::links::SignInLinks::default())
         .invoke_handler(commands::handler())
 }
@@ -113,7 +114,8 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
             // relay yet: the app still starts, to sign in and show the history, without live
             // events.
             if let Err(e) = companion.start_live_events().await {
-                if e.code() != ErrorCode::NotConfigured {
+                // A revoked team seat still opens: the window says so and offers to leave.
+                if !matches!(e.code(), ErrorCode::NotConfigured | ErrorCode::SeatRevoked) {
                     return Err(e.into());
                 }
                 tracing::warn!(error = %e, "live events are off");

@@ -35,6 +35,7 @@ mod missed_call;
 mod recording;
 mod restart;
 mod screens;
+mod team_join;
 mod tel_link;
 mod today_card;
 mod upkeep;

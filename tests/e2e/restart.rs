@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::app::{App, alive, run_env, wait_for_within};
 
 /// The app processes running with this home directory, other than `except`.
-fn apps_under(home: &Path, except: u32) -> Vec<u32> {
+pub(crate) fn apps_under(home: &Path, except: u32) -> Vec<u32> {
     let app = run_env().app.canonicalize().unwrap();
     let wanted = format!("HOME={}", home.display());
     std::fs::read_dir("/proc")

@@ -26,6 +26,10 @@ import type { Preferences } from "./bindings/Preferences";
 import type { PruneSummary } from "./bindings/PruneSummary";
 import type { RoutingView } from "./bindings/RoutingView";
 import type { SavedFile } from "./bindings/SavedFile";
+import type { TeamInvite } from "./bindings/TeamInvite";
+import type { TeamJoined } from "./bindings/TeamJoined";
+import type { TeamLeft } from "./bindings/TeamLeft";
+import type { TeamView } from "./bindings/TeamView";
 import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
 import { t } from "./i18n";
@@ -75,6 +79,13 @@ export const api = {
   saveAccount: (form: AccountForm) => call<void>("save_account", { form }),
   dismissWelcome: () => call<void>("dismiss_welcome"),
   restartApp: () => call<void>("restart_app"),
+  // Team mode: an invite to confirm, joining, the team, leaving.
+  team: () => call<TeamView>("team"),
+  readInvite: (invite: string, server: string | null) => call<TeamInvite>("read_invite", { invite, server }),
+  joinTeam: (invite: string, server: string | null) => call<TeamJoined>("join_team", { invite, server }),
+  leaveTeam: (deleteHistory: boolean) => call<TeamLeft>("leave_team", { deleteHistory }),
+  // A team invite link that came from outside the window before it listened.
+  takeJoinRequest: () => call<string | null>("take_join_request"),
   // Routing.
   routing: () => call<RoutingView>("routing"),
   setRouter: (on: boolean) => call<RoutingView>("set_router", { on }),

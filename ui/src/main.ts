@@ -78,7 +78,12 @@ function renderLink(): void {
     offline: t.linkOffline,
     refused: t.linkRefused,
     starting: t.linkStarting,
+    revoked: t.linkRevoked,
   };
+  if (settings.team.joined()) {
+    words.offline = t.linkTeamUnreachable;
+    words.reconnecting = t.linkTeamUnreachable;
+  }
   link.className = `link ${linkState}`;
   link.hidden = linkState === "";
   link.textContent = words[linkState] ?? linkState;
@@ -99,6 +104,7 @@ function applyPreferences(prefs: Preferences): void {
   applyTheme(prefs.theme);
   if (applyLanguage(spokenLanguage(prefs) ?? prefs.language, setLang)) renderAll();
   workplaceBanner.update(settings.needsWorkplace());
+  renderLink();
 }
 
 for (const name of Object.keys(tabs) as ScreenName[]) {
@@ -192,8 +198,18 @@ function afterFirstPaint(then: () => void): void {
   setTimeout(once, 500);
 }
 
+// A team invite link (`trubka://join?…`): Settings' Team section confirms the host, then joins.
+function joinRequest(invite: string): void {
+  show("settings");
+  settings.team.joinFromLink(invite);
+}
+void on(EVENTS.JOIN_REQUEST, (invite) => {
+  joinRequest(invite);
+  void api.takeJoinRequest();
+});
 afterFirstPaint(() => {
   void api.takeDialRequest().then((r) => r && dialRequest(r));
+  void api.takeJoinRequest().then((invite) => invite && joinRequest(invite));
   // The first answer waits for the core to start, so the window is already there meanwhile.
   // The link's first report usually comes before the window listens, so it is asked for once.
   void calls.load().then(async () => {
@@ -214,6 +230,7 @@ function loadSettings(): void {
     const prefs = await api.settings().catch(() => null);
     if (prefs) applyPreferences(prefs);
     workplaceBanner.update(settings.needsWorkplace());
+    renderLink();
     if (settings.accountState()?.welcome) welcome.open();
   });
 }

@@ -15,6 +15,7 @@ import { currentLang, t } from "./i18n";
 import { api, describe, fieldError } from "./ipc";
 import { keepChoices, keepDays, keepLabel, keepValue, pruneText } from "./retention";
 import { RoutingSection } from "./routing";
+import { TeamSection } from "./team";
 import { StatusLine } from "./widgets/status";
 import "./settings.css";
 
@@ -61,6 +62,8 @@ export class SettingsScreen {
   private workplaces: Workplace[] = [];
   private signingIn = false;
   private readonly routing = new RoutingSection();
+  /** The Team section (main.ts hands it invite links from outside). */
+  readonly team = new TeamSection();
   private readonly about = new AboutSection();
   private readonly diagnostics = new DiagnosticsSection();
 
@@ -189,6 +192,7 @@ export class SettingsScreen {
           ),
         ),
         h("section", { "aria-labelledby": "settings-link-title" }, h("h2", { id: "settings-link-title" }), this.linkBox),
+        this.team.root,
       ),
       h("div", { class: "settings-col" }, this.form),
       h("div", { class: "settings-wide" }, this.routing.root),
@@ -218,6 +222,7 @@ export class SettingsScreen {
       api.workplaces().catch(() => [] as Workplace[]),
       api.linkStatus().catch(() => null),
       api.lastPrune().catch(() => null),
+      this.team.load(),
     ]);
     this.lastPrune = lastPrune;
     void this.routing.load();
@@ -241,6 +246,7 @@ export class SettingsScreen {
   }
 
   render(): void {
+    this.team.render();
     for (const [id, text] of this.labels) {
       const el = this.root.querySelector(`#${id}`);
       if (el) el.textContent = text();
@@ -384,6 +390,9 @@ export class SettingsScreen {
       const connect = h("button", { type: "button", id: "connect-account", text: t.welcomeConnect });
       connect.addEventListener("click", () => this.onConnect());
       buttons.push(connect);
+    } else if ((this.team.view()?.state ?? "none") !== "none") {
+      // Team mode: the team server holds the МТТ integration; nothing to sign in to here.
+      lines.push(h("p", { id: "account-mode", text: t.setTeamMode }));
     } else {
       const dl = h("dl", { class: "facts" });
       const fact = (term: string, value: string, id: string) =>
@@ -480,7 +489,12 @@ export class SettingsScreen {
       reconnecting: t.linkReconnecting,
       offline: t.linkOffline,
       refused: t.linkRefused,
+      revoked: t.linkRevoked,
     };
+    if (this.team.joined()) {
+      words.offline = t.linkTeamUnreachable;
+      words.reconnecting = t.linkTeamUnreachable;
+    }
     const state = this.link?.state ?? "";
     const lines: HTMLElement[] = [
       h("p", {

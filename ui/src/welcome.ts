@@ -1,10 +1,12 @@
 // The first-run welcome: "Try the demo" (the app already runs it) or "Connect my МТТ Бизнес
 // account", a form whose details are checked in Rust field by field. The client secret and the
-// relay key go to the OS keyring; after saving, the app restarts into account mode.
+// relay key go to the OS keyring; after saving, the app restarts into account mode. An invite
+// from a team's admin (a link or a code) joins a team instead (team.ts).
 import type { AccountForm } from "./bindings/AccountForm";
 import { h, replace } from "./dom";
 import { t } from "./i18n";
 import { api, describe, fieldError } from "./ipc";
+import { InviteForm } from "./team";
 import { StatusLine } from "./widgets/status";
 
 type Field = "clientId" | "clientSecret" | "redirectUri" | "relayUrl" | "relayKey";
@@ -36,6 +38,8 @@ export class WelcomeDialog {
   private readonly errors = new Map<Field, HTMLElement>();
   private readonly status = new StatusLine({ id: "account-form-status" });
   private saving = false;
+  /** "Join my team": an invite link or code, confirmed with the server's host. */
+  private readonly invite = new InviteForm("welcome-invite");
 
   constructor() {
     this.root = h("dialog", { id: "welcome", class: "welcome", "aria-labelledby": "welcome-title" });
@@ -93,7 +97,10 @@ export class WelcomeDialog {
       h("p", { text: t.welcomeText }),
       h("ul", { class: "welcome-points" }, h("li", { text: t.welcomeDemoPoint }), h("li", { text: t.welcomeConnectPoint })),
       h("div", { class: "dialog-actions" }, demo, connect),
+      h("h3", { id: "welcome-team-title", text: t.welcomeTeam }),
+      this.invite.root,
     );
+    this.invite.render();
     demo.focus();
   }
 

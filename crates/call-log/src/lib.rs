@@ -60,6 +60,7 @@
 mod apply;
 mod contacts;
 mod error;
+mod forget;
 mod hours;
 mod maintenance;
 mod number;
@@ -80,6 +81,7 @@ use chrono::{DateTime, Utc};
 pub use apply::{ApplyReport, EventBody, LoggedEvent};
 pub use contacts::{Contact, ContactNumber, ImportProblem, ImportReport, NewContact};
 pub use error::{CallLogError, Result};
+pub use forget::ForgetReport;
 pub use hours::HourStats;
 pub use maintenance::{PruneCutoffs, PruneReport};
 pub use number::normalize_number;
@@ -396,6 +398,15 @@ impl CallLog {
     pub async fn prune_to(&self, cutoffs: PruneCutoffs) -> Result<PruneReport> {
         self.store
             .write(move |tx| maintenance::prune(tx, cutoffs))
+            .await
+    }
+
+    /// Deletes what arrived since `since`: calls first seen then or later (with their events,
+    /// workplaces and routing decisions), and contacts added since. Leaving a team uses it to
+    /// remove the team's history and contacts and keep what was there before joining.
+    pub async fn forget_since(&self, since: DateTime<Utc>) -> Result<ForgetReport> {
+        self.store
+            .write(move |tx| forget::forget_since(tx, since))
             .await
     }
 

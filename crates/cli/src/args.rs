@@ -137,6 +137,12 @@ pub enum Command {
     },
     /// Follow the live calls (Ctrl+C to stop).
     Events,
+    /// Team mode: join a team's server with an invite, see the seat, leave.
+    Team {
+        /// Join, status or leave.
+        #[command(subcommand)]
+        action: TeamAction,
+    },
     /// Run the demo: a simulated PBX with live calls, printed as they happen (Ctrl+C to stop).
     Demo {
         /// New calls per minute.
@@ -206,5 +212,30 @@ pub enum ContactsAction {
     List {
         /// Part of a name or number.
         search: Option<String>,
+    },
+}
+
+/// `trubka team …`.
+#[derive(Debug, Subcommand)]
+pub enum TeamAction {
+    /// Join a team with the admin's invite: a `trubka://join?server=…&code=…` link, or the code
+    /// with `--server`. Shows the server's host and asks first.
+    Join {
+        /// The invite link, or its code.
+        invite: String,
+        /// The team server's address (https), for a bare code.
+        #[arg(long)]
+        server: Option<String>,
+        /// Do not ask for confirmation (needed when not run in a terminal).
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The team, the seat, its role and workplace, and whether the server answers.
+    Status,
+    /// Leave the team: the seat's credential leaves the keyring.
+    Leave {
+        /// Also delete the calls and contacts that came in since joining from this computer.
+        #[arg(long)]
+        delete_history: bool,
     },
 }

@@ -7,10 +7,10 @@
 //! | 1 | anything else |
 //! | 2 | the command line is wrong |
 //! | 3 | the account is not set up far enough (see `trubka account set`) |
-//! | 4 | sign-in is required, or it failed |
+//! | 4 | sign-in is required, or it failed; or this team seat was revoked |
 //! | 5 | the input is invalid (a number that cannot be dialled, a bad profile name, …) |
-//! | 6 | the PBX refused the request |
-//! | 7 | MTT or the relay could not be reached in time |
+//! | 6 | the PBX, or the team's server, refused the request |
+//! | 7 | MTT, the relay or the team's server could not be reached in time |
 //! | 8 | local storage failed (settings, keyring, call history) |
 //! | 9 | a confirmation was needed and not given (declined, or no terminal to ask in: add `--yes`) |
 //!
@@ -23,6 +23,9 @@ use companion::{CompanionError, ErrorCode};
 /// Anything else: a failure with no more specific code, or the runtime not starting.
 pub const OTHER: u8 = 1;
 
+/// The input is invalid (an invite link that cannot be read, say).
+pub const INVALID_INPUT: u8 = 5;
+
 /// A confirmation was needed and not given.
 pub const NOT_CONFIRMED: u8 = 9;
 
@@ -34,14 +37,20 @@ pub fn exit_code(e: &CompanionError) -> u8 {
 fn for_code(code: ErrorCode) -> u8 {
     match code {
         ErrorCode::NotConfigured => 3,
-        ErrorCode::SignInRequired | ErrorCode::SignInFailed | ErrorCode::StateMismatch => 4,
+        ErrorCode::SignInRequired
+        | ErrorCode::SignInFailed
+        | ErrorCode::StateMismatch
+        | ErrorCode::SeatRevoked => 4,
         ErrorCode::InvalidInput
         | ErrorCode::Invalid
         | ErrorCode::InvalidNumber
         | ErrorCode::SearchTooShort
         | ErrorCode::NotFound => 5,
-        ErrorCode::ApiError | ErrorCode::BadResponse => 6,
-        ErrorCode::Unreachable | ErrorCode::Timeout | ErrorCode::DownloadFailed => 7,
+        ErrorCode::ApiError | ErrorCode::BadResponse | ErrorCode::TeamRefused => 6,
+        ErrorCode::Unreachable
+        | ErrorCode::Timeout
+        | ErrorCode::DownloadFailed
+        | ErrorCode::RelayUnreachable => 7,
         ErrorCode::Settings
         | ErrorCode::Keyring
         | ErrorCode::CallLog
@@ -68,6 +77,11 @@ mod tests {
             .filter_map(|l| l.strip_prefix("//! | "))
             .filter_map(|l| l.split(' ').next()?.parse().ok())
             .collect()
+    }
+
+    #[test]
+    fn an_unreadable_invite_exits_as_invalid_input_does() {
+        assert_eq!(for_code(ErrorCode::InvalidInput), super::INVALID_INPUT);
     }
 
     #[test]

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use companion::CompanionError;
 
-use crate::args::{Cli, Command};
-use crate::commands::{account, calls, contacts, demo, events, history, routing};
+use crate::args::{Cli, Command, TeamAction};
+use crate::commands::{account, calls, contacts, demo, events, history, routing, team};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -47,7 +47,31 @@ fn main() -> ExitCode {
         eprintln!("trubka: {why}");
         return ExitCode::from(exit::NOT_CONFIRMED);
     }
-    match runtime.block_on(run(cli)) {
+    // Joining shows the server's host and asks before anything is sent.
+    let mut offer = None;
+    if let Command::Team {
+        action:
+            TeamAction::Join {
+                invite,
+                server,
+                yes,
+            },
+    } = &cli.command
+    {
+        match team::confirm_join(invite, server.as_deref(), *yes) {
+            Ok(o) => offer = Some(o),
+            Err(why) => {
+                eprintln!("trubka: {why}");
+                let code = if why.starts_with("not joined") {
+                    exit::NOT_CONFIRMED
+                } else {
+                    exit::INVALID_INPUT
+                };
+                return ExitCode::from(code);
+            }
+        }
+    }
+    match runtime.block_on(run(cli, offer)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("trubka: {e}");
@@ -57,7 +81,7 @@ fn main() -> ExitCode {
 }
 
 /// Runs one command.
-async fn run(cli: Cli) -> Result<(), CompanionError> {
+async fn run(cli: Cli, offer: Option<companion::JoinOffer>) -> Result<(), CompanionError> {
     let g = &cli.global;
     match cli.command {
         Command::Account { action } => account::account(g, action),
@@ -80,6 +104,14 @@ async fn run(cli: Cli) -> Result<(), CompanionError> {
         Command::Callbacks => history::callbacks(g).await,
         Command::Contacts { action } => contacts::contacts(g, action).await,
         Command::Events => events::events(g).await,
+        Command::Team { action } => match (action, offer) {
+            (TeamAction::Join { .. }, Some(offer)) => team::join(g, offer).await,
+            (TeamAction::Join { .. }, None) => Err(CompanionError::InvalidInput(
+                "the invite was not confirmed".into(),
+            )),
+            (TeamAction::Status, _) => team::status(g).await,
+            (TeamAction::Leave { delete_history }, _) => team::leave(g, delete_history).await,
+        },
         Command::Demo {
             calls_per_minute,
             seconds,

@@ -62,6 +62,20 @@ pub enum CompanionError {
     /// A call's recording was not saved.
     #[error(transparent)]
     RecordingDownload(#[from] RecordingDownloadError),
+    /// The team's server did not answer within the app's deadline; nothing was sent again.
+    #[error("the team server is unreachable — dial from your phone ({0})")]
+    RelayUnreachable(String),
+    /// The team's server refused the request; `reason` is its own sentence.
+    #[error("the team server refused: {reason}")]
+    TeamRefused {
+        /// The server's stable code (`not_your_workplace`, `pbx_timeout`, …).
+        code: String,
+        /// The server's reason, for people.
+        reason: String,
+    },
+    /// The team's server revoked this seat (or its credential).
+    #[error("this seat was revoked by the team's admin: {0}")]
+    SeatRevoked(String),
 }
 
 impl From<call_log::CallLogError> for CompanionError {
@@ -98,6 +112,9 @@ impl CompanionError {
             CompanionError::Demo(_) => ErrorCode::Demo,
             CompanionError::Mtt(e) => e.code(),
             CompanionError::RecordingDownload(e) => e.code(),
+            CompanionError::RelayUnreachable(_) => ErrorCode::RelayUnreachable,
+            CompanionError::TeamRefused { .. } => ErrorCode::TeamRefused,
+            CompanionError::SeatRevoked(_) => ErrorCode::SeatRevoked,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod routing_rules;
 pub mod secrets;
 pub mod settings;
 pub mod signin;
+pub mod team;
 
 pub use core::Companion;
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
@@ -44,3 +45,4 @@ pub use secrets::{
     KeyringTokenStore, MemoryVault, OsKeyring, ProfileSecrets, RelayKey, SecretVault,
 };
 pub use settings::{InvalidSetting, Profile, Settings};
+pub use team::{JoinOffer, JoinReport, LeaveReport, TeamMembership, TeamSeat, TeamState};

@@ -139,6 +139,12 @@ pub enum LinkStatus {
         /// What the relay said.
         reason: String,
     },
+    /// A team server revoked this seat (`seat_revoked`, `credential_revoked`): the link has
+    /// stopped for good, since no later attempt can succeed.
+    Revoked {
+        /// What the server said.
+        reason: String,
+    },
 }
 
 /// What the link hands on.
@@ -160,6 +166,7 @@ enum Ended {
     ConsumerGone,
     Lost(String),
     Refused(String),
+    Revoked(String),
 }
 
 /// What the link carries from one connection to the next.
@@ -257,6 +264,13 @@ impl RelayLink {
             let ended = self.connect_once(&mut progress, &events, &cancel).await;
             let (reason, refused) = match ended {
                 Ended::Cancelled | Ended::ConsumerGone => return,
+                Ended::Revoked(reason) => {
+                    tracing::warn!(%reason, "the team server revoked this seat; the link stops");
+                    let _ = events
+                        .send(LinkEvent::Status(LinkStatus::Revoked { reason }))
+                        .await;
+                    return;
+                }
                 Ended::Lost(reason) => (reason, false),
                 Ended::Refused(reason) => (reason, true),
             };
@@ -315,6 +329,18 @@ impl RelayLink {
         };
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+            // A team server says why: a revoked seat stops the link, anything else is retried.
+            let body = tokio::time::timeout(self.config.connect_timeout, response.bytes()).await;
+            if let Ok(Ok(body)) = body
+                && let Ok(error) = serde_json::from_slice::<team_api::ErrorBody>(&body)
+                && matches!(
+                    error.code,
+                    team_api::TeamErrorCode::SeatRevoked
+                        | team_api::TeamErrorCode::CredentialRevoked
+                )
+            {
+                return Ended::Revoked(error.message);
+            }
             return Ended::Refused(format!("the relay refused this app's key (HTTP {status})"));
         }
         if status == reqwest::StatusCode::BAD_REQUEST && progress.epoch.take().is_some() {

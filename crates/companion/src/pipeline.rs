@@ -178,6 +178,12 @@ impl DomainEvent {
                 retry_in_secs: None,
                 lag_ms: None,
             },
+            LinkStatus::Revoked { reason } => DomainEvent::Link {
+                state: "revoked".into(),
+                reason: Some(reason.clone()),
+                retry_in_secs: None,
+                lag_ms: None,
+            },
         }
     }
 }

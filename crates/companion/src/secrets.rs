@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use mtt_api::{ClientSecret, StoreLock, TokenSet, TokenStore};
+use team_api::SeatCredential;
 
 use crate::error::CompanionError;
 
@@ -131,6 +132,7 @@ enum Slot {
     ClientSecret,
     Tokens,
     RelayKey,
+    SeatCredential,
 }
 
 impl Slot {
@@ -139,6 +141,7 @@ impl Slot {
             Slot::ClientSecret => "client-secret",
             Slot::Tokens => "tokens",
             Slot::RelayKey => "relay-key",
+            Slot::SeatCredential => "seat-credential",
         }
     }
 }
@@ -172,9 +175,41 @@ impl ProfileSecrets {
         self.put(Slot::RelayKey, key.expose())
     }
 
+    /// The team seat's credential (team mode).
+    pub fn seat_credential(&self) -> Result<Option<SeatCredential>, CompanionError> {
+        Ok(self.get(Slot::SeatCredential)?.map(SeatCredential::new))
+    }
+
+    /// Stores the team seat's credential.
+    pub fn set_seat_credential(&self, credential: &SeatCredential) -> Result<(), CompanionError> {
+        self.put(Slot::SeatCredential, credential.expose_secret())
+    }
+
+    /// Forgets the team seat's credential (leaving the team, or a revoked seat).
+    pub fn forget_seat_credential(&self) -> Result<(), CompanionError> {
+        self.remove(Slot::SeatCredential)
+    }
+
+    /// Forgets personal mode's integration secrets, the client secret and the MTT tokens (on
+    /// joining a team: the team's server holds the integration from then on). Returns whether
+    /// there was anything to forget.
+    pub fn forget_personal(&self) -> Result<bool, CompanionError> {
+        let mut had = false;
+        for slot in [Slot::ClientSecret, Slot::Tokens] {
+            had |= self.vault.get(&self.key(slot))?.is_some();
+            self.remove(slot)?;
+        }
+        Ok(had)
+    }
+
     /// Forgets every secret of the profile (sign-out of the account altogether).
     pub fn forget_all(&self) -> Result<(), CompanionError> {
-        for slot in [Slot::ClientSecret, Slot::Tokens, Slot::RelayKey] {
+        for slot in [
+            Slot::ClientSecret,
+            Slot::Tokens,
+            Slot::RelayKey,
+            Slot::SeatCredential,
+        ] {
             self.remove(slot)?;
         }
         Ok(())

@@ -195,6 +195,9 @@ pub struct Settings {
     pub welcomed: bool,
     /// How long the call log keeps calls and the PBX's raw notifications.
     pub retention: crate::retention::RetentionSettings,
+    /// The team this app is a seat of (team mode), if any. The seat's credential is in the
+    /// keyring, never here.
+    pub team: Option<crate::team::TeamMembership>,
 }
 
 impl Default for Settings {
@@ -216,6 +219,7 @@ impl Default for Settings {
             autostart: false,
             welcomed: false,
             retention: Default::default(),
+            team: None,
         }
     }
 }

@@ -77,6 +77,15 @@ pub enum ErrorCode {
     Unavailable,
     /// A failure with no more specific code.
     Internal,
+
+    // Team mode.
+    /// The team's server (the relay) did not answer within the app's deadline: dial from the
+    /// phone. An action is then never sent again.
+    RelayUnreachable,
+    /// The team's server refused the action; the message carries its reason.
+    TeamRefused,
+    /// The team's server revoked this seat: the app stopped acting for the team.
+    SeatRevoked,
 }
 
 impl ErrorCode {
@@ -107,6 +116,9 @@ impl ErrorCode {
         ErrorCode::Parking,
         ErrorCode::Unavailable,
         ErrorCode::Internal,
+        ErrorCode::RelayUnreachable,
+        ErrorCode::TeamRefused,
+        ErrorCode::SeatRevoked,
     ];
 
     /// The wire form, as serde writes it.
@@ -137,6 +149,9 @@ impl ErrorCode {
             ErrorCode::Parking => "parking",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::RelayUnreachable => "relay_unreachable",
+            ErrorCode::TeamRefused => "team_refused",
+            ErrorCode::SeatRevoked => "seat_revoked",
         }
     }
 }

@@ -48,8 +48,18 @@ impl AccountHome {
         }
     }
 
-    fn profile(&self) -> Result<&Profile, IpcError> {
+    pub(crate) fn profile(&self) -> Result<&Profile, IpcError> {
         self.profile.as_ref().map_err(Clone::clone)
+    }
+
+    /// Which account the app runs on.
+    pub(crate) fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The keyring of the default profile.
+    pub(crate) fn vault(&self) -> Arc<dyn SecretVault> {
+        Arc::clone(&self.vault)
     }
 
     /// Whether to offer the welcome: demo mode, no real account, and never answered.
@@ -59,7 +69,7 @@ impl AccountHome {
                 .profile()
                 .ok()
                 .and_then(|p| p.load_settings().ok())
-                .is_some_and(|s| s.account.client_id.is_none() && !s.welcomed)
+                .is_some_and(|s| s.account.client_id.is_none() && s.team.is_none() && !s.welcomed)
     }
 }
 

@@ -44,4 +44,9 @@ commands! {
     popup::dismiss_popup,
     popup::open_crm,
     links::take_dial_request,
+    links::take_join_request,
+    team::team,
+    team::read_invite,
+    team::join_team,
+    team::leave_team,
 }

@@ -15,6 +15,7 @@ pub(crate) mod links;
 pub(crate) mod popup;
 pub(crate) mod routing;
 pub(crate) mod settings;
+pub(crate) mod team;
 
 /// Reads `list.rs`: the commands' names, and the handler that runs them.
 macro_rules! commands {

@@ -7,7 +7,7 @@ use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::broadcast;
 use url::Url;
 
-use crate::ipc::events::DIAL_REQUEST;
+use crate::ipc::events::{DIAL_REQUEST, JOIN_REQUEST};
 use crate::ipc::{DialRequest, readable};
 
 /// What a link asks for.
@@ -17,6 +17,8 @@ pub enum Link {
     Dial(String),
     /// The browser's answer to a sign-in (`trubka://signin?code=…&state=…`).
     SignIn(Url),
+    /// A team invite (`trubka://join?server=…&code=…`), to confirm in the main window.
+    Join(String),
 }
 
 /// Sign-in answers that arrived as links, for a sign-in waiting on one.
@@ -67,6 +69,8 @@ pub fn parse(text: &str) -> Result<Link, String> {
                 .unwrap_or_else(|| url.path().trim_start_matches('/').to_owned());
             match what.split('/').next().unwrap_or_default() {
                 "signin" => return Ok(Link::SignIn(url)),
+                // Checked by the core when the window asks to confirm it; the host is shown.
+                "join" => return Ok(Link::Join(text.to_owned())),
                 // The raw, still percent-encoded value: it is decoded once below, like a
                 // `tel:` link's. `query_pairs` would decode it (and read `+` as a space, as in
                 // a form), so a second decoding would turn `%252B` into `+`.
@@ -114,6 +118,7 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, link: &str, confirm: bool) {
     match parse(link) {
         Ok(Link::Dial(number)) => request_dial(app, number, confirm, "link"),
         Ok(Link::SignIn(url)) => app.state::<SignInLinks>().deliver(url),
+        Ok(Link::Join(invite)) => request_join(app, invite),
         Err(why) => tracing::warn!(%why, "a link was not followed"),
     }
 }
@@ -130,6 +135,31 @@ pub fn request_dial<R: Runtime>(app: &AppHandle<R>, number: String, confirm: boo
     app.state::<PendingDial>().set(Some(request.clone()));
     if let Err(e) = DIAL_REQUEST.emit_to(app, super::MAIN_WINDOW, &request) {
         tracing::warn!(error = %e, "the dialer was not given the number");
+    }
+}
+
+/// Brings the main window forward to confirm joining the team a link invites to. Nothing is
+/// sent before the person confirms the server's host there.
+pub fn request_join<R: Runtime>(app: &AppHandle<R>, invite: String) {
+    super::show_main(app);
+    app.state::<PendingJoin>().set(Some(invite.clone()));
+    if let Err(e) = JOIN_REQUEST.emit_to(app, super::MAIN_WINDOW, &invite) {
+        tracing::warn!(error = %e, "the window was not given the invite");
+    }
+}
+
+/// An invite link the main window has not yet taken (a link that started the app).
+#[derive(Debug, Default)]
+pub struct PendingJoin(std::sync::Mutex<Option<String>>);
+
+impl PendingJoin {
+    fn set(&self, invite: Option<String>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = invite;
+    }
+
+    /// Takes the invite, so it is acted on once.
+    pub fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
@@ -209,6 +239,8 @@ mod tests {
         );
         assert!(parse("tel:").unwrap_err().contains("no number"));
         assert!(parse("trubka://format-disk").is_err());
+        let invite = "trubka://join?server=https%3A%2F%2Fteam.example.ru&code=ABCD";
+        assert_eq!(parse(invite), Ok(Link::Join(invite.to_owned())));
         assert!(parse("no link at all").is_err());
     }
 }

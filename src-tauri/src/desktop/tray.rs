@@ -28,6 +28,8 @@ pub struct Health {
     pub link: String,
     /// Whether the sign-in holds.
     pub signed_in: bool,
+    /// Whether the app is a team's seat (the link is to the team's server).
+    pub team: bool,
 }
 
 impl Default for Health {
@@ -35,6 +37,7 @@ impl Default for Health {
         Health {
             link: "starting".into(),
             signed_in: true,
+            team: false,
         }
     }
 }
@@ -48,6 +51,15 @@ impl Health {
     /// The tooltip's words.
     pub fn describe(&self, russian: bool) -> String {
         let link = match (self.link.as_str(), russian) {
+            // A team's seat dials through its server: without it, the phone is the way.
+            ("reconnecting" | "offline", false) if self.team => {
+                "the team server is unreachable — dial from your phone"
+            }
+            ("reconnecting" | "offline", true) if self.team => {
+                "сервер команды недоступен — звоните с телефона"
+            }
+            ("revoked", false) => "this team seat was revoked; the app no longer acts for the team",
+            ("revoked", true) => "место в команде отозвано; приложение больше не действует",
             ("connected", false) => "live events connected",
             ("connected", true) => "события поступают",
             ("starting", false) => "starting",
@@ -258,7 +270,10 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, companion: &Companion, event: &D
     let health = {
         let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
         match event {
-            DomainEvent::Link { state, .. } => health.link = state.clone(),
+            DomainEvent::Link { state, .. } => {
+                health.link = state.clone();
+                health.team = companion.team().is_some();
+            }
             DomainEvent::Session { signed_in, .. } => health.signed_in = *signed_in,
             _ => return,
         }
@@ -302,6 +317,7 @@ mod tests {
         let mut h = Health {
             link: "connected".into(),
             signed_in: true,
+            team: false,
         };
         assert!(h.good());
         assert_eq!(h.describe(false), "Trubka — live events connected");
@@ -310,6 +326,13 @@ mod tests {
         assert!(h.describe(false).ends_with("sign-in required"));
         h.link = "offline".into();
         assert!(h.describe(true).contains("нет связи"));
+        h.team = true;
+        assert!(
+            h.describe(false)
+                .contains("the team server is unreachable — dial from your phone")
+        );
+        h.link = "revoked".into();
+        assert!(h.describe(false).contains("revoked"));
     }
 
     #[test]

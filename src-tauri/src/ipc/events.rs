@@ -72,6 +72,8 @@ events! {
     SETTINGS_CHANGED: Preferences = "settings-changed";
     /// A number for the main window's dialer (a link, the hotkey, the tray).
     DIAL_REQUEST: DialRequest = "dial-request";
+    /// A team invite link (`trubka://join?…`) for the main window to confirm: the link itself.
+    JOIN_REQUEST: String = "join-request";
     /// The call the popup window shows (`null`: nothing to show).
     POPUP_CALL: Option<PopupView> = "popup-call";
 }

@@ -22,6 +22,7 @@ mod language_tests;
 mod popup;
 mod routing;
 mod settings;
+mod team;
 mod today;
 
 pub use calls::{CallWay, DialRequest, Dialled, LinkState, LiveCall, Phase, Workplace};
@@ -39,6 +40,7 @@ pub use settings::{
     About, AccountForm, AccountState, AppMode, InterfaceLanguage, LanguageChoice, LinkAction,
     PopupWhose, Preferences, PruneSummary, ThemeChoice, field_of,
 };
+pub use team::{TeamInvite, TeamJoined, TeamLeft, TeamView};
 pub use today::{Today, TodayHour};
 
 fn ms(t: DateTime<Utc>) -> f64 {

@@ -272,3 +272,91 @@ fn routing_starts_empty_and_the_router_flag_and_rules_are_kept_or_refused() {
         .unwrap_err();
     assert_eq!(err["code"], "not_configured", "{err}");
 }
+
+/// A real relay with a seat and its invite link, as an admin makes them.
+fn team_invite(dir: &tempfile::TempDir) -> (relay::RelayHandle, String) {
+    tauri::async_runtime::block_on(async {
+        let config = relay::RelayConfig::new(
+            relay::HookPath::generate(),
+            dir.path().join("relay.sqlite3"),
+        );
+        let relay = relay::Relay::start(config).await.unwrap();
+        let seat = relay
+            .state()
+            .team
+            .add_seat(relay::store::team::NewSeat {
+                name: "Anna".into(),
+                workplace: "883140582526566".into(),
+                role: team_api::Role::Operator,
+            })
+            .await
+            .unwrap()
+            .profile
+            .id;
+        let code = relay::seats::InviteCode::generate().unwrap();
+        relay
+            .state()
+            .team
+            .add_invite(
+                relay::store::team::SeatRef::Id(seat),
+                code.hash(),
+                chrono::Utc::now() + chrono::TimeDelta::hours(1),
+            )
+            .await
+            .unwrap();
+        let link = team_api::JoinLink::new(
+            &format!("http://{}", relay.local_addr()),
+            &code.expose_secret(),
+        )
+        .unwrap()
+        .to_string();
+        (relay, link)
+    })
+}
+
+#[test]
+fn an_invite_is_read_for_its_host_then_joins_the_default_profile_and_leaving_clears_it() {
+    let home = with_home(Mode::Demo);
+    let relay_dir = tempfile::tempdir().unwrap();
+    let (_relay, link) = team_invite(&relay_dir);
+    assert_eq!(home.app.invoke("team", json!({})).unwrap()["state"], "none");
+    let bad = home
+        .app
+        .invoke("read_invite", json!({"invite": "ABCD", "server": null}))
+        .unwrap_err();
+    assert_eq!(bad["code"], "invalid_input");
+    let invite = home
+        .app
+        .invoke("read_invite", json!({"invite": link, "server": null}))
+        .unwrap();
+    assert_eq!(invite["host"], "127.0.0.1");
+    let joined = home
+        .app
+        .invoke("join_team", json!({"invite": link, "server": null}))
+        .unwrap();
+    assert_eq!(joined["seat"], "Anna");
+    assert_eq!(joined["role"], "operator");
+    // The default profile joined, not the demo's; its credential is in the keyring only.
+    let settings = home.profile.load_settings().unwrap();
+    assert_eq!(settings.team.as_ref().unwrap().seat.name, "Anna");
+    let secrets = ProfileSecrets::new(
+        Arc::clone(&home.vault) as Arc<dyn companion::SecretVault>,
+        home.profile.name(),
+    );
+    let credential = secrets.seat_credential().unwrap().unwrap();
+    let file = std::fs::read_to_string(home.profile.settings_path()).unwrap();
+    assert!(!file.contains(credential.expose_secret()));
+    assert!(home.app.companion.settings().team.is_none());
+    let view = home.app.invoke("team", json!({})).unwrap();
+    assert_eq!(
+        (&view["state"], &view["seat"], &view["workplace"]),
+        (&json!("joined"), &json!("Anna"), &json!("883140582526566"))
+    );
+    let left = home
+        .app
+        .invoke("leave_team", json!({"deleteHistory": true}))
+        .unwrap();
+    assert_eq!(left["deletedCalls"], 0);
+    assert!(home.profile.load_settings().unwrap().team.is_none());
+    assert!(secrets.seat_credential().unwrap().is_none());
+}

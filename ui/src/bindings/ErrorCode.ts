@@ -6,4 +6,4 @@
  * Codes are never renamed or reused: scripts and stored reports depend on them. Add new ones at
  * the end of their group.
  */
-export type ErrorCode = "invalid_input" | "invalid" | "invalid_number" | "search_too_short" | "not_found" | "not_configured" | "sign_in_required" | "sign_in_failed" | "state_mismatch" | "api_error" | "bad_response" | "unreachable" | "timeout" | "settings" | "keyring" | "token_store" | "call_log" | "save_failed" | "download_failed" | "starting" | "demo" | "routing" | "parking" | "unavailable" | "internal";
+export type ErrorCode = "invalid_input" | "invalid" | "invalid_number" | "search_too_short" | "not_found" | "not_configured" | "sign_in_required" | "sign_in_failed" | "state_mismatch" | "api_error" | "bad_response" | "unreachable" | "timeout" | "settings" | "keyring" | "token_store" | "call_log" | "save_failed" | "download_failed" | "starting" | "demo" | "routing" | "parking" | "unavailable" | "internal" | "relay_unreachable" | "team_refused" | "seat_revoked";

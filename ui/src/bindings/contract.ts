@@ -44,6 +44,11 @@ export const COMMANDS = [
   "dismiss_popup",
   "open_crm",
   "take_dial_request",
+  "take_join_request",
+  "team",
+  "read_invite",
+  "join_team",
+  "leave_team",
 ] as const;
 
 /** A command's name. */
@@ -54,6 +59,7 @@ export type Events = {
   "domain-event": AppEvent;
   "settings-changed": Preferences;
   "dial-request": DialRequest;
+  "join-request": string;
   "popup-call": PopupView | null;
 };
 
@@ -62,5 +68,6 @@ export const EVENTS = {
   DOMAIN_EVENT: "domain-event",
   SETTINGS_CHANGED: "settings-changed",
   DIAL_REQUEST: "dial-request",
+  JOIN_REQUEST: "join-request",
   POPUP_CALL: "popup-call",
 } as const;

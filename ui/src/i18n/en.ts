@@ -34,6 +34,9 @@ const errors: Record<ErrorCode, string> = {
   parking: "Parking could not be applied at the PBX.",
   unavailable: "Another program did not respond (the browser, say).",
   internal: "Something went wrong.",
+  relay_unreachable: "The team server is unreachable — dial from your phone.",
+  team_refused: "The team server refused this.",
+  seat_revoked: "This seat was revoked by the team's admin; the app no longer acts for the team.",
 };
 
 export const en = {
@@ -343,6 +346,31 @@ export const en = {
   playerClose: "Close the player",
   recordingSaved: (path: string) => `Recording saved to ${path}`,
   recordingFailed: "The recording cannot be played.",
+  // Team mode.
+  setTeamMode: "Team mode: the team server holds the МТТ Бизнес integration and signs in to it; this app needs no sign-in.",
+  teamTitle: "Team",
+  teamNone: "Not in a team. Have an invite from your team's admin? Paste the link, or the code with the team server's address.",
+  teamInviteLabel: "Invite link or code",
+  teamServerLabel: "Team server (only for a bare code)",
+  teamJoin: "Join",
+  teamJoinQuestion: (host: string) => `Join the team at ${host}?`,
+  teamJoinText:
+    "This app will act for your seat there: the personal client secret and МТТ sign-in leave this computer, and the team server decides parked calls. Your call history stays.",
+  teamJoining: "Joining…",
+  teamJoined: (host: string, seat: string) => `Joined the team at ${host} as ${seat}. Restarting…`,
+  teamServer: "Team server",
+  teamSeat: "Seat",
+  teamRole: "Role",
+  teamWorkplace: "Workplace",
+  teamRevoked: "The team's admin revoked this seat: the app no longer acts for the team. Leave the team to use it on its own.",
+  teamLeave: "Leave team",
+  teamDeleteHistory: "Also delete the team's calls and contacts from this computer",
+  teamLeaving: "Leaving…",
+  teamLeft: (calls: number, contacts: number) =>
+    `Left the team; ${callCount(calls)} and ${count(contacts, { one: "# contact", other: "# contacts" })} deleted. Restarting…`,
+  linkTeamUnreachable: "The team server is unreachable — dial from your phone",
+  linkRevoked: "Team seat revoked",
+  welcomeTeam: "Join my team",
 };
 
 /** Every word of the interface, as each language must give it. */

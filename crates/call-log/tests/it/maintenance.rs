@@ -233,3 +233,57 @@ async fn the_history_export_never_writes_a_cell_a_spreadsheet_would_run() {
         assert!(!is_formula(cell), "{cell:?} in {row:?}");
     }
 }
+
+#[tokio::test]
+async fn forget_since_removes_the_calls_and_contacts_that_came_after_and_keeps_the_rest() {
+    let t = TestLog::new();
+    for (first, offset, leg) in [(1, 0, "before"), (10, 1_000, "after")] {
+        t.log
+            .apply(call(
+                first,
+                offset,
+                leg,
+                "incoming",
+                "79219462761",
+                "74996497803",
+                &["trying", "finished"],
+            ))
+            .await
+            .unwrap();
+    }
+    t.log
+        .add_contact(call_log::NewContact {
+            name: "Added in the team".into(),
+            numbers: vec!["79219462761".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // A moment after everything: nothing goes.
+    let none = t
+        .log
+        .forget_since(chrono::Utc::now() + chrono::TimeDelta::hours(1))
+        .await
+        .unwrap();
+    assert_eq!((none.calls, none.events, none.contacts), (0, 0, 0));
+    let report = t.log.forget_since(at(500)).await.unwrap();
+    assert_eq!((report.calls, report.events, report.contacts), (1, 2, 1));
+    assert!(t.log.call("before").await.unwrap().is_some());
+    assert!(t.log.call("after").await.unwrap().is_none());
+    assert!(t.log.contacts(None, 10).await.unwrap().is_empty());
+    let found = t
+        .log
+        .history(
+            HistoryFilter {
+                search: Some("9462".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.calls.len(), 1);
+    assert_eq!(t.log.integrity_check().await.unwrap(), ["ok"]);
+    assert_eq!(t.log.cursor().await.unwrap(), Some(11));
+}

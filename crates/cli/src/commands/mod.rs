@@ -9,3 +9,4 @@ pub mod demo;
 pub mod events;
 pub mod history;
 pub mod routing;
+pub mod team;

@@ -13,6 +13,7 @@ mod contacts;
 mod events;
 mod history;
 mod routing;
+mod team;
 
 #[cfg(test)]
 mod tests;
@@ -27,6 +28,7 @@ pub use contacts::{Contact, ImportReport};
 pub use events::Event;
 pub use history::{CallRow, Callback};
 pub use routing::{Journal, Parking, Router, RoutingRules};
+pub use team::{Seat, TeamJoined, TeamLeft, TeamStatus};
 
 /// Prints one result: `value` as one line of JSON with `--json`, else `text()` for people.
 pub fn say(json: bool, value: &impl Serialize, text: impl FnOnce() -> String) {

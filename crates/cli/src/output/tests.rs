@@ -21,8 +21,8 @@ use super::events::Event;
 use super::routing::RoutingResult;
 use super::{
     Account, AccountSaved, CallRow, Callback, Contact, Dialled, ExternalNumber, HungUp,
-    ImportReport, Journal, Parking, Router, RoutingRules, SignIn, Status, Terminal, Transferred,
-    Workplace,
+    ImportReport, Journal, Parking, Router, RoutingRules, Seat, SignIn, Status, TeamJoined,
+    TeamLeft, TeamStatus, Terminal, Transferred, Workplace,
 };
 
 /// Each heading's first code span with the first JSON example under it (as in
@@ -332,6 +332,42 @@ fn samples() -> BTreeMap<String, Value> {
         json(ImportReport::from(&call_log::ImportReport::default())),
     );
     add("trubka contacts list", json([Contact::from(&contact())]));
+    let seat = companion::TeamSeat {
+        id: 7,
+        name: "Anna".into(),
+        role: "operator".into(),
+        workplace: "883140582526566".into(),
+    };
+    add(
+        "trubka team join",
+        json(TeamJoined::from(&companion::JoinReport {
+            host: "team.example.ru".into(),
+            seat: seat.clone(),
+            removed_personal_secrets: true,
+            stopped_routing: false,
+            kept_history: true,
+        })),
+    );
+    add(
+        "trubka team status",
+        json(TeamStatus {
+            state: "joined".into(),
+            server: Some("https://team.example.ru".into()),
+            host: Some("team.example.ru".into()),
+            seat: Some(Seat::from(&seat)),
+            joined_at: Some(at(0)),
+            revoked_at: None,
+            link: Some("connected".into()),
+            reason: None,
+        }),
+    );
+    add(
+        "trubka team leave",
+        json(TeamLeft::from(companion::LeaveReport {
+            deleted_calls: 3,
+            deleted_contacts: 1,
+        })),
+    );
     for event in events() {
         let value = json(Event::from(&event));
         let kind = value["kind"].as_str().unwrap().to_owned();

@@ -167,6 +167,7 @@ fn every_command_that_works_without_an_account_prints_the_documented_fields() {
         ("trubka callbacks", &["callbacks"]),
         ("trubka contacts import", &["contacts", "import", contacts]),
         ("trubka contacts list", &["contacts", "list"]),
+        ("trubka team status", &["team", "status"]),
     ];
     for (command, args) in commands {
         let output = trubka(&dir).args(*args).arg("--json").assert().success();

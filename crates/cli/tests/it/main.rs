@@ -163,3 +163,42 @@ fn hangup_and_transfer_check_the_target_and_the_account() {
         .code(5)
         .stderr(predicate::str::contains("not a number"));
 }
+
+#[test]
+fn a_team_invite_is_checked_and_its_host_confirmed_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    trubka(&dir)
+        .args(["team", "join", "ABCD-EFGH"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("--server"));
+    trubka(&dir)
+        .args([
+            "team",
+            "join",
+            "trubka://join?server=http%3A%2F%2Fevil.example&code=ABCD",
+        ])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("https"));
+    // No terminal to ask in and no --yes: not joined, and the host is named.
+    trubka(&dir)
+        .args([
+            "team",
+            "join",
+            "trubka://join?server=https%3A%2F%2Fteam.example.ru&code=ABCD",
+        ])
+        .assert()
+        .code(9)
+        .stderr(predicate::str::contains("team.example.ru"));
+    trubka(&dir)
+        .args(["team", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Not in a team"));
+    trubka(&dir)
+        .args(["team", "leave"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("not in a team"));
+}

@@ -1,7 +1,12 @@
 //! Call control: dialing, transferring and hanging up. None of these is ever retried after a
-//! timeout (`mtt-api` sees to that): a double dial is worse than an error.
+//! timeout (`mtt-api` sees to that, and the team client sends each action once): a double dial
+//! is worse than an error.
+//!
+//! The one seam between the modes is here: in personal mode an action goes to the PBX; in team
+//! mode to the team's server (`team_client`), which checks it against the seat's role and calls
+//! the PBX itself.
 
-use mtt_api::{LegRef, PlacedCall, SipId};
+use mtt_api::{LegId, LegRef, PlacedCall, SipId};
 use phonenumber::country;
 
 use super::Companion;
@@ -18,6 +23,15 @@ impl Companion {
         from: Option<&str>,
     ) -> Result<(DialTarget, PlacedCall), CompanionError> {
         let target = dial_target(input, country::Id::RU)?;
+        if let Some(team) = self.team_client().await? {
+            let answer = self
+                .team_checked(team.dial(target.callee.as_str(), from).await)
+                .await?;
+            let placed = PlacedCall {
+                id: LegId::new(answer.leg_id),
+            };
+            return Ok((target, placed));
+        }
         let account = self.account()?;
         let caller = match from {
             Some(w) => w.to_owned(),
@@ -33,6 +47,10 @@ impl Companion {
     /// Hangs up a live leg. On a ringing incoming call the PBX then goes on along the cabinet's
     /// routing, as the document says of terminateCall.
     pub async fn hang_up(&self, leg: &str) -> Result<(), CompanionError> {
+        if let Some(team) = self.team_client().await? {
+            // The server names the leg's tag and transport id from its own view of the calls.
+            return self.team_checked(team.hang_up(leg).await).await.map(drop);
+        }
         let account = self.account()?;
         let leg = self.leg_ref(leg).await?;
         self.checked(account.pbx.terminate_call(&leg).await)
@@ -41,6 +59,12 @@ impl Companion {
     /// Transfers a live leg to a workplace SIP ID or a number.
     pub async fn transfer(&self, leg: &str, target: &str) -> Result<(), CompanionError> {
         let target = dial_target(target, country::Id::RU)?;
+        if let Some(team) = self.team_client().await? {
+            return self
+                .team_checked(team.transfer(leg, target.callee.as_str()).await)
+                .await
+                .map(drop);
+        }
         let account = self.account()?;
         let leg = self.leg_ref(leg).await?;
         self.checked(account.pbx.transfer_call(&leg, &target.callee).await)

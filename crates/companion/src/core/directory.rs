@@ -2,28 +2,34 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use mtt_api::{Pbx, SipId};
+use mtt_api::{ExternalNumber, Pbx, SipId, Terminal, Workplace};
 
 use super::Companion;
 use crate::directory::Directory;
 use crate::error::CompanionError;
 use crate::live::{LiveCalls, Me};
 use crate::settings::Settings;
+use crate::team::TeamClient;
 
 impl Companion {
-    /// Re-reads the numbers, workplaces and terminals from the PBX.
+    /// Re-reads the numbers, workplaces and terminals from the PBX (in team mode, from the
+    /// team's server).
     pub async fn refresh_directory(&self) -> Result<Directory, CompanionError> {
-        let result = self.directory_reloader()?.reload().await;
+        let result = self.directory_reloader().await?.reload().await;
         if let Err(CompanionError::Mtt(e)) = &result {
             self.notice(e);
         }
-        result
+        self.team_checked(result).await
     }
 
     /// What re-reading the directory needs, for a task that outlives this call.
-    pub(super) fn directory_reloader(&self) -> Result<DirectoryReloader, CompanionError> {
+    pub(super) async fn directory_reloader(&self) -> Result<DirectoryReloader, CompanionError> {
+        let source = match self.team_client().await? {
+            Some(team) => DirectorySource::Team(team),
+            None => DirectorySource::Pbx(self.account()?.pbx.clone()),
+        };
         Ok(DirectoryReloader {
-            pbx: self.account()?.pbx.clone(),
+            source,
             settings: Arc::clone(&self.settings),
             directory: Arc::clone(&self.directory),
             me: Arc::clone(&self.me),
@@ -59,10 +65,47 @@ impl Companion {
     }
 }
 
+/// Where the directory is read: the PBX (personal mode) or the team's server, which keeps it.
+#[derive(Debug, Clone)]
+enum DirectorySource {
+    Pbx(Pbx),
+    Team(TeamClient),
+}
+
+/// The team server's directory in the core's shape.
+fn from_team(team: team_api::Directory) -> Directory {
+    Directory {
+        numbers: team
+            .numbers
+            .into_iter()
+            .map(|n| ExternalNumber {
+                number: n.number,
+                kind: n.kind,
+            })
+            .collect(),
+        workplaces: team
+            .workplaces
+            .into_iter()
+            .map(|w| Workplace {
+                workplace: w.workplace,
+                name: w.name,
+            })
+            .collect(),
+        terminals: team
+            .terminals
+            .into_iter()
+            .map(|t| Terminal {
+                terminal: t.terminal,
+                workplace: t.workplace,
+            })
+            .collect(),
+    }
+}
+
 /// What re-reading the directory needs, detached from the `Companion` so a task can own it.
 #[derive(Debug, Clone)]
 pub(super) struct DirectoryReloader {
-    pbx: Pbx,
+    source: DirectorySource,
     settings: Arc<RwLock<Settings>>,
     directory: Arc<RwLock<Directory>>,
     me: Arc<RwLock<Me>>,
@@ -71,10 +114,13 @@ pub(super) struct DirectoryReloader {
 
 impl DirectoryReloader {
     pub(super) async fn reload(&self) -> Result<Directory, CompanionError> {
-        let directory = Directory {
-            numbers: self.pbx.external_numbers().await?,
-            workplaces: self.pbx.workplaces().await?,
-            terminals: self.pbx.terminals().await?,
+        let directory = match &self.source {
+            DirectorySource::Pbx(pbx) => Directory {
+                numbers: pbx.external_numbers().await?,
+                workplaces: pbx.workplaces().await?,
+                terminals: pbx.terminals().await?,
+            },
+            DirectorySource::Team(team) => from_team(team.directory().await?),
         };
         let workplace = self
             .settings

@@ -10,6 +10,7 @@ use crate::address::{RELAY_CARRIES, secure_url};
 use crate::error::{CompanionError, InvalidSetting};
 use crate::link::{LinkConfig, RelayLink};
 use crate::pipeline::{DomainEvent, LinkHealth, Pipeline};
+use crate::secrets::RelayKey;
 
 /// The link → pipeline queue; when it is full the link stops reading and the relay buffers.
 const LINK_QUEUE: usize = 4096;
@@ -17,25 +18,35 @@ const LINK_QUEUE: usize = 4096;
 impl Companion {
     /// Starts streaming live events from the relay into the call log, from the log's cursor.
     pub async fn start_live_events(&self) -> Result<(), CompanionError> {
-        let settings = self.settings();
-        let relay = settings
-            .account
-            .relay_url
-            .as_deref()
-            .ok_or_else(|| CompanionError::NotConfigured("no relay address is set".into()))?;
-        let mut stream_url = secure_url(relay, RELAY_CARRIES).map_err(|reason| InvalidSetting {
-            key: "account.relay_url",
-            reason,
-        })?;
-        // The keyring may wait for its owner to unlock it: not on an async worker.
-        let secrets = self.secrets.clone();
-        let key = tokio::task::spawn_blocking(move || secrets.relay_key())
-            .await
-            .map_err(|e| CompanionError::Keyring(format!("reading the relay key failed: {e}")))??
-            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
-        // Whether there are tokens decides whether this app may route; the first read of the
-        // keyring happens here.
-        self.session_status().await;
+        let (mut stream_url, key) = match self.team() {
+            // Team mode: the team's server, with the seat's credential.
+            Some(team) => {
+                if team.revoked_at.is_some() {
+                    return Err(CompanionError::SeatRevoked(
+                        "the app no longer acts for the team; leave the team in Settings".into(),
+                    ));
+                }
+                let url =
+                    secure_url(&team.server, RELAY_CARRIES).map_err(|reason| InvalidSetting {
+                        key: "team.server",
+                        reason,
+                    })?;
+                let secrets = self.secrets.clone();
+                let credential = tokio::task::spawn_blocking(move || secrets.seat_credential())
+                    .await
+                    .map_err(|e| {
+                        CompanionError::Keyring(format!("reading the seat credential: {e}"))
+                    })??
+                    .ok_or_else(|| {
+                        CompanionError::NotConfigured(
+                            "the seat's credential is not in the system keyring".into(),
+                        )
+                    })?;
+                (url, RelayKey::new(credential.expose_secret()))
+            }
+            None => self.personal_stream().await?,
+        };
+        let relay = stream_url.to_string();
         stream_url
             .path_segments_mut()
             .map_err(|_| {
@@ -65,6 +76,7 @@ impl Companion {
         self.synced.send_replace(false);
         let synced = self.synced.clone();
         let (health, cancel) = (Arc::clone(&self.link), self.cancel.child_token());
+        let revocation = self.team_revocation();
         tokio::spawn(async move {
             loop {
                 let report = tokio::select! {
@@ -73,8 +85,13 @@ impl Companion {
                 };
                 match report {
                     Ok(DomainEvent::Link { state, reason, .. }) => {
-                        if matches!(state.as_str(), "offline" | "refused") {
+                        if matches!(state.as_str(), "offline" | "refused" | "revoked") {
                             synced.send_replace(true);
+                        }
+                        if state == "revoked" {
+                            revocation
+                                .revoked(reason.as_deref().unwrap_or("the seat was revoked"))
+                                .await;
                         }
                         *health.write().unwrap_or_else(|p| p.into_inner()) =
                             Some(LinkHealth { state, reason });
@@ -89,7 +106,7 @@ impl Companion {
         });
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
-        if let Ok(account) = self.account() {
+        if let (None, Ok(account)) = (self.team(), self.account()) {
             tokio::spawn(session::keep_session(
                 Arc::clone(&account.session),
                 self.events.clone(),
@@ -98,7 +115,7 @@ impl Companion {
             ));
         }
         // `vpbxNotifications` say the numbers or workplaces changed: read them again.
-        if let Ok(reloader) = self.directory_reloader() {
+        if let Ok(reloader) = self.directory_reloader().await {
             let mut events = self.events.subscribe();
             let cancel = self.cancel.child_token();
             let out = self.events.clone();
@@ -126,5 +143,29 @@ impl Companion {
             });
         }
         Ok(())
+    }
+
+    /// Personal mode's relay address and client key.
+    async fn personal_stream(&self) -> Result<(url::Url, RelayKey), CompanionError> {
+        let settings = self.settings();
+        let relay = settings
+            .account
+            .relay_url
+            .as_deref()
+            .ok_or_else(|| CompanionError::NotConfigured("no relay address is set".into()))?;
+        let stream_url = secure_url(relay, RELAY_CARRIES).map_err(|reason| InvalidSetting {
+            key: "account.relay_url",
+            reason,
+        })?;
+        // The keyring may wait for its owner to unlock it: not on an async worker.
+        let secrets = self.secrets.clone();
+        let key = tokio::task::spawn_blocking(move || secrets.relay_key())
+            .await
+            .map_err(|e| CompanionError::Keyring(format!("reading the relay key failed: {e}")))??
+            .ok_or_else(|| CompanionError::NotConfigured("no relay key is stored".into()))?;
+        // Whether there are tokens decides whether this app may route; the first read of the
+        // keyring happens here.
+        self.session_status().await;
+        Ok((stream_url, key))
     }
 }

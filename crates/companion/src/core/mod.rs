@@ -10,7 +10,8 @@
 //! relay link and the pipeline; `directory.rs` reads the account's numbers and workplaces and
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
-//! background; `diagnostics.rs` gathers a diagnostics zip.
+//! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
+//! and follows a revoked seat.
 
 mod calls;
 mod diagnostics;
@@ -19,6 +20,7 @@ mod live_events;
 mod retention;
 mod routing;
 mod session;
+mod team;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
@@ -60,6 +62,8 @@ pub struct Companion {
     /// `false` from the start of live events until their first catch-up with the relay.
     synced: watch::Sender<bool>,
     last_prune: Arc<RwLock<Option<LastPrune>>>,
+    /// The seat's client of its team server, once read (team mode only).
+    team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
     cancel: CancellationToken,
 }
 
@@ -152,6 +156,7 @@ impl Companion {
             link: Arc::default(),
             synced,
             last_prune,
+            team_client: Arc::default(),
             cancel,
         })
     }
@@ -230,6 +235,8 @@ impl Companion {
         // The routing rules and parking's applied time change through set_routing_settings and
         // set_parking, which also update the decider.
         settings.routing = current.routing;
+        // The team changes through join_team and leave_team.
+        settings.team = current.team;
         settings.check()?;
         self.profile.save_settings(&settings)?;
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings.clone();

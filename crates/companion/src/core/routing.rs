@@ -70,7 +70,9 @@ impl Companion {
             });
         let settings = self.settings();
         let signed_in = self.signed_in.load(Ordering::SeqCst);
-        let hook = match (settings.router && signed_in, self.account()) {
+        // In team mode the team's server decides parked calls: never this app.
+        let router_here = settings.router && settings.team.is_none();
+        let hook = match (router_here && signed_in, self.account()) {
             (true, Ok(account)) => Some(ParkingHook {
                 router,
                 pbx: account.pbx.clone(),
@@ -86,6 +88,11 @@ impl Companion {
     /// Marks (or unmarks) this app as the one that decides parked calls, and saves it.
     pub fn set_is_router(&self, is_router: bool) -> Result<(), CompanionError> {
         let mut settings = self.settings();
+        if is_router && settings.team.is_some() {
+            return Err(CompanionError::InvalidInput(
+                "in a team the team's server decides parked calls, not this app".into(),
+            ));
+        }
         settings.router = is_router;
         self.profile.save_settings(&settings)?;
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;

@@ -15,6 +15,7 @@ mod retention;
 mod routing;
 mod session;
 mod signin;
+mod team;
 
 use std::time::Duration;
 

@@ -1,0 +1,412 @@
+//! Team mode in the core: joining a real relay with an invite, the seat's stream until the
+//! seat is revoked, and the seat API's answers (a refusal's reason, a server that does not
+//! answer, a revoked seat) against a small stand-in that follows `team-api`'s shapes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{TimeDelta, Utc};
+use companion::{
+    Companion, CompanionError, DomainEvent, ErrorCode, JoinOffer, MemoryVault, Profile,
+    ProfileSecrets, SecretVault, TeamState,
+};
+use relay::seats::InviteCode;
+use relay::store::team::{NewSeat, SeatRef};
+use serde_json::json;
+use team_api::Role;
+
+use crate::wait_for;
+
+const WORKPLACE: &str = "883140582526566";
+
+struct Desk {
+    vault: Arc<MemoryVault>,
+    profile: Profile,
+    _dir: tempfile::TempDir,
+}
+
+/// A profile in personal mode: a client secret and tokens in the keyring, and this app the
+/// router.
+fn personal_desk() -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let profile =
+        Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
+    let mut settings = profile.load_settings().unwrap();
+    settings.router = true;
+    profile.save_settings(&settings).unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    let secrets = ProfileSecrets::new(vault.clone() as Arc<dyn SecretVault>, profile.name());
+    secrets
+        .set_client_secret(&mtt_api::ClientSecret::new("personal-secret"))
+        .unwrap();
+    vault.set("work/tokens", "={\"access\":\"t\"}").unwrap();
+    Desk {
+        vault,
+        profile,
+        _dir: dir,
+    }
+}
+
+impl Desk {
+    fn open(&self) -> Companion {
+        Companion::open(
+            self.profile.clone(),
+            self.vault.clone() as Arc<dyn SecretVault>,
+        )
+        .unwrap()
+    }
+}
+
+async fn real_relay(dir: &tempfile::TempDir) -> relay::RelayHandle {
+    let mut config = relay::RelayConfig::new(
+        relay::HookPath::generate(),
+        dir.path().join("relay.sqlite3"),
+    );
+    config.heartbeat = Duration::from_millis(200);
+    config.retry = Duration::from_millis(100);
+    relay::Relay::start(config).await.unwrap()
+}
+
+/// An admin's seat and invite, as `trubka-relay seats add` and `seats invite` make them.
+async fn invite(relay: &relay::RelayHandle) -> (i64, String) {
+    let seat = relay
+        .state()
+        .team
+        .add_seat(NewSeat {
+            name: "Anna".into(),
+            workplace: WORKPLACE.into(),
+            role: Role::Operator,
+        })
+        .await
+        .unwrap()
+        .profile
+        .id;
+    let code = InviteCode::generate().unwrap();
+    relay
+        .state()
+        .team
+        .add_invite(
+            SeatRef::Id(seat),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let link = team_api::JoinLink::new(
+        &format!("http://{}", relay.local_addr()),
+        &code.expose_secret(),
+    )
+    .unwrap();
+    (seat, link.to_string())
+}
+
+#[tokio::test]
+async fn joining_a_relay_moves_from_personal_mode_and_a_revoked_seat_stops_the_app() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let (seat, link) = invite(&relay).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    assert_eq!(core.team_state(), TeamState::None);
+
+    let offer = JoinOffer::read(&link, None).unwrap();
+    assert_eq!(offer.host(), "127.0.0.1");
+    let report = core.join_team(&offer).await.unwrap();
+    assert!(report.removed_personal_secrets);
+    assert!(report.stopped_routing);
+    assert!(report.kept_history);
+    assert_eq!(report.seat.workplace, WORKPLACE);
+    assert_eq!(report.seat.role, "operator");
+
+    // The seat's credential is the only secret left; no client secret, no tokens.
+    let secrets = core.secrets();
+    let credential = secrets.seat_credential().unwrap().unwrap();
+    assert!(credential.expose_secret().starts_with("tks_"));
+    assert!(secrets.client_secret().unwrap().is_none());
+    assert_eq!(desk.vault.get("work/tokens").unwrap(), None);
+    let settings = core.settings();
+    assert!(!settings.router);
+    assert_eq!(settings.workplace.as_deref(), Some(WORKPLACE));
+    let team = settings.team.unwrap();
+    assert_eq!(team.seat.name, "Anna");
+    // Nothing secret in the settings file.
+    let file = std::fs::read_to_string(desk.profile.settings_path()).unwrap();
+    assert!(!file.contains(credential.expose_secret()), "{file}");
+    assert_eq!(core.team_state(), TeamState::Joined);
+    // The server describes the seat now (`trubka team status` asks it so).
+    let seat_now = core.check_team().await.unwrap().unwrap();
+    assert_eq!(seat_now.name, "Anna");
+    // A second join while in the team is refused before anything is sent.
+    let again = desk.open().join_team(&offer).await.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::InvalidInput, "{again}");
+
+    // The link streams with the seat's credential, until the admin revokes the seat.
+    let mut events = core.subscribe();
+    core.start_live_events().await.unwrap();
+    wait_for(
+        &mut events,
+        "the link connected",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
+    )
+    .await;
+    relay
+        .state()
+        .team
+        .revoke_seat(SeatRef::Id(seat))
+        .await
+        .unwrap();
+    wait_for(
+        &mut events,
+        "the link revoked",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "revoked"),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while core.team_state() != TeamState::Revoked {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the core marks the seat revoked");
+    assert!(core.secrets().seat_credential().unwrap().is_none());
+    let refused = core.dial("+79219462761", None).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SeatRevoked, "{refused}");
+    // The revocation is remembered for the next start (the CLI shows it).
+    assert_eq!(desk.open().team_state(), TeamState::Revoked);
+    core.shutdown().await;
+}
+
+/// What the stand-in answers a dial with.
+#[derive(Clone, Copy, PartialEq)]
+enum DialAnswers {
+    Accept,
+    Refuse,
+    Hang,
+    Revoked,
+}
+
+#[derive(Clone)]
+struct StandIn {
+    dial: DialAnswers,
+    dials: Arc<AtomicUsize>,
+}
+
+const CREDENTIAL: &str = "tks_1_standin";
+
+fn authorised(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(&format!("Bearer {CREDENTIAL}"))
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+/// A team server that follows `team-api`'s documented shapes, answering dials as told.
+async fn stand_in(dial: DialAnswers) -> (String, Arc<AtomicUsize>) {
+    let state = StandIn {
+        dial,
+        dials: Arc::default(),
+    };
+    let dials = Arc::clone(&state.dials);
+    let app = axum::Router::new()
+        .route(
+            "/team/join",
+            post(|| async {
+                Json(json!({
+                    "credential": CREDENTIAL,
+                    "seat": { "id": 7, "name": "Anna", "role": "operator", "workplace": WORKPLACE },
+                }))
+            }),
+        )
+        .route(
+            "/team/dial",
+            post(
+                |State(s): State<StandIn>,
+                 headers: HeaderMap,
+                 Json(body): Json<team_api::DialRequest>| async move {
+                    s.dials.fetch_add(1, Ordering::SeqCst);
+                    if !authorised(&headers) {
+                        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "who are you");
+                    }
+                    match s.dial {
+                        DialAnswers::Accept => Json(json!({
+                            "legId": format!("leg-{}", body.number),
+                            "workplace": body.workplace.unwrap_or_else(|| WORKPLACE.into()),
+                            "auditId": 1,
+                        }))
+                        .into_response(),
+                        DialAnswers::Refuse => refuse(
+                            StatusCode::FORBIDDEN,
+                            "not_your_workplace",
+                            "an operator dials only from their own workplace (883140582526566)",
+                        ),
+                        DialAnswers::Hang => {
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                            StatusCode::OK.into_response()
+                        }
+                        DialAnswers::Revoked => refuse(
+                            StatusCode::UNAUTHORIZED,
+                            "seat_revoked",
+                            "the seat was revoked",
+                        ),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/team/hangup",
+            post(|Json(_): Json<team_api::HangUpRequest>| async {
+                refuse(
+                    StatusCode::FORBIDDEN,
+                    "not_your_call",
+                    "this call does not touch your workplace",
+                )
+            }),
+        )
+        .route(
+            "/team/transfer",
+            post(|Json(_): Json<team_api::TransferRequest>| async {
+                Json(json!({ "auditId": 2 }))
+            }),
+        )
+        .route(
+            "/team/directory",
+            get(|| async {
+                Json(json!({
+                    "numbers": [{ "number": "78005560251", "kind": null }],
+                    "workplaces": [{ "workplace": WORKPLACE, "name": "Anna" }],
+                    "terminals": [],
+                    "fetchedAt": "2026-12-01T10:00:00Z",
+                }))
+            }),
+        )
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, dials)
+}
+
+async fn joined(dial: DialAnswers) -> (Desk, Companion, Arc<AtomicUsize>) {
+    let (base, dials) = stand_in(dial).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    let offer = JoinOffer::read("ABCD-EFGH", Some(&base)).unwrap();
+    core.join_team(&offer).await.unwrap();
+    (desk, core, dials)
+}
+
+#[tokio::test]
+async fn actions_go_to_the_team_server_and_a_refusal_carries_its_reason() {
+    let (_desk, core, dials) = joined(DialAnswers::Accept).await;
+    let (target, placed) = core.dial("8 921 946-27-61", None).await.unwrap();
+    assert_eq!(target.callee.as_str(), "79219462761");
+    assert_eq!(placed.id.as_str(), "leg-79219462761");
+    assert_eq!(dials.load(Ordering::SeqCst), 1);
+    core.transfer("leg-1", "883140582526567").await.unwrap();
+    let directory = core.refresh_directory().await.unwrap();
+    assert_eq!(directory.workplaces[0].name, "Anna");
+    let refused = core.hang_up("leg-1").await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TeamRefused);
+    assert!(
+        refused
+            .to_string()
+            .contains("this call does not touch your workplace"),
+        "{refused}"
+    );
+
+    let (_desk, core, _) = joined(DialAnswers::Refuse).await;
+    let refused = core.dial("+79219462761", None).await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::TeamRefused);
+    match &refused {
+        CompanionError::TeamRefused { code, reason } => {
+            assert_eq!(code, "not_your_workplace");
+            assert!(reason.contains("own workplace"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(core.team_state(), TeamState::Joined);
+}
+
+#[tokio::test]
+async fn a_server_that_does_not_answer_is_relay_unreachable_and_the_dial_is_sent_once() {
+    let (_desk, core, dials) = joined(DialAnswers::Hang).await;
+    // The ceiling is 3 s; the test waits far longer and never asserts speed.
+    let failed = tokio::time::timeout(Duration::from_secs(30), core.dial("+79219462761", None))
+        .await
+        .expect("the dial gives up within its ceiling")
+        .unwrap_err();
+    assert_eq!(failed.code(), ErrorCode::RelayUnreachable, "{failed}");
+    assert!(
+        failed
+            .to_string()
+            .contains("the team server is unreachable — dial from your phone"),
+        "{failed}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(dials.load(Ordering::SeqCst), 1, "never sent again");
+
+    // A server that is not there at all.
+    let desk = personal_desk();
+    let core = desk.open();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let offer = JoinOffer::read("ABCD", Some(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let failed = core.join_team(&offer).await.unwrap_err();
+    assert_eq!(failed.code(), ErrorCode::RelayUnreachable, "{failed}");
+    // Nothing was changed by a join that did not happen.
+    assert_eq!(core.team_state(), TeamState::None);
+    assert!(core.secrets().client_secret().unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_action_answered_seat_revoked_stops_the_app_acting_for_the_team() {
+    let (_desk, core, dials) = joined(DialAnswers::Revoked).await;
+    let failed = core.dial("+79219462761", None).await.unwrap_err();
+    assert_eq!(failed.code(), ErrorCode::SeatRevoked, "{failed}");
+    assert_eq!(core.team_state(), TeamState::Revoked);
+    assert!(core.secrets().seat_credential().unwrap().is_none());
+    let again = core.dial("+79219462761", None).await.unwrap_err();
+    assert_eq!(again.code(), ErrorCode::SeatRevoked);
+    assert_eq!(
+        dials.load(Ordering::SeqCst),
+        1,
+        "a revoked seat sends nothing"
+    );
+    // Leaving after a revocation returns the app to personal mode.
+    core.leave_team(false).await.unwrap();
+    assert_eq!(core.team_state(), TeamState::None);
+}
+
+#[tokio::test]
+async fn leaving_clears_the_seat_and_deletes_the_teams_history_only_when_asked() {
+    for delete in [false, true] {
+        let (desk, core, _) = joined(DialAnswers::Accept).await;
+        core.log()
+            .add_contact(call_log::NewContact {
+                name: "A customer of the team".into(),
+                numbers: vec!["79219462761".into()],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let report = core.leave_team(delete).await.unwrap();
+        assert_eq!(report.deleted_contacts, u64::from(delete));
+        assert_eq!(core.team_state(), TeamState::None);
+        assert!(core.secrets().seat_credential().unwrap().is_none());
+        assert!(desk.open().settings().team.is_none());
+        let left = core.log().contacts(None, 10).await.unwrap().len();
+        assert_eq!(left, usize::from(!delete));
+        let twice = core.leave_team(delete).await.unwrap_err();
+        assert_eq!(twice.code(), ErrorCode::InvalidInput);
+    }
+}
