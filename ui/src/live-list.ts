@@ -29,6 +29,8 @@ interface Row {
   name: HTMLElement;
   direction: HTMLElement;
   badge: HTMLElement;
+  /** Whose a colleague's call is (a supervisor sees the team's calls); hidden on my own. */
+  whose: HTMLElement;
   phase: HTMLElement;
   timer: HTMLElement;
   transfer: HTMLButtonElement;
@@ -104,6 +106,7 @@ export class LiveCallList {
       name: h("span", { class: "name" }),
       direction: h("span", { class: "direction" }),
       badge: h("span", { class: "badge" }),
+      whose: h("span", { class: "whose" }),
       phase: h("span"),
       timer: h("span", { class: "timer" }),
       transfer: h("button", { type: "button" }),
@@ -121,7 +124,7 @@ export class LiveCallList {
     });
     row.transfer.addEventListener("click", () => this.actions.transfer(row.shown.call));
     row.li.append(
-      h("div", { class: "who" }, row.number, row.name, row.direction, row.badge),
+      h("div", { class: "who" }, row.number, row.name, row.direction, row.badge, row.whose),
       h("div", { class: "state" }, row.phase, row.timer),
       h("div", { class: "actions" }, row.transfer, row.hangUp),
     );
@@ -139,6 +142,11 @@ export class LiveCallList {
     setText(row.direction, call.direction === "outgoing" ? t.outgoing : t.incoming);
     setText(row.badge, t.mine);
     row.badge.hidden = !call.mine;
+    // Text only: the workplace's name comes from the directory.
+    const whose = !call.mine && call.whoseWorkplace ? t.whose(call.whoseName, call.whoseWorkplace) : "";
+    setText(row.whose, whose);
+    setAttr(row.whose, "title", t.whoseLabel);
+    row.whose.hidden = !whose;
     setClass(row.phase, `phase phase-${call.phase}${missed ? " missed" : ""}`);
     setText(row.phase, phaseText(call, missed));
     setAttr(row.timer, "aria-label", t.phaseConnected);
@@ -173,7 +181,8 @@ function elapsed(call: LiveCall): number {
 function phaseText(call: LiveCall, missed: boolean): string {
   switch (call.phase) {
     case "pickUp":
-      return t.phasePickUp;
+      // Only my own click-to-call rings my phone; a colleague's rings theirs.
+      return call.mine ? t.phasePickUp : t.phasePickUpColleague;
     case "calling":
       return t.phaseCalling(call.number ?? t.unknownNumber);
     case "ringing":

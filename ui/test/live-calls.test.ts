@@ -18,6 +18,8 @@ function call(leg: string, change: Partial<LiveCall> = {}): LiveCall {
     numberRaw: null,
     name: null,
     mine: false,
+    whoseName: null,
+    whoseWorkplace: null,
     startedAtMs: started,
     connectedAtMs: null,
     durationSecs: null,
@@ -126,4 +128,30 @@ test("the list says there are no calls once the last one goes, and rows come bac
   calls.update(call("22", { phase: "connected", connectedAtMs: Date.now() }), false, false);
   assert.ok(row("22").querySelector(".phase") === phase, "the row is patched, not rebuilt");
   assert.match(phase?.className ?? "", /phase-connected/);
+});
+
+test("a colleague's call says whose it is, with the workplace; my own does not, and only mine rings my phone", () => {
+  const calls = screen();
+  calls.update(
+    call("31", { direction: "outgoing", phase: "pickUp", whoseName: "Петров Сергей", whoseWorkplace: "883140777446532" }),
+    false,
+    false,
+  );
+  calls.update(call("32", { mine: true, startedAtMs: started + 1000 }), false, false);
+  const whose = row("31").querySelector(".whose") as HTMLElement | null;
+  assert.ok(whose && !whose.hidden, "a whose line on a colleague's call");
+  assert.equal(whose.textContent, "Петров Сергей (883140777446532)");
+  assert.doesNotMatch(row("31").textContent ?? "", /Your phone is ringing|Ваш телефон звонит/);
+  assert.doesNotMatch(row("31").className, /\bmine\b/);
+  const own = row("32").querySelector(".whose") as HTMLElement | null;
+  assert.ok(own?.hidden, "no whose line on my own call");
+
+  // A workplace the directory gives no name is still named by its SIP ID; the row is patched.
+  calls.update(
+    call("31", { direction: "outgoing", phase: "calling", whoseName: null, whoseWorkplace: "883140777716581" }),
+    false,
+    false,
+  );
+  assert.ok(row("31").querySelector(".whose") === whose, "the row is patched, not rebuilt");
+  assert.match(whose.textContent ?? "", /883140777716581/);
 });

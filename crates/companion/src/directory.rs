@@ -4,7 +4,7 @@
 use mtt_api::{ExternalNumber, Terminal, Workplace};
 use serde::Serialize;
 
-use crate::live::Me;
+use crate::live::{Me, Whose};
 
 /// The account's numbers, workplaces and terminals, as last read from the PBX.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -29,6 +29,29 @@ impl Directory {
                 .filter(|t| Some(t.workplace.as_str()) == workplace)
                 .map(|t| t.terminal.clone())
                 .collect(),
+            colleagues: self.colleagues(),
         }
+    }
+
+    /// Every workplace and terminal by SIP ID: the workplace it is or belongs to, named.
+    fn colleagues(&self) -> std::collections::HashMap<String, Whose> {
+        let named = |workplace: &str| Whose {
+            workplace: workplace.to_owned(),
+            name: self
+                .workplaces
+                .iter()
+                .find(|w| w.workplace == workplace)
+                .map(|w| w.name.clone())
+                .filter(|n| !n.trim().is_empty()),
+        };
+        let mut all: std::collections::HashMap<String, Whose> = self
+            .terminals
+            .iter()
+            .map(|t| (t.terminal.clone(), named(&t.workplace)))
+            .collect();
+        for w in &self.workplaces {
+            all.insert(w.workplace.clone(), named(&w.workplace));
+        }
+        all
     }
 }

@@ -31,7 +31,7 @@ pub use dialer::{DialError, DialTarget, dial_target, display_number};
 pub use directory::Directory;
 pub use error::{CompanionError, ErrorCode};
 pub use link::{LinkConfig, LinkEvent, LinkStatus, RelayEvent, RelayLink, Resync};
-pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me};
+pub use live::{CallChange, CallDirection, CallPhase, LiveCall, LiveCalls, Me, Whose};
 pub use pipeline::{DomainEvent, LinkHealth, Pipeline};
 pub use recording_download::{
     DownloadLimits, RecordingDownloadError, RecordingFetch, SavedRecording,

@@ -81,6 +81,10 @@ pub struct LiveCall {
     pub answered_by: Option<String>,
     /// Whether the leg involves my workplace.
     pub mine: bool,
+    /// Whose call it is when it is not mine: a colleague's workplace the leg involves (a
+    /// supervisor's app sees the whole team's calls). `None` for my own calls, and for calls
+    /// that touch no workplace the directory knows.
+    pub whose: Option<Whose>,
     /// When the relay first saw the leg.
     pub started_at: DateTime<Utc>,
     /// When it was answered.
@@ -103,6 +107,16 @@ impl LiveCall {
         )
         .ok()
     }
+}
+
+/// A colleague's workplace a call involves, named as the directory names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Whose {
+    /// The workplace's SIP ID.
+    pub workplace: String,
+    /// The workplace's name in the directory (in team mode the relay's directory).
+    pub name: Option<String>,
 }
 
 /// What changed, for the UI.
@@ -129,19 +143,41 @@ pub enum CallChange {
     },
 }
 
-/// My workplace and its terminals: what makes a call mine.
+/// My workplace and its terminals: what makes a call mine; and the account's other workplaces,
+/// which say whose a call that is not mine is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Me {
     /// My workplace's SIP ID.
     pub workplace: Option<String>,
     /// Its terminals' SIP IDs.
     pub terminals: HashSet<String>,
+    /// Every workplace of the account, and every terminal, by SIP ID: the workplace it is (or
+    /// belongs to) with its name.
+    pub colleagues: HashMap<String, Whose>,
 }
 
 impl Me {
     /// Whether `id` is my workplace or one of its terminals.
     pub fn owns(&self, id: &str) -> bool {
         self.workplace.as_deref() == Some(id) || self.terminals.contains(id)
+    }
+
+    /// Whose a leg involving `workplaces` is, when it is not mine: the first of them the
+    /// directory knows, else the first workplace-like id (a workplace the directory has not
+    /// listed yet).
+    fn whose(&self, workplaces: &BTreeSet<String>) -> Option<Whose> {
+        if workplaces.iter().any(|w| self.owns(w)) {
+            return None;
+        }
+        workplaces
+            .iter()
+            .find_map(|w| self.colleagues.get(w).cloned())
+            .or_else(|| {
+                workplaces.iter().next().map(|w| Whose {
+                    workplace: w.clone(),
+                    name: None,
+                })
+            })
     }
 }
 
@@ -213,6 +249,7 @@ impl LiveCalls {
             workplaces: BTreeSet::new(),
             answered_by: None,
             mine: false,
+            whose: None,
             started_at: at,
             connected_at: None,
             ended_at: None,
@@ -269,6 +306,7 @@ impl LiveCalls {
     pub fn set_me(&mut self, me: &Me) {
         for call in self.calls.values_mut() {
             call.mine = call.workplaces.iter().any(|w| me.owns(w));
+            call.whose = me.whose(&call.workplaces);
         }
     }
 
@@ -317,6 +355,7 @@ fn absorb(call: &mut LiveCall, event: &CallEvent, me: &Me) {
         }
     }
     call.mine = call.workplaces.iter().any(|w| me.owns(w));
+    call.whose = me.whose(&call.workplaces);
 }
 
 #[cfg(test)]
@@ -345,6 +384,7 @@ mod tests {
         Me {
             workplace: Some("883140000000001".into()),
             terminals: ["883140000000011".to_owned()].into(),
+            colleagues: Default::default(),
         }
     }
 

@@ -63,6 +63,7 @@ mod tests {
             workplaces: Default::default(),
             answered_by: None,
             mine: true,
+            whose: None,
             started_at: chrono::Utc::now(),
             connected_at: None,
             ended_at: None,

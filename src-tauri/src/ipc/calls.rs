@@ -89,6 +89,11 @@ pub struct LiveCall {
     pub name: Option<String>,
     /// Whether the call involves my workplace.
     pub mine: bool,
+    /// Whose it is when it is not mine (a supervisor sees the team's calls): the colleague's
+    /// workplace's name from the directory (text only), if it has one.
+    pub whose_name: Option<String>,
+    /// The colleague's workplace (SIP ID), when the call is not mine.
+    pub whose_workplace: Option<String>,
     /// When it started, in ms since the epoch.
     pub started_at_ms: f64,
     /// When it was answered, in ms since the epoch.
@@ -107,6 +112,8 @@ impl From<&companion::LiveCall> for LiveCall {
             number_raw: c.remote_number.clone(),
             name: c.remote_name.clone().filter(|n| !n.trim().is_empty()),
             mine: c.mine,
+            whose_name: c.whose.as_ref().and_then(|w| w.name.clone()),
+            whose_workplace: c.whose.as_ref().map(|w| w.workplace.clone()),
             started_at_ms: ms(c.started_at),
             connected_at_ms: c.connected_at.map(ms),
             duration_secs: c.duration_secs.map(|d| d as f64),

@@ -170,6 +170,7 @@ mod tests {
             workplaces: Default::default(),
             answered_by: None,
             mine: true,
+            whose: None,
             started_at: DateTime::from_timestamp_millis(1_000).unwrap(),
             connected_at: None,
             ended_at: None,

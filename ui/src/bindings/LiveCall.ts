@@ -35,6 +35,15 @@ name: string | null,
  */
 mine: boolean, 
 /**
+ * Whose it is when it is not mine (a supervisor sees the team's calls): the colleague's
+ * workplace's name from the directory (text only), if it has one.
+ */
+whoseName: string | null, 
+/**
+ * The colleague's workplace (SIP ID), when the call is not mine.
+ */
+whoseWorkplace: string | null, 
+/**
  * When it started, in ms since the epoch.
  */
 startedAtMs: number, 

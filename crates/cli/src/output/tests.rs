@@ -76,6 +76,7 @@ fn live_call() -> companion::LiveCall {
         workplaces: ["883140582526566".to_owned()].into(),
         answered_by: Some("883140582526566".into()),
         mine: true,
+        whose: None,
         started_at: at(0),
         connected_at: Some(at(1)),
         ended_at: None,

@@ -107,6 +107,7 @@ impl Companion {
         let me = Me {
             workplace: settings.workplace.clone(),
             terminals: Default::default(),
+            colleagues: Default::default(),
         };
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         // Whether there are tokens is known once the session has read the keyring, which it

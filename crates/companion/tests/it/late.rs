@@ -344,6 +344,7 @@ fn follow_relay(
     let me = companion::Me {
         workplace: Some(MY_WORKPLACE.into()),
         terminals: Default::default(),
+        colleagues: Default::default(),
     };
     let pipeline = companion::Pipeline::new(
         log,

@@ -16,6 +16,7 @@ mod routing;
 mod session;
 mod signin;
 mod team;
+mod team_supervisor;
 
 use std::time::Duration;
 

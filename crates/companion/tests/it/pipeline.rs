@@ -134,6 +134,7 @@ async fn world() -> World {
     let me = Me {
         workplace: Some(MY_WORKPLACE.into()),
         terminals: ["883140582526567".to_owned(), "883140582526568".to_owned()].into(),
+        colleagues: Default::default(),
     };
     let app = app_side(dir.path(), &relay, &key, me).await;
     World {
