@@ -76,6 +76,12 @@ pub enum CompanionError {
     /// The team's server revoked this seat (or its credential).
     #[error("this seat was revoked by the team's admin: {0}")]
     SeatRevoked(String),
+    /// The team's server revoked this seat, and its admin asked for the team's history and
+    /// contacts to be deleted from this computer (`seats revoke --delete-local-data`).
+    #[error(
+        "this seat was revoked by the team's admin, who asked for the team's history to be deleted from this computer: {0}"
+    )]
+    SeatRevokedDeleteLocalData(String),
 }
 
 impl From<call_log::CallLogError> for CompanionError {
@@ -114,7 +120,9 @@ impl CompanionError {
             CompanionError::RecordingDownload(e) => e.code(),
             CompanionError::RelayUnreachable(_) => ErrorCode::RelayUnreachable,
             CompanionError::TeamRefused { .. } => ErrorCode::TeamRefused,
-            CompanionError::SeatRevoked(_) => ErrorCode::SeatRevoked,
+            CompanionError::SeatRevoked(_) | CompanionError::SeatRevokedDeleteLocalData(_) => {
+                ErrorCode::SeatRevoked
+            }
         }
     }
 }

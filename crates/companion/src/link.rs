@@ -144,6 +144,9 @@ pub enum LinkStatus {
     Revoked {
         /// What the server said.
         reason: String,
+        /// The admin revoked the seat with `--delete-local-data`: delete the team's history
+        /// and contacts from this computer.
+        delete_local_data: bool,
     },
 }
 
@@ -166,7 +169,7 @@ enum Ended {
     ConsumerGone,
     Lost(String),
     Refused(String),
-    Revoked(String),
+    Revoked(String, bool),
 }
 
 /// What the link carries from one connection to the next.
@@ -264,10 +267,13 @@ impl RelayLink {
             let ended = self.connect_once(&mut progress, &events, &cancel).await;
             let (reason, refused) = match ended {
                 Ended::Cancelled | Ended::ConsumerGone => return,
-                Ended::Revoked(reason) => {
+                Ended::Revoked(reason, delete_local_data) => {
                     tracing::warn!(%reason, "the team server revoked this seat; the link stops");
                     let _ = events
-                        .send(LinkEvent::Status(LinkStatus::Revoked { reason }))
+                        .send(LinkEvent::Status(LinkStatus::Revoked {
+                            reason,
+                            delete_local_data,
+                        }))
                         .await;
                     return;
                 }
@@ -339,7 +345,7 @@ impl RelayLink {
                         | team_api::TeamErrorCode::CredentialRevoked
                 )
             {
-                return Ended::Revoked(error.message);
+                return Ended::Revoked(error.message, error.delete_local_data);
             }
             return Ended::Refused(format!("the relay refused this app's key (HTTP {status})"));
         }

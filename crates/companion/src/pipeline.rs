@@ -139,6 +139,15 @@ pub enum DomainEvent {
         /// What was decided and how it went.
         outcome: RoutingOutcome,
     },
+    /// The team's server revoked this seat (the link has also said `revoked`); the admin may
+    /// have asked for the team's history and contacts to be deleted from this computer.
+    #[serde(rename_all = "camelCase")]
+    SeatRevoked {
+        /// What the server said.
+        reason: String,
+        /// Revoked with `--delete-local-data`.
+        delete_local_data: bool,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -178,7 +187,7 @@ impl DomainEvent {
                 retry_in_secs: None,
                 lag_ms: None,
             },
-            LinkStatus::Revoked { reason } => DomainEvent::Link {
+            LinkStatus::Revoked { reason, .. } => DomainEvent::Link {
                 state: "revoked".into(),
                 reason: Some(reason.clone()),
                 retry_in_secs: None,
@@ -383,6 +392,16 @@ impl Pipeline {
                         backlog.late = true;
                     }
                     let _ = self.out.send(DomainEvent::link(&status));
+                    if let LinkStatus::Revoked {
+                        reason,
+                        delete_local_data,
+                    } = status
+                    {
+                        let _ = self.out.send(DomainEvent::SeatRevoked {
+                            reason,
+                            delete_local_data,
+                        });
+                    }
                 }
                 LinkEvent::CaughtUp(mark) => self.caught_up(mark, backlog),
                 LinkEvent::Resync(Resync {

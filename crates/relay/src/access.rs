@@ -58,8 +58,12 @@ pub enum Denied {
     OtherRelay,
     /// A seat credential replaced by a newer join.
     CredentialRevoked,
-    /// A credential of a revoked seat.
-    SeatRevoked,
+    /// A credential of a revoked seat; the admin may have asked its app to delete the team's
+    /// local data.
+    SeatRevoked {
+        /// Revoked with `--delete-local-data`.
+        delete_local_data: bool,
+    },
 }
 
 /// Who presented a Bearer secret.
@@ -315,7 +319,9 @@ impl Access {
             }
             return match inner.team.credentials.get(&hash) {
                 None => Err(Denied::Unauthorized),
-                Some(record) if record.seat_revoked => Err(Denied::SeatRevoked),
+                Some(record) if record.seat_revoked => Err(Denied::SeatRevoked {
+                    delete_local_data: record.delete_local_data,
+                }),
                 Some(record) if record.revoked => Err(Denied::CredentialRevoked),
                 Some(record) => Ok((hash, Holder::Seat(record.seat.clone()))),
             };

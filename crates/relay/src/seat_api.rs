@@ -25,7 +25,7 @@ use crate::seat_limits::{Limited, SeatPermit};
 use crate::seat_rules::{Refusal, act_on, dial_from, may_park, pbx_failure};
 use crate::state::RelayState;
 use crate::store::audit::{NewAuditEntry, Outcome};
-use crate::team_routes::{bearer, denied, refusal};
+use crate::team_routes::{bearer, denied_refusal, refusal};
 
 /// The largest seat API body taken.
 pub const SEAT_BODY_LIMIT: usize = 16 * 1024;
@@ -65,8 +65,8 @@ async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Respo
             } else {
                 state.metrics.rejected(RejectReason::Unauthorized);
             }
-            return Err(match denied(&refused) {
-                Some((status, code, message)) => refusal(status, code, message),
+            return Err(match denied_refusal(&refused) {
+                Some(response) => response,
                 None => refusal(
                     StatusCode::SERVICE_UNAVAILABLE,
                     TeamErrorCode::Unavailable,

@@ -249,11 +249,14 @@ fn refused(metrics: &Metrics, denied: Denied) -> Response {
     {
         // A seat's refusals: the `{code, message}` of team-api, and `error` for older clients.
         metrics.rejected(RejectReason::Unauthorized);
-        let mut response = (
-            status,
-            Json(json!({ "error": message, "code": code, "message": message })),
-        )
-            .into_response();
+        let mut body = json!({ "error": message, "code": code, "message": message });
+        if let Denied::SeatRevoked {
+            delete_local_data: true,
+        } = denied
+        {
+            body["deleteLocalData"] = json!(true);
+        }
+        let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -287,7 +290,7 @@ fn refused(metrics: &Metrics, denied: Denied) -> Response {
         Denied::ClientKeysRefused
         | Denied::OtherRelay
         | Denied::CredentialRevoked
-        | Denied::SeatRevoked => unauthorized(metrics),
+        | Denied::SeatRevoked { .. } => unauthorized(metrics),
     }
 }
 

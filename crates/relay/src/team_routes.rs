@@ -20,7 +20,11 @@ use crate::store::team::Redeemed;
 pub(crate) const JOIN_BODY_LIMIT: usize = 4096;
 
 pub(crate) fn refusal(status: StatusCode, code: TeamErrorCode, message: &str) -> Response {
-    let mut response = (status, Json(ErrorBody::new(code, message))).into_response();
+    refusal_body(status, ErrorBody::new(code, message))
+}
+
+fn refusal_body(status: StatusCode, body: ErrorBody) -> Response {
+    let mut response = (status, Json(body)).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -35,6 +39,22 @@ pub(crate) fn refusal(status: StatusCode, code: TeamErrorCode, message: &str) ->
 
 /// The status, code and message for a refused credential; `None` for the caps, which the
 /// stream answers itself.
+/// The refusal answered for `refused`, when it is a seat's: `{code, message}`, and on a seat
+/// revoked with `--delete-local-data` the wish (`deleteLocalData`).
+pub(crate) fn denied_refusal(refused: &Denied) -> Option<Response> {
+    let (status, code, message) = denied(refused)?;
+    let wipe = matches!(
+        refused,
+        Denied::SeatRevoked {
+            delete_local_data: true
+        }
+    );
+    Some(refusal_body(
+        status,
+        ErrorBody::new(code, message).with_delete_local_data(wipe),
+    ))
+}
+
 pub(crate) fn denied(denied: &Denied) -> Option<(StatusCode, TeamErrorCode, &'static str)> {
     Some(match denied {
         Denied::Unauthorized => (
@@ -52,7 +72,7 @@ pub(crate) fn denied(denied: &Denied) -> Option<(StatusCode, TeamErrorCode, &'st
             TeamErrorCode::CredentialRevoked,
             "this seat credential was replaced by a newer join of the seat; ask the admin for an invite",
         ),
-        Denied::SeatRevoked => (
+        Denied::SeatRevoked { .. } => (
             StatusCode::UNAUTHORIZED,
             TeamErrorCode::SeatRevoked,
             "this seat was revoked by the team's admin",
@@ -210,8 +230,8 @@ pub(crate) async fn me(State(state): State<RelayState>, headers: HeaderMap) -> R
             } else {
                 state.metrics.rejected(RejectReason::Unauthorized);
             }
-            match denied(&refused) {
-                Some((status, code, message)) => refusal(status, code, message),
+            match denied_refusal(&refused) {
+                Some(response) => response,
                 None => refusal(
                     StatusCode::SERVICE_UNAVAILABLE,
                     TeamErrorCode::Unavailable,

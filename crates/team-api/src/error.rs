@@ -60,11 +60,22 @@ pub enum TeamErrorCode {
 /// What a refused request is answered: a stable code and a sentence for people.
 /// Unknown fields are ignored: an error body may carry more for older clients (`error`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// The stable code.
     pub code: TeamErrorCode,
     /// What was wrong, for people.
     pub message: String,
+    /// On `seat_revoked` only: the admin revoked the seat with `--delete-local-data` and asks
+    /// the app to delete the team's history and contacts from its computer (as "Leave team"
+    /// offers to). Absent (false) everywhere else; an older relay never sends it and an older
+    /// app ignores it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub delete_local_data: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl ErrorBody {
@@ -73,6 +84,13 @@ impl ErrorBody {
         Self {
             code,
             message: message.into(),
+            delete_local_data: false,
         }
+    }
+
+    /// The same body, asking the app to delete the team's local data (or not).
+    pub fn with_delete_local_data(mut self, delete: bool) -> Self {
+        self.delete_local_data = delete;
+        self
     }
 }

@@ -17,7 +17,9 @@
 //!
 //! Every endpoint takes `Authorization: Bearer <seat credential>` (a missing, unknown, revoked or
 //! foreign credential is 401 `unauthorized`, `credential_revoked`, `seat_revoked`,
-//! `credential_of_another_relay`). Bodies are JSON, at most 16 KiB (else 413 `too_large`), with
+//! `credential_of_another_relay`); a seat revoked with `seats revoke --delete-local-data` is
+//! answered `seat_revoked` with `deleteLocalData: true` ([`ErrorBody::delete_local_data`]), here
+//! and on the stream, and its app then deletes the team's history and contacts. Bodies are JSON, at most 16 KiB (else 413 `too_large`), with
 //! no unknown fields (else 400 `bad_request`). Each seat has a bounded number of requests in
 //! flight and a rate (429 `rate_limited` with `Retry-After`). Every action (dial, transfer,
 //! hang up, parking) is checked before the PBX is called — a refused one is 403 with the reason

@@ -186,6 +186,18 @@ fn describe(event: &DomainEvent) -> String {
                 .unwrap_or_default()
         ),
         DomainEvent::Session { .. } => format!("{now}  {:<10} signed in", "session"),
+        DomainEvent::SeatRevoked {
+            reason,
+            delete_local_data,
+        } => format!(
+            "{now}  {:<10} the team's admin revoked this seat: {reason}{}",
+            "team",
+            if *delete_local_data {
+                " (and asked for the team's history to be deleted from this computer)"
+            } else {
+                ""
+            }
+        ),
         DomainEvent::Routed { outcome } => format!(
             "{now}  {:<10} {} in {} ms{}",
             "routed",

@@ -105,6 +105,16 @@ pub enum Event {
         /// What was decided and how it went.
         outcome: Routed,
     },
+    /// The team's server revoked this seat; with `deleteLocalData` its admin asked for the
+    /// team's history and contacts to be deleted from this computer (a `trouble` event says
+    /// how many were).
+    #[serde(rename_all = "camelCase")]
+    SeatRevoked {
+        /// What the server said.
+        reason: String,
+        /// Revoked with `--delete-local-data`.
+        delete_local_data: bool,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -183,6 +193,13 @@ impl From<&DomainEvent> for Event {
             },
             DomainEvent::Routed { outcome } => Event::Routed {
                 outcome: Routed::from(outcome),
+            },
+            DomainEvent::SeatRevoked {
+                reason,
+                delete_local_data,
+            } => Event::SeatRevoked {
+                reason: reason.clone(),
+                delete_local_data: *delete_local_data,
             },
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,

@@ -88,13 +88,14 @@ impl Companion {
                         if matches!(state.as_str(), "offline" | "refused" | "revoked") {
                             synced.send_replace(true);
                         }
-                        if state == "revoked" {
-                            revocation
-                                .revoked(reason.as_deref().unwrap_or("the seat was revoked"))
-                                .await;
-                        }
                         *health.write().unwrap_or_else(|p| p.into_inner()) =
                             Some(LinkHealth { state, reason });
+                    }
+                    Ok(DomainEvent::SeatRevoked {
+                        reason,
+                        delete_local_data,
+                    }) => {
+                        revocation.revoked(&reason, delete_local_data).await;
                     }
                     Ok(DomainEvent::CaughtUp { .. }) => {
                         synced.send_replace(true);

@@ -8,10 +8,14 @@
 
 use std::sync::{Arc, RwLock};
 
+use call_log::CallLog;
 use chrono::Utc;
+use error_codes::ErrorCode;
+use tokio::sync::broadcast;
 
 use super::Companion;
 use crate::error::CompanionError;
+use crate::pipeline::DomainEvent;
 use crate::secrets::ProfileSecrets;
 use crate::settings::{Profile, Settings};
 use crate::team::{
@@ -90,8 +94,14 @@ impl Companion {
         &self,
         result: Result<T, CompanionError>,
     ) -> Result<T, CompanionError> {
-        if let Err(CompanionError::SeatRevoked(reason)) = &result {
-            self.team_revocation().revoked(reason).await;
+        match &result {
+            Err(CompanionError::SeatRevoked(reason)) => {
+                self.team_revocation().revoked(reason, false).await;
+            }
+            Err(CompanionError::SeatRevokedDeleteLocalData(reason)) => {
+                self.team_revocation().revoked(reason, true).await;
+            }
+            _ => {}
         }
         result
     }
@@ -192,6 +202,8 @@ impl Companion {
             settings: Arc::clone(&self.settings),
             secrets: self.secrets.clone(),
             client: Arc::clone(&self.team_client),
+            log: self.log.clone(),
+            events: self.events.clone(),
         }
     }
 }
@@ -204,10 +216,15 @@ pub(super) struct TeamRevocation {
     settings: Arc<RwLock<Settings>>,
     secrets: ProfileSecrets,
     client: Arc<RwLock<Option<TeamClient>>>,
+    log: CallLog,
+    events: broadcast::Sender<DomainEvent>,
 }
 
 impl TeamRevocation {
-    pub(super) async fn revoked(&self, reason: &str) {
+    /// With `delete_local_data` (the admin revoked the seat with `--delete-local-data`), the
+    /// calls and contacts that came in since joining are deleted from this computer, as "Leave
+    /// team" offers to, and the app says so.
+    pub(super) async fn revoked(&self, reason: &str, delete_local_data: bool) {
         tracing::warn!(%reason, "the team server revoked this seat");
         *self.client.write().unwrap_or_else(|p| p.into_inner()) = None;
         let secrets = self.secrets.clone();
@@ -228,9 +245,39 @@ impl TeamRevocation {
             return;
         }
         team.revoked_at = Some(Utc::now());
+        let joined_at = team.joined_at;
         if let Err(e) = self.profile.save_settings(&settings) {
             tracing::warn!(error = %e, "saving the revoked seat");
         }
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        if delete_local_data {
+            self.delete_team_data(joined_at).await;
+        }
+    }
+
+    async fn delete_team_data(&self, joined_at: chrono::DateTime<Utc>) {
+        let message = match self.log.forget_since(joined_at).await {
+            Ok(forgotten) => {
+                tracing::warn!(
+                    calls = forgotten.calls,
+                    contacts = forgotten.contacts,
+                    "the team's admin asked for the team's history to be deleted; it was"
+                );
+                format!(
+                    "The team's admin revoked this seat and asked for the team's history to be deleted from this computer: {} call(s) and {} contact(s) since joining were deleted.",
+                    forgotten.calls, forgotten.contacts
+                )
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "deleting the team's history");
+                format!(
+                    "The team's admin revoked this seat and asked for the team's history to be deleted from this computer, but it could not be: {e}. Leave the team in Settings and choose to delete it."
+                )
+            }
+        };
+        let _ = self.events.send(DomainEvent::Trouble {
+            code: ErrorCode::SeatRevoked,
+            message,
+        });
     }
 }

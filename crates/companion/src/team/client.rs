@@ -192,6 +192,9 @@ fn refusal(status: reqwest::StatusCode, body: &[u8]) -> CompanionError {
         };
     };
     match error.code {
+        TeamErrorCode::SeatRevoked if error.delete_local_data => {
+            CompanionError::SeatRevokedDeleteLocalData(error.message)
+        }
         TeamErrorCode::SeatRevoked | TeamErrorCode::CredentialRevoked => {
             CompanionError::SeatRevoked(error.message)
         }

@@ -410,3 +410,115 @@ async fn leaving_clears_the_seat_and_deletes_the_teams_history_only_when_asked()
         assert_eq!(twice.code(), ErrorCode::InvalidInput);
     }
 }
+
+/// One incoming call to the seat's workplace, as the PBX notifies it.
+fn call_to_the_seat(state: &str) -> serde_json::Value {
+    json!({"event":"callNotifications","result":{"callInfo":{
+        "call":{"id":"team-leg-1","tag":"t"},
+        "caller":{"accountId":"79219462761","id":"79219462761","displayName":"Клиент"},
+        "callee":{"accountId":WORKPLACE,"id":WORKPLACE},
+        "state":state,"transportId":"10.133.33.136:5073","type":"incoming"
+    }}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seat_revoked_with_delete_local_data_deletes_the_teams_history_and_says_so() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let (seat, link) = invite(&relay).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    core.join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    let mut events = core.subscribe();
+    core.start_live_events().await.unwrap();
+    wait_for(
+        &mut events,
+        "the link connected",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
+    )
+    .await;
+    // A call reaches the seat through the team's server and is in the history.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for state in ["trying", "finished"] {
+        let url = format!("{}/events", relay.redirect_uri().expose_secret());
+        let answer = http
+            .post(url)
+            .json(&call_to_the_seat(state))
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.status());
+    }
+    wait_for(&mut events, "the call to end", |e| {
+        matches!(e, DomainEvent::CallEnded { .. })
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while core.log().call("team-leg-1").await.unwrap().is_none() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the call in the history");
+
+    // The admin revokes the seat asking for the team's data to go (`seats revoke
+    // --delete-local-data`): the app learns it from the stream, deletes and says so.
+    relay
+        .state()
+        .team
+        .revoke_seat_asking(SeatRef::Id(seat), true)
+        .await
+        .unwrap();
+    let said = wait_for(
+        &mut events,
+        "the app to say it deleted the history",
+        |e| matches!(e, DomainEvent::Trouble { message, .. } if message.contains("deleted")),
+    )
+    .await;
+    let DomainEvent::Trouble { code, message } = said else {
+        unreachable!()
+    };
+    assert_eq!(code, ErrorCode::SeatRevoked);
+    assert!(message.contains("1 call(s)"), "{message}");
+    assert!(core.log().call("team-leg-1").await.unwrap().is_none());
+    assert_eq!(core.team_state(), TeamState::Revoked);
+    core.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_seat_revoked_without_the_wish_keeps_the_history_and_an_old_style_answer() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let (seat, link) = invite(&relay).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    core.join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    let credential = core.secrets().seat_credential().unwrap().unwrap();
+    relay
+        .state()
+        .team
+        .revoke_seat(SeatRef::Id(seat))
+        .await
+        .unwrap();
+    // The relay's answer carries no wish (an older app reads it as before).
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let answer: serde_json::Value = http
+        .get(format!("http://{}/team/me", relay.local_addr()))
+        .bearer_auth(credential.expose_secret())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["code"], "seat_revoked");
+    assert!(answer.get("deleteLocalData").is_none(), "{answer}");
+    let refused = core.check_team().await.unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::SeatRevoked);
+    assert_eq!(core.team_state(), TeamState::Revoked);
+    core.shutdown().await;
+}

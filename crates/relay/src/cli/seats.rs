@@ -36,6 +36,10 @@ pub enum SeatsCommand {
     Revoke {
         /// The seat's number or name.
         seat: String,
+        /// Also ask the seat's app to delete the team's call history and contacts from its
+        /// computer when it learns of the revocation (its next request or stream).
+        #[arg(long)]
+        delete_local_data: bool,
     },
     /// Make a one-time invite for a seat and print its code and `trubka://join` link. Joining
     /// with it replaces the seat's credential in use (one device per seat); a newer invite
@@ -146,12 +150,22 @@ pub async fn run(
                 }
             }
         }
-        SeatsCommand::Revoke { seat } => {
-            let revoked = team.revoke_seat(SeatRef::parse(&seat)).await?;
+        SeatsCommand::Revoke {
+            seat,
+            delete_local_data,
+        } => {
+            let revoked = team
+                .revoke_seat_asking(SeatRef::parse(&seat), delete_local_data)
+                .await?;
             println!(
                 "Revoked seat {} ({}): its stream closes now and its next request is refused.",
                 revoked.profile.id, revoked.profile.name
             );
+            if delete_local_data {
+                println!(
+                    "Its app will be asked to delete the team's call history and contacts when it next reaches this server."
+                );
+            }
         }
         SeatsCommand::Invite { seat, expires } => {
             let life = parse_life(&expires)?;

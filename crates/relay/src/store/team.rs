@@ -94,6 +94,9 @@ pub struct CredentialRecord {
     pub revoked: bool,
     /// Whether its seat was revoked.
     pub seat_revoked: bool,
+    /// The seat was revoked with `--delete-local-data`: its app is asked to delete the
+    /// team's history and contacts when it learns of the revocation.
+    pub delete_local_data: bool,
 }
 
 /// What a running relay needs to admit seats: every credential, and whether the relay is in
@@ -173,7 +176,17 @@ pub trait TeamStore: Send + Sync + fmt::Debug + 'static {
     fn seats(&self) -> BoxFuture<'_, Result<Vec<SeatRecord>, RelayError>>;
 
     /// Revokes a seat, its credential and its invite.
-    fn revoke_seat(&self, seat: SeatRef) -> BoxFuture<'_, Result<SeatRecord, RelayError>>;
+    fn revoke_seat(&self, seat: SeatRef) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
+        self.revoke_seat_asking(seat, false)
+    }
+
+    /// Revokes a seat, its credential and its invite; with `delete_local_data` the seat's
+    /// app, refused from now on, is asked to delete the team's history and contacts.
+    fn revoke_seat_asking(
+        &self,
+        seat: SeatRef,
+        delete_local_data: bool,
+    ) -> BoxFuture<'_, Result<SeatRecord, RelayError>>;
 
     /// Stores an invite for an active seat by its code's hash; an older unused invite of the
     /// seat is replaced (it no longer works).

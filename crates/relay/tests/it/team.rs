@@ -201,9 +201,60 @@ async fn revoking_a_seat_elsewhere_closes_its_stream_and_refuses_its_next_reques
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "seat_revoked");
+    // Revoked without `--delete-local-data`: the answer asks nothing more.
+    assert!(body.get("deleteLocalData").is_none(), "{body}");
+    assert!(refused.get("deleteLocalData").is_none(), "{refused}");
     // A revoked seat's invites no longer work either.
     let (status, _) = join_code(&relay, &code).await;
     assert_eq!(status, 410);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_seat_revoked_with_delete_local_data_is_told_so_on_its_stream_and_its_requests() {
+    let relay = start().await;
+    let erin = seat(&relay, "Erin", Role::Operator).await;
+    let code = invite(&relay, erin, TimeDelta::hours(1)).await;
+    let (_, answer) = join_code(&relay, &code).await;
+    let credential = answer["credential"].as_str().unwrap().to_owned();
+    let mut events = SseReader::new(stream_as(&relay, &credential).await);
+    assert!(events.next_frame(WAIT).await.is_some());
+
+    // As `trubka-relay seats revoke Erin --delete-local-data` would, from another process.
+    other_process(&relay)
+        .revoke_seat_asking(SeatRef::Name("Erin".into()), true)
+        .await
+        .unwrap();
+    assert_stream_ends(&mut events, "the revoked seat's stream").await;
+    let (status, refused) = me(&relay, &credential).await;
+    assert_eq!(
+        (
+            status,
+            refused["code"].as_str(),
+            &refused["deleteLocalData"]
+        ),
+        (401, Some("seat_revoked"), &json!(true)),
+        "{refused}"
+    );
+    let response = stream_as(&relay, &credential).await;
+    assert_eq!(response.status(), 401);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["code"].as_str(), &body["deleteLocalData"]),
+        (Some("seat_revoked"), &json!(true)),
+        "{body}"
+    );
+    // The seat API's answer carries it too, and team-api reads it.
+    let hangup = relay
+        .http
+        .post(format!("{}/team/hangup", relay.base))
+        .bearer_auth(&credential)
+        .json(&json!({ "legId": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hangup.status(), 401);
+    let read: team_api::ErrorBody = hangup.json().await.unwrap();
+    assert!(read.delete_local_data, "{read:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

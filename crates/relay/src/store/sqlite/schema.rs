@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -93,6 +93,12 @@ CREATE TABLE IF NOT EXISTS audit_log (
 CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 ";
 
+/// Version 4: a seat revoked with `--delete-local-data` asks its app to delete the team's
+/// history and contacts.
+const REVOKE_SCHEMA: &str = "
+ALTER TABLE seats ADD COLUMN delete_local_data INTEGER NOT NULL DEFAULT 0;
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -118,6 +124,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 3 {
         conn.execute_batch(AUDIT_SCHEMA)?;
+    }
+    if version < 4 {
+        conn.execute_batch(REVOKE_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -130,6 +130,7 @@ pub(super) fn seats(conn: &Connection, path: &Path) -> Result<Vec<SeatRecord>, R
 pub(super) fn revoke_seat(
     tx: &Transaction<'_>,
     seat: &SeatRef,
+    delete_local_data: bool,
     now: DateTime<Utc>,
     path: &Path,
 ) -> Result<SeatRecord, RelayError> {
@@ -137,8 +138,8 @@ pub(super) fn revoke_seat(
     let now = timestamp(now);
     let id = found.profile.id;
     tx.execute(
-        "UPDATE seats SET revoked_at = ?2 WHERE id = ?1",
-        params![id, now],
+        "UPDATE seats SET revoked_at = ?2, delete_local_data = ?3 WHERE id = ?1",
+        params![id, now, delete_local_data],
     )
     .and_then(|_| {
         tx.execute(
@@ -272,7 +273,8 @@ pub(super) fn access_snapshot(
 ) -> Result<AccessSnapshot, RelayError> {
     let mut statement = conn
         .prepare_cached(
-            "SELECT c.hash, c.revoked_at, s.id, s.name, s.role, s.workplace, s.revoked_at
+            "SELECT c.hash, c.revoked_at, s.id, s.name, s.role, s.workplace, s.revoked_at,
+                    s.delete_local_data
              FROM seat_credentials c JOIN seats s ON s.id = c.seat_id ORDER BY c.id",
         )
         .map_err(store_error(path))?;
@@ -289,6 +291,7 @@ pub(super) fn access_snapshot(
                     workplace: row.get(5)?,
                 },
                 seat_revoked: row.get::<_, Option<String>>(6)?.is_some(),
+                delete_local_data: row.get(7)?,
             })
         })
         .map_err(store_error(path))?

@@ -141,9 +141,13 @@ impl TeamStore for SqliteStore {
         self.team_read(seats::seats).boxed()
     }
 
-    fn revoke_seat(&self, seat: SeatRef) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
+    fn revoke_seat_asking(
+        &self,
+        seat: SeatRef,
+        delete_local_data: bool,
+    ) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
         self.team_write(
-            move |tx, path| seats::revoke_seat(tx, &seat, Utc::now(), path),
+            move |tx, path| seats::revoke_seat(tx, &seat, delete_local_data, Utc::now(), path),
             always,
         )
         .boxed()
