@@ -15,27 +15,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use common::{SENDERS, drain_frames, env_usize, notification, percentile, relay_with_key};
 use futures::StreamExt as _;
 use relay::store::EventId;
-use relay::{ClientKey, HookPath, Relay, RelayConfig};
+use relay::{HookPath, Relay, RelayConfig};
 use tokio::sync::Semaphore;
 
-const SENDERS: usize = 64;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64) * p).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
+mod common;
 
 fn rss() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -47,10 +33,9 @@ fn rss() -> String {
         .join(", ")
 }
 
-fn notification(n: usize, sent_micros: u128) -> String {
-    format!(
-        r#"{{"event":"callNotifications","result":{{"callInfo":{{"call":{{"id":"bench-{n}","tag":"t"}},"caller":{{"id":"78124241500"}},"callee":{{"id":"74996497803"}},"startTime":"2020-06-02 11:18:16","state":"trying","transportId":"10.0.0.1:5073","type":"incoming","sent":{sent_micros}}}}}}}"#
-    )
+/// The webhook for call `bench-<n>`, stamped with when it was sent.
+fn bench_notification(n: usize, sent_micros: u128) -> String {
+    notification(&format!("bench-{n}"), Some(sent_micros))
 }
 
 fn now_micros() -> u128 {
@@ -69,7 +54,7 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
     // Warm up connections and the store.
     for n in 0..SENDERS {
         http.post(&url)
-            .body(notification(events + n, 0))
+            .body(bench_notification(events + n, 0))
             .send()
             .await
             .unwrap();
@@ -90,7 +75,7 @@ async fn intake(dir: &tempfile::TempDir, events: usize) {
                 let sent = Instant::now();
                 let response = http
                     .post(&url)
-                    .body(notification(n, 0))
+                    .body(bench_notification(n, 0))
                     .send()
                     .await
                     .unwrap();
@@ -143,14 +128,7 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
     let mut config = RelayConfig::new(HookPath::generate(), dir.path().join("fanout.sqlite3"));
     // Every client here shares one key, which a deployment would not do (one key per seat).
     config.streams_per_key = clients;
-    let relay = Relay::start(config).await.unwrap();
-    let key = ClientKey::generate();
-    relay
-        .state()
-        .store
-        .add_client_key("bench".into(), key.hash())
-        .await
-        .unwrap();
+    let (relay, key) = relay_with_key(config).await;
     let url = format!("{}/events", relay.redirect_uri().expose_secret());
     let stream_url = relay.stream_url().to_owned();
     let rss_before = rss();
@@ -176,8 +154,7 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
                     break;
                 };
                 buffer.extend_from_slice(&chunk);
-                while let Some(end) = buffer.windows(2).position(|pair| pair == b"\n\n") {
-                    let frame: Vec<u8> = buffer.drain(..end + 2).collect();
+                for frame in drain_frames(&mut buffer) {
                     let text = String::from_utf8_lossy(&frame);
                     if let Some(at) = text.find("\"sent\":") {
                         let digits: String = text[at + 7..]
@@ -211,7 +188,7 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
         posts.push(tokio::spawn(async move {
             let response = http
                 .post(&url)
-                .body(notification(n, now_micros()))
+                .body(bench_notification(n, now_micros()))
                 .send()
                 .await
                 .unwrap();
@@ -258,21 +235,10 @@ async fn fanout(dir: &tempfile::TempDir, clients: usize, seconds: usize) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and only wants the
-    // program to build and exit, so run only when asked.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        return;
-    }
     let events = env_usize("RELAY_BENCH_EVENTS", 20_000);
     let seconds = env_usize("RELAY_BENCH_FANOUT_SECS", 10);
     let clients = env_usize("RELAY_BENCH_CLIENTS", 200);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    // On the build directory's disk, not a RAM-backed /tmp: fsync must cost what it costs.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    runtime.block_on(async {
+    common::run(|dir| async move {
         intake(&dir, events).await;
         fanout(&dir, clients, seconds).await;
     });

@@ -24,32 +24,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{SENDERS, drain_frames, env_usize, notification, percentile, relay_with_key};
 use futures::StreamExt as _;
 use relay::store::EventId;
-use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
+use relay::{ClientKey, HookPath, RelayConfig, RelayHandle};
 use tokio::sync::{Mutex, Semaphore};
 
-const SENDERS: usize = 64;
+mod common;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64) * p).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn notification(phase: &str, n: usize) -> String {
-    format!(
-        r#"{{"event":"callNotifications","result":{{"callInfo":{{"call":{{"id":"{phase}-{n}","tag":"t"}},"caller":{{"id":"78124241500"}},"callee":{{"id":"74996497803"}},"startTime":"2020-06-02 11:18:16","state":"trying","transportId":"10.0.0.1:5073","type":"incoming"}}}}}}"#
-    )
+/// The webhook for call `<phase>-<n>`.
+fn phase_notification(phase: &str, n: usize) -> String {
+    notification(&format!("{phase}-{n}"), None)
 }
 
 fn polls_waiting(relay: &RelayHandle) -> usize {
@@ -154,12 +139,10 @@ fn start_reader(
                 break;
             };
             buffer.extend_from_slice(&chunk);
-            while let Some(end) = buffer.windows(2).position(|pair| pair == b"\n\n") {
-                let frame: Vec<u8> = buffer.drain(..end + 2).collect();
-                if frame.starts_with(b"id:") {
-                    received += 1;
-                }
-            }
+            received += drain_frames(&mut buffer)
+                .iter()
+                .filter(|frame| frame.starts_with(b"id:"))
+                .count();
         }
         received
     })
@@ -191,7 +174,11 @@ async fn post_all(
         let (http, url, failures) = (http.clone(), url.to_owned(), Arc::clone(&failures));
         posts.push(tokio::spawn(async move {
             let sent = Instant::now();
-            let response = http.post(&url).body(notification(phase, n)).send().await;
+            let response = http
+                .post(&url)
+                .body(phase_notification(phase, n))
+                .send()
+                .await;
             let latency = sent.elapsed();
             if !matches!(&response, Ok(answer) if answer.status() == 200) {
                 failures.fetch_add(1, Ordering::Relaxed);
@@ -241,14 +228,7 @@ async fn run(dir: &tempfile::TempDir) {
     }
     let wal = dir.path().join("limits.sqlite3-wal");
     let wal_bytes = move || std::fs::metadata(&wal).map_or(0, |meta| meta.len()) / 1_000_000;
-    let relay = Relay::start(config).await.unwrap();
-    let key = ClientKey::generate();
-    relay
-        .state()
-        .store
-        .add_client_key("bench".into(), key.hash())
-        .await
-        .unwrap();
+    let (relay, key) = relay_with_key(config).await;
     let base = format!("http://{}", relay.local_addr());
     let url = format!("{}/events", relay.redirect_uri().expose_secret());
     let stream_url = relay.stream_url().to_owned();
@@ -271,7 +251,7 @@ async fn run(dir: &tempfile::TempDir) {
     for n in 0..SENDERS {
         let response = http
             .post(&url)
-            .body(notification("warm", n))
+            .body(phase_notification("warm", n))
             .send()
             .await
             .unwrap();
@@ -343,16 +323,5 @@ async fn run(dir: &tempfile::TempDir) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and only wants the
-    // program to build and exit, so run only when asked.
-    if !std::env::args().any(|arg| arg == "--bench") {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    // On the build directory's disk, not a RAM-backed /tmp: fsync must cost what it costs.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    runtime.block_on(run(&dir));
+    common::run(|dir| async move { run(&dir).await });
 }

@@ -8,39 +8,5 @@
 mod demo;
 mod phonebook;
 
-use std::time::Duration;
-
-use companion::DomainEvent;
-use tokio::sync::broadcast;
-
-/// Calls the simulator's control API (`post` or `put` to `path` under its control address),
-/// which must accept the request.
-pub async fn control(sim: &mtt_sim::SimHandle, put: bool, path: &str, body: serde_json::Value) {
-    let url = format!("{}{path}", sim.control_url());
-    let http = reqwest::Client::new();
-    let request = if put { http.put(url) } else { http.post(url) };
-    let answer = request.json(&body).send().await.unwrap();
-    assert!(
-        answer.status().is_success(),
-        "{path}: {}",
-        answer.text().await.unwrap()
-    );
-}
-
-/// The next domain event that `pred` accepts, failing the test after 10 s without one.
-pub async fn wait_for(
-    events: &mut broadcast::Receiver<DomainEvent>,
-    what: &str,
-    pred: impl Fn(&DomainEvent) -> bool,
-) -> DomainEvent {
-    tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let e = events.recv().await.unwrap();
-            if pred(&e) {
-                return e;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within 10 s"))
-}
+// The helpers both crates' tests use, under the names the test modules call them by.
+pub use test_support::{control, wait_for};
