@@ -39,22 +39,13 @@ use serde_json::{Value, json};
 use team_api::Role;
 use tokio::sync::mpsc;
 
+use common::{env_usize, percentile};
+
+// Only its sizes and percentiles are used here; the rest serves intake.rs and limits.rs.
+#[allow(dead_code)]
+mod common;
+
 const ANNA: &str = "883140582526566";
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64) * p).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
 
 fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

@@ -1,4 +1,4 @@
-//! What the relay's benchmarks (`intake.rs`, `limits.rs`) share: their sizes from the
+//! What the relay's benchmarks (`intake.rs`, `limits.rs`, `team.rs`) share: their sizes from the
 //! environment, percentiles, the webhook body they post, a relay with one stream key, reading
 //! Server-Sent Events frames, and running only under `cargo bench`.
 
