@@ -1,7 +1,7 @@
 //! `trubka-relay team …`: connect the МТТ integration to the relay, see its state, rotate the
 //! at-rest key.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
@@ -51,6 +51,20 @@ fn ask(prompt: &str) -> Result<String, RelayError> {
     Ok(line.trim().to_owned())
 }
 
+/// A secret typed at a terminal without echo (over a shoulder or a shared screen it would
+/// otherwise be read); from a pipe it is read as a line, for scripts.
+fn ask_secret(prompt: &str) -> Result<String, RelayError> {
+    if !std::io::stdin().is_terminal() {
+        return ask(prompt);
+    }
+    let typed =
+        rpassword::prompt_password(format!("{prompt}: ")).map_err(|err| RelayError::TeamInput {
+            field: "the terminal",
+            reason: err.to_string(),
+        })?;
+    Ok(typed.trim().to_owned())
+}
+
 pub async fn run(
     config_path: &Path,
     database: Option<PathBuf>,
@@ -80,7 +94,7 @@ pub async fn run(
             };
             let client_secret = match client_secret {
                 Some(secret) => secret,
-                None => ask("Client secret")?,
+                None => ask_secret("Client secret")?,
             };
             let redirect_uri = format!("{public_url}/{}", config.hook.expose_secret());
             let team = team_store(&database)?;
