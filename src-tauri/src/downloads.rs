@@ -59,7 +59,7 @@ impl Downloads {
     /// exist yet (`stem.csv`, else `stem-2.csv`, …).
     pub fn fresh_path(&self, stem: &str, extension: &str) -> Result<PathBuf, IpcError> {
         let dir = self.dir()?;
-        let stem = safe_stem(stem);
+        let stem = companion::recording_download::safe_stem(stem);
         (1..1000)
             .map(|n| {
                 let name = if n == 1 {
@@ -82,37 +82,9 @@ impl Downloads {
     }
 }
 
-/// A file name stem from text that may come from outside (a leg id): letters, digits, `-` and
-/// `_` only, at most 80 characters, so it can never climb out of the folder.
-fn safe_stem(text: &str) -> String {
-    let stem: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(80)
-        .collect();
-    if stem.is_empty() {
-        "trubka".into()
-    } else {
-        stem
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_name_from_outside_stays_in_the_folder() {
-        assert_eq!(safe_stem("../../etc/passwd"), "______etc_passwd");
-        assert_eq!(safe_stem(""), "trubka");
-        assert_eq!(safe_stem("leg-1_a"), "leg-1_a");
-    }
 
     #[test]
     fn a_second_file_of_the_same_name_gets_a_fresh_one() {

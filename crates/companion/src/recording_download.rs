@@ -544,8 +544,9 @@ fn move_into_place(
 }
 
 /// A file name stem from text that may come from outside (a leg id): letters, digits, `-` and
-/// `_` only, at most 80 characters, so it can never climb out of the folder.
-fn safe_stem(text: &str) -> String {
+/// `_` only, at most 80 characters, so it can never climb out of the folder. The shell names its
+/// exports with it too, so every file the app saves is named by one rule.
+pub fn safe_stem(text: &str) -> String {
     let stem: String = text
         .chars()
         .map(|c| {
