@@ -233,6 +233,8 @@ pub struct LiveCall {
     pub answered_by: Option<String>,
     /// Whether the leg involves my workplace.
     pub mine: bool,
+    /// Whose call it is when it is not mine (a supervisor in team mode sees the team's).
+    pub whose: Option<Whose>,
     /// When the relay first saw the leg.
     pub started_at: DateTime<Utc>,
     /// When it was answered.
@@ -258,6 +260,10 @@ impl From<&companion::LiveCall> for LiveCall {
             workplaces: c.workplaces.iter().cloned().collect(),
             answered_by: c.answered_by.clone(),
             mine: c.mine,
+            whose: c.whose.as_ref().map(|w| Whose {
+                workplace: w.workplace.clone(),
+                name: w.name.clone(),
+            }),
             started_at: c.started_at,
             connected_at: c.connected_at,
             ended_at: c.ended_at,
@@ -265,6 +271,16 @@ impl From<&companion::LiveCall> for LiveCall {
             end_reason: c.end_reason.clone(),
         }
     }
+}
+
+/// A colleague's workplace that a call not mine involves.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Whose {
+    /// The workplace's SIP ID.
+    pub workplace: String,
+    /// Its name in the directory, when the directory has one.
+    pub name: Option<String>,
 }
 
 /// Which way a live call goes.
