@@ -300,23 +300,20 @@ pub(crate) async fn transfer(
         Ok(target) => target,
         Err(err) => return bad_input(err.to_string()),
     };
-    let seat = &caller.seat;
     let what = format!("leg {} to {}", request.leg_id, target);
-    let leg = match checked_leg(&state, seat, &request.leg_id) {
-        Ok(leg) => leg,
-        Err(refused) => return refuse(&state, seat, "transfer", what, refused).await,
+    let action = LegAction {
+        name: "transfer",
+        what,
+        done: "transferred",
     };
-    let pbx = match pbx(&state).await {
-        Ok(pbx) => pbx,
-        Err(refused) => return refuse(&state, seat, "transfer", what, refused).await,
-    };
-    match pbx.transfer_call(&leg, &target).await {
-        Ok(()) => {
-            let audit_id = audit(&state, seat, "transfer", what, Ok("transferred".into())).await;
-            Json(ActionDone { audit_id }).into_response()
-        }
-        Err(err) => refuse(&state, seat, "transfer", what, pbx_failure(&err)).await,
-    }
+    act_on_leg(
+        &state,
+        &caller.seat,
+        &request.leg_id,
+        action,
+        async |pbx, leg| pbx.transfer_call(leg, &target).await,
+    )
+    .await
 }
 
 /// `POST /team/hangup`.
@@ -333,22 +330,55 @@ pub(crate) async fn hang_up(
         Ok(request) => request,
         Err(response) => return response,
     };
-    let seat = &caller.seat;
-    let what = format!("leg {}", request.leg_id);
-    let leg = match checked_leg(&state, seat, &request.leg_id) {
+    let action = LegAction {
+        name: "hangup",
+        what: format!("leg {}", request.leg_id),
+        done: "ended",
+    };
+    act_on_leg(
+        &state,
+        &caller.seat,
+        &request.leg_id,
+        action,
+        async |pbx, leg| pbx.terminate_call(leg).await,
+    )
+    .await
+}
+
+/// An action on a live leg, as the audit log names it.
+struct LegAction {
+    /// The action's name (`transfer`, `hangup`).
+    name: &'static str,
+    /// What it was asked to do.
+    what: String,
+    /// The audit's word for success.
+    done: &'static str,
+}
+
+/// The one sequence for every action on a leg: the seat's right to the leg, then the PBX (with
+/// the actions' deadline, sent once), audited either way; a refusal never reaches the PBX.
+async fn act_on_leg(
+    state: &RelayState,
+    seat: &SeatProfile,
+    leg_id: &str,
+    action: LegAction,
+    call_pbx: impl AsyncFnOnce(&mtt_api::Pbx, &LegRef) -> Result<(), mtt_api::Error>,
+) -> Response {
+    let LegAction { name, what, done } = action;
+    let leg = match checked_leg(state, seat, leg_id) {
         Ok(leg) => leg,
-        Err(refused) => return refuse(&state, seat, "hangup", what, refused).await,
+        Err(refused) => return refuse(state, seat, name, what, refused).await,
     };
-    let pbx = match pbx(&state).await {
+    let pbx = match pbx(state).await {
         Ok(pbx) => pbx,
-        Err(refused) => return refuse(&state, seat, "hangup", what, refused).await,
+        Err(refused) => return refuse(state, seat, name, what, refused).await,
     };
-    match pbx.terminate_call(&leg).await {
+    match call_pbx(&pbx, &leg).await {
         Ok(()) => {
-            let audit_id = audit(&state, seat, "hangup", what, Ok("ended".into())).await;
+            let audit_id = audit(state, seat, name, what, Ok(done.into())).await;
             Json(ActionDone { audit_id }).into_response()
         }
-        Err(err) => refuse(&state, seat, "hangup", what, pbx_failure(&err)).await,
+        Err(err) => refuse(state, seat, name, what, pbx_failure(&err)).await,
     }
 }
 
