@@ -36,8 +36,23 @@ import { t } from "./i18n";
 
 export { EVENTS } from "./bindings/contract";
 
+/** Who wants to know that a command found the team server unreachable (the link indicator). */
+const teamUnreachable = new Set<() => void>();
+
+/**
+ * Calls `listener` whenever a command fails with `relay_unreachable`: the action found the team
+ * server gone, which the link itself may not have noticed yet. Returns how to stop.
+ */
+export function onTeamUnreachable(listener: () => void): () => void {
+  teamUnreachable.add(listener);
+  return () => teamUnreachable.delete(listener);
+}
+
 function call<T>(command: Command, args?: InvokeArgs): Promise<T> {
-  return invoke<T>(command, args);
+  return invoke<T>(command, args).catch((e: unknown) => {
+    if (isIpcError(e) && e.code === "relay_unreachable") for (const listener of teamUnreachable) listener();
+    throw e;
+  });
 }
 
 /** Every command, by the screen that uses it (src-tauri/src/commands/). */
@@ -110,8 +125,9 @@ function isIpcError(e: unknown): e is IpcError {
 export function describe(e: unknown): string {
   if (!isIpcError(e)) return `${t.errorGeneric} ${String(e)}`;
   const lead = t.errors[e.code] ?? t.errorGeneric;
-  // "Type at least 3 characters" says all there is to say.
-  if (e.code === "search_too_short" || !e.message) return lead;
+  // "Type at least 3 characters" says all there is to say; so does "the team server is
+  // unreachable — dial from your phone", whose message only repeats it.
+  if (e.code === "search_too_short" || e.code === "relay_unreachable" || !e.message) return lead;
   return `${lead} (${e.message})`;
 }
 
