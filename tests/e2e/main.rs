@@ -39,6 +39,7 @@ mod recording;
 mod restart;
 mod screens;
 mod team_calls;
+mod team_everyday;
 mod team_join;
 mod team_unreachable;
 mod tel_link;
