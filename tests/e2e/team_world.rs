@@ -509,6 +509,7 @@ impl Drop for Cli {
 /// The `trubka` binary: `E2E_CLI` (tests/e2e/run sets it).
 fn cli_binary() -> PathBuf {
     std::env::var_os("E2E_CLI")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .expect("E2E_CLI is not set: run the end-to-end suite through tests/e2e/run")
 }
