@@ -1,14 +1,17 @@
 //! Team mode, the rest of an operator's day (issue #15 item 9), through the team server: a
 //! caller who gives up lands in the callback queue and calling back from it dials from the
-//! operator's workplace; a recorded call's recording plays in the history.
+//! operator's workplace; a contact added with a manager picked among the team's workplaces names
+//! a caller in the history; a recorded call's recording plays in the history.
 
 use serde_json::json;
 use team_api::Role;
 
 use crate::app::{digits, wait_for};
+use crate::click_to_call::wait_phase;
 use crate::team_world::{ANNA, ANNA_NAME, Cli, SERGEY, TeamWorld};
 
 const CALLER: &str = "79031112233";
+const CONTACT_NAME: &str = "Васильева Мария";
 
 /// The callback queue's row for `number` (by the digits it shows), or null.
 const QUEUE_ROW: &str = "const q = document.getElementById('callbacks');
@@ -19,10 +22,52 @@ const QUEUE_ROW: &str = "const q = document.getElementById('callbacks');
 
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
-fn in_team_mode_a_recorded_calls_recording_plays_in_the_history() {
+fn in_team_mode_the_phonebook_names_a_caller_and_a_recording_plays_in_the_history() {
     let world = TeamWorld::start();
     let anna = world.add_seat(ANNA_NAME, ANNA, Role::Operator);
     let app = world.joined_app("team_everyday", &anna);
+
+    // A contact added in the phonebook, its personal manager picked among the team's
+    // workplaces by name: it names the caller on the Calls screen.
+    app.show_screen("contacts");
+    app.click("#contact-add");
+    app.type_into("#contact-name", CONTACT_NAME);
+    app.type_into("#contact-numbers", "+7 903 111-22-44");
+    app.wait_js(
+        "Anna among the managers",
+        "const s = document.getElementById('contact-manager');
+         const o = s && [...s.options].find(o => o.value === arguments[0]);
+         if (!o || !o.textContent.includes(arguments[1])) return null;
+         s.value = arguments[0]; s.dispatchEvent(new Event('change', {bubbles: true}));
+         return o.textContent;",
+        vec![json!(ANNA), json!(ANNA_NAME)],
+    );
+    app.click("#contact-save");
+    app.wait_js(
+        "the contact in the phonebook, with its manager",
+        "const t = document.getElementById('contacts-table');
+         return t && t.textContent.includes(arguments[0]) && t.textContent.includes(arguments[1])
+           ? true : null",
+        vec![json!(CONTACT_NAME), json!(ANNA_NAME)],
+    );
+    app.shot("team-everyday-contacts");
+    let ringing = world
+        .sim
+        .incoming("79031112244", None, json!({"manual": true}));
+    app.show_screen("calls");
+    wait_phase(&app, "79031112244", "Ringing");
+    world.sim.answer(&ringing.leg_id, ANNA);
+    wait_phase(&app, "79031112244", "Connected");
+    world.sim.hangup(&ringing.leg_id, "caller");
+    wait_phase(&app, "79031112244", "Ended");
+    app.show_screen("history");
+    app.wait_js(
+        "the history to name the caller by the phonebook",
+        "const r = [...document.querySelectorAll('table.history tbody tr')]
+           .find(r => r.textContent.replace(/\\D/g, '').includes('9031112244'));
+         return r && r.textContent.includes(arguments[0]) ? r.textContent : null",
+        vec![json!(CONTACT_NAME)],
+    );
 
     // A short recorded call from Anna's workplace: its recording plays in the history.
     let recorded = world.sim.post(
