@@ -180,10 +180,19 @@ impl App {
             ),
         )
         .unwrap();
-        if options.welcomed {
+        if options.welcomed || !options.demo {
             let default_profile = dirs.config.join("trubka/profiles/default");
             std::fs::create_dir_all(&default_profile).unwrap();
-            std::fs::write(default_profile.join("settings.toml"), "welcomed = true\n").unwrap();
+            let mut text = format!("welcomed = {}\n", options.welcomed);
+            if !options.demo {
+                // The default profile is the one that joins a team: it speaks the look's
+                // language too.
+                text.push_str(&format!(
+                    "language = \"{}\"\ntheme = \"{}\"\n",
+                    options.look.lang, options.look.theme
+                ));
+            }
+            std::fs::write(default_profile.join("settings.toml"), text).unwrap();
         }
         let launcher = write_launcher(
             home.path(),

@@ -6,7 +6,7 @@
 use serde_json::json;
 use team_api::Role;
 
-use crate::app::{digits, wait_for};
+use crate::app::{Look, Options, digits, wait_for};
 use crate::click_to_call::wait_phase;
 use crate::team_world::{ANNA, ANNA_NAME, Cli, SERGEY, TeamWorld};
 
@@ -25,7 +25,18 @@ const QUEUE_ROW: &str = "const q = document.getElementById('callbacks');
 fn in_team_mode_the_phonebook_names_a_caller_and_a_recording_plays_in_the_history() {
     let world = TeamWorld::start();
     let anna = world.add_seat(ANNA_NAME, ANNA, Role::Operator);
-    let app = world.joined_app("team_everyday", &anna);
+    // In Russian and dark, so that team mode's screens are seen in both.
+    let app = world.joined_app_with(
+        "team_everyday",
+        &anna,
+        Options {
+            look: Look {
+                lang: "ru",
+                theme: "dark",
+            },
+            ..Options::default()
+        },
+    );
 
     // A contact added in the phonebook, its personal manager picked among the team's
     // workplaces by name: it names the caller on the Calls screen.
@@ -51,6 +62,14 @@ fn in_team_mode_the_phonebook_names_a_caller_and_a_recording_plays_in_the_histor
         vec![json!(CONTACT_NAME), json!(ANNA_NAME)],
     );
     app.shot("team-everyday-contacts");
+    app.show_screen("settings");
+    app.wait_js(
+        "the seat's role in Russian",
+        "const r = document.getElementById('settings-team-role');
+         return r && r.textContent === 'Роль: оператор' ? true : null",
+        vec![],
+    );
+    app.shot("team-everyday-settings");
     let ringing = world
         .sim
         .incoming("79031112244", None, json!({"manual": true}));

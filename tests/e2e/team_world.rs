@@ -272,11 +272,17 @@ impl TeamWorld {
     /// server's host in the window, waits for the join and the app's restart, and relaunches it
     /// under the driver: it then runs in team mode, on the Calls screen.
     pub fn joined_app(&self, scenario: &str, seat: &Seat) -> App {
+        self.joined_app_with(scenario, seat, Options::default())
+    }
+
+    /// [`TeamWorld::joined_app`] with other options (a language and theme, say); never the
+    /// demo.
+    pub fn joined_app_with(&self, scenario: &str, seat: &Seat, options: Options) -> App {
         let mut app = App::launch(
             scenario,
             Options {
                 demo: false,
-                ..Options::default()
+                ..options
             },
         );
         // Nothing is set up yet, so the app shows its demo until it joins.
