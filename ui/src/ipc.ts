@@ -36,23 +36,33 @@ import { t } from "./i18n";
 
 export { EVENTS } from "./bindings/contract";
 
-/** Who wants to know that a command found the team server unreachable (the link indicator). */
-const teamUnreachable = new Set<() => void>();
+/** Who wants to know whether the last action found the team server (the link indicator). */
+const teamReach = new Set<(reachable: boolean) => void>();
+
+/** The actions that go to the team server in team mode and are never sent twice. */
+const ACTIONS: ReadonlySet<Command> = new Set<Command>(["dial", "hang_up", "transfer"]);
 
 /**
- * Calls `listener` whenever a command fails with `relay_unreachable`: the action found the team
- * server gone, which the link itself may not have noticed yet. Returns how to stop.
+ * Calls `listener` with `false` whenever a command fails with `relay_unreachable` (the action
+ * found the team server gone, which the link itself may not have noticed yet), and with `true`
+ * when an action is answered again. Returns how to stop.
  */
-export function onTeamUnreachable(listener: () => void): () => void {
-  teamUnreachable.add(listener);
-  return () => teamUnreachable.delete(listener);
+export function onTeamReach(listener: (reachable: boolean) => void): () => void {
+  teamReach.add(listener);
+  return () => teamReach.delete(listener);
 }
 
 function call<T>(command: Command, args?: InvokeArgs): Promise<T> {
-  return invoke<T>(command, args).catch((e: unknown) => {
-    if (isIpcError(e) && e.code === "relay_unreachable") for (const listener of teamUnreachable) listener();
-    throw e;
-  });
+  return invoke<T>(command, args).then(
+    (answer) => {
+      if (ACTIONS.has(command)) for (const listener of teamReach) listener(true);
+      return answer;
+    },
+    (e: unknown) => {
+      if (isIpcError(e) && e.code === "relay_unreachable") for (const listener of teamReach) listener(false);
+      throw e;
+    },
+  );
 }
 
 /** Every command, by the screen that uses it (src-tauri/src/commands/). */

@@ -2,29 +2,37 @@
 // a word. For a team's seat the relay is the team server, which every action goes through, so a
 // link that is down — or an action that found the server gone before the link noticed — reads
 // "the team server is unreachable — dial from your phone" (issue #15 item 12) until the link
-// reports again.
+// reports again or an action is answered again.
 import { h } from "./dom";
 import { t } from "./i18n";
-import { onTeamUnreachable } from "./ipc";
+import { onTeamReach } from "./ipc";
 
 export class LinkIndicator {
   readonly root = h("span", { class: "link starting", role: "status", "aria-live": "polite" });
-  private state = "starting";
+  /** The link's last report. */
+  private reported = "starting";
+  /** Whether the last action found the team server gone (and nothing has said otherwise since). */
+  private unreachable = false;
 
   /** `team` says whether the app is a team's seat now (Settings' Team section knows). */
   constructor(private readonly team: () => boolean) {
-    onTeamUnreachable(() => this.set("unreachable"));
+    onTeamReach((reachable) => {
+      if (this.unreachable === !reachable) return;
+      this.unreachable = !reachable;
+      this.render();
+    });
   }
 
   /** The link's report (`connected`, `reconnecting`, `offline`, `refused`, `revoked`), or `""` for none. */
   set(state: string): void {
-    this.state = state;
+    this.reported = state;
+    this.unreachable = false;
     this.render();
   }
 
   /** The state shown now. */
   get current(): string {
-    return this.state;
+    return this.unreachable ? "unreachable" : this.reported;
   }
 
   render(): void {
@@ -41,8 +49,9 @@ export class LinkIndicator {
       words.offline = t.linkTeamUnreachable;
       words.reconnecting = t.linkTeamUnreachable;
     }
-    this.root.className = `link ${this.state}`;
-    this.root.hidden = this.state === "";
-    this.root.textContent = words[this.state] ?? this.state;
+    const state = this.current;
+    this.root.className = `link ${state}`;
+    this.root.hidden = state === "";
+    this.root.textContent = words[state] ?? state;
   }
 }

@@ -72,3 +72,21 @@ test("the link indicator shows it when an action finds the team server unreachab
   assert.equal(indicator.root.textContent, en.linkTeamUnreachable);
   delete commands.hang_up;
 });
+
+test("an action the team server answers again puts the link's own word back", async () => {
+  const indicator = new LinkIndicator(() => true);
+  document.body.replaceChildren(indicator.root);
+  indicator.set("connected");
+  const { api } = await import("../src/ipc");
+  commands.dial = () => {
+    throw UNREACHABLE;
+  };
+  await api.dial("89219462761").catch(() => undefined);
+  assert.equal(indicator.root.textContent, en.linkTeamUnreachable);
+  // The server answers again (the link never noticed it was gone): the indicator says so.
+  commands.dial = () => ({ number: "+7 921 946-27-61", leg: "leg-2" });
+  await api.dial("89219462761");
+  assert.equal(indicator.root.textContent, en.linkConnected);
+  assert.ok(indicator.root.classList.contains("connected"), indicator.root.className);
+  delete commands.dial;
+});

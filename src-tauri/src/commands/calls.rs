@@ -21,6 +21,7 @@ pub(crate) async fn dial<R: Runtime>(
         .dial(&number, None)
         .await
         .map_err(|e| failed(&app, &companion, e))?;
+    tray::team_answered(&app, &companion);
     Ok(Dialled {
         number: target.display,
         leg: placed.id.to_string(),
@@ -38,7 +39,9 @@ pub(crate) async fn hang_up<R: Runtime>(
     companion
         .hang_up(&leg)
         .await
-        .map_err(|e| failed(&app, &companion, e))
+        .map_err(|e| failed(&app, &companion, e))?;
+    tray::team_answered(&app, &companion);
+    Ok(())
 }
 
 /// Transfers a live leg to a workplace SIP ID or a number.
@@ -53,11 +56,14 @@ pub(crate) async fn transfer<R: Runtime>(
     companion
         .transfer(&leg, &target)
         .await
-        .map_err(|e| failed(&app, &companion, e))
+        .map_err(|e| failed(&app, &companion, e))?;
+    tray::team_answered(&app, &companion);
+    Ok(())
 }
 
 /// An action's failure for the window; one that found the team server unreachable is the
-/// tray's news too (the window's link indicator hears it from the answer itself).
+/// tray's news too (the window's link indicator hears it from the answer itself), until an
+/// action is answered again or the link reports (`tray::team_answered`).
 fn failed<R: Runtime>(
     app: &AppHandle<R>,
     companion: &Arc<Companion>,

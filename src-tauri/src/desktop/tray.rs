@@ -48,6 +48,23 @@ impl Health {
         self.link == "connected" && self.signed_in
     }
 
+    /// An action found the team server unreachable, whatever the link last said.
+    pub fn action_failed(&mut self) {
+        self.link = "unreachable".into();
+        self.team = true;
+    }
+
+    /// An action was answered: an "unreachable" that an action put here gives way to the
+    /// link's own last report (`link`, or connected when it has made none). Whether anything
+    /// changed.
+    pub fn action_answered(&mut self, link: Option<String>) -> bool {
+        if self.link != "unreachable" {
+            return false;
+        }
+        self.link = link.unwrap_or_else(|| "connected".into());
+        true
+    }
+
     /// The tooltip's words.
     pub fn describe(&self, russian: bool) -> String {
         let link = match (self.link.as_str(), russian) {
@@ -290,15 +307,35 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, companion: &Companion, event: &D
 }
 
 /// An action (dial, transfer, hang up) found the team server unreachable, which the link may
-/// not have noticed yet: the tray says "dial from your phone" until the link reports again.
+/// not have noticed yet: the tray says "dial from your phone" until the link reports again or
+/// an action is answered again.
 pub fn team_unreachable<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
     let Some(state) = app.try_state::<TrayState<R>>() else {
         return;
     };
     let health = {
         let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
-        health.link = "unreachable".into();
-        health.team = true;
+        health.action_failed();
+        health.clone()
+    };
+    show_health(
+        app,
+        &health,
+        super::is_russian(companion.settings().language),
+    );
+}
+
+/// An action was answered: if an earlier one had found the team server unreachable, the tray
+/// follows the link's own report again.
+pub fn team_answered<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let health = {
+        let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
+        if !health.action_answered(companion.link_status().map(|l| l.state)) {
+            return;
+        }
         health.clone()
     };
     show_health(
@@ -381,6 +418,24 @@ mod tests {
             h.describe(true),
             "Trubka — сервер команды недоступен — звоните с телефона"
         );
+    }
+
+    #[test]
+    fn an_action_answered_again_gives_the_tray_back_to_the_links_report() {
+        let mut h = Health {
+            link: "connected".into(),
+            signed_in: true,
+            team: true,
+        };
+        h.action_failed();
+        assert_eq!(h.link, "unreachable");
+        assert!(h.action_answered(Some("connected".into())));
+        assert_eq!(h.link, "connected");
+        assert!(h.good());
+        // The link's own report is not an action's to take back.
+        h.link = "reconnecting".into();
+        assert!(!h.action_answered(Some("connected".into())));
+        assert_eq!(h.link, "reconnecting");
     }
 
     #[test]
