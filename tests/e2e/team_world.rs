@@ -158,8 +158,23 @@ impl TeamWorld {
         }
     }
 
-    fn relay(&self) -> &relay::RelayHandle {
+    /// The running relay (its state: the team store, metrics, configuration), for what the
+    /// harness has no method for yet.
+    pub fn relay(&self) -> &relay::RelayHandle {
         self.relay.as_ref().expect("the relay is stopped")
+    }
+
+    /// Runs `future` on the world's runtime (the relay's and the simulator's), e.g. a team store
+    /// call: `world.block_on(world.relay().state().team.revoke_seat(…))`.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The simulator's handle (its state, webhook target, clock).
+    pub fn sim_handle(&self) -> &mtt_sim::SimHandle {
+        self.sim_handle
+            .as_ref()
+            .expect("the simulator runs while the world does")
     }
 
     /// `trubka-relay team connect` and the admin's sign-in in the browser (the simulator
