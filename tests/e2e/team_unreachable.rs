@@ -1,7 +1,6 @@
-//! Team mode when the team server is gone (issue #15 item 12): the dialer and the link
-//! indicator say "the team server is unreachable — dial from your phone" (the popup words its
-//! failures the same way: ui/test/team-unreachable.test.ts), the PBX never hears of the action
-//! (nothing is sent again), and once the server is back dialling works.
+//! Team mode when the team server is gone (issue #15 item 12): the popup, the dialer and the
+//! link indicator say "the team server is unreachable — dial from your phone", the PBX never
+//! hears of the action (nothing is sent again), and once the server is back dialling works.
 
 use std::time::Duration;
 
@@ -26,7 +25,7 @@ fn link_text(app: &App) -> String {
 
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
-fn with_the_team_server_gone_the_dialer_and_link_say_dial_from_your_phone_and_the_pbx_hears_nothing()
+fn with_the_team_server_gone_the_popup_dialer_and_link_say_dial_from_your_phone_and_the_pbx_hears_nothing()
  {
     let mut world = TeamWorld::start();
     let anna = world.add_seat(ANNA_NAME, ANNA, Role::Operator);
@@ -43,10 +42,26 @@ fn with_the_team_server_gone_the_dialer_and_link_say_dial_from_your_phone_and_th
     let row = wait_phase(&app, CALLER, "Ringing");
     let leg = row["leg"].as_str().unwrap().to_owned();
 
+    app.wait_popup_with(CALLER);
+
     // The team server goes away.
     world.stop_relay();
 
-    // Hanging up from the window: it says so, and the PBX hears nothing.
+    // Hanging up from the popup: it says so, and the PBX hears nothing.
+    app.click("#popup-hangup");
+    let said = wait_for("the popup to say the team server is unreachable", || {
+        let text = app.text(".popup-status").unwrap_or_default();
+        if text.contains("unreachable") {
+            Ok(text)
+        } else {
+            Err(format!("{text:?}"))
+        }
+    });
+    app.shot("team-unreachable-popup");
+    assert_eq!(said, UNREACHABLE);
+    app.to_main();
+
+    // Hanging up from the window: it says so too, and the PBX hears nothing.
     app.click(&format!(
         "ul.live-calls > li.live-call[data-leg=\"{leg}\"] button.danger"
     ));
