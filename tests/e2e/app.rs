@@ -180,10 +180,19 @@ impl App {
             ),
         )
         .unwrap();
-        if options.welcomed {
+        if options.welcomed || !options.demo {
             let default_profile = dirs.config.join("trubka/profiles/default");
             std::fs::create_dir_all(&default_profile).unwrap();
-            std::fs::write(default_profile.join("settings.toml"), "welcomed = true\n").unwrap();
+            let mut text = format!("welcomed = {}\n", options.welcomed);
+            if !options.demo {
+                // The default profile is the one that joins a team: it speaks the look's
+                // language too.
+                text.push_str(&format!(
+                    "language = \"{}\"\ntheme = \"{}\"\n",
+                    options.look.lang, options.look.theme
+                ));
+            }
+            std::fs::write(default_profile.join("settings.toml"), text).unwrap();
         }
         let launcher = write_launcher(
             home.path(),
@@ -404,8 +413,9 @@ impl App {
         found
     }
 
-    /// Waits until the popup shows `number` (a fragment of `#popup-number`'s text) and makes it
-    /// the current window.
+    /// Waits until the popup shows `number` (a fragment of `#popup-number`'s text, or of
+    /// `#popup-name`'s, where the number stands for a caller without a name) and makes it the
+    /// current window.
     pub fn wait_popup_with(&self, number: &str) -> String {
         wait_for(&format!("the popup for {number}"), || {
             let handle = self.popup_handle().ok_or("no popup window")?;
@@ -414,12 +424,18 @@ impl App {
                 .wd
                 .execute(
                     "const n = document.getElementById('popup-number');
-                     return { number: n ? n.textContent : null, visible: document.visibilityState };",
+                     const name = document.getElementById('popup-name');
+                     return { number: n ? n.textContent : null, name: name ? name.textContent : null,
+                              visible: document.visibilityState };",
                     vec![],
                 )
                 .map_err(|e| e.to_string())?;
-            let text = shown["number"].as_str().unwrap_or_default();
-            if digits(text).contains(&digits(number)) && shown["visible"] == "visible" {
+            let text = format!(
+                "{} {}",
+                shown["number"].as_str().unwrap_or_default(),
+                shown["name"].as_str().unwrap_or_default()
+            );
+            if digits(&text).contains(&digits(number)) && shown["visible"] == "visible" {
                 Ok(handle)
             } else {
                 self.to_main();

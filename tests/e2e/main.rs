@@ -2,6 +2,8 @@
 //! Xvfb, driven over WebDriver through `tauri-driver`, with the in-process simulator scripted
 //! through its control API and native notifications recorded by a D-Bus stand-in (dbusmock).
 //! Each scenario checks both sides: what the operator sees in the DOM, and what the PBX received.
+//! Team mode's scenarios (`team_*`) run no demo: `team_world.rs` starts a simulator and a relay in
+//! team mode in this process, and the app joins it by an invite link.
 //!
 //! The tests need the desktop session that `tests/e2e/run` sets up (display, session bus,
 //! notification daemon, tauri-driver), so they are ignored by a plain `cargo test`; the runner
@@ -37,7 +39,10 @@ mod recording;
 mod restart;
 mod screens;
 mod team_calls;
+mod team_everyday;
 mod team_join;
+mod team_supervisor;
+mod team_unreachable;
 mod tel_link;
 mod today_card;
 mod upkeep;

@@ -59,6 +59,14 @@ fn a_seat_joined_by_link_dials_through_the_team_server_and_the_supervisor_sees_w
         vec![],
     );
     assert!(seat.as_str().unwrap().contains(ANNA), "{seat}");
+    // The directory came from the team server when the app started: my workplace by its name.
+    app.wait_js(
+        "my workplace by its directory name",
+        "const s = document.getElementById('settings-workplace');
+         const o = s && s.selectedOptions[0];
+         return o && o.textContent.includes(arguments[0]) ? o.textContent : null",
+        vec![json!(ANNA_NAME)],
+    );
     app.shot("team-calls-settings");
 
     // Dialling from the window: the PBX places the call from the operator's own workplace.

@@ -158,8 +158,23 @@ impl TeamWorld {
         }
     }
 
-    fn relay(&self) -> &relay::RelayHandle {
+    /// The running relay (its state: the team store, metrics, configuration), for what the
+    /// harness has no method for yet.
+    pub fn relay(&self) -> &relay::RelayHandle {
         self.relay.as_ref().expect("the relay is stopped")
+    }
+
+    /// Runs `future` on the world's runtime (the relay's and the simulator's), e.g. a team store
+    /// call: `world.block_on(world.relay().state().team.revoke_seat(…))`.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The simulator's handle (its state, webhook target, clock).
+    pub fn sim_handle(&self) -> &mtt_sim::SimHandle {
+        self.sim_handle
+            .as_ref()
+            .expect("the simulator runs while the world does")
     }
 
     /// `trubka-relay team connect` and the admin's sign-in in the browser (the simulator
@@ -272,11 +287,17 @@ impl TeamWorld {
     /// server's host in the window, waits for the join and the app's restart, and relaunches it
     /// under the driver: it then runs in team mode, on the Calls screen.
     pub fn joined_app(&self, scenario: &str, seat: &Seat) -> App {
+        self.joined_app_with(scenario, seat, Options::default())
+    }
+
+    /// [`TeamWorld::joined_app`] with other options (a language and theme, say); never the
+    /// demo.
+    pub fn joined_app_with(&self, scenario: &str, seat: &Seat, options: Options) -> App {
         let mut app = App::launch(
             scenario,
             Options {
                 demo: false,
-                ..Options::default()
+                ..options
             },
         );
         // Nothing is set up yet, so the app shows its demo until it joins.
@@ -509,6 +530,7 @@ impl Drop for Cli {
 /// The `trubka` binary: `E2E_CLI` (tests/e2e/run sets it).
 fn cli_binary() -> PathBuf {
     std::env::var_os("E2E_CLI")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .expect("E2E_CLI is not set: run the end-to-end suite through tests/e2e/run")
 }

@@ -36,8 +36,33 @@ import { t } from "./i18n";
 
 export { EVENTS } from "./bindings/contract";
 
+/** Who wants to know whether the last action found the team server (the link indicator). */
+const teamReach = new Set<(reachable: boolean) => void>();
+
+/** The actions that go to the team server in team mode and are never sent twice. */
+const ACTIONS: ReadonlySet<Command> = new Set<Command>(["dial", "hang_up", "transfer"]);
+
+/**
+ * Calls `listener` with `false` whenever a command fails with `relay_unreachable` (the action
+ * found the team server gone, which the link itself may not have noticed yet), and with `true`
+ * when an action is answered again. Returns how to stop.
+ */
+export function onTeamReach(listener: (reachable: boolean) => void): () => void {
+  teamReach.add(listener);
+  return () => teamReach.delete(listener);
+}
+
 function call<T>(command: Command, args?: InvokeArgs): Promise<T> {
-  return invoke<T>(command, args);
+  return invoke<T>(command, args).then(
+    (answer) => {
+      if (ACTIONS.has(command)) for (const listener of teamReach) listener(true);
+      return answer;
+    },
+    (e: unknown) => {
+      if (isIpcError(e) && e.code === "relay_unreachable") for (const listener of teamReach) listener(false);
+      throw e;
+    },
+  );
 }
 
 /** Every command, by the screen that uses it (src-tauri/src/commands/). */
@@ -110,8 +135,9 @@ function isIpcError(e: unknown): e is IpcError {
 export function describe(e: unknown): string {
   if (!isIpcError(e)) return `${t.errorGeneric} ${String(e)}`;
   const lead = t.errors[e.code] ?? t.errorGeneric;
-  // "Type at least 3 characters" says all there is to say.
-  if (e.code === "search_too_short" || !e.message) return lead;
+  // "Type at least 3 characters" says all there is to say; so does "the team server is
+  // unreachable — dial from your phone", whose message only repeats it.
+  if (e.code === "search_too_short" || e.code === "relay_unreachable" || !e.message) return lead;
   return `${lead} (${e.message})`;
 }
 

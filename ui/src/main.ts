@@ -4,6 +4,7 @@ import { CallsScreen } from "./calls";
 import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
+import { LinkIndicator } from "./link-indicator";
 import { currentLang, setLang, spokenLanguage, t } from "./i18n";
 import type { DialRequest } from "./bindings/DialRequest";
 import { api, EVENTS, on } from "./ipc";
@@ -40,9 +41,8 @@ const panels: Record<ScreenName, HTMLElement> = {
 };
 const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history, tabs.contacts, tabs.settings);
 const title = h("h1", { class: "brand" });
-const link = h("span", { class: "link starting", role: "status", "aria-live": "polite" });
+const link = new LinkIndicator(() => settings.team.joined());
 const langButton = h("button", { type: "button", class: "quiet" });
-let linkState = "starting";
 let current: ScreenName = "calls";
 
 function show(name: ScreenName): void {
@@ -72,21 +72,7 @@ function renderChrome(): void {
 }
 
 function renderLink(): void {
-  const words: Record<string, string> = {
-    connected: t.linkConnected,
-    reconnecting: t.linkReconnecting,
-    offline: t.linkOffline,
-    refused: t.linkRefused,
-    starting: t.linkStarting,
-    revoked: t.linkRevoked,
-  };
-  if (settings.team.joined()) {
-    words.offline = t.linkTeamUnreachable;
-    words.reconnecting = t.linkTeamUnreachable;
-  }
-  link.className = `link ${linkState}`;
-  link.hidden = linkState === "";
-  link.textContent = words[linkState] ?? linkState;
+  link.render();
 }
 
 function renderAll(): void {
@@ -135,7 +121,7 @@ const app = document.getElementById("app");
 if (app) {
   replace(
     app,
-    h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link, langButton),
+    h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link.root, langButton),
     h("main", {}, panels.calls, panels.history, panels.contacts, panels.settings),
     welcome.root,
   );
@@ -161,8 +147,7 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
       history.recorded(event.leg, event.url);
       break;
     case "link":
-      linkState = event.state;
-      renderLink();
+      link.set(event.state);
       settings.linkChanged({ state: event.state, reason: event.reason });
       break;
     case "resync":
@@ -213,10 +198,8 @@ afterFirstPaint(() => {
   // The first answer waits for the core to start, so the window is already there meanwhile.
   // The link's first report usually comes before the window listens, so it is asked for once.
   void calls.load().then(async () => {
-    const link = await api.linkStatus().catch(() => null);
-    if (link && linkState === "starting") linkState = link.state;
-    else if (linkState === "starting") linkState = "";
-    renderLink();
+    const report = await api.linkStatus().catch(() => null);
+    if (link.current === "starting") link.set(report ? report.state : "");
   });
   loadSettings();
 });

@@ -129,7 +129,7 @@ export class TeamSection {
     lines.push(
       h("p", { id: "settings-team-host", text: `${t.teamServer}: ${view.host ?? ""}` }),
       h("p", { id: "settings-team-seat", text: `${t.teamSeat}: ${view.seat ?? ""}` }),
-      h("p", { id: "settings-team-role", text: `${t.teamRole}: ${view.role ?? ""}` }),
+      h("p", { id: "settings-team-role", text: `${t.teamRole}: ${roleWord(view.role)}` }),
       h("p", { id: "settings-team-workplace", text: `${t.teamWorkplace}: ${view.workplace ?? ""}` }),
     );
     const leave = h("button", { type: "button", id: "settings-team-leave", class: "danger", text: t.teamLeave });
@@ -153,4 +153,10 @@ export class TeamSection {
       this.status.fail(describe(e));
     }
   }
+}
+
+/** The role in the window's language; one this app does not know, as the server wrote it. */
+function roleWord(role: string | null): string {
+  if (!role) return "";
+  return t.teamRoles[role] ?? role;
 }

@@ -48,9 +48,29 @@ impl Health {
         self.link == "connected" && self.signed_in
     }
 
+    /// An action found the team server unreachable, whatever the link last said.
+    pub fn action_failed(&mut self) {
+        self.link = "unreachable".into();
+        self.team = true;
+    }
+
+    /// An action was answered: an "unreachable" that an action put here gives way to the
+    /// link's own last report (`link`, or connected when it has made none). Whether anything
+    /// changed.
+    pub fn action_answered(&mut self, link: Option<String>) -> bool {
+        if self.link != "unreachable" {
+            return false;
+        }
+        self.link = link.unwrap_or_else(|| "connected".into());
+        true
+    }
+
     /// The tooltip's words.
     pub fn describe(&self, russian: bool) -> String {
         let link = match (self.link.as_str(), russian) {
+            // An action found the team server gone (the link may not have noticed yet).
+            ("unreachable", false) => "the team server is unreachable — dial from your phone",
+            ("unreachable", true) => "сервер команды недоступен — звоните с телефона",
             // A team's seat dials through its server: without it, the phone is the way.
             ("reconnecting" | "offline", false) if self.team => {
                 "the team server is unreachable — dial from your phone"
@@ -279,10 +299,56 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, companion: &Companion, event: &D
         }
         health.clone()
     };
+    show_health(
+        app,
+        &health,
+        super::is_russian(companion.settings().language),
+    );
+}
+
+/// An action (dial, transfer, hang up) found the team server unreachable, which the link may
+/// not have noticed yet: the tray says "dial from your phone" until the link reports again or
+/// an action is answered again.
+pub fn team_unreachable<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let health = {
+        let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
+        health.action_failed();
+        health.clone()
+    };
+    show_health(
+        app,
+        &health,
+        super::is_russian(companion.settings().language),
+    );
+}
+
+/// An action was answered: if an earlier one had found the team server unreachable, the tray
+/// follows the link's own report again.
+pub fn team_answered<R: Runtime>(app: &AppHandle<R>, companion: &Companion) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let health = {
+        let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
+        if !health.action_answered(companion.link_status().map(|l| l.state)) {
+            return;
+        }
+        health.clone()
+    };
+    show_health(
+        app,
+        &health,
+        super::is_russian(companion.settings().language),
+    );
+}
+
+fn show_health<R: Runtime>(app: &AppHandle<R>, health: &Health, ru: bool) {
     let Some(tray) = app.tray_by_id(TRAY) else {
         return;
     };
-    let ru = super::is_russian(companion.settings().language);
     if let Err(e) = tray.set_tooltip(Some(health.describe(ru))) {
         tracing::debug!(error = %e, "the tray's tooltip was not updated");
     }
@@ -333,6 +399,43 @@ mod tests {
         );
         h.link = "revoked".into();
         assert!(h.describe(false).contains("revoked"));
+    }
+
+    #[test]
+    fn an_action_that_found_the_team_server_gone_says_dial_from_your_phone() {
+        // What `team_unreachable` leaves: the link may still have reported "connected".
+        let h = Health {
+            link: "unreachable".into(),
+            signed_in: true,
+            team: true,
+        };
+        assert!(!h.good(), "the icon shows trouble");
+        assert_eq!(
+            h.describe(false),
+            "Trubka — the team server is unreachable — dial from your phone"
+        );
+        assert_eq!(
+            h.describe(true),
+            "Trubka — сервер команды недоступен — звоните с телефона"
+        );
+    }
+
+    #[test]
+    fn an_action_answered_again_gives_the_tray_back_to_the_links_report() {
+        let mut h = Health {
+            link: "connected".into(),
+            signed_in: true,
+            team: true,
+        };
+        h.action_failed();
+        assert_eq!(h.link, "unreachable");
+        assert!(h.action_answered(Some("connected".into())));
+        assert_eq!(h.link, "connected");
+        assert!(h.good());
+        // The link's own report is not an action's to take back.
+        h.link = "reconnecting".into();
+        assert!(!h.action_answered(Some("connected".into())));
+        assert_eq!(h.link, "reconnecting");
     }
 
     #[test]

@@ -364,6 +364,8 @@ export const en = {
   teamServer: "Team server",
   teamSeat: "Seat",
   teamRole: "Role",
+  /** The seat's role, by its wire name (`operator`, `supervisor`, `admin`). */
+  teamRoles: { operator: "operator", supervisor: "supervisor", admin: "admin" } as Record<string, string>,
   teamWorkplace: "Workplace",
   teamRevoked: "The team's admin revoked this seat: the app no longer acts for the team. Leave the team to use it on its own.",
   teamLeave: "Leave team",

@@ -372,6 +372,8 @@ export const ru: Strings = {
   teamServer: "Сервер команды",
   teamSeat: "Место",
   teamRole: "Роль",
+  /** The seat's role, by its wire name (`operator`, `supervisor`, `admin`). */
+  teamRoles: { operator: "оператор", supervisor: "руководитель", admin: "администратор" } as Record<string, string>,
   teamWorkplace: "Рабочее место",
   teamRevoked: "Администратор команды отозвал это место: приложение больше не действует от имени команды. Выйдите из команды, чтобы пользоваться им самостоятельно.",
   teamLeave: "Выйти из команды",
