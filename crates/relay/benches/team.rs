@@ -18,7 +18,8 @@
 //!
 //! Run with `cargo bench -p relay --bench team`. Sizes can be lowered for a quick look with
 //! `TEAM_BENCH_CALLS`, `TEAM_BENCH_SEATS`, `TEAM_BENCH_SECS`, `TEAM_BENCH_REVOKE` and
-//! `TEAM_BENCH_BACKLOG` (events stored before the seats connect).
+//! `TEAM_BENCH_BACKLOG` (events stored before the seats connect); `TEAM_BENCH_SEATS=0` runs the
+//! makeCall part alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -608,14 +609,17 @@ fn main() {
     runtime.block_on(async {
         let team = team(&dir).await;
         make_call(&team, calls).await;
-        let child_dir = dir.path().join("child");
-        std::fs::create_dir(&child_dir).unwrap();
-        let mut child = ChildRelay::start(&child_dir).await;
-        let mut seats = fan_out(&child, seats, seconds).await;
-        revocation(&child, &mut seats, revocations).await;
-        drop(seats.lags);
-        child.process.kill().unwrap();
-        child.process.wait().unwrap();
+        // `TEAM_BENCH_SEATS=0`: the makeCall part alone.
+        if seats > 0 {
+            let child_dir = dir.path().join("child");
+            std::fs::create_dir(&child_dir).unwrap();
+            let mut child = ChildRelay::start(&child_dir).await;
+            let mut seats = fan_out(&child, seats, seconds).await;
+            revocation(&child, &mut seats, revocations).await;
+            drop(seats.lags);
+            child.process.kill().unwrap();
+            child.process.wait().unwrap();
+        }
         team.relay.shutdown().await.unwrap();
     });
 }
