@@ -27,7 +27,7 @@ use companion::settings::DEMO_PROFILE;
 use companion::{
     Companion, CompanionError, MemoryVault, Profile, ProfileSecrets, RelayKey, SecretVault,
 };
-use mtt_sim::{Sim, SimConfig, SimHandle};
+use mtt_sim::{BusyWorkplace, Sim, SimConfig, SimHandle};
 use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
 use url::Url;
 
@@ -150,6 +150,9 @@ impl Demo {
         let mut sim_config = SimConfig {
             auto_approve: true,
             seed,
+            // One call per workplace, as in an office: a call for a workplace on a call rings
+            // the next of the cabinet's routing (or is missed), so presence means something.
+            busy_workplace: BusyWorkplace::NextInRouting,
             ..SimConfig::default()
         };
         sim_config.client.redirect_uris = vec![redirect_uri.clone()];

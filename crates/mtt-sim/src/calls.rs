@@ -215,6 +215,29 @@ impl CallRegistry {
         self.active.get(&key).map(|c| c.tx.clone())
     }
 
+    /// Whether `workplace` is on a call other than `except`: talking in a conversation, or the
+    /// operator of a makeCall who has picked up (ringing is not being on a call).
+    pub(crate) fn on_a_call(&self, workplace: &str, except: Option<u64>) -> bool {
+        self.active.values().any(|call| {
+            let s = &call.snapshot;
+            Some(s.key) != except
+                && (s.talking_with.as_deref() == Some(workplace)
+                    || (s.direction == "outgoing"
+                        && s.from == workplace
+                        && matches!(s.phase, "callee_ringing" | "talking")))
+        })
+    }
+
+    /// Puts `workplace` in call `key`'s conversation unless it is on another call: checked and
+    /// taken under one lock, so that two calls answered at the same moment cannot both have it.
+    pub(crate) fn take_if_free(&mut self, key: u64, workplace: &str) -> bool {
+        if self.on_a_call(workplace, Some(key)) {
+            return false;
+        }
+        self.update(key, |s| s.talking_with = Some(workplace.to_owned()));
+        true
+    }
+
     /// Calls in progress and, with `include_ended`, recently ended ones.
     pub(crate) fn snapshots(&self, include_ended: bool) -> Vec<CallSnapshot> {
         let mut calls: Vec<CallSnapshot> =

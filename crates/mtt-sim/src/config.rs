@@ -90,6 +90,29 @@ pub struct SimConfig {
     /// makeCall id in a different format from the notification ids, so by default the two differ
     /// and a client must not rely on them matching.
     pub make_call_id_is_leg_id: bool,
+    /// What the PBX does with a new call for a workplace already on a call (the document does
+    /// not say): ring it anyway (the default, a workplace takes any number of calls) or pass it
+    /// by (`next_in_routing`: one call per workplace).
+    pub busy_workplace: BusyWorkplace,
+}
+
+/// What the PBX does with a call for a workplace that is already on a call: talking in a
+/// conversation, or the operator of a makeCall who has picked up. The document is silent (a
+/// workplace may have several terminals, and phones may have call waiting), so the simulator
+/// offers both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusyWorkplace {
+    /// Ring it as if it were free: a workplace may hold any number of calls.
+    #[default]
+    RingAnyway,
+    /// One call per workplace: the cabinet's routing passes a busy workplace by (the rest of
+    /// its group rings, or the next group; a call with no free workplace left is missed with
+    /// `Busy here`, 486), a transfer to a busy workplace goes on as if it rang unanswered, a
+    /// simulated person never picks up a second call, and the traffic generator places
+    /// makeCalls only from free workplaces. Explicit actions (the control API's answer, an Open
+    /// API makeCall) are never refused.
+    NextInRouting,
 }
 
 impl Default for SimConfig {
@@ -111,6 +134,7 @@ impl Default for SimConfig {
             faults: BTreeMap::new(),
             traffic: None,
             make_call_id_is_leg_id: false,
+            busy_workplace: BusyWorkplace::RingAnyway,
         }
     }
 }

@@ -56,6 +56,12 @@
 //!   leg disconnected` (B hung up), `No answer` (480), `Caller hung up` (487), `Originate leg
 //!   no answer` (408, the operator did not pick up a makeCall), `Busy here` (486), `Terminated
 //!   by API`. `reasonCode` is `null` for normal clearing and a SIP-like number otherwise.
+//! - **Busy workplaces.** The document does not say what the PBX does with a call for a
+//!   workplace already on one (a workplace may have several terminals, phones may have call
+//!   waiting). By default it rings anyway; with [`SimConfig::busy_workplace`] set to
+//!   `next_in_routing` a workplace talking on a call (or whose makeCall it has picked up) is
+//!   passed by: the rest of the routing rings, a call with nobody free is missed with `Busy
+//!   here` (486), a transfer to it goes on as if it rang unanswered. The demo runs this way.
 //! - **Retries**: none by default; optional retry with backoff ([`config::RetryPolicy`]).
 //! - **Refresh tokens.** The document allows a refresh to rotate the refresh token or not. With
 //!   rotation (the default) each refresh issues a new refresh token with its own three days
@@ -105,7 +111,7 @@ pub use api::api_router;
 pub use api_error::ApiError;
 pub use calls::{CallSnapshot, LegView, Target};
 pub use clock::{Clock, ClockRefusal, MAX_SCALE, ManualClock, ScaledClock, Sleep, SystemClock};
-pub use config::{OAuthSettings, Secret, SimConfig, Timings, TrafficConfig};
+pub use config::{BusyWorkplace, OAuthSettings, Secret, SimConfig, Timings, TrafficConfig};
 pub use control::{
     CodeRequest, IncomingRequest, OutgoingRequest, PartyAction, PlanOverrides, TokenRequest,
     WebhookSettings, control_router,

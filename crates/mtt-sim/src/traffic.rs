@@ -14,6 +14,7 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 use tokio_util::sync::CancellationToken;
 
+use crate::calls::Target;
 use crate::config::TrafficConfig;
 use crate::pbx::{self, CallPlan};
 use crate::state::SimState;
@@ -91,6 +92,20 @@ fn random_number(rng: &mut impl Rng) -> String {
 /// Starts one generated call.
 pub(crate) fn start_one(sim: &SimState, scale: f64) {
     let account = sim.account();
+    // A person on a call does not click to call; with one call per workplace, makeCalls come
+    // only from free workplaces (none free: no makeCall this time).
+    let free: Vec<String> = account
+        .workplaces
+        .iter()
+        .filter(|w| {
+            let target = Target::Workplace {
+                id: w.workplace.clone(),
+                name: w.name.clone(),
+            };
+            !pbx::passed_by_as_busy(sim, &target, None)
+        })
+        .map(|w| w.workplace.clone())
+        .collect();
     let base = CallPlan::from_timings(&sim.timings());
     let outcome = sim.with_rng(|rng| {
         let record = rng.random_bool(0.8);
@@ -128,10 +143,7 @@ pub(crate) fn start_one(sim: &SimState, scale: f64) {
                 plan,
             })
         } else {
-            let operator = account
-                .workplaces
-                .choose(rng)
-                .map(|w| w.workplace.clone())?;
+            let operator = free.choose(rng).cloned()?;
             let callee = random_number(rng);
             let plan = CallPlan {
                 record,

@@ -18,7 +18,8 @@
 //!
 //! Run with `cargo bench -p relay --bench team`. Sizes can be lowered for a quick look with
 //! `TEAM_BENCH_CALLS`, `TEAM_BENCH_SEATS`, `TEAM_BENCH_SECS`, `TEAM_BENCH_REVOKE` and
-//! `TEAM_BENCH_BACKLOG` (events stored before the seats connect).
+//! `TEAM_BENCH_BACKLOG` (events stored before the seats connect); `TEAM_BENCH_SEATS=0` runs the
+//! makeCall part alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -207,11 +208,36 @@ async fn join_at(
     )
 }
 
-async fn make_call(team: &Team, calls: usize) {
+/// What one fsync costs on the store's disk now: the relay's answer to a seat's action waits
+/// for one commit (`synchronous=FULL`), so it can be no faster than this.
+fn fsync_cost(dir: &std::path::Path) {
+    use std::io::Write as _;
+    let path = dir.join("fsync-probe");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let mut costs = Vec::with_capacity(100);
+    for _ in 0..100 {
+        file.write_all(&[b'x'; 4096]).unwrap();
+        let started = Instant::now();
+        file.sync_data().unwrap();
+        costs.push(started.elapsed());
+    }
+    drop(file);
+    std::fs::remove_file(&path).unwrap();
+    costs.sort_unstable();
+    println!(
+        "  the disk's fsync of 4 KiB: p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        percentile(&costs, 0.50),
+        percentile(&costs, 0.99),
+        percentile(&costs, 1.0)
+    );
+}
+
+async fn make_call(team: &Team, calls: usize, dir: &std::path::Path) {
     println!(
         "makeCall: {calls} through the relay's seat API, {calls} straight to the simulator, interleaved"
     );
     load("before");
+    fsync_cost(dir);
     // A seat may make 120 requests a minute: enough seats that none is held back.
     let seats = calls.div_ceil(100);
     let mut credentials = Vec::new();
@@ -250,6 +276,7 @@ async fn make_call(team: &Team, calls: usize) {
         }
     }
     load("after");
+    fsync_cost(dir);
     through_relay.sort_unstable();
     direct.sort_unstable();
     let (relay_p99, direct_p99) = (percentile(&through_relay, 0.99), percentile(&direct, 0.99));
@@ -607,15 +634,18 @@ fn main() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     runtime.block_on(async {
         let team = team(&dir).await;
-        make_call(&team, calls).await;
-        let child_dir = dir.path().join("child");
-        std::fs::create_dir(&child_dir).unwrap();
-        let mut child = ChildRelay::start(&child_dir).await;
-        let mut seats = fan_out(&child, seats, seconds).await;
-        revocation(&child, &mut seats, revocations).await;
-        drop(seats.lags);
-        child.process.kill().unwrap();
-        child.process.wait().unwrap();
+        make_call(&team, calls, dir.path()).await;
+        // `TEAM_BENCH_SEATS=0`: the makeCall part alone.
+        if seats > 0 {
+            let child_dir = dir.path().join("child");
+            std::fs::create_dir(&child_dir).unwrap();
+            let mut child = ChildRelay::start(&child_dir).await;
+            let mut seats = fan_out(&child, seats, seconds).await;
+            revocation(&child, &mut seats, revocations).await;
+            drop(seats.lags);
+            child.process.kill().unwrap();
+            child.process.wait().unwrap();
+        }
         team.relay.shutdown().await.unwrap();
     });
 }

@@ -3,7 +3,8 @@
 //! `team-api`; the rules are [`crate::seat_rules`]. Each action is checked before the PBX is
 //! called (a refusal never reaches it) and written to the audit log with the PBX's answer or
 //! the refusal. The PBX is reached through `Integration::pbx()` on every request, so that a
-//! reconnected integration is used at once.
+//! reconnected integration is used at once. An action runs to its end on a task of its own,
+//! so that a request that goes away midway still leaves its entry in the audit log.
 
 use axum::Json;
 use axum::body::Body;
@@ -186,6 +187,24 @@ async fn refuse(
     answer(&refused)
 }
 
+/// Runs a seat's action to its end on a task of its own: if the seat's request goes away
+/// meanwhile (the app gave up, the connection broke), the PBX call already sent still gets its
+/// answer and its audit-log entry; dropped with the request, the PBX might have placed a call
+/// that the audit log never saw.
+async fn to_the_end(action: impl Future<Output = Response> + Send + 'static) -> Response {
+    match tokio::spawn(action).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "a seat's action stopped before its answer");
+            refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                TeamErrorCode::Unavailable,
+                "the relay could not finish this action; see its log",
+            )
+        }
+    }
+}
+
 async fn pbx(state: &RelayState) -> Result<mtt_api::Pbx, Refusal> {
     state.integration.pbx_for_actions().await.map_err(|err| match err {
         crate::RelayError::NotConnected => Refusal::new(
@@ -207,6 +226,10 @@ pub(crate) async fn dial(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    to_the_end(dial_checked(state, headers, body)).await
+}
+
+async fn dial_checked(state: RelayState, headers: HeaderMap, body: Body) -> Response {
     let caller = match caller(&state, &headers).await {
         Ok(caller) => caller,
         Err(response) => return response,
@@ -288,6 +311,10 @@ pub(crate) async fn transfer(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    to_the_end(transfer_checked(state, headers, body)).await
+}
+
+async fn transfer_checked(state: RelayState, headers: HeaderMap, body: Body) -> Response {
     let caller = match caller(&state, &headers).await {
         Ok(caller) => caller,
         Err(response) => return response,
@@ -322,6 +349,10 @@ pub(crate) async fn hang_up(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    to_the_end(hang_up_checked(state, headers, body)).await
+}
+
+async fn hang_up_checked(state: RelayState, headers: HeaderMap, body: Body) -> Response {
     let caller = match caller(&state, &headers).await {
         Ok(caller) => caller,
         Err(response) => return response,
@@ -388,6 +419,10 @@ pub(crate) async fn parking(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    to_the_end(parking_checked(state, headers, body)).await
+}
+
+async fn parking_checked(state: RelayState, headers: HeaderMap, body: Body) -> Response {
     let caller = match caller(&state, &headers).await {
         Ok(caller) => caller,
         Err(response) => return response,

@@ -319,3 +319,53 @@ async fn the_router_hook_decides_a_parked_call_within_the_window() {
     .await;
     demo.shutdown().await;
 }
+
+/// The demo's PBX gives a workplace one call at a time (issue #16 item 8): while I talk, a new
+/// call rings my colleagues of the cabinet's routing, not me.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_my_workplace_is_on_a_call_a_new_call_rings_my_colleagues_instead() {
+    let (demo, _dir) = start().await;
+    let c = &demo.companion;
+    let me = c.settings().workplace.unwrap();
+    let mut events = c.subscribe();
+    let incoming =
+        |from: &str| serde_json::json!({"from": from, "to": "78005560251", "manual": true});
+    control(&demo.sim, false, "/incoming", incoming("79161234567")).await;
+    let DomainEvent::CallUpdated { call: first, .. } = wait_for(&mut events, "ringing at my workplace", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.mine && u.phase == CallPhase::Ringing)
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    control(
+        &demo.sim,
+        false,
+        "/answer",
+        serde_json::json!({"call": first.leg, "by": me}),
+    )
+    .await;
+    wait_for(&mut events, "my call connected", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg == first.leg && u.phase == CallPhase::Connected)
+    })
+    .await;
+
+    control(&demo.sim, false, "/incoming", incoming("79031112233")).await;
+    // The first group's last workplace (Смирнова Ольга) rings: the whole group has been shown.
+    let DomainEvent::CallUpdated { call: second, .. } = wait_for(&mut events, "the second call ringing my group", |e| {
+        matches!(e, DomainEvent::CallUpdated { call: u, .. } if u.leg != first.leg && u.workplaces.contains("883140777551201"))
+    })
+    .await
+    else {
+        unreachable!()
+    };
+    assert!(
+        second.workplaces.contains("883140777446532"),
+        "my colleague rings: {second:?}"
+    );
+    assert!(
+        !second.workplaces.contains(&me) && !second.mine,
+        "my workplace, on a call, is passed by: {second:?}"
+    );
+    demo.shutdown().await;
+}

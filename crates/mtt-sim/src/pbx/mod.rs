@@ -35,12 +35,37 @@ use serde::Serialize;
 use crate::account::Addressee;
 use crate::api_error::ApiError;
 use crate::calls::Target;
-use crate::config::{Timings, ms};
+use crate::config::{BusyWorkplace, Timings, ms};
 use crate::state::SimState;
 use crate::sync::lock;
 
 pub(crate) use entry::{answer, hangup, incoming, leg_command, make_call, snapshots};
 use party::check_number;
+
+/// Whether the PBX passes `target` by as busy: only under
+/// [`BusyWorkplace::NextInRouting`], and only a workplace on a call other than `except`.
+pub(crate) fn passed_by_as_busy(sim: &SimState, target: &Target, except: Option<u64>) -> bool {
+    match target {
+        Target::Workplace { id, .. } => {
+            sim.0.config.busy_workplace == BusyWorkplace::NextInRouting
+                && lock(&sim.0.calls).on_a_call(id, except)
+        }
+        Target::Number(_) => false,
+    }
+}
+
+/// Whether `target` may pick up call `key` now: always, unless the PBX passes busy
+/// workplaces by; then only a workplace on no other call, which from then on is this call's.
+pub(crate) fn takes_the_call(sim: &SimState, target: &Target, key: u64) -> bool {
+    match target {
+        Target::Workplace { id, .. }
+            if sim.0.config.busy_workplace == BusyWorkplace::NextInRouting =>
+        {
+            lock(&sim.0.calls).take_if_free(key, id)
+        }
+        _ => true,
+    }
+}
 
 /// What a call's simulated people will do on their own.
 #[derive(Debug, Clone, Default)]

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 
 use super::task::CallTask;
+use super::{passed_by_as_busy, takes_the_call};
 use crate::calls::Target;
 use crate::clock::after;
 use crate::config::ms;
@@ -92,10 +93,24 @@ impl CallTask {
                 return self.ring(group);
             }
         }
-        self.finish("No answer", Some(480))
+        if self.found_all_busy {
+            self.finish("Busy here", Some(486))
+        } else {
+            self.finish("No answer", Some(480))
+        }
     }
 
+    /// Rings `targets`, but for the workplaces passed by as busy; if every one of them is, the
+    /// call goes on at once as if they had rung unanswered.
     pub(super) fn ring(&mut self, targets: Vec<Target>) -> Next {
+        let targets: Vec<Target> = targets
+            .into_iter()
+            .filter(|t| !passed_by_as_busy(&self.sim, t, Some(self.key)))
+            .collect();
+        self.found_all_busy = targets.is_empty();
+        if targets.is_empty() {
+            return self.ring_next_group();
+        }
         let now = self.sim.now();
         for t in &targets {
             self.emit_main(CallState::Showing, Some(self.party(t)), Some(self.started));
@@ -116,6 +131,16 @@ impl CallTask {
             until,
             answer_at,
         })
+    }
+
+    /// Who picks up when the planned answer comes: the planned workplace, or, if it has gone
+    /// on another call meanwhile, the first ringing one still free; nobody if all are busy.
+    fn free_answerer(&self, planned: Target, targets: &[Target]) -> Option<Target> {
+        let takes = |t: &Target| takes_the_call(&self.sim, t, self.key);
+        if takes(&planned) {
+            return Some(planned);
+        }
+        targets.iter().find(|t| takes(t)).cloned()
     }
 
     fn pick_answerer(&self, targets: &[Target]) -> Option<Target> {
@@ -224,7 +249,14 @@ impl CallTask {
                 until,
                 answer_at,
             } => match answer_at {
-                Some((at, who)) if at <= now => self.connect(who, &targets),
+                Some((at, who)) if at <= now => match self.free_answerer(who, &targets) {
+                    Some(who) => self.connect(who, &targets),
+                    None => Next::Continue(Phase::Ringing {
+                        targets,
+                        until,
+                        answer_at: None,
+                    }),
+                },
                 _ if until <= now => {
                     self.hide(&targets);
                     self.ring_next_group()
@@ -236,6 +268,13 @@ impl CallTask {
                 }),
             },
             Phase::OperatorRinging { until, answer_at } => match answer_at {
+                // An operator who has gone on another call meanwhile lets this one ring out.
+                Some(at) if at <= now && self.operator_is_busy() => {
+                    Next::Continue(Phase::OperatorRinging {
+                        until,
+                        answer_at: None,
+                    })
+                }
                 Some(at) if at <= now => self.operator_answers(),
                 _ if until <= now => self.finish("Originate leg no answer", Some(408)),
                 answer_at => Next::Continue(Phase::OperatorRinging { until, answer_at }),
@@ -255,10 +294,16 @@ impl CallTask {
                 if let Some((at, target)) = &transfer_at
                     && *at <= now
                 {
-                    // A planned transfer to whoever is already talking is no transfer at all.
+                    // A planned transfer to whoever is already talking is no transfer at all,
+                    // and a simulated person does not transfer to a colleague passed by as busy.
                     let partner = self.partner.as_ref().map(Target::id);
                     return match Target::resolve(&self.sim, target) {
-                        Ok(t) if Some(t.id()) != partner => self.transfer_answered(t),
+                        Ok(t)
+                            if Some(t.id()) != partner
+                                && !passed_by_as_busy(&self.sim, &t, Some(self.key)) =>
+                        {
+                            self.transfer_answered(t)
+                        }
                         _ => Next::Continue(Phase::Talking {
                             hangup_at,
                             transfer_at: None,
@@ -307,6 +352,14 @@ impl CallTask {
             Phase::CalleeRinging { .. } => self.finish("Originate leg disconnected", Some(487)),
             phase => Next::Continue(phase),
         }
+    }
+
+    fn operator_is_busy(&self) -> bool {
+        let operator = Target::Workplace {
+            id: self.setup.from.clone(),
+            name: String::new(),
+        };
+        passed_by_as_busy(&self.sim, &operator, Some(self.key))
     }
 
     pub(super) fn operator_answers(&mut self) -> Next {

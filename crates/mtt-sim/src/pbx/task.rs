@@ -106,6 +106,7 @@ pub(super) fn spawn(
         connected_at: None,
         partner: None,
         give_up_at,
+        found_all_busy: false,
     };
     tokio::spawn(task.run());
     started
@@ -124,6 +125,8 @@ pub(super) struct CallTask {
     /// Who B is in the conversation (or was last).
     pub(super) partner: Option<Target>,
     pub(super) give_up_at: Option<DateTime<Utc>>,
+    /// The last workplaces the call was sent to were all passed by as busy.
+    pub(super) found_all_busy: bool,
 }
 
 impl CallTask {

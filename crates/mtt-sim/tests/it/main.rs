@@ -8,6 +8,7 @@
 )]
 
 mod bad_requests;
+mod busy;
 // Runs the `mtt-sim` binary, which exists only with the `cli` feature.
 #[cfg(feature = "cli")]
 mod cli;

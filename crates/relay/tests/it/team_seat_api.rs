@@ -710,3 +710,52 @@ async fn a_slow_pbx_gets_the_seat_an_answer_before_the_apps_ceiling() {
         "the relay's deadline for actions must stay below the app's 3 s ceiling"
     );
 }
+
+/// A seat's request that goes away while the PBX call is in flight (the app gave up, the
+/// connection broke) does not take the audit-log entry with it: the PBX may have placed the
+/// call, so the relay finishes the action and records it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dial_whose_request_goes_away_midway_is_still_in_the_audit_log() {
+    let team = team().await;
+    let relay = &team.relay;
+    connect(&team).await;
+    let operator = joined(relay, "Анна", ANNA, Role::Operator).await;
+    let slow = relay
+        .http
+        .put(format!("{}/faults", team.sim.control_url()))
+        .json(&json!({ "makeCall": { "latency_ms": 800, "failure_rate": 0.0 } }))
+        .send()
+        .await
+        .unwrap();
+    assert!(slow.status().is_success(), "{}", slow.text().await.unwrap());
+    let gave_up = relay
+        .http
+        .post(format!("{}/team/dial", relay.base))
+        .bearer_auth(&operator)
+        .json(&json!({ "number": "+79219462761" }))
+        .timeout(Duration::from_millis(200))
+        .send()
+        .await;
+    assert!(
+        gave_up.as_ref().is_err_and(reqwest::Error::is_timeout),
+        "the seat was meant to give up first: {gave_up:?}"
+    );
+    wait_for("the dial in the audit log", async || {
+        let entries = relay
+            .handle
+            .state()
+            .audit
+            .entries(AuditQuery::default())
+            .await
+            .unwrap();
+        entries
+            .iter()
+            .any(|e| e.entry.action == "dial" && e.entry.outcome == Outcome::Done)
+    })
+    .await;
+    let placed = sim_calls(&team).await;
+    assert!(
+        placed.iter().any(|c| c["direction"] == "outgoing"),
+        "the PBX placed the call: {placed:?}"
+    );
+}

@@ -9,10 +9,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::audit::insert_audit;
 use super::events::{append, prune};
 use super::keys::{add_key, revoke_key};
 use super::schema::timestamp;
 use crate::error::RelayError;
+use crate::store::audit::NewAuditEntry;
 use crate::store::{Appended, CommitSink, Epoch, IncomingNotification, StoredEvent};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, RelayError>>;
@@ -23,6 +25,8 @@ pub(super) enum WriteRequest {
     Prune(DateTime<Utc>, Reply<u64>),
     AddKey(String, [u8; 32], Reply<()>),
     RevokeKey(String, Reply<()>),
+    /// An audit-log entry, committed with whatever else the batch holds (see `audit`).
+    Audit(NewAuditEntry, Reply<i64>),
 }
 
 /// A request applied inside the open transaction, waiting for the commit to be answered.
@@ -34,6 +38,7 @@ enum Applied {
     ),
     Prune(Reply<u64>, Result<u64, RelayError>),
     Unit(Reply<()>, Result<(), RelayError>),
+    Id(Reply<i64>, Result<i64, RelayError>),
 }
 
 /// The writer thread: it owns the write connection and applies every write request.
@@ -123,6 +128,9 @@ impl Writer {
                 WriteRequest::RevokeKey(label, reply) => {
                     Applied::Unit(reply, revoke_key(&tx, &label, &now_text, &path))
                 }
+                WriteRequest::Audit(entry, reply) => {
+                    Applied::Id(reply, insert_audit(&tx, &entry).map_err(store_error))
+                }
             });
         }
         match tx.commit() {
@@ -168,6 +176,9 @@ fn fail(request: WriteRequest, path: &Path, message: &str) {
         WriteRequest::AddKey(_, _, reply) | WriteRequest::RevokeKey(_, reply) => {
             let _ = reply.send(Err(error()));
         }
+        WriteRequest::Audit(_, reply) => {
+            let _ = reply.send(Err(error()));
+        }
     }
 }
 
@@ -182,6 +193,9 @@ impl Applied {
                 let _ = reply.send(result);
             }
             Applied::Unit(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Applied::Id(reply, result) => {
                 let _ = reply.send(result);
             }
         }
@@ -201,6 +215,9 @@ impl Applied {
                 let _ = reply.send(Err(error()));
             }
             Applied::Unit(reply, _) => {
+                let _ = reply.send(Err(error()));
+            }
+            Applied::Id(reply, _) => {
                 let _ = reply.send(Err(error()));
             }
         }
