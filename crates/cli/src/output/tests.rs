@@ -116,6 +116,7 @@ fn events() -> Vec<DomainEvent> {
                     duration_secs: Some(95),
                 }),
                 last_operator: None,
+                last_wrapup: None,
             })),
             late: false,
         },
@@ -315,6 +316,9 @@ fn samples() -> BTreeMap<String, Value> {
             called_back: false,
             tag: None,
             transport_id: None,
+            note: String::new(),
+            wrapup_tags: Vec::new(),
+            follow_up_at: None,
         })]),
     );
     add(
