@@ -1,0 +1,181 @@
+//! After-call wrap-ups in the core: offering one when a call of mine ends, saving it, and
+//! raising a follow-up's notification when it falls due.
+//!
+//! The offer follows the core's own domain events (a `CallEnded` that is mine and not late), so
+//! the pipeline stays as it is and the offer always comes after the call's end. Follow-ups are
+//! checked every `FollowUpSchedule::every`; each one due and not yet notified is announced once
+//! (`DomainEvent::FollowUpDue`) and marked in the call log, so a restart does not raise it again.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use call_log::{CallLog, FollowUp, WrapUp, WrapUpEdit};
+use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::Companion;
+use crate::error::CompanionError;
+use crate::pipeline::DomainEvent;
+use crate::settings::Settings;
+use crate::wrapup::offers_wrapup;
+
+/// How many ended calls' numbers are remembered for the wrap-ups saved after them.
+const REMEMBERED_CALLS: usize = 64;
+/// The most open follow-ups read at once.
+const FOLLOW_UPS_READ: usize = 500;
+
+/// How often follow-ups are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUpSchedule {
+    /// The wait between two checks.
+    pub every: Duration,
+}
+
+impl Default for FollowUpSchedule {
+    fn default() -> Self {
+        FollowUpSchedule {
+            every: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The numbers of my calls that ended lately, by leg: a wrap-up saved for one carries its
+/// number, so its follow-up and the next popup find it before the leg's row exists.
+#[derive(Debug, Default)]
+pub(super) struct EndedNumbers(Mutex<VecDeque<(String, String)>>);
+
+impl EndedNumbers {
+    fn remember(&self, leg: &str, number: &str) {
+        let mut calls = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        calls.retain(|(l, _)| l != leg);
+        calls.push_back((leg.to_owned(), number.to_owned()));
+        while calls.len() > REMEMBERED_CALLS {
+            calls.pop_front();
+        }
+    }
+
+    fn number(&self, leg: &str) -> Option<String> {
+        let calls = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        calls
+            .iter()
+            .find(|(l, _)| l == leg)
+            .map(|(_, number)| number.clone())
+    }
+}
+
+/// What the wrap-up task needs from the core.
+pub(super) struct WrapUpTask {
+    pub log: CallLog,
+    pub settings: Arc<RwLock<Settings>>,
+    pub events: broadcast::Sender<DomainEvent>,
+    pub ended: Arc<EndedNumbers>,
+    pub schedule: FollowUpSchedule,
+    pub cancel: CancellationToken,
+}
+
+impl WrapUpTask {
+    /// Runs until cancelled.
+    pub async fn run(self) {
+        let mut heard = self.events.subscribe();
+        let mut tick = tokio::time::interval(self.schedule.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tick.tick() => self.raise_due(Utc::now()).await,
+                event = heard.recv() => match event {
+                    Ok(DomainEvent::CallEnded { call, late, .. }) => {
+                        if let Some(number) = call.remote_number.as_deref().filter(|_| call.mine) {
+                            self.ended.remember(&call.leg, number);
+                        }
+                        let offer = self
+                            .settings
+                            .read()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .wrapup
+                            .offer;
+                        if offers_wrapup(offer, &call, late) {
+                            let saved = self.log.wrapup(&call.leg).await.unwrap_or_else(|e| {
+                                tracing::warn!(error = %e, "reading a saved wrap-up");
+                                None
+                            });
+                            let _ = self.events.send(DomainEvent::WrapUpOffered { call, saved });
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "the wrap-up offer fell behind the core's events");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    }
+
+    /// Announces each follow-up due at `now` that was not announced before, and marks it.
+    async fn raise_due(&self, now: DateTime<Utc>) {
+        let open = match self.log.follow_ups(FOLLOW_UPS_READ).await {
+            Ok(open) => open,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading follow-ups");
+                return;
+            }
+        };
+        let due: Vec<FollowUp> = open
+            .into_iter()
+            .filter(|f| !f.notified && f.due_at <= now)
+            .collect();
+        if due.is_empty() {
+            return;
+        }
+        let legs = due.iter().map(|f| f.leg.clone()).collect();
+        // Marked first: a notification lost to a crash is better than one raised on every start.
+        if let Err(e) = self.log.mark_follow_ups_notified(legs, now).await {
+            tracing::warn!(error = %e, "marking follow-ups notified");
+            return;
+        }
+        for follow_up in due {
+            let _ = self.events.send(DomainEvent::FollowUpDue { follow_up });
+        }
+    }
+}
+
+impl Companion {
+    /// Saves a change to a call's wrap-up (note, tags, follow-up). A call of mine that ended
+    /// lately gives the wrap-up its number, so the follow-up and the next popup for the number
+    /// find it even before the call's row is in the log. Bad input is refused with what was
+    /// wrong, and nothing is saved.
+    pub async fn save_wrapup(
+        &self,
+        leg: &str,
+        mut edit: WrapUpEdit,
+    ) -> Result<WrapUp, CompanionError> {
+        if edit.peer_number.is_none() {
+            edit.peer_number = self.ended.number(leg.trim());
+        }
+        Ok(self.log.save_wrapup(leg, edit).await?)
+    }
+
+    /// A call's wrap-up, if one was saved.
+    pub async fn wrapup(&self, leg: &str) -> Result<Option<WrapUp>, CompanionError> {
+        Ok(self.log.wrapup(leg).await?)
+    }
+
+    /// Open follow-ups, soonest first.
+    pub async fn follow_ups(&self, limit: usize) -> Result<Vec<FollowUp>, CompanionError> {
+        Ok(self.log.follow_ups(limit).await?)
+    }
+
+    /// The tags to offer: the settings' list, then the other tags used on calls so far.
+    pub async fn wrapup_tags(&self) -> Result<Vec<String>, CompanionError> {
+        let mut tags = self.settings().wrapup.tags;
+        for used in self.log.tags_in_use(200).await? {
+            if !tags.iter().any(|t| t.to_lowercase() == used.to_lowercase()) {
+                tags.push(used);
+            }
+        }
+        Ok(tags)
+    }
+}
