@@ -39,3 +39,4 @@ mod team_join;
 mod tel_link;
 mod today_card;
 mod upkeep;
+mod wrapup;

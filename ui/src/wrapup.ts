@@ -1,6 +1,6 @@
 // The after-call wrap-up: a small panel docked at the bottom of the main window, offered when a
 // call of mine ends (and from History's "Note" on any call). Keyboard first: the note has the
-// focus (unless the operator is typing elsewhere), Tab goes to the tags, then the follow-up;
+// focus (unless the operator is half-way through typing elsewhere), Tab goes to the tags, then the follow-up;
 // Enter saves (Shift+Enter is a new line in the note), Esc dismisses. It lives in the main
 // window, never in the popup, so a new call's popup is never held up by it; wrap-ups offered
 // while one is open wait in line behind it.
@@ -256,12 +256,15 @@ export class WrapUpPanel {
     this.render();
     this.showCustom();
     this.root.hidden = false;
-    // The note takes the keyboard, unless the operator is typing somewhere else.
+    // The note takes the keyboard, unless the operator is half-way through typing something
+    // else (a number in the dialer, a search): an empty field that merely has the focus, as
+    // the dialer has between calls, gives it up.
     const active = document.activeElement;
     const typing =
-      active instanceof HTMLElement &&
+      active !== null &&
+      (active.tagName === "INPUT" || active.tagName === "TEXTAREA") &&
       !this.root.contains(active) &&
-      (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.isContentEditable);
+      (active as HTMLInputElement).value.trim() !== "";
     if (!typing) this.note.focus();
   }
 

@@ -91,14 +91,21 @@ test("Shift+Enter in the note is a new line, not a save; Esc dismisses and the n
   assert.equal(sent.length, 0, "nothing was saved");
 });
 
-test("the wrap-up leaves the keyboard where it is while the operator types elsewhere", () => {
+test("the wrap-up leaves the keyboard where it is while the operator is typing a number", () => {
   const p = new WrapUpPanel(() => {});
   const dialer = document.createElement("input");
   document.body.replaceChildren(dialer, p.root);
   dialer.focus();
+  dialer.value = "8 921";
   p.offer({ leg: "leg", number: null, name: null, saved: null });
   assert.equal(document.activeElement, dialer);
   assert.equal(p.open, true);
+  p.next();
+  // An empty dialer that merely has the focus (as between calls) gives it to the note.
+  dialer.value = "";
+  dialer.focus();
+  p.offer({ leg: "leg-2", number: null, name: null, saved: null });
+  assert.equal(document.activeElement, document.getElementById("wrapup-note"));
 });
 
 test("a refused save keeps the wrap-up open with the reason", async () => {
