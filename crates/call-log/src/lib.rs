@@ -54,6 +54,12 @@
 //! - Search needs at least three characters (digits, for a number): the trigram index cannot
 //!   look up fewer, and a scan of the whole history would be slow, so shorter input is refused
 //!   with [`CallLogError::SearchTooShort`].
+//! - Wrap-ups (the operator's note, tags and follow-up, [`CallLog::save_wrapup`]) are kept by
+//!   leg id in tables of their own that applying events never writes, so a wrap-up and its
+//!   call's events may come in any order and both are kept; history, search (notes and tags
+//!   have their own trigram index), the export and the screen-pop join them to the call by leg.
+//!   Retention and forgetting take a call's wrap-up with it, and a wrap-up whose call never
+//!   came by the wrap-up's own time.
 //! - Durability: WAL with `synchronous = NORMAL`. A crash of the app loses nothing committed; a
 //!   power cut may lose the last commits, which the relay replays from the cursor.
 

@@ -44,6 +44,13 @@
 //! integration (503 `not_connected`); bad input such as a number with letters is 400
 //! `bad_request`. The app uses `relay_unreachable` itself when the relay does not answer.
 //!
+//! # Wrap-ups (issue #17, team mode)
+//!
+//! [`wrapup`] holds the shapes of the team's shared wrap-ups (a seat's note and tags about a
+//! call, the team's tags list with its "required" switch). The relay does not serve them yet:
+//! `PUT /team/wrapups`, `GET /team/wrapups?number=` and `GET`/`PUT /team/tags` are described
+//! there for the relay and the app to build against.
+//!
 //! # The stream
 //!
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
@@ -56,6 +63,7 @@ mod seat_api;
 mod secret;
 mod status;
 pub mod stream;
+pub mod wrapup;
 
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
