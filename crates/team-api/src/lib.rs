@@ -46,10 +46,16 @@
 //!
 //! # Wrap-ups (issue #17, team mode)
 //!
-//! [`wrapup`] holds the shapes of the team's shared wrap-ups (a seat's note and tags about a
-//! call, the team's tags list with its "required" switch). The relay does not serve them yet:
-//! `PUT /team/wrapups`, `GET /team/wrapups?number=` and `GET`/`PUT /team/tags` are described
-//! there for the relay and the app to build against.
+//! A seat's note and tags about a call go to the relay and are the team's shared knowledge of a
+//! customer ([`wrapup`]); nothing here reaches the PBX, and every write is in the audit log with
+//! who wrote what (actions `wrapup` and `tags`).
+//!
+//! | method, path | body | answer | rules |
+//! |---|---|---|---|
+//! | `PUT /team/wrapups` | [`wrapup::WrapUpRequest`] | [`wrapup::WrapUpSaved`] | any seat; replaces the seat's own earlier wrap-up of the leg; when the team's tags are `required`, an answered call's needs one of them (400 `bad_request`) |
+//! | `GET /team/wrapups?number=<digits>` | — | [`wrapup::TeamWrapUps`] | any seat, one number (the latest few); without `number`: supervisors and admins only (403 `role_required`) |
+//! | `GET /team/tags` | — | [`wrapup::TeamTags`] | any seat |
+//! | `PUT /team/tags` | [`wrapup::TeamTags`] | [`ActionDone`] | admin only (403 `role_required`) |
 //!
 //! # The stream
 //!
