@@ -36,7 +36,7 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::WrapUpDraft>();
     v.visit::<ipc::WrapUpView>();
     v.visit::<Vec<ipc::FollowUpRow>>();
-    v.visit::<Vec<String>>();
+    v.visit::<ipc::WrapUpTags>();
     // Contacts.
     v.visit::<Vec<ipc::ContactRow>>();
     v.visit::<ipc::ContactDraft>();

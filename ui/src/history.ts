@@ -191,7 +191,7 @@ export class HistoryScreen {
       // The queue is secondary to the list: it stays as it was until the next reload.
     }
     try {
-      this.knownTags = await api.wrapupTags();
+      this.knownTags = (await api.wrapupTags()).tags;
       this.renderTagFilter();
     } catch {
       // The filter keeps the tags it had.

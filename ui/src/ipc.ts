@@ -34,6 +34,7 @@ import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
 import type { FollowUpRow } from "./bindings/FollowUpRow";
 import type { WrapUpDraft } from "./bindings/WrapUpDraft";
+import type { WrapUpTags } from "./bindings/WrapUpTags";
 import type { WrapUpView } from "./bindings/WrapUpView";
 import { t } from "./i18n";
 
@@ -62,7 +63,7 @@ export const api = {
   saveRecording: (leg: string) => call<SavedFile>("save_recording", { leg }),
   // The after-call wrap-up and its follow-ups.
   saveWrapup: (draft: WrapUpDraft) => call<WrapUpView>("save_wrapup", { draft }),
-  wrapupTags: () => call<string[]>("wrapup_tags"),
+  wrapupTags: () => call<WrapUpTags>("wrapup_tags"),
   followUps: () => call<FollowUpRow[]>("follow_ups"),
   // Contacts.
   contacts: (search?: string) => call<ContactRow[]>("contacts", { search: search ?? null }),

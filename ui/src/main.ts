@@ -29,6 +29,7 @@ const history = new HistoryScreen(
       leg: row.leg,
       number: row.number,
       name: row.name,
+      answered: row.answered,
       saved: { leg: row.leg, note: row.note, tags: row.tags, followUpAtMs: row.followUpAtMs },
     });
   },
@@ -36,8 +37,8 @@ const history = new HistoryScreen(
 /** The tags the wrap-up offers, read again when one opens (the settings or History may have
  * added some). */
 async function loadWrapupTags(): Promise<void> {
-  const tags = await api.wrapupTags().catch(() => null);
-  if (tags) wrapup.setKnownTags(tags);
+  const choices = await api.wrapupTags().catch(() => null);
+  if (choices) wrapup.setKnownTags(choices.tags, choices.required);
 }
 const contacts = new ContactsScreen();
 const welcome = new WelcomeDialog();
@@ -185,7 +186,13 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
       break;
     case "wrapUp":
       void loadWrapupTags();
-      wrapup.offer({ leg: event.call.leg, number: event.call.number, name: event.call.name, saved: event.saved });
+      wrapup.offer({
+        leg: event.call.leg,
+        number: event.call.number,
+        name: event.call.name,
+        answered: event.call.connectedAtMs !== null,
+        saved: event.saved,
+      });
       break;
     case "followUpDue":
       history.followUpDue();

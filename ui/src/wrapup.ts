@@ -17,6 +17,8 @@ export interface WrapUpTarget {
   number: string | null;
   /** The name (external text: textContent only). */
   name: string | null;
+  /** Whether the call was answered (a team may require a tag on those). */
+  answered: boolean;
   /** What was saved already. */
   saved: WrapUpView | null;
 }
@@ -89,6 +91,8 @@ export class WrapUpPanel {
   private readonly status = new StatusLine({ id: "wrapup-status" });
   private readonly queue: WrapUpTarget[] = [];
   private known: string[] = [];
+  /** An answered call's wrap-up must carry one of the known tags (the team's rule). */
+  private required = false;
   private busy = false;
 
   constructor(
@@ -124,7 +128,8 @@ export class WrapUpPanel {
       if (e.key === "Escape") {
         e.preventDefault();
         e.stopPropagation();
-        this.next();
+        if (this.mustTag()) this.status.fail(t.wrapupTagRequired);
+        else this.next();
       } else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         const target = e.target as HTMLElement;
         if (target instanceof HTMLButtonElement) return;
@@ -158,8 +163,10 @@ export class WrapUpPanel {
   }
 
   /** The tags to offer (the settings' list, then the others used). */
-  setKnownTags(tags: string[]): void {
+  setKnownTags(tags: string[], required = false): void {
     this.known = tags;
+    this.required = required;
+    this.renderWaiting();
     replace(this.choices, ...tags.map((tag) => h("option", { value: tag })));
     this.renderChips();
   }
@@ -201,6 +208,20 @@ export class WrapUpPanel {
     const more = this.queue.length - 1;
     this.waiting.textContent = more > 0 ? t.wrapupWaiting(more) : "";
     this.waiting.hidden = more <= 0;
+    // A wrap-up the team requires cannot be skipped: it stays until a tag is chosen.
+    this.dismiss.hidden = this.mustTag();
+  }
+
+  /** Whether the call on screen needs one of the team's tags before the wrap-up may close. */
+  private mustTag(): boolean {
+    const target = this.queue[0];
+    return Boolean(target?.answered) && this.required && this.known.length > 0;
+  }
+
+  /** Whether the tags typed include one of the known ones. */
+  private hasKnownTag(): boolean {
+    const known = this.known.map((k) => k.toLowerCase());
+    return parseTags(this.tags.value).some((tag) => known.includes(tag.toLowerCase()));
   }
 
   /** The known tags as buttons that add or take off a tag (out of the Tab order: Tab goes
@@ -278,6 +299,11 @@ export class WrapUpPanel {
     const target = this.queue[0];
     if (!target || this.busy) return;
     const followUpAtMs = followUpAt(this.follow.value as FollowUpChoice, this.now(), this.followAt.value);
+    if (this.mustTag() && !this.hasKnownTag()) {
+      this.status.fail(t.wrapupTagRequired);
+      this.tags.focus();
+      return;
+    }
     if (this.follow.value === "custom" && followUpAtMs === null) {
       this.status.fail(t.wrapupFollowUpInvalid);
       this.followAt.focus();

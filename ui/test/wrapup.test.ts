@@ -46,7 +46,7 @@ test("a wrap-up takes the keyboard: type the note, Tab to the tags, Enter saves"
   };
   const saved: WrapUpView[] = [];
   const p = panel(saved);
-  p.offer({ leg: "leg-1", number: "+7 921 946-27-61", name: "Иван", saved: null });
+  p.offer({ leg: "leg-1", number: "+7 921 946-27-61", name: "Иван", answered: true, saved: null });
   assert.equal(p.open, true);
   const note = el<HTMLTextAreaElement>("wrapup-note");
   assert.equal(document.activeElement, note, "the note has the focus");
@@ -73,8 +73,8 @@ test("Shift+Enter in the note is a new line, not a save; Esc dismisses and the n
     return { leg: "x", note: "", tags: [], followUpAtMs: null };
   };
   const p = panel();
-  p.offer({ leg: "first", number: "+7 921 000-00-01", name: null, saved: null });
-  p.offer({ leg: "second", number: "+7 921 000-00-02", name: null, saved: { leg: "second", note: "earlier", tags: ["support"], followUpAtMs: null } });
+  p.offer({ leg: "first", number: "+7 921 000-00-01", name: null, answered: true, saved: null });
+  p.offer({ leg: "second", number: "+7 921 000-00-02", name: null, answered: true, saved: { leg: "second", note: "earlier", tags: ["support"], followUpAtMs: null } });
   assert.equal(el("wrapup-waiting").hidden, false, "one more waits");
   const note = el<HTMLTextAreaElement>("wrapup-note");
   key(note, "Enter", true);
@@ -97,14 +97,14 @@ test("the wrap-up leaves the keyboard where it is while the operator is typing a
   document.body.replaceChildren(dialer, p.root);
   dialer.focus();
   dialer.value = "8 921";
-  p.offer({ leg: "leg", number: null, name: null, saved: null });
+  p.offer({ leg: "leg", number: null, name: null, answered: true, saved: null });
   assert.equal(document.activeElement, dialer);
   assert.equal(p.open, true);
   p.next();
   // An empty dialer that merely has the focus (as between calls) gives it to the note.
   dialer.value = "";
   dialer.focus();
-  p.offer({ leg: "leg-2", number: null, name: null, saved: null });
+  p.offer({ leg: "leg-2", number: null, name: null, answered: true, saved: null });
   assert.equal(document.activeElement, document.getElementById("wrapup-note"));
 });
 
@@ -113,7 +113,7 @@ test("a refused save keeps the wrap-up open with the reason", async () => {
     throw { code: "invalid", message: "the wrap-up is not valid: a tag is empty" };
   };
   const p = panel();
-  p.offer({ leg: "leg", number: null, name: null, saved: null });
+  p.offer({ leg: "leg", number: null, name: null, answered: true, saved: null });
   key(el("wrapup-note"), "Enter");
   await settle();
   await settle();
@@ -160,7 +160,7 @@ test("History shows a call's tags and note as text, and its Note button opens th
   commands.history = () => ({ rows: [row], next: null });
   commands.callbacks = () => [];
   commands.follow_ups = () => [];
-  commands.wrapup_tags = () => ["sale"];
+  commands.wrapup_tags = () => ({ tags: ["sale"], required: false });
   const opened: HistoryRow[] = [];
   const screen = new HistoryScreen(() => {}, (r) => opened.push(r));
   document.body.replaceChildren(screen.root);
@@ -171,4 +171,38 @@ test("History shows a call's tags and note as text, and its Note button opens th
   assert.equal(tr.querySelector(".wrapup-line .tag")?.textContent, "sale");
   (tr.querySelector("button.note-edit") as HTMLButtonElement).click();
   assert.equal(opened[0]?.leg, "leg-1");
+});
+
+test("a team that requires a tag keeps an answered call's wrap-up open until one is chosen", async () => {
+  const sent: WrapUpDraft[] = [];
+  commands.save_wrapup = (args) => {
+    const draft = (args as { draft: WrapUpDraft }).draft;
+    sent.push(draft);
+    return { leg: draft.leg, note: draft.note, tags: draft.tags, followUpAtMs: null };
+  };
+  const p = new WrapUpPanel(() => {});
+  p.setKnownTags(["sale", "support"], true);
+  p.render();
+  document.body.replaceChildren(p.root);
+  p.offer({ leg: "answered", number: null, name: null, answered: true, saved: null });
+  assert.equal(el("wrapup-dismiss").hidden, true, "no Skip");
+  const note = el<HTMLTextAreaElement>("wrapup-note");
+  key(note, "Escape");
+  assert.equal(p.open, true, "Esc does not close it");
+  el<HTMLInputElement>("wrapup-tags").value = "my own tag";
+  key(note, "Enter");
+  await settle();
+  assert.equal(sent.length, 0, "not saved without one of the team's tags");
+  assert.equal(p.open, true);
+  assert.match(el("wrapup-status").textContent ?? "", /tag/);
+  el<HTMLInputElement>("wrapup-tags").value = "my own tag, Support";
+  key(note, "Enter");
+  await settle();
+  assert.equal(sent.length, 1);
+  assert.equal(p.open, false);
+  // A missed call's wrap-up may be skipped.
+  p.offer({ leg: "missed", number: null, name: null, answered: false, saved: null });
+  assert.equal(el("wrapup-dismiss").hidden, false);
+  key(note, "Escape");
+  assert.equal(p.open, false);
 });

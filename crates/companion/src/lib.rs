@@ -47,4 +47,4 @@ pub use secrets::{
 };
 pub use settings::{InvalidSetting, Profile, Settings};
 pub use team::{JoinOffer, JoinReport, LeaveReport, TeamMembership, TeamSeat, TeamState};
-pub use wrapup::{WrapUpOffer, WrapUpSettings, offers_wrapup};
+pub use wrapup::{WrapUpOffer, WrapUpSettings, WrapUpTagChoices, offers_wrapup};

@@ -43,6 +43,17 @@ impl WrapUpSettings {
     }
 }
 
+/// The tags a wrap-up offers: the settings' list (personal mode) or the team's (team mode),
+/// then the others used so far; `required`: an answered call's wrap-up must carry one of the
+/// list's (team mode only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WrapUpTagChoices {
+    /// The tags, in order.
+    pub tags: Vec<String>,
+    /// An answered call needs one of them.
+    pub required: bool,
+}
+
 /// Whether a call that just ended gets a wrap-up: a call of mine, seen live (not from the
 /// relay's backlog), by the setting.
 pub fn offers_wrapup(offer: WrapUpOffer, call: &LiveCall, late: bool) -> bool {

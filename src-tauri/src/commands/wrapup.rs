@@ -4,7 +4,7 @@
 use tauri::State;
 
 use crate::core::AppCore;
-use crate::ipc::{FollowUpRow, IpcError, WrapUpDraft, WrapUpView};
+use crate::ipc::{FollowUpRow, IpcError, WrapUpDraft, WrapUpTags, WrapUpView};
 
 /// The most follow-ups the callback queue lists.
 const FOLLOW_UP_LIMIT: usize = 200;
@@ -25,10 +25,11 @@ pub(crate) async fn save_wrapup(
     Ok(WrapUpView::from(&saved))
 }
 
-/// The tags to offer: the settings' list, then the others used on calls so far.
+/// The tags to offer (the settings' list, or the team's with its "required"), then the others
+/// used on calls so far.
 #[tauri::command]
-pub(crate) async fn wrapup_tags(core: State<'_, AppCore>) -> Result<Vec<String>, IpcError> {
-    Ok(core.companion().await?.wrapup_tags().await?)
+pub(crate) async fn wrapup_tags(core: State<'_, AppCore>) -> Result<WrapUpTags, IpcError> {
+    Ok(core.companion().await?.wrapup_tags().await?.into())
 }
 
 /// The follow-ups not yet done (the number not reached since), soonest first.

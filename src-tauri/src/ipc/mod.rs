@@ -43,7 +43,7 @@ pub use settings::{
 };
 pub use team::{TeamInvite, TeamJoined, TeamLeft, TeamView};
 pub use today::{Today, TodayHour};
-pub use wrapup::{FollowUpRow, WrapUpDraft, WrapUpView, WrapUpWhen};
+pub use wrapup::{FollowUpRow, WrapUpDraft, WrapUpTags, WrapUpView, WrapUpWhen};
 
 fn ms(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64

@@ -109,6 +109,27 @@ impl From<&call_log::FollowUp> for FollowUpRow {
     }
 }
 
+/// The tags a wrap-up offers, and whether an answered call must carry one of them (the team's
+/// rule in team mode; the wrap-up then stays open until one is chosen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "WrapUpTags.ts")]
+pub struct WrapUpTags {
+    /// The tags, in order.
+    pub tags: Vec<String>,
+    /// An answered call needs one of them.
+    pub required: bool,
+}
+
+impl From<companion::WrapUpTagChoices> for WrapUpTags {
+    fn from(c: companion::WrapUpTagChoices) -> Self {
+        WrapUpTags {
+            tags: c.tags,
+            required: c.required,
+        }
+    }
+}
+
 /// When the wrap-up is offered after a call of mine ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

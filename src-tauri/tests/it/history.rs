@@ -171,7 +171,7 @@ fn a_saved_wrapup_shows_in_history_filters_by_tag_and_waits_as_a_follow_up() {
     assert_eq!(follow_ups[0]["number"], "+7 921 946-27-61");
     assert_eq!(
         app.invoke("wrapup_tags", json!({})).unwrap(),
-        json!(["sale"])
+        json!({"tags": ["sale"], "required": false})
     );
     let refused = app
         .invoke(

@@ -396,6 +396,7 @@ export const en = {
   wrapupDismissHint: "Skip (Esc)",
   wrapupWaiting: (n: number) => count(n, { one: "# more call waiting", other: "# more calls waiting" }),
   wrapupSaved: "The note is saved.",
+  wrapupTagRequired: "Your team asks for one of its tags on every answered call: choose one.",
   historyNote: "Note",
   historyNoteFor: (who: string) => `Note for the call with ${who}`,
   historyTagFilter: "Tag",

@@ -405,6 +405,7 @@ export const ru: Strings = {
   wrapupWaiting: (n: number) =>
     count(n, { one: "ещё # звонок ждёт", few: "ещё # звонка ждут", many: "ещё # звонков ждут", other: "ещё # звонка ждут" }),
   wrapupSaved: "Заметка сохранена.",
+  wrapupTagRequired: "Команда просит отмечать каждый отвеченный звонок одной из её меток: выберите метку.",
   historyNote: "Заметка",
   historyNoteFor: (who: string) => `Заметка к звонку с ${who}`,
   historyTagFilter: "Метка",

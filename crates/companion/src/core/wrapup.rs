@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use call_log::{CallLog, FollowUp, WrapUp, WrapUpEdit};
 use chrono::{DateTime, Utc};
+use team_api::wrapup::WrapUpRequest;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +20,7 @@ use super::Companion;
 use crate::error::CompanionError;
 use crate::pipeline::DomainEvent;
 use crate::settings::Settings;
-use crate::wrapup::offers_wrapup;
+use crate::wrapup::{WrapUpTagChoices, offers_wrapup};
 
 /// How many ended calls' numbers are remembered for the wrap-ups saved after them.
 const REMEMBERED_CALLS: usize = 64;
@@ -41,27 +42,28 @@ impl Default for FollowUpSchedule {
     }
 }
 
-/// The numbers of my calls that ended lately, by leg: a wrap-up saved for one carries its
-/// number, so its follow-up and the next popup find it before the leg's row exists.
+/// The numbers of my calls that ended lately, by leg, and whether each was answered: a
+/// wrap-up saved for one carries its number, so its follow-up and the next popup find it before
+/// the leg's row exists (and the team's server is told whether the call was answered).
 #[derive(Debug, Default)]
-pub(super) struct EndedNumbers(Mutex<VecDeque<(String, String)>>);
+pub(super) struct EndedNumbers(Mutex<VecDeque<(String, String, bool)>>);
 
 impl EndedNumbers {
-    fn remember(&self, leg: &str, number: &str) {
+    fn remember(&self, leg: &str, number: &str, answered: bool) {
         let mut calls = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        calls.retain(|(l, _)| l != leg);
-        calls.push_back((leg.to_owned(), number.to_owned()));
+        calls.retain(|(l, _, _)| l != leg);
+        calls.push_back((leg.to_owned(), number.to_owned(), answered));
         while calls.len() > REMEMBERED_CALLS {
             calls.pop_front();
         }
     }
 
-    fn number(&self, leg: &str) -> Option<String> {
+    fn call(&self, leg: &str) -> Option<(String, bool)> {
         let calls = self.0.lock().unwrap_or_else(|p| p.into_inner());
         calls
             .iter()
-            .find(|(l, _)| l == leg)
-            .map(|(_, number)| number.clone())
+            .find(|(l, _, _)| l == leg)
+            .map(|(_, number, answered)| (number.clone(), *answered))
     }
 }
 
@@ -88,7 +90,7 @@ impl WrapUpTask {
                 event = heard.recv() => match event {
                     Ok(DomainEvent::CallEnded { call, late, .. }) => {
                         if let Some(number) = call.remote_number.as_deref().filter(|_| call.mine) {
-                            self.ended.remember(&call.leg, number);
+                            self.ended.remember(&call.leg, number, call.connected_at.is_some());
                         }
                         let offer = self
                             .settings
@@ -147,15 +149,54 @@ impl Companion {
     /// lately gives the wrap-up its number, so the follow-up and the next popup for the number
     /// find it even before the call's row is in the log. Bad input is refused with what was
     /// wrong, and nothing is saved.
+    ///
+    /// In team mode the note and tags also go to the team's server, after they are saved here
+    /// (so nothing is lost when it cannot be reached: that is announced as trouble). A refusal
+    /// by the server (a required tag missing) is answered as the error, so the wrap-up stays
+    /// open for the operator to add one.
     pub async fn save_wrapup(
         &self,
         leg: &str,
         mut edit: WrapUpEdit,
     ) -> Result<WrapUp, CompanionError> {
+        let ended = self.ended.call(leg.trim());
         if edit.peer_number.is_none() {
-            edit.peer_number = self.ended.number(leg.trim());
+            edit.peer_number = ended.as_ref().map(|(number, _)| number.clone());
         }
-        Ok(self.log.save_wrapup(leg, edit).await?)
+        let saved = self.log.save_wrapup(leg, edit).await?;
+        if let Some(client) = self.team_client().await? {
+            let row = self.log.call(&saved.leg).await?;
+            let number = ended
+                .as_ref()
+                .map(|(number, _)| number.clone())
+                .or_else(|| row.as_ref().and_then(|r| r.peer_number.clone()));
+            let answered = ended.as_ref().is_some_and(|(_, answered)| *answered)
+                || row.as_ref().is_some_and(|r| r.answered_at.is_some());
+            let Some(number) = number else {
+                tracing::warn!(leg = %saved.leg, "a wrap-up without a number stays on this computer");
+                return Ok(saved);
+            };
+            let request = WrapUpRequest {
+                leg_id: saved.leg.clone(),
+                number,
+                note: saved.note.clone(),
+                tags: saved.tags.clone(),
+                answered,
+            };
+            match self.team_checked(client.save_wrapup(&request).await).await {
+                Ok(_) => {}
+                Err(CompanionError::RelayUnreachable(detail)) => {
+                    let _ = self.events.send(DomainEvent::Trouble {
+                        code: crate::error::ErrorCode::RelayUnreachable,
+                        message: format!(
+                            "the note is saved on this computer, but the team server did not get it: {detail}"
+                        ),
+                    });
+                }
+                Err(refused) => return Err(refused),
+            }
+        }
+        Ok(saved)
     }
 
     /// A call's wrap-up, if one was saved.
@@ -168,14 +209,32 @@ impl Companion {
         Ok(self.log.follow_ups(limit).await?)
     }
 
-    /// The tags to offer: the settings' list, then the other tags used on calls so far.
-    pub async fn wrapup_tags(&self) -> Result<Vec<String>, CompanionError> {
-        let mut tags = self.settings().wrapup.tags;
-        for used in self.log.tags_in_use(200).await? {
-            if !tags.iter().any(|t| t.to_lowercase() == used.to_lowercase()) {
-                tags.push(used);
+    /// The tags to offer: the settings' list (in team mode the team's, with its "required"),
+    /// then the other tags used on calls so far. A team server that cannot be reached leaves
+    /// the settings' list, required by nobody.
+    pub async fn wrapup_tags(&self) -> Result<WrapUpTagChoices, CompanionError> {
+        let mut choices = WrapUpTagChoices {
+            tags: self.settings().wrapup.tags,
+            required: false,
+        };
+        if let Some(client) = self.team_client().await? {
+            match self.team_checked(client.team_tags().await).await {
+                Ok(team) => {
+                    choices.tags = team.tags;
+                    choices.required = team.required;
+                }
+                Err(e) => tracing::warn!(error = %e, "the team's tags could not be read"),
             }
         }
-        Ok(tags)
+        for used in self.log.tags_in_use(200).await? {
+            if !choices
+                .tags
+                .iter()
+                .any(|t| t.to_lowercase() == used.to_lowercase())
+            {
+                choices.tags.push(used);
+            }
+        }
+        Ok(choices)
     }
 }

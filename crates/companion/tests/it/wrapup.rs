@@ -91,7 +91,10 @@ async fn an_answered_call_of_mine_offers_a_wrapup_and_its_follow_up_is_raised_on
     };
     assert_eq!(call.remote_number.as_deref(), Some(CUSTOMER));
     assert!(saved.is_none());
-    assert_eq!(app.wrapup_tags().await.unwrap(), vec!["sale", "support"]);
+    assert_eq!(
+        app.wrapup_tags().await.unwrap().tags,
+        vec!["sale", "support"]
+    );
 
     let due = chrono::Utc::now() - chrono::Duration::seconds(1);
     let saved = app
@@ -127,7 +130,7 @@ async fn an_answered_call_of_mine_offers_a_wrapup_and_its_follow_up_is_raised_on
     }
     assert!(app.follow_ups(10).await.unwrap()[0].notified);
     assert_eq!(
-        app.wrapup_tags().await.unwrap(),
+        app.wrapup_tags().await.unwrap().tags,
         vec!["sale", "support", "price"]
     );
     // Bad input is refused, naming what was wrong, and changes nothing.
