@@ -199,6 +199,38 @@ impl Companion {
         Ok(saved)
     }
 
+    /// In team mode, the team's latest wrap-up with a note or tags about `number` (what a
+    /// colleague, or this seat, wrote), other than the leg `except_leg` (the call ringing now):
+    /// the popup shows it. `None` in personal mode, and when the server cannot say (the popup
+    /// keeps what this computer knows).
+    pub async fn team_wrapup_for(
+        &self,
+        number: &str,
+        except_leg: &str,
+    ) -> Result<Option<WrapUp>, CompanionError> {
+        let Some(client) = self.team_client().await? else {
+            return Ok(None);
+        };
+        let found = match self.team_checked(client.wrapups_for(number).await).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(error = %e, "the team's wrap-ups could not be read");
+                return Ok(None);
+            }
+        };
+        Ok(found
+            .wrapups
+            .into_iter()
+            .find(|w| w.leg_id != except_leg && (!w.note.trim().is_empty() || !w.tags.is_empty()))
+            .map(|w| WrapUp {
+                leg: w.leg_id,
+                note: w.note,
+                tags: w.tags,
+                follow_up_at: None,
+                saved_at: w.saved_at,
+            }))
+    }
+
     /// A call's wrap-up, if one was saved.
     pub async fn wrapup(&self, leg: &str) -> Result<Option<WrapUp>, CompanionError> {
         Ok(self.log.wrapup(leg).await?)

@@ -137,5 +137,16 @@ async fn a_seats_wrapup_goes_to_the_team_and_a_required_tag_is_asked_for() {
     assert_eq!(team[0].seat_name, "Anna");
     assert_eq!(team[0].note, "wants a quote");
     assert_eq!(team[0].tags, vec!["mine", "sale"]);
+    // The next popup for the number shows what the team wrote (not the ringing leg's own).
+    let shown = core
+        .team_wrapup_for("8 921 946-27-61", "leg-2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (shown.leg.as_str(), shown.note.as_str()),
+        ("leg-1", "wants a quote")
+    );
+    assert_eq!(core.team_wrapup_for(CUSTOMER, "leg-1").await.unwrap(), None);
     core.shutdown().await;
 }
