@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::app::{App, digits};
+use crate::app::{App, Look, Options, digits};
 use crate::sim::is_ringing;
 
 const CALLER: &str = "79165557788";
@@ -138,4 +138,65 @@ fn a_wrapup_saved_with_the_keyboard_shows_in_history_the_export_and_the_next_pop
     app.sim().hangup(&next.leg_id, "caller");
     app.sim()
         .wait_call("the second call ended", next.key, |c| c["phase"] == "ended");
+}
+
+#[test]
+#[ignore = "needs the desktop session that tests/e2e/run sets up"]
+fn the_wrapup_reads_in_russian_and_in_the_dark() {
+    let app = App::start_with(
+        "wrapup-ru",
+        Options {
+            look: Look {
+                lang: "ru",
+                theme: "dark",
+            },
+            ..Options::default()
+        },
+    );
+    let me = app.workplace();
+    answered_call(&app, &me);
+    app.wait_popup_gone("the popup to close when the call ends");
+    app.to_main();
+    let title = app.wait_js(
+        "the wrap-up for the call",
+        "const w = document.getElementById('wrapup');
+         return w && !w.hidden ? document.getElementById('wrapup-title').textContent : null",
+        vec![],
+    );
+    assert_eq!(title, json!("Итоги звонка"));
+    app.js(
+        "const s = document.getElementById('wrapup-follow-up'); s.value = 'custom';
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    );
+    app.shot("wrapup");
+    // Esc skips it: nothing is saved.
+    app.type_into("#wrapup-note", "\u{E00C}");
+    app.wait_js(
+        "the wrap-up to close",
+        "return document.getElementById('wrapup').hidden ? true : null",
+        vec![],
+    );
+    // Settings: when it is offered (answered calls by default) and the tags to choose from.
+    app.show_screen("settings");
+    let offer = app.wait_js(
+        "the wrap-up settings",
+        "const s = document.getElementById('pref-wrapup-offer');
+         return s && s.value ? s.value : null",
+        vec![],
+    );
+    assert_eq!(offer, json!("answered"));
+    app.js(
+        "document.getElementById('pref-wrapup-tags').scrollIntoView()",
+        vec![],
+    );
+    app.type_into("#pref-wrapup-tags", "продажа, поддержка");
+    app.click("#settings-save");
+    app.wait_js(
+        "the tags saved",
+        "const s = document.getElementById('settings-status');
+         return s && s.textContent && !s.classList.contains('error') ? s.textContent : null",
+        vec![],
+    );
+    app.shot("settings-wrapup");
 }
