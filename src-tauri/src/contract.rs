@@ -33,6 +33,10 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::Today>();
     v.visit::<Vec<ipc::Callback>>();
     v.visit::<ipc::SavedFile>();
+    v.visit::<ipc::WrapUpDraft>();
+    v.visit::<ipc::WrapUpView>();
+    v.visit::<Vec<ipc::FollowUpRow>>();
+    v.visit::<ipc::WrapUpTags>();
     // Contacts.
     v.visit::<Vec<ipc::ContactRow>>();
     v.visit::<ipc::ContactDraft>();

@@ -46,3 +46,4 @@ mod team_unreachable;
 mod tel_link;
 mod today_card;
 mod upkeep;
+mod wrapup;

@@ -2,6 +2,7 @@
 // Call back), all / missed / incoming / outgoing, search, a date range, pages of 50, CSV export
 // of the current filter, call back and the recording player (player.ts).
 import type { Callback } from "./bindings/Callback";
+import type { FollowUpRow } from "./bindings/FollowUpRow";
 import type { HistoryCursor } from "./bindings/HistoryCursor";
 import type { HistoryKind } from "./bindings/HistoryKind";
 import type { HistoryQuery } from "./bindings/HistoryQuery";
@@ -32,6 +33,9 @@ export class HistoryScreen {
   private readonly queueList: HTMLElement;
   private readonly queueTitle: HTMLElement;
   private callbacks: Callback[] = [];
+  private followUps: FollowUpRow[] = [];
+  private readonly tagFilter: HTMLSelectElement;
+  private knownTags: string[] = [];
   /** Open players by leg: kept across re-renders so a playing recording goes on playing. */
   private readonly players = new Map<string, RecordingPlayer>();
   private kind: HistoryKind = "all";
@@ -41,7 +45,12 @@ export class HistoryScreen {
   private generation = 0;
   private searchTimer: number | undefined;
 
-  constructor(private readonly callBack: (raw: string) => void) {
+  constructor(
+    private readonly callBack: (raw: string) => void,
+    private readonly editNote: (row: HistoryRow) => void = () => {},
+  ) {
+    this.tagFilter = h("select", { id: "history-tag" });
+    this.tagFilter.addEventListener("change", () => void this.reload());
     this.filters = h("div", { class: "segmented", role: "radiogroup" });
     this.search = h("input", {
       id: "history-search",
@@ -80,6 +89,8 @@ export class HistoryScreen {
         this.filters,
         h("label", { for: "history-search", class: "visually-hidden", id: "history-search-label" }),
         this.search,
+        h("label", { for: "history-tag", class: "visually-hidden", id: "history-tag-label" }),
+        this.tagFilter,
       ),
       h(
         "div",
@@ -132,6 +143,9 @@ export class HistoryScreen {
     const toLabel = this.root.querySelector("#history-to-label");
     if (toLabel) toLabel.textContent = t.dateTo;
     this.exportButton.textContent = t.historyExport;
+    const tagLabel = this.root.querySelector("#history-tag-label");
+    if (tagLabel) tagLabel.textContent = t.historyTagFilter;
+    this.renderTagFilter();
     for (const player of this.players.values()) player.render();
     this.renderQueue();
     this.renderRows();
@@ -158,31 +172,87 @@ export class HistoryScreen {
       this.say(t.dateRangeReversed, true);
       return null;
     }
-    return { kind: this.kind, search: search || undefined, after, fromMs, toMs };
+    const tag = this.tagFilter.value || undefined;
+    return { kind: this.kind, search: search || undefined, after, fromMs, toMs, tag };
   }
 
   private say(message: string, error = false): void {
     this.status.say(message, error);
   }
 
-  /** Reads the callback queue again. */
+  /** Reads the callback queue (missed calls and follow-ups) and the tags in use again. */
   async reloadQueue(): Promise<void> {
     try {
-      this.callbacks = await api.callbacks();
+      const [callbacks, followUps] = await Promise.all([api.callbacks(), api.followUps()]);
+      this.callbacks = callbacks;
+      this.followUps = followUps;
       this.renderQueue();
     } catch {
       // The queue is secondary to the list: it stays as it was until the next reload.
     }
+    try {
+      this.knownTags = (await api.wrapupTags()).tags;
+      this.renderTagFilter();
+    } catch {
+      // The filter keeps the tags it had.
+    }
+  }
+
+  /** The tag filter's choices: any tag, then the known ones (the chosen one kept). */
+  private renderTagFilter(): void {
+    const chosen = this.tagFilter.value;
+    const tags = chosen && !this.knownTags.includes(chosen) ? [chosen, ...this.knownTags] : this.knownTags;
+    replace(
+      this.tagFilter,
+      h("option", { value: "", text: t.historyAnyTag }),
+      ...tags.map((tag) => h("option", { value: tag, text: tag })),
+    );
+    this.tagFilter.value = chosen;
+    this.tagFilter.hidden = tags.length === 0;
+  }
+
+  /** A follow-up fell due: the queue is read again, so it shows as due. */
+  followUpDue(): void {
+    void this.reloadQueue();
+  }
+
+  private followUpItem(f: FollowUpRow): HTMLElement {
+    const who = f.name ? `${f.name}, ${f.number ?? ""}` : (f.number ?? t.unknownNumber);
+    const back = h("button", {
+      type: "button",
+      class: "primary callback-dial",
+      text: t.callBack,
+      "aria-label": t.callBackTo(who),
+      disabled: !f.numberRaw,
+    });
+    const raw = f.numberRaw;
+    if (raw) back.addEventListener("click", () => this.callBack(raw));
+    const due = f.dueAtMs <= Date.now();
+    return h(
+      "li",
+      { class: due ? "callback follow-up due" : "callback follow-up", "data-leg": f.leg },
+      h(
+        "div",
+        { class: "who" },
+        h("span", { class: "number", text: f.number ?? t.unknownNumber }),
+        f.name ? h("span", { class: "name", text: f.name }) : null,
+        wrapupLine(f.note, f.tags),
+      ),
+      h("span", { class: "callback-missed", text: (due ? t.followUpOverdue : t.followUpDueAt)(when(f.dueAtMs)) }),
+      back,
+    );
   }
 
   private renderQueue(): void {
-    this.queueTitle.textContent = this.callbacks.length > 0 ? `${t.callbacksTitle} (${this.callbacks.length})` : t.callbacksTitle;
-    if (this.callbacks.length === 0) {
+    const count = this.callbacks.length + this.followUps.length;
+    this.queueTitle.textContent = count > 0 ? `${t.callbacksTitle} (${count})` : t.callbacksTitle;
+    if (count === 0) {
       replace(this.queueList, h("li", { class: "empty", text: t.callbacksEmpty }));
       return;
     }
     replace(
       this.queueList,
+      ...this.followUps.map((f) => this.followUpItem(f)),
       ...this.callbacks.map((c) => {
         const back = h("button", {
           type: "button",
@@ -294,6 +364,9 @@ export class HistoryScreen {
     else if (!r.ended) how = `${way} · ${t.inProgress}`;
     else how = `${way}${r.answered ? "" : ` · ${t.notAnswered}`}`;
     const actions = h("div", { class: "actions" });
+    const noteButton = h("button", { type: "button", class: "note-edit", text: t.historyNote, "aria-label": t.historyNoteFor(who) });
+    noteButton.addEventListener("click", () => this.editNote(r));
+    actions.appendChild(noteButton);
     if (r.numberRaw) {
       const raw = r.numberRaw;
       const back = h("button", { type: "button", text: t.callBack, "aria-label": t.callBackTo(who) });
@@ -313,6 +386,7 @@ export class HistoryScreen {
           h("span", { class: "number", text: who }),
           r.name ? h("span", { class: "name", text: r.name }) : null,
         ),
+        wrapupLine(r.note, r.tags),
       ),
       h(
         "td",
@@ -359,6 +433,18 @@ export class HistoryScreen {
     actions.appendChild(toggle);
     return [tr, playerRow];
   }
+}
+
+/** A call's tags and note under its number, or nothing when it has neither. The operator's
+ * text: textContent only. */
+export function wrapupLine(note: string, tags: string[]): HTMLElement | null {
+  if (!note.trim() && tags.length === 0) return null;
+  return h(
+    "div",
+    { class: "wrapup-line" },
+    ...tags.map((tag) => h("span", { class: "tag", text: tag })),
+    note.trim() ? h("span", { class: "note", text: note }) : null,
+  );
 }
 
 /** Why a parked call went where it did, from the routing journal. */

@@ -32,6 +32,10 @@ import type { TeamLeft } from "./bindings/TeamLeft";
 import type { TeamView } from "./bindings/TeamView";
 import type { Today } from "./bindings/Today";
 import type { Workplace } from "./bindings/Workplace";
+import type { FollowUpRow } from "./bindings/FollowUpRow";
+import type { WrapUpDraft } from "./bindings/WrapUpDraft";
+import type { WrapUpTags } from "./bindings/WrapUpTags";
+import type { WrapUpView } from "./bindings/WrapUpView";
 import { t } from "./i18n";
 
 export { EVENTS } from "./bindings/contract";
@@ -82,6 +86,10 @@ export const api = {
   callbacks: () => call<Callback[]>("callbacks"),
   exportHistory: (query: HistoryQuery) => call<SavedFile>("export_history", { query }),
   saveRecording: (leg: string) => call<SavedFile>("save_recording", { leg }),
+  // The after-call wrap-up and its follow-ups.
+  saveWrapup: (draft: WrapUpDraft) => call<WrapUpView>("save_wrapup", { draft }),
+  wrapupTags: () => call<WrapUpTags>("wrapup_tags"),
+  followUps: () => call<FollowUpRow[]>("follow_ups"),
   // Contacts.
   contacts: (search?: string) => call<ContactRow[]>("contacts", { search: search ?? null }),
   addContact: (contact: ContactDraft) => call<ContactRow>("add_contact", { contact }),

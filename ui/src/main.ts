@@ -11,14 +11,36 @@ import { api, EVENTS, on } from "./ipc";
 import type { Preferences } from "./bindings/Preferences";
 import { applyLanguage, applyTheme, SettingsScreen, WorkplaceBanner } from "./settings";
 import { WelcomeDialog } from "./welcome";
+import { WrapUpPanel } from "./wrapup";
 
 type ScreenName = "calls" | "history" | "contacts" | "settings";
 
 const calls = new CallsScreen();
-const history = new HistoryScreen((raw) => {
-  show("calls");
-  calls.callBack(raw);
+const wrapup = new WrapUpPanel(() => {
+  if (current === "history") void history.reload();
 });
+const history = new HistoryScreen(
+  (raw) => {
+    show("calls");
+    calls.callBack(raw);
+  },
+  (row) => {
+    void loadWrapupTags();
+    wrapup.offer({
+      leg: row.leg,
+      number: row.number,
+      name: row.name,
+      answered: row.answered,
+      saved: { leg: row.leg, note: row.note, tags: row.tags, followUpAtMs: row.followUpAtMs },
+    });
+  },
+);
+/** The tags the wrap-up offers, read again when one opens (the settings or History may have
+ * added some). */
+async function loadWrapupTags(): Promise<void> {
+  const choices = await api.wrapupTags().catch(() => null);
+  if (choices) wrapup.setKnownTags(choices.tags, choices.required);
+}
 const contacts = new ContactsScreen();
 const welcome = new WelcomeDialog();
 const settings = new SettingsScreen(applyPreferences, () => welcome.openForm());
@@ -83,6 +105,7 @@ function renderAll(): void {
   settings.render();
   welcome.render();
   workplaceBanner.render();
+  wrapup.render();
 }
 
 /** Follows saved preferences at once: the theme, the language, the workplace banner. */
@@ -123,6 +146,7 @@ if (app) {
     app,
     h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link.root, langButton),
     h("main", {}, panels.calls, panels.history, panels.contacts, panels.settings),
+    wrapup.root,
     welcome.root,
   );
 }
@@ -145,6 +169,19 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
       break;
     case "recorded":
       history.recorded(event.leg, event.url);
+      break;
+    case "wrapUp":
+      void loadWrapupTags();
+      wrapup.offer({
+        leg: event.call.leg,
+        number: event.call.number,
+        name: event.call.name,
+        answered: event.call.connectedAtMs !== null,
+        saved: event.saved,
+      });
+      break;
+    case "followUpDue":
+      history.followUpDue();
       break;
     case "link":
       link.set(event.state);

@@ -15,6 +15,7 @@ const name = h("p", { id: "popup-name", class: "popup-name" });
 const number = h("p", { id: "popup-number", class: "popup-number" });
 const company = h("p", { id: "popup-company", class: "popup-company" });
 const earlier = h("p", { id: "popup-earlier", class: "popup-earlier" });
+const lastNote = h("div", { id: "popup-last-note", class: "popup-last-note" });
 const heading = h("p", { class: "popup-heading" });
 const status = new StatusLine({ class: "popup-status" });
 const close = h("button", { type: "button", id: "popup-close", class: "quiet popup-close" }, icon("close"));
@@ -31,6 +32,7 @@ const root = h(
   h("header", { class: "popup-top" }, heading, close),
   h("div", { class: "popup-who" }, name, number, company),
   earlier,
+  lastNote,
   status.root,
   h("div", { class: "popup-actions" }, crm, transfer, hangUp),
   dialog.root,
@@ -53,6 +55,8 @@ function render(): void {
   if (!view) {
     replace(heading);
     for (const el of [name, number, company, earlier]) el.textContent = "";
+    replace(lastNote);
+    lastNote.hidden = true;
     return;
   }
   heading.textContent = view.answered ? t.popupAnswered : t.popupIncoming;
@@ -74,6 +78,15 @@ function render(): void {
     earlier.textContent = `${t.popupEarlier(view.earlierCalls)}${last}`;
   }
   crm.hidden = !view.crm || !view.numberRaw;
+  // What the operator (or a colleague) noted last time about this number: their text, as text.
+  const note = view.lastNote.trim();
+  lastNote.hidden = !note && view.lastTags.length === 0;
+  replace(
+    lastNote,
+    h("span", { class: "popup-last-note-title", text: t.popupLastNote }),
+    ...view.lastTags.map((tag) => h("span", { class: "tag", text: tag })),
+    note ? h("span", { class: "note", text: note }) : null,
+  );
 }
 
 function show(next: PopupView | null): void {

@@ -31,6 +31,7 @@ const PREF_FIELDS: Record<string, string> = {
   crmUrlTemplate: "pref-crm",
   calls: "pref-keep-calls",
   rawEvents: "pref-keep-raw-events",
+  tags: "pref-wrapup-tags",
 };
 
 function at(ms: number | null): string {
@@ -97,6 +98,13 @@ export class SettingsScreen {
   private readonly autostart = h("input", { type: "checkbox", id: "pref-autostart" });
   private readonly keepCalls = h("select", { id: "pref-keep-calls", "aria-describedby": "pref-keep-hint" });
   private readonly keepRawEvents = h("select", { id: "pref-keep-raw-events", "aria-describedby": "pref-keep-hint" });
+  private readonly wrapupOffer = h("select", { id: "pref-wrapup-offer" });
+  private readonly wrapupTags = h("input", {
+    id: "pref-wrapup-tags",
+    type: "text",
+    autocomplete: "off",
+    "aria-describedby": "pref-wrapup-tags-hint pref-wrapup-tags-error",
+  });
   private readonly pruneLine = h("p", { id: "settings-last-prune", class: "hint", role: "status" });
   private lastPrune: PruneSummary | null = null;
   private readonly saveButton = h("button", { type: "submit", class: "primary", id: "settings-save" });
@@ -157,6 +165,19 @@ export class SettingsScreen {
         row("pref-keep-raw-events", this.label("pref-keep-raw-events", () => t.setKeepRawEvents), this.keepRawEvents),
         h("p", { id: "pref-keep-hint", class: "hint" }),
         this.pruneLine,
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", { id: "pref-wrapup-legend" }),
+        row("pref-wrapup-offer", this.label("pref-wrapup-offer", () => t.setWrapupOffer), this.wrapupOffer),
+        row(
+          "pref-wrapup-tags",
+          this.label("pref-wrapup-tags", () => t.setWrapupTags),
+          this.wrapupTags,
+          h("p", { id: "pref-wrapup-tags-hint", class: "hint" }),
+          h("p", { id: "pref-wrapup-tags-error", class: "field-error" }),
+        ),
       ),
       h("div", { class: "form-actions" }, this.saveButton),
       this.formStatus.root,
@@ -261,6 +282,8 @@ export class SettingsScreen {
       "pref-hotkey-hint": t.setHotkeyHint,
       "pref-crm-hint": t.setCrmHint,
       "pref-keep-legend": t.setKeepLegend,
+      "pref-wrapup-legend": t.setWrapupTitle,
+      "pref-wrapup-tags-hint": t.setWrapupTagsHint,
       "pref-keep-hint": t.setKeepHint,
     };
     for (const [id, text] of Object.entries(titles)) {
@@ -296,6 +319,11 @@ export class SettingsScreen {
         keepChoices(days).map((d) => ({ value: keepValue(d), label: () => keepLabel(d, t) })),
       );
     }
+    this.options(this.wrapupOffer, [
+      { value: "answered", label: () => t.setWrapupOffers.answered ?? "" },
+      { value: "always", label: () => t.setWrapupOffers.always ?? "" },
+      { value: "never", label: () => t.setWrapupOffers.never ?? "" },
+    ]);
     this.pruneLine.textContent = pruneText(this.lastPrune, this.lastPrune ? at(this.lastPrune.atMs) : "", t);
     this.saveButton.textContent = t.setSave;
     this.routing.render();
@@ -329,6 +357,8 @@ export class SettingsScreen {
     this.theme.value = p.theme;
     this.keepCalls.value = keepValue(p.keepCallsDays);
     this.keepRawEvents.value = keepValue(p.keepRawEventsDays);
+    this.wrapupOffer.value = p.wrapupOffer;
+    this.wrapupTags.value = p.wrapupTags.join(", ");
   }
 
   private read(): Preferences | null {
@@ -346,6 +376,8 @@ export class SettingsScreen {
       autostart: this.autostart.checked,
       keepCallsDays: keepDays(this.keepCalls.value),
       keepRawEventsDays: keepDays(this.keepRawEvents.value),
+      wrapupOffer: this.wrapupOffer.value === "always" ? "always" : this.wrapupOffer.value === "never" ? "never" : "answered",
+      wrapupTags: this.wrapupTags.value.split(","),
     };
   }
 

@@ -75,6 +75,9 @@ pub enum CallLogError {
     /// A contact was refused.
     #[error("the contact is not valid: {0}")]
     InvalidContact(String),
+    /// A wrap-up (note, tags, follow-up) was refused.
+    #[error("the wrap-up is not valid: {0}")]
+    InvalidWrapUp(String),
     /// An SQLite error not yet tied to the file; the call log turns it into one of the variants
     /// above before handing it out.
     #[error("call-log database: {0}")]
@@ -89,7 +92,7 @@ impl CallLogError {
     pub fn code(&self) -> ErrorCode {
         match self {
             CallLogError::SearchTooShort(_) => ErrorCode::SearchTooShort,
-            CallLogError::InvalidContact(_) => ErrorCode::Invalid,
+            CallLogError::InvalidContact(_) | CallLogError::InvalidWrapUp(_) => ErrorCode::Invalid,
             CallLogError::NoSuchContact(_) => ErrorCode::NotFound,
             CallLogError::NotADatabase { .. }
             | CallLogError::Corrupt { .. }

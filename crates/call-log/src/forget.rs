@@ -20,6 +20,8 @@ pub struct ForgetReport {
     pub routing_decisions: usize,
     /// Contacts added at or after it.
     pub contacts: usize,
+    /// Wrap-ups of those calls, and wrap-ups of no call saved at or after it.
+    pub wrapups: usize,
 }
 
 pub(crate) fn forget_since(tx: &Transaction<'_>, since: DateTime<Utc>) -> Result<ForgetReport> {
@@ -40,6 +42,7 @@ pub(crate) fn forget_since(tx: &Transaction<'_>, since: DateTime<Utc>) -> Result
         "DELETE FROM events WHERE call_id IS NULL AND received_at >= ?1",
         [since],
     )?;
+    let wrapups = crate::wrapup::delete_with_calls(tx, "forgotten_calls", ">= ?1", since)?;
     tx.execute(
         "DELETE FROM call_workplaces WHERE call_id IN (SELECT id FROM forgotten_calls)",
         [],
@@ -71,5 +74,6 @@ pub(crate) fn forget_since(tx: &Transaction<'_>, since: DateTime<Utc>) -> Result
         events,
         routing_decisions,
         contacts,
+        wrapups,
     })
 }

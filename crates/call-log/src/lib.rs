@@ -54,6 +54,12 @@
 //! - Search needs at least three characters (digits, for a number): the trigram index cannot
 //!   look up fewer, and a scan of the whole history would be slow, so shorter input is refused
 //!   with [`CallLogError::SearchTooShort`].
+//! - Wrap-ups (the operator's note, tags and follow-up, [`CallLog::save_wrapup`]) are kept by
+//!   leg id in tables of their own that applying events never writes, so a wrap-up and its
+//!   call's events may come in any order and both are kept; history, search (notes and tags
+//!   have their own trigram index), the export and the screen-pop join them to the call by leg.
+//!   Retention and forgetting take a call's wrap-up with it, and a wrap-up whose call never
+//!   came by the wrap-up's own time.
 //! - Durability: WAL with `synchronous = NORMAL`. A crash of the app loses nothing committed; a
 //!   power cut may lose the last commits, which the relay replays from the cursor.
 
@@ -72,6 +78,7 @@ mod search;
 mod spreadsheet;
 mod store;
 mod timestamp;
+mod wrapup;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -93,6 +100,9 @@ pub use recording::recording_link;
 pub use routing::{CallerFacts, DeadlineShare, RoutingDecision, RoutingOutcome, RoutingRecord};
 pub use schema::schema_version;
 pub use store::CallLogConfig;
+pub use wrapup::{
+    FollowUp, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS, WrapUp, WrapUpEdit, clean_tags,
+};
 
 /// The call log: cheap to clone, `Send + Sync`, every method async and safe to call from a tokio
 /// runtime (writes go to the writer thread, reads to tokio's blocking pool).
@@ -321,6 +331,60 @@ impl CallLog {
             .await
     }
 
+    /// Saves a change to a leg's after-call wrap-up (note, tags, follow-up), creating it if
+    /// needed. The leg's row need not exist yet: the wrap-up is kept by leg and meets its call
+    /// when the call's events arrive, in whichever order. Bad input is refused with what was
+    /// wrong ([`CallLogError::InvalidWrapUp`]) and nothing is written.
+    pub async fn save_wrapup(&self, leg: &str, edit: WrapUpEdit) -> Result<WrapUp> {
+        let valid = wrapup::validate(leg, edit)?;
+        let leg = valid_leg(leg);
+        let now = Utc::now();
+        self.store
+            .write(move |tx| wrapup::save(tx, &valid, now))
+            .await?;
+        let read = leg.clone();
+        self.store
+            .read(move |conn| wrapup::wrapup(conn, &read))
+            .await?
+            .ok_or(CallLogError::InvalidWrapUp(format!(
+                "{leg:?} was not saved"
+            )))
+    }
+
+    /// A leg's wrap-up, if one was saved.
+    pub async fn wrapup(&self, leg: &str) -> Result<Option<WrapUp>> {
+        let leg = valid_leg(leg);
+        self.store
+            .read(move |conn| wrapup::wrapup(conn, &leg))
+            .await
+    }
+
+    /// Open follow-ups, soonest first: a wrap-up asked to call the number back, and no
+    /// connected call with it has started since.
+    pub async fn follow_ups(&self, limit: usize) -> Result<Vec<FollowUp>> {
+        self.store
+            .read(move |conn| wrapup::follow_ups(conn, limit))
+            .await
+    }
+
+    /// Notes that these legs' follow-ups were notified, so none is raised twice.
+    pub async fn mark_follow_ups_notified(
+        &self,
+        legs: Vec<String>,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.store
+            .write(move |tx| wrapup::mark_notified(tx, &legs, at))
+            .await
+    }
+
+    /// The wrap-up tags used so far, most used first.
+    pub async fn tags_in_use(&self, limit: usize) -> Result<Vec<String>> {
+        self.store
+            .read(move |conn| wrapup::tags_in_use(conn, limit))
+            .await
+    }
+
     /// Journals a routing decision; the leg counts as routed (not missed) from now on.
     pub async fn record_routing_decision(&self, decision: RoutingDecision) -> Result<i64> {
         self.store
@@ -422,6 +486,11 @@ impl CallLog {
     pub async fn close(&self) -> Result<()> {
         self.store.close().await
     }
+}
+
+/// A leg id as the wrap-up tables key it.
+fn valid_leg(leg: &str) -> String {
+    leg.trim().to_owned()
 }
 
 /// A new file for an export. `create_new` refuses a path that exists — a file the user keeps, or

@@ -20,6 +20,8 @@ pub struct PruneReport {
     pub events: usize,
     /// Routing decisions removed.
     pub routing_decisions: usize,
+    /// Wrap-ups removed (with their calls, or of no call and saved before the calls' cutoff).
+    pub wrapups: usize,
 }
 
 /// Copies the live database to `target` with SQLite's online backup API, which yields a
@@ -147,6 +149,7 @@ fn prune_calls(tx: &Transaction<'_>, cutoff: i64) -> Result<PruneReport> {
         DELETE_OLD_UNATTACHED_EVENTS,
         params![old_ids_below(tx, cutoff)?, cutoff],
     )?;
+    let wrapups = crate::wrapup::delete_with_calls(tx, "pruned_calls", "< ?1", cutoff)?;
     tx.execute(
         "DELETE FROM call_workplaces WHERE call_id IN (SELECT id FROM pruned_calls)",
         [],
@@ -168,6 +171,7 @@ fn prune_calls(tx: &Transaction<'_>, cutoff: i64) -> Result<PruneReport> {
         calls,
         events,
         routing_decisions,
+        wrapups,
     })
 }
 
@@ -215,6 +219,9 @@ pub(crate) fn export_history_csv<W: std::io::Write>(
         "recording_url",
         "pbx_start_time",
         "leg",
+        "note",
+        "tags",
+        "follow_up_at",
     ])?;
     let mut cursor: Option<HistoryCursor> = None;
     let mut written = 0;
@@ -248,6 +255,9 @@ pub(crate) fn export_history_csv<W: std::io::Write>(
                 c.recording_url.clone().unwrap_or_default(),
                 c.pbx_start_raw.clone().unwrap_or_default(),
                 c.leg.clone(),
+                c.note.clone(),
+                c.wrapup_tags.join("; "),
+                time_text(c.follow_up_at),
             ])?;
             written += 1;
         }

@@ -13,6 +13,7 @@ use crate::error::Result;
 use crate::number::normalize_number;
 use crate::search::search_phrase;
 use crate::timestamp::{from_micros, micros};
+use crate::wrapup::{self, WrapUp};
 
 /// One call leg as the history shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -72,6 +73,12 @@ pub struct CallRecord {
     pub tag: Option<String>,
     /// The leg's transport id, which hang-up and transfer need.
     pub transport_id: Option<String>,
+    /// The operator's wrap-up note, empty when none.
+    pub note: String,
+    /// The operator's wrap-up tags, in the order given.
+    pub wrapup_tags: Vec<String>,
+    /// When the wrap-up asked to call back.
+    pub follow_up_at: Option<DateTime<Utc>>,
 }
 
 const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number, c.caller_name, \
@@ -82,7 +89,11 @@ const RECORD_COLUMNS: &str = "c.id, c.leg, c.direction, c.state, c.caller_number
     c.duration, c.end_reason, c.end_reason_code, c.recording_url, c.transfer_target, c.missed, \
     (c.missed AND EXISTS (SELECT 1 FROM calls b WHERE b.peer_key = c.peer_key \
        AND b.first_seen_at > c.first_seen_at AND b.answered_at IS NOT NULL)), \
-    c.tag, c.transport_id";
+    c.tag, c.transport_id, \
+    (SELECT w.note FROM wrapups w WHERE w.leg = c.leg), \
+    (SELECT json_group_array(t.tag) FROM \
+       (SELECT tag FROM wrapup_tags WHERE leg = c.leg ORDER BY position, tag) t), \
+    (SELECT w.follow_up_at FROM wrapups w WHERE w.leg = c.leg)";
 
 fn direction_from(text: Option<String>) -> Option<Direction> {
     text.map(|t| Direction::from_wire(&t))
@@ -117,6 +128,12 @@ fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CallRecord> {
         called_back: r.get(24)?,
         tag: r.get(25)?,
         transport_id: r.get(26)?,
+        note: r.get::<_, Option<String>>(27)?.unwrap_or_default(),
+        wrapup_tags: r
+            .get::<_, Option<String>>(28)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
+        follow_up_at: r.get::<_, Option<i64>>(29)?.map(from_micros),
     })
 }
 
@@ -135,8 +152,12 @@ pub struct HistoryFilter {
     pub workplace: Option<String>,
     /// Only calls with a recording.
     pub with_recording: bool,
-    /// Any 3+ characters of a number (formatting ignored) or of a name, anywhere in it.
+    /// Any 3+ characters of a number (formatting ignored), of a name, or of a wrap-up's note
+    /// or tags, anywhere in it.
     pub search: Option<String>,
+    /// Only calls whose wrap-up carries this tag (case ignored for Latin letters).
+    #[serde(default)]
+    pub tag: Option<String>,
 }
 
 /// Where the next page starts: after the last call of the previous page. A search pages by `id`
@@ -195,6 +216,14 @@ impl Conditions {
         }
         if let Some(to) = filter.to {
             c.bind(&format!("{time_column} < ?"), Box::new(micros(to)));
+        }
+        if let Some(tag) = filter
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            c.bind(wrapup::HAS_TAG, Box::new(tag.to_owned()));
         }
         c
     }
@@ -288,8 +317,8 @@ pub(crate) fn history(
 }
 
 /// Search: the calls whose numbers or PBX names contain the fragment, walked newest first off
-/// the trigram index, merged with the calls of phonebook contacts whose name, company or number
-/// contains it.
+/// the trigram index, merged with the calls whose wrap-up (note or tags) contains it and the
+/// calls of phonebook contacts whose name, company or number contains it.
 fn search_page(
     conn: &Connection,
     filter: &HistoryFilter,
@@ -321,6 +350,18 @@ fn search_page(
         "calls_search.rowid DESC",
         limit,
     )?;
+
+    // Calls whose wrap-up's note or tags hold the fragment.
+    let mut by_wrapup = Conditions::common(filter, "c.first_seen_at");
+    by_wrapup.bind(wrapup::MATCHES_SEARCH, Box::new(phrase.clone()));
+    restrict(&mut by_wrapup);
+    let noted = by_wrapup.run(conn, "calls c", "c.id DESC", limit)?;
+    if !noted.is_empty() {
+        calls.extend(noted);
+        calls.sort_by_key(|c| std::cmp::Reverse(c.id));
+        calls.dedup_by_key(|c| c.id);
+        calls.truncate(limit);
+    }
 
     let keys: Vec<String> = conn
         .prepare_cached(
@@ -397,6 +438,8 @@ pub struct ScreenPop {
     pub last_call: Option<LastCall>,
     /// The workplace that last talked to this number.
     pub last_operator: Option<String>,
+    /// The latest wrap-up with a note or tags about this number (not the ringing leg's).
+    pub last_wrapup: Option<WrapUp>,
 }
 
 fn outcome(direction: Option<&str>, answered: bool, ended: bool, routed: bool) -> CallOutcome {
@@ -428,6 +471,7 @@ pub(crate) fn screen_pop(
             earlier_calls: 0,
             last_call: None,
             last_operator: None,
+            last_wrapup: None,
         });
     };
     let except = except_leg.unwrap_or("");
@@ -477,6 +521,7 @@ pub(crate) fn screen_pop(
     Ok(ScreenPop {
         number: number.to_owned(),
         contact: contact_for_key(conn, k)?,
+        last_wrapup: wrapup::last_for_key(conn, k, except)?,
         key,
         earlier_calls,
         last_call,

@@ -26,6 +26,7 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
     include_str!("../migrations/003_refused_recordings.sql"),
+    include_str!("../migrations/006_wrapup.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {
@@ -244,12 +245,13 @@ mod tests {
             let tables: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_schema WHERE name IN \
-                     ('calls', 'events', 'contacts', 'routing_decisions', 'relay_cursor')",
+                     ('calls', 'events', 'contacts', 'routing_decisions', 'relay_cursor', \
+                      'wrapups', 'wrapup_tags', 'wrapups_search')",
                     [],
                     |r| r.get(0),
                 )
                 .unwrap();
-            assert_eq!(tables, 5, "from {version}");
+            assert_eq!(tables, 8, "from {version}");
         }
     }
 

@@ -120,12 +120,31 @@ pub enum Command {
         /// Only missed calls.
         #[arg(long)]
         missed: bool,
-        /// Calls whose number contains these digits (3 or more) or whose name contains this.
+        /// Calls whose number contains these digits (3 or more), or whose name, note or tags
+        /// contain this text.
         #[arg(long)]
         search: Option<String>,
+        /// Only calls with this wrap-up tag.
+        #[arg(long)]
+        tag: Option<String>,
         /// How many calls.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+    /// Set a call's wrap-up note (an empty text clears it).
+    Note {
+        /// The call's leg id, as `trubka history --json` or `trubka events` show it.
+        leg: String,
+        /// The note; several words are joined with spaces.
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Set a call's wrap-up tags, replacing the ones it had (none clears them).
+    Tag {
+        /// The call's leg id.
+        leg: String,
+        /// The tags, each one argument (quote a tag with spaces).
+        tags: Vec<String>,
     },
     /// Missed calls not yet called back.
     Callbacks,

@@ -99,8 +99,11 @@ async fn run(cli: Cli, offer: Option<companion::JoinOffer>) -> Result<(), Compan
         Command::History {
             missed,
             search,
+            tag,
             limit,
-        } => history::history(g, missed, search, limit).await,
+        } => history::history(g, missed, search, tag, limit).await,
+        Command::Note { leg, text } => history::note(g, &leg, &text.join(" ")).await,
+        Command::Tag { leg, tags } => history::tag(g, &leg, tags).await,
         Command::Callbacks => history::callbacks(g).await,
         Command::Contacts { action } => contacts::contacts(g, action).await,
         Command::Events => events::events(g).await,

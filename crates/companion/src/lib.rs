@@ -25,6 +25,7 @@ pub mod secrets;
 pub mod settings;
 pub mod signin;
 pub mod team;
+pub mod wrapup;
 
 pub use core::Companion;
 pub use dialer::{DialError, DialTarget, dial_target, display_number};
@@ -46,3 +47,4 @@ pub use secrets::{
 };
 pub use settings::{InvalidSetting, Profile, Settings};
 pub use team::{JoinOffer, JoinReport, LeaveReport, TeamMembership, TeamSeat, TeamState};
+pub use wrapup::{WrapUpOffer, WrapUpSettings, WrapUpTagChoices, offers_wrapup};

@@ -20,7 +20,7 @@
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use call_log::{CallLog, EventBody, LoggedEvent, ScreenPop};
+use call_log::{CallLog, EventBody, FollowUp, LoggedEvent, ScreenPop, WrapUp};
 use mtt_api::Notification;
 use mtt_api::notification::PbxEventKind;
 use serde::Serialize;
@@ -147,6 +147,20 @@ pub enum DomainEvent {
         reason: String,
         /// Revoked with `--delete-local-data`.
         delete_local_data: bool,
+    },
+    /// A call of mine ended and the settings want a wrap-up for it (note, tags, follow-up).
+    #[serde(rename_all = "camelCase")]
+    WrapUpOffered {
+        /// The call that ended.
+        call: LiveCall,
+        /// What was saved for it already (from another face), if anything.
+        saved: Option<WrapUp>,
+    },
+    /// A follow-up a wrap-up asked for is due: call the number back.
+    #[serde(rename_all = "camelCase")]
+    FollowUpDue {
+        /// The follow-up.
+        follow_up: FollowUp,
     },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]

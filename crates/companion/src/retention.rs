@@ -249,6 +249,7 @@ mod tests {
                 calls: 2,
                 events: 7,
                 routing_decisions: 1,
+                ..PruneReport::default()
             },
         );
         write_last_prune(dir.path(), &last).unwrap();

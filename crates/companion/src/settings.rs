@@ -198,6 +198,8 @@ pub struct Settings {
     /// The team this app is a seat of (team mode), if any. The seat's credential is in the
     /// keyring, never here.
     pub team: Option<crate::team::TeamMembership>,
+    /// The after-call wrap-up: when it is offered, and the tags to choose from.
+    pub wrapup: crate::wrapup::WrapUpSettings,
 }
 
 impl Default for Settings {
@@ -220,6 +222,7 @@ impl Default for Settings {
             welcomed: false,
             retention: Default::default(),
             team: None,
+            wrapup: Default::default(),
         }
     }
 }
@@ -264,6 +267,9 @@ impl Settings {
             if let Err(reason) = crate::retention::KeepFor::from_days(keep.days()) {
                 return invalid(key, reason);
             }
+        }
+        if let Err(reason) = self.wrapup.check() {
+            return invalid("wrapup.tags", reason);
         }
         if let Err(reason) = crate::hotkey::canonical_hotkey(&self.hotkey) {
             return invalid("hotkey", reason);
@@ -450,6 +456,29 @@ mod tests {
         p.save_settings(&s).unwrap();
         assert_eq!(p.load_settings().unwrap(), s);
         assert!(!p.settings_path().with_extension("toml.tmp").exists());
+    }
+
+    #[test]
+    fn wrapup_settings_round_trip_and_an_older_file_gets_the_defaults() {
+        use crate::wrapup::{WrapUpOffer, WrapUpSettings};
+        let dir = tempfile::tempdir().unwrap();
+        let p = profile(dir.path(), "work");
+        let s = Settings {
+            wrapup: WrapUpSettings {
+                offer: WrapUpOffer::Always,
+                tags: vec!["Продажа".into(), "support".into()],
+            },
+            ..Settings::default()
+        };
+        p.save_settings(&s).unwrap();
+        assert_eq!(p.load_settings().unwrap(), s);
+        let older = Settings::from_toml("hotkey = \"Ctrl+Alt+D\"").unwrap();
+        assert_eq!(older.wrapup.offer, WrapUpOffer::Answered);
+        assert!(older.wrapup.tags.is_empty());
+        let never = Settings::from_toml("[wrapup]\noffer = \"never\"").unwrap();
+        assert_eq!(never.wrapup.offer, WrapUpOffer::Never);
+        let err = Settings::from_toml("[wrapup]\ntags = [\"a\", \"A\"]").unwrap_err();
+        assert!(err.contains("wrapup.tags"), "{err}");
     }
 
     #[test]

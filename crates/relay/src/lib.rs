@@ -83,6 +83,7 @@ mod stream;
 pub mod team_clock;
 pub mod team_feed;
 mod team_routes;
+mod wrapup_api;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};
 pub use error::RelayError;

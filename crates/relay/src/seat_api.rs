@@ -32,8 +32,8 @@ use crate::team_routes::{bearer, denied_refusal, refusal};
 pub const SEAT_BODY_LIMIT: usize = 16 * 1024;
 
 /// An admitted seat: its profile and its place among its requests in flight.
-struct Caller {
-    seat: SeatProfile,
+pub(crate) struct Caller {
+    pub(crate) seat: SeatProfile,
     _permit: SeatPermit,
 }
 
@@ -42,7 +42,7 @@ fn answer(refused: &Refusal) -> Response {
 }
 
 /// The seat behind the request's credential, admitted under its caps.
-async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
+pub(crate) async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
     let Some(bearer) = bearer(headers) else {
         state.metrics.rejected(RejectReason::Unauthorized);
         return Err(refusal(
@@ -108,7 +108,7 @@ async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Respo
 }
 
 /// A JSON body of at most [`SEAT_BODY_LIMIT`] bytes with no unknown fields.
-async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
+pub(crate) async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
     let Ok(bytes) = axum::body::to_bytes(body, SEAT_BODY_LIMIT).await else {
         let mut response = refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -135,7 +135,7 @@ fn bad_input(message: String) -> Response {
 
 /// Records an action; answers its entry's number (0 if the log could not be written, which is
 /// logged: the PBX's answer is still given).
-async fn audit(
+pub(crate) async fn audit(
     state: &RelayState,
     seat: &SeatProfile,
     action: &str,

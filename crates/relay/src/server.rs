@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, seat_api, stream, team_routes};
+use crate::{intake, oauth, seat_api, stream, team_routes, wrapup_api};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -70,6 +70,18 @@ pub fn router(state: RelayState) -> Router {
         .route("/team/directory", get(seat_api::directory))
         .route("/team/presence", get(seat_api::presence))
         .route("/team/callbacks", get(seat_api::callbacks))
+        .route(
+            "/team/wrapups",
+            put(wrapup_api::save)
+                .get(wrapup_api::list)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/tags",
+            get(wrapup_api::tags)
+                .put(wrapup_api::set_tags)
+                .fallback(not_found),
+        )
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),

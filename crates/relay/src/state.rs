@@ -24,11 +24,17 @@ use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
+use crate::store::wrapup::SharedWrapUpStore;
 use crate::store::{CommitSink, SharedStore};
 use crate::team_feed::{FEED_QUEUE, TeamSink};
 
 /// The stores a relay runs on.
-pub type Stores = (SharedStore, SharedTeamStore, SharedAuditStore);
+pub type Stores = (
+    SharedStore,
+    SharedTeamStore,
+    SharedAuditStore,
+    SharedWrapUpStore,
+);
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -57,6 +63,8 @@ pub struct RelayState {
     pub join_limit: Arc<RateLimit>,
     /// The audit log of the seats' actions.
     pub audit: SharedAuditStore,
+    /// The team's wrap-ups and tags list.
+    pub wrapups: SharedWrapUpStore,
     /// The relay's view of live calls, presence and the callback queue.
     pub calls: Arc<CallView>,
     /// The team's directory, cached.
@@ -83,7 +91,8 @@ impl RelayState {
             Ok((
                 Arc::clone(&store) as SharedStore,
                 Arc::clone(&store) as SharedTeamStore,
-                store as SharedAuditStore,
+                Arc::clone(&store) as SharedAuditStore,
+                store as SharedWrapUpStore,
             ))
         })
     }
@@ -103,7 +112,7 @@ impl RelayState {
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
-        let (store, team, audit) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
+        let (store, team, audit, wrapups) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
         Ok(Self {
@@ -137,6 +146,7 @@ impl RelayState {
             additions,
             calls,
             audit,
+            wrapups,
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,

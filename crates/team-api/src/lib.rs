@@ -44,6 +44,19 @@
 //! integration (503 `not_connected`); bad input such as a number with letters is 400
 //! `bad_request`. The app uses `relay_unreachable` itself when the relay does not answer.
 //!
+//! # Wrap-ups (issue #17, team mode)
+//!
+//! A seat's note and tags about a call go to the relay and are the team's shared knowledge of a
+//! customer ([`wrapup`]); nothing here reaches the PBX, and every write is in the audit log with
+//! who wrote what (actions `wrapup` and `tags`).
+//!
+//! | method, path | body | answer | rules |
+//! |---|---|---|---|
+//! | `PUT /team/wrapups` | [`wrapup::WrapUpRequest`] | [`wrapup::WrapUpSaved`] | any seat; replaces the seat's own earlier wrap-up of the leg; when the team's tags are `required`, an answered call's needs one of them (400 `bad_request`) |
+//! | `GET /team/wrapups?number=<digits>` | — | [`wrapup::TeamWrapUps`] | any seat, one number (the latest few); without `number`: supervisors and admins only (403 `role_required`) |
+//! | `GET /team/tags` | — | [`wrapup::TeamTags`] | any seat |
+//! | `PUT /team/tags` | [`wrapup::TeamTags`] | [`ActionDone`] | admin only (403 `role_required`) |
+//!
 //! # The stream
 //!
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
@@ -56,6 +69,7 @@ mod seat_api;
 mod secret;
 mod status;
 pub mod stream;
+pub mod wrapup;
 
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};

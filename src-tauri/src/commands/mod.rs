@@ -16,6 +16,7 @@ pub(crate) mod popup;
 pub(crate) mod routing;
 pub(crate) mod settings;
 pub(crate) mod team;
+pub(crate) mod wrapup;
 
 /// Reads `list.rs`: the commands' names, and the handler that runs them.
 macro_rules! commands {

@@ -54,6 +54,7 @@ pub fn follow<R: Runtime>(app: AppHandle<R>, companion: Arc<Companion>) {
                 Ok(event) => {
                     for popped in popup::on_event(&app, &companion, &event) {
                         notify::incoming(&companion, &popped);
+                        popup::add_team_wrapup(app.clone(), Arc::clone(&companion), &popped);
                     }
                     notify::on_event(&companion, &event);
                     tray::on_event(&app, &companion, &event);

@@ -34,8 +34,16 @@ pub fn incoming(companion: &Companion, view: &PopupView) {
 }
 
 /// Notifies about my missed calls, when missed-call notifications are on; not about one missed
-/// while the app was away (see [`super::raise`]).
+/// while the app was away (see [`super::raise`]). A follow-up the operator asked for is always
+/// notified when due.
 pub fn on_event(companion: &Companion, event: &DomainEvent) {
+    if let DomainEvent::FollowUpDue { follow_up } = event {
+        send(follow_up_note(
+            super::is_russian(companion.settings().language),
+            follow_up,
+        ));
+        return;
+    }
     let Some(call) = super::raise::raised(event).missed else {
         return;
     };
@@ -54,6 +62,30 @@ pub fn on_event(companion: &Companion, event: &DomainEvent) {
         icon: "call-missed",
         body: body(name, call.remote_number.as_deref().map(readable)),
     });
+}
+
+/// The notification of a follow-up that fell due: who to call back, and the note.
+fn follow_up_note(russian: bool, follow_up: &call_log::FollowUp) -> Note {
+    let mut text = body(
+        follow_up.contact_name.clone(),
+        follow_up.number.as_deref().map(readable),
+    );
+    let note = without_bidi_controls(&follow_up.note);
+    let note = note.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !note.is_empty() {
+        text.push_str(": \u{2068}");
+        text.push_str(&note);
+        text.push('\u{2069}');
+    }
+    Note {
+        summary: if russian {
+            "Перезвонить"
+        } else {
+            "Call back"
+        },
+        icon: "call-start",
+        body: text,
+    }
 }
 
 fn send(note: Note) {
@@ -143,6 +175,26 @@ fn escape_markup(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_due_follow_up_names_who_to_call_back_and_the_note_on_one_line() {
+        let follow_up = call_log::FollowUp {
+            leg: "leg".into(),
+            number: Some("79219462761".into()),
+            key: Some("79219462761".into()),
+            contact_name: Some("Иван".into()),
+            due_at: chrono::Utc::now(),
+            note: "send\nthe \u{202E}price".into(),
+            tags: vec![],
+            notified: false,
+        };
+        let note = follow_up_note(false, &follow_up);
+        assert_eq!(note.summary, "Call back");
+        assert_eq!(
+            note.body,
+            "\u{2068}Иван\u{2069} +7 921 946-27-61: \u{2068}send the price\u{2069}"
+        );
+    }
 
     #[test]
     fn markup_in_a_name_is_escaped_and_the_name_cannot_reorder_the_number() {

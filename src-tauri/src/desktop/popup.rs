@@ -12,7 +12,7 @@
 //! share one thread: the median popup shows in 44–50 ms instead of 17 (BENCHMARKS.md).
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use call_log::ScreenPop;
 use companion::{CallPhase, Companion, DomainEvent, LiveCall};
@@ -166,6 +166,28 @@ pub fn on_event<R: Runtime>(
         .into_iter()
         .filter_map(|call| pop(app, companion, call))
         .collect()
+}
+
+/// In team mode, what the team wrote last about the number of the call the popup shows
+/// replaces what this computer knows (it may be a colleague's): asked after the popup is up,
+/// so the popup never waits for the team's server.
+pub fn add_team_wrapup<R: Runtime>(app: AppHandle<R>, companion: Arc<Companion>, view: &PopupView) {
+    let (Some(number), leg) = (view.number_raw.clone(), view.leg.clone()) else {
+        return;
+    };
+    tauri::async_runtime::spawn(async move {
+        let Ok(Some(wrapup)) = companion.team_wrapup_for(&number, &leg).await else {
+            return;
+        };
+        let state = app.state::<PopupState>();
+        let Some(mut current) = state.current().filter(|v| v.leg == leg) else {
+            return;
+        };
+        current.last_note = wrapup.note;
+        current.last_tags = wrapup.tags;
+        state.set(Some(current.clone()));
+        emit(&app, Some(&current));
+    });
 }
 
 /// Shows the popup for a started call the first time it should pop up.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Runtime};
 use ts_rs::TS;
 
-use super::{DialRequest, LiveCall, PopupView, Preferences};
+use super::{DialRequest, FollowUpRow, LiveCall, PopupView, Preferences, WrapUpView};
 
 /// An event the shell sends: its name, and by type its payload.
 #[derive(Debug)]
@@ -114,6 +114,21 @@ pub enum AppEvent {
     /// Events were missed (the window fell behind or the relay resynchronised): re-read
     /// everything.
     Resync,
+    /// A call of mine ended and the settings want a wrap-up: the panel offers note, tags and a
+    /// follow-up for it.
+    #[serde(rename_all = "camelCase")]
+    WrapUp {
+        /// The call as it ended.
+        call: LiveCall,
+        /// What was saved for it already, if anything.
+        saved: Option<WrapUpView>,
+    },
+    /// A follow-up fell due: the callback queue shows it first.
+    #[serde(rename_all = "camelCase")]
+    FollowUpDue {
+        /// The follow-up.
+        follow_up: FollowUpRow,
+    },
     /// What happened while the app was away has arrived (late, one event at a time); from here
     /// on events are live. The screens re-read what those events changed, once.
     CaughtUp,
@@ -143,6 +158,13 @@ impl AppEvent {
                 reason: reason.clone(),
             }),
             DomainEvent::Resynced { .. } => Some(AppEvent::Resync),
+            DomainEvent::WrapUpOffered { call, saved } => Some(AppEvent::WrapUp {
+                call: call.into(),
+                saved: saved.as_ref().map(WrapUpView::from),
+            }),
+            DomainEvent::FollowUpDue { follow_up } => Some(AppEvent::FollowUpDue {
+                follow_up: FollowUpRow::from(follow_up),
+            }),
             DomainEvent::CaughtUp { late_events, .. } if *late_events > 0 => {
                 Some(AppEvent::CaughtUp)
             }

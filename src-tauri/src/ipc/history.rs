@@ -138,6 +138,10 @@ pub struct HistoryQuery {
     /// Calls that started before this instant, in ms since the epoch.
     #[ts(optional, type = "number")]
     pub to_ms: Option<i64>,
+    /// Only calls whose wrap-up carries this tag.
+    #[ts(optional)]
+    #[serde(default)]
+    pub tag: Option<String>,
 }
 
 impl HistoryQuery {
@@ -170,6 +174,12 @@ impl HistoryQuery {
             to,
             search: self
                 .search
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            tag: self
+                .tag
                 .as_deref()
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
@@ -220,6 +230,12 @@ pub struct HistoryRow {
     pub recording_url: Option<String>,
     /// For a parked call this app's routing decided: why it went where it did.
     pub routing: Option<RoutingDecisionRow>,
+    /// The operator's wrap-up note, empty when none (render as text only).
+    pub note: String,
+    /// The operator's wrap-up tags.
+    pub tags: Vec<String>,
+    /// When the wrap-up asked to call back, in ms since the epoch.
+    pub follow_up_at_ms: Option<f64>,
 }
 
 impl From<&CallRecord> for HistoryRow {
@@ -248,6 +264,9 @@ impl From<&CallRecord> for HistoryRow {
             called_back: r.called_back,
             recording_url: r.recording_url.clone(),
             routing: None,
+            note: r.note.clone(),
+            tags: r.wrapup_tags.clone(),
+            follow_up_at_ms: r.follow_up_at.map(ms),
         }
     }
 }

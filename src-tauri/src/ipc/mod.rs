@@ -1,6 +1,6 @@
 //! What crosses the IPC boundary: the shapes the web UI receives and sends, converted here from
 //! the core's types so that the core never has to know a window exists. One file per screen
-//! (`calls`, `history`, `today`, `contacts`, `settings`, `routing`, `popup`), plus the error every
+//! (`calls`, `history`, `today`, `contacts`, `settings`, `routing`, `popup`, `wrapup`), plus the error every
 //! command may answer with (`error`) and the events the shell sends (`events`).
 //!
 //! Each type derives ts-rs's `TS`; `ui/src/bindings/` holds the generated TypeScript, and the
@@ -24,6 +24,7 @@ mod routing;
 mod settings;
 mod team;
 mod today;
+mod wrapup;
 
 pub use calls::{CallWay, DialRequest, Dialled, LinkState, LiveCall, Phase, Workplace};
 pub use contacts::{
@@ -42,6 +43,7 @@ pub use settings::{
 };
 pub use team::{TeamInvite, TeamJoined, TeamLeft, TeamView};
 pub use today::{Today, TodayHour};
+pub use wrapup::{FollowUpRow, WrapUpDraft, WrapUpTags, WrapUpView, WrapUpWhen};
 
 fn ms(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64

@@ -31,6 +31,10 @@ pub struct PopupView {
     pub last_outcome: Option<String>,
     /// When the last of them started, in ms since the epoch.
     pub last_at_ms: Option<f64>,
+    /// The note of the latest wrap-up about this number, empty when none (render as text only).
+    pub last_note: String,
+    /// Its tags.
+    pub last_tags: Vec<String>,
     /// Whether a CRM address template is set, so "open in CRM" can be offered.
     pub crm: bool,
     /// Whether the call has been answered (at my workplace: the popup stays for transfer and
@@ -66,6 +70,14 @@ impl PopupView {
             earlier_calls: summary.map_or(0.0, |s| s.earlier_calls as f64),
             last_outcome: last.map(|l| outcome_word(l.outcome).to_owned()),
             last_at_ms: last.map(|l| l.at.timestamp_millis() as f64),
+            last_note: summary
+                .and_then(|s| s.last_wrapup.as_ref())
+                .map(|w| w.note.clone())
+                .unwrap_or_default(),
+            last_tags: summary
+                .and_then(|s| s.last_wrapup.as_ref())
+                .map(|w| w.tags.clone())
+                .unwrap_or_default(),
             crm: settings.crm_url_template.is_some(),
             answered: call.connected_at.is_some(),
             language: InterfaceLanguage::of(settings.language),

@@ -116,6 +116,10 @@ pub struct Preferences {
     pub keep_calls_days: Option<u32>,
     /// How many days the PBX's raw notifications are kept, or `null` for ever.
     pub keep_raw_events_days: Option<u32>,
+    /// When the after-call wrap-up is offered.
+    pub wrapup_offer: super::WrapUpWhen,
+    /// The wrap-up's tags to choose from, in order.
+    pub wrapup_tags: Vec<String>,
 }
 
 impl From<&Settings> for Preferences {
@@ -149,6 +153,8 @@ impl From<&Settings> for Preferences {
             autostart: s.autostart,
             keep_calls_days: s.retention.calls.days(),
             keep_raw_events_days: s.retention.raw_events.days(),
+            wrapup_offer: s.wrapup.offer.into(),
+            wrapup_tags: s.wrapup.tags.clone(),
         }
     }
 }
@@ -184,6 +190,14 @@ impl Preferences {
         let keep = |days: Option<u32>| days.map_or(KeepFor::Forever, KeepFor::Days);
         settings.retention.calls = keep(self.keep_calls_days);
         settings.retention.raw_events = keep(self.keep_raw_events_days);
+        settings.wrapup.offer = self.wrapup_offer.into();
+        // Blank entries are dropped; anything else is kept as typed for the check to judge.
+        settings.wrapup.tags = self
+            .wrapup_tags
+            .iter()
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
     }
 }
 

@@ -140,3 +140,44 @@ fn history_pages_through_more_calls_than_fit_on_one_page() {
         .unwrap();
     assert_eq!(legs(&second), ["leg-02", "leg-01", "leg-00"]);
 }
+
+#[test]
+fn a_saved_wrapup_shows_in_history_filters_by_tag_and_waits_as_a_follow_up() {
+    let app = TestApp::new();
+    app.log_calls(&three_calls());
+    let due = 4_102_444_800_000.0_f64; // 2100-01-01: not due yet.
+    let saved = app
+        .invoke(
+            "save_wrapup",
+            json!({"draft": {"leg": "in-answered", "note": "wants a quote", "tags": ["sale", " sale "], "followUpAtMs": due}}),
+        )
+        .unwrap();
+    assert_eq!(saved["tags"], json!(["sale"]));
+    let page = app
+        .invoke("history", json!({"query": {"kind": "all", "tag": "sale"}}))
+        .unwrap();
+    assert_eq!(legs(&page), ["in-answered"]);
+    assert_eq!(page["rows"][0]["note"], "wants a quote");
+    assert_eq!(page["rows"][0]["followUpAtMs"], due);
+    let found = app
+        .invoke(
+            "history",
+            json!({"query": {"kind": "all", "search": "quote"}}),
+        )
+        .unwrap();
+    assert_eq!(legs(&found), ["in-answered"]);
+    let follow_ups = app.invoke("follow_ups", json!({})).unwrap();
+    assert_eq!(follow_ups[0]["leg"], "in-answered");
+    assert_eq!(follow_ups[0]["number"], "+7 921 946-27-61");
+    assert_eq!(
+        app.invoke("wrapup_tags", json!({})).unwrap(),
+        json!({"tags": ["sale"], "required": false})
+    );
+    let refused = app
+        .invoke(
+            "save_wrapup",
+            json!({"draft": {"leg": "in-answered", "note": "x", "tags": ["\u{7}"], "followUpAtMs": null}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "invalid");
+}

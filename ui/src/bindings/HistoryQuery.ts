@@ -25,4 +25,8 @@ fromMs?: number,
 /**
  * Calls that started before this instant, in ms since the epoch.
  */
-toMs?: number, };
+toMs?: number, 
+/**
+ * Only calls whose wrap-up carries this tag.
+ */
+tag?: string, };

@@ -61,4 +61,16 @@ recordingUrl: string | null,
 /**
  * For a parked call this app's routing decided: why it went where it did.
  */
-routing: RoutingDecisionRow | null, };
+routing: RoutingDecisionRow | null, 
+/**
+ * The operator's wrap-up note, empty when none (render as text only).
+ */
+note: string, 
+/**
+ * The operator's wrap-up tags.
+ */
+tags: Array<string>, 
+/**
+ * When the wrap-up asked to call back, in ms since the epoch.
+ */
+followUpAtMs: number | null, };

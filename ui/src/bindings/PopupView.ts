@@ -45,6 +45,14 @@ lastOutcome: string | null,
  */
 lastAtMs: number | null, 
 /**
+ * The note of the latest wrap-up about this number, empty when none (render as text only).
+ */
+lastNote: string, 
+/**
+ * Its tags.
+ */
+lastTags: Array<string>, 
+/**
  * Whether a CRM address template is set, so "open in CRM" can be offered.
  */
 crm: boolean, 

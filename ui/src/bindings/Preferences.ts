@@ -4,6 +4,7 @@ import type { LanguageChoice } from "./LanguageChoice";
 import type { LinkAction } from "./LinkAction";
 import type { PopupWhose } from "./PopupWhose";
 import type { ThemeChoice } from "./ThemeChoice";
+import type { WrapUpWhen } from "./WrapUpWhen";
 
 /**
  * What the Settings screen edits and saves in one go. My workplace is chosen apart, with
@@ -62,4 +63,12 @@ keepCallsDays: number | null,
 /**
  * How many days the PBX's raw notifications are kept, or `null` for ever.
  */
-keepRawEventsDays: number | null, };
+keepRawEventsDays: number | null, 
+/**
+ * When the after-call wrap-up is offered.
+ */
+wrapupOffer: WrapUpWhen, 
+/**
+ * The wrap-up's tags to choose from, in order.
+ */
+wrapupTags: Array<string>, };

@@ -138,6 +138,28 @@ fn describe(event: &DomainEvent) -> String {
                 .unwrap_or_default()
         ),
         DomainEvent::CallRecorded { url, .. } => format!("{now}  {:<10} {url}", "recording"),
+        DomainEvent::WrapUpOffered { call, .. } => format!(
+            "{now}  {:<10} {}  (trubka note {} …, trubka tag {} …)",
+            "wrap up",
+            who(call),
+            call.leg,
+            call.leg
+        ),
+        DomainEvent::FollowUpDue { follow_up } => format!(
+            "{now}  {:<10} {}{}{}",
+            "call back",
+            follow_up.number.as_deref().unwrap_or("?"),
+            follow_up
+                .contact_name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            if follow_up.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", follow_up.note)
+            }
+        ),
         DomainEvent::DirectoryChanged { what } => {
             format!("{now}  {:<10} {what} changed", "directory")
         }

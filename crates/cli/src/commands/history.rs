@@ -16,12 +16,14 @@ pub async fn history(
     g: &Global,
     missed: bool,
     search: Option<String>,
+    tag: Option<String>,
     limit: usize,
 ) -> Result<(), CompanionError> {
     let c = open(g)?;
     let filter = call_log::HistoryFilter {
         missed_only: missed,
         search,
+        tag,
         ..call_log::HistoryFilter::default()
     };
     let page = c.log().history(filter, None, limit).await?;
@@ -31,11 +33,18 @@ pub async fn history(
             .iter()
             .map(|r| {
                 format!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}",
                     r.started_at.format("%Y-%m-%d %H:%M"),
                     r.direction.as_deref().unwrap_or_default().to_lowercase(),
                     r.peer_number.as_deref().unwrap_or("?"),
-                    if r.missed { "missed" } else { "" }
+                    if r.missed { "missed" } else { "" },
+                    r.tags
+                        .iter()
+                        .map(|t| format!("#{t}"))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    // One line per call: a note's line breaks are shown as spaces.
+                    r.note.split_whitespace().collect::<Vec<_>>().join(" ")
                 )
             })
             .collect::<Vec<_>>()
@@ -52,4 +61,34 @@ pub async fn callbacks(g: &Global) -> Result<(), CompanionError> {
     let value: Vec<_> = entries.iter().map(output::Callback::from).collect();
     say(g.json, &value, || format!("{} to call back", value.len()));
     Ok(())
+}
+
+/// `trubka note <leg> <text>`: sets a call's wrap-up note.
+pub async fn note(g: &Global, leg: &str, text: &str) -> Result<(), CompanionError> {
+    let c = open(g)?;
+    let edit = call_log::WrapUpEdit {
+        note: Some(text.to_owned()),
+        ..call_log::WrapUpEdit::default()
+    };
+    saved(g, &c.save_wrapup(leg, edit).await?);
+    Ok(())
+}
+
+/// `trubka tag <leg> <tag>…`: sets a call's wrap-up tags.
+pub async fn tag(g: &Global, leg: &str, tags: Vec<String>) -> Result<(), CompanionError> {
+    let c = open(g)?;
+    let edit = call_log::WrapUpEdit {
+        tags: Some(tags),
+        ..call_log::WrapUpEdit::default()
+    };
+    saved(g, &c.save_wrapup(leg, edit).await?);
+    Ok(())
+}
+
+fn saved(g: &Global, wrapup: &call_log::WrapUp) {
+    let value = output::WrapUp::from(wrapup);
+    say(g.json, &value, || {
+        let tags: Vec<_> = value.tags.iter().map(|t| format!("#{t}")).collect();
+        format!("{}\t{}\t{}", value.leg, tags.join(" "), value.note)
+    });
 }

@@ -7,7 +7,7 @@ use companion::{DomainEvent, ErrorCode};
 use serde::Serialize;
 
 use super::contacts::Contact;
-use super::history::direction_word;
+use super::history::{FollowUp, WrapUp, direction_word};
 use super::routing::RoutingResult;
 
 /// One announcement.
@@ -115,6 +115,20 @@ pub enum Event {
         /// Revoked with `--delete-local-data`.
         delete_local_data: bool,
     },
+    /// A call of mine ended and the settings want a wrap-up (`trubka note`, `trubka tag`).
+    #[serde(rename_all = "camelCase")]
+    WrapUpOffered {
+        /// The call as it ended.
+        call: LiveCall,
+        /// What was saved for it already (snake_case, as `trubka note` prints it), or `null`.
+        saved: Option<WrapUp>,
+    },
+    /// A follow-up a wrap-up asked for is due: call the number back. snake_case inside.
+    #[serde(rename_all = "camelCase")]
+    FollowUpDue {
+        /// The follow-up.
+        follow_up: FollowUp,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -200,6 +214,13 @@ impl From<&DomainEvent> for Event {
             } => Event::SeatRevoked {
                 reason: reason.clone(),
                 delete_local_data: *delete_local_data,
+            },
+            DomainEvent::WrapUpOffered { call, saved } => Event::WrapUpOffered {
+                call: LiveCall::from(call),
+                saved: saved.as_ref().map(WrapUp::from),
+            },
+            DomainEvent::FollowUpDue { follow_up } => Event::FollowUpDue {
+                follow_up: FollowUp::from(follow_up),
             },
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,
@@ -348,6 +369,8 @@ pub struct ScreenPop {
     pub last_call: Option<LastCall>,
     /// The workplace that last talked to this number.
     pub last_operator: Option<String>,
+    /// The latest wrap-up with a note or tags about this number.
+    pub last_wrapup: Option<WrapUp>,
 }
 
 impl From<&call_log::ScreenPop> for ScreenPop {
@@ -364,6 +387,7 @@ impl From<&call_log::ScreenPop> for ScreenPop {
                 duration_secs: l.duration_secs,
             }),
             last_operator: s.last_operator.clone(),
+            last_wrapup: s.last_wrapup.as_ref().map(WrapUp::from),
         }
     }
 }

@@ -61,6 +61,12 @@ pub struct CallRow {
     pub tag: Option<String>,
     /// The leg's transport id.
     pub transport_id: Option<String>,
+    /// The operator's wrap-up note, empty when none.
+    pub note: String,
+    /// The operator's wrap-up tags, in the order given.
+    pub tags: Vec<String>,
+    /// When the wrap-up asked to call the number back.
+    pub follow_up_at: Option<DateTime<Utc>>,
 }
 
 impl From<&call_log::CallRecord> for CallRow {
@@ -93,6 +99,9 @@ impl From<&call_log::CallRecord> for CallRow {
             called_back: r.called_back,
             tag: r.tag.clone(),
             transport_id: r.transport_id.clone(),
+            note: r.note.clone(),
+            tags: r.wrapup_tags.clone(),
+            follow_up_at: r.follow_up_at,
         }
     }
 }
@@ -132,6 +141,63 @@ impl From<&call_log::CallbackEntry> for Callback {
             pbx_name: c.pbx_name.clone(),
             missed_calls: c.missed_calls,
             last_missed_at: c.last_missed_at,
+        }
+    }
+}
+
+/// `note`, `tag`, and the wrap-up of an event: a call's note, tags and follow-up.
+#[derive(Debug, Serialize)]
+pub struct WrapUp {
+    /// The call's leg id.
+    pub leg: String,
+    /// The note, empty when none.
+    pub note: String,
+    /// The tags, in the order given.
+    pub tags: Vec<String>,
+    /// When to call the number back.
+    pub follow_up_at: Option<DateTime<Utc>>,
+    /// When it was last saved.
+    pub saved_at: DateTime<Utc>,
+}
+
+impl From<&call_log::WrapUp> for WrapUp {
+    fn from(w: &call_log::WrapUp) -> Self {
+        WrapUp {
+            leg: w.leg.clone(),
+            note: w.note.clone(),
+            tags: w.tags.clone(),
+            follow_up_at: w.follow_up_at,
+            saved_at: w.saved_at,
+        }
+    }
+}
+
+/// A follow-up that fell due (in `events`).
+#[derive(Debug, Serialize)]
+pub struct FollowUp {
+    /// The leg whose wrap-up asked for it.
+    pub leg: String,
+    /// The number to call, as shown.
+    pub number: Option<String>,
+    /// The phonebook name, if known.
+    pub contact_name: Option<String>,
+    /// When it is due.
+    pub due_at: DateTime<Utc>,
+    /// The wrap-up's note.
+    pub note: String,
+    /// The wrap-up's tags.
+    pub tags: Vec<String>,
+}
+
+impl From<&call_log::FollowUp> for FollowUp {
+    fn from(f: &call_log::FollowUp) -> Self {
+        FollowUp {
+            leg: f.leg.clone(),
+            number: f.number.clone(),
+            contact_name: f.contact_name.clone(),
+            due_at: f.due_at,
+            note: f.note.clone(),
+            tags: f.tags.clone(),
         }
     }
 }

@@ -22,7 +22,7 @@ use super::routing::RoutingResult;
 use super::{
     Account, AccountSaved, CallRow, Callback, Contact, Dialled, ExternalNumber, HungUp,
     ImportReport, Journal, Parking, Router, RoutingRules, Seat, SignIn, Status, TeamJoined,
-    TeamLeft, TeamStatus, Terminal, Transferred, Workplace,
+    TeamLeft, TeamStatus, Terminal, Transferred, Workplace, WrapUp,
 };
 
 /// Each heading's first code span with the first JSON example under it (as in
@@ -116,6 +116,7 @@ fn events() -> Vec<DomainEvent> {
                     duration_secs: Some(95),
                 }),
                 last_operator: None,
+                last_wrapup: None,
             })),
             late: false,
         },
@@ -171,6 +172,22 @@ fn events() -> Vec<DomainEvent> {
                 error: None,
                 detail: None,
                 decided_at: at(3),
+            },
+        },
+        DomainEvent::WrapUpOffered {
+            call: live_call(),
+            saved: None,
+        },
+        DomainEvent::FollowUpDue {
+            follow_up: call_log::FollowUp {
+                leg: "leg-1".into(),
+                number: Some("79219462761".into()),
+                key: Some("79219462761".into()),
+                contact_name: Some("Иван Петров".into()),
+                due_at: at(30),
+                note: "send the price list".into(),
+                tags: vec!["sale".into()],
+                notified: false,
             },
         },
         DomainEvent::Trouble {
@@ -315,6 +332,9 @@ fn samples() -> BTreeMap<String, Value> {
             called_back: false,
             tag: None,
             transport_id: None,
+            note: String::new(),
+            wrapup_tags: Vec::new(),
+            follow_up_at: None,
         })]),
     );
     add(
@@ -328,6 +348,15 @@ fn samples() -> BTreeMap<String, Value> {
             last_missed_at: at(1),
         })]),
     );
+    let wrapup = call_log::WrapUp {
+        leg: "leg-1".into(),
+        note: "wants a quote".into(),
+        tags: vec!["sale".into(), "vip".into()],
+        follow_up_at: Some(at(30)),
+        saved_at: at(5),
+    };
+    add("trubka note", json(WrapUp::from(&wrapup)));
+    add("trubka tag", json(WrapUp::from(&wrapup)));
     add(
         "trubka contacts import",
         json(ImportReport::from(&call_log::ImportReport::default())),

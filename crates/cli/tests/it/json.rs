@@ -163,6 +163,14 @@ fn every_command_that_works_without_an_account_prints_the_documented_fields() {
         ("trubka routing set-rules", &["routing", "set-rules", rules]),
         ("trubka routing journal", &["routing", "journal"]),
         ("trubka routing router", &["routing", "router", "--on"]),
+        (
+            "trubka note",
+            &["note", "leg-1@127.0.0.1", "wants", "a", "quote"],
+        ),
+        (
+            "trubka tag",
+            &["tag", "leg-1@127.0.0.1", "sale", "vip client"],
+        ),
         ("trubka history", &["history"]),
         ("trubka callbacks", &["callbacks"]),
         ("trubka contacts import", &["contacts", "import", contacts]),
@@ -173,4 +181,55 @@ fn every_command_that_works_without_an_account_prints_the_documented_fields() {
         let output = trubka(&dir).args(*args).arg("--json").assert().success();
         assert_documented(&docs, command, &output.get_output().stdout);
     }
+}
+
+#[test]
+fn note_and_tag_set_a_calls_wrapup_and_history_prints_and_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_history(&dir);
+    trubka(&dir)
+        .args([
+            "note",
+            "leg-1@127.0.0.1",
+            "asked",
+            "for",
+            "the",
+            "price",
+            "list",
+        ])
+        .assert()
+        .success();
+    trubka(&dir)
+        .args(["tag", "leg-1@127.0.0.1", "sale", "vip client"])
+        .assert()
+        .success();
+    let text = trubka(&dir).arg("history").assert().success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("#sale #vip client\tasked for the price list"),
+        "{text}"
+    );
+    let json = trubka(&dir)
+        .args(["history", "--json", "--search", "price list"])
+        .assert()
+        .success();
+    let rows: Vec<Value> = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["note"], "asked for the price list");
+    assert_eq!(rows[0]["tags"], serde_json::json!(["sale", "vip client"]));
+    let tagged = trubka(&dir)
+        .args(["history", "--json", "--tag", "vip client"])
+        .assert()
+        .success();
+    let rows: Vec<Value> = serde_json::from_slice(&tagged.get_output().stdout).unwrap();
+    assert_eq!(rows.len(), 1);
+    // A bad tag is refused with the exit code of `invalid` and changes nothing.
+    trubka(&dir)
+        .args(["tag", "leg-1@127.0.0.1", "bad\u{7}tag"])
+        .assert()
+        .code(5)
+        .stderr(predicates::str::contains("tag"));
+    let json = trubka(&dir).args(["history", "--json"]).assert().success();
+    let rows: Vec<Value> = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(rows[0]["tags"], serde_json::json!(["sale", "vip client"]));
 }

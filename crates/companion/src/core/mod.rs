@@ -11,7 +11,8 @@
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
-//! and follows a revoked seat.
+//! and follows a revoked seat; `wrapup.rs` offers and saves after-call wrap-ups and raises due
+//! follow-ups.
 
 mod calls;
 mod diagnostics;
@@ -21,6 +22,7 @@ mod retention;
 mod routing;
 mod session;
 mod team;
+mod wrapup;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
@@ -38,6 +40,7 @@ use crate::retention::{LastPrune, RetentionSchedule, read_last_prune};
 use crate::routing::{ParkedCallRouter, ParkingHook};
 use crate::secrets::{ProfileSecrets, SecretVault};
 use crate::settings::{PopupScope, Profile, Settings};
+pub use wrapup::FollowUpSchedule;
 
 /// How many domain events a slow subscriber may fall behind before it misses some.
 const EVENT_BUFFER: usize = 1024;
@@ -64,6 +67,8 @@ pub struct Companion {
     last_prune: Arc<RwLock<Option<LastPrune>>>,
     /// The seat's client of its team server, once read (team mode only).
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
+    /// The numbers of my calls that ended lately, for their wrap-ups.
+    ended: Arc<wrapup::EndedNumbers>,
     cancel: CancellationToken,
 }
 
@@ -79,6 +84,16 @@ impl Companion {
         profile: Profile,
         vault: Arc<dyn SecretVault>,
         schedule: RetentionSchedule,
+    ) -> Result<Self, CompanionError> {
+        Self::open_timed(profile, vault, schedule, FollowUpSchedule::default())
+    }
+
+    /// [`Companion::open_scheduled`] with follow-ups checked on `follow_ups` (tests check often).
+    pub fn open_timed(
+        profile: Profile,
+        vault: Arc<dyn SecretVault>,
+        schedule: RetentionSchedule,
+        follow_ups: FollowUpSchedule,
     ) -> Result<Self, CompanionError> {
         let settings = profile.load_settings()?;
         let secrets = ProfileSecrets::new(vault, profile.name());
@@ -140,6 +155,20 @@ impl Companion {
                 .run(),
             );
         }
+        let ended = Arc::new(wrapup::EndedNumbers::default());
+        if let Ok(runtime) = &runtime {
+            runtime.spawn(
+                wrapup::WrapUpTask {
+                    log: log.clone(),
+                    settings: Arc::clone(&settings),
+                    events: events.clone(),
+                    ended: Arc::clone(&ended),
+                    schedule: follow_ups,
+                    cancel: cancel.child_token(),
+                }
+                .run(),
+            );
+        }
         Ok(Companion {
             profile,
             settings,
@@ -158,6 +187,7 @@ impl Companion {
             synced,
             last_prune,
             team_client: Arc::default(),
+            ended,
             cancel,
         })
     }

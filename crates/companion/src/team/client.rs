@@ -103,7 +103,7 @@ impl TeamClient {
         self.get("team/directory").await
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CompanionError> {
+    pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CompanionError> {
         let request = self
             .http
             .get(endpoint(&self.base, path))
@@ -119,6 +119,20 @@ impl TeamClient {
         let request = self
             .http
             .post(endpoint(&self.base, path))
+            .bearer_auth(self.credential.expose_secret())
+            .json(body);
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// A `PUT` of `body` to `path`, within the one ceiling.
+    pub(crate) async fn put<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, path))
             .bearer_auth(self.credential.expose_secret())
             .json(body);
         exchange(request, ACTION_CEILING).await

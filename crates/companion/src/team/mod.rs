@@ -7,6 +7,7 @@
 //! revocation, and `core/calls.rs` sends actions here instead of to the PBX.
 
 mod client;
+mod wrapup;
 
 pub use client::{ACTION_CEILING, JOIN_CEILING, TeamClient};
 

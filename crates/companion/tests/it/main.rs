@@ -17,6 +17,8 @@ mod session;
 mod signin;
 mod team;
 mod team_supervisor;
+mod team_wrapup;
+mod wrapup;
 
 // The helpers both crates' tests use, under the names the test modules call them by.
 pub use test_support::{control, wait_for};

@@ -17,6 +17,7 @@
 pub mod audit;
 pub mod sqlite;
 pub mod team;
+pub mod wrapup;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -21,4 +21,5 @@ mod team_cli;
 mod team_integration;
 mod team_seat_api;
 mod team_ten_days;
+mod team_wrapup;
 mod util;

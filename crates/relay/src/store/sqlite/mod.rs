@@ -24,6 +24,7 @@ mod seats;
 mod team;
 #[cfg(test)]
 mod tests;
+mod wrapup;
 mod writer;
 
 use std::path::{Path, PathBuf};

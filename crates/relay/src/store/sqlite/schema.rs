@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -99,6 +99,26 @@ const REVOKE_SCHEMA: &str = "
 ALTER TABLE seats ADD COLUMN delete_local_data INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 8 (issue #17, team mode): each seat's wrap-up of a call (note and tags), by the
+/// number it is about; the team's tags list is a `team_facts` row. (Versions 5 to 7 belong to
+/// other changes of the same release; each block runs once, whatever the order they land in.)
+const WRAPUP_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS team_wrapups (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    leg_id    TEXT NOT NULL,
+    number    TEXT NOT NULL,
+    seat_id   INTEGER NOT NULL,
+    seat_name TEXT NOT NULL,
+    workplace TEXT NOT NULL,
+    note      TEXT NOT NULL,
+    tags      TEXT NOT NULL,
+    saved_at  TEXT NOT NULL,
+    UNIQUE (leg_id, seat_id)
+);
+CREATE INDEX IF NOT EXISTS team_wrapups_by_number ON team_wrapups (number, saved_at);
+CREATE INDEX IF NOT EXISTS team_wrapups_by_saved_at ON team_wrapups (saved_at);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -127,6 +147,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 4 {
         conn.execute_batch(REVOKE_SCHEMA)?;
+    }
+    if version < 8 {
+        conn.execute_batch(WRAPUP_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

@@ -1,0 +1,234 @@
+//! Team wrap-ups (issue #17, team mode): a seat's note and tags go to the relay; the operator
+//! who next gets a call from the number reads them, but not the whole team's history; a
+//! supervisor reads all; the team's tags are set by admins and may be required on answered
+//! calls; the audit log says who wrote what.
+
+use chrono::{TimeDelta, Utc};
+use relay::seats::InviteCode;
+use relay::store::audit::AuditQuery;
+use relay::store::team::{NewSeat, SeatRef};
+use serde_json::{Value, json};
+use team_api::Role;
+
+use crate::util::{TestRelay, start};
+
+async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
+    let state = relay.handle.state();
+    let seat = state
+        .team
+        .add_seat(NewSeat {
+            name: name.into(),
+            workplace: workplace.into(),
+            role,
+        })
+        .await
+        .unwrap();
+    let code = InviteCode::generate().unwrap();
+    state
+        .team
+        .add_invite(
+            SeatRef::Id(seat.profile.id),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let answer: Value = relay
+        .http
+        .post(format!("{}/team/join", relay.base))
+        .json(&json!({ "code": code.expose_secret() }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["credential"].as_str().unwrap().to_owned()
+}
+
+async fn send(
+    relay: &TestRelay,
+    method: reqwest::Method,
+    credential: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = relay
+        .http
+        .request(method, format!("{}{path}", relay.base))
+        .bearer_auth(credential);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn wrapup(leg: &str, number: &str, note: &str, tags: &[&str], answered: bool) -> Value {
+    json!({"legId": leg, "number": number, "note": note, "tags": tags, "answered": answered})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrapups_are_the_teams_knowledge_of_a_number_and_the_audit_says_who_wrote_what() {
+    let relay = start().await;
+    let anna = joined(&relay, "Анна", "883140582526566", Role::Operator).await;
+    let boris = joined(&relay, "Борис", "883140777446532", Role::Operator).await;
+    let sergey = joined(&relay, "Сергей", "883140777446533", Role::Supervisor).await;
+    let admin = joined(&relay, "Админ", "883140777446534", Role::Admin).await;
+    let put = reqwest::Method::PUT;
+    let get = reqwest::Method::GET;
+
+    // Anna wraps up a call from a customer (the number as she typed it).
+    let (status, saved) = send(
+        &relay,
+        put.clone(),
+        &anna,
+        "/team/wrapups",
+        Some(wrapup(
+            "leg-1",
+            "8 (921) 946-27-61",
+            "wants a quote",
+            &["sale"],
+            true,
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert!(saved["auditId"].as_i64().unwrap() > 0);
+    send(
+        &relay,
+        put.clone(),
+        &anna,
+        "/team/wrapups",
+        Some(wrapup(
+            "leg-2",
+            "+74957397000",
+            "other customer",
+            &[],
+            false,
+        )),
+    )
+    .await;
+
+    // Boris, who gets the next call from that number, reads what Anna wrote about it...
+    let (status, notes) = send(
+        &relay,
+        get.clone(),
+        &boris,
+        "/team/wrapups?number=79219462761",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{notes}");
+    let list = notes["wrapups"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{notes}");
+    assert_eq!(list[0]["seatName"], "Анна");
+    assert_eq!(list[0]["note"], "wants a quote");
+    assert_eq!(list[0]["tags"], json!(["sale"]));
+    // ...but not the whole team's history.
+    let (status, refused) = send(&relay, get.clone(), &boris, "/team/wrapups", None).await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (403, Some("role_required"))
+    );
+    // A supervisor sees them all, newest first.
+    let (status, all) = send(&relay, get.clone(), &sergey, "/team/wrapups", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(all["wrapups"].as_array().unwrap().len(), 2);
+    assert_eq!(all["wrapups"][0]["legId"], "leg-2");
+
+    // Only an admin sets the team's tags; then an answered call needs one of them.
+    let tags = json!({"tags": ["sale", "support"], "required": true});
+    let (status, _) = send(
+        &relay,
+        put.clone(),
+        &sergey,
+        "/team/tags",
+        Some(tags.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = send(
+        &relay,
+        put.clone(),
+        &admin,
+        "/team/tags",
+        Some(tags.clone()),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, read) = send(&relay, get.clone(), &boris, "/team/tags", None).await;
+    assert_eq!((status, read), (200, tags));
+    let (status, refused) = send(
+        &relay,
+        put.clone(),
+        &boris,
+        "/team/wrapups",
+        Some(wrapup("leg-3", "79219462761", "no tag", &[], true)),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("sale"),
+        "{refused}"
+    );
+    // An unanswered call's wrap-up needs none; bad input is refused with the reason.
+    let (status, _) = send(
+        &relay,
+        put.clone(),
+        &boris,
+        "/team/wrapups",
+        Some(wrapup("leg-4", "79219462761", "missed", &[], false)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for bad in [
+        wrapup("leg-5", "not a number", "", &["sale"], true),
+        wrapup("leg-5", "79219462761", "", &[" sale"], true),
+        json!({"legId": "leg-5", "number": "79219462761", "note": "", "tags": [], "answered": false, "extra": 1}),
+    ] {
+        let (status, answer) = send(
+            &relay,
+            put.clone(),
+            &boris,
+            "/team/wrapups",
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (400, Some("bad_request")),
+            "{bad}"
+        );
+    }
+
+    // The audit log has who wrote what.
+    let entries = relay
+        .handle
+        .state()
+        .audit
+        .entries(AuditQuery::default())
+        .await
+        .unwrap();
+    let written: Vec<_> = entries
+        .iter()
+        .filter(|e| e.entry.action == "wrapup")
+        .map(|e| (e.entry.seat_name.as_str(), e.entry.target.as_str()))
+        .collect();
+    assert_eq!(
+        written,
+        [("Анна", "leg-1"), ("Анна", "leg-2"), ("Борис", "leg-4")]
+    );
+    let first = entries.iter().find(|e| e.entry.target == "leg-1").unwrap();
+    assert!(
+        first.entry.detail.contains("wants a quote"),
+        "{:?}",
+        first.entry
+    );
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.entry.action == "tags" && e.entry.seat_name == "Админ")
+    );
+}
