@@ -4,7 +4,8 @@
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::import::ParsedContacts;
+use phonebook::ParsedContacts;
+
 use super::{Contact, ContactNumber, ImportProblem, ImportReport, ValidContact};
 use crate::error::{CallLogError, Result};
 
@@ -222,11 +223,10 @@ pub(crate) fn import(tx: &Transaction<'_>, parsed: ParsedContacts) -> Result<Imp
                     report.added += 1;
                 }
             }
-            Err(CallLogError::InvalidContact(message)) => problems.push(ImportProblem {
+            Err(phonebook::InvalidContact(message)) => problems.push(ImportProblem {
                 line: row.line,
                 message,
             }),
-            Err(other) => return Err(other),
         }
     }
     problems.sort_by_key(|p| p.line);
