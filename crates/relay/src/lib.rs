@@ -61,6 +61,8 @@ pub mod audit_export;
 pub mod calls;
 pub mod config;
 pub mod connection;
+mod contacts_api;
+pub mod contacts_file;
 pub mod directory;
 pub mod error;
 pub mod fanout;
@@ -82,6 +84,7 @@ pub mod store;
 mod stream;
 pub mod team_clock;
 pub mod team_feed;
+pub mod team_phonebook;
 mod team_routes;
 
 pub use config::{ConfigFile, HookPath, RelayConfig};

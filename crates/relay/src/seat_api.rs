@@ -31,8 +31,8 @@ use crate::team_routes::{bearer, denied_refusal, refusal};
 pub const SEAT_BODY_LIMIT: usize = 16 * 1024;
 
 /// An admitted seat: its profile and its place among its requests in flight.
-struct Caller {
-    seat: SeatProfile,
+pub(crate) struct Caller {
+    pub(crate) seat: SeatProfile,
     _permit: SeatPermit,
 }
 
@@ -41,7 +41,7 @@ fn answer(refused: &Refusal) -> Response {
 }
 
 /// The seat behind the request's credential, admitted under its caps.
-async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
+pub(crate) async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
     let Some(bearer) = bearer(headers) else {
         state.metrics.rejected(RejectReason::Unauthorized);
         return Err(refusal(
@@ -107,7 +107,7 @@ async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Respo
 }
 
 /// A JSON body of at most [`SEAT_BODY_LIMIT`] bytes with no unknown fields.
-async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
+pub(crate) async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
     let Ok(bytes) = axum::body::to_bytes(body, SEAT_BODY_LIMIT).await else {
         let mut response = refusal(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,7 +134,7 @@ fn bad_input(message: String) -> Response {
 
 /// Records an action; answers its entry's number (0 if the log could not be written, which is
 /// logged: the PBX's answer is still given).
-async fn audit(
+pub(crate) async fn audit(
     state: &RelayState,
     seat: &SeatProfile,
     action: &str,
@@ -175,7 +175,7 @@ async fn audit(
 }
 
 /// Records a refusal or failure and answers it.
-async fn refuse(
+pub(crate) async fn refuse(
     state: &RelayState,
     seat: &SeatProfile,
     action: &str,

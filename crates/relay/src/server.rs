@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, seat_api, stream, team_routes};
+use crate::{contacts_api, intake, oauth, seat_api, stream, team_routes};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -70,6 +70,18 @@ pub fn router(state: RelayState) -> Router {
         .route("/team/directory", get(seat_api::directory))
         .route("/team/presence", get(seat_api::presence))
         .route("/team/callbacks", get(seat_api::callbacks))
+        .route(
+            "/team/contacts",
+            get(contacts_api::changes)
+                .post(contacts_api::add)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/contacts/{id}",
+            put(contacts_api::edit)
+                .delete(contacts_api::delete)
+                .fallback(not_found),
+        )
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -212,6 +224,7 @@ impl Relay {
             ))
         });
         tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
+        tokio::spawn(Arc::clone(&state.phonebook).run(Arc::clone(&state.store), shutdown.clone()));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),

@@ -22,13 +22,20 @@ use crate::rate::RateLimit;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
+use crate::store::phonebook::SharedPhonebookStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
 use crate::store::{CommitSink, SharedStore};
 use crate::team_feed::{FEED_QUEUE, TeamSink};
+use crate::team_phonebook::TeamPhonebook;
 
 /// The stores a relay runs on.
-pub type Stores = (SharedStore, SharedTeamStore, SharedAuditStore);
+pub type Stores = (
+    SharedStore,
+    SharedTeamStore,
+    SharedAuditStore,
+    SharedPhonebookStore,
+);
 
 /// Everything the handlers share.
 #[derive(Debug, Clone)]
@@ -57,6 +64,8 @@ pub struct RelayState {
     pub join_limit: Arc<RateLimit>,
     /// The audit log of the seats' actions.
     pub audit: SharedAuditStore,
+    /// The team phonebook and its index of personal managers.
+    pub phonebook: Arc<TeamPhonebook>,
     /// The relay's view of live calls, presence and the callback queue.
     pub calls: Arc<CallView>,
     /// The team's directory, cached.
@@ -83,7 +92,8 @@ impl RelayState {
             Ok((
                 Arc::clone(&store) as SharedStore,
                 Arc::clone(&store) as SharedTeamStore,
-                store as SharedAuditStore,
+                Arc::clone(&store) as SharedAuditStore,
+                store as SharedPhonebookStore,
             ))
         })
     }
@@ -103,7 +113,7 @@ impl RelayState {
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
-        let (store, team, audit) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
+        let (store, team, audit, phonebook) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
         Ok(Self {
@@ -137,6 +147,7 @@ impl RelayState {
             additions,
             calls,
             audit,
+            phonebook: Arc::new(TeamPhonebook::new(phonebook)),
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,
