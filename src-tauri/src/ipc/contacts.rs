@@ -171,6 +171,7 @@ mod tests {
             }],
             manager_sip_id: None,
             notes: None,
+            team_id: None,
         };
         ContactRow::from(&contact).numbers[0].number.clone()
     }

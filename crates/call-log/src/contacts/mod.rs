@@ -5,10 +5,11 @@
 //! a contact ([`NewContact::validate`]) before it is stored, live in the `phonebook` crate, which
 //! the team relay shares: whichever way a contact comes, it passes the same check. A row whose
 //! name matches an existing contact sharing one of its numbers updates that contact instead of
-//! adding a duplicate.
+//! adding a duplicate. `team` keeps the copy of the team phonebook (team mode).
 
 mod export;
 mod store;
+mod team;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +19,8 @@ pub(crate) use export::export_csv;
 pub use phonebook::{ContactNumber, ImportProblem, NewContact};
 pub(crate) use phonebook::{ValidContact, parse_csv, parse_vcard};
 pub(crate) use store::{contact, contact_for_key, delete, import, insert, list, update};
+pub use team::{TeamContactRow, TeamPhonebookReport, TeamPhonebookUpdate};
+pub(crate) use team::{apply_team, forget_team, is_team_contact, team_version};
 
 impl From<phonebook::InvalidContact> for CallLogError {
     fn from(err: phonebook::InvalidContact) -> Self {
@@ -40,6 +43,10 @@ pub struct Contact {
     pub manager_sip_id: Option<String>,
     /// Free notes.
     pub notes: Option<String>,
+    /// The team server's id when this is a team contact (kept by the team, read-only here);
+    /// `None` for the operator's own.
+    #[serde(default)]
+    pub team_id: Option<i64>,
 }
 
 /// What an import did.

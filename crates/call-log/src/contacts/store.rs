@@ -95,7 +95,8 @@ fn upsert(tx: &Transaction<'_>, c: ValidContact) -> Result<bool> {
         let id: Option<i64> = tx
             .prepare_cached(
                 "SELECT k.id FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
-                 WHERE n.key = ?1 AND lower(k.name) = lower(?2) ORDER BY k.id LIMIT 1",
+                 WHERE n.key = ?1 AND lower(k.name) = lower(?2) AND k.team_id IS NULL \
+                 ORDER BY k.id LIMIT 1",
             )?
             .query_row(params![n.key, c.name], |r| r.get(0))
             .optional()?;
@@ -143,7 +144,7 @@ fn numbers_of(conn: &Connection, id: i64) -> Result<Vec<ContactNumber>> {
 fn contact_row(conn: &Connection, id: i64) -> Result<Option<Contact>> {
     let head = conn
         .prepare_cached(
-            "SELECT id, name, company, manager_sip_id, notes FROM contacts WHERE id = ?1",
+            "SELECT id, name, company, manager_sip_id, notes, team_id FROM contacts WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok(Contact {
@@ -153,6 +154,7 @@ fn contact_row(conn: &Connection, id: i64) -> Result<Option<Contact>> {
                 numbers: Vec::new(),
                 manager_sip_id: r.get(3)?,
                 notes: r.get(4)?,
+                team_id: r.get(5)?,
             })
         })
         .optional()?;

@@ -15,3 +15,4 @@ mod open;
 mod queries;
 mod rebase;
 mod routing;
+mod team_phonebook;
