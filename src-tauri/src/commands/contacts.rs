@@ -33,7 +33,7 @@ pub(crate) async fn add_contact(
     Ok(ContactRow::from(&added))
 }
 
-/// Replaces a contact's fields and numbers.
+/// Replaces a contact's fields and numbers (a team contact's on the team's server).
 #[tauri::command]
 pub(crate) async fn update_contact(
     core: State<'_, AppCore>,
@@ -41,15 +41,15 @@ pub(crate) async fn update_contact(
     contact: ContactDraft,
 ) -> Result<ContactRow, IpcError> {
     let companion = core.companion().await?;
-    let updated = companion.log().update_contact(id, contact.into()).await?;
+    let updated = companion.update_contact(id, contact.into()).await?;
     Ok(ContactRow::from(&updated))
 }
 
-/// Deletes a contact.
+/// Deletes a contact (a team contact on the team's server).
 #[tauri::command]
 pub(crate) async fn delete_contact(core: State<'_, AppCore>, id: i64) -> Result<(), IpcError> {
     let companion = core.companion().await?;
-    Ok(companion.log().delete_contact(id).await?)
+    Ok(companion.delete_contact(id).await?)
 }
 
 /// Imports a phonebook file the window read, as the bytes it holds: the core reads any encoding

@@ -11,7 +11,7 @@
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
-//! and follows a revoked seat.
+//! and follows a revoked seat; `team_phonebook.rs` keeps the team phonebook's copy in step.
 
 mod calls;
 mod diagnostics;
@@ -21,6 +21,7 @@ mod retention;
 mod routing;
 mod session;
 mod team;
+mod team_phonebook;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
@@ -64,6 +65,8 @@ pub struct Companion {
     last_prune: Arc<RwLock<Option<LastPrune>>>,
     /// The seat's client of its team server, once read (team mode only).
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
+    /// The team phonebook version the call log holds, as each sync applies it.
+    phonebook_applied: watch::Sender<i64>,
     cancel: CancellationToken,
 }
 
@@ -158,6 +161,7 @@ impl Companion {
             synced,
             last_prune,
             team_client: Arc::default(),
+            phonebook_applied: watch::channel(0).0,
             cancel,
         })
     }
