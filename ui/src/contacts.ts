@@ -180,9 +180,10 @@ export class ContactsScreen {
         this.say(describe(e), true);
       }
     });
+    const actions = c.readOnly ? [] : [edit, remove];
     return h(
       "tr",
-      { class: "contact", "data-id": c.id },
+      { class: c.team ? "contact team-contact" : "contact", "data-id": c.id },
       h(
         "td",
         { class: "peer" },
@@ -191,6 +192,7 @@ export class ContactsScreen {
           { class: "who" },
           h("span", { class: "name contact-name", text: c.name }),
           c.company ? h("span", { class: "company", text: c.company }) : null,
+          c.team ? h("span", { class: "team-badge", text: t.teamContact, title: c.readOnly ? t.teamContactReadOnly : t.teamContactEditable }) : null,
         ),
         c.notes ? h("div", { class: "notes", text: c.notes }) : null,
       ),
@@ -200,7 +202,7 @@ export class ContactsScreen {
         h("ul", { class: "number-list" }, ...c.numbers.map((n) => h("li", { class: "number", text: n.number }))),
       ),
       h("td", { class: "manager", text: this.managerName(c.managerSipId) }),
-      h("td", {}, h("div", { class: "actions" }, edit, remove)),
+      h("td", {}, h("div", { class: "actions" }, ...actions)),
     );
   }
 

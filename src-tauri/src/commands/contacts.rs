@@ -19,7 +19,11 @@ pub(crate) async fn contacts(
     let companion = core.companion().await?;
     let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found = companion.log().contacts(search, LIST_LIMIT).await?;
-    Ok(found.iter().map(ContactRow::from).collect())
+    let edits = companion.edits_team_contacts();
+    Ok(found
+        .iter()
+        .map(|c| ContactRow::from(c).for_seat(edits))
+        .collect())
 }
 
 /// Adds a contact.
@@ -42,7 +46,7 @@ pub(crate) async fn update_contact(
 ) -> Result<ContactRow, IpcError> {
     let companion = core.companion().await?;
     let updated = companion.update_contact(id, contact.into()).await?;
-    Ok(ContactRow::from(&updated))
+    Ok(ContactRow::from(&updated).for_seat(companion.edits_team_contacts()))
 }
 
 /// Deletes a contact (a team contact on the team's server).

@@ -169,6 +169,14 @@ impl Companion {
         );
     }
 
+    /// Whether this seat may change team contacts (a supervisor's or an admin's; the server
+    /// checks it again). False outside a team.
+    pub fn edits_team_contacts(&self) -> bool {
+        self.team().is_some_and(|team| {
+            team.revoked_at.is_none() && matches!(team.seat.role.as_str(), "supervisor" | "admin")
+        })
+    }
+
     /// Adds a contact to the team phonebook (supervisors and admins; the server refuses
     /// operators), then syncs the copy; answers the contact as the call log holds it.
     pub async fn add_team_contact(&self, contact: NewContact) -> Result<Contact, CompanionError> {
