@@ -9,6 +9,8 @@
 //! admin's edit goes to the server, and the copy then syncs like after any other change (the
 //! server refuses operators with `role_required`).
 
+use std::time::Duration;
+
 use call_log::{CallLog, Contact, NewContact, TeamContactRow, TeamPhonebookUpdate};
 use team_api::{PhonebookChanges, TeamContactDraft};
 use tokio::sync::{broadcast, watch};
@@ -19,6 +21,12 @@ use super::team::TeamRevocation;
 use crate::error::CompanionError;
 use crate::pipeline::DomainEvent;
 use crate::team::TeamClient;
+
+/// The first wait before a failed sync is tried again (the server unreachable, or the seat over
+/// its rate); it doubles on each failure up to [`SYNC_RETRY_MAX`].
+const SYNC_RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between tries of a failing sync.
+const SYNC_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// The most pages one sync fetches; a phonebook changing faster than that is caught up by the
 /// next sync.
@@ -92,10 +100,13 @@ pub(super) struct PhonebookSync {
 impl PhonebookSync {
     pub(super) async fn run(mut self) {
         let mut due = true;
+        // A failed sync is tried again after a wait that doubles, so a copy never stays behind
+        // until the next change happens to be announced.
+        let mut retry: Option<(tokio::time::Instant, Duration)> = None;
         loop {
             if due {
                 match sync(&self.log, &self.client, &self.applied).await {
-                    Ok(_) => {}
+                    Ok(_) => retry = None,
                     Err(CompanionError::SeatRevoked(reason)) => {
                         self.revocation.revoked(&reason, false).await;
                         return;
@@ -104,12 +115,23 @@ impl PhonebookSync {
                         self.revocation.revoked(&reason, true).await;
                         return;
                     }
-                    // The next catch-up (the link reconnects) or announcement tries again.
-                    Err(e) => tracing::warn!(error = %e, "the team phonebook could not be synced"),
+                    Err(e) => {
+                        let wait = retry
+                            .map_or(SYNC_RETRY_FIRST, |(_, wait)| (wait * 2).min(SYNC_RETRY_MAX));
+                        tracing::warn!(error = %e, retry_in_secs = wait.as_secs(), "the team phonebook could not be synced");
+                        retry = Some((tokio::time::Instant::now() + wait, wait));
+                    }
                 }
             }
+            let retry_at = retry.map(|(at, _)| at);
             due = tokio::select! {
                 () = self.cancel.cancelled() => return,
+                () = async {
+                    match retry_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => true,
                 changed = self.announced.changed() => {
                     if changed.is_err() {
                         return;

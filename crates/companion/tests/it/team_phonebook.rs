@@ -378,3 +378,46 @@ async fn a_supervisor_edits_team_contacts_from_the_app() {
     );
     sergey.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_refused_for_the_seats_rate_is_tried_again() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let supervisor = supervisor_credential(&relay, &http).await;
+    let (_desk, anna) = joined_app(&relay, "Анна", ANNA, Role::Operator).await;
+    let mut applied = anna.team_phonebook_applied();
+    // The first sync and the one after the catch-up are done.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The operator's seat spends its whole rate (`relay::seat_limits`), as a busy app may.
+    let credential = anna.secrets().seat_credential().unwrap().unwrap();
+    let mut limited = false;
+    for _ in 0..relay::seat_limits::SEAT_PER_MINUTE + 10 {
+        let status = http
+            .get(format!("{}/team/callbacks", base(&relay)))
+            .bearer_auth(credential.expose_secret())
+            .send()
+            .await
+            .unwrap()
+            .status();
+        limited |= status.as_u16() == 429;
+    }
+    assert!(limited, "the seat's rate was spent");
+    // The edit's announcement makes the app sync; the first try is refused with 429.
+    let added = edit(
+        &http,
+        &relay,
+        &supervisor,
+        reqwest::Method::POST,
+        "/team/contacts",
+        Some(json!({"name": "Иван", "numbers": ["+7 921 946-27-61"]})),
+    )
+    .await;
+    let version = added["contact"]["version"].as_i64().unwrap();
+    tokio::time::timeout(CEILING, applied.wait_for(|v| *v >= version))
+        .await
+        .expect("the refused sync was tried again")
+        .unwrap();
+    contact_becomes(&anna, "79219462761", Some("Иван")).await;
+    anna.shutdown().await;
+}
