@@ -5,7 +5,10 @@
 //! argument), imported as `trubka-relay contacts import` does, and a real core (call log, link,
 //! pipeline, the phonebook's sync) joined as an operator through an invite; times the join's
 //! first sync of the whole phonebook. Then a supervisor edits contacts through the seat API, one
-//! at a time, M edits (default 300; second argument) every 50 ms, and for each measures from the
+//! at a time, M edits (default 150; second argument) with a pause between them (default 600 ms;
+//! third argument: each edit costs every app one `GET /team/contacts`, and a seat may make 120
+//! seat API requests a minute, so faster edits are a burst the apps catch up with after the
+//! seat's rate allows; try `-- 10000 300 50`), and for each measures from the
 //! start of its `PUT /team/contacts/{id}` to the moment the operator's core has applied that
 //! version to its call log (the relay's `phonebook` stream event, the sync's
 //! `GET /team/contacts?since=`, the call log's commit). Prints p50, p90, p99 and max.
@@ -72,7 +75,13 @@ async fn main() {
     let edits: usize = std::env::args()
         .nth(2)
         .and_then(|a| a.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(150);
+    let pause = Duration::from_millis(
+        std::env::args()
+            .nth(3)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(600),
+    );
     println!("load before: {}", loadavg());
     let dir = tempfile::tempdir().unwrap();
     let relay = relay::Relay::start(relay::RelayConfig::new(
@@ -190,13 +199,14 @@ async fn main() {
             .expect("the edit reached the operator's core")
             .unwrap();
         delays.push(started.elapsed());
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(pause).await;
     }
     println!("load after: {}", loadavg());
     delays.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{edits} edits, relay PUT → applied in the operator's call log: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{edits} edits {} ms apart, relay PUT → applied in the operator's call log: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pause.as_millis(),
         ms(percentile(&delays, 0.50)),
         ms(percentile(&delays, 0.90)),
         ms(percentile(&delays, 0.99)),
