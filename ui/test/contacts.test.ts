@@ -56,3 +56,25 @@ test("a supervisor may edit and delete a team contact", async () => {
   assert.ok(team.querySelector("button.contact-edit"));
   assert.ok(team.querySelector("button.contact-delete"));
 });
+
+test("a supervisor's new contact may go to the team phonebook; an operator's never", async () => {
+  let sent: unknown = null;
+  commands.add_contact = (args) => {
+    sent = (args as { contact: unknown }).contact;
+    return contact(9, "Новый", true, false);
+  };
+  for (const [role, offered] of [["supervisor", true], ["operator", false]] as const) {
+    commands.team = () => ({ state: "joined", host: "team.example.com", seat: "S", role, workplace: null, joinedAtMs: null });
+    await shown([]);
+    (document.querySelector("#contact-add") as HTMLButtonElement).click();
+    const field = document.querySelector("#contact-team")?.closest(".field") as HTMLElement;
+    assert.equal(!field.hidden, offered, `${role}: the team choice`);
+    if (!offered) continue;
+    (document.querySelector("#contact-name") as HTMLInputElement).value = "Новый";
+    (document.querySelector("#contact-team") as HTMLInputElement).checked = true;
+    document.querySelector("form.contact-form")?.dispatchEvent(new Event("submit", { cancelable: true }));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal((sent as { team?: boolean } | null)?.team, true);
+  }
+  delete commands.team;
+});

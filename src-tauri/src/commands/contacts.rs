@@ -26,15 +26,20 @@ pub(crate) async fn contacts(
         .collect())
 }
 
-/// Adds a contact.
+/// Adds a contact: the operator's own, or (asked by a supervisor's or an admin's app) the
+/// team's, on the team's server.
 #[tauri::command]
 pub(crate) async fn add_contact(
     core: State<'_, AppCore>,
     contact: ContactDraft,
 ) -> Result<ContactRow, IpcError> {
     let companion = core.companion().await?;
-    let added = companion.log().add_contact(contact.into()).await?;
-    Ok(ContactRow::from(&added))
+    let added = if contact.team == Some(true) {
+        companion.add_team_contact(contact.into()).await?
+    } else {
+        companion.log().add_contact(contact.into()).await?
+    };
+    Ok(ContactRow::from(&added).for_seat(companion.edits_team_contacts()))
 }
 
 /// Replaces a contact's fields and numbers (a team contact's on the team's server).

@@ -90,6 +90,11 @@ pub struct ContactDraft {
     /// Free notes.
     #[ts(optional)]
     pub notes: Option<String>,
+    /// Add it to the team phonebook (a supervisor's or an admin's app), not as the operator's
+    /// own; ignored when editing.
+    #[ts(optional)]
+    #[serde(default)]
+    pub team: Option<bool>,
 }
 
 impl From<ContactDraft> for call_log::NewContact {

@@ -313,6 +313,7 @@ export const en = {
   remove: "Delete",
   removeLabel: (n: string) => `Delete ${n}`,
   teamContact: "Team",
+  fieldTeam: "Add to the team's phonebook",
   teamContactReadOnly: "From the team's phonebook: supervisors and admins change it",
   teamContactEditable: "From the team's phonebook: changes go to the team's server",
   contactNew: "New contact",

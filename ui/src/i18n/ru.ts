@@ -318,6 +318,7 @@ export const ru: Strings = {
   remove: "Удалить",
   removeLabel: (n: string) => `Удалить ${n}`,
   teamContact: "Команда",
+  fieldTeam: "Добавить в телефонную книгу команды",
   teamContactReadOnly: "Из телефонной книги команды: меняют её руководители и администраторы",
   teamContactEditable: "Из телефонной книги команды: изменения уходят на сервер команды",
   contactNew: "Новый контакт",
