@@ -24,7 +24,7 @@ use call_log::{CallLog, EventBody, FollowUp, LoggedEvent, ScreenPop, WrapUp};
 use mtt_api::Notification;
 use mtt_api::notification::PbxEventKind;
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ErrorCode;
@@ -239,6 +239,8 @@ pub struct Pipeline {
     recent_parked: Arc<Mutex<RecentParked>>,
     /// Whether the last lag announced was a lag.
     behind: Arc<std::sync::atomic::AtomicBool>,
+    /// Where the team phonebook's announced versions go (team mode), for its sync.
+    phonebook: Option<watch::Sender<i64>>,
 }
 
 /// Where the link's current connection stands: still sending its backlog, or live.
@@ -286,7 +288,15 @@ impl Pipeline {
             parking: Arc::default(),
             recent_parked: Arc::default(),
             behind: Arc::default(),
+            phonebook: None,
         }
+    }
+
+    /// Passes each `phonebook` event's version to `versions` (team mode), whose sync fetches
+    /// the changes; the event itself is kept in the log like any other.
+    pub fn with_phonebook(mut self, versions: watch::Sender<i64>) -> Self {
+        self.phonebook = Some(versions);
+        self
     }
 
     /// Decides parked calls through whatever hook `parking` holds at the time (set only in
@@ -429,6 +439,15 @@ impl Pipeline {
                     });
                 }
                 LinkEvent::Event(event) => {
+                    if event.kind == team_api::PHONEBOOK_KIND {
+                        if let (Some(versions), Ok(changed)) = (
+                            &self.phonebook,
+                            serde_json::from_value::<team_api::PhonebookChanged>(event.body),
+                        ) {
+                            versions.send_replace(changed.version);
+                        }
+                        continue;
+                    }
                     let Ok(notification) = Notification::from_value(event.body) else {
                         continue;
                     };

@@ -154,6 +154,15 @@ pub enum RelayError {
         /// Why it was refused.
         reason: String,
     },
+    /// A phonebook file could not be read or written, or holds rows that cannot be imported:
+    /// the file, and what was wrong (each bad line named).
+    #[error("{file}: {reason}")]
+    ContactsFile {
+        /// The file.
+        file: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// No seat matches.
     #[error("no seat {0:?} (give its number or its name, as `seats list` shows them)")]
     SeatNotFound(String),

@@ -82,6 +82,14 @@ enum Command {
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
     },
+    /// The team phonebook: import a CSV or vCard file, list it, export it as CSV.
+    Contacts {
+        #[command(subcommand)]
+        action: cli::contacts::ContactsCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
     /// Put a backup in place of the event store (stop the relay first). The store gets a new
     /// epoch, so that apps which were ahead of the backup reload instead of missing events;
     /// the replaced database is kept beside it as `<database>.replaced-<time>`.
@@ -472,6 +480,9 @@ async fn main() -> ExitCode {
         Command::Team { action, database } => cli::team::run(&config, database, action).await,
         Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
         Command::Audit(args) => cli::audit::run(&config, args).await,
+        Command::Contacts { action, database } => {
+            cli::contacts::run(&config, database, action).await
+        }
         Command::Backup { file, database } => backup(&config, &file, database),
         Command::Restore { file, database } => restore(&config, &file, database),
     };

@@ -176,7 +176,7 @@ pub(crate) async fn audit(
 }
 
 /// Records a refusal or failure and answers it.
-async fn refuse(
+pub(crate) async fn refuse(
     state: &RelayState,
     seat: &SeatProfile,
     action: &str,

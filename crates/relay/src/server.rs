@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, seat_api, stream, team_routes, wrapup_api};
+use crate::{contacts_api, intake, oauth, seat_api, stream, team_routes, wrapup_api};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -80,6 +80,18 @@ pub fn router(state: RelayState) -> Router {
             "/team/tags",
             get(wrapup_api::tags)
                 .put(wrapup_api::set_tags)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/contacts",
+            get(contacts_api::changes)
+                .post(contacts_api::add)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/contacts/{id}",
+            put(contacts_api::edit)
+                .delete(contacts_api::delete)
                 .fallback(not_found),
         )
         .route(
@@ -224,6 +236,9 @@ impl Relay {
             ))
         });
         let learner = tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
+        let phonebook = tokio::spawn(
+            Arc::clone(&state.phonebook).run(Arc::clone(&state.store), shutdown.clone()),
+        );
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -242,6 +257,7 @@ impl Relay {
             key_watch,
             refresher,
             learner,
+            phonebook,
             feed,
         })
     }
@@ -298,6 +314,7 @@ pub struct RelayHandle {
     key_watch: JoinHandle<()>,
     refresher: JoinHandle<()>,
     learner: JoinHandle<()>,
+    phonebook: JoinHandle<()>,
     feed: Option<JoinHandle<()>>,
 }
 
@@ -344,6 +361,7 @@ impl RelayHandle {
         let _ = (&mut self.refresher).await;
         let _ = (&mut self.learner).await;
         let _ = (&mut self.pruner).await;
+        let _ = (&mut self.phonebook).await;
         if let Some(feed) = self.feed.as_mut() {
             let _ = feed.await;
         }
@@ -359,6 +377,7 @@ impl Drop for RelayHandle {
         self.key_watch.abort();
         self.refresher.abort();
         self.learner.abort();
+        self.phonebook.abort();
         if let Some(feed) = &self.feed {
             feed.abort();
         }

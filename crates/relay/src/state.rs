@@ -22,11 +22,13 @@ use crate::rate::RateLimit;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
+use crate::store::phonebook::SharedPhonebookStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
 use crate::store::wrapup::SharedWrapUpStore;
 use crate::store::{CommitSink, SharedStore};
 use crate::team_feed::{FEED_QUEUE, TeamSink};
+use crate::team_phonebook::TeamPhonebook;
 
 /// The stores a relay runs on.
 pub type Stores = (
@@ -34,6 +36,7 @@ pub type Stores = (
     SharedTeamStore,
     SharedAuditStore,
     SharedWrapUpStore,
+    SharedPhonebookStore,
 );
 
 /// Everything the handlers share.
@@ -65,6 +68,8 @@ pub struct RelayState {
     pub audit: SharedAuditStore,
     /// The team's wrap-ups and tags list.
     pub wrapups: SharedWrapUpStore,
+    /// The team phonebook and its index of personal managers.
+    pub phonebook: Arc<TeamPhonebook>,
     /// The relay's view of live calls, presence and the callback queue.
     pub calls: Arc<CallView>,
     /// The team's directory, cached.
@@ -92,7 +97,8 @@ impl RelayState {
                 Arc::clone(&store) as SharedStore,
                 Arc::clone(&store) as SharedTeamStore,
                 Arc::clone(&store) as SharedAuditStore,
-                store as SharedWrapUpStore,
+                Arc::clone(&store) as SharedWrapUpStore,
+                store as SharedPhonebookStore,
             ))
         })
     }
@@ -112,7 +118,8 @@ impl RelayState {
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
-        let (store, team, audit, wrapups) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
+        let (store, team, audit, wrapups, phonebook) =
+            open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
         Ok(Self {
@@ -147,6 +154,7 @@ impl RelayState {
             calls,
             audit,
             wrapups,
+            phonebook: Arc::new(TeamPhonebook::new(phonebook)),
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,

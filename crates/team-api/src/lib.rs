@@ -38,6 +38,7 @@
 //! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
+//! | `GET`, `POST /team/contacts`, `PUT`, `DELETE /team/contacts/{id}` | see [`phonebook`] | | read: any seat; change: supervisor, admin |
 //!
 //! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
 //! (504 `pbx_timeout`), could not be reached (502 `pbx_unreachable`); the relay holds no working
@@ -65,6 +66,7 @@
 mod directory;
 mod error;
 mod join;
+pub mod phonebook;
 mod seat_api;
 mod secret;
 mod status;
@@ -74,6 +76,10 @@ pub mod wrapup;
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};
+pub use phonebook::{
+    CONTACTS_PAGE_MAX, ContactSaved, PHONEBOOK_KIND, PhonebookChanged, PhonebookChanges,
+    TeamContact, TeamContactDraft,
+};
 pub use seat_api::{
     ActionDone, DialAnswer, DialRequest, HangUpRequest, LiveCall, LiveCalls, ParkingRequest,
     TransferRequest,

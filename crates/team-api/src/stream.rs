@@ -12,6 +12,7 @@
 //! | [`PRESENCE_KIND`] | [`PresenceEvent`] | yes | yes | yes |
 //! | [`CALLBACK_QUEUE_KIND`] | [`CallbackQueueEvent`] | yes | yes | yes |
 //! | [`TEAM_KIND`] | [`TeamEvent`] | no | no | yes |
+//! | [`PHONEBOOK_KIND`](crate::PHONEBOOK_KIND) | [`PhonebookChanged`](crate::PhonebookChanged) | yes | yes | yes |
 //!
 //! Other kinds (`unknown`, future ones) reach supervisors and admins only.
 

@@ -96,6 +96,7 @@ fn contact() -> call_log::Contact {
         }],
         manager_sip_id: None,
         notes: None,
+        team_id: None,
     }
 }
 

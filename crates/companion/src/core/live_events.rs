@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{Companion, session};
 use crate::address::{RELAY_CARRIES, secure_url};
@@ -69,6 +69,14 @@ impl Companion {
             self.events.clone(),
         )
         .with_parking(Arc::clone(&self.parking));
+        // Team mode: the stream's `phonebook` events wake the phonebook's sync.
+        let pipeline = if self.team().is_some() {
+            let (versions, announced) = watch::channel(0);
+            self.start_phonebook_sync(announced).await;
+            pipeline.with_phonebook(versions)
+        } else {
+            pipeline
+        };
         // The link's first report comes before most faces subscribe, so it is also kept here.
         // Until the first catch-up (or while the relay cannot be reached, when nothing syncs)
         // the call log's clean-up waits.

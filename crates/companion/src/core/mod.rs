@@ -11,8 +11,8 @@
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
-//! and follows a revoked seat; `wrapup.rs` offers and saves after-call wrap-ups and raises due
-//! follow-ups.
+//! and follows a revoked seat; `team_phonebook.rs` keeps the team phonebook's copy in step;
+//! `wrapup.rs` offers and saves after-call wrap-ups and raises due follow-ups.
 
 mod calls;
 mod diagnostics;
@@ -22,6 +22,7 @@ mod retention;
 mod routing;
 mod session;
 mod team;
+mod team_phonebook;
 mod wrapup;
 
 use std::collections::BTreeSet;
@@ -69,6 +70,8 @@ pub struct Companion {
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
     /// The numbers of my calls that ended lately, for their wrap-ups.
     ended: Arc<wrapup::EndedNumbers>,
+    /// The team phonebook version the call log holds, as each sync applies it.
+    phonebook_applied: watch::Sender<i64>,
     cancel: CancellationToken,
 }
 
@@ -188,6 +191,7 @@ impl Companion {
             last_prune,
             team_client: Arc::default(),
             ended,
+            phonebook_applied: watch::channel(0).0,
             cancel,
         })
     }

@@ -150,7 +150,8 @@ pub struct JoinReport {
 pub struct LeaveReport {
     /// Calls removed from the local history (those since joining), when asked.
     pub deleted_calls: u64,
-    /// Contacts removed (those added since joining), when asked.
+    /// Contacts removed: the team phonebook's always, and those added since joining when
+    /// asked.
     pub deleted_contacts: u64,
 }
 

@@ -1,6 +1,8 @@
-//! The command line's team commands: `team` (the integration), `seats` and `audit`.
+//! The command line's team commands: `team` (the integration), `seats`, `audit` and
+//! `contacts` (the team phonebook).
 
 pub mod audit;
+pub mod contacts;
 pub mod seats;
 pub mod team;
 

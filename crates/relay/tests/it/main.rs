@@ -7,6 +7,8 @@
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
+mod contacts_cli;
+#[cfg(feature = "cli")]
 mod durability;
 mod intake;
 mod limits;
@@ -19,6 +21,7 @@ mod team;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
+mod team_phonebook;
 mod team_seat_api;
 mod team_ten_days;
 mod team_wrapup;
