@@ -868,7 +868,7 @@ async fn a_schema_4_store_migrates_to_the_team_phonebook_and_keeps_its_events() 
         .unwrap()
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, super::schema::SCHEMA_VERSION);
     assert_eq!(store.phonebook_version().await.unwrap(), 0);
     let contact = phonebook::NewContact {
         name: "Иван".into(),
