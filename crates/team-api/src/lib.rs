@@ -37,6 +37,8 @@
 //! | `GET /team/directory` | — | [`Directory`] | any seat; cached at the relay, re-read on `vpbxNotifications` |
 //! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
+//! | `GET /team/colleagues` | — | [`Colleagues`] | any seat; no callers' numbers or names |
+//! | `PUT /team/availability` | [`AvailabilityRequest`] | [`AvailabilityAnswer`] | own seat; another seat: supervisor, admin (`role_required`); Offline is not settable (`bad_request`) |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
 //!
 //! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
@@ -49,6 +51,7 @@
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
 //! event kinds and the table of who sees what are in [`stream`].
 
+mod colleagues;
 mod directory;
 mod error;
 mod join;
@@ -57,6 +60,10 @@ mod secret;
 mod status;
 pub mod stream;
 
+pub use colleagues::{
+    AVAILABILITY_KIND, Availability, AvailabilityAnswer, AvailabilityEvent, AvailabilityRequest,
+    Colleague, Colleagues,
+};
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};
