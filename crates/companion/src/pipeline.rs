@@ -31,6 +31,7 @@ use crate::error::ErrorCode;
 use crate::link::{CaughtUp, LinkEvent, LinkStatus, Resync};
 use crate::live::{CallChange, LiveCall, LiveCalls, Me};
 use crate::routing::{ParkedCall, ParkingHook, RoutingOutcome};
+use crate::team::{TeamColleague, TeamRoster};
 
 /// After this many failed reconnects in a row the link reads as offline rather than reconnecting.
 const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
@@ -148,6 +149,13 @@ pub enum DomainEvent {
         /// Revoked with `--delete-local-data`.
         delete_local_data: bool,
     },
+    /// A colleague's presence or availability changed (team mode).
+    Colleague {
+        /// The colleague as they now stand.
+        colleague: TeamColleague,
+    },
+    /// The colleagues were read again from the team's server: re-read them all.
+    ColleaguesReloaded,
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -225,6 +233,8 @@ pub struct Pipeline {
     recent_parked: Arc<Mutex<RecentParked>>,
     /// Whether the last lag announced was a lag.
     behind: Arc<std::sync::atomic::AtomicBool>,
+    /// The colleagues' presence and availability (team mode), fed the relay's own events.
+    roster: Arc<TeamRoster>,
 }
 
 /// Where the link's current connection stands: still sending its backlog, or live.
@@ -272,7 +282,14 @@ impl Pipeline {
             parking: Arc::default(),
             recent_parked: Arc::default(),
             behind: Arc::default(),
+            roster: Arc::default(),
         }
+    }
+
+    /// Feeds the stream's `presence` and `availability` events to `roster`.
+    pub fn with_roster(mut self, roster: Arc<TeamRoster>) -> Self {
+        self.roster = roster;
+        self
     }
 
     /// Decides parked calls through whatever hook `parking` holds at the time (set only in
@@ -415,6 +432,12 @@ impl Pipeline {
                     });
                 }
                 LinkEvent::Event(event) => {
+                    if let Some(changed) = self.roster.follow(&event.kind, &event.body) {
+                        for colleague in changed {
+                            let _ = self.out.send(DomainEvent::Colleague { colleague });
+                        }
+                        continue;
+                    }
                     let Ok(notification) = Notification::from_value(event.body) else {
                         continue;
                     };

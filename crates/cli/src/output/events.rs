@@ -115,6 +115,22 @@ pub enum Event {
         /// Revoked with `--delete-local-data`.
         delete_local_data: bool,
     },
+    /// A colleague's presence or availability changed (team mode).
+    #[serde(rename_all = "camelCase")]
+    Colleague {
+        /// The colleague's seat number.
+        seat: i64,
+        /// The seat's name.
+        name: String,
+        /// Their workplace (SIP ID).
+        workplace: String,
+        /// `free`, `ringing` or `talking`.
+        presence: companion::team::Presence,
+        /// `available`, `break`, `away` or `offline`.
+        availability: companion::team::Availability,
+    },
+    /// The colleagues were read again from the team's server (`trubka team colleagues`).
+    ColleaguesReloaded,
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -201,6 +217,14 @@ impl From<&DomainEvent> for Event {
                 reason: reason.clone(),
                 delete_local_data: *delete_local_data,
             },
+            DomainEvent::Colleague { colleague } => Event::Colleague {
+                seat: colleague.seat,
+                name: colleague.name.clone(),
+                workplace: colleague.workplace.clone(),
+                presence: colleague.presence,
+                availability: colleague.availability,
+            },
+            DomainEvent::ColleaguesReloaded => Event::ColleaguesReloaded,
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,
                 message: message.clone(),

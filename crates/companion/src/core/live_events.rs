@@ -68,7 +68,8 @@ impl Companion {
             Arc::clone(&self.me),
             self.events.clone(),
         )
-        .with_parking(Arc::clone(&self.parking));
+        .with_parking(Arc::clone(&self.parking))
+        .with_roster(Arc::clone(&self.roster));
         // The link's first report comes before most faces subscribe, so it is also kept here.
         // Until the first catch-up (or while the relay cannot be reached, when nothing syncs)
         // the call log's clean-up waits.
@@ -105,6 +106,7 @@ impl Companion {
                 }
             }
         });
+        self.follow_roster().await;
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let (None, Ok(account)) = (self.team(), self.account()) {

@@ -11,9 +11,11 @@
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
-//! and follows a revoked seat.
+//! and follows a revoked seat;
+//! `colleagues.rs` is the Team panel's roster and this seat's availability.
 
 mod calls;
+mod colleagues;
 mod diagnostics;
 mod directory;
 mod live_events;
@@ -64,6 +66,8 @@ pub struct Companion {
     last_prune: Arc<RwLock<Option<LastPrune>>>,
     /// The seat's client of its team server, once read (team mode only).
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
+    /// The colleagues' presence and availability (team mode only).
+    roster: Arc<crate::team::TeamRoster>,
     cancel: CancellationToken,
 }
 
@@ -158,6 +162,7 @@ impl Companion {
             synced,
             last_prune,
             team_client: Arc::default(),
+            roster: Arc::default(),
             cancel,
         })
     }

@@ -1,5 +1,5 @@
 //! The client of a team server's seat API (`team-api`'s shapes): join, the seat's profile,
-//! dial, transfer, hang up and the directory.
+//! dial, transfer, hang up, the directory, colleagues and availability.
 //!
 //! Every action has one ceiling ([`ACTION_CEILING`]) and is sent exactly once: a dial that
 //! timed out may have happened, and dialling again could ring the customer twice. A server that
@@ -11,8 +11,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use team_api::{
-    ActionDone, DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer,
-    JoinRequest, SeatCredential, SeatProfile, TeamErrorCode, TransferRequest,
+    ActionDone, Availability, AvailabilityAnswer, AvailabilityRequest, Colleagues, DialAnswer,
+    DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer, JoinRequest, SeatCredential,
+    SeatProfile, TeamErrorCode, TransferRequest,
 };
 use url::Url;
 
@@ -101,6 +102,27 @@ impl TeamClient {
     /// The team's numbers, workplaces and terminals, as the server keeps them.
     pub async fn directory(&self) -> Result<Directory, CompanionError> {
         self.get("team/directory").await
+    }
+
+    /// The team's seats with their presence and availability.
+    pub async fn colleagues(&self) -> Result<Colleagues, CompanionError> {
+        self.get("team/colleagues").await
+    }
+
+    /// Sets this seat's availability (Available, Break or Away).
+    pub async fn set_availability(
+        &self,
+        availability: Availability,
+    ) -> Result<AvailabilityAnswer, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/availability"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(&AvailabilityRequest {
+                availability,
+                seat: None,
+            });
+        exchange(request, ACTION_CEILING).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CompanionError> {

@@ -16,6 +16,7 @@ mod routing;
 mod session;
 mod signin;
 mod team;
+mod team_presence;
 mod team_supervisor;
 
 // The helpers both crates' tests use, under the names the test modules call them by.
