@@ -382,4 +382,13 @@ export const ru: Strings = {
   linkTeamUnreachable: "Сервер команды недоступен — звоните с телефона",
   linkRevoked: "Место в команде отозвано",
   welcomeTeam: "Присоединиться к команде",
+  // Командный режим: коллеги и доступность.
+  navTeam: "Команда",
+  teamNoColleagues: "В команде пока нет коллег.",
+  teamCall: "Позвонить",
+  teamTransfer: "Перевести звонок сюда",
+  teamTransferred: (name: string) => `Звонок переведён: ${name}.`,
+  availabilityLabel: "Моя доступность",
+  availability: { available: "На месте", break: "Перерыв", away: "Нет на месте", offline: "Не в сети" },
+  presence: { free: "Свободно", ringing: "Вызов", talking: "Разговор" },
 };
