@@ -168,6 +168,8 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
   switch (event.kind) {
     case "call":
       calls.update(event.call, event.missed, event.late);
+      // The Team panel's Transfer follows whether a call of mine is in conversation.
+      if (current === "team") team.render();
       if (event.call.phase === "ended" && !event.late && current === "history") void history.reload();
       break;
     case "caughtUp":

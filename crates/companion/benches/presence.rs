@@ -114,6 +114,8 @@ async fn main() {
         dir.path().join("relay.sqlite3"),
     );
     config.streams_max = seats + 16;
+    // The seats join one after another from this one address.
+    config.join_attempts_per_minute = u32::try_from(seats * 2).unwrap_or(u32::MAX);
     let relay = relay::Relay::start(config).await.unwrap();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
 
@@ -152,7 +154,10 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let credential = answer["credential"].as_str().unwrap().to_owned();
+        let credential = answer["credential"]
+            .as_str()
+            .unwrap_or_else(|| panic!("seat {n} could not join: {answer}"))
+            .to_owned();
         let response = http
             .get(relay.stream_url())
             .bearer_auth(&credential)

@@ -129,7 +129,7 @@ pub enum Event {
         /// `available`, `break`, `away` or `offline`.
         availability: companion::team::Availability,
     },
-    /// The colleagues were read again from the team's server (`trubka team colleagues`).
+    /// The colleagues were read again from the team's server (after each catch-up).
     ColleaguesReloaded,
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
