@@ -120,7 +120,18 @@ async fn start_core(mode: Mode) -> Result<(Arc<Companion>, Option<Demo>), IpcErr
                 }
                 tracing::warn!(error = %e, "live events are off");
             }
-            Ok((Arc::new(companion), None))
+            let companion = Arc::new(companion);
+            // The directory names whose a colleague's call is (a supervisor's Calls screen) and
+            // fills the transfer picker and the workplace choice; the core keeps it only in
+            // memory and otherwise reads it again only when the PBX says it changed. Read once
+            // here, in the background: a server that is down must not hold the window up.
+            let reading = Arc::clone(&companion);
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = reading.refresh_directory().await {
+                    tracing::warn!(error = %e, "the numbers and workplaces could not be read at start");
+                }
+            });
+            Ok((companion, None))
         }
     }
 }

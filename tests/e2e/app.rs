@@ -109,6 +109,9 @@ pub struct Options {
     pub welcomed: bool,
     /// `RUST_LOG`: the measuring program asks for the shell's milestones (debug) too.
     pub log: &'static str,
+    /// Whether the app is started with `--demo`. Without it, a fresh home still shows the demo
+    /// (nothing is set up) until the app joins a team or signs in (team_world.rs).
+    pub demo: bool,
 }
 
 impl Default for Options {
@@ -119,6 +122,7 @@ impl Default for Options {
             manual: true,
             welcomed: true,
             log: "info",
+            demo: true,
         }
     }
 }
@@ -135,6 +139,9 @@ pub struct App {
     demo: OnceLock<(DemoInfo, Sim)>,
     /// When the WebDriver session was asked for, i.e. just before the process was spawned.
     pub spawned_at: Instant,
+    /// The launcher script and its arguments, for [`App::relaunch`].
+    launcher: PathBuf,
+    args: Vec<&'static str>,
 }
 
 impl App {
@@ -184,8 +191,9 @@ impl App {
             &dirs.vars(options.traffic, options.log),
         );
 
+        let args = if options.demo { vec!["--demo"] } else { vec![] };
         let spawned_at = Instant::now();
-        let wd = WebDriver::start(&env.driver_url, &launcher, &["--demo"])
+        let wd = WebDriver::start(&env.driver_url, &launcher, &args)
             .unwrap_or_else(|e| panic!("starting the app through tauri-driver: {e}"));
         let main_handle = wd.window_handle().unwrap();
         App {
@@ -196,7 +204,32 @@ impl App {
             main_handle,
             demo: OnceLock::new(),
             spawned_at,
+            launcher,
+            args,
         }
+    }
+
+    /// Ends this app's WebDriver session (and its process) and launches the app again in the
+    /// same home, as a person reopens it: what it saved is what the new process starts from.
+    pub fn relaunch(&mut self) {
+        let _ = std::fs::copy(
+            self.home.path().join("app.log"),
+            run_env()
+                .artifacts
+                .join(format!("{}-before-relaunch-app.log", self.scenario)),
+        );
+        let pid = self.pid();
+        if let Err(e) = self.wd.quit() {
+            eprintln!("ending the WebDriver session: {e}");
+        }
+        if let Some(pid) = pid {
+            stop_process(pid);
+        }
+        self.spawned_at = Instant::now();
+        self.wd = WebDriver::start(&run_env().driver_url, &self.launcher, &self.args)
+            .unwrap_or_else(|e| panic!("relaunching the app through tauri-driver: {e}"));
+        self.main_handle = self.wd.window_handle().unwrap();
+        self.demo = OnceLock::new();
     }
 
     fn demo(&self) -> &(DemoInfo, Sim) {

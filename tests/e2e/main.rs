@@ -23,6 +23,7 @@
 mod app;
 mod notifications;
 mod sim;
+mod team_world;
 mod webdriver;
 
 mod about;
@@ -35,6 +36,7 @@ mod missed_call;
 mod recording;
 mod restart;
 mod screens;
+mod team_calls;
 mod team_join;
 mod tel_link;
 mod today_card;

@@ -216,7 +216,7 @@ impl Relay {
                 shutdown.clone(),
             ))
         });
-        tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
+        let learner = tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -234,6 +234,7 @@ impl Relay {
             pruner,
             key_watch,
             refresher,
+            learner,
             feed,
         })
     }
@@ -289,6 +290,7 @@ pub struct RelayHandle {
     pruner: JoinHandle<()>,
     key_watch: JoinHandle<()>,
     refresher: JoinHandle<()>,
+    learner: JoinHandle<()>,
     feed: Option<JoinHandle<()>>,
 }
 
@@ -313,16 +315,32 @@ impl RelayHandle {
         &self.state
     }
 
-    /// Stops accepting, ends streams and long polls, and waits for open requests to finish.
+    /// Stops accepting, ends streams and long polls, and waits for open requests and for the
+    /// background work that writes to the store to finish.
+    ///
+    /// A token refresh under way is let finish rather than cut: МТТ may already have rotated the
+    /// refresh token, and a cut refresh would lose the new one with the integration. Its save
+    /// lands before this returns, so whoever opens the store next (`team rotate-key`, the next
+    /// start) reads the last tokens and nothing writes after the relay said it had stopped.
     pub async fn shutdown(mut self) -> Result<(), RelayError> {
         self.shutdown.cancel();
         self.state.fanout.disconnect_all();
-        match self.server.take() {
+        let served = match self.server.take() {
             Some(server) => server
                 .await
                 .map_err(|join| RelayError::Serve(std::io::Error::other(join))),
             None => Ok(()),
+        };
+        self.key_watch.abort();
+        // Each ends at the cancellation once its current step is done; a panic in one was
+        // already reported by the runtime and leaves nothing to wait for.
+        let _ = (&mut self.refresher).await;
+        let _ = (&mut self.learner).await;
+        let _ = (&mut self.pruner).await;
+        if let Some(feed) = self.feed.as_mut() {
+            let _ = feed.await;
         }
+        served
     }
 }
 
@@ -333,6 +351,7 @@ impl Drop for RelayHandle {
         self.pruner.abort();
         self.key_watch.abort();
         self.refresher.abort();
+        self.learner.abort();
         if let Some(feed) = &self.feed {
             feed.abort();
         }

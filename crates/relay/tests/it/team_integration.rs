@@ -383,6 +383,75 @@ async fn a_refused_refresh_is_reported_loudly_while_events_keep_flowing() {
     }
 }
 
+/// A refresh that is under way when the relay is asked to stop lands before `shutdown` returns:
+/// whoever opens the store next (`team rotate-key`, a restarted relay) sees the last tokens, and
+/// nothing writes to the store after the relay said it had stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn shutdown_waits_for_a_refresh_under_way_to_land() {
+    let team = team().await;
+    connect(&team).await;
+    let relay = team.relay;
+    let metrics = relay.handle.state().metrics.clone();
+    // МТТ answers each refresh after 2 s; the relay refreshes 1 s after each refresh (tokens live
+    // 4 s, refreshed 3 s ahead), so 1.5 s after one lands the next is waiting for its answer.
+    let faults = reqwest::Client::new()
+        .put(format!("{}/faults", team.sim.control_url()))
+        .json(&json!({"token": {"latency_ms": 2000}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(faults.status(), 200);
+    let landed = metrics.integration_refreshes(RefreshOutcome::Ok);
+    wait_for("a slow refresh to land", async || {
+        metrics.integration_refreshes(RefreshOutcome::Ok) > landed + 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let key_file = relay.handle.state().config.key_file.clone();
+    let database = relay.handle.state().config.database.clone();
+    let landed = metrics.integration_refreshes(RefreshOutcome::Ok);
+    relay.handle.shutdown().await.unwrap();
+    // Cut short, a refresh МТТ has already answered would lose the rotated refresh token (the
+    // old one is refused from then on) and with it the integration.
+    assert_eq!(
+        metrics.integration_refreshes(RefreshOutcome::Ok),
+        landed + 1,
+        "the refresh under way was not let finish"
+    );
+
+    let stored = || {
+        let store: relay::store::team::SharedTeamStore = Arc::new(
+            relay::store::sqlite::SqliteStore::open(
+                &database,
+                Default::default(),
+                Arc::new(relay::store::NoSink),
+            )
+            .unwrap(),
+        );
+        let tokens = SealedTokenStore::new(
+            store,
+            Sealer::from_file(&key_file).unwrap(),
+            tokio::runtime::Handle::current(),
+        );
+        async move {
+            tokio::task::spawn_blocking(move || tokens.load())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let at_shutdown = stored().await;
+    // Longer than the refresh that was under way had left to wait.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        stored().await,
+        at_shutdown,
+        "tokens were written to the store after the relay had shut down"
+    );
+    drop(team.sim);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rotate_key_reseals_everything_and_the_old_key_no_longer_opens_it() {
     let team = team().await;
