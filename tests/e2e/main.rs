@@ -38,6 +38,7 @@ mod restart;
 mod screens;
 mod team_calls;
 mod team_join;
+mod team_presence;
 mod tel_link;
 mod today_card;
 mod upkeep;

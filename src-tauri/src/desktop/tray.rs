@@ -286,8 +286,17 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
 }
 
 /// Shows the seat's availability in the menu: its choice checked (none while Offline), the
-/// submenu enabled once it is known (team mode), disabled while it is `None`.
+/// submenu enabled once it is known (team mode), disabled while it is `None`. The menu is changed
+/// on the main thread, without this caller waiting for it: the core's event loop must never
+/// stand still behind the desktop's main loop.
 pub fn follow_availability<R: Runtime>(app: &AppHandle<R>, now: Option<Availability>) {
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || show_availability(&handle, now)) {
+        tracing::debug!(error = %e, "the tray's availability was not updated");
+    }
+}
+
+fn show_availability<R: Runtime>(app: &AppHandle<R>, now: Option<Availability>) {
     let Some(state) = app.try_state::<TrayState<R>>() else {
         return;
     };
@@ -482,9 +491,9 @@ mod tests {
             )
         };
         assert_eq!(shown(), (false, vec![false, false, false]));
-        follow_availability(handle, Some(Availability::Break));
+        show_availability(handle, Some(Availability::Break));
         assert_eq!(shown(), (true, vec![false, true, false]));
-        follow_availability(handle, Some(Availability::Offline));
+        show_availability(handle, Some(Availability::Offline));
         assert_eq!(shown(), (true, vec![false, false, false]));
         let settings = Settings {
             language: Language::Ru,
