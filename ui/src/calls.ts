@@ -9,6 +9,7 @@ import { api, describe } from "./ipc";
 import { LiveCallList, type ShownCall } from "./live-list";
 import { DialSuggestions, rememberNumber } from "./suggest";
 import { TransferDialog } from "./transfer";
+import type { Colleague } from "./bindings/Colleague";
 import type { DialRequest } from "./bindings/DialRequest";
 import { TodayCard } from "./today";
 import { ConfirmDialog } from "./widgets/confirm";
@@ -126,6 +127,20 @@ export class CallsScreen {
       if (yes) void this.dial(this.input.value);
       else this.input.focus();
     });
+  }
+
+  /** My call in conversation now (the newest), which the Team panel may transfer. */
+  currentCall(): { leg: string } | null {
+    let current: LiveCall | null = null;
+    for (const { call } of this.calls.values()) {
+      if (call.mine && call.phase === "connected" && (!current || call.startedAtMs > current.startedAtMs)) current = call;
+    }
+    return current ? { leg: current.leg } : null;
+  }
+
+  /** A colleague changed: an open transfer picker re-orders. */
+  colleagueChanged(colleague: Colleague): void {
+    this.dialog.colleagueChanged(colleague);
   }
 
   /** Puts a number in the dialer (call back) and dials it. */

@@ -35,6 +35,14 @@ export class LinkIndicator {
     return this.unreachable ? "unreachable" : this.reported;
   }
 
+  /** Says `message` in the indicator's place (a failed availability change) until the link or an
+   * action next reports. */
+  note(message: string): void {
+    this.root.hidden = false;
+    this.root.className = "link trouble";
+    this.root.textContent = message;
+  }
+
   render(): void {
     const words: Record<string, string> = {
       connected: t.linkConnected,

@@ -12,6 +12,7 @@ pub mod core;
 pub mod diagnostics;
 pub mod dialer;
 pub mod directory;
+mod domain_event;
 pub mod error;
 pub mod hotkey;
 pub mod link;

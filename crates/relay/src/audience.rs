@@ -3,7 +3,8 @@
 //! and replayed streams of one seat carry exactly the same events.
 //!
 //! Operators see the call events of their own workplace (caller, callee, account or forwarder is
-//! it), directory changes, presence, the callback queue and phonebook changes; supervisors and admins see
+//! it), directory changes, presence, availability, the callback queue and phonebook changes;
+//! supervisors and admins see
 //! everything except `team` events, which are for admins; a personal-mode client key sees
 //! everything (which is why team mode refuses client keys unless allowed).
 
@@ -11,7 +12,9 @@ use std::collections::HashSet;
 
 use mtt_api::Notification;
 use serde_json::value::RawValue;
-use team_api::{CALLBACK_QUEUE_KIND, PHONEBOOK_KIND, PRESENCE_KIND, Role, TEAM_KIND};
+use team_api::{
+    AVAILABILITY_KIND, CALLBACK_QUEUE_KIND, PHONEBOOK_KIND, PRESENCE_KIND, Role, TEAM_KIND,
+};
 
 use crate::calls::{CALL_KIND, DIRECTORY_KIND};
 
@@ -46,7 +49,8 @@ impl Audience {
     /// The audience of an event of `kind` with `body`.
     pub fn of(kind: &str, body: &RawValue) -> Self {
         match kind {
-            DIRECTORY_KIND | PRESENCE_KIND | CALLBACK_QUEUE_KIND | PHONEBOOK_KIND => Audience::All,
+            DIRECTORY_KIND | PRESENCE_KIND | AVAILABILITY_KIND | CALLBACK_QUEUE_KIND
+            | PHONEBOOK_KIND => Audience::All,
             TEAM_KIND => Audience::Admins,
             CALL_KIND => match Notification::parse(body.get().as_bytes()) {
                 Ok(Notification::Call(call)) => {
@@ -112,6 +116,7 @@ mod tests {
         assert!(!operator.sees(&theirs));
         assert!(seat(Role::Supervisor).sees(&theirs));
         assert!(operator.sees(&Audience::of(PRESENCE_KIND, &raw("{}"))));
+        assert!(operator.sees(&Audience::of(AVAILABILITY_KIND, &raw("{}"))));
         assert!(operator.sees(&Audience::of(DIRECTORY_KIND, &raw("{}"))));
         assert!(!operator.sees(&Audience::of("unknown", &raw("{}"))));
         let team = Audience::of(TEAM_KIND, &raw("{}"));

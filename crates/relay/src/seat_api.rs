@@ -522,6 +522,9 @@ pub(crate) async fn learn_workplaces(state: RelayState) {
         }
         Err(err) => tracing::warn!(error = %err, "the seats' workplaces could not be read"),
     }
+    if let Err(err) = state.availability.learn(&state.team).await {
+        tracing::warn!(error = %err, "the seats' availability could not be read at start");
+    }
     if state.integration.status().team_mode
         && let Err(err) = state.directory.get(&state.integration, &state.calls).await
     {

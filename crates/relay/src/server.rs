@@ -23,7 +23,9 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{contacts_api, intake, oauth, seat_api, stream, team_routes, wrapup_api};
+use crate::{
+    colleague_routes, contacts_api, intake, oauth, seat_api, stream, team_routes, wrapup_api,
+};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -70,6 +72,11 @@ pub fn router(state: RelayState) -> Router {
         .route("/team/directory", get(seat_api::directory))
         .route("/team/presence", get(seat_api::presence))
         .route("/team/callbacks", get(seat_api::callbacks))
+        .route("/team/colleagues", get(colleague_routes::colleagues))
+        .route(
+            "/team/availability",
+            put(colleague_routes::set_availability).fallback(not_found),
+        )
         .route(
             "/team/wrapups",
             put(wrapup_api::save)

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
 use crate::additions::Addition;
+use crate::availability::SeatAvailability;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
 use crate::directory::DirectoryCache;
@@ -74,6 +75,8 @@ pub struct RelayState {
     pub calls: Arc<CallView>,
     /// The team's directory, cached.
     pub directory: Arc<DirectoryCache>,
+    /// Each seat's availability (set, and Offline while no stream of it is open).
+    pub availability: Arc<SeatAvailability>,
     /// Each seat's requests in flight and rate.
     pub seat_limits: Arc<SeatLimits>,
     /// The queue of what the relay adds to the stream (see `team_feed`).
@@ -148,6 +151,7 @@ impl RelayState {
                 .with_notices(additions.clone()),
             ),
             seat_limits: Arc::new(SeatLimits::default()),
+            availability: Arc::new(SeatAvailability::new(additions.clone())),
             directory: Arc::new(DirectoryCache::default()),
             additions_rx: Arc::new(Mutex::new(Some(additions_rx))),
             additions,

@@ -37,6 +37,8 @@
 //! | `GET /team/directory` | — | [`Directory`] | any seat; cached at the relay, re-read on `vpbxNotifications` |
 //! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
+//! | `GET /team/colleagues` | — | [`Colleagues`] | any seat; no callers' numbers or names |
+//! | `PUT /team/availability` | [`AvailabilityRequest`] | [`AvailabilityAnswer`] | own seat; another seat: supervisor, admin (`role_required`); Offline is not settable (`bad_request`) |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
 //! | `GET`, `POST /team/contacts`, `PUT`, `DELETE /team/contacts/{id}` | see [`phonebook`] | | read: any seat; change: supervisor, admin |
 //!
@@ -63,6 +65,7 @@
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
 //! event kinds and the table of who sees what are in [`stream`].
 
+mod colleagues;
 mod directory;
 mod error;
 mod join;
@@ -73,6 +76,10 @@ mod status;
 pub mod stream;
 pub mod wrapup;
 
+pub use colleagues::{
+    AVAILABILITY_KIND, Availability, AvailabilityAnswer, AvailabilityEvent, AvailabilityRequest,
+    Colleague, Colleagues,
+};
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};

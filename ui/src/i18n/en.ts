@@ -419,6 +419,15 @@ export const en = {
   } as Record<string, string>,
   setWrapupTags: "Tags to choose from",
   setWrapupTagsHint: "Separated by commas, in the order they are offered.",
+  // Team mode: colleagues and availability.
+  navTeam: "Team",
+  teamNoColleagues: "No colleagues in the team yet.",
+  teamCall: "Call",
+  teamTransfer: "Transfer the call here",
+  teamTransferred: (name: string) => `Transferred to ${name}.`,
+  availabilityLabel: "My availability",
+  availability: { available: "Available", break: "On a break", away: "Away", offline: "Offline" },
+  presence: { free: "Free", ringing: "Ringing", talking: "Talking" },
 };
 
 /** Every word of the interface, as each language must give it. */

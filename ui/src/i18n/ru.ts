@@ -428,4 +428,13 @@ export const ru: Strings = {
   } as Record<string, string>,
   setWrapupTags: "Метки на выбор",
   setWrapupTagsHint: "Через запятую, в том порядке, в каком их предлагать.",
+  // Командный режим: коллеги и доступность.
+  navTeam: "Команда",
+  teamNoColleagues: "В команде пока нет коллег.",
+  teamCall: "Позвонить",
+  teamTransfer: "Перевести звонок сюда",
+  teamTransferred: (name: string) => `Звонок переведён: ${name}.`,
+  availabilityLabel: "Моя доступность",
+  availability: { available: "На месте", break: "Перерыв", away: "Нет на месте", offline: "Не в сети" },
+  presence: { free: "Свободно", ringing: "Вызов", talking: "Разговор" },
 };

@@ -68,7 +68,8 @@ impl Companion {
             Arc::clone(&self.me),
             self.events.clone(),
         )
-        .with_parking(Arc::clone(&self.parking));
+        .with_parking(Arc::clone(&self.parking))
+        .with_roster(Arc::clone(&self.roster));
         // Team mode: the stream's `phonebook` events wake the phonebook's sync.
         let pipeline = if self.team().is_some() {
             let (versions, announced) = watch::channel(0);
@@ -113,6 +114,7 @@ impl Companion {
                 }
             }
         });
+        self.follow_roster().await;
         tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let (None, Ok(account)) = (self.team(), self.account()) {

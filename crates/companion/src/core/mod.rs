@@ -12,9 +12,11 @@
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
 //! and follows a revoked seat; `team_phonebook.rs` keeps the team phonebook's copy in step;
-//! `wrapup.rs` offers and saves after-call wrap-ups and raises due follow-ups.
+//! `colleagues.rs` is the Team panel's roster and this seat's availability; `wrapup.rs` offers
+//! and saves after-call wrap-ups and raises due follow-ups.
 
 mod calls;
+mod colleagues;
 mod diagnostics;
 mod directory;
 mod live_events;
@@ -72,6 +74,8 @@ pub struct Companion {
     ended: Arc<wrapup::EndedNumbers>,
     /// The team phonebook version the call log holds, as each sync applies it.
     phonebook_applied: watch::Sender<i64>,
+    /// The colleagues' presence and availability (team mode only).
+    roster: Arc<crate::team::TeamRoster>,
     cancel: CancellationToken,
 }
 
@@ -192,6 +196,7 @@ impl Companion {
             team_client: Arc::default(),
             ended,
             phonebook_applied: watch::channel(0).0,
+            roster: Arc::default(),
             cancel,
         })
     }

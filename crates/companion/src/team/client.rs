@@ -1,5 +1,5 @@
 //! The client of a team server's seat API (`team-api`'s shapes): join, the seat's profile,
-//! dial, transfer, hang up, the directory and the team phonebook.
+//! dial, transfer, hang up, the directory, the team phonebook, colleagues and availability.
 //!
 //! Every action has one ceiling ([`ACTION_CEILING`]) and is sent exactly once: a dial that
 //! timed out may have happened, and dialling again could ring the customer twice. A server that
@@ -11,9 +11,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use team_api::{
-    ActionDone, ContactSaved, DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest,
-    JoinAnswer, JoinRequest, PhonebookChanges, SeatCredential, SeatProfile, TeamContactDraft,
-    TeamErrorCode, TransferRequest,
+    ActionDone, Availability, AvailabilityAnswer, AvailabilityRequest, Colleagues, ContactSaved,
+    DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer, JoinRequest,
+    PhonebookChanges, SeatCredential, SeatProfile, TeamContactDraft, TeamErrorCode,
+    TransferRequest,
 };
 use url::Url;
 
@@ -138,6 +139,27 @@ impl TeamClient {
             .http
             .delete(endpoint(&self.base, &format!("team/contacts/{id}")))
             .bearer_auth(self.credential.expose_secret());
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// The team's seats with their presence and availability.
+    pub async fn colleagues(&self) -> Result<Colleagues, CompanionError> {
+        self.get("team/colleagues").await
+    }
+
+    /// Sets this seat's availability (Available, Break or Away).
+    pub async fn set_availability(
+        &self,
+        availability: Availability,
+    ) -> Result<AvailabilityAnswer, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/availability"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(&AvailabilityRequest {
+                availability,
+                seat: None,
+            });
         exchange(request, ACTION_CEILING).await
     }
 

@@ -1,5 +1,6 @@
 //! Team mode, the app's side: membership in a team (a relay that holds the integration), the
-//! invite to join one, and the client of the relay's seat API.
+//! invite to join one, the client of the relay's seat API, and the colleagues' roster (presence
+//! and availability) the Team panel shows.
 //!
 //! In team mode the app keeps no client secret and no MTT token: its seat credential (in the
 //! keyring) is its only secret, the relay calls the PBX on its behalf and decides parked calls.
@@ -7,9 +8,12 @@
 //! revocation, and `core/calls.rs` sends actions here instead of to the PBX.
 
 mod client;
+mod colleagues;
 mod wrapup;
 
 pub use client::{ACTION_CEILING, JOIN_CEILING, TeamClient};
+pub use colleagues::{TeamColleague, TeamRoster};
+pub use team_api::{Availability, Presence};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -17,6 +17,7 @@ mod session;
 mod signin;
 mod team;
 mod team_phonebook;
+mod team_presence;
 mod team_supervisor;
 mod team_wrapup;
 mod wrapup;
