@@ -17,7 +17,7 @@ use crate::pipeline::DomainEvent;
 use crate::routing::{
     ParkedCallRouter, ParkingHook, ParkingState, RoutingEngine, RoutingJournal, RoutingJournalEntry,
 };
-use crate::routing_rules::RoutingSettings;
+use call_routing::RoutingSettings;
 
 impl Companion {
     /// Turns parking on or off for external numbers, and remembers which are parked and when

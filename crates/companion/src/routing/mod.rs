@@ -11,16 +11,17 @@
 //! announced as [`crate::DomainEvent::Routed`].
 //!
 //! Exactly one decider: only the app whose settings mark it as the account's router installs the
-//! hook (and only while signed in); every other app on the account only watches the calls. Two
-//! routers would race each other's `transferCall` on the same leg. This is a per-app switch for
-//! now; a later team mode moves the decider into the relay, which sees every call first and
-//! runs all the time, so that no operator's laptop has to stay on for routing to work.
+//! hook (and only while signed in and not in a team); every other app on the account only
+//! watches the calls. Two routers would race each other's `transferCall` on the same leg. In
+//! team mode the relay decides (it sees every call first and runs all the time, so that no
+//! operator's laptop has to stay on for routing to work), and the app only journals the
+//! decisions the relay sends it.
 //!
-//! The pieces: the rules themselves and what they decide are [`crate::routing_rules`] (settings
-//! data and a pure function, needing nothing of the core), re-exported here; [`engine`] is the
-//! [`ParkedCallRouter`] that gathers what the rules look at (the phonebook's personal manager and
-//! the last operator from the call log, in one indexed read, and which workplaces are on a call
-//! from the live calls); [`api`] holds what the core's routing methods answer with (parking, the
+//! The pieces: the rules themselves, the engine that applies them and the journal entry are the
+//! `call-routing` crate's (shared with the relay, which decides in team mode), re-exported here;
+//! [`engine`] is the [`ParkedCallRouter`] that gives the rules the app's facts (the phonebook's
+//! personal manager and the last operator from the call log, in one indexed read, and which
+//! workplaces are on a call from the live calls); [`api`] holds what the core's routing methods answer with (parking, the
 //! journal). The methods themselves are the core's (`core/routing.rs`).
 
 pub mod api;
@@ -37,20 +38,15 @@ use futures::future::BoxFuture;
 use mtt_api::{Callee, LegRef, Pbx};
 use serde::Serialize;
 
-pub use crate::routing_rules::{
-    BusinessHours, CallerView, Decision, NO_RULE, RoutingChoice, RoutingSettings, Rule, WhenBusy,
-};
 pub use api::{JOURNAL_PAGE, ParkingState, RoutingJournal, RoutingJournalEntry};
+pub use call_routing::{
+    BusinessHours, CallerView, DEADLINE_RULE, Decision, NO_RULE, OFFLINE_RULE, RoutingChoice,
+    RoutingSettings, Rule, WhenBusy,
+};
 pub use engine::RoutingEngine;
 
 /// The default time from the parking leg's arrival to the decision being sent (the PBX waits 5 s).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
-
-/// The rule name journalled when the router had not decided by the deadline.
-pub const DEADLINE_RULE: &str = "deadline";
-
-/// The rule name journalled for a parked call that rang while this app was away.
-pub const OFFLINE_RULE: &str = "offline";
 
 /// A parked incoming call waiting for a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
