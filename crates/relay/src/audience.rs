@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use mtt_api::Notification;
 use serde_json::value::RawValue;
-use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, Role, TEAM_KIND};
+use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, ROUTING_KIND, Role, TEAM_KIND};
 
 use crate::calls::{CALL_KIND, DIRECTORY_KIND};
 
@@ -48,6 +48,7 @@ impl Audience {
         match kind {
             DIRECTORY_KIND | PRESENCE_KIND | CALLBACK_QUEUE_KIND => Audience::All,
             TEAM_KIND => Audience::Admins,
+            ROUTING_KIND => Audience::Call(crate::routing::audience_ids(body.get())),
             CALL_KIND => match Notification::parse(body.get().as_bytes()) {
                 Ok(Notification::Call(call)) => {
                     let mut ids = HashSet::new();

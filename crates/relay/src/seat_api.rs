@@ -31,8 +31,8 @@ use crate::team_routes::{bearer, denied_refusal, refusal};
 pub const SEAT_BODY_LIMIT: usize = 16 * 1024;
 
 /// An admitted seat: its profile and its place among its requests in flight.
-struct Caller {
-    seat: SeatProfile,
+pub(crate) struct Caller {
+    pub(crate) seat: SeatProfile,
     _permit: SeatPermit,
 }
 
@@ -41,7 +41,7 @@ fn answer(refused: &Refusal) -> Response {
 }
 
 /// The seat behind the request's credential, admitted under its caps.
-async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
+pub(crate) async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Response> {
     let Some(bearer) = bearer(headers) else {
         state.metrics.rejected(RejectReason::Unauthorized);
         return Err(refusal(
@@ -107,7 +107,7 @@ async fn caller(state: &RelayState, headers: &HeaderMap) -> Result<Caller, Respo
 }
 
 /// A JSON body of at most [`SEAT_BODY_LIMIT`] bytes with no unknown fields.
-async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
+pub(crate) async fn read<T: DeserializeOwned>(body: Body) -> Result<T, Response> {
     let Ok(bytes) = axum::body::to_bytes(body, SEAT_BODY_LIMIT).await else {
         let mut response = refusal(
             StatusCode::PAYLOAD_TOO_LARGE,

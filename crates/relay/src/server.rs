@@ -23,7 +23,7 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, seat_api, stream, team_routes};
+use crate::{intake, oauth, routing_routes, seat_api, stream, team_routes};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -70,6 +70,11 @@ pub fn router(state: RelayState) -> Router {
         .route("/team/directory", get(seat_api::directory))
         .route("/team/presence", get(seat_api::presence))
         .route("/team/callbacks", get(seat_api::callbacks))
+        .route(
+            "/team/routing",
+            get(routing_routes::routing).put(routing_routes::set_routing),
+        )
+        .route("/team/routing/journal", get(routing_routes::journal))
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -212,6 +217,10 @@ impl Relay {
             ))
         });
         tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
+        tokio::spawn(crate::routing::run(
+            Arc::clone(&state.routing),
+            shutdown.clone(),
+        ));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),

@@ -19,6 +19,7 @@ use crate::handoff::Handoff;
 use crate::integration::Integration;
 use crate::metrics::Metrics;
 use crate::rate::RateLimit;
+use crate::routing::RelayRouter;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
@@ -63,6 +64,8 @@ pub struct RelayState {
     pub directory: Arc<DirectoryCache>,
     /// Each seat's requests in flight and rate.
     pub seat_limits: Arc<SeatLimits>,
+    /// The decider of parked calls in team mode.
+    pub routing: Arc<RelayRouter>,
     /// The queue of what the relay adds to the stream (see `team_feed`).
     pub additions: mpsc::Sender<Addition>,
     /// Its receiving end, taken by the task that stores them when the relay starts.
@@ -106,6 +109,21 @@ impl RelayState {
         let (store, team, audit) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
+        let integration = Arc::new(
+            Integration::new(
+                Arc::clone(&team),
+                sealer,
+                Arc::clone(&config),
+                Arc::clone(&metrics),
+            )
+            .with_notices(additions.clone()),
+        );
+        let routing = Arc::new(RelayRouter::new(
+            Arc::clone(&team),
+            Arc::clone(&store),
+            Arc::clone(&calls),
+            Arc::clone(&integration),
+        ));
         Ok(Self {
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
             access: Arc::new(
@@ -122,15 +140,8 @@ impl RelayState {
                 ),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
-            integration: Arc::new(
-                Integration::new(
-                    Arc::clone(&team),
-                    sealer,
-                    Arc::clone(&config),
-                    Arc::clone(&metrics),
-                )
-                .with_notices(additions.clone()),
-            ),
+            integration,
+            routing,
             seat_limits: Arc::new(SeatLimits::default()),
             directory: Arc::new(DirectoryCache::default()),
             additions_rx: Arc::new(Mutex::new(Some(additions_rx))),

@@ -38,6 +38,9 @@
 //! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
+//! | `GET /team/routing` | — | [`TeamRouting`] | admin only |
+//! | `PUT /team/routing` | [`TeamRouting`] | [`TeamRouting`] (as saved) | admin only; bad rules 400 `bad_request` naming the rule |
+//! | `GET /team/routing/journal` | — | [`RoutingJournal`] | admin only |
 //!
 //! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
 //! (504 `pbx_timeout`), could not be reached (502 `pbx_unreachable`); the relay holds no working
@@ -52,6 +55,7 @@
 mod directory;
 mod error;
 mod join;
+pub mod routing;
 mod seat_api;
 mod secret;
 mod status;
@@ -60,6 +64,9 @@ pub mod stream;
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};
+pub use routing::{
+    JOURNAL_LIMIT, JournalQuery, ROUTING_KIND, RoutingDecisionEvent, RoutingJournal, TeamRouting,
+};
 pub use seat_api::{
     ActionDone, DialAnswer, DialRequest, HangUpRequest, LiveCall, LiveCalls, ParkingRequest,
     TransferRequest,

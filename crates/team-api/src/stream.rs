@@ -12,6 +12,7 @@
 //! | [`PRESENCE_KIND`] | [`PresenceEvent`] | yes | yes | yes |
 //! | [`CALLBACK_QUEUE_KIND`] | [`CallbackQueueEvent`] | yes | yes | yes |
 //! | [`TEAM_KIND`] | [`TeamEvent`] | no | no | yes |
+//! | [`crate::ROUTING_KIND`] | [`crate::RoutingDecisionEvent`] | decisions that sent a call to their workplace | yes | yes |
 //!
 //! Other kinds (`unknown`, future ones) reach supervisors and admins only.
 

@@ -19,6 +19,7 @@ mod team;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
+mod team_routing;
 mod team_seat_api;
 mod team_ten_days;
 mod util;

@@ -18,6 +18,7 @@ mod backup;
 mod events;
 mod keys;
 mod meta;
+mod routing;
 mod schema;
 mod sealed;
 mod seats;

@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 4;
+pub(super) const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -99,6 +99,38 @@ const REVOKE_SCHEMA: &str = "
 ALTER TABLE seats ADD COLUMN delete_local_data INTEGER NOT NULL DEFAULT 0;
 ";
 
+/// Version 5: routing on the relay. The team's rules (one row, JSON), a fact per outside caller
+/// number (first and last seen, the workplace that last answered it: kept for the longest "last
+/// operator" window, apart from the events and their retention) and the journal of decisions.
+const ROUTING_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS routing_rules (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    rules      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS routing_callers (
+    number_key       TEXT PRIMARY KEY,
+    first_seen_at    TEXT NOT NULL,
+    last_seen_at     TEXT NOT NULL,
+    last_operator    TEXT,
+    last_operator_at TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS routing_callers_by_last_seen ON routing_callers (last_seen_at);
+CREATE TABLE IF NOT EXISTS routing_journal (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    leg           TEXT NOT NULL,
+    caller_number TEXT,
+    line_number   TEXT,
+    rule          TEXT,
+    target        TEXT,
+    outcome       TEXT NOT NULL,
+    detail        TEXT,
+    decided_at    TEXT NOT NULL,
+    took_ms       INTEGER NOT NULL,
+    deadline_ms   INTEGER NOT NULL
+);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -127,6 +159,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 4 {
         conn.execute_batch(REVOKE_SCHEMA)?;
+    }
+    if version < 5 {
+        conn.execute_batch(ROUTING_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
