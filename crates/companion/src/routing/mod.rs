@@ -332,3 +332,50 @@ fn journal_entry(outcome: &RoutingOutcome) -> RoutingDecision {
         deadline_ms: i64::try_from(outcome.deadline_ms).unwrap_or(i64::MAX),
     }
 }
+
+/// Journals a decision the team's relay made and sent on the stream (a `routing` event), as the
+/// app's own decisions are journalled, so that History shows why a call went where it did; the
+/// same decision delivered again (a replay) is journalled once. Answers the outcome to announce,
+/// or `None` when the body is not a decision or was journalled already.
+pub async fn journal_relay_decision(
+    log: &CallLog,
+    body: serde_json::Value,
+) -> Option<RoutingOutcome> {
+    let event: team_api::RoutingDecisionEvent = match serde_json::from_value(body) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(error = %e, "a routing decision from the relay does not read");
+            return None;
+        }
+    };
+    let entry = event.entry;
+    match log.routing_decisions_for(&entry.leg).await {
+        Ok(known) if known.iter().any(|r| r.decision == entry) => return None,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "the routing journal could not be read"),
+    }
+    if let Err(e) = log.record_routing_decision(entry.clone()).await {
+        tracing::error!(error = %e, leg = %entry.leg, "the relay's routing decision could not be journalled");
+        return None;
+    }
+    let choice = match (&entry.target, entry.rule.clone().unwrap_or_default()) {
+        (Some(to), rule) => RoutingChoice::Transfer {
+            to: to.clone(),
+            rule,
+        },
+        (None, rule) => RoutingChoice::Release { rule },
+    };
+    Some(RoutingOutcome {
+        in_time: entry.met_deadline(),
+        leg: entry.leg,
+        caller_number: entry.caller_number,
+        external_number: entry.line_number.unwrap_or_default(),
+        choice,
+        result: entry.outcome,
+        elapsed_ms: u64::try_from(entry.took_ms).unwrap_or_default(),
+        deadline_ms: u64::try_from(entry.deadline_ms).unwrap_or_default(),
+        error: None,
+        detail: entry.detail,
+        decided_at: entry.decided_at,
+    })
+}

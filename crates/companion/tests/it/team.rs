@@ -522,3 +522,72 @@ async fn a_seat_revoked_without_the_wish_keeps_the_history_and_an_old_style_answ
     assert_eq!(core.team_state(), TeamState::Revoked);
     core.shutdown().await;
 }
+
+#[tokio::test]
+async fn in_a_team_the_app_never_decides_and_journals_the_relays_decisions_for_history() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let (_seat, link) = invite(&relay).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    let offer = JoinOffer::read(&link, None).unwrap();
+    let report = core.join_team(&offer).await.unwrap();
+    assert!(report.stopped_routing);
+    // Joining turned the router off, and it stays off: not deciding, asking to be the router
+    // is refused, and an app opened again on the profile does not decide either.
+    assert!(!core.is_deciding());
+    assert!(!core.parking_state().is_router);
+    let refused = core.set_is_router(true).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput, "{refused}");
+    assert!(!core.is_deciding());
+    let reopened = desk.open();
+    assert!(!reopened.is_deciding());
+    assert!(!reopened.settings().router);
+    drop(reopened);
+
+    // The relay decides and streams its decision; the app journals it for History.
+    let mut events = core.subscribe();
+    core.start_live_events().await.unwrap();
+    wait_for(
+        &mut events,
+        "the link connected",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
+    )
+    .await;
+    let entry = call_log::RoutingDecision {
+        leg: "park-7".into(),
+        caller_number: Some("79161112233".into()),
+        line_number: Some("74996497803".into()),
+        rule: Some("manager".into()),
+        target: Some(WORKPLACE.into()),
+        outcome: call_log::RoutingOutcome::Transferred,
+        detail: Some("decided by the relay".into()),
+        decided_at: Utc::now(),
+        took_ms: 31,
+        deadline_ms: 4_000,
+    };
+    let body = serde_json::to_string(&team_api::RoutingDecisionEvent {
+        id: 1,
+        entry: entry.clone(),
+    })
+    .unwrap();
+    let event =
+        relay::store::IncomingNotification::new(team_api::ROUTING_KIND.into(), body).unwrap();
+    relay.state().store.append(event).await.unwrap();
+    wait_for(
+        &mut events,
+        "the relay's decision announced",
+        |e| matches!(e, DomainEvent::Routed { outcome } if outcome.leg == "park-7"),
+    )
+    .await;
+    let journal = core.routing_journal(10).await.unwrap();
+    assert_eq!(journal.decisions.len(), 1, "{journal:?}");
+    let why = core.routing_reason("park-7").await.unwrap().unwrap();
+    assert_eq!(
+        (why.rule.as_deref(), why.target.as_deref()),
+        (Some("manager"), Some(WORKPLACE))
+    );
+    assert!(why.met_deadline);
+    core.shutdown().await;
+    relay.shutdown().await.unwrap();
+}
