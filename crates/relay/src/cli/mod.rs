@@ -1,6 +1,7 @@
-//! The command line's team commands: `team` (the integration), `seats` and `audit`.
+//! The command line's team commands: `team` (the integration), `seats`, `audit` and `routing`.
 
 pub mod audit;
+pub mod routing;
 pub mod seats;
 pub mod team;
 

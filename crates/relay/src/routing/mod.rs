@@ -47,6 +47,10 @@ const PARKED_CALL_WINDOW: TimeDelta = TimeDelta::seconds(10);
 /// How often [`run`] looks at the integration (to re-apply parking when it connects).
 const WATCH_EVERY: Duration = Duration::from_secs(2);
 
+/// After routing changed in the store could not be taken up (parking refused), how long [`run`]
+/// waits before trying again.
+const FOLLOW_RETRY: Duration = Duration::from_secs(60);
+
 /// How often [`run`] forgets callers older than the longest "last operator" window.
 const PRUNE_EVERY: Duration = Duration::from_secs(6 * 3600);
 
@@ -157,24 +161,22 @@ impl RelayRouter {
     /// to numbers newly parked and removed from numbers no longer parked. Answers what was
     /// saved.
     pub async fn set(&self, mut routing: TeamRouting) -> Result<TeamRouting, RelayError> {
-        routing.settings.validate().map_err(RelayError::Routing)?;
-        routing.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
-            RelayError::Routing(format!(
-                "time_zone {:?} is not a time zone name such as Europe/Moscow",
-                routing.time_zone
-            ))
-        })?;
-        for number in &routing.parked {
-            if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(RelayError::Routing(format!(
-                    "parked number {number:?} is not an external number (digits only)"
-                )));
-            }
-        }
-        routing.parked.sort();
-        routing.parked.dedup();
+        check(&mut routing)?;
         let before = self.routing();
         routing.settings.parking_applied_at = before.settings.parking_applied_at;
+        self.apply_parking(&before, &mut routing).await?;
+        self.team.put_routing(routing.clone()).await?;
+        write(&self.current, Arc::new(routing.clone()));
+        Ok(routing)
+    }
+
+    /// Turns parking on for numbers `routing` parks and `before` did not, and off for the
+    /// reverse; notes when, if anything was sent.
+    async fn apply_parking(
+        &self,
+        before: &TeamRouting,
+        routing: &mut TeamRouting,
+    ) -> Result<(), RelayError> {
         let added: Vec<String> = routing
             .parked
             .iter()
@@ -201,9 +203,25 @@ impl RelayRouter {
             }
             routing.settings.parking_applied_at = Some(Utc::now());
         }
-        self.team.put_routing(routing.clone()).await?;
-        write(&self.current, Arc::new(routing.clone()));
-        Ok(routing)
+        Ok(())
+    }
+
+    /// Takes up routing changed in the store behind the running relay (`trubka-relay routing
+    /// set`): the new rules apply from the next call, and parking follows the parked numbers.
+    async fn follow_store(&self) -> Result<(), RelayError> {
+        let Some(mut stored) = self.team.routing().await? else {
+            return Ok(());
+        };
+        let before = self.routing();
+        if stored == *before {
+            return Ok(());
+        }
+        if stored.parked != before.parked {
+            self.apply_parking(&before, &mut stored).await?;
+            self.team.put_routing(stored.clone()).await?;
+        }
+        write(&self.current, Arc::new(stored));
+        Ok(())
     }
 
     /// Applies parking to every parked number again (after the integration connects: the API
@@ -538,6 +556,28 @@ async fn release(pbx: &Pbx, leg: &LegRef, rule: &str, late: bool) -> Carried {
     }
 }
 
+/// Checks the team's routing as given (by an admin through the seat API or the command line),
+/// naming what is wrong, and puts the parked numbers in order.
+pub fn check(routing: &mut TeamRouting) -> Result<(), RelayError> {
+    routing.settings.validate().map_err(RelayError::Routing)?;
+    routing.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+        RelayError::Routing(format!(
+            "time_zone {:?} is not a time zone name such as Europe/Moscow",
+            routing.time_zone
+        ))
+    })?;
+    for number in &routing.parked {
+        if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(RelayError::Routing(format!(
+                "parked number {number:?} is not an external number (digits only)"
+            )));
+        }
+    }
+    routing.parked.sort();
+    routing.parked.dedup();
+    Ok(())
+}
+
 /// Who sees a `routing` event besides supervisors and admins: the operator of the workplace the
 /// call was sent to.
 pub fn audience_ids(body: &str) -> std::collections::HashSet<String> {
@@ -557,6 +597,7 @@ pub async fn run(router: Arc<RelayRouter>, shutdown: CancellationToken) {
     }
     let mut connected = false;
     let mut last_prune: Option<Instant> = None;
+    let mut last_follow: Option<Instant> = None;
     loop {
         let now_connected = router.integration.status().integration == IntegrationState::Connected;
         if now_connected && !connected {
@@ -569,6 +610,15 @@ pub async fn run(router: Arc<RelayRouter>, shutdown: CancellationToken) {
             }
         }
         connected = now_connected;
+        if now_connected && last_follow.is_none_or(|at| at.elapsed() >= FOLLOW_RETRY) {
+            match router.follow_store().await {
+                Ok(()) => last_follow = None,
+                Err(err) => {
+                    last_follow = Some(Instant::now());
+                    tracing::warn!(error = %err, "changed routing could not be taken up; trying again in a minute");
+                }
+            }
+        }
         if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             last_prune = Some(Instant::now());
             let days = call_routing::last_operator_days(&router.routing().settings).max(1);
