@@ -9,8 +9,10 @@
 //! implementation (in memory): the figure covers the relay's own store reads, not the
 //! phonebook's. Then the simulator sends parked calls at `ROUTING_BENCH_RATE` per second (20)
 //! for `ROUTING_BENCH_SECS` (30) seconds, each from a contact whose manager is free; the relay
-//! decides each at intake and transfers it. Measured per call, from the relay's journal: from its
-//! receipt of the parking leg's `trying` to the simulator's answer to `transferCall`.
+//! decides each at intake and transfers it. Measured per call: from the relay's receipt of the
+//! parking leg's `trying` (its journal's decision time less the time it took) to the simulator's
+//! receipt of `transferCall` (its request log), as the desktop router's bench measured; and the
+//! journal's own figure, receipt to the answer of `transferCall`.
 //!
 //! Run with `cargo bench -p relay --bench routing`.
 
@@ -230,15 +232,56 @@ fn main() {
             .map(|d| Duration::from_millis(u64::try_from(d.entry.took_ms).unwrap_or(0)))
             .collect();
         took.sort();
+        // The simulator stamps each request's receipt (before any injected delay); the relay's
+        // receipt of the leg is its decision time less what the journal says it took.
+        let requests: Vec<Value> = http
+            .get(format!(
+                "{}/requests?method=transferCall",
+                sim.control_url()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let at_sim: HashMap<String, chrono::DateTime<Utc>> = requests
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r["leg_id"].as_str()?.to_owned(),
+                    r["received_at"].as_str()?.parse().ok()?,
+                ))
+            })
+            .collect();
+        let mut to_sim: Vec<Duration> = decisions
+            .iter()
+            .filter_map(|d| {
+                let at_relay = d.entry.decided_at - TimeDelta::milliseconds(d.entry.took_ms);
+                let sim = at_sim.get(&d.entry.leg)?;
+                (*sim - at_relay).to_std().ok()
+            })
+            .collect();
+        to_sim.sort();
         println!(
-            "parked calls: {calls} at {rate}/s; decided {}, transferred {transferred}",
-            decisions.len()
+            "parked calls: {calls} at {rate}/s; decided {}, transferred {transferred}, {} transferCall requests matched",
+            decisions.len(),
+            to_sim.len()
         );
         println!(
-            "trying at intake -> transferCall answered at the simulator: p50 {:?}, p99 {:?}, max {:?}",
+            "relay receipt of trying -> transferCall received at the simulator: p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+            percentile(&to_sim, 0.50),
+            percentile(&to_sim, 0.90),
+            percentile(&to_sim, 0.99),
+            to_sim.last().copied().unwrap_or_default()
+        );
+        println!(
+            "journal (receipt -> transferCall answered): p50 {:?}, p99 {:?}, max {:?}; {} of {} met the deadline",
             percentile(&took, 0.50),
             percentile(&took, 0.99),
-            took.last().copied().unwrap_or_default()
+            took.last().copied().unwrap_or_default(),
+            decisions.iter().filter(|d| d.entry.met_deadline()).count(),
+            decisions.len()
         );
         sim.shutdown().await;
         relay.shutdown().await.unwrap();

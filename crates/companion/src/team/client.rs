@@ -1,5 +1,5 @@
 //! The client of a team server's seat API (`team-api`'s shapes): join, the seat's profile,
-//! dial, transfer, hang up and the directory.
+//! dial, transfer, hang up, the directory and (for admins) the team's routing.
 //!
 //! Every action has one ceiling ([`ACTION_CEILING`]) and is sent exactly once: a dial that
 //! timed out may have happened, and dialling again could ring the customer twice. A server that
@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use team_api::{
     ActionDone, DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer,
-    JoinRequest, SeatCredential, SeatProfile, TeamErrorCode, TransferRequest,
+    JoinRequest, SeatCredential, SeatProfile, TeamErrorCode, TeamRouting, TransferRequest,
 };
 use url::Url;
 
@@ -101,6 +101,22 @@ impl TeamClient {
     /// The team's numbers, workplaces and terminals, as the server keeps them.
     pub async fn directory(&self) -> Result<Directory, CompanionError> {
         self.get("team/directory").await
+    }
+
+    /// The team's routing rules and parked numbers (admins only).
+    pub async fn routing(&self) -> Result<TeamRouting, CompanionError> {
+        self.get("team/routing").await
+    }
+
+    /// Replaces the team's routing rules and parked numbers (admins only); answers what the
+    /// server saved.
+    pub async fn set_routing(&self, routing: &TeamRouting) -> Result<TeamRouting, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/routing"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(routing);
+        exchange(request, ACTION_CEILING).await
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CompanionError> {

@@ -591,3 +591,71 @@ async fn in_a_team_the_app_never_decides_and_journals_the_relays_decisions_for_h
     core.shutdown().await;
     relay.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_admin_edits_the_teams_routing_rules_through_the_server_and_an_operator_may_not() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let state = relay.state();
+    let admin_seat = state
+        .team
+        .add_seat(NewSeat {
+            name: "Boss".into(),
+            workplace: "883140777446532".into(),
+            role: Role::Admin,
+        })
+        .await
+        .unwrap()
+        .profile
+        .id;
+    let code = InviteCode::generate().unwrap();
+    state
+        .team
+        .add_invite(
+            SeatRef::Id(admin_seat),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let link = team_api::JoinLink::new(
+        &format!("http://{}", relay.local_addr()),
+        &code.expose_secret(),
+    )
+    .unwrap();
+    let desk = personal_desk();
+    let admin = desk.open();
+    admin
+        .join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
+        .await
+        .unwrap();
+    let before = admin.team_routing().await.unwrap().unwrap();
+    assert_eq!(before.settings.deadline_ms, 4_000);
+    let saved = admin
+        .set_team_routing(
+            Some("deadline_ms = 2500\nrules = [{ kind = \"manager\" }]\n"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.settings.deadline_ms, 2_500);
+    assert_eq!(relay.state().routing.routing().settings.deadline_ms, 2_500);
+    // A wrong rule is named before anything is sent.
+    let wrong = admin
+        .set_team_routing(Some("deadline_ms = 9000\n"), None)
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("deadline_ms"), "{wrong}");
+
+    // An operator's app is refused by the server.
+    let (_seat, link) = invite(&relay).await;
+    let operator_desk = personal_desk();
+    let operator = operator_desk.open();
+    operator
+        .join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    let refused = operator.team_routing().await.unwrap_err();
+    assert!(refused.to_string().contains("admin"), "{refused}");
+    relay.shutdown().await.unwrap();
+}

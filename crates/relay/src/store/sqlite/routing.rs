@@ -84,7 +84,11 @@ impl RoutingStore for SqliteStore {
         &self,
         number_key: String,
     ) -> BoxFuture<'_, Result<Option<CallerRecord>, RelayError>> {
-        self.team_read(move |conn, path| {
+        // On the reader connection, not the team's: a parked call's decision waits on this
+        // read, and the team connection is busy committing (fsync) notes and journal rows.
+        let path = self.path.clone();
+        self.read(move |conn| {
+            let path = path.as_path();
             let row: Option<(String, Option<String>, Option<String>)> = conn
                 .prepare_cached(
                     "SELECT first_seen_at, last_operator, last_operator_at
