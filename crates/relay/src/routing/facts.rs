@@ -9,6 +9,7 @@ use std::sync::Arc;
 use call_routing::{CallerView, RoutingFacts, WorkplaceFacts};
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
+use mtt_api::CallState;
 use team_api::Presence;
 
 use crate::calls::{CallView, number_key};
@@ -86,7 +87,14 @@ impl WorkplaceFacts for RelayFacts {
     }
 
     fn is_busy(&self, workplace: &str) -> bool {
+        // Presence is followed only for workplaces the view knows (seats, the directory once
+        // read); a connected live leg touching the workplace counts either way.
         self.calls.presence_of(workplace) == Some(Presence::Talking)
+            || self
+                .calls
+                .live_calls(Some(workplace))
+                .iter()
+                .any(|call| call.state == CallState::Connected.as_wire())
     }
 
     fn is_available(&self, workplace: &str) -> bool {

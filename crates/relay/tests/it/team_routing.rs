@@ -421,3 +421,62 @@ async fn only_admins_read_or_change_the_routing_and_bad_rules_are_named() {
         .unwrap();
     assert_eq!(shown["settings"]["deadline_ms"], 4000, "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_manager_passes_the_call_to_the_next_rule_the_last_operator() {
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    state.routing.use_managers(Arc::new(phonebook()));
+    state
+        .team
+        .note_caller(CallerSeen {
+            number_key: CLIENT.into(),
+            at: Utc::now() - TimeDelta::days(3),
+            answered_by: Some(SMIRNOVA.into()),
+        })
+        .await
+        .unwrap();
+    // Kuznetsov is talking: his own call out, connected.
+    let started = team
+        .relay
+        .http
+        .post(format!("{}/outgoing", team.sim.control_url()))
+        .json(&json!({
+            "caller_id": KUZNETSOV,
+            "callee_id": "79005550000",
+            "operator_answer_ms": 10,
+            "callee_answer_ms": 10,
+            "talk_ms": 60_000,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.status().is_success(),
+        "{}",
+        started.text().await.unwrap()
+    );
+    wait_for("the relay to see Kuznetsov talking", async || {
+        state
+            .calls
+            .live_calls(Some(KUZNETSOV))
+            .iter()
+            .any(|call| call.state == "connected")
+    })
+    .await;
+    let (parking, _main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (
+            entry["outcome"].as_str(),
+            entry["rule"].as_str(),
+            entry["target"].as_str()
+        ),
+        (Some("transferred"), Some("last_operator"), Some(SMIRNOVA)),
+        "{entry}"
+    );
+    assert!(
+        entry["detail"].as_str().unwrap().contains("on a call"),
+        "{entry}"
+    );
+}
