@@ -21,7 +21,6 @@ pub mod pipeline;
 pub mod recording_download;
 pub mod retention;
 pub mod routing;
-pub mod routing_rules;
 pub mod secrets;
 pub mod settings;
 pub mod signin;

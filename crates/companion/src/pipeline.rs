@@ -265,6 +265,13 @@ impl Pipeline {
                         resume_after,
                     });
                 }
+                LinkEvent::Event(event) if event.kind == team_api::ROUTING_KIND => {
+                    // The team's relay decided a parked call: journalled here for History.
+                    let decided = crate::routing::journal_relay_decision(&self.log, event.body);
+                    if let Some(outcome) = decided.await {
+                        let _ = self.out.send(DomainEvent::Routed { outcome });
+                    }
+                }
                 LinkEvent::Event(event) => {
                     if event.kind == team_api::PHONEBOOK_KIND {
                         if let (Some(versions), Ok(changed)) = (

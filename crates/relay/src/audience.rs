@@ -13,7 +13,8 @@ use std::collections::HashSet;
 use mtt_api::Notification;
 use serde_json::value::RawValue;
 use team_api::{
-    AVAILABILITY_KIND, CALLBACK_QUEUE_KIND, PHONEBOOK_KIND, PRESENCE_KIND, Role, TEAM_KIND,
+    AVAILABILITY_KIND, CALLBACK_QUEUE_KIND, PHONEBOOK_KIND, PRESENCE_KIND, ROUTING_KIND, Role,
+    TEAM_KIND,
 };
 
 use crate::calls::{CALL_KIND, DIRECTORY_KIND};
@@ -52,6 +53,7 @@ impl Audience {
             DIRECTORY_KIND | PRESENCE_KIND | AVAILABILITY_KIND | CALLBACK_QUEUE_KIND
             | PHONEBOOK_KIND => Audience::All,
             TEAM_KIND => Audience::Admins,
+            ROUTING_KIND => Audience::Call(crate::routing::audience_ids(body.get())),
             CALL_KIND => match Notification::parse(body.get().as_bytes()) {
                 Ok(Notification::Call(call)) => {
                     let mut ids = HashSet::new();

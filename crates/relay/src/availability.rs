@@ -231,5 +231,12 @@ impl SeatAvailability {
     }
 }
 
+/// The router passes an unavailable operator's rule to the next one.
+impl crate::routing::Availability for SeatAvailability {
+    fn is_available(&self, workplace: &str) -> bool {
+        SeatAvailability::is_available(self, workplace)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -217,6 +217,17 @@ impl CallView {
         calls
     }
 
+    /// The team workplace `id` names (itself, or the workplace of the terminal it is), if the
+    /// view knows it.
+    pub fn team_workplace_of(&self, id: &str) -> Option<String> {
+        team_workplace(&self.lock(), id)
+    }
+
+    /// One workplace's presence, if the view knows the workplace.
+    pub fn presence_of(&self, workplace: &str) -> Option<Presence> {
+        self.lock().presence.get(workplace).copied()
+    }
+
     /// Every known workplace's presence.
     pub fn presence(&self) -> Vec<WorkplacePresence> {
         self.lock()

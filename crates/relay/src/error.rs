@@ -184,4 +184,7 @@ pub enum RelayError {
         #[source]
         source: mtt_api::Error,
     },
+    /// The team's routing rules are not valid (given by an admin) or do not read (stored).
+    #[error("routing rules: {0}")]
+    Routing(String),
 }

@@ -78,6 +78,8 @@ pub mod keys;
 pub mod metrics;
 pub mod oauth;
 pub mod rate;
+pub mod routing;
+mod routing_routes;
 pub mod sealing;
 mod seat_api;
 pub mod seat_limits;

@@ -24,7 +24,8 @@ use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
 use crate::{
-    colleague_routes, contacts_api, intake, oauth, seat_api, stream, team_routes, wrapup_api,
+    colleague_routes, contacts_api, intake, oauth, routing_routes, seat_api, stream, team_routes,
+    wrapup_api,
 };
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
@@ -101,6 +102,11 @@ pub fn router(state: RelayState) -> Router {
                 .delete(contacts_api::delete)
                 .fallback(not_found),
         )
+        .route(
+            "/team/routing",
+            get(routing_routes::routing).put(routing_routes::set_routing),
+        )
+        .route("/team/routing/journal", get(routing_routes::journal))
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -246,6 +252,10 @@ impl Relay {
         let phonebook = tokio::spawn(
             Arc::clone(&state.phonebook).run(Arc::clone(&state.store), shutdown.clone()),
         );
+        let decider = tokio::spawn(crate::routing::run(
+            Arc::clone(&state.routing),
+            shutdown.clone(),
+        ));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -265,6 +275,7 @@ impl Relay {
             refresher,
             learner,
             phonebook,
+            decider,
             feed,
         })
     }
@@ -322,6 +333,7 @@ pub struct RelayHandle {
     refresher: JoinHandle<()>,
     learner: JoinHandle<()>,
     phonebook: JoinHandle<()>,
+    decider: JoinHandle<()>,
     feed: Option<JoinHandle<()>>,
 }
 
@@ -369,6 +381,7 @@ impl RelayHandle {
         let _ = (&mut self.learner).await;
         let _ = (&mut self.pruner).await;
         let _ = (&mut self.phonebook).await;
+        let _ = (&mut self.decider).await;
         if let Some(feed) = self.feed.as_mut() {
             let _ = feed.await;
         }
@@ -385,6 +398,7 @@ impl Drop for RelayHandle {
         self.refresher.abort();
         self.learner.abort();
         self.phonebook.abort();
+        self.decider.abort();
         if let Some(feed) = &self.feed {
             feed.abort();
         }

@@ -20,6 +20,7 @@ use crate::handoff::Handoff;
 use crate::integration::Integration;
 use crate::metrics::Metrics;
 use crate::rate::RateLimit;
+use crate::routing::RelayRouter;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
@@ -79,6 +80,8 @@ pub struct RelayState {
     pub availability: Arc<SeatAvailability>,
     /// Each seat's requests in flight and rate.
     pub seat_limits: Arc<SeatLimits>,
+    /// The decider of parked calls in team mode.
+    pub routing: Arc<RelayRouter>,
     /// The queue of what the relay adds to the stream (see `team_feed`).
     pub additions: mpsc::Sender<Addition>,
     /// Its receiving end, taken by the task that stores them when the relay starts.
@@ -125,6 +128,28 @@ impl RelayState {
             open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
+        let integration = Arc::new(
+            Integration::new(
+                Arc::clone(&team),
+                sealer,
+                Arc::clone(&config),
+                Arc::clone(&metrics),
+            )
+            .with_notices(additions.clone()),
+        );
+        let routing = Arc::new(RelayRouter::new(
+            Arc::clone(&team),
+            Arc::clone(&store),
+            Arc::clone(&calls),
+            Arc::clone(&integration),
+        ));
+        // The router's facts about people: the team phonebook's personal managers and each
+        // operator's availability, both answered from memory.
+        let phonebook = Arc::new(TeamPhonebook::new(phonebook));
+        let availability = Arc::new(SeatAvailability::new(additions.clone()));
+        routing.use_managers(Arc::clone(&phonebook) as Arc<dyn crate::routing::PersonalManagers>);
+        routing
+            .use_availability(Arc::clone(&availability) as Arc<dyn crate::routing::Availability>);
         Ok(Self {
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
             access: Arc::new(
@@ -141,24 +166,17 @@ impl RelayState {
                 ),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
-            integration: Arc::new(
-                Integration::new(
-                    Arc::clone(&team),
-                    sealer,
-                    Arc::clone(&config),
-                    Arc::clone(&metrics),
-                )
-                .with_notices(additions.clone()),
-            ),
+            integration,
+            routing,
             seat_limits: Arc::new(SeatLimits::default()),
-            availability: Arc::new(SeatAvailability::new(additions.clone())),
+            availability,
             directory: Arc::new(DirectoryCache::default()),
             additions_rx: Arc::new(Mutex::new(Some(additions_rx))),
             additions,
             calls,
             audit,
             wrapups,
-            phonebook: Arc::new(TeamPhonebook::new(phonebook)),
+            phonebook,
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,

@@ -77,6 +77,17 @@ impl Index {
         self.version = changes.version;
     }
 
+    /// Whether a live contact has `number` and, if so, the personal manager (see
+    /// [`Index::manager_of`]): a contact without a manager still makes the caller known.
+    fn lookup(&self, number: &str) -> Option<Option<String>> {
+        let key = phonebook::normalize_number(number)?;
+        let ids = self.by_key.get(&key)?;
+        if ids.is_empty() {
+            return None;
+        }
+        Some(self.manager_of(number))
+    }
+
     fn manager_of(&self, number: &str) -> Option<String> {
         let key = phonebook::normalize_number(number)?;
         // Several contacts may share a number (a switchboard); the oldest with a manager wins,
@@ -119,6 +130,15 @@ impl TeamPhonebook {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .manager_of(number)
+    }
+
+    /// Whether a live contact has `number` (any spelling), with its personal manager if it
+    /// has one. A hash lookup; never reads the store.
+    pub fn contact_of(&self, number: &str) -> Option<Option<String>> {
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .lookup(number)
     }
 
     /// The version the index reflects.
@@ -188,6 +208,21 @@ async fn announce(events: &SharedStore, version: i64) {
     };
     if let Err(err) = events.append(notification).await {
         tracing::warn!(error = %err, "the phonebook's change could not be announced");
+    }
+}
+
+/// The router asks the team phonebook from memory: the contact a caller's number belongs to
+/// and its personal manager.
+impl crate::routing::PersonalManagers for TeamPhonebook {
+    fn manager_of<'a>(
+        &'a self,
+        number: &'a str,
+    ) -> futures::future::BoxFuture<'a, Result<Option<crate::routing::PhonebookMatch>, RelayError>>
+    {
+        let found = self
+            .contact_of(number)
+            .map(|manager| crate::routing::PhonebookMatch { manager });
+        Box::pin(async move { Ok(found) })
     }
 }
 

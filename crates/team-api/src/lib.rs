@@ -41,6 +41,9 @@
 //! | `PUT /team/availability` | [`AvailabilityRequest`] | [`AvailabilityAnswer`] | own seat; another seat: supervisor, admin (`role_required`); Offline is not settable (`bad_request`) |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
 //! | `GET`, `POST /team/contacts`, `PUT`, `DELETE /team/contacts/{id}` | see [`phonebook`] | | read: any seat; change: supervisor, admin |
+//! | `GET /team/routing` | — | [`TeamRouting`] | admin only |
+//! | `PUT /team/routing` | [`TeamRouting`] | [`TeamRouting`] (as saved) | admin only; bad rules 400 `bad_request` naming the rule |
+//! | `GET /team/routing/journal` | — | [`RoutingJournal`] | admin only |
 //!
 //! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
 //! (504 `pbx_timeout`), could not be reached (502 `pbx_unreachable`); the relay holds no working
@@ -70,6 +73,7 @@ mod directory;
 mod error;
 mod join;
 pub mod phonebook;
+pub mod routing;
 mod seat_api;
 mod secret;
 mod status;
@@ -86,6 +90,9 @@ pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfi
 pub use phonebook::{
     CONTACTS_PAGE_MAX, ContactSaved, PHONEBOOK_KIND, PhonebookChanged, PhonebookChanges,
     TeamContact, TeamContactDraft,
+};
+pub use routing::{
+    JOURNAL_LIMIT, JournalQuery, ROUTING_KIND, RoutingDecisionEvent, RoutingJournal, TeamRouting,
 };
 pub use seat_api::{
     ActionDone, DialAnswer, DialRequest, HangUpRequest, LiveCall, LiveCalls, ParkingRequest,

@@ -14,6 +14,7 @@
 //! | [`CALLBACK_QUEUE_KIND`] | [`CallbackQueueEvent`] | yes | yes | yes |
 //! | [`TEAM_KIND`] | [`TeamEvent`] | no | no | yes |
 //! | [`PHONEBOOK_KIND`](crate::PHONEBOOK_KIND) | [`PhonebookChanged`](crate::PhonebookChanged) | yes | yes | yes |
+//! | [`crate::ROUTING_KIND`] | [`crate::RoutingDecisionEvent`] | decisions that sent a call to their workplace | yes | yes |
 //!
 //! Other kinds (`unknown`, future ones) reach supervisors and admins only.
 

@@ -255,6 +255,8 @@ export const en = {
   routeRouter: "This app decides the account's parked calls (only one app may)",
   routeDeciding: "Deciding now: each parked call is routed by the rules below.",
   routeNotDeciding: "Not deciding now (not marked as the router, or not signed in): parked calls follow the cabinet's routing after 5 seconds.",
+  routeTeamAdmin: "In the team the team's server decides every parked call, around the clock; the parking and rules below are the team's, and you change them for everyone.",
+  routeTeamMember: "In the team the team's server decides every parked call; its admins set the rules. The decisions below are the ones that reached you.",
   routeNumbers: "Parked external numbers",
   routeNoNumbers: "No external numbers yet (sign in first).",
   routeApplied: (when: string) => `Parking last applied to the PBX: ${when}.`,

@@ -1,5 +1,6 @@
 //! The client of a team server's seat API (`team-api`'s shapes): join, the seat's profile,
-//! dial, transfer, hang up, the directory, the team phonebook, colleagues and availability.
+//! dial, transfer, hang up, the directory, the team phonebook, colleagues and availability, and
+//! (for admins) the team's routing.
 //!
 //! Every action has one ceiling ([`ACTION_CEILING`]) and is sent exactly once: a dial that
 //! timed out may have happened, and dialling again could ring the customer twice. A server that
@@ -13,7 +14,7 @@ use serde::de::DeserializeOwned;
 use team_api::{
     ActionDone, Availability, AvailabilityAnswer, AvailabilityRequest, Colleagues, ContactSaved,
     DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer, JoinRequest,
-    PhonebookChanges, SeatCredential, SeatProfile, TeamContactDraft, TeamErrorCode,
+    PhonebookChanges, SeatCredential, SeatProfile, TeamContactDraft, TeamErrorCode, TeamRouting,
     TransferRequest,
 };
 use url::Url;
@@ -160,6 +161,22 @@ impl TeamClient {
                 availability,
                 seat: None,
             });
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// The team's routing rules and parked numbers (admins only).
+    pub async fn routing(&self) -> Result<TeamRouting, CompanionError> {
+        self.get("team/routing").await
+    }
+
+    /// Replaces the team's routing rules and parked numbers (admins only); answers what the
+    /// server saved.
+    pub async fn set_routing(&self, routing: &TeamRouting) -> Result<TeamRouting, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/routing"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(routing);
         exchange(request, ACTION_CEILING).await
     }
 

@@ -1,8 +1,9 @@
-//! The command line's team commands: `team` (the integration), `seats`, `audit` and
-//! `contacts` (the team phonebook).
+//! The command line's team commands: `team` (the integration), `seats`, `audit`, `contacts`
+//! (the team phonebook) and `routing`.
 
 pub mod audit;
 pub mod contacts;
+pub mod routing;
 pub mod seats;
 pub mod team;
 

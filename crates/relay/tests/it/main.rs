@@ -23,6 +23,7 @@ mod team_cli;
 mod team_integration;
 mod team_phonebook;
 mod team_presence;
+mod team_routing;
 mod team_seat_api;
 mod team_ten_days;
 mod team_wrapup;

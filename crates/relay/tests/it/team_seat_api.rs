@@ -21,7 +21,7 @@ const ANNA: &str = "883140582526566";
 const SERGEY: &str = "883140777446532";
 
 /// A seat at `workplace`, joined: its credential.
-async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
+pub(crate) async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
     let state = relay.handle.state();
     let seat = state
         .team

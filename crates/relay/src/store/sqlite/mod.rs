@@ -19,6 +19,7 @@ mod events;
 mod keys;
 mod meta;
 mod phonebook;
+mod routing;
 mod schema;
 mod sealed;
 mod seats;

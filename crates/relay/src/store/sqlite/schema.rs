@@ -143,6 +143,38 @@ CREATE TABLE IF NOT EXISTS team_contact_numbers (
 CREATE INDEX IF NOT EXISTS team_contact_numbers_by_key ON team_contact_numbers (key);
 ";
 
+/// Version 5: routing on the relay. The team's rules (one row, JSON), a fact per outside caller
+/// number (first and last seen, the workplace that last answered it: kept for the longest "last
+/// operator" window, apart from the events and their retention) and the journal of decisions.
+const ROUTING_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS routing_rules (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    rules      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS routing_callers (
+    number_key       TEXT PRIMARY KEY,
+    first_seen_at    TEXT NOT NULL,
+    last_seen_at     TEXT NOT NULL,
+    last_operator    TEXT,
+    last_operator_at TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS routing_callers_by_last_seen ON routing_callers (last_seen_at);
+CREATE TABLE IF NOT EXISTS routing_journal (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    leg           TEXT NOT NULL,
+    caller_number TEXT,
+    line_number   TEXT,
+    rule          TEXT,
+    target        TEXT,
+    outcome       TEXT NOT NULL,
+    detail        TEXT,
+    decided_at    TEXT NOT NULL,
+    took_ms       INTEGER NOT NULL,
+    deadline_ms   INTEGER NOT NULL
+);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -171,6 +203,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 4 {
         conn.execute_batch(REVOKE_SCHEMA)?;
+    }
+    if version < 5 {
+        conn.execute_batch(ROUTING_SCHEMA)?;
     }
     if version < 6 {
         conn.execute_batch(PHONEBOOK_SCHEMA)?;
