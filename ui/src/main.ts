@@ -14,7 +14,8 @@ import { WelcomeDialog } from "./welcome";
 
 type ScreenName = "calls" | "history" | "contacts" | "settings";
 
-const calls = new CallsScreen();
+// `settings` is made below; the Calls screen asks it only once the window runs.
+const calls = new CallsScreen(() => settings.team.joined());
 const history = new HistoryScreen((raw) => {
   show("calls");
   calls.callBack(raw);

@@ -21,6 +21,7 @@ mod retention;
 mod routing;
 mod session;
 mod team;
+mod today;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;

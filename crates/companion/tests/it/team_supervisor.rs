@@ -219,8 +219,7 @@ async fn a_supervisor_sees_a_colleagues_call_as_not_mine_with_whose_it_is_and_ha
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_supervisors_live_events_name_whose_a_call_is_without_being_asked_to_read_the_directory()
-{
+async fn a_supervisor_started_like_the_cli_names_whose_a_call_is_and_counts_only_mine_today() {
     // What `trubka events` does: a process of its own that opens the joined profile and starts
     // the live events, nothing else (the app reads the directory at its start; the CLI did not,
     // so a colleague's call came with the workplace but no name).
@@ -261,5 +260,12 @@ async fn a_supervisors_live_events_name_whose_a_call_is_without_being_asked_to_r
     let whose = call.whose.clone().expect("whose the call is");
     assert_eq!(whose.workplace, COLLEAGUE);
     assert_eq!(whose.name.as_deref(), Some("Петров Сергей"), "{call:?}");
+
+    // Today's card counts my calls: the colleague's call is in the log, not in my figures.
+    let now = chrono::Utc::now();
+    assert_eq!(core.log().day_stats(now).await.unwrap().calls, 1);
+    let (today, hours) = core.today(now).await.unwrap();
+    assert_eq!(today.calls, 0, "{today:?}");
+    assert_eq!(hours.iter().map(|h| h.calls).sum::<i64>(), 0);
     core.shutdown().await;
 }
