@@ -323,6 +323,11 @@ export class CallsScreen {
     this.status.fail(message);
   }
 
+  /** Whether the app is a team's seat became known (Settings read it): counts again. */
+  teamKnown(): void {
+    this.renderCalls();
+  }
+
   private renderCalls(): void {
     // In team mode the list also has the colleagues' calls (a supervisor sees them all); the
     // card, like its figures, is about my day.

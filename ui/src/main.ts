@@ -215,6 +215,7 @@ function loadSettings(): void {
     if (prefs) applyPreferences(prefs);
     workplaceBanner.update(settings.needsWorkplace());
     renderLink();
+    calls.teamKnown();
     if (settings.accountState()?.welcome) welcome.open();
   });
 }
