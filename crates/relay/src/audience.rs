@@ -135,31 +135,46 @@ impl LegAudiences {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Takes in stored events, in any order and any number of times.
-    pub fn observe(&self, events: &[StoredEvent]) {
-        let calls: Vec<(EventId, String, HashSet<String>)> = events
+    /// Takes in stored events, in any order and any number of times, and answers whom each is
+    /// for (as [`Self::audience`] would, without reading the events again): what the live
+    /// fan-out sends by.
+    pub fn observe(&self, events: &[StoredEvent]) -> Vec<Audience> {
+        let parsed: Vec<Option<(String, HashSet<String>)>> = events
             .iter()
-            .filter(|event| event.kind == CALL_KIND)
-            .filter_map(|event| call_parties(&event.body).map(|(leg, ids)| (event.id, leg, ids)))
+            .map(|event| {
+                (event.kind == CALL_KIND)
+                    .then(|| call_parties(&event.body))
+                    .flatten()
+            })
             .collect();
-        if calls.is_empty() {
-            return;
-        }
         let mut legs = self.lock();
-        for (id, leg, ids) in calls {
-            let names = legs.entry(leg).or_insert_with(|| LegNames {
-                named: HashMap::new(),
-                last: id,
-            });
-            names.last = names.last.max(id);
-            for name in ids {
-                let first = names.named.entry(name).or_insert(id);
-                *first = (*first).min(id);
-            }
-        }
+        let audiences = events
+            .iter()
+            .zip(parsed)
+            .map(|(event, call)| {
+                let Some((leg, ids)) = call else {
+                    return if event.kind == CALL_KIND {
+                        Audience::Privileged
+                    } else {
+                        Audience::of(&event.kind, &event.body)
+                    };
+                };
+                let names = legs.entry(leg).or_insert_with(|| LegNames {
+                    named: HashMap::new(),
+                    last: event.id,
+                });
+                names.last = names.last.max(event.id);
+                for name in ids {
+                    let first = names.named.entry(name).or_insert(event.id);
+                    *first = (*first).min(event.id);
+                }
+                Audience::Call(named_by(names, event.id))
+            })
+            .collect();
         if legs.len() > LEGS_REMEMBERED {
             forget_oldest(&mut legs);
         }
+        audiences
     }
 
     /// Whom `event` is for: as [`Audience::of`], and for a call event also every id that an
@@ -172,13 +187,7 @@ impl LegAudiences {
             return Audience::Privileged;
         };
         if let Some(names) = self.lock().get(&leg) {
-            ids.extend(
-                names
-                    .named
-                    .iter()
-                    .filter(|(_, first)| **first <= event.id)
-                    .map(|(name, _)| name.clone()),
-            );
+            ids.extend(named_by(names, event.id));
         }
         Audience::Call(ids)
     }
@@ -195,10 +204,20 @@ impl LegAudiences {
                 return Ok(read);
             };
             read += page.events.len();
-            self.observe(&page.events);
+            let _ = self.observe(&page.events);
             after = last;
         }
     }
+}
+
+/// The ids a leg's events named up to event `id`.
+fn named_by(names: &LegNames, id: EventId) -> HashSet<String> {
+    names
+        .named
+        .iter()
+        .filter(|(_, first)| **first <= id)
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Forgets the quarter of the legs whose newest event is oldest.
@@ -287,6 +306,11 @@ mod tests {
                 .collect();
             assert_eq!(seen, [false, true, true, false], "{order:?}");
         }
+        // What the fan-out sends by is what a backlog is read by.
+        let legs = LegAudiences::default();
+        let live = legs.observe(&events);
+        let replayed: Vec<Audience> = events.iter().map(|e| legs.audience(e)).collect();
+        assert_eq!(live, replayed);
     }
 
     #[test]

@@ -243,17 +243,18 @@ impl CommitSink for Fanout {
     fn committed(&self, events: &[StoredEvent]) {
         // Before anything else: a client subscribing later replays these from the backlog
         // and must get the same audiences.
-        self.legs.observe(events);
+        let audiences = self.legs.observe(events);
         if self.lock().is_empty() {
             return;
         }
         let live: Vec<Arc<LiveEvent>> = events
             .iter()
-            .filter_map(|event| match render(event) {
+            .zip(audiences)
+            .filter_map(|(event, audience)| match render(event) {
                 Ok(frame) => Some(Arc::new(LiveEvent {
                     id: event.id,
                     frame,
-                    audience: self.legs.audience(event),
+                    audience,
                 })),
                 Err(err) => {
                     tracing::error!(id = event.id.0, error = %err, "an event could not be rendered for the stream");
