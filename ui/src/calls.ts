@@ -60,7 +60,8 @@ export class CallsScreen {
   private followed: Followed | null = null;
   private todayTimer: number | null = null;
 
-  constructor() {
+  /** `team` says whether the app is a team's seat: then the Today card counts my calls only. */
+  constructor(private readonly team: () => boolean = () => false) {
     this.input = h("input", {
       id: "dialer",
       type: "tel",
@@ -337,8 +338,18 @@ export class CallsScreen {
     this.status.fail(message);
   }
 
+  /** Whether the app is a team's seat became known (Settings read it): counts again. */
+  teamKnown(): void {
+    this.renderCalls();
+  }
+
   private renderCalls(): void {
-    this.todayCard.setLive([...this.calls.values()].filter((s) => s.call.phase !== "ended").length);
+    // In team mode the list also has the colleagues' calls (a supervisor sees them all); the
+    // card, like its figures, is about my day.
+    const team = this.team();
+    this.todayCard.setLive(
+      [...this.calls.values()].filter((s) => s.call.phase !== "ended" && (!team || s.call.mine)).length,
+    );
     this.list.show(this.calls.values());
   }
 }

@@ -54,6 +54,9 @@ export class LinkIndicator {
       unreachable: t.linkTeamUnreachable,
     };
     if (this.team()) {
+      // The events come from the team's server, not from the PBX.
+      words.connected = t.linkTeamConnected;
+      words.refused = t.linkTeamRefused;
       words.offline = t.linkTeamUnreachable;
       words.reconnecting = t.linkTeamUnreachable;
     }

@@ -16,7 +16,8 @@ import { WrapUpPanel } from "./wrapup";
 
 type ScreenName = "calls" | "team" | "history" | "contacts" | "settings";
 
-const calls = new CallsScreen();
+// `settings` is made below; the Calls screen asks it only once the window runs.
+const calls = new CallsScreen(() => settings.team.joined());
 const wrapup = new WrapUpPanel(() => {
   if (current === "history") void history.reload();
 });
@@ -290,6 +291,7 @@ function loadSettings(): void {
     if (prefs) applyPreferences(prefs);
     workplaceBanner.update(settings.needsWorkplace());
     renderLink();
+    calls.teamKnown();
     if (settings.accountState()?.welcome) welcome.open();
   });
 }

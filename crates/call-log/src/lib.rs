@@ -203,18 +203,40 @@ impl CallLog {
 
     /// The figures for the day containing `now` (in the configured day zone).
     pub async fn day_stats(&self, now: DateTime<Utc>) -> Result<DayStats> {
+        self.day_stats_of(now, None).await
+    }
+
+    /// As [`Self::day_stats`], counting only the calls that involve one of `workplaces` (SIP
+    /// IDs of workplaces or terminals, as the events named them); `None` counts every call.
+    pub async fn day_stats_of(
+        &self,
+        now: DateTime<Utc>,
+        workplaces: Option<Vec<String>>,
+    ) -> Result<DayStats> {
         let zone = self.store.config.day_zone;
+        let only = query::workplaces_json(workplaces.as_deref());
         self.store
-            .read(move |conn| query::day_stats(conn, now, zone))
+            .read(move |conn| query::day_stats(conn, now, zone, only.as_deref()))
             .await
     }
 
     /// The calls of the day containing `now` (in the configured day zone), hour by hour from
     /// midnight, empty hours included: the stats card's chart.
     pub async fn hour_stats(&self, now: DateTime<Utc>) -> Result<Vec<HourStats>> {
+        self.hour_stats_of(now, None).await
+    }
+
+    /// As [`Self::hour_stats`], counting only the calls that involve one of `workplaces` (see
+    /// [`Self::day_stats_of`]).
+    pub async fn hour_stats_of(
+        &self,
+        now: DateTime<Utc>,
+        workplaces: Option<Vec<String>>,
+    ) -> Result<Vec<HourStats>> {
         let zone = self.store.config.day_zone;
+        let only = query::workplaces_json(workplaces.as_deref());
         self.store
-            .read(move |conn| hours::hour_stats(conn, now, zone))
+            .read(move |conn| hours::hour_stats(conn, now, zone, only.as_deref()))
             .await
     }
 

@@ -230,6 +230,14 @@ impl Relay {
         let redirect_uri = format!("{base}/{}", state.config.hook.expose_secret());
         let stream_url = format!("{base}/events/stream");
         let shutdown = state.shutdown.clone();
+        // Before serving: a call in progress across the restart still reaches the operator it
+        // rang (see `audience`). Without it the relay still serves; only such calls miss out.
+        match state.fanout.legs().recall(&*state.store).await {
+            Ok(read) => tracing::debug!(read, "recalled the legs' audiences"),
+            Err(err) => {
+                tracing::warn!(error = %err, "the legs' audiences could not be recalled from the store");
+            }
+        }
 
         let pruner = tokio::spawn(run_retention(state.clone()));
         let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));

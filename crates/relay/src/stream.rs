@@ -37,7 +37,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::access::{Denied, Holder, StreamSlot};
-use crate::audience::{Audience, Viewer};
+use crate::audience::Viewer;
 use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
@@ -391,7 +391,7 @@ impl Feed {
                 self.skip(row.id, &row.reason);
             }
             for event in page.events {
-                if !self.viewer.sees(&Audience::of(&event.kind, &event.body)) {
+                if !self.viewer.sees(&self.fanout.legs().audience(&event)) {
                     continue;
                 }
                 match render(&event) {

@@ -379,6 +379,9 @@ export const en = {
   teamLeaving: "Leaving…",
   teamLeft: (calls: number, contacts: number) =>
     `Left the team; ${callCount(calls)} and ${count(contacts, { one: "# contact", other: "# contacts" })} deleted. Restarting…`,
+  linkTeamConnected: "Team server: live",
+  linkTeamRefused: "Team server: refused",
+  setLinkTitleTeam: "Events from the team server",
   linkTeamUnreachable: "The team server is unreachable — dial from your phone",
   linkRevoked: "Team seat revoked",
   welcomeTeam: "Join my team",

@@ -387,6 +387,9 @@ export const ru: Strings = {
   teamLeaving: "Выход…",
   teamLeft: (calls: number, contacts: number) =>
     `Вы вышли из команды; удалено: ${callCount(calls)}, ${contactCount(contacts)}. Перезапуск…`,
+  linkTeamConnected: "Сервер команды: на связи",
+  linkTeamRefused: "Сервер команды: доступ отклонён",
+  setLinkTitleTeam: "События с сервера команды",
   linkTeamUnreachable: "Сервер команды недоступен — звоните с телефона",
   linkRevoked: "Место в команде отозвано",
   welcomeTeam: "Присоединиться к команде",

@@ -115,7 +115,24 @@ impl Companion {
             }
         });
         self.follow_roster().await;
-        tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
+        // The directory says which terminals are mine and names whose a colleague's call is:
+        // read once before the first event is applied, so that every face that follows the
+        // live events (the CLI too, which reads nothing else) shows the names from the start.
+        // A read that fails (the server down, not signed in) holds nothing up; a changed
+        // directory is read again below.
+        let first_read = self.directory_reloader().await.ok();
+        let link_cancel = self.cancel.child_token();
+        tokio::spawn(async move {
+            if let Some(reloader) = first_read {
+                tokio::select! {
+                    _ = link_cancel.cancelled() => return,
+                    read = reloader.reload() => if let Err(e) = read {
+                        tracing::warn!(error = %e, "the numbers and workplaces could not be read as live events started");
+                    },
+                }
+            }
+            link.run(cursor, tx, link_cancel).await;
+        });
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let (None, Ok(account)) = (self.team(), self.account()) {
             tokio::spawn(session::keep_session(

@@ -25,6 +25,7 @@ mod routing;
 mod session;
 mod team;
 mod team_phonebook;
+mod today;
 mod wrapup;
 
 use std::collections::BTreeSet;

@@ -119,7 +119,7 @@ impl JoinOffer {
 
     /// The server's host: what the person confirms.
     pub fn host(&self) -> String {
-        self.link.host()
+        host_of(&self.link.server)
     }
 
     /// The server's base URL.
@@ -182,12 +182,18 @@ impl TeamState {
     }
 }
 
-/// The host of a base URL, or the URL itself if it has none.
+/// The host of a base URL with its port when one is given (`team.example.ru:8443`; a
+/// scheme's default port is not given), or the URL itself if it has no host. The port is part
+/// of which server it is: two servers on one host differ only by it.
 pub(crate) fn host_of(server: &str) -> String {
-    url::Url::parse(server)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| server.to_owned())
+    let Some(url) = url::Url::parse(server).ok() else {
+        return server.to_owned();
+    };
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => server.to_owned(),
+    }
 }
 
 #[cfg(test)]

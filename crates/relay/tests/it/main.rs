@@ -18,6 +18,7 @@ mod proxy;
 mod restore;
 mod stream;
 mod team;
+mod team_audience;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
