@@ -69,6 +69,8 @@ pub struct Companion {
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
     /// The numbers of my calls that ended lately, for their wrap-ups.
     ended: Arc<wrapup::EndedNumbers>,
+    /// One sending of wrap-ups to the team's server at a time.
+    team_wrapups: Arc<wrapup::TeamWrapUpSending>,
     cancel: CancellationToken,
 }
 
@@ -156,6 +158,8 @@ impl Companion {
             );
         }
         let ended = Arc::new(wrapup::EndedNumbers::default());
+        let team_client: Arc<RwLock<Option<crate::team::TeamClient>>> = Arc::default();
+        let team_wrapups = Arc::new(wrapup::TeamWrapUpSending::default());
         if let Ok(runtime) = &runtime {
             runtime.spawn(
                 wrapup::WrapUpTask {
@@ -163,6 +167,8 @@ impl Companion {
                     settings: Arc::clone(&settings),
                     events: events.clone(),
                     ended: Arc::clone(&ended),
+                    team_client: Arc::clone(&team_client),
+                    team_wrapups: Arc::clone(&team_wrapups),
                     schedule: follow_ups,
                     cancel: cancel.child_token(),
                 }
@@ -186,7 +192,8 @@ impl Companion {
             link: Arc::default(),
             synced,
             last_prune,
-            team_client: Arc::default(),
+            team_client,
+            team_wrapups,
             ended,
             cancel,
         })
