@@ -1,7 +1,9 @@
-//! The command line's team commands: `team` (the integration), `seats` and `audit`.
+//! The command line's team commands: `team` (the integration), `seats`, `audit` and `tags`
+//! (the wrap-ups' tags).
 
 pub mod audit;
 pub mod seats;
+pub mod tags;
 pub mod team;
 
 use std::path::{Path, PathBuf};
