@@ -53,6 +53,8 @@ fn visit_command_types(v: &mut impl TypeVisitor) {
     v.visit::<ipc::TeamInvite>();
     v.visit::<ipc::TeamJoined>();
     v.visit::<ipc::TeamLeft>();
+    v.visit::<Vec<ipc::Colleague>>();
+    v.visit::<ipc::Availability>();
     // Routing.
     v.visit::<ipc::RoutingView>();
     // The popup.

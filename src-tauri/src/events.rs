@@ -15,10 +15,11 @@ use crate::ipc::{AppEvent, LinkState};
 /// hears `resync` and re-reads, rather than showing a call that silently stopped changing.
 pub fn forward<R: Runtime>(app: AppHandle<R>, companion: &Arc<Companion>) {
     let mut events = companion.subscribe();
+    let me = companion.team().map(|team| team.seat.id);
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
-                Ok(event) => AppEvent::from_domain(&event),
+                Ok(event) => AppEvent::from_domain_for(&event, me),
                 Err(RecvError::Lagged(missed)) => {
                     tracing::warn!(missed, "the window fell behind the core's events");
                     Some(AppEvent::Resync)

@@ -41,6 +41,7 @@ mod screens;
 mod team_calls;
 mod team_everyday;
 mod team_join;
+mod team_presence;
 mod team_supervisor;
 mod team_unreachable;
 mod tel_link;

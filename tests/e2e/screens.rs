@@ -27,10 +27,12 @@ const LOOKS: [Look; 4] = [
     },
 ];
 
-/// The tab names of the main window, as (`id` without `tab-`, label).
+/// The tab names of the main window, as (`id` without `tab-`, label); a hidden tab (Team,
+/// outside team mode) is no screen the operator can open.
 fn tabs(app: &App) -> Vec<(String, String)> {
     let tabs = app.js(
         "return [...document.querySelectorAll('[role=tab][id^=tab-]')]
+           .filter(t => !t.hidden)
            .map(t => [t.id.slice(4), t.textContent.trim()])",
         vec![],
     );

@@ -134,23 +134,13 @@ fn in_team_mode_the_phonebook_names_a_caller_and_a_recording_plays_in_the_histor
     app.shot("team-everyday-recording");
 }
 
-/// Whether the scenarios the relay cannot pass yet are asked for (see below).
-fn known_relay_gap_wanted() -> bool {
-    std::env::var_os("E2E_TEAM_MISSED_CALLS").is_some()
-}
-
 #[test]
 #[ignore = "needs the desktop session that tests/e2e/run sets up"]
 fn in_team_mode_a_missed_call_ends_and_is_called_back_from_the_queue() {
-    // Found by this test: the operator's stream never carries the end of an incoming call that
-    // rang the team's routing group (the relay's audience.rs gives a call event to an operator
-    // only when the notification names their workplace, and the caller's giving up names the
-    // company number), so the call stays "in progress", the popup rings on and the callback
-    // queue stays empty. The relay is another branch's; this runs with E2E_TEAM_MISSED_CALLS=1.
-    if !known_relay_gap_wanted() {
-        eprintln!("skipped: set E2E_TEAM_MISSED_CALLS=1 (the relay's operator audience gap)");
-        return;
-    }
+    // Found by this test: the end of an incoming call that rang the team's routing group names
+    // only the company number, and the relay gave an operator only the call events that named
+    // their workplace, so the call stayed "in progress", the popup rang on and the callback
+    // queue stayed empty. The relay now decides a call event's audience per leg.
     let world = TeamWorld::start();
     let anna = world.add_seat(ANNA_NAME, ANNA, Role::Operator);
     let sergey = world.add_seat("Петров Сергей", SERGEY, Role::Supervisor);

@@ -49,6 +49,14 @@ fn a_supervisor_sees_whose_call_it_is_in_the_calls_screen_and_hangs_it_up() {
         vec![json!(leg)],
     );
     assert_eq!(mine, json!(false), "not the supervisor's own call");
+    // The Today card is about his day: the colleague's call is neither a call of his today nor
+    // one of his in progress (it counted both).
+    app.wait_js(
+        "the Today card to count the supervisor's calls only",
+        "const n = document.querySelector('#today-calls dd');
+         return n && n.textContent === '0' && !document.getElementById('today-live') ? true : null",
+        vec![],
+    );
     app.shot("team-supervisor-calls");
 
     // He hangs it up from the window: the PBX ends it, asked once.

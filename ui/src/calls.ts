@@ -9,6 +9,7 @@ import { api, describe } from "./ipc";
 import { LiveCallList, type ShownCall } from "./live-list";
 import { DialSuggestions, rememberNumber } from "./suggest";
 import { TransferDialog } from "./transfer";
+import type { Colleague } from "./bindings/Colleague";
 import type { DialRequest } from "./bindings/DialRequest";
 import { TodayCard } from "./today";
 import { ConfirmDialog } from "./widgets/confirm";
@@ -59,7 +60,8 @@ export class CallsScreen {
   private followed: Followed | null = null;
   private todayTimer: number | null = null;
 
-  constructor() {
+  /** `team` says whether the app is a team's seat: then the Today card counts my calls only. */
+  constructor(private readonly team: () => boolean = () => false) {
     this.input = h("input", {
       id: "dialer",
       type: "tel",
@@ -126,6 +128,20 @@ export class CallsScreen {
       if (yes) void this.dial(this.input.value);
       else this.input.focus();
     });
+  }
+
+  /** My call in conversation now (the newest), which the Team panel may transfer. */
+  currentCall(): { leg: string } | null {
+    let current: LiveCall | null = null;
+    for (const { call } of this.calls.values()) {
+      if (call.mine && call.phase === "connected" && (!current || call.startedAtMs > current.startedAtMs)) current = call;
+    }
+    return current ? { leg: current.leg } : null;
+  }
+
+  /** A colleague changed: an open transfer picker re-orders. */
+  colleagueChanged(colleague: Colleague): void {
+    this.dialog.colleagueChanged(colleague);
   }
 
   /** Puts a number in the dialer (call back) and dials it. */
@@ -322,8 +338,18 @@ export class CallsScreen {
     this.status.fail(message);
   }
 
+  /** Whether the app is a team's seat became known (Settings read it): counts again. */
+  teamKnown(): void {
+    this.renderCalls();
+  }
+
   private renderCalls(): void {
-    this.todayCard.setLive([...this.calls.values()].filter((s) => s.call.phase !== "ended").length);
+    // In team mode the list also has the colleagues' calls (a supervisor sees them all); the
+    // card, like its figures, is about my day.
+    const team = this.team();
+    this.todayCard.setLive(
+      [...this.calls.values()].filter((s) => s.call.phase !== "ended" && (!team || s.call.mine)).length,
+    );
     this.list.show(this.calls.values());
   }
 }

@@ -34,6 +34,8 @@ export class ContactsScreen {
   private readonly confirm: ConfirmDialog;
   private contacts: ContactRow[] = [];
   private workplaces: Workplace[] = [];
+  /** This seat may add to the team phonebook (a supervisor or an admin of a team). */
+  private teamEditor = false;
   private generation = 0;
   private searchTimer: number | undefined;
   private lastImport: { file: string; outcome: ImportOutcome | null } | null = null;
@@ -50,7 +52,7 @@ export class ContactsScreen {
       this.searchTimer = window.setTimeout(() => void this.reload(), SEARCH_DELAY_MS);
     });
     this.addButton = h("button", { type: "button", id: "contact-add", class: "primary" });
-    this.addButton.addEventListener("click", () => this.editor.open(null, this.workplaces));
+    this.addButton.addEventListener("click", () => this.editor.open(null, this.workplaces, this.teamEditor));
     // The file input sits inside its label, which looks and focuses like a button: the
     // operator tabs to it and presses Enter or Space to pick a file.
     this.importInput = h("input", {
@@ -117,13 +119,15 @@ export class ContactsScreen {
       return;
     }
     try {
-      const [contacts, workplaces] = await Promise.all([
+      const [contacts, workplaces, team] = await Promise.all([
         api.contacts(search || undefined),
         this.workplaces.length > 0 ? Promise.resolve(this.workplaces) : api.workplaces().catch(() => []),
+        api.team().catch(() => null),
       ]);
       if (generation !== this.generation) return;
       this.contacts = contacts;
       this.workplaces = workplaces;
+      this.teamEditor = team?.state === "joined" && (team.role === "supervisor" || team.role === "admin");
       // The limit's note replaces an old error or note; a fresh "saved" or "deleted" stays.
       const note = contacts.length >= LIST_LIMIT ? t.contactsLimit(LIST_LIMIT) : "";
       const shown = this.status.text;
@@ -180,9 +184,10 @@ export class ContactsScreen {
         this.say(describe(e), true);
       }
     });
+    const actions = c.readOnly ? [] : [edit, remove];
     return h(
       "tr",
-      { class: "contact", "data-id": c.id },
+      { class: c.team ? "contact team-contact" : "contact", "data-id": c.id },
       h(
         "td",
         { class: "peer" },
@@ -191,6 +196,7 @@ export class ContactsScreen {
           { class: "who" },
           h("span", { class: "name contact-name", text: c.name }),
           c.company ? h("span", { class: "company", text: c.company }) : null,
+          c.team ? h("span", { class: "team-badge", text: t.teamContact, title: c.readOnly ? t.teamContactReadOnly : t.teamContactEditable }) : null,
         ),
         c.notes ? h("div", { class: "notes", text: c.notes }) : null,
       ),
@@ -200,7 +206,7 @@ export class ContactsScreen {
         h("ul", { class: "number-list" }, ...c.numbers.map((n) => h("li", { class: "number", text: n.number }))),
       ),
       h("td", { class: "manager", text: this.managerName(c.managerSipId) }),
-      h("td", {}, h("div", { class: "actions" }, edit, remove)),
+      h("td", {}, h("div", { class: "actions" }, ...actions)),
     );
   }
 
@@ -304,6 +310,8 @@ class ContactDialog {
   private readonly numbers: HTMLTextAreaElement;
   private readonly manager: HTMLSelectElement;
   private readonly notes: HTMLTextAreaElement;
+  private readonly team: HTMLInputElement;
+  private readonly teamField: HTMLElement;
   private readonly error = new StatusLine({ id: "contact-error", role: "alert" });
   private readonly saveButton: HTMLButtonElement;
   private readonly cancel: HTMLButtonElement;
@@ -317,6 +325,8 @@ class ContactDialog {
     this.numbers = h("textarea", { id: "contact-numbers", rows: 3, spellcheck: "false" });
     this.manager = h("select", { id: "contact-manager" });
     this.notes = h("textarea", { id: "contact-notes", rows: 3 });
+    this.team = h("input", { id: "contact-team", type: "checkbox" });
+    this.teamField = h("div", { class: "field check", hidden: true }, this.team, h("label", { for: "contact-team", id: "contact-team-label" }));
     this.saveButton = h("button", { type: "submit", class: "primary", id: "contact-save" });
     this.cancel = h("button", { type: "button", id: "contact-cancel" });
     this.cancel.addEventListener("click", () => this.close());
@@ -331,6 +341,7 @@ class ContactDialog {
       field(this.numbers, "contact-numbers"),
       field(this.manager, "contact-manager"),
       field(this.notes, "contact-notes"),
+      this.teamField,
       this.error.root,
       h("div", { class: "dialog-actions" }, this.cancel, this.saveButton),
     );
@@ -346,7 +357,8 @@ class ContactDialog {
     this.root.addEventListener("close", () => this.opener?.focus());
   }
 
-  open(contact: ContactRow | null, workplaces: Workplace[]): void {
+  /** Opens the dialog; `teamEditor`: this seat may add to the team phonebook (a new contact). */
+  open(contact: ContactRow | null, workplaces: Workplace[], teamEditor = false): void {
     this.editing = contact;
     this.opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     this.title.textContent = contact ? t.contactEdit : t.contactNew;
@@ -356,6 +368,7 @@ class ContactDialog {
       ["contact-numbers", t.fieldNumbers],
       ["contact-manager", t.fieldManager],
       ["contact-notes", t.fieldNotes],
+      ["contact-team", t.fieldTeam],
     ];
     for (const [id, text] of labels) {
       const label = this.root.querySelector(`#${id}-label`);
@@ -367,6 +380,8 @@ class ContactDialog {
     this.company.value = contact?.company ?? "";
     this.numbers.value = contact ? contact.numbers.map((n) => n.raw).join("\n") : "";
     this.notes.value = contact?.notes ?? "";
+    this.teamField.hidden = contact !== null || !teamEditor;
+    this.team.checked = false;
     const current = contact?.managerSipId ?? "";
     const options = [h("option", { value: "", text: t.managerNone })];
     for (const w of workplaces) {
@@ -398,6 +413,7 @@ class ContactDialog {
         .filter((n) => n.length > 0),
       managerSipId: this.manager.value || undefined,
       notes: this.notes.value.trim() || undefined,
+      team: !this.editing && !this.teamField.hidden && this.team.checked ? true : undefined,
     };
     this.saveButton.disabled = true;
     this.error.clear();

@@ -7,7 +7,9 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { About } from "./bindings/About";
 import type { AccountForm } from "./bindings/AccountForm";
 import type { AccountState } from "./bindings/AccountState";
+import type { Availability } from "./bindings/Availability";
 import type { Callback } from "./bindings/Callback";
+import type { Colleague } from "./bindings/Colleague";
 import type { ContactDraft } from "./bindings/ContactDraft";
 import type { ContactRow } from "./bindings/ContactRow";
 import type { Command, Events } from "./bindings/contract";
@@ -117,6 +119,9 @@ export const api = {
   readInvite: (invite: string, server: string | null) => call<TeamInvite>("read_invite", { invite, server }),
   joinTeam: (invite: string, server: string | null) => call<TeamJoined>("join_team", { invite, server }),
   leaveTeam: (deleteHistory: boolean) => call<TeamLeft>("leave_team", { deleteHistory }),
+  // Team mode: the colleagues (the Team panel, the transfer picker) and my availability.
+  colleagues: () => call<Colleague[]>("colleagues"),
+  setAvailability: (availability: Availability) => call<Availability>("set_availability", { availability }),
   // A team invite link that came from outside the window before it listened.
   takeJoinRequest: () => call<string | null>("take_join_request"),
   // Routing.

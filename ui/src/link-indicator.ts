@@ -35,6 +35,14 @@ export class LinkIndicator {
     return this.unreachable ? "unreachable" : this.reported;
   }
 
+  /** Says `message` in the indicator's place (a failed availability change) until the link or an
+   * action next reports. */
+  note(message: string): void {
+    this.root.hidden = false;
+    this.root.className = "link trouble";
+    this.root.textContent = message;
+  }
+
   render(): void {
     const words: Record<string, string> = {
       connected: t.linkConnected,
@@ -46,6 +54,9 @@ export class LinkIndicator {
       unreachable: t.linkTeamUnreachable,
     };
     if (this.team()) {
+      // The events come from the team's server, not from the PBX.
+      words.connected = t.linkTeamConnected;
+      words.refused = t.linkTeamRefused;
       words.offline = t.linkTeamUnreachable;
       words.reconnecting = t.linkTeamUnreachable;
     }

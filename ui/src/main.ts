@@ -1,6 +1,7 @@
 // The main window: a header with the screens and the language switch, the Calls and History
 // screens, and the core's events feeding both.
 import { CallsScreen } from "./calls";
+import { AvailabilitySwitch, TeamPanel } from "./colleagues";
 import { ContactsScreen } from "./contacts";
 import { h, replace } from "./dom";
 import { HistoryScreen } from "./history";
@@ -13,9 +14,10 @@ import { applyLanguage, applyTheme, SettingsScreen, WorkplaceBanner } from "./se
 import { WelcomeDialog } from "./welcome";
 import { WrapUpPanel } from "./wrapup";
 
-type ScreenName = "calls" | "history" | "contacts" | "settings";
+type ScreenName = "calls" | "team" | "history" | "contacts" | "settings";
 
-const calls = new CallsScreen();
+// `settings` is made below; the Calls screen asks it only once the window runs.
+const calls = new CallsScreen(() => settings.team.joined());
 const wrapup = new WrapUpPanel(() => {
   if (current === "history") void history.reload();
 });
@@ -44,6 +46,14 @@ async function loadWrapupTags(): Promise<void> {
 const contacts = new ContactsScreen();
 const welcome = new WelcomeDialog();
 const settings = new SettingsScreen(applyPreferences, () => welcome.openForm());
+const team = new TeamPanel(
+  (workplace) => {
+    show("calls");
+    calls.callBack(workplace);
+  },
+  () => calls.currentCall(),
+);
+const availability = new AvailabilitySwitch((message) => link.note(message));
 const workplaceBanner = new WorkplaceBanner(() => {
   show("settings");
   settings.focusWorkplace();
@@ -51,17 +61,19 @@ const workplaceBanner = new WorkplaceBanner(() => {
 
 const tabs: Record<ScreenName, HTMLButtonElement> = {
   calls: h("button", { type: "button", role: "tab", id: "tab-calls", "aria-controls": "screen-calls" }),
+  team: h("button", { type: "button", role: "tab", id: "tab-team", "aria-controls": "screen-team", hidden: true }),
   history: h("button", { type: "button", role: "tab", id: "tab-history", "aria-controls": "screen-history" }),
   contacts: h("button", { type: "button", role: "tab", id: "tab-contacts", "aria-controls": "screen-contacts" }),
   settings: h("button", { type: "button", role: "tab", id: "tab-settings", "aria-controls": "screen-settings" }),
 };
 const panels: Record<ScreenName, HTMLElement> = {
   calls: h("div", { role: "tabpanel", id: "screen-calls", "aria-labelledby": "tab-calls" }, workplaceBanner.root, calls.root),
+  team: h("div", { role: "tabpanel", id: "screen-team", "aria-labelledby": "tab-team" }, team.root),
   history: h("div", { role: "tabpanel", id: "screen-history", "aria-labelledby": "tab-history" }, history.root),
   contacts: h("div", { role: "tabpanel", id: "screen-contacts", "aria-labelledby": "tab-contacts" }, contacts.root),
   settings: h("div", { role: "tabpanel", id: "screen-settings", "aria-labelledby": "tab-settings" }, settings.root),
 };
-const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.history, tabs.contacts, tabs.settings);
+const nav = h("nav", { role: "tablist", class: "tabs" }, tabs.calls, tabs.team, tabs.history, tabs.contacts, tabs.settings);
 const title = h("h1", { class: "brand" });
 const link = new LinkIndicator(() => settings.team.joined());
 const langButton = h("button", { type: "button", class: "quiet" });
@@ -76,6 +88,7 @@ function show(name: ScreenName): void {
     panels[key].hidden = !active;
   }
   if (name === "history") void history.reload();
+  if (name === "team") void team.load();
   if (name === "contacts") void contacts.reload();
   if (name === "settings") void settings.load();
 }
@@ -85,6 +98,7 @@ function renderChrome(): void {
   title.textContent = t.appName;
   nav.setAttribute("aria-label", t.navLabel);
   tabs.calls.textContent = t.navCalls;
+  tabs.team.textContent = t.navTeam;
   tabs.history.textContent = t.navHistory;
   tabs.contacts.textContent = t.navContacts;
   tabs.settings.textContent = t.navSettings;
@@ -100,6 +114,8 @@ function renderLink(): void {
 function renderAll(): void {
   renderChrome();
   calls.render();
+  team.render();
+  availability.render();
   history.render();
   contacts.render();
   settings.render();
@@ -123,7 +139,8 @@ nav.addEventListener("keydown", (e) => {
   if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
   const order = Object.keys(tabs) as ScreenName[];
   const step = e.key === "ArrowRight" ? 1 : order.length - 1;
-  const next = order[(order.indexOf(current) + step) % order.length] ?? "calls";
+  let next = order[(order.indexOf(current) + step) % order.length] ?? "calls";
+  if (tabs[next].hidden) next = order[(order.indexOf(next) + step) % order.length] ?? "calls";
   show(next);
   tabs[next].focus();
 });
@@ -144,8 +161,8 @@ const app = document.getElementById("app");
 if (app) {
   replace(
     app,
-    h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), link.root, langButton),
-    h("main", {}, panels.calls, panels.history, panels.contacts, panels.settings),
+    h("header", { class: "top" }, title, nav, h("div", { class: "spacer" }), availability.root, link.root, langButton),
+    h("main", {}, panels.calls, panels.team, panels.history, panels.contacts, panels.settings),
     wrapup.root,
     welcome.root,
   );
@@ -160,6 +177,8 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
   switch (event.kind) {
     case "call":
       calls.update(event.call, event.missed, event.late);
+      // The Team panel's Transfer follows whether a call of mine is in conversation.
+      if (current === "team") team.render();
       if (event.call.phase === "ended" && !event.late && current === "history") void history.reload();
       break;
     case "caughtUp":
@@ -186,6 +205,14 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
     case "link":
       link.set(event.state);
       settings.linkChanged({ state: event.state, reason: event.reason });
+      break;
+    case "colleague":
+      team.update(event.colleague);
+      calls.colleagueChanged(event.colleague);
+      if (event.colleague.me) availability.show(event.colleague.availability);
+      break;
+    case "colleagues":
+      void loadTeam();
       break;
     case "resync":
       void calls.load();
@@ -245,12 +272,26 @@ void on(EVENTS.SETTINGS_CHANGED, (prefs) => {
   applyTheme(prefs.theme);
   if (applyLanguage(spokenLanguage(prefs) ?? prefs.language, setLang)) renderAll();
 });
+/** Team mode: the Team tab, the colleagues and my availability (hidden outside a team). */
+async function loadTeam(): Promise<void> {
+  const joined = settings.team.joined();
+  tabs.team.hidden = !joined;
+  if (!joined) {
+    availability.show(null);
+    return;
+  }
+  await team.load();
+  availability.show(team.all().find((c) => c.me)?.availability ?? null);
+}
+
 function loadSettings(): void {
   void settings.load().then(async () => {
+    void loadTeam();
     const prefs = await api.settings().catch(() => null);
     if (prefs) applyPreferences(prefs);
     workplaceBanner.update(settings.needsWorkplace());
     renderLink();
+    calls.teamKnown();
     if (settings.accountState()?.welcome) welcome.open();
   });
 }

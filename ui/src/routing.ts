@@ -1,12 +1,15 @@
 // The Settings screen's Routing section: this app as the account's router, parking per external
 // number (with a confirmation that explains the five-second hold), when parking was last
 // applied, the rules as TOML text, and the last 100 decisions with the share that met the
-// deadline. Callers' numbers come from outside and are rendered as text only.
+// deadline. In a team the team's server decides: an admin edits the team's parking and rules
+// here (through the server), other seats see only the decisions. Callers' numbers come from
+// outside and are rendered as text only.
 import type { ParkedNumber } from "./bindings/ParkedNumber";
 import type { RoutingView } from "./bindings/RoutingView";
 import { h, replace } from "./dom";
 import { currentLang, t } from "./i18n";
 import { api, describe } from "./ipc";
+import { deciderView } from "./routing-decider";
 import { ConfirmDialog } from "./widgets/confirm";
 import { StatusLine } from "./widgets/status";
 
@@ -91,10 +94,17 @@ export class RoutingSection {
         ),
       ),
     );
+    const journal = [h("h3", { text: t.routeJournal }), h("p", { id: "routing-share", text: share }), v.decisions.length ? table : null];
+    const who = deciderView(v.decider, v.deciding, t);
+    const hint = h("p", { class: "hint", id: "routing-deciding", text: who.hint });
+    if (!who.editing) {
+      replace(this.body, hint, this.status.root, ...journal);
+      return;
+    }
     replace(
       this.body,
-      h("div", { class: "check" }, router, h("label", { for: "routing-router", text: t.routeRouter })),
-      h("p", { class: "hint", id: "routing-deciding", text: v.deciding ? t.routeDeciding : t.routeNotDeciding }),
+      who.routerSwitch ? h("div", { class: "check" }, router, h("label", { for: "routing-router", text: t.routeRouter })) : null,
+      hint,
       h("h3", { id: "routing-numbers-title", text: t.routeNumbers }),
       numbers,
       h("p", { class: "hint", id: "routing-applied", text: v.appliedAtMs === null ? t.routeNeverApplied : t.routeApplied(at(v.appliedAtMs)) }),
@@ -107,9 +117,7 @@ export class RoutingSection {
       ),
       h("div", { class: "form-actions start" }, save),
       this.status.root,
-      h("h3", { text: t.routeJournal }),
-      h("p", { id: "routing-share", text: share }),
-      v.decisions.length ? table : null,
+      ...journal,
     );
   }
 

@@ -275,7 +275,6 @@ export class SettingsScreen {
     const titles: Record<string, string> = {
       "settings-account-title": t.setAccountTitle,
       "settings-workplace-title": t.setWorkplaceTitle,
-      "settings-link-title": t.setLinkTitle,
       "settings-prefs-title": t.setPrefsTitle,
       "pref-popups-legend": t.setPopupsLegend,
       "pref-notify-legend": t.setNotifyLegend,
@@ -523,10 +522,16 @@ export class SettingsScreen {
       refused: t.linkRefused,
       revoked: t.linkRevoked,
     };
-    if (this.team.joined()) {
+    const team = this.team.joined();
+    if (team) {
+      // The events come from the team's server, not from the PBX.
+      words.connected = t.linkTeamConnected;
+      words.refused = t.linkTeamRefused;
       words.offline = t.linkTeamUnreachable;
       words.reconnecting = t.linkTeamUnreachable;
     }
+    const title = this.root.querySelector("#settings-link-title");
+    if (title) title.textContent = team ? t.setLinkTitleTeam : t.setLinkTitle;
     const state = this.link?.state ?? "";
     const lines: HTMLElement[] = [
       h("p", {

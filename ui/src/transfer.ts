@@ -1,6 +1,9 @@
 // The transfer picker, shared by the Calls screen and the popup: the account's workplaces with a
-// search box that also takes a typed number.
+// search box that also takes a typed number; in team mode, free colleagues first and busy ones
+// last and marked (colleagues.ts orders them).
+import type { Colleague } from "./bindings/Colleague";
 import type { Workplace } from "./bindings/Workplace";
+import { type TransferChoice, transferChoices } from "./colleagues";
 import { h, replace } from "./dom";
 import { t } from "./i18n";
 import { api, describe } from "./ipc";
@@ -19,6 +22,7 @@ export class TransferDialog {
   private readonly options: HTMLElement;
   private readonly cancel: HTMLButtonElement;
   private workplaces: Workplace[] = [];
+  private colleagues: Colleague[] = [];
   private call: Transferable | null = null;
   private report: (message: string) => void = () => {};
   private done: () => void = () => {};
@@ -63,28 +67,38 @@ export class TransferDialog {
     this.cancel.textContent = t.cancel;
     this.search.value = "";
     this.workplaces = [];
+    this.colleagues = [];
     this.renderOptions();
     this.root.showModal();
     this.search.focus();
+    // Outside a team there are no colleagues: the workplaces come in the directory's order.
+    const colleagues = api.colleagues().catch(() => []);
     try {
       this.workplaces = (await api.workplaces()).filter((w) => !w.mine);
+      this.colleagues = await colleagues;
       this.renderOptions();
     } catch (e) {
       this.report(describe(e));
     }
   }
 
+  /** A colleague changed while the picker is open: the order and marks follow. */
+  colleagueChanged(colleague: Colleague): void {
+    const at = this.colleagues.findIndex((c) => c.seat === colleague.seat);
+    if (at < 0) return;
+    this.colleagues[at] = colleague;
+    if (this.root.open) this.renderOptions();
+  }
+
   private renderOptions(): void {
     const needle = this.search.value.trim().toLowerCase();
-    const matches = this.workplaces.filter(
-      (w) => !needle || w.name.toLowerCase().includes(needle) || w.sipId.includes(needle),
+    const matches = transferChoices(this.workplaces, this.colleagues).filter(
+      (w) => !needle || w.label.toLowerCase().includes(needle) || w.target.includes(needle),
     );
-    const items: HTMLElement[] = matches.map((w) =>
-      this.option(w.name || w.sipId, w.name ? w.sipId : null, w.sipId),
-    );
+    const items: HTMLElement[] = matches.map((w) => this.option(w.label, w.detail, w.target, w));
     // A typed number is offered too, after the workplaces it matches, so Enter still picks a
     // colleague first and a call can still go outside the workplace list.
-    if (/\d{3,}/.test(needle) && !matches.some((w) => w.sipId === needle)) {
+    if (/\d{3,}/.test(needle) && !matches.some((w) => w.target === needle)) {
       items.push(this.option(t.transferTo(this.search.value.trim()), null, this.search.value.trim()));
     }
     if (items.length === 0) {
@@ -94,12 +108,13 @@ export class TransferDialog {
     }
   }
 
-  private option(label: string, detail: string | null, target: string): HTMLElement {
+  private option(label: string, detail: string | null, target: string, choice?: TransferChoice): HTMLElement {
     const button = h(
       "button",
-      { type: "button", class: "option" },
+      { type: "button", class: `option ${choice?.readiness ?? ""}`.trim() },
       h("span", { class: "option-name", text: label }),
       detail ? h("span", { class: "option-detail", text: detail }) : null,
+      choice?.mark ? h("span", { class: "option-mark", text: choice.mark }) : null,
     );
     button.addEventListener("click", () => {
       const call = this.call;

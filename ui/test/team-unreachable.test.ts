@@ -55,7 +55,7 @@ test("the link indicator shows it when an action finds the team server unreachab
   const indicator = new LinkIndicator(() => true);
   document.body.replaceChildren(indicator.root);
   indicator.set("connected");
-  assert.equal(indicator.root.textContent, en.linkConnected);
+  assert.equal(indicator.root.textContent, en.linkTeamConnected);
   commands.hang_up = () => {
     throw UNREACHABLE;
   };
@@ -66,7 +66,7 @@ test("the link indicator shows it when an action finds the team server unreachab
   assert.ok(indicator.root.classList.contains("unreachable"), indicator.root.className);
   // The link's next report (it came back) is the indicator's word again.
   indicator.set("connected");
-  assert.equal(indicator.root.textContent, en.linkConnected);
+  assert.equal(indicator.root.textContent, en.linkTeamConnected);
   // A link that is down says the same in team mode.
   indicator.set("reconnecting");
   assert.equal(indicator.root.textContent, en.linkTeamUnreachable);
@@ -86,7 +86,7 @@ test("an action the team server answers again puts the link's own word back", as
   // The server answers again (the link never noticed it was gone): the indicator says so.
   commands.dial = () => ({ number: "+7 921 946-27-61", leg: "leg-2" });
   await api.dial("89219462761");
-  assert.equal(indicator.root.textContent, en.linkConnected);
+  assert.equal(indicator.root.textContent, en.linkTeamConnected);
   assert.ok(indicator.root.classList.contains("connected"), indicator.root.className);
   delete commands.dial;
 });

@@ -18,7 +18,7 @@ pub struct ForgetReport {
     pub events: usize,
     /// Routing decisions made at or after it.
     pub routing_decisions: usize,
-    /// Contacts added at or after it.
+    /// Contacts added at or after it, and every team contact.
     pub contacts: usize,
     /// Wrap-ups of those calls, and wrap-ups of no call saved at or after it.
     pub wrapups: usize,
@@ -67,7 +67,10 @@ pub(crate) fn forget_since(tx: &Transaction<'_>, since: DateTime<Utc>) -> Result
         "DELETE FROM contact_numbers WHERE contact_id IN (SELECT id FROM contacts WHERE created_at >= ?1)",
         [since],
     )?;
-    let contacts = tx.execute("DELETE FROM contacts WHERE created_at >= ?1", [since])?;
+    let contacts = tx.execute("DELETE FROM contacts WHERE created_at >= ?1", [since])?
+        // The team's contacts (and the version synced) go whenever they came: they are the
+        // team's, and a later join must sync them afresh.
+        + crate::contacts::forget_team(tx)?;
     tx.execute_batch("DELETE FROM forgotten_calls;")?;
     Ok(ForgetReport {
         calls,

@@ -47,6 +47,7 @@ pub(crate) fn hour_stats(
     conn: &Connection,
     now: DateTime<Utc>,
     zone: Tz,
+    only: Option<&str>,
 ) -> Result<Vec<HourStats>> {
     let (start, end) = day_bounds(now, zone);
     let hours = usize::try_from((micros(end) - micros(start) + HOUR_US - 1) / HOUR_US)
@@ -67,9 +68,12 @@ pub(crate) fn hour_stats(
     let mut stmt = conn.prepare_cached(
         "SELECT (first_seen_at - ?1) / ?3, count(*), \
            coalesce(sum(answered_at IS NOT NULL), 0), coalesce(sum(missed), 0) \
-         FROM calls WHERE first_seen_at >= ?1 AND first_seen_at < ?2 GROUP BY 1",
+         FROM calls WHERE first_seen_at >= ?1 AND first_seen_at < ?2 \
+           AND (?4 IS NULL OR EXISTS (SELECT 1 FROM call_workplaces w \
+             WHERE w.call_id = calls.id AND w.sip_id IN (SELECT value FROM json_each(?4)))) \
+         GROUP BY 1",
     )?;
-    let rows = stmt.query_map(params![micros(start), micros(end), HOUR_US], |r| {
+    let rows = stmt.query_map(params![micros(start), micros(end), HOUR_US, only], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, i64>(1)?,

@@ -86,7 +86,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 pub use apply::{ApplyReport, EventBody, LoggedEvent};
-pub use contacts::{Contact, ContactNumber, ImportProblem, ImportReport, NewContact};
+pub use contacts::{
+    Contact, ContactNumber, ImportProblem, ImportReport, NewContact, TeamContactRow,
+    TeamPhonebookReport, TeamPhonebookUpdate,
+};
 pub use error::{CallLogError, Result};
 pub use forget::ForgetReport;
 pub use hours::HourStats;
@@ -200,18 +203,40 @@ impl CallLog {
 
     /// The figures for the day containing `now` (in the configured day zone).
     pub async fn day_stats(&self, now: DateTime<Utc>) -> Result<DayStats> {
+        self.day_stats_of(now, None).await
+    }
+
+    /// As [`Self::day_stats`], counting only the calls that involve one of `workplaces` (SIP
+    /// IDs of workplaces or terminals, as the events named them); `None` counts every call.
+    pub async fn day_stats_of(
+        &self,
+        now: DateTime<Utc>,
+        workplaces: Option<Vec<String>>,
+    ) -> Result<DayStats> {
         let zone = self.store.config.day_zone;
+        let only = query::workplaces_json(workplaces.as_deref());
         self.store
-            .read(move |conn| query::day_stats(conn, now, zone))
+            .read(move |conn| query::day_stats(conn, now, zone, only.as_deref()))
             .await
     }
 
     /// The calls of the day containing `now` (in the configured day zone), hour by hour from
     /// midnight, empty hours included: the stats card's chart.
     pub async fn hour_stats(&self, now: DateTime<Utc>) -> Result<Vec<HourStats>> {
+        self.hour_stats_of(now, None).await
+    }
+
+    /// As [`Self::hour_stats`], counting only the calls that involve one of `workplaces` (see
+    /// [`Self::day_stats_of`]).
+    pub async fn hour_stats_of(
+        &self,
+        now: DateTime<Utc>,
+        workplaces: Option<Vec<String>>,
+    ) -> Result<Vec<HourStats>> {
         let zone = self.store.config.day_zone;
+        let only = query::workplaces_json(workplaces.as_deref());
         self.store
-            .read(move |conn| hours::hour_stats(conn, now, zone))
+            .read(move |conn| hours::hour_stats(conn, now, zone, only.as_deref()))
             .await
     }
 
@@ -231,7 +256,10 @@ impl CallLog {
     pub async fn update_contact(&self, id: i64, contact: NewContact) -> Result<Contact> {
         let valid = contact.validate()?;
         self.store
-            .write(move |tx| contacts::update(tx, id, &valid))
+            .write(move |tx| {
+                refuse_team_contact(tx, id)?;
+                contacts::update(tx, id, &valid)
+            })
             .await?;
         self.contact(id)
             .await?
@@ -240,7 +268,37 @@ impl CallLog {
 
     /// Deletes a contact.
     pub async fn delete_contact(&self, id: i64) -> Result<()> {
-        self.store.write(move |tx| contacts::delete(tx, id)).await
+        self.store
+            .write(move |tx| {
+                refuse_team_contact(tx, id)?;
+                contacts::delete(tx, id)
+            })
+            .await
+    }
+
+    /// The version of the team phonebook applied last (0: none): the next sync asks the team's
+    /// server for what changed since.
+    pub async fn team_phonebook_version(&self) -> Result<i64> {
+        self.store.read(contacts::team_version).await
+    }
+
+    /// Applies a page of the team phonebook's changes in one transaction: its contacts added or
+    /// replaced by the server's id, its deletions removed, its version kept for the next sync.
+    /// Team contacts are read-only to [`CallLog::update_contact`] and
+    /// [`CallLog::delete_contact`], and imports never merge into one.
+    pub async fn apply_team_phonebook(
+        &self,
+        page: TeamPhonebookUpdate,
+    ) -> Result<TeamPhonebookReport> {
+        self.store
+            .write(move |tx| contacts::apply_team(tx, page))
+            .await
+    }
+
+    /// Removes every team contact and the version applied (leaving the team); answers how
+    /// many contacts went.
+    pub async fn forget_team_contacts(&self) -> Result<usize> {
+        self.store.write(contacts::forget_team).await
     }
 
     /// One contact by id.
@@ -536,6 +594,16 @@ fn create_file(path: &Path) -> Result<std::fs::File> {
             path: path.to_owned(),
             source,
         })
+}
+
+/// A team contact is changed only by a sync from the team's server.
+fn refuse_team_contact(tx: &rusqlite::Transaction<'_>, id: i64) -> Result<()> {
+    if contacts::is_team_contact(tx, id)? {
+        return Err(CallLogError::InvalidContact(
+            "this is a team contact: the team's supervisors and admins change it on the team's server".into(),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

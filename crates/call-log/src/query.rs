@@ -606,7 +606,18 @@ pub struct DayStats {
 }
 
 /// Figures for the day containing `now` in `zone`.
-pub(crate) fn day_stats(conn: &Connection, now: DateTime<Utc>, zone: Tz) -> Result<DayStats> {
+/// A choice of workplaces as the JSON array the statistics' queries read with `json_each`
+/// (`None`: every call).
+pub(crate) fn workplaces_json(workplaces: Option<&[String]>) -> Option<String> {
+    workplaces.map(|ids| serde_json::Value::from(ids.to_vec()).to_string())
+}
+
+pub(crate) fn day_stats(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    zone: Tz,
+    only: Option<&str>,
+) -> Result<DayStats> {
     let local = now.with_timezone(&zone).date_naive();
     let start = zone
         .from_local_datetime(&local.and_time(NaiveTime::MIN))
@@ -627,9 +638,11 @@ pub(crate) fn day_stats(conn: &Connection, now: DateTime<Utc>, zone: Tz) -> Resu
                coalesce(sum(direction = 'incoming'), 0), coalesce(sum(direction = 'outgoing'), 0), \
                coalesce(sum(answered_at IS NOT NULL), 0), coalesce(sum(missed), 0), \
                coalesce(sum(CASE WHEN answered_at IS NOT NULL THEN duration END), 0) \
-             FROM calls WHERE first_seen_at >= ?1 AND first_seen_at < ?2",
+             FROM calls WHERE first_seen_at >= ?1 AND first_seen_at < ?2 \
+               AND (?3 IS NULL OR EXISTS (SELECT 1 FROM call_workplaces w \
+                 WHERE w.call_id = calls.id AND w.sip_id IN (SELECT value FROM json_each(?3))))",
         )?
-        .query_row(params![micros(start), micros(end)], |r| {
+        .query_row(params![micros(start), micros(end), only], |r| {
             Ok(DayStats {
                 calls: r.get(0)?,
                 incoming: r.get(1)?,

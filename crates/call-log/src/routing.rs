@@ -8,74 +8,14 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::Result;
 use crate::timestamp::{from_micros, micros};
 
-/// How a routing decision ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RoutingOutcome {
-    /// transferCall succeeded: the call went to the target.
-    Transferred,
-    /// terminateCall released the parking: the cabinet's own routing takes over.
-    Released,
-    /// No decision in time: the PBX fell back to the cabinet's routing.
-    TimedOut,
-    /// The API call failed.
-    Failed,
-    /// The call rang while the router app was away (asleep, off, offline) and reached it only
-    /// after its deadline: nothing was sent, and the PBX followed the cabinet's routing.
-    MissedOffline,
-}
-
-impl RoutingOutcome {
-    fn as_text(self) -> &'static str {
-        match self {
-            RoutingOutcome::Transferred => "transferred",
-            RoutingOutcome::Released => "released",
-            RoutingOutcome::TimedOut => "timed_out",
-            RoutingOutcome::Failed => "failed",
-            RoutingOutcome::MissedOffline => "missed_offline",
-        }
-    }
-
-    fn from_text(s: &str) -> Self {
-        match s {
-            "transferred" => RoutingOutcome::Transferred,
-            "released" => RoutingOutcome::Released,
-            "timed_out" => RoutingOutcome::TimedOut,
-            "missed_offline" => RoutingOutcome::MissedOffline,
-            _ => RoutingOutcome::Failed,
-        }
-    }
-}
-
-/// A decision to journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoutingDecision {
-    /// The parked leg's id.
-    pub leg: String,
-    /// The caller's number.
-    pub caller_number: Option<String>,
-    /// The parked external number that was called.
-    pub line_number: Option<String>,
-    /// The rule that matched, by name; `None` when none did.
-    pub rule: Option<String>,
-    /// Where the call was sent (a workplace SIP ID or a number).
-    pub target: Option<String>,
-    /// How it ended.
-    pub outcome: RoutingOutcome,
-    /// Anything worth keeping: the error text of a failure, say.
-    pub detail: Option<String>,
-    /// When the decision was made.
-    pub decided_at: DateTime<Utc>,
-    /// From the parking event's receipt to the API's answer, in milliseconds.
-    pub took_ms: i64,
-    /// The deadline it had, in milliseconds (the PBX's parking window less a margin).
-    pub deadline_ms: i64,
-}
+/// How a decision ended and the entry journalled are the routing crate's, so that the app and
+/// the relay keep the same journal.
+pub use call_routing::{JournalEntry as RoutingDecision, RoutingOutcome};
 
 /// A journalled decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

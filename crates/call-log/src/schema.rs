@@ -26,7 +26,9 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
     include_str!("../migrations/003_refused_recordings.sql"),
-    include_str!("../migrations/006_wrapup.sql"),
+    include_str!("../migrations/004_wrapup.sql"),
+    include_str!("../migrations/005_team_phonebook.sql"),
+    include_str!("../migrations/006_wrapup_team_unsent.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {
@@ -253,6 +255,47 @@ mod tests {
                 .unwrap();
             assert_eq!(tables, 8, "from {version}");
         }
+    }
+
+    #[test]
+    fn migration_004_keeps_existing_contacts_as_the_operators_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v3.sqlite3");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 3).unwrap();
+            conn.execute(
+                "INSERT INTO contacts (name, created_at, updated_at) VALUES ('Own', 1, 1)",
+                [],
+            )
+            .unwrap();
+        }
+        let conn = open_writer(&path, Duration::from_secs(1)).unwrap();
+        let (team_id, version): (Option<i64>, Option<i64>) = conn
+            .query_row(
+                "SELECT team_id, team_version FROM contacts WHERE name = 'Own'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((team_id, version), (None, None));
+        let synced: i64 = conn
+            .query_row("SELECT count(*) FROM team_phonebook", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(synced, 0);
+        // One local row per team contact.
+        conn.execute(
+            "INSERT INTO contacts (name, created_at, updated_at, team_id) VALUES ('T', 1, 1, 7)",
+            [],
+        )
+        .unwrap();
+        assert!(
+            conn.execute(
+                "INSERT INTO contacts (name, created_at, updated_at, team_id) VALUES ('T2', 1, 1, 7)",
+                [],
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! After-call wrap-ups: the operator's note, tags and follow-up for a call leg.
 //!
-//! A wrap-up lives in tables of its own keyed by the leg id (`migrations/006_wrapup.sql`), and
+//! A wrap-up lives in tables of its own keyed by the leg id (`migrations/004_wrapup.sql`), and
 //! applying events never writes them, so a wrap-up and its call's events may arrive in any order
 //! and both are kept: a wrap-up saved before the leg's row exists waits for it, and a `recorded`
 //! event after the wrap-up changes only the call's row. Reads join the two by leg.

@@ -187,7 +187,7 @@ pub struct Settings {
     pub parked: std::collections::BTreeSet<String>,
     /// How parked calls are decided (the ordered rules, business hours, the deadline), and when
     /// parking was last applied.
-    pub routing: crate::routing_rules::RoutingSettings,
+    pub routing: call_routing::RoutingSettings,
     /// Start the app when the operator logs in to the computer.
     pub autostart: bool,
     /// The first-run welcome was answered (the demo tried or an account connected), so it is

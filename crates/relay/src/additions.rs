@@ -2,7 +2,7 @@
 //! so that the integration (which sends `team` notices) and the feed both use it without
 //! depending on each other.
 
-use team_api::TeamEvent;
+use team_api::{AvailabilityEvent, TeamEvent};
 use tokio::sync::mpsc;
 
 use crate::calls::Derived;
@@ -14,6 +14,8 @@ pub enum Addition {
     Derived(Derived),
     /// About the integration, for admins.
     Team(TeamEvent),
+    /// A seat's availability as colleagues see it (`availability`).
+    Availability(AvailabilityEvent),
 }
 
 /// Queues an addition without waiting (the writer thread must never block).

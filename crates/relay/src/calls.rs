@@ -82,9 +82,20 @@ struct CallerGroup {
     leg_id: String,
 }
 
+/// Where one live leg rings and where it is connected, by the ids its events named. A call to
+/// the company rings a group on one leg (`showing` at each workplace); one answers (`connected`
+/// naming it) and the others get `hiding`, which ends the call there only.
+#[derive(Debug, Default)]
+struct Parties {
+    ringing_at: HashSet<String>,
+    talking_at: HashSet<String>,
+}
+
 #[derive(Debug, Default)]
 struct ViewState {
     legs: HashMap<String, Leg>,
+    /// Each live leg's parties (beside `legs`, whose `Leg` is part of the crate's API).
+    parties: HashMap<String, Parties>,
     /// The team's workplaces, and the terminals that belong to each.
     workplaces: HashSet<String>,
     terminals: HashMap<String, String>,
@@ -206,6 +217,17 @@ impl CallView {
         calls
     }
 
+    /// The team workplace `id` names (itself, or the workplace of the terminal it is), if the
+    /// view knows it.
+    pub fn team_workplace_of(&self, id: &str) -> Option<String> {
+        team_workplace(&self.lock(), id)
+    }
+
+    /// One workplace's presence, if the view knows the workplace.
+    pub fn presence_of(&self, workplace: &str) -> Option<Presence> {
+        self.lock().presence.get(workplace).copied()
+    }
+
     /// Every known workplace's presence.
     pub fn presence(&self) -> Vec<WorkplacePresence> {
         self.lock()
@@ -254,8 +276,10 @@ impl CallView {
     fn apply(&self, call: &CallEvent, at: DateTime<Utc>, derived: &mut Vec<Derived>) {
         let mut state = self.lock();
         let id = call.leg.as_str().to_owned();
-        let live = is_live(&call.state);
         let known = state.legs.contains_key(&id);
+        // `hiding` ends the call at the workplace it names, not the leg.
+        let hiding = call.state == CallState::Hiding;
+        let live = is_live(&call.state) || (hiding && known);
         if !live && !known {
             // The end of a leg the view never saw live: nothing to follow.
             return;
@@ -278,7 +302,9 @@ impl CallView {
             answered: false,
         });
         let first = !known;
-        leg.state = call.state.clone();
+        if !hiding {
+            leg.state = call.state.clone();
+        }
         if call.tag.is_some() {
             leg.tag.clone_from(&call.tag);
         }
@@ -294,11 +320,25 @@ impl CallView {
         if let Some(number) = call.callee.as_ref().and_then(|p| p.number()) {
             leg.callee = Some(number.to_owned());
         }
-        leg.touches.extend(ids_of(call));
+        let named = ids_of(call);
+        leg.touches.extend(named.iter().cloned());
         leg.answered |= call.state == CallState::Connected;
         let leg = leg.clone();
+        let parties = state.parties.entry(id.clone()).or_default();
+        match call.state {
+            CallState::Trying | CallState::Showing => parties.ringing_at.extend(named),
+            CallState::Connected => parties.talking_at.extend(named),
+            CallState::Hiding => {
+                for hidden in callee_ids(call) {
+                    parties.ringing_at.remove(&hidden);
+                    parties.talking_at.remove(&hidden);
+                }
+            }
+            _ => {}
+        }
         if !live {
             state.legs.remove(&id);
+            state.parties.remove(&id);
         }
         self.follow_caller(&mut state, &leg, first, live, derived);
         for workplace in leg
@@ -410,23 +450,39 @@ fn team_workplace(state: &ViewState, id: &str) -> Option<String> {
     state.terminals.get(id).cloned()
 }
 
+/// What `workplace` is doing: talking on a live leg connected there, else ringing where a live
+/// leg shows there, else free.
 fn presence_of(state: &ViewState, workplace: &str) -> Presence {
+    let names = |ids: &HashSet<String>| {
+        ids.iter()
+            .any(|id| team_workplace(state, id).as_deref() == Some(workplace))
+    };
     let mut presence = Presence::Free;
-    for leg in state.legs.values() {
-        let touches = leg
-            .touches
-            .iter()
-            .any(|id| team_workplace(state, id).as_deref() == Some(workplace));
-        if !touches {
-            continue;
+    for parties in state.parties.values() {
+        if names(&parties.talking_at) {
+            return Presence::Talking;
         }
-        match leg.state {
-            CallState::Connected => return Presence::Talking,
-            CallState::Trying | CallState::Showing => presence = Presence::Ringing,
-            _ => {}
+        if names(&parties.ringing_at) {
+            presence = Presence::Ringing;
         }
     }
     presence
+}
+
+/// The ids an event names as its callee (where a `hiding` ends the call).
+fn callee_ids(event: &CallEvent) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    if let Some(party) = &event.callee {
+        for id in [&party.id, &party.account_id, &party.display_id]
+            .into_iter()
+            .flatten()
+        {
+            if !id.trim().is_empty() {
+                ids.insert(id.clone());
+            }
+        }
+    }
+    ids
 }
 
 fn direction_text(direction: &Direction) -> String {

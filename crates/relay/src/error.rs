@@ -154,6 +154,15 @@ pub enum RelayError {
         /// Why it was refused.
         reason: String,
     },
+    /// A phonebook file could not be read or written, or holds rows that cannot be imported:
+    /// the file, and what was wrong (each bad line named).
+    #[error("{file}: {reason}")]
+    ContactsFile {
+        /// The file.
+        file: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// No seat matches.
     #[error("no seat {0:?} (give its number or its name, as `seats list` shows them)")]
     SeatNotFound(String),
@@ -175,4 +184,7 @@ pub enum RelayError {
         #[source]
         source: mtt_api::Error,
     },
+    /// The team's routing rules are not valid (given by an admin) or do not read (stored).
+    #[error("routing rules: {0}")]
+    Routing(String),
 }

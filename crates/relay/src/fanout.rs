@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use crate::audience::{Audience, Viewer};
+use crate::audience::{Audience, LegAudiences, Viewer};
 use crate::connection::Cutoff;
 use crate::metrics::Metrics;
 use crate::store::{CommitSink, Epoch, EventId, StoredEvent};
@@ -131,6 +131,9 @@ pub struct Fanout {
     next_subscriber: AtomicU64,
     buffer: usize,
     metrics: Arc<Metrics>,
+    /// Whom each leg's call events are for: the one decision the live fan-out and the backlog
+    /// replay both take.
+    legs: LegAudiences,
 }
 
 impl std::fmt::Debug for Fanout {
@@ -150,7 +153,14 @@ impl Fanout {
             next_subscriber: AtomicU64::new(1),
             buffer: buffer.max(1),
             metrics,
+            legs: LegAudiences::default(),
         }
+    }
+
+    /// Whom each leg's call events are for (see [`LegAudiences`]): what a backlog replay
+    /// filters by, and what a starting relay recalls from the store.
+    pub fn legs(&self) -> &LegAudiences {
+        &self.legs
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Subscriber>> {
@@ -231,16 +241,20 @@ impl Fanout {
 
 impl CommitSink for Fanout {
     fn committed(&self, events: &[StoredEvent]) {
+        // Before anything else: a client subscribing later replays these from the backlog
+        // and must get the same audiences.
+        let audiences = self.legs.observe(events);
         if self.lock().is_empty() {
             return;
         }
         let live: Vec<Arc<LiveEvent>> = events
             .iter()
-            .filter_map(|event| match render(event) {
+            .zip(audiences)
+            .filter_map(|(event, audience)| match render(event) {
                 Ok(frame) => Some(Arc::new(LiveEvent {
                     id: event.id,
                     frame,
-                    audience: Audience::of(&event.kind, &event.body),
+                    audience,
                 })),
                 Err(err) => {
                     tracing::error!(id = event.id.0, error = %err, "an event could not be rendered for the stream");

@@ -153,9 +153,13 @@ pub(crate) async fn receive(
         Err(refusal) => return refused(refusal),
     };
     let started = Instant::now();
+    let routing = state.routing.watch(&notification);
     match state.store.append(notification).await {
         Ok(appended) => {
             metrics.stored(appended.duplicate, started.elapsed());
+            if let Some(watched) = routing.filter(|_| !appended.duplicate) {
+                state.routing.act(watched);
+            }
             (
                 StatusCode::OK,
                 Json(json!({ "id": appended.id.0, "duplicate": appended.duplicate })),

@@ -34,6 +34,9 @@
 //!   A seat credential also opens `/events/stream`; in team mode client keys are refused there
 //!   unless `allow_client_keys`. A landing whose `state` the relay started (`team connect`) is
 //!   exchanged by the relay itself instead of handed off.
+//! - The team phonebook ([`team_phonebook`], `team_api::phonebook`): `GET /team/contacts?since=`
+//!   for every seat, `POST`, `PUT`, `DELETE /team/contacts…` for supervisors and admins
+//!   (audited); each change is announced on the stream as a `phonebook` event.
 //! - `GET /healthz` (liveness), `GET /readyz` (the integration's state, 200 or 503),
 //!   `GET /metrics` (Prometheus text).
 //!
@@ -58,9 +61,13 @@ pub mod access;
 pub mod additions;
 pub mod audience;
 pub mod audit_export;
+pub mod availability;
 pub mod calls;
+mod colleague_routes;
 pub mod config;
 pub mod connection;
+mod contacts_api;
+pub mod contacts_file;
 pub mod directory;
 pub mod error;
 pub mod fanout;
@@ -71,6 +78,8 @@ pub mod keys;
 pub mod metrics;
 pub mod oauth;
 pub mod rate;
+pub mod routing;
+mod routing_routes;
 pub mod sealing;
 mod seat_api;
 pub mod seat_limits;
@@ -82,6 +91,7 @@ pub mod store;
 mod stream;
 pub mod team_clock;
 pub mod team_feed;
+pub mod team_phonebook;
 mod team_routes;
 mod wrapup_api;
 

@@ -74,6 +74,14 @@ enum Command {
     },
     /// The audit log of the seats' actions at the PBX: print it, or export it as CSV.
     Audit(cli::audit::AuditArgs),
+    /// The team's routing of parked calls: show or set the rules, read the journal.
+    Routing {
+        #[command(subcommand)]
+        action: cli::routing::RoutingCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
     /// The team's seats: add, list, revoke, invite.
     Seats {
         #[command(subcommand)]
@@ -86,6 +94,14 @@ enum Command {
     Tags {
         #[command(subcommand)]
         action: cli::tags::TagsCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// The team phonebook: import a CSV or vCard file, list it, export it as CSV.
+    Contacts {
+        #[command(subcommand)]
+        action: cli::contacts::ContactsCommand,
         /// The database file (default: from the configuration).
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
@@ -485,6 +501,10 @@ async fn main() -> ExitCode {
         Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
         Command::Audit(args) => cli::audit::run(&config, args).await,
         Command::Tags { action, database } => cli::tags::run(&config, database, action).await,
+        Command::Contacts { action, database } => {
+            cli::contacts::run(&config, database, action).await
+        }
+        Command::Routing { action, database } => cli::routing::run(&config, database, action).await,
         Command::Backup { file, database } => backup(&config, &file, database),
         Command::Restore { file, database } => restore(&config, &file, database),
     };

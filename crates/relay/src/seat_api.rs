@@ -176,7 +176,7 @@ pub(crate) async fn audit(
 }
 
 /// Records a refusal or failure and answers it.
-async fn refuse(
+pub(crate) async fn refuse(
     state: &RelayState,
     seat: &SeatProfile,
     action: &str,
@@ -521,6 +521,9 @@ pub(crate) async fn learn_workplaces(state: RelayState) {
             }
         }
         Err(err) => tracing::warn!(error = %err, "the seats' workplaces could not be read"),
+    }
+    if let Err(err) = state.availability.learn(&state.team).await {
+        tracing::warn!(error = %err, "the seats' availability could not be read at start");
     }
     if state.integration.status().team_mode
         && let Err(err) = state.directory.get(&state.integration, &state.calls).await

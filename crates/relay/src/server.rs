@@ -23,7 +23,10 @@ use crate::connection::{CutoffListener, serve};
 use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
-use crate::{intake, oauth, seat_api, stream, team_routes, wrapup_api};
+use crate::{
+    colleague_routes, contacts_api, intake, oauth, routing_routes, seat_api, stream, team_routes,
+    wrapup_api,
+};
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so
 /// that a wrong hook is indistinguishable from any other unknown path.
@@ -70,6 +73,11 @@ pub fn router(state: RelayState) -> Router {
         .route("/team/directory", get(seat_api::directory))
         .route("/team/presence", get(seat_api::presence))
         .route("/team/callbacks", get(seat_api::callbacks))
+        .route("/team/colleagues", get(colleague_routes::colleagues))
+        .route(
+            "/team/availability",
+            put(colleague_routes::set_availability).fallback(not_found),
+        )
         .route(
             "/team/wrapups",
             put(wrapup_api::save)
@@ -82,6 +90,23 @@ pub fn router(state: RelayState) -> Router {
                 .put(wrapup_api::set_tags)
                 .fallback(not_found),
         )
+        .route(
+            "/team/contacts",
+            get(contacts_api::changes)
+                .post(contacts_api::add)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/contacts/{id}",
+            put(contacts_api::edit)
+                .delete(contacts_api::delete)
+                .fallback(not_found),
+        )
+        .route(
+            "/team/routing",
+            get(routing_routes::routing).put(routing_routes::set_routing),
+        )
+        .route("/team/routing/journal", get(routing_routes::journal))
         .route(
             "/oauth/code/{state}",
             get(oauth::fetch_code).layer(sign_in_polls),
@@ -205,6 +230,14 @@ impl Relay {
         let redirect_uri = format!("{base}/{}", state.config.hook.expose_secret());
         let stream_url = format!("{base}/events/stream");
         let shutdown = state.shutdown.clone();
+        // Before serving: a call in progress across the restart still reaches the operator it
+        // rang (see `audience`). Without it the relay still serves; only such calls miss out.
+        match state.fanout.legs().recall(&*state.store).await {
+            Ok(read) => tracing::debug!(read, "recalled the legs' audiences"),
+            Err(err) => {
+                tracing::warn!(error = %err, "the legs' audiences could not be recalled from the store");
+            }
+        }
 
         let pruner = tokio::spawn(run_retention(state.clone()));
         let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));
@@ -224,6 +257,13 @@ impl Relay {
             ))
         });
         let learner = tokio::spawn(crate::seat_api::learn_workplaces(state.clone()));
+        let phonebook = tokio::spawn(
+            Arc::clone(&state.phonebook).run(Arc::clone(&state.store), shutdown.clone()),
+        );
+        let decider = tokio::spawn(crate::routing::run(
+            Arc::clone(&state.routing),
+            shutdown.clone(),
+        ));
         let server = tokio::spawn(serve(
             CutoffListener::new(listener),
             router(state.clone()),
@@ -242,6 +282,8 @@ impl Relay {
             key_watch,
             refresher,
             learner,
+            phonebook,
+            decider,
             feed,
         })
     }
@@ -303,6 +345,8 @@ pub struct RelayHandle {
     key_watch: JoinHandle<()>,
     refresher: JoinHandle<()>,
     learner: JoinHandle<()>,
+    phonebook: JoinHandle<()>,
+    decider: JoinHandle<()>,
     feed: Option<JoinHandle<()>>,
 }
 
@@ -349,6 +393,8 @@ impl RelayHandle {
         let _ = (&mut self.refresher).await;
         let _ = (&mut self.learner).await;
         let _ = (&mut self.pruner).await;
+        let _ = (&mut self.phonebook).await;
+        let _ = (&mut self.decider).await;
         if let Some(feed) = self.feed.as_mut() {
             let _ = feed.await;
         }
@@ -364,6 +410,8 @@ impl Drop for RelayHandle {
         self.key_watch.abort();
         self.refresher.abort();
         self.learner.abort();
+        self.phonebook.abort();
+        self.decider.abort();
         if let Some(feed) = &self.feed {
             feed.abort();
         }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::Access;
 use crate::additions::Addition;
+use crate::availability::SeatAvailability;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
 use crate::directory::DirectoryCache;
@@ -19,14 +20,17 @@ use crate::handoff::Handoff;
 use crate::integration::Integration;
 use crate::metrics::Metrics;
 use crate::rate::RateLimit;
+use crate::routing::RelayRouter;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
+use crate::store::phonebook::SharedPhonebookStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
 use crate::store::wrapup::SharedWrapUpStore;
 use crate::store::{CommitSink, SharedStore};
 use crate::team_feed::{FEED_QUEUE, TeamSink};
+use crate::team_phonebook::TeamPhonebook;
 
 /// The stores a relay runs on.
 pub type Stores = (
@@ -34,6 +38,7 @@ pub type Stores = (
     SharedTeamStore,
     SharedAuditStore,
     SharedWrapUpStore,
+    SharedPhonebookStore,
 );
 
 /// Everything the handlers share.
@@ -65,12 +70,18 @@ pub struct RelayState {
     pub audit: SharedAuditStore,
     /// The team's wrap-ups and tags list.
     pub wrapups: SharedWrapUpStore,
+    /// The team phonebook and its index of personal managers.
+    pub phonebook: Arc<TeamPhonebook>,
     /// The relay's view of live calls, presence and the callback queue.
     pub calls: Arc<CallView>,
     /// The team's directory, cached.
     pub directory: Arc<DirectoryCache>,
+    /// Each seat's availability (set, and Offline while no stream of it is open).
+    pub availability: Arc<SeatAvailability>,
     /// Each seat's requests in flight and rate.
     pub seat_limits: Arc<SeatLimits>,
+    /// The decider of parked calls in team mode.
+    pub routing: Arc<RelayRouter>,
     /// The queue of what the relay adds to the stream (see `team_feed`).
     pub additions: mpsc::Sender<Addition>,
     /// Its receiving end, taken by the task that stores them when the relay starts.
@@ -92,7 +103,8 @@ impl RelayState {
                 Arc::clone(&store) as SharedStore,
                 Arc::clone(&store) as SharedTeamStore,
                 Arc::clone(&store) as SharedAuditStore,
-                store as SharedWrapUpStore,
+                Arc::clone(&store) as SharedWrapUpStore,
+                store as SharedPhonebookStore,
             ))
         })
     }
@@ -112,9 +124,32 @@ impl RelayState {
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
-        let (store, team, audit, wrapups) = open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
+        let (store, team, audit, wrapups, phonebook) =
+            open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
+        let integration = Arc::new(
+            Integration::new(
+                Arc::clone(&team),
+                sealer,
+                Arc::clone(&config),
+                Arc::clone(&metrics),
+            )
+            .with_notices(additions.clone()),
+        );
+        let routing = Arc::new(RelayRouter::new(
+            Arc::clone(&team),
+            Arc::clone(&store),
+            Arc::clone(&calls),
+            Arc::clone(&integration),
+        ));
+        // The router's facts about people: the team phonebook's personal managers and each
+        // operator's availability, both answered from memory.
+        let phonebook = Arc::new(TeamPhonebook::new(phonebook));
+        let availability = Arc::new(SeatAvailability::new(additions.clone()));
+        routing.use_managers(Arc::clone(&phonebook) as Arc<dyn crate::routing::PersonalManagers>);
+        routing
+            .use_availability(Arc::clone(&availability) as Arc<dyn crate::routing::Availability>);
         Ok(Self {
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
             access: Arc::new(
@@ -131,22 +166,17 @@ impl RelayState {
                 ),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
-            integration: Arc::new(
-                Integration::new(
-                    Arc::clone(&team),
-                    sealer,
-                    Arc::clone(&config),
-                    Arc::clone(&metrics),
-                )
-                .with_notices(additions.clone()),
-            ),
+            integration,
+            routing,
             seat_limits: Arc::new(SeatLimits::default()),
+            availability,
             directory: Arc::new(DirectoryCache::default()),
             additions_rx: Arc::new(Mutex::new(Some(additions_rx))),
             additions,
             calls,
             audit,
             wrapups,
+            phonebook,
             join_limit: Arc::new(RateLimit::per_minute(config.join_attempts_per_minute)),
             team,
             config,

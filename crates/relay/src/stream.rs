@@ -37,7 +37,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::access::{Denied, Holder, StreamSlot};
-use crate::audience::{Audience, Viewer};
+use crate::audience::Viewer;
 use crate::connection::{Cutoff, Peer};
 use crate::fanout::{Fanout, ResumePoint, Subscription, render};
 use crate::keys::ClientKey;
@@ -168,9 +168,16 @@ pub(crate) async fn stream_events(
     };
 
     let cutoff = peer.map(|Extension(ConnectInfo(peer))| peer.cutoff);
+    let mut online = None;
     let viewer = match slot.holder() {
         Holder::Seat(profile) => {
             state.calls.add_workplace(&profile.workplace);
+            online = Some(
+                state
+                    .availability
+                    .online(&state.team, profile.id, &profile.workplace)
+                    .await,
+            );
             Viewer::Seat {
                 role: profile.role,
                 workplace: profile.workplace.clone(),
@@ -214,6 +221,7 @@ pub(crate) async fn stream_events(
         metrics: Arc::clone(&state.metrics),
         slot,
         viewer,
+        _online: online,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -311,6 +319,8 @@ struct Feed {
     slot: StreamSlot,
     /// What the holder may see: live and backlog events are filtered alike.
     viewer: Viewer,
+    /// A seat's stream keeps the seat online (its availability, not Offline) while it lasts.
+    _online: Option<crate::availability::Online>,
 }
 
 impl Feed {
@@ -381,7 +391,7 @@ impl Feed {
                 self.skip(row.id, &row.reason);
             }
             for event in page.events {
-                if !self.viewer.sees(&Audience::of(&event.kind, &event.body)) {
+                if !self.viewer.sees(&self.fanout.legs().audience(&event)) {
                     continue;
                 }
                 match render(&event) {

@@ -2,12 +2,12 @@
 //! [`TeamSink`] to the fan-out; on the way the live-call view follows them, and what it derives
 //! (a workplace's presence, the callback queue) — with the integration's notices for admins —
 //! goes through a bounded queue to [`run`], which appends them to the store as events of the
-//! kinds `presence`, `callbackQueue` and `team`. Stored like any event, they are numbered,
+//! kinds `presence`, `callbackQueue`, `team` and (from `availability`) `availability`. Stored like any event, they are numbered,
 //! resumable and filtered per seat the same way live and on a resume.
 
 use std::sync::Arc;
 
-use team_api::{CALLBACK_QUEUE_KIND, PRESENCE_KIND, TEAM_KIND};
+use team_api::{AVAILABILITY_KIND, CALLBACK_QUEUE_KIND, PRESENCE_KIND, TEAM_KIND};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -80,6 +80,7 @@ pub async fn run(
                 (CALLBACK_QUEUE_KIND, serde_json::to_string(&change))
             }
             Addition::Team(event) => (TEAM_KIND, serde_json::to_string(&event)),
+            Addition::Availability(change) => (AVAILABILITY_KIND, serde_json::to_string(&change)),
         };
         let Ok(body) = body else { continue };
         let Ok(notification) = IncomingNotification::new(kind.to_owned(), body) else {

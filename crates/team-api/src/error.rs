@@ -43,6 +43,8 @@ pub enum TeamErrorCode {
     RoleRequired,
     /// The relay knows no live leg with this id (it finished, or never was) (404).
     CallUnknown,
+    /// The team phonebook has no contact with this id (it was deleted, or never was) (404).
+    ContactUnknown,
     /// The relay holds no working МТТ integration: connect it (503).
     NotConnected,
     /// The PBX refused the action; the message carries its answer (502).

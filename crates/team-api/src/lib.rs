@@ -37,7 +37,13 @@
 //! | `GET /team/directory` | — | [`Directory`] | any seat; cached at the relay, re-read on `vpbxNotifications` |
 //! | `GET /team/presence` | — | [`PresenceSummary`] | any seat; no numbers, no names |
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
+//! | `GET /team/colleagues` | — | [`Colleagues`] | any seat; no callers' numbers or names |
+//! | `PUT /team/availability` | [`AvailabilityRequest`] | [`AvailabilityAnswer`] | own seat; another seat: supervisor, admin (`role_required`); Offline is not settable (`bad_request`) |
 //! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
+//! | `GET`, `POST /team/contacts`, `PUT`, `DELETE /team/contacts/{id}` | see [`phonebook`] | | read: any seat; change: supervisor, admin |
+//! | `GET /team/routing` | — | [`TeamRouting`] | admin only |
+//! | `PUT /team/routing` | [`TeamRouting`] | [`TeamRouting`] (as saved) | admin only; bad rules 400 `bad_request` naming the rule |
+//! | `GET /team/routing/journal` | — | [`RoutingJournal`] | admin only |
 //!
 //! PBX outcomes: the PBX refused (502 `pbx_refused`, its answer in the message), did not answer
 //! (504 `pbx_timeout`), could not be reached (502 `pbx_unreachable`); the relay holds no working
@@ -62,18 +68,32 @@
 //! `GET /events/stream` with a seat credential carries what the seat may see; the relay's own
 //! event kinds and the table of who sees what are in [`stream`].
 
+mod colleagues;
 mod directory;
 mod error;
 mod join;
+pub mod phonebook;
+pub mod routing;
 mod seat_api;
 mod secret;
 mod status;
 pub mod stream;
 pub mod wrapup;
 
+pub use colleagues::{
+    AVAILABILITY_KIND, Availability, AvailabilityAnswer, AvailabilityEvent, AvailabilityRequest,
+    Colleague, Colleagues,
+};
 pub use directory::{Directory, DirectoryNumber, DirectoryTerminal, DirectoryWorkplace};
 pub use error::{ErrorBody, TeamErrorCode};
 pub use join::{JoinAnswer, JoinLink, JoinLinkError, JoinRequest, Role, SeatProfile};
+pub use phonebook::{
+    CONTACTS_PAGE_MAX, ContactSaved, PHONEBOOK_KIND, PhonebookChanged, PhonebookChanges,
+    TeamContact, TeamContactDraft,
+};
+pub use routing::{
+    JOURNAL_LIMIT, JournalQuery, ROUTING_KIND, RoutingDecisionEvent, RoutingJournal, TeamRouting,
+};
 pub use seat_api::{
     ActionDone, DialAnswer, DialRequest, HangUpRequest, LiveCall, LiveCalls, ParkingRequest,
     TransferRequest,

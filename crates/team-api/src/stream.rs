@@ -10,8 +10,11 @@
 //! | `callNotifications` | the PBX's | legs touching their workplace | all | all |
 //! | `vpbxNotifications` | the PBX's (directory changed: read `GET /team/directory`) | yes | yes | yes |
 //! | [`PRESENCE_KIND`] | [`PresenceEvent`] | yes | yes | yes |
+//! | [`AVAILABILITY_KIND`](crate::AVAILABILITY_KIND) | [`AvailabilityEvent`](crate::AvailabilityEvent) | yes | yes | yes |
 //! | [`CALLBACK_QUEUE_KIND`] | [`CallbackQueueEvent`] | yes | yes | yes |
 //! | [`TEAM_KIND`] | [`TeamEvent`] | no | no | yes |
+//! | [`PHONEBOOK_KIND`](crate::PHONEBOOK_KIND) | [`PhonebookChanged`](crate::PhonebookChanged) | yes | yes | yes |
+//! | [`crate::ROUTING_KIND`] | [`crate::RoutingDecisionEvent`] | decisions that sent a call to their workplace | yes | yes |
 //!
 //! Other kinds (`unknown`, future ones) reach supervisors and admins only.
 

@@ -97,3 +97,25 @@ fn stream_bodies_have_their_wire_shapes() {
         cleared
     );
 }
+
+#[test]
+fn availability_reads_its_wire_names_and_offline_is_not_settable() {
+    for availability in [
+        Availability::Available,
+        Availability::Break,
+        Availability::Away,
+        Availability::Offline,
+    ] {
+        let wire = serde_json::to_value(availability).unwrap();
+        assert_eq!(wire, availability.as_str());
+        assert_eq!(
+            Availability::parse(availability.as_str()),
+            Some(availability)
+        );
+    }
+    assert!(!Availability::Offline.is_settable());
+    assert!(Availability::Break.is_settable());
+    let request: AvailabilityRequest = serde_json::from_str(r#"{"availability":"break"}"#).unwrap();
+    assert_eq!(request.seat, None);
+    assert!(serde_json::from_str::<AvailabilityRequest>(r#"{"availability":"nap"}"#).is_err());
+}

@@ -19,21 +19,30 @@ pub(crate) async fn contacts(
     let companion = core.companion().await?;
     let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let found = companion.log().contacts(search, LIST_LIMIT).await?;
-    Ok(found.iter().map(ContactRow::from).collect())
+    let edits = companion.edits_team_contacts();
+    Ok(found
+        .iter()
+        .map(|c| ContactRow::from(c).for_seat(edits))
+        .collect())
 }
 
-/// Adds a contact.
+/// Adds a contact: the operator's own, or (asked by a supervisor's or an admin's app) the
+/// team's, on the team's server.
 #[tauri::command]
 pub(crate) async fn add_contact(
     core: State<'_, AppCore>,
     contact: ContactDraft,
 ) -> Result<ContactRow, IpcError> {
     let companion = core.companion().await?;
-    let added = companion.log().add_contact(contact.into()).await?;
-    Ok(ContactRow::from(&added))
+    let added = if contact.team == Some(true) {
+        companion.add_team_contact(contact.into()).await?
+    } else {
+        companion.log().add_contact(contact.into()).await?
+    };
+    Ok(ContactRow::from(&added).for_seat(companion.edits_team_contacts()))
 }
 
-/// Replaces a contact's fields and numbers.
+/// Replaces a contact's fields and numbers (a team contact's on the team's server).
 #[tauri::command]
 pub(crate) async fn update_contact(
     core: State<'_, AppCore>,
@@ -41,15 +50,15 @@ pub(crate) async fn update_contact(
     contact: ContactDraft,
 ) -> Result<ContactRow, IpcError> {
     let companion = core.companion().await?;
-    let updated = companion.log().update_contact(id, contact.into()).await?;
-    Ok(ContactRow::from(&updated))
+    let updated = companion.update_contact(id, contact.into()).await?;
+    Ok(ContactRow::from(&updated).for_seat(companion.edits_team_contacts()))
 }
 
-/// Deletes a contact.
+/// Deletes a contact (a team contact on the team's server).
 #[tauri::command]
 pub(crate) async fn delete_contact(core: State<'_, AppCore>, id: i64) -> Result<(), IpcError> {
     let companion = core.companion().await?;
-    Ok(companion.log().delete_contact(id).await?)
+    Ok(companion.delete_contact(id).await?)
 }
 
 /// Imports a phonebook file the window read, as the bytes it holds: the core reads any encoding

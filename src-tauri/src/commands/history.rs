@@ -44,13 +44,13 @@ pub(crate) async fn history(
     Ok(view)
 }
 
-/// Today's calls, answered, missed and talk time, and the calls of each hour.
+/// Today's calls, answered, missed and talk time, and the calls of each hour (in team mode
+/// mine only).
 #[tauri::command]
 pub(crate) async fn today(core: State<'_, AppCore>) -> Result<Today, IpcError> {
     let companion = core.companion().await?;
     let now = chrono::Utc::now();
-    let stats = companion.log().day_stats(now).await?;
-    let hours = companion.log().hour_stats(now).await?;
+    let (stats, hours) = companion.today(now).await?;
     Ok(Today::new(stats, &hours, companion.log().day_zone(), now))
 }
 

@@ -52,4 +52,6 @@ commands! {
     team::read_invite,
     team::join_team,
     team::leave_team,
+    colleagues::colleagues,
+    colleagues::set_availability,
 }

@@ -8,6 +8,7 @@ use tauri::ipc::Invoke;
 
 pub(crate) mod account;
 pub(crate) mod calls;
+pub(crate) mod colleagues;
 pub(crate) mod contacts;
 pub(crate) mod directory;
 pub(crate) mod history;

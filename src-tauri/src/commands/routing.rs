@@ -16,7 +16,22 @@ use crate::ipc::{IpcError, ParkedNumber, RoutingDecisionRow, RoutingView, readab
     reason = "milliseconds stay far below 2^53"
 )]
 async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
-    let parking = companion.parking_state();
+    let mut parking = companion.parking_state();
+    let mut settings = companion.routing_settings();
+    // In a team the team's server decides; an admin sees and edits the team's rules and
+    // parking (read from the server), anyone else only the decisions.
+    let decider = match companion.team() {
+        None => "app",
+        Some(team) if team.seat.role == "admin" => {
+            if let Some(team) = companion.team_routing().await? {
+                parking.numbers = team.parked;
+                parking.applied_at = team.settings.parking_applied_at;
+                settings = team.settings;
+            }
+            "team"
+        }
+        Some(_) => "team_readonly",
+    };
     let parked: BTreeSet<&str> = parking.numbers.iter().map(String::as_str).collect();
     let mut numbers: Vec<String> = companion
         .directory()
@@ -28,8 +43,7 @@ async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
     numbers.sort();
     numbers.dedup();
     let journal = companion.routing_journal(JOURNAL_PAGE).await?;
-    let rules = companion
-        .routing_settings()
+    let rules = settings
         .to_toml()
         .map_err(|e| IpcError::new(ErrorCode::Routing, e))?;
     Ok(RoutingView {
@@ -51,6 +65,7 @@ async fn view(companion: &Arc<Companion>) -> Result<RoutingView, IpcError> {
             .map(RoutingDecisionRow::from)
             .collect(),
         share_in_time: journal.share,
+        decider: decider.to_owned(),
     })
 }
 
@@ -72,7 +87,8 @@ pub(crate) async fn set_router(
 }
 
 /// Turns parking on or off for one external number. With parking on, the PBX holds each call
-/// to it for five seconds, waiting for this app's decision.
+/// to it for five seconds, waiting for this app's decision (in a team: the team server's, and
+/// only an admin may change it).
 #[tauri::command]
 pub(crate) async fn set_parking(
     core: State<'_, AppCore>,
@@ -80,7 +96,13 @@ pub(crate) async fn set_parking(
     on: bool,
 ) -> Result<RoutingView, IpcError> {
     let companion = core.companion().await?;
-    companion.set_parking(&[number], on).await?;
+    if companion.team().is_some() {
+        companion
+            .set_team_routing(None, Some((&number, on)))
+            .await?;
+    } else {
+        companion.set_parking(&[number], on).await?;
+    }
     view(&companion).await
 }
 
@@ -91,6 +113,10 @@ pub(crate) async fn save_routing_rules(
     rules: String,
 ) -> Result<RoutingView, IpcError> {
     let companion = core.companion().await?;
-    companion.set_routing_settings_toml(&rules)?;
+    if companion.team().is_some() {
+        companion.set_team_routing(Some(&rules), None).await?;
+    } else {
+        companion.set_routing_settings_toml(&rules)?;
+    }
     view(&companion).await
 }

@@ -1,13 +1,15 @@
 //! The tray icon: the link's and the sign-in's health at a glance (a grey icon and a tooltip
 //! that says what is wrong), and a menu to open the window, dial the copied number, switch
-//! do-not-disturb (no popups) and quit. Closing the main window leaves the app here.
+//! do-not-disturb (no popups), set the seat's availability (team mode) and quit. Closing the
+//! main window leaves the app here.
 
 use std::sync::Mutex;
 
 use companion::settings::Language;
+use companion::team::Availability;
 use companion::{Companion, DomainEvent, Settings};
 use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -20,6 +22,11 @@ const OPEN: &str = "open";
 const DIAL_CLIPBOARD: &str = "dial-clipboard";
 const DO_NOT_DISTURB: &str = "do-not-disturb";
 const QUIT: &str = "quit";
+const AVAILABILITY: &str = "availability";
+/// The availability items' ids, in the menu's order.
+const SET_AVAILABLE: &str = "availability-available";
+const SET_BREAK: &str = "availability-break";
+const SET_AWAY: &str = "availability-away";
 
 /// What the tray shows: the link's state and whether API calls can be made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +109,10 @@ impl Health {
 
 /// The menu's labels in one language.
 struct Labels {
+    availability: &'static str,
+    available: &'static str,
+    on_break: &'static str,
+    away: &'static str,
     open: &'static str,
     dial: &'static str,
     do_not_disturb: &'static str,
@@ -109,6 +120,10 @@ struct Labels {
 }
 
 const ENGLISH: Labels = Labels {
+    availability: "Availability",
+    available: "Available",
+    on_break: "On a break",
+    away: "Away",
     open: "Open Trubka",
     dial: "Dial the copied number",
     do_not_disturb: "Do not disturb (no popups)",
@@ -116,6 +131,10 @@ const ENGLISH: Labels = Labels {
 };
 
 const RUSSIAN: Labels = Labels {
+    availability: "Доступность",
+    available: "На месте",
+    on_break: "Перерыв",
+    away: "Нет на месте",
     open: "Открыть Трубку",
     dial: "Позвонить по скопированному номеру",
     do_not_disturb: "Не беспокоить (без всплывающих окон)",
@@ -132,6 +151,9 @@ struct Items<R: Runtime> {
     dial: MenuItem<R>,
     dnd: CheckMenuItem<R>,
     quit: MenuItem<R>,
+    /// The availability submenu (enabled in team mode) and its choices.
+    availability: Submenu<R>,
+    choices: [CheckMenuItem<R>; 3],
 }
 
 /// The tray's state between events.
@@ -201,12 +223,27 @@ fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool, do_not_disturb: bool) -> tauri
         None::<&str>,
     )?;
     let quit = MenuItem::with_id(app, QUIT, text.quit, true, None::<&str>)?;
+    let choice =
+        |id: &str, label: &str| CheckMenuItem::with_id(app, id, label, true, false, None::<&str>);
+    let choices = [
+        choice(SET_AVAILABLE, text.available)?,
+        choice(SET_BREAK, text.on_break)?,
+        choice(SET_AWAY, text.away)?,
+    ];
+    let availability = Submenu::with_id_and_items(
+        app,
+        AVAILABILITY,
+        text.availability,
+        false,
+        &[&choices[0], &choices[1], &choices[2]],
+    )?;
     let menu = Menu::with_items(
         app,
         &[
             &open,
             &dial,
             &PredefinedMenuItem::separator(app)?,
+            &availability,
             &dnd,
             &PredefinedMenuItem::separator(app)?,
             &quit,
@@ -220,6 +257,8 @@ fn menu<R: Runtime>(app: &AppHandle<R>, ru: bool, do_not_disturb: bool) -> tauri
         dial,
         dnd,
         quit,
+        availability,
+        choices,
     });
     Ok(menu)
 }
@@ -242,7 +281,60 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
             });
         }
         QUIT => app.exit(0),
+        SET_AVAILABLE | SET_BREAK | SET_AWAY => {
+            let chosen = match id {
+                SET_AVAILABLE => Availability::Available,
+                SET_BREAK => Availability::Break,
+                _ => Availability::Away,
+            };
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                let Ok(companion) = app.state::<AppCore>().companion().await else {
+                    return;
+                };
+                match companion.set_availability(chosen).await {
+                    Ok(now) => follow_availability(&app, Some(now)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the availability was not set");
+                        follow_availability(&app, companion.my_availability());
+                    }
+                }
+            });
+        }
         _ => {}
+    }
+}
+
+/// Shows the seat's availability in the menu: its choice checked (none while Offline), the
+/// submenu enabled once it is known (team mode), disabled while it is `None`. The menu is changed
+/// on the main thread, without this caller waiting for it: the core's event loop must never
+/// stand still behind the desktop's main loop.
+pub fn follow_availability<R: Runtime>(app: &AppHandle<R>, now: Option<Availability>) {
+    let handle = app.clone();
+    if let Err(e) = app.run_on_main_thread(move || show_availability(&handle, now)) {
+        tracing::debug!(error = %e, "the tray's availability was not updated");
+    }
+}
+
+fn show_availability<R: Runtime>(app: &AppHandle<R>, now: Option<Availability>) {
+    let Some(state) = app.try_state::<TrayState<R>>() else {
+        return;
+    };
+    let items = state.items.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(items) = items.as_ref() else {
+        return;
+    };
+    let order = [
+        Availability::Available,
+        Availability::Break,
+        Availability::Away,
+    ];
+    let mut results = vec![items.availability.set_enabled(now.is_some())];
+    for (item, availability) in items.choices.iter().zip(order) {
+        results.push(item.set_checked(now == Some(availability)));
+    }
+    if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+        tracing::debug!(error = %e, "the tray's availability was not updated");
     }
 }
 
@@ -264,6 +356,10 @@ pub fn follow_settings<R: Runtime>(app: &AppHandle<R>, settings: &Settings) {
                 items.dnd.set_text(text.do_not_disturb),
                 items.quit.set_text(text.quit),
                 items.dnd.set_checked(!settings.popups.enabled),
+                items.availability.set_text(text.availability),
+                items.choices[0].set_text(text.available),
+                items.choices[1].set_text(text.on_break),
+                items.choices[2].set_text(text.away),
             ];
             if let Some(Err(e)) = texts.into_iter().find(Result::is_err) {
                 tracing::debug!(error = %e, "the tray's menu was not updated");
@@ -287,6 +383,19 @@ pub fn on_event<R: Runtime>(app: &AppHandle<R>, companion: &Companion, event: &D
     let Some(state) = app.try_state::<TrayState<R>>() else {
         return;
     };
+    match event {
+        DomainEvent::Colleague { colleague }
+            if companion
+                .team()
+                .is_some_and(|team| team.seat.id == colleague.seat) =>
+        {
+            return follow_availability(app, Some(colleague.availability));
+        }
+        DomainEvent::ColleaguesReloaded => {
+            return follow_availability(app, companion.my_availability());
+        }
+        _ => {}
+    }
     let health = {
         let mut health = state.health.lock().unwrap_or_else(|p| p.into_inner());
         match event {
@@ -463,5 +572,42 @@ mod tests {
         settings.popups.enabled = false;
         follow_settings(handle, &settings);
         assert_eq!(texts(), ("Открыть Трубку".into(), "Выйти".into(), true));
+    }
+
+    #[test]
+    fn the_availability_menu_shows_the_seats_choice_and_is_off_outside_a_team() {
+        let app = tauri::test::mock_app();
+        let handle = app.handle();
+        handle.manage(TrayState::<tauri::test::MockRuntime>::default());
+        menu(handle, false, false).unwrap();
+        let shown = || {
+            let state = handle.state::<TrayState<tauri::test::MockRuntime>>();
+            let items = state.items.lock().unwrap();
+            let items = items.as_ref().unwrap();
+            (
+                items.availability.is_enabled().unwrap(),
+                items
+                    .choices
+                    .iter()
+                    .map(|c| c.is_checked().unwrap())
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(shown(), (false, vec![false, false, false]));
+        show_availability(handle, Some(Availability::Break));
+        assert_eq!(shown(), (true, vec![false, true, false]));
+        show_availability(handle, Some(Availability::Offline));
+        assert_eq!(shown(), (true, vec![false, false, false]));
+        let settings = Settings {
+            language: Language::Ru,
+            ..Settings::default()
+        };
+        follow_settings(handle, &settings);
+        let state = handle.state::<TrayState<tauri::test::MockRuntime>>();
+        let items = state.items.lock().unwrap();
+        assert_eq!(
+            items.as_ref().unwrap().choices[1].text().unwrap(),
+            "Перерыв"
+        );
     }
 }

@@ -23,6 +23,18 @@ pub struct ContactRow {
     pub manager_sip_id: Option<String>,
     /// Free notes.
     pub notes: Option<String>,
+    /// From the team phonebook (team mode), not the operator's own.
+    pub team: bool,
+    /// A team contact this seat may not change (operators): no edit or delete.
+    pub read_only: bool,
+}
+
+impl ContactRow {
+    /// The row as a seat that may (`true`) or may not change team contacts sees it.
+    pub fn for_seat(mut self, edits_team_contacts: bool) -> Self {
+        self.read_only = self.team && !edits_team_contacts;
+        self
+    }
 }
 
 /// One number of a contact.
@@ -54,6 +66,8 @@ impl From<&call_log::Contact> for ContactRow {
                 .collect(),
             manager_sip_id: c.manager_sip_id.clone(),
             notes: c.notes.clone(),
+            team: c.team_id.is_some(),
+            read_only: c.team_id.is_some(),
         }
     }
 }
@@ -76,6 +90,11 @@ pub struct ContactDraft {
     /// Free notes.
     #[ts(optional)]
     pub notes: Option<String>,
+    /// Add it to the team phonebook (a supervisor's or an admin's app), not as the operator's
+    /// own; ignored when editing.
+    #[ts(optional)]
+    #[serde(default)]
+    pub team: Option<bool>,
 }
 
 impl From<ContactDraft> for call_log::NewContact {
@@ -171,6 +190,7 @@ mod tests {
             }],
             manager_sip_id: None,
             notes: None,
+            team_id: None,
         };
         ContactRow::from(&contact).numbers[0].number.clone()
     }

@@ -129,6 +129,15 @@ pub enum AppEvent {
         /// The follow-up.
         follow_up: FollowUpRow,
     },
+    /// A colleague's presence or availability changed (team mode): the Team panel and the
+    /// transfer picker replace their row by seat; for this seat, the availability switch follows.
+    #[serde(rename_all = "camelCase")]
+    Colleague {
+        /// The colleague as they now stand.
+        colleague: super::Colleague,
+    },
+    /// The colleagues were read again from the team's server: re-read them all.
+    Colleagues,
     /// What happened while the app was away has arrived (late, one event at a time); from here
     /// on events are live. The screens re-read what those events changed, once.
     CaughtUp,
@@ -137,7 +146,16 @@ pub enum AppEvent {
 impl AppEvent {
     /// The window's view of a domain event, or `None` when no screen shows it.
     pub fn from_domain(event: &DomainEvent) -> Option<Self> {
+        Self::from_domain_for(event, None)
+    }
+
+    /// [`AppEvent::from_domain`] for the seat `me` (team mode), which marks its own row.
+    pub fn from_domain_for(event: &DomainEvent, me: Option<i64>) -> Option<Self> {
         match event {
+            DomainEvent::Colleague { colleague } => Some(AppEvent::Colleague {
+                colleague: super::Colleague::new(colleague, me),
+            }),
+            DomainEvent::ColleaguesReloaded => Some(AppEvent::Colleagues),
             DomainEvent::CallStarted { call, late, .. }
             | DomainEvent::CallUpdated { call, late } => Some(AppEvent::Call {
                 call: call.into(),

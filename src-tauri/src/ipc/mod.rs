@@ -1,6 +1,7 @@
 //! What crosses the IPC boundary: the shapes the web UI receives and sends, converted here from
 //! the core's types so that the core never has to know a window exists. One file per screen
-//! (`calls`, `history`, `today`, `contacts`, `settings`, `routing`, `popup`, `wrapup`), plus the error every
+//! (`calls`, `history`, `today`, `contacts`, `settings`, `routing`, `popup`, `wrapup`, `team`,
+//! `colleagues`), plus the error every
 //! command may answer with (`error`) and the events the shell sends (`events`).
 //!
 //! Each type derives ts-rs's `TS`; `ui/src/bindings/` holds the generated TypeScript, and the
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use companion::dialer::DEFAULT_REGION;
 
 mod calls;
+mod colleagues;
 mod contacts;
 mod error;
 pub mod events;
@@ -27,6 +29,7 @@ mod today;
 mod wrapup;
 
 pub use calls::{CallWay, DialRequest, Dialled, LinkState, LiveCall, Phase, Workplace};
+pub use colleagues::{Availability, Colleague, Presence};
 pub use contacts::{
     ContactDraft, ContactPhone, ContactRow, ImportFormat, ImportIssue, ImportOutcome,
 };

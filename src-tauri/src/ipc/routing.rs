@@ -65,6 +65,10 @@ pub struct RoutingView {
     pub decisions: Vec<RoutingDecisionRow>,
     /// The share of them that met the deadline, 0–1, when there are any.
     pub share_in_time: Option<f64>,
+    /// Who decides parked calls: `app` (personal mode: the app marked as router), `team`
+    /// (the team's server, and this seat is an admin: rules and parking here are the team's)
+    /// or `team_readonly` (the team's server; this seat only sees the decisions).
+    pub decider: String,
 }
 
 impl From<&companion::routing::RoutingJournalEntry> for RoutingDecisionRow {

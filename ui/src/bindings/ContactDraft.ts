@@ -23,4 +23,9 @@ managerSipId?: string,
 /**
  * Free notes.
  */
-notes?: string, };
+notes?: string, 
+/**
+ * Add it to the team phonebook (a supervisor's or an admin's app), not as the operator's
+ * own; ignored when editing.
+ */
+team?: boolean, };

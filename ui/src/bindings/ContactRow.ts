@@ -28,4 +28,12 @@ managerSipId: string | null,
 /**
  * Free notes.
  */
-notes: string | null, };
+notes: string | null, 
+/**
+ * From the team phonebook (team mode), not the operator's own.
+ */
+team: boolean, 
+/**
+ * A team contact this seat may not change (operators): no edit or delete.
+ */
+readOnly: boolean, };

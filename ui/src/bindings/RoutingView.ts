@@ -33,4 +33,10 @@ decisions: Array<RoutingDecisionRow>,
 /**
  * The share of them that met the deadline, 0–1, when there are any.
  */
-shareInTime: number | null, };
+shareInTime: number | null, 
+/**
+ * Who decides parked calls: `app` (personal mode: the app marked as router), `team`
+ * (the team's server, and this seat is an admin: rules and parking here are the team's)
+ * or `team_readonly` (the team's server; this seat only sees the decisions).
+ */
+decider: string, };

@@ -52,6 +52,8 @@ export const COMMANDS = [
   "read_invite",
   "join_team",
   "leave_team",
+  "colleagues",
+  "set_availability",
 ] as const;
 
 /** A command's name. */

@@ -255,6 +255,8 @@ export const en = {
   routeRouter: "This app decides the account's parked calls (only one app may)",
   routeDeciding: "Deciding now: each parked call is routed by the rules below.",
   routeNotDeciding: "Not deciding now (not marked as the router, or not signed in): parked calls follow the cabinet's routing after 5 seconds.",
+  routeTeamAdmin: "In the team the team's server decides every parked call, around the clock; the parking and rules below are the team's, and you change them for everyone.",
+  routeTeamMember: "In the team the team's server decides every parked call; its admins set the rules. The decisions below are the ones that reached you.",
   routeNumbers: "Parked external numbers",
   routeNoNumbers: "No external numbers yet (sign in first).",
   routeApplied: (when: string) => `Parking last applied to the PBX: ${when}.`,
@@ -312,6 +314,10 @@ export const en = {
   editLabel: (n: string) => `Edit ${n}`,
   remove: "Delete",
   removeLabel: (n: string) => `Delete ${n}`,
+  teamContact: "Team",
+  fieldTeam: "Add to the team's phonebook",
+  teamContactReadOnly: "From the team's phonebook: supervisors and admins change it",
+  teamContactEditable: "From the team's phonebook: changes go to the team's server",
   contactNew: "New contact",
   contactEdit: "Edit contact",
   fieldName: "Name",
@@ -373,6 +379,9 @@ export const en = {
   teamLeaving: "Leaving…",
   teamLeft: (calls: number, contacts: number) =>
     `Left the team; ${callCount(calls)} and ${count(contacts, { one: "# contact", other: "# contacts" })} deleted. Restarting…`,
+  linkTeamConnected: "Team server: live",
+  linkTeamRefused: "Team server: refused",
+  setLinkTitleTeam: "Events from the team server",
   linkTeamUnreachable: "The team server is unreachable — dial from your phone",
   linkRevoked: "Team seat revoked",
   welcomeTeam: "Join my team",
@@ -415,6 +424,15 @@ export const en = {
   } as Record<string, string>,
   setWrapupTags: "Tags to choose from",
   setWrapupTagsHint: "Separated by commas, in the order they are offered.",
+  // Team mode: colleagues and availability.
+  navTeam: "Team",
+  teamNoColleagues: "No colleagues in the team yet.",
+  teamCall: "Call",
+  teamTransfer: "Transfer the call here",
+  teamTransferred: (name: string) => `Transferred to ${name}.`,
+  availabilityLabel: "My availability",
+  availability: { available: "Available", break: "On a break", away: "Away", offline: "Offline" },
+  presence: { free: "Free", ringing: "Ringing", talking: "Talking" },
 };
 
 /** Every word of the interface, as each language must give it. */

@@ -4,7 +4,8 @@
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::import::ParsedContacts;
+use phonebook::ParsedContacts;
+
 use super::{Contact, ContactNumber, ImportProblem, ImportReport, ValidContact};
 use crate::error::{CallLogError, Result};
 
@@ -94,7 +95,8 @@ fn upsert(tx: &Transaction<'_>, c: ValidContact) -> Result<bool> {
         let id: Option<i64> = tx
             .prepare_cached(
                 "SELECT k.id FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
-                 WHERE n.key = ?1 AND lower(k.name) = lower(?2) ORDER BY k.id LIMIT 1",
+                 WHERE n.key = ?1 AND lower(k.name) = lower(?2) AND k.team_id IS NULL \
+                 ORDER BY k.id LIMIT 1",
             )?
             .query_row(params![n.key, c.name], |r| r.get(0))
             .optional()?;
@@ -142,7 +144,7 @@ fn numbers_of(conn: &Connection, id: i64) -> Result<Vec<ContactNumber>> {
 fn contact_row(conn: &Connection, id: i64) -> Result<Option<Contact>> {
     let head = conn
         .prepare_cached(
-            "SELECT id, name, company, manager_sip_id, notes FROM contacts WHERE id = ?1",
+            "SELECT id, name, company, manager_sip_id, notes, team_id FROM contacts WHERE id = ?1",
         )?
         .query_row([id], |r| {
             Ok(Contact {
@@ -152,6 +154,7 @@ fn contact_row(conn: &Connection, id: i64) -> Result<Option<Contact>> {
                 numbers: Vec::new(),
                 manager_sip_id: r.get(3)?,
                 notes: r.get(4)?,
+                team_id: r.get(5)?,
             })
         })
         .optional()?;
@@ -222,11 +225,10 @@ pub(crate) fn import(tx: &Transaction<'_>, parsed: ParsedContacts) -> Result<Imp
                     report.added += 1;
                 }
             }
-            Err(CallLogError::InvalidContact(message)) => problems.push(ImportProblem {
+            Err(phonebook::InvalidContact(message)) => problems.push(ImportProblem {
                 line: row.line,
                 message,
             }),
-            Err(other) => return Err(other),
         }
     }
     problems.sort_by_key(|p| p.line);

@@ -15,4 +15,5 @@ mod open;
 mod queries;
 mod rebase;
 mod routing;
+mod team_phonebook;
 mod wrapup;

@@ -311,6 +311,39 @@ async fn todays_figures_count_calls_misses_and_talk_time() {
 }
 
 #[tokio::test]
+async fn todays_figures_of_some_workplaces_count_only_their_calls() {
+    // A supervisor's log holds the colleagues' calls too; the Today card counts mine.
+    let t = TestLog::new();
+    scenario(&t).await;
+    call_back(&t).await;
+    let mine = Some(vec![WORKPLACE.to_owned()]);
+    let stats = t.log.day_stats_of(at(3600), mine.clone()).await.unwrap();
+    assert_eq!(
+        (stats.calls, stats.incoming, stats.outgoing, stats.answered),
+        (1, 1, 0, 1)
+    );
+    let hours = t.log.hour_stats_of(at(3600), mine).await.unwrap();
+    assert_eq!(hours.iter().map(|h| h.calls).sum::<i64>(), 1);
+    let theirs = Some(vec![
+        OTHER_WORKPLACE.to_owned(),
+        "883140000000000".to_owned(),
+    ]);
+    let stats = t.log.day_stats_of(at(3600), theirs).await.unwrap();
+    assert_eq!((stats.calls, stats.outgoing), (1, 1));
+    let nobody = t
+        .log
+        .day_stats_of(at(3600), Some(Vec::new()))
+        .await
+        .unwrap();
+    assert_eq!(nobody.calls, 0);
+    // No choice of workplaces: every call, as day_stats.
+    let all = t.log.day_stats_of(at(3600), None).await.unwrap();
+    assert_eq!(all, t.log.day_stats(at(3600)).await.unwrap());
+    let hours = t.log.hour_stats_of(at(3600), None).await.unwrap();
+    assert_eq!(hours.iter().map(|h| h.calls).sum::<i64>(), 3);
+}
+
+#[tokio::test]
 async fn search_and_workplace_pages_continue_from_their_cursor() {
     let t = TestLog::new();
     scenario(&t).await;

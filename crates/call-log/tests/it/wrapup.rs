@@ -397,3 +397,37 @@ async fn a_wrapup_the_team_did_not_get_stays_marked_until_its_latest_save_is_sen
     assert!(t.log.wrapups_team_unsent(10).await.unwrap().is_empty());
     assert!(t.log.wrapup("leg-2").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_log_with_wrapups_from_before_the_unsent_mark_keeps_them_and_can_mark_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calls.sqlite3");
+    {
+        // The schema as the version before the team's unsent mark left it (five migrations).
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../../migrations/001_initial.sql"),
+            include_str!("../../migrations/002_relay_rebase.sql"),
+            include_str!("../../migrations/003_refused_recordings.sql"),
+            include_str!("../../migrations/004_wrapup.sql"),
+            include_str!("../../migrations/005_team_phonebook.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO wrapups (leg, note, saved_at) VALUES ('old-leg', 'kept', 5)",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+    }
+    let log = call_log::CallLog::open(&path, call_log::CallLogConfig::default()).unwrap();
+    assert_eq!(log.wrapup("old-leg").await.unwrap().unwrap().note, "kept");
+    assert!(log.wrapups_team_unsent(10).await.unwrap().is_empty());
+    log.mark_wrapup_team_unsent("old-leg", false).await.unwrap();
+    let unsent = log.wrapups_team_unsent(10).await.unwrap();
+    assert_eq!(unsent.len(), 1, "{unsent:?}");
+    assert_eq!(unsent[0].wrapup.note, "kept");
+    assert!(!unsent[0].answered);
+    assert_eq!(log.integrity_check().await.unwrap(), vec!["ok"]);
+}

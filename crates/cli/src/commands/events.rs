@@ -188,6 +188,15 @@ fn describe(event: &DomainEvent) -> String {
             )
         }
         DomainEvent::Trouble { message, .. } => format!("{now}  {:<10} {message}", "PROBLEM"),
+        DomainEvent::Colleague { colleague } => format!(
+            "{now}  {:<10} {} ({}): {}, {}",
+            "colleague",
+            colleague.name,
+            colleague.workplace,
+            colleague.presence_word(),
+            colleague.availability.as_str()
+        ),
+        DomainEvent::ColleaguesReloaded => format!("{now}  {:<10} colleagues read again", "team"),
         DomainEvent::Session {
             signed_in: false, ..
         } => {

@@ -129,6 +129,22 @@ pub enum Event {
         /// The follow-up.
         follow_up: FollowUp,
     },
+    /// A colleague's presence or availability changed (team mode).
+    #[serde(rename_all = "camelCase")]
+    Colleague {
+        /// The colleague's seat number.
+        seat: i64,
+        /// The seat's name.
+        name: String,
+        /// Their workplace (SIP ID).
+        workplace: String,
+        /// `free`, `ringing` or `talking`.
+        presence: companion::team::Presence,
+        /// `available`, `break`, `away` or `offline`.
+        availability: companion::team::Availability,
+    },
+    /// The colleagues were read again from the team's server (after each catch-up).
+    ColleaguesReloaded,
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -222,6 +238,14 @@ impl From<&DomainEvent> for Event {
             DomainEvent::FollowUpDue { follow_up } => Event::FollowUpDue {
                 follow_up: FollowUp::from(follow_up),
             },
+            DomainEvent::Colleague { colleague } => Event::Colleague {
+                seat: colleague.seat,
+                name: colleague.name.clone(),
+                workplace: colleague.workplace.clone(),
+                presence: colleague.presence,
+                availability: colleague.availability,
+            },
+            DomainEvent::ColleaguesReloaded => Event::ColleaguesReloaded,
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,
                 message: message.clone(),

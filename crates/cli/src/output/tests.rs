@@ -96,6 +96,7 @@ fn contact() -> call_log::Contact {
         }],
         manager_sip_id: None,
         notes: None,
+        team_id: None,
     }
 }
 
@@ -190,6 +191,17 @@ fn events() -> Vec<DomainEvent> {
                 notified: false,
             },
         },
+        DomainEvent::Colleague {
+            colleague: companion::team::TeamColleague {
+                seat: 2,
+                name: "Борис".into(),
+                workplace: "883140582526567".into(),
+                role: "operator".into(),
+                presence: companion::team::Presence::Talking,
+                availability: companion::team::Availability::Break,
+            },
+        },
+        DomainEvent::ColleaguesReloaded,
         DomainEvent::Trouble {
             code: ErrorCode::CallLog,
             message: "the call history cannot be written".into(),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use super::{Companion, session};
 use crate::address::{RELAY_CARRIES, secure_url};
@@ -68,7 +68,16 @@ impl Companion {
             Arc::clone(&self.me),
             self.events.clone(),
         )
-        .with_parking(Arc::clone(&self.parking));
+        .with_parking(Arc::clone(&self.parking))
+        .with_roster(Arc::clone(&self.roster));
+        // Team mode: the stream's `phonebook` events wake the phonebook's sync.
+        let pipeline = if self.team().is_some() {
+            let (versions, announced) = watch::channel(0);
+            self.start_phonebook_sync(announced).await;
+            pipeline.with_phonebook(versions)
+        } else {
+            pipeline
+        };
         // The link's first report comes before most faces subscribe, so it is also kept here.
         // Until the first catch-up (or while the relay cannot be reached, when nothing syncs)
         // the call log's clean-up waits.
@@ -105,7 +114,25 @@ impl Companion {
                 }
             }
         });
-        tokio::spawn(link.run(cursor, tx, self.cancel.child_token()));
+        self.follow_roster().await;
+        // The directory says which terminals are mine and names whose a colleague's call is:
+        // read once before the first event is applied, so that every face that follows the
+        // live events (the CLI too, which reads nothing else) shows the names from the start.
+        // A read that fails (the server down, not signed in) holds nothing up; a changed
+        // directory is read again below.
+        let first_read = self.directory_reloader().await.ok();
+        let link_cancel = self.cancel.child_token();
+        tokio::spawn(async move {
+            if let Some(reloader) = first_read {
+                tokio::select! {
+                    _ = link_cancel.cancelled() => return,
+                    read = reloader.reload() => if let Err(e) = read {
+                        tracing::warn!(error = %e, "the numbers and workplaces could not be read as live events started");
+                    },
+                }
+            }
+            link.run(cursor, tx, link_cancel).await;
+        });
         tokio::spawn(pipeline.run(rx, self.cancel.child_token()));
         if let (None, Ok(account)) = (self.team(), self.account()) {
             tokio::spawn(session::keep_session(

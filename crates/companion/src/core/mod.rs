@@ -11,10 +11,12 @@
 //! chooses mine; `calls.rs` dials, transfers and hangs up; `routing.rs` is parking, the router
 //! switch, the routing rules and their journal; `retention.rs` cleans up the call log in the
 //! background; `diagnostics.rs` gathers a diagnostics zip; `team.rs` joins and leaves a team
-//! and follows a revoked seat; `wrapup.rs` offers and saves after-call wrap-ups and raises due
-//! follow-ups.
+//! and follows a revoked seat; `team_phonebook.rs` keeps the team phonebook's copy in step;
+//! `colleagues.rs` is the Team panel's roster and this seat's availability; `wrapup.rs` offers
+//! and saves after-call wrap-ups and raises due follow-ups.
 
 mod calls;
+mod colleagues;
 mod diagnostics;
 mod directory;
 mod live_events;
@@ -22,6 +24,8 @@ mod retention;
 mod routing;
 mod session;
 mod team;
+mod team_phonebook;
+mod today;
 mod wrapup;
 
 use std::collections::BTreeSet;
@@ -71,6 +75,10 @@ pub struct Companion {
     ended: Arc<wrapup::EndedNumbers>,
     /// One sending of wrap-ups to the team's server at a time.
     team_wrapups: Arc<wrapup::TeamWrapUpSending>,
+    /// The team phonebook version the call log holds, as each sync applies it.
+    phonebook_applied: watch::Sender<i64>,
+    /// The colleagues' presence and availability (team mode only).
+    roster: Arc<crate::team::TeamRoster>,
     cancel: CancellationToken,
 }
 
@@ -195,6 +203,8 @@ impl Companion {
             team_client,
             team_wrapups,
             ended,
+            phonebook_applied: watch::channel(0).0,
+            roster: Arc::default(),
             cancel,
         })
     }

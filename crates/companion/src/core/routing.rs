@@ -17,7 +17,7 @@ use crate::pipeline::DomainEvent;
 use crate::routing::{
     ParkedCallRouter, ParkingHook, ParkingState, RoutingEngine, RoutingJournal, RoutingJournalEntry,
 };
-use crate::routing_rules::RoutingSettings;
+use call_routing::RoutingSettings;
 
 impl Companion {
     /// Turns parking on or off for external numbers, and remembers which are parked and when
@@ -226,5 +226,44 @@ impl Companion {
             .routing_decision_for_call(leg)
             .await?
             .map(RoutingJournalEntry::from))
+    }
+
+    /// The team's routing as its server has it, for an admin's Settings: `None` outside a team
+    /// (the app's own rules apply). Other seats are refused by the server (`role_required`).
+    pub async fn team_routing(&self) -> Result<Option<team_api::TeamRouting>, CompanionError> {
+        match self.team_client().await? {
+            Some(client) => Ok(Some(client.routing().await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Replaces the team's routing at its server (admins only): the rules from TOML text as the
+    /// app's own are written, and parking turned `on` or off for `parked` numbers, each when
+    /// given. The server checks them and applies parking; answers what it saved.
+    pub async fn set_team_routing(
+        &self,
+        rules: Option<&str>,
+        parking: Option<(&str, bool)>,
+    ) -> Result<team_api::TeamRouting, CompanionError> {
+        let client = self
+            .team_client()
+            .await?
+            .ok_or_else(|| CompanionError::InvalidInput("this app is not in a team".into()))?;
+        let mut routing = client.routing().await?;
+        if let Some(text) = rules {
+            let parsed = RoutingSettings::from_toml(text)
+                .map_err(|e| CompanionError::InvalidInput(format!("routing rules: {e}")))?;
+            routing.settings = RoutingSettings {
+                parking_applied_at: routing.settings.parking_applied_at,
+                ..parsed
+            };
+        }
+        if let Some((number, on)) = parking {
+            routing.parked.retain(|n| n != number);
+            if on {
+                routing.parked.push(number.to_owned());
+            }
+        }
+        client.set_routing(&routing).await
     }
 }

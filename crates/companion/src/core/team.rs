@@ -167,8 +167,9 @@ impl Companion {
     }
 
     /// Leaves the team: the seat's credential leaves the keyring and the team leaves the
-    /// settings; with `delete_history`, the calls and contacts that came in since joining are
-    /// deleted from this computer too (what was there before joining stays).
+    /// settings, and the team phonebook's contacts leave this computer; with `delete_history`,
+    /// the calls and contacts that came in since joining are deleted too (what was there
+    /// before joining stays).
     pub async fn leave_team(&self, delete_history: bool) -> Result<LeaveReport, CompanionError> {
         let team = self
             .team()
@@ -194,7 +195,11 @@ impl Companion {
             let forgotten = self.log.forget_since(team.joined_at).await?;
             report.deleted_calls = forgotten.calls as u64;
             report.deleted_contacts = forgotten.contacts as u64;
+        } else {
+            // The team's contacts are the team's: they leave with it either way.
+            report.deleted_contacts = self.log.forget_team_contacts().await? as u64;
         }
+        self.phonebook_applied.send_replace(0);
         tracing::info!(host = %team.host(), delete_history, "left the team");
         Ok(report)
     }

@@ -1,4 +1,5 @@
-//! The routing engine: gathers what the rules look at for one parked call and applies them.
+//! The routing engine: the app's facts for one parked call, given to the shared rules engine
+//! (`call_routing::decide`).
 //!
 //! Speed matters more than anywhere else in the app: the PBX holds the caller for five seconds
 //! and the goal is a decision at the PBX within 300 ms of the relay's receipt. So the engine makes
@@ -10,18 +11,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use call_log::CallLog;
-use chrono::Duration;
+use call_routing::{CallerView, RoutingFacts, WorkplaceFacts};
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 
 use super::{ParkedCall, ParkedCallRouter};
 use crate::directory::Directory;
 use crate::live::{CallDirection, CallPhase, LiveCalls};
-use crate::routing_rules::{CallerView, Decision, RoutingChoice, Rule};
+use crate::routing::{Decision, RoutingChoice};
 use crate::settings::Settings;
-
-/// A parked call's own legs are in the log by the time it is decided; only calls that started
-/// this long before it make the caller known.
-const OWN_LEGS: Duration = Duration::seconds(30);
 
 /// Decides parked calls by the profile's routing rules.
 #[derive(Debug, Clone)]
@@ -30,6 +28,61 @@ pub struct RoutingEngine {
     live: Arc<Mutex<LiveCalls>>,
     directory: Arc<RwLock<Directory>>,
     settings: Arc<RwLock<Settings>>,
+}
+
+/// The app's facts at the moment of one decision: the call log to read the caller from, and
+/// the directory and busy workplaces copied from memory.
+struct AppFacts {
+    log: CallLog,
+    /// Terminal → its workplace.
+    terminals: HashMap<String, String>,
+    /// The account's workplaces (empty before the directory is read: then any SIP ID counts).
+    workplaces: HashSet<String>,
+    busy: HashSet<String>,
+}
+
+impl AppFacts {
+    fn workplace_of(&self, id: &str) -> String {
+        self.terminals
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    }
+}
+
+impl WorkplaceFacts for AppFacts {
+    fn is_workplace(&self, id: &str) -> bool {
+        self.workplaces.is_empty() || self.workplaces.contains(id)
+    }
+
+    fn is_busy(&self, workplace: &str) -> bool {
+        self.busy.contains(workplace)
+    }
+}
+
+impl RoutingFacts for AppFacts {
+    type Error = call_log::CallLogError;
+
+    async fn caller(
+        &self,
+        number: &str,
+        last_operator_since: DateTime<Utc>,
+        known_before: DateTime<Utc>,
+    ) -> Result<CallerView, Self::Error> {
+        let facts = self
+            .log
+            .caller_facts(number, last_operator_since, known_before)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "routing without the call history"))?;
+        Ok(CallerView {
+            manager: facts
+                .manager_sip_id
+                .as_deref()
+                .map(|m| self.workplace_of(m)),
+            last_operator: facts.last_operator.as_deref().map(|o| self.workplace_of(o)),
+            known: facts.contact_id.is_some() || facts.called_before,
+        })
+    }
 }
 
 impl RoutingEngine {
@@ -59,41 +112,18 @@ impl RoutingEngine {
                 .unwrap_or(mtt_api::notification::DEFAULT_PBX_ZONE);
             (settings.routing.clone(), zone)
         };
-        let days = routing
-            .rules
-            .iter()
-            .find_map(|r| match r {
-                Rule::LastOperator {
-                    enabled: true,
-                    days,
-                } => Some(*days),
-                _ => None,
-            })
-            .unwrap_or(0);
-        let mut notes = Vec::new();
-        let number = call
-            .caller_number
-            .as_deref()
-            .map(str::trim)
-            .filter(|n| !n.is_empty());
-        let facts = match number {
-            None => {
-                notes.push("the caller's number is hidden".to_owned());
-                call_log::CallerFacts::default()
-            }
-            Some(number) => {
-                let since = call.received_at - Duration::days(i64::from(days));
-                let before = call.received_at - OWN_LEGS;
-                match self.log.caller_facts(number, since, before).await {
-                    Ok(facts) => facts,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "routing without the call history");
-                        notes.push(format!("the call history could not be read: {e}"));
-                        call_log::CallerFacts::default()
-                    }
-                }
-            }
-        };
+        let facts = self.facts();
+        call_routing::decide(
+            &routing,
+            zone,
+            call.caller_number.as_deref(),
+            call.received_at,
+            &facts,
+        )
+        .await
+    }
+
+    fn facts(&self) -> AppFacts {
         let (terminals, workplaces) = {
             let directory = self.directory.read().unwrap_or_else(|p| p.into_inner());
             let terminals: HashMap<String, String> = directory
@@ -108,24 +138,14 @@ impl RoutingEngine {
                 .collect();
             (terminals, workplaces)
         };
-        let workplace_of = |id: &str| terminals.get(id).cloned().unwrap_or_else(|| id.to_owned());
-        let busy = self.busy_workplaces(&workplace_of);
-        let caller = CallerView {
-            manager: facts.manager_sip_id.as_deref().map(workplace_of),
-            last_operator: facts.last_operator.as_deref().map(workplace_of),
-            known: facts.contact_id.is_some() || facts.called_before,
+        let mut facts = AppFacts {
+            log: self.log.clone(),
+            terminals,
+            workplaces,
+            busy: HashSet::new(),
         };
-        let valid = |id: &str| workplaces.is_empty() || workplaces.contains(id);
-        let mut decision = routing.evaluate(
-            &caller,
-            call.received_at,
-            zone,
-            &|w: &str| busy.contains(w),
-            &valid,
-        );
-        notes.append(&mut decision.notes);
-        decision.notes = notes;
-        decision
+        facts.busy = self.busy_workplaces(&|id| facts.workplace_of(id));
+        facts
     }
 
     /// The workplaces on a connected call now: who answered an incoming call, the operator of

@@ -11,16 +11,17 @@
 //! announced as [`crate::DomainEvent::Routed`].
 //!
 //! Exactly one decider: only the app whose settings mark it as the account's router installs the
-//! hook (and only while signed in); every other app on the account only watches the calls. Two
-//! routers would race each other's `transferCall` on the same leg. This is a per-app switch for
-//! now; a later team mode moves the decider into the relay, which sees every call first and
-//! runs all the time, so that no operator's laptop has to stay on for routing to work.
+//! hook (and only while signed in and not in a team); every other app on the account only
+//! watches the calls. Two routers would race each other's `transferCall` on the same leg. In
+//! team mode the relay decides (it sees every call first and runs all the time, so that no
+//! operator's laptop has to stay on for routing to work), and the app only journals the
+//! decisions the relay sends it.
 //!
-//! The pieces: the rules themselves and what they decide are [`crate::routing_rules`] (settings
-//! data and a pure function, needing nothing of the core), re-exported here; [`engine`] is the
-//! [`ParkedCallRouter`] that gathers what the rules look at (the phonebook's personal manager and
-//! the last operator from the call log, in one indexed read, and which workplaces are on a call
-//! from the live calls); [`api`] holds what the core's routing methods answer with (parking, the
+//! The pieces: the rules themselves, the engine that applies them and the journal entry are the
+//! `call-routing` crate's (shared with the relay, which decides in team mode), re-exported here;
+//! [`engine`] is the [`ParkedCallRouter`] that gives the rules the app's facts (the phonebook's
+//! personal manager and the last operator from the call log, in one indexed read, and which
+//! workplaces are on a call from the live calls); [`api`] holds what the core's routing methods answer with (parking, the
 //! journal). The methods themselves are the core's (`core/routing.rs`).
 
 pub mod api;
@@ -37,20 +38,15 @@ use futures::future::BoxFuture;
 use mtt_api::{Callee, LegRef, Pbx};
 use serde::Serialize;
 
-pub use crate::routing_rules::{
-    BusinessHours, CallerView, Decision, NO_RULE, RoutingChoice, RoutingSettings, Rule, WhenBusy,
-};
 pub use api::{JOURNAL_PAGE, ParkingState, RoutingJournal, RoutingJournalEntry};
+pub use call_routing::{
+    BusinessHours, CallerView, DEADLINE_RULE, Decision, NO_RULE, OFFLINE_RULE, RoutingChoice,
+    RoutingSettings, Rule, WhenBusy,
+};
 pub use engine::RoutingEngine;
 
 /// The default time from the parking leg's arrival to the decision being sent (the PBX waits 5 s).
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(4);
-
-/// The rule name journalled when the router had not decided by the deadline.
-pub const DEADLINE_RULE: &str = "deadline";
-
-/// The rule name journalled for a parked call that rang while this app was away.
-pub const OFFLINE_RULE: &str = "offline";
 
 /// A parked incoming call waiting for a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,4 +331,51 @@ fn journal_entry(outcome: &RoutingOutcome) -> RoutingDecision {
         took_ms: i64::try_from(outcome.elapsed_ms).unwrap_or(i64::MAX),
         deadline_ms: i64::try_from(outcome.deadline_ms).unwrap_or(i64::MAX),
     }
+}
+
+/// Journals a decision the team's relay made and sent on the stream (a `routing` event), as the
+/// app's own decisions are journalled, so that History shows why a call went where it did; the
+/// same decision delivered again (a replay) is journalled once. Answers the outcome to announce,
+/// or `None` when the body is not a decision or was journalled already.
+pub async fn journal_relay_decision(
+    log: &CallLog,
+    body: serde_json::Value,
+) -> Option<RoutingOutcome> {
+    let event: team_api::RoutingDecisionEvent = match serde_json::from_value(body) {
+        Ok(event) => event,
+        Err(e) => {
+            tracing::warn!(error = %e, "a routing decision from the relay does not read");
+            return None;
+        }
+    };
+    let entry = event.entry;
+    match log.routing_decisions_for(&entry.leg).await {
+        Ok(known) if known.iter().any(|r| r.decision == entry) => return None,
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "the routing journal could not be read"),
+    }
+    if let Err(e) = log.record_routing_decision(entry.clone()).await {
+        tracing::error!(error = %e, leg = %entry.leg, "the relay's routing decision could not be journalled");
+        return None;
+    }
+    let choice = match (&entry.target, entry.rule.clone().unwrap_or_default()) {
+        (Some(to), rule) => RoutingChoice::Transfer {
+            to: to.clone(),
+            rule,
+        },
+        (None, rule) => RoutingChoice::Release { rule },
+    };
+    Some(RoutingOutcome {
+        in_time: entry.met_deadline(),
+        leg: entry.leg,
+        caller_number: entry.caller_number,
+        external_number: entry.line_number.unwrap_or_default(),
+        choice,
+        result: entry.outcome,
+        elapsed_ms: u64::try_from(entry.took_ms).unwrap_or_default(),
+        deadline_ms: u64::try_from(entry.deadline_ms).unwrap_or_default(),
+        error: None,
+        detail: entry.detail,
+        decided_at: entry.decided_at,
+    })
 }

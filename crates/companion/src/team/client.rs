@@ -1,5 +1,6 @@
 //! The client of a team server's seat API (`team-api`'s shapes): join, the seat's profile,
-//! dial, transfer, hang up and the directory.
+//! dial, transfer, hang up, the directory, the team phonebook, colleagues and availability, and
+//! (for admins) the team's routing.
 //!
 //! Every action has one ceiling ([`ACTION_CEILING`]) and is sent exactly once: a dial that
 //! timed out may have happened, and dialling again could ring the customer twice. A server that
@@ -11,8 +12,10 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use team_api::{
-    ActionDone, DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer,
-    JoinRequest, SeatCredential, SeatProfile, TeamErrorCode, TransferRequest,
+    ActionDone, Availability, AvailabilityAnswer, AvailabilityRequest, Colleagues, ContactSaved,
+    DialAnswer, DialRequest, Directory, ErrorBody, HangUpRequest, JoinAnswer, JoinRequest,
+    PhonebookChanges, SeatCredential, SeatProfile, TeamContactDraft, TeamErrorCode, TeamRouting,
+    TransferRequest,
 };
 use url::Url;
 
@@ -101,6 +104,80 @@ impl TeamClient {
     /// The team's numbers, workplaces and terminals, as the server keeps them.
     pub async fn directory(&self) -> Result<Directory, CompanionError> {
         self.get("team/directory").await
+    }
+
+    /// The team phonebook's changes after version `since` (one page; ask again from the
+    /// answer's version while it says `more`).
+    pub async fn contact_changes(&self, since: i64) -> Result<PhonebookChanges, CompanionError> {
+        self.get(&format!("team/contacts?since={since}")).await
+    }
+
+    /// Adds a contact to the team phonebook (supervisors and admins).
+    pub async fn add_contact(
+        &self,
+        draft: &TeamContactDraft,
+    ) -> Result<ContactSaved, CompanionError> {
+        self.post("team/contacts", draft).await
+    }
+
+    /// Replaces the team contact `id` (supervisors and admins).
+    pub async fn edit_contact(
+        &self,
+        id: i64,
+        draft: &TeamContactDraft,
+    ) -> Result<ContactSaved, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, &format!("team/contacts/{id}")))
+            .bearer_auth(self.credential.expose_secret())
+            .json(draft);
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// Deletes the team contact `id` (supervisors and admins).
+    pub async fn delete_contact(&self, id: i64) -> Result<ActionDone, CompanionError> {
+        let request = self
+            .http
+            .delete(endpoint(&self.base, &format!("team/contacts/{id}")))
+            .bearer_auth(self.credential.expose_secret());
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// The team's seats with their presence and availability.
+    pub async fn colleagues(&self) -> Result<Colleagues, CompanionError> {
+        self.get("team/colleagues").await
+    }
+
+    /// Sets this seat's availability (Available, Break or Away).
+    pub async fn set_availability(
+        &self,
+        availability: Availability,
+    ) -> Result<AvailabilityAnswer, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/availability"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(&AvailabilityRequest {
+                availability,
+                seat: None,
+            });
+        exchange(request, ACTION_CEILING).await
+    }
+
+    /// The team's routing rules and parked numbers (admins only).
+    pub async fn routing(&self) -> Result<TeamRouting, CompanionError> {
+        self.get("team/routing").await
+    }
+
+    /// Replaces the team's routing rules and parked numbers (admins only); answers what the
+    /// server saved.
+    pub async fn set_routing(&self, routing: &TeamRouting) -> Result<TeamRouting, CompanionError> {
+        let request = self
+            .http
+            .put(endpoint(&self.base, "team/routing"))
+            .bearer_auth(self.credential.expose_secret())
+            .json(routing);
+        exchange(request, ACTION_CEILING).await
     }
 
     pub(crate) async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, CompanionError> {

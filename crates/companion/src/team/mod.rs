@@ -1,5 +1,6 @@
 //! Team mode, the app's side: membership in a team (a relay that holds the integration), the
-//! invite to join one, and the client of the relay's seat API.
+//! invite to join one, the client of the relay's seat API, and the colleagues' roster (presence
+//! and availability) the Team panel shows.
 //!
 //! In team mode the app keeps no client secret and no MTT token: its seat credential (in the
 //! keyring) is its only secret, the relay calls the PBX on its behalf and decides parked calls.
@@ -7,9 +8,12 @@
 //! revocation, and `core/calls.rs` sends actions here instead of to the PBX.
 
 mod client;
+mod colleagues;
 mod wrapup;
 
 pub use client::{ACTION_CEILING, JOIN_CEILING, TeamClient};
+pub use colleagues::{TeamColleague, TeamRoster};
+pub use team_api::{Availability, Presence};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -115,7 +119,7 @@ impl JoinOffer {
 
     /// The server's host: what the person confirms.
     pub fn host(&self) -> String {
-        self.link.host()
+        host_of(&self.link.server)
     }
 
     /// The server's base URL.
@@ -150,7 +154,8 @@ pub struct JoinReport {
 pub struct LeaveReport {
     /// Calls removed from the local history (those since joining), when asked.
     pub deleted_calls: u64,
-    /// Contacts removed (those added since joining), when asked.
+    /// Contacts removed: the team phonebook's always, and those added since joining when
+    /// asked.
     pub deleted_contacts: u64,
 }
 
@@ -177,12 +182,18 @@ impl TeamState {
     }
 }
 
-/// The host of a base URL, or the URL itself if it has none.
+/// The host of a base URL with its port when one is given (`team.example.ru:8443`; a
+/// scheme's default port is not given), or the URL itself if it has no host. The port is part
+/// of which server it is: two servers on one host differ only by it.
 pub(crate) fn host_of(server: &str) -> String {
-    url::Url::parse(server)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| server.to_owned())
+    let Some(url) = url::Url::parse(server).ok() else {
+        return server.to_owned();
+    };
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => server.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -16,8 +16,18 @@ fn a_link_or_a_code_with_its_server_is_an_offer_showing_the_host() {
     let offer = JoinOffer::read(" ABCD-EFGH ", Some("https://team.example.ru/")).unwrap();
     assert_eq!(offer.host(), "team.example.ru");
     assert_eq!(offer.code(), "ABCD-EFGH");
+    // A port given is part of which server it is (Settings said "127.0.0.1" for any port).
     let offer = JoinOffer::read("ABCD", Some("http://127.0.0.1:9000")).unwrap();
-    assert_eq!(offer.host(), "127.0.0.1");
+    assert_eq!(offer.host(), "127.0.0.1:9000");
+    assert_eq!(
+        super::host_of("https://team.example.ru:8443/"),
+        "team.example.ru:8443"
+    );
+    assert_eq!(
+        super::host_of("https://team.example.ru:443"),
+        "team.example.ru"
+    );
+    assert_eq!(super::host_of("http://[::1]:9000"), "[::1]:9000");
 }
 
 #[test]

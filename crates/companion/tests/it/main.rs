@@ -16,6 +16,8 @@ mod routing;
 mod session;
 mod signin;
 mod team;
+mod team_phonebook;
+mod team_presence;
 mod team_supervisor;
 mod team_wrapup;
 mod wrapup;

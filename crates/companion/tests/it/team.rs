@@ -116,7 +116,7 @@ async fn joining_a_relay_moves_from_personal_mode_and_a_revoked_seat_stops_the_a
     assert_eq!(core.team_state(), TeamState::None);
 
     let offer = JoinOffer::read(&link, None).unwrap();
-    assert_eq!(offer.host(), "127.0.0.1");
+    assert_eq!(offer.host(), relay.local_addr().to_string());
     let report = core.join_team(&offer).await.unwrap();
     assert!(report.removed_personal_secrets);
     assert!(report.stopped_routing);
@@ -521,4 +521,141 @@ async fn a_seat_revoked_without_the_wish_keeps_the_history_and_an_old_style_answ
     assert_eq!(refused.code(), ErrorCode::SeatRevoked);
     assert_eq!(core.team_state(), TeamState::Revoked);
     core.shutdown().await;
+}
+
+#[tokio::test]
+async fn in_a_team_the_app_never_decides_and_journals_the_relays_decisions_for_history() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let (_seat, link) = invite(&relay).await;
+    let desk = personal_desk();
+    let core = desk.open();
+    let offer = JoinOffer::read(&link, None).unwrap();
+    let report = core.join_team(&offer).await.unwrap();
+    assert!(report.stopped_routing);
+    // Joining turned the router off, and it stays off: not deciding, asking to be the router
+    // is refused, and an app opened again on the profile does not decide either.
+    assert!(!core.is_deciding());
+    assert!(!core.parking_state().is_router);
+    let refused = core.set_is_router(true).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput, "{refused}");
+    assert!(!core.is_deciding());
+    let reopened = desk.open();
+    assert!(!reopened.is_deciding());
+    assert!(!reopened.settings().router);
+    drop(reopened);
+
+    // The relay decides and streams its decision; the app journals it for History.
+    let mut events = core.subscribe();
+    core.start_live_events().await.unwrap();
+    wait_for(
+        &mut events,
+        "the link connected",
+        |e| matches!(e, DomainEvent::Link { state, .. } if state == "connected"),
+    )
+    .await;
+    let entry = call_log::RoutingDecision {
+        leg: "park-7".into(),
+        caller_number: Some("79161112233".into()),
+        line_number: Some("74996497803".into()),
+        rule: Some("manager".into()),
+        target: Some(WORKPLACE.into()),
+        outcome: call_log::RoutingOutcome::Transferred,
+        detail: Some("decided by the relay".into()),
+        decided_at: Utc::now(),
+        took_ms: 31,
+        deadline_ms: 4_000,
+    };
+    let body = serde_json::to_string(&team_api::RoutingDecisionEvent {
+        id: 1,
+        entry: entry.clone(),
+    })
+    .unwrap();
+    let event =
+        relay::store::IncomingNotification::new(team_api::ROUTING_KIND.into(), body).unwrap();
+    relay.state().store.append(event).await.unwrap();
+    wait_for(
+        &mut events,
+        "the relay's decision announced",
+        |e| matches!(e, DomainEvent::Routed { outcome } if outcome.leg == "park-7"),
+    )
+    .await;
+    let journal = core.routing_journal(10).await.unwrap();
+    assert_eq!(journal.decisions.len(), 1, "{journal:?}");
+    let why = core.routing_reason("park-7").await.unwrap().unwrap();
+    assert_eq!(
+        (why.rule.as_deref(), why.target.as_deref()),
+        (Some("manager"), Some(WORKPLACE))
+    );
+    assert!(why.met_deadline);
+    core.shutdown().await;
+    relay.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_admin_edits_the_teams_routing_rules_through_the_server_and_an_operator_may_not() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let state = relay.state();
+    let admin_seat = state
+        .team
+        .add_seat(NewSeat {
+            name: "Boss".into(),
+            workplace: "883140777446532".into(),
+            role: Role::Admin,
+        })
+        .await
+        .unwrap()
+        .profile
+        .id;
+    let code = InviteCode::generate().unwrap();
+    state
+        .team
+        .add_invite(
+            SeatRef::Id(admin_seat),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let link = team_api::JoinLink::new(
+        &format!("http://{}", relay.local_addr()),
+        &code.expose_secret(),
+    )
+    .unwrap();
+    let desk = personal_desk();
+    let admin = desk.open();
+    admin
+        .join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
+        .await
+        .unwrap();
+    let before = admin.team_routing().await.unwrap().unwrap();
+    assert_eq!(before.settings.deadline_ms, 4_000);
+    let saved = admin
+        .set_team_routing(
+            Some("deadline_ms = 2500\nrules = [{ kind = \"manager\" }]\n"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.settings.deadline_ms, 2_500);
+    assert_eq!(relay.state().routing.routing().settings.deadline_ms, 2_500);
+    // A wrong rule is named before anything is sent.
+    let wrong = admin
+        .set_team_routing(Some("deadline_ms = 9000\n"), None)
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("deadline_ms"), "{wrong}");
+
+    // An operator's app is refused by the server.
+    let (_seat, link) = invite(&relay).await;
+    let operator_desk = personal_desk();
+    let operator = operator_desk.open();
+    operator
+        .join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    let refused = operator.team_routing().await.unwrap_err();
+    assert!(refused.to_string().contains("admin"), "{refused}");
+    relay.shutdown().await.unwrap();
 }

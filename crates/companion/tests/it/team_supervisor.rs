@@ -217,3 +217,55 @@ async fn a_supervisor_sees_a_colleagues_call_as_not_mine_with_whose_it_is_and_ha
     .await;
     core.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_supervisor_started_like_the_cli_names_whose_a_call_is_and_counts_only_mine_today() {
+    // What `trubka events` does: a process of its own that opens the joined profile and starts
+    // the live events, nothing else (the app reads the directory at its start; the CLI did not,
+    // so a colleague's call came with the workplace but no name).
+    let team = connected_team().await;
+    let link = team
+        .invite("Иванова Анна", SUPERVISOR, Role::Supervisor)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let profile =
+        || Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
+    let vault = Arc::new(MemoryVault::default());
+    let joining = Companion::open(profile(), Arc::clone(&vault) as Arc<dyn SecretVault>).unwrap();
+    joining
+        .join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    joining.shutdown().await;
+    drop(joining);
+
+    let core = Companion::open(profile(), vault as Arc<dyn SecretVault>).unwrap();
+    let mut events = core.subscribe();
+    core.start_live_events().await.unwrap();
+    let started = team
+        .http
+        .post(format!("{}/outgoing", team.sim.control_url()))
+        .json(&json!({ "caller_id": COLLEAGUE, "callee_id": "79005550000", "manual": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(started.status().is_success());
+    let started = wait_for(&mut events, "the colleague's call", |e| {
+        matches!(e, DomainEvent::CallStarted { call, .. } if call.workplaces.contains(COLLEAGUE))
+    })
+    .await;
+    let DomainEvent::CallStarted { call, .. } = started else {
+        unreachable!()
+    };
+    let whose = call.whose.clone().expect("whose the call is");
+    assert_eq!(whose.workplace, COLLEAGUE);
+    assert_eq!(whose.name.as_deref(), Some("Петров Сергей"), "{call:?}");
+
+    // Today's card counts my calls: the colleague's call is in the log, not in my figures.
+    let now = chrono::Utc::now();
+    assert_eq!(core.log().day_stats(now).await.unwrap().calls, 1);
+    let (today, hours) = core.today(now).await.unwrap();
+    assert_eq!(today.calls, 0, "{today:?}");
+    assert_eq!(hours.iter().map(|h| h.calls).sum::<i64>(), 0);
+    core.shutdown().await;
+}

@@ -139,3 +139,65 @@ fn an_answered_call_is_not_offered() {
         "{derived:?}"
     );
 }
+
+/// A call to the company rings a group on one leg (`showing` at each workplace); one answers
+/// (`connected` naming it) and the others get `hiding`: the answerer talks, the others are free,
+/// and the call stays live until `finished` (issue #16: a `hiding` for the colleague who did not
+/// answer ended the whole leg, so the one talking read as free; and everyone the leg had rung
+/// read as talking).
+#[test]
+fn in_a_group_call_only_the_answerer_talks_and_hiding_elsewhere_keeps_the_call() {
+    const SERGEY: &str = "883140000000002";
+    let view = view();
+    view.add_workplace(SERGEY);
+    let caller = "79001234567";
+    let company = "78005560251";
+    view.observe(&[
+        event(1, "g", "trying", "incoming", caller, company),
+        event(2, "g", "showing", "incoming", caller, ANNA),
+        event(3, "g", "showing", "incoming", caller, SERGEY),
+    ]);
+    let presence = |w: &str| {
+        view.presence()
+            .into_iter()
+            .find(|p| p.workplace == w)
+            .unwrap()
+            .presence
+    };
+    assert_eq!(presence(ANNA), Presence::Ringing);
+    assert_eq!(presence(SERGEY), Presence::Ringing);
+    view.observe(&[event(4, "g", "connected", "incoming", caller, SERGEY)]);
+    assert_eq!(presence(SERGEY), Presence::Talking);
+    assert_eq!(presence(ANNA), Presence::Ringing, "still showing at Anna's");
+    view.observe(&[event(5, "g", "hiding", "incoming", caller, ANNA)]);
+    assert_eq!(presence(SERGEY), Presence::Talking, "the hiding was Anna's");
+    assert_eq!(presence(ANNA), Presence::Free);
+    assert!(view.leg("g").is_some(), "the call goes on");
+    view.observe(&[event(6, "g", "finished", "incoming", caller, SERGEY)]);
+    assert_eq!(presence(SERGEY), Presence::Free);
+    assert!(view.leg("g").is_none());
+    assert!(
+        view.callbacks().is_empty(),
+        "an answered call is no missed call"
+    );
+}
+
+/// Nobody answers: `hiding` at each, then `finished`; the call is offered for a call back.
+#[test]
+fn a_group_call_nobody_answers_frees_everyone_and_is_offered_once_finished() {
+    const SERGEY: &str = "883140000000002";
+    let view = view();
+    view.add_workplace(SERGEY);
+    let caller = "79001234567";
+    view.observe(&[
+        event(1, "g", "trying", "incoming", caller, "78005560251"),
+        event(2, "g", "showing", "incoming", caller, ANNA),
+        event(3, "g", "showing", "incoming", caller, SERGEY),
+        event(4, "g", "hiding", "incoming", caller, ANNA),
+        event(5, "g", "hiding", "incoming", caller, SERGEY),
+    ]);
+    assert!(view.presence().iter().all(|p| p.presence == Presence::Free));
+    view.observe(&[event(6, "g", "finished", "incoming", caller, "78005560251")]);
+    assert!(view.leg("g").is_none());
+    assert_eq!(view.callbacks().len(), 1);
+}

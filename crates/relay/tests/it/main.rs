@@ -7,6 +7,8 @@
 #[cfg(feature = "cli")]
 mod cli;
 #[cfg(feature = "cli")]
+mod contacts_cli;
+#[cfg(feature = "cli")]
 mod durability;
 mod intake;
 mod limits;
@@ -16,9 +18,13 @@ mod proxy;
 mod restore;
 mod stream;
 mod team;
+mod team_audience;
 #[cfg(feature = "cli")]
 mod team_cli;
 mod team_integration;
+mod team_phonebook;
+mod team_presence;
+mod team_routing;
 mod team_seat_api;
 mod team_ten_days;
 mod team_wrapup;

@@ -322,3 +322,51 @@ async fn audit_prints_filters_and_exports_csv_with_formulas_neutralised() {
             .success()
     );
 }
+
+#[test]
+fn routing_rules_are_set_from_a_file_checked_first_shown_back_and_the_journal_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = init(dir.path());
+    let file = dir.path().join("routing.toml");
+    std::fs::write(
+        &file,
+        "parked = [\"74996497803\"]\ntime_zone = \"Europe/Moscow\"\n\n[routing]\ndeadline_ms = 3000\nrules = [{ kind = \"manager\" }, { kind = \"unknown_caller\", to = \"883140777551401\" }]\n",
+    )
+    .unwrap();
+    let saved = run(&config, &["routing", "set", file.to_str().unwrap()]);
+    ok(&saved);
+    assert!(
+        text(&saved.stderr).contains("2 rules, 1 parked"),
+        "{}",
+        text(&saved.stderr)
+    );
+    let shown = ok(&run(&config, &["routing", "show"]));
+    assert!(shown.contains("74996497803"), "{shown}");
+    assert!(shown.contains("deadline_ms = 3000"), "{shown}");
+    assert!(shown.contains("883140777551401"), "{shown}");
+    // What `show` prints, `set` reads back unchanged.
+    std::fs::write(&file, &shown).unwrap();
+    ok(&run(&config, &["routing", "set", file.to_str().unwrap()]));
+    assert_eq!(ok(&run(&config, &["routing", "show"])), shown);
+
+    // A wrong rule is named, and nothing changes.
+    std::fs::write(&file, "[routing]\ndeadline_ms = 9000\n").unwrap();
+    let refused = run(&config, &["routing", "set", file.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("deadline_ms"),
+        "{}",
+        text(&refused.stderr)
+    );
+    std::fs::write(&file, "parked = [\"reception\"]\n").unwrap();
+    let refused = run(&config, &["routing", "set", file.to_str().unwrap()]);
+    assert!(
+        text(&refused.stderr).contains("reception"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(ok(&run(&config, &["routing", "show"])), shown);
+
+    // An empty journal prints nothing.
+    assert_eq!(ok(&run(&config, &["routing", "journal"])), "");
+}

@@ -17,11 +17,11 @@ use crate::team_integration::{Team, connect, team, wait_for};
 use crate::util::{SseReader, TestRelay};
 
 const WAIT: Duration = Duration::from_secs(20);
-const ANNA: &str = "883140582526566";
-const SERGEY: &str = "883140777446532";
+pub(crate) const ANNA: &str = "883140582526566";
+pub(crate) const SERGEY: &str = "883140777446532";
 
 /// A seat at `workplace`, joined: its credential.
-async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
+pub(crate) async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
     let state = relay.handle.state();
     let seat = state
         .team
@@ -390,7 +390,7 @@ async fn operators_act_on_their_own_workplace_only_and_supervisors_on_any() {
     );
 }
 
-fn call_event(leg: &str, state: &str, caller: &str, callee: &str) -> String {
+pub(crate) fn call_event(leg: &str, state: &str, caller: &str, callee: &str) -> String {
     json!({
         "event": "callNotifications",
         "result": {"callInfo": {
@@ -406,7 +406,7 @@ fn call_event(leg: &str, state: &str, caller: &str, callee: &str) -> String {
 }
 
 /// Every event of a stream opened from the start, up to the end-of-backlog marker.
-async fn backlog(relay: &TestRelay, credential: &str) -> Vec<crate::util::Frame> {
+pub(crate) async fn backlog(relay: &TestRelay, credential: &str) -> Vec<crate::util::Frame> {
     let mut stream = SseReader::new(
         relay
             .http

@@ -97,6 +97,31 @@ impl TestRelay {
         SseReader::new(response)
     }
 
+    /// The same relay stopped and started again on its store, with the same configuration
+    /// (hook, database): what a restart does to everything kept in memory.
+    pub async fn restart(self) -> TestRelay {
+        let TestRelay {
+            handle,
+            key,
+            hook,
+            http,
+            _dir,
+            ..
+        } = self;
+        let config = RelayConfig::clone(&handle.state().config);
+        handle.shutdown().await.unwrap();
+        let state = relay::RelayState::open(config).unwrap();
+        let handle = Relay::start_with_state(state).await.unwrap();
+        TestRelay {
+            base: format!("http://{}", handle.local_addr()),
+            handle,
+            key,
+            hook,
+            http,
+            _dir,
+        }
+    }
+
     pub async fn stored_count(&self) -> usize {
         self.handle
             .state()

@@ -18,6 +18,8 @@ mod backup;
 mod events;
 mod keys;
 mod meta;
+mod phonebook;
+mod routing;
 mod schema;
 mod sealed;
 mod seats;

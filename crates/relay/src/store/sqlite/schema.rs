@@ -119,6 +119,62 @@ CREATE INDEX IF NOT EXISTS team_wrapups_by_number ON team_wrapups (number, saved
 CREATE INDEX IF NOT EXISTS team_wrapups_by_saved_at ON team_wrapups (saved_at);
 ";
 
+/// Version 6: the team phonebook. A contact keeps the version of its last change (unique: one
+/// per contact changed) and a tombstone when deleted, so that "what changed since N" is one
+/// indexed range; its numbers are keyed (`phonebook::normalize_number`) for lookups.
+const PHONEBOOK_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS team_contacts (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    name       TEXT NOT NULL,
+    company    TEXT,
+    manager    TEXT,
+    notes      TEXT,
+    version    INTEGER NOT NULL UNIQUE,
+    updated_at TEXT NOT NULL,
+    deleted    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS team_contact_numbers (
+    contact_id INTEGER NOT NULL REFERENCES team_contacts (id),
+    position   INTEGER NOT NULL,
+    number     TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    PRIMARY KEY (contact_id, position)
+);
+CREATE INDEX IF NOT EXISTS team_contact_numbers_by_key ON team_contact_numbers (key);
+";
+
+/// Version 5: routing on the relay. The team's rules (one row, JSON), a fact per outside caller
+/// number (first and last seen, the workplace that last answered it: kept for the longest "last
+/// operator" window, apart from the events and their retention) and the journal of decisions.
+const ROUTING_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS routing_rules (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    rules      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS routing_callers (
+    number_key       TEXT PRIMARY KEY,
+    first_seen_at    TEXT NOT NULL,
+    last_seen_at     TEXT NOT NULL,
+    last_operator    TEXT,
+    last_operator_at TEXT
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS routing_callers_by_last_seen ON routing_callers (last_seen_at);
+CREATE TABLE IF NOT EXISTS routing_journal (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    leg           TEXT NOT NULL,
+    caller_number TEXT,
+    line_number   TEXT,
+    rule          TEXT,
+    target        TEXT,
+    outcome       TEXT NOT NULL,
+    detail        TEXT,
+    decided_at    TEXT NOT NULL,
+    took_ms       INTEGER NOT NULL,
+    deadline_ms   INTEGER NOT NULL
+);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -147,6 +203,12 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 4 {
         conn.execute_batch(REVOKE_SCHEMA)?;
+    }
+    if version < 5 {
+        conn.execute_batch(ROUTING_SCHEMA)?;
+    }
+    if version < 6 {
+        conn.execute_batch(PHONEBOOK_SCHEMA)?;
     }
     if version < 8 {
         conn.execute_batch(WRAPUP_SCHEMA)?;

@@ -845,3 +845,40 @@ async fn audit_entries_are_kept_filtered_and_pruned_by_age() {
     let left = store.entries(AuditQuery::default()).await.unwrap();
     assert_eq!(left.iter().map(|e| e.id).collect::<Vec<_>>(), [recent]);
 }
+
+#[tokio::test]
+async fn a_schema_4_store_migrates_to_the_team_phonebook_and_keeps_its_events() {
+    use crate::store::phonebook::PhonebookStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.sqlite3");
+    {
+        let store = open(&dir, Arc::new(NoSink));
+        store.append(notification("{\"n\":1}")).await.unwrap();
+    }
+    {
+        // As a relay of schema 4 left it: no phonebook tables.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE team_contact_numbers; DROP TABLE team_contacts; PRAGMA user_version = 4;",
+        )
+        .unwrap();
+    }
+    let store = open(&dir, Arc::new(NoSink));
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, super::schema::SCHEMA_VERSION);
+    assert_eq!(store.phonebook_version().await.unwrap(), 0);
+    let contact = phonebook::NewContact {
+        name: "Иван".into(),
+        numbers: vec!["+79219462761".into()],
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let added = store.add_contact(contact).await.unwrap();
+    assert_eq!((added.id, added.version), (1, 1));
+    let events = store.events_after(EventId::START, 10).await.unwrap().events;
+    assert_eq!(events.len(), 1);
+}

@@ -19,7 +19,7 @@
 
 use super::text::decode_text;
 use super::{ImportProblem, ParsedContacts, ParsedRow, clean_text};
-use crate::contacts::NewContact;
+use crate::contact::NewContact;
 use crate::spreadsheet::strip_spreadsheet_guard;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +182,7 @@ impl<'t> LineCounter<'t> {
 }
 
 /// Reads a CSV phonebook. Returns the rows and the problems found while reading.
-pub(crate) fn parse_csv(data: &[u8]) -> ParsedContacts {
+pub fn parse_csv(data: &[u8]) -> ParsedContacts {
     let decoded = decode_text(data);
     let text = decoded.text;
     let mut problems = Vec::new();

@@ -1,25 +1,19 @@
-//! The routing rules and what they decide: the part of routing that is plain data and a pure
-//! function, so that it can run anywhere a parked call is decided (the router app today, the
-//! relay in a later team mode).
-//!
-//! [`rules`] holds the operator's ordered rules as settings data ([`RoutingSettings`]) and
-//! [`RoutingSettings::evaluate`], which applies them to what is known about a caller
-//! ([`CallerView`]) and answers with a [`Decision`]. Nothing here reads the call log, the live
-//! calls, the settings file or the network: whoever decides gathers those facts and passes them
-//! in. Carrying a decision out (the parking hook, the deadline, the journal) is the `routing`
-//! module's.
+//! What the rules decide: a choice (transfer or release) with the rule that made it, and the
+//! reasoning behind it.
 
-pub mod rules;
-
-use serde::Serialize;
-
-pub use rules::{BusinessHours, CallerView, RoutingSettings, Rule, WhenBusy};
+use serde::{Deserialize, Serialize};
 
 /// The rule name journalled when no rule decided and the call was released.
 pub const NO_RULE: &str = "no_rule";
 
+/// The rule name journalled when the decider had not decided by the deadline.
+pub const DEADLINE_RULE: &str = "deadline";
+
+/// The rule name journalled for a parked call that rang while the decider was away.
+pub const OFFLINE_RULE: &str = "offline";
+
 /// What to do with a parked call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum RoutingChoice {
     /// Transfer the call to a workplace SIP ID or a number.
@@ -57,7 +51,7 @@ pub struct Decision {
 }
 
 impl Decision {
-    fn release(rule: &str, notes: Vec<String>) -> Self {
+    pub(crate) fn release(rule: &str, notes: Vec<String>) -> Self {
         Decision {
             choice: RoutingChoice::Release {
                 rule: rule.to_owned(),

@@ -12,7 +12,7 @@ use calcard::{Entry, Parser};
 
 use super::text::decode_text;
 use super::{ImportProblem, ParsedContacts, ParsedRow, clean_text};
-use crate::contacts::{NewContact, is_number_like};
+use crate::contact::{NewContact, is_number_like};
 
 /// One `BEGIN:VCARD` … `END:VCARD`, by the indexes of those lines.
 struct CardLines {
@@ -160,7 +160,7 @@ fn contact_of(card: &VCard, tel_lines: &[u64], problems: &mut Vec<ImportProblem>
 
 /// Reads a vCard file: every card, each with the line it starts on, and a problem for each card
 /// or number that could not be read.
-pub(crate) fn parse_vcard(data: &[u8]) -> ParsedContacts {
+pub fn parse_vcard(data: &[u8]) -> ParsedContacts {
     let decoded = decode_text(data);
     let lines = physical_lines(&decoded.text);
     let mut problems = Vec::new();

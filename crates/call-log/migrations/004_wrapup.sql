@@ -14,17 +14,10 @@ CREATE TABLE wrapups (
     -- Call back at this time (µs, UTC); done once the number is reached by a connected call.
     follow_up_at INTEGER,
     -- When the follow-up's notification was raised, so that it is raised once.
-    follow_up_notified_at INTEGER,
-    -- Team mode: 1 while the team's server has not got this wrap-up's latest save (it was
-    -- unreachable); the app sends it again when the link is back and clears the mark only if
-    -- nothing was saved since. The wrap-up itself is this row: there is no second copy.
-    team_unsent INTEGER NOT NULL DEFAULT 0 CHECK (team_unsent IN (0, 1)),
-    -- Whether the wrapped-up call was answered, as the team's required-tag rule needs it.
-    team_answered INTEGER NOT NULL DEFAULT 0 CHECK (team_answered IN (0, 1))
+    follow_up_notified_at INTEGER
 ) STRICT;
 
 CREATE INDEX wrapups_by_peer ON wrapups (peer_key, saved_at);
-CREATE INDEX wrapups_team_unsent ON wrapups (saved_at) WHERE team_unsent = 1;
 CREATE INDEX wrapups_follow_ups ON wrapups (follow_up_at) WHERE follow_up_at IS NOT NULL;
 
 -- A wrap-up's tags, in the order the operator gave them.

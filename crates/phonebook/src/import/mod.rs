@@ -14,15 +14,15 @@ mod tests;
 mod text;
 mod vcard;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::NewContact;
+use crate::contact::NewContact;
 
-pub(crate) use csv_file::parse_csv;
-pub(crate) use vcard::parse_vcard;
+pub use csv_file::parse_csv;
+pub use vcard::parse_vcard;
 
 /// One row or card that could not be imported.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportProblem {
     /// The line of the file it starts on (1-based).
     pub line: u64,
@@ -32,14 +32,16 @@ pub struct ImportProblem {
 
 /// A contact read from a file, with the line it started on.
 #[derive(Debug)]
-pub(crate) struct ParsedRow {
+pub struct ParsedRow {
+    /// The line of the file it starts on (1-based).
     pub line: u64,
+    /// The contact as entered.
     pub contact: NewContact,
 }
 
 /// What a reader made of a file, nothing validated or stored yet.
 #[derive(Debug, Default)]
-pub(crate) struct ParsedContacts {
+pub struct ParsedContacts {
     /// The contacts as entered, in file order.
     pub rows: Vec<ParsedRow>,
     /// The lines that could not be read.

@@ -35,7 +35,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use super::{Decision, RoutingChoice};
+use crate::choice::{Decision, NO_RULE, RoutingChoice};
 
 /// The PBX waits this long for a decision before it falls back to the cabinet's routing.
 pub const PARKING_WINDOW_MS: u64 = 5_000;
@@ -330,6 +330,22 @@ impl RoutingSettings {
     }
 }
 
+/// What the rules ask about a workplace a rule picked. Both deciders answer from memory (the
+/// app from its live calls and directory, the relay from its call view and the seats'
+/// availability), so these are plain calls.
+pub trait WorkplaceFacts {
+    /// Whether `id` is one of the account's workplaces.
+    fn is_workplace(&self, id: &str) -> bool;
+    /// Whether the workplace is on a connected call now.
+    fn is_busy(&self, workplace: &str) -> bool;
+    /// Whether the workplace's operator is available (not on a break, away or offline); a
+    /// decider that does not know says yes.
+    fn is_available(&self, workplace: &str) -> bool {
+        let _ = workplace;
+        true
+    }
+}
+
 /// What the routing rules look at for one parked call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallerView {
@@ -342,16 +358,17 @@ pub struct CallerView {
 }
 
 impl RoutingSettings {
-    /// Applies the rules in order. `busy` says whether a workplace is on a call now; `valid`
-    /// whether a SIP ID is one of the account's workplaces (a stale manager in the phonebook
-    /// is passed over rather than sent to the PBX).
+    /// Applies the rules in order. `workplaces` says whether a SIP ID is one of the account's
+    /// workplaces (a stale manager in the phonebook is passed over rather than sent to the
+    /// PBX), whether its operator is available (one on a break or away is passed over to the
+    /// next rule, whatever `when_busy` says: nobody would answer) and whether it is on a call
+    /// now (`when_busy` decides).
     pub fn evaluate(
         &self,
         caller: &CallerView,
         now: DateTime<Utc>,
         zone: Tz,
-        busy: &dyn Fn(&str) -> bool,
-        valid: &dyn Fn(&str) -> bool,
+        workplaces: &dyn WorkplaceFacts,
     ) -> Decision {
         let mut notes = Vec::new();
         for rule in self.rules.iter().filter(|r| r.enabled()) {
@@ -378,13 +395,17 @@ impl RoutingSettings {
                 }
             };
             let Some(target) = target else { continue };
-            if !valid(&target) {
+            if !workplaces.is_workplace(&target) {
                 notes.push(format!(
                     "{name}: {target} is not a workplace of this account"
                 ));
                 continue;
             }
-            if busy(&target) {
+            if !workplaces.is_available(&target) {
+                notes.push(format!("{name}: {target} is not available; next rule"));
+                continue;
+            }
+            if workplaces.is_busy(&target) {
                 match self.when_busy {
                     WhenBusy::NextRule => {
                         notes.push(format!("{name}: {target} is on a call; next rule"));
@@ -408,7 +429,7 @@ impl RoutingSettings {
             };
         }
         notes.push("no rule matched".to_owned());
-        Decision::release(super::NO_RULE, notes)
+        Decision::release(NO_RULE, notes)
     }
 }
 
@@ -430,14 +451,46 @@ mod tests {
             .with_timezone(&Utc)
     }
 
+    /// Workplaces are the SIP IDs starting 8831; `busy` are on a call, `away` not available.
+    struct Office<'a> {
+        busy: &'a [&'a str],
+        away: &'a [&'a str],
+    }
+
+    impl WorkplaceFacts for Office<'_> {
+        fn is_workplace(&self, id: &str) -> bool {
+            id.starts_with("8831")
+        }
+        fn is_busy(&self, workplace: &str) -> bool {
+            self.busy.contains(&workplace)
+        }
+        fn is_available(&self, workplace: &str) -> bool {
+            !self.away.contains(&workplace)
+        }
+    }
+
     fn decide(settings: &RoutingSettings, caller: &CallerView, busy: &[&str]) -> Decision {
-        settings.evaluate(
-            caller,
-            moscow(12, 0),
-            MOSCOW,
-            &|w| busy.contains(&w),
-            &|w| w.starts_with("8831"),
-        )
+        settings.evaluate(caller, moscow(12, 0), MOSCOW, &Office { busy, away: &[] })
+    }
+
+    #[test]
+    fn an_unavailable_workplace_passes_to_the_next_rule_even_when_busy_means_release() {
+        let strict = RoutingSettings {
+            when_busy: WhenBusy::Release,
+            ..RoutingSettings::default()
+        };
+        let caller = CallerView {
+            manager: Some(MANAGER.into()),
+            last_operator: Some(OPERATOR.into()),
+            known: true,
+        };
+        let office = Office {
+            busy: &[],
+            away: &[MANAGER],
+        };
+        let d = strict.evaluate(&caller, moscow(12, 0), MOSCOW, &office);
+        assert_eq!(d.choice, transfer(OPERATOR, "last_operator"));
+        assert!(d.notes[0].contains("not available"), "{d:?}");
     }
 
     fn transfer(to: &str, rule: &str) -> RoutingChoice {
@@ -469,7 +522,7 @@ mod tests {
         // Both busy, in hours, known: nothing matches, so the call is released at once.
         assert_eq!(
             decide(&s, &caller, &[MANAGER, OPERATOR]).choice,
-            release(super::super::NO_RULE)
+            release(crate::NO_RULE)
         );
         let strict = RoutingSettings {
             when_busy: WhenBusy::Release,
@@ -507,10 +560,7 @@ mod tests {
             enabled: false,
             to: Some(RECEPTION.into()),
         };
-        assert_eq!(
-            decide(&s, &stranger, &[]).choice,
-            release(super::super::NO_RULE)
-        );
+        assert_eq!(decide(&s, &stranger, &[]).choice, release(crate::NO_RULE));
     }
 
     #[test]
@@ -522,7 +572,7 @@ mod tests {
             ..CallerView::default()
         };
         let d = decide(&s, &caller, &[]);
-        assert_eq!(d.choice, release(super::super::NO_RULE));
+        assert_eq!(d.choice, release(crate::NO_RULE));
         assert!(d.notes[0].contains("not a workplace"), "{d:?}");
     }
 

@@ -1,0 +1,482 @@
+//! Routing on the relay, against the simulator, with no desktop app running: the relay is the
+//! one decider of parked calls in team mode. The cases of the desktop router's tests (a personal
+//! manager, a busy or unavailable one passed over to the next rule, an unknown caller released
+//! at once, a transfer slower than the deadline released), each decided by the relay at intake,
+//! journalled in its store, and sent on the stream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{TimeDelta, Utc};
+use futures::future::BoxFuture;
+use relay::RelayError;
+use relay::routing::{Availability, PersonalManagers, PhonebookMatch};
+use relay::store::routing::CallerSeen;
+use serde_json::{Value, json};
+use team_api::Role;
+
+use crate::team_integration::{Team, connect, team, wait_for};
+use crate::team_seat_api::joined;
+use crate::util::SseReader;
+
+/// The parked external number (the simulator's second; the first stays unparked).
+const PARKED: &str = "74996497803";
+/// Not in the cabinet's routing groups: a call reaching him was sent by routing.
+const KUZNETSOV: &str = "883140777551301";
+/// In the cabinet's first routing group.
+const SMIRNOVA: &str = "883140777551201";
+const ADMIN_WORKPLACE: &str = "883140777446532";
+const CLIENT: &str = "79161112233";
+const STRANGER: &str = "79990004455";
+
+/// A phonebook in memory, optionally slow to answer.
+#[derive(Debug, Default)]
+struct Phonebook {
+    managers: HashMap<String, String>,
+    delay: Option<Duration>,
+}
+
+impl PersonalManagers for Phonebook {
+    fn manager_of<'a>(
+        &'a self,
+        number: &'a str,
+    ) -> BoxFuture<'a, Result<Option<PhonebookMatch>, RelayError>> {
+        Box::pin(async move {
+            if let Some(delay) = self.delay {
+                tokio::time::sleep(delay).await;
+            }
+            Ok(self.managers.get(number).map(|manager| PhonebookMatch {
+                manager: Some(manager.clone()),
+            }))
+        })
+    }
+}
+
+/// Operators on a break.
+#[derive(Debug, Default)]
+struct OnBreak(Mutex<Vec<String>>);
+
+impl Availability for OnBreak {
+    fn is_available(&self, workplace: &str) -> bool {
+        !self.0.lock().unwrap().iter().any(|w| w == workplace)
+    }
+}
+
+fn phonebook() -> Phonebook {
+    Phonebook {
+        managers: [(CLIENT.to_owned(), KUZNETSOV.to_owned())].into(),
+        delay: None,
+    }
+}
+
+fn always_open() -> Value {
+    let all = "00:00-24:00";
+    json!({"mon": all, "tue": all, "wed": all, "thu": all, "fri": all, "sat": all, "sun": all})
+}
+
+/// The team connected, an admin joined, and `PARKED` parked by the admin through the seat API
+/// with the default rules open all week; the admin's credential.
+async fn routed_team(deadline_ms: u64) -> (Team, String) {
+    let team = team().await;
+    connect(&team).await;
+    let admin = joined(&team.relay, "Админ", ADMIN_WORKPLACE, Role::Admin).await;
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/routing", team.relay.base))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "settings": {"hours": always_open(), "deadline_ms": deadline_ms},
+            "parked": [PARKED],
+            "timeZone": "Europe/Moscow",
+        }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let saved: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["parked"], json!([PARKED]));
+    assert!(
+        saved["settings"]["parking_applied_at"].is_string(),
+        "{saved}"
+    );
+    let state = sim_get(&team, "/state").await;
+    assert_eq!(state["account"]["parked"], json!([PARKED]), "{state}");
+    (team, admin)
+}
+
+async fn sim_get(team: &Team, path: &str) -> Value {
+    team.relay
+        .http
+        .get(format!("{}{path}", team.sim.control_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Starts a parked call from `from` that nobody answers; returns (parking leg, main leg).
+async fn parked_call(team: &Team, from: &str) -> (String, String) {
+    let started: Value = team
+        .relay
+        .http
+        .post(format!("{}/incoming", team.sim.control_url()))
+        .json(&json!({"from": from, "to": PARKED, "manual": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        started["parking_leg_id"].as_str().unwrap().to_owned(),
+        started["leg_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The relay's journal entry for a parking leg, once there.
+async fn decision(team: &Team, admin: &str, parking: &str) -> Value {
+    let mut found = Value::Null;
+    wait_for("the relay's decision in its journal", async || {
+        let journal: Value = team
+            .relay
+            .http
+            .get(format!("{}/team/routing/journal", team.relay.base))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match journal["decisions"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["entry"]["leg"] == parking))
+        {
+            Some(entry) => {
+                found = entry["entry"].clone();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    found
+}
+
+/// The simulator's requests for a leg.
+async fn requests_for(team: &Team, leg: &str) -> Vec<Value> {
+    sim_get(team, "/requests")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["leg_id"] == leg)
+        .cloned()
+        .collect()
+}
+
+/// The simulator's call with this main leg, once `done` accepts it.
+async fn call_when(team: &Team, main: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let mut found = Value::Null;
+    wait_for("the simulator's call", async || {
+        let calls = sim_get(team, "/calls?all=true").await;
+        let call = calls.as_array().unwrap().iter().find(|c| {
+            c["legs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["id"] == main)
+        });
+        match call.filter(|c| done(c)) {
+            Some(call) => {
+                found = call.clone();
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_relay_sends_a_client_to_their_personal_manager_journals_it_and_streams_it() {
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    state.routing.use_managers(Arc::new(phonebook()));
+    let mut stream = SseReader::new(
+        team.relay
+            .http
+            .get(format!("{}/events/stream", team.relay.base))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let (parking, main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(entry["outcome"], "transferred", "{entry}");
+    assert_eq!(entry["rule"], "manager");
+    assert_eq!(entry["target"], KUZNETSOV);
+    assert!(
+        entry["took_ms"].as_i64().unwrap() <= entry["deadline_ms"].as_i64().unwrap(),
+        "{entry}"
+    );
+    let call = call_when(&team, &main, |c| c["phase"] == "ringing").await;
+    assert_eq!(call["ringing"], json!([KUZNETSOV]), "{call}");
+    let requests = requests_for(&team, &parking).await;
+    assert_eq!(
+        requests.len(),
+        1,
+        "one transferCall, nothing else: {requests:?}"
+    );
+    assert_eq!(requests[0]["method"], "transferCall");
+
+    // The decision reaches the stream as a `routing` event.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let frame = stream
+            .next_event(Duration::from_secs(20))
+            .await
+            .expect("a routing event on the stream");
+        let data = frame.json();
+        if data["kind"] == team_api::ROUTING_KIND {
+            assert_eq!(data["body"]["entry"]["leg"], parking.as_str(), "{data}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no routing event");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_on_a_break_passes_the_call_to_the_next_rule_the_last_operator() {
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    state.routing.use_managers(Arc::new(phonebook()));
+    let on_break = Arc::new(OnBreak::default());
+    on_break.0.lock().unwrap().push(KUZNETSOV.to_owned());
+    state
+        .routing
+        .use_availability(Arc::clone(&on_break) as Arc<dyn Availability>);
+    // Smirnova answered this client three days ago: the relay's own fact, whatever the events'
+    // retention.
+    state
+        .team
+        .note_caller(CallerSeen {
+            number_key: CLIENT.into(),
+            at: Utc::now() - TimeDelta::days(3),
+            answered_by: Some(SMIRNOVA.into()),
+        })
+        .await
+        .unwrap();
+    let (parking, _main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (
+            entry["outcome"].as_str(),
+            entry["rule"].as_str(),
+            entry["target"].as_str()
+        ),
+        (Some("transferred"), Some("last_operator"), Some(SMIRNOVA)),
+        "{entry}"
+    );
+    assert!(
+        entry["detail"].as_str().unwrap().contains("not available"),
+        "{entry}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_caller_is_released_at_once_by_the_relay() {
+    let (team, admin) = routed_team(4_000).await;
+    let (parking, main) = parked_call(&team, STRANGER).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (entry["outcome"].as_str(), entry["rule"].as_str()),
+        (Some("released"), Some("unknown_caller")),
+        "{entry}"
+    );
+    let requests = requests_for(&team, &parking).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(
+        (
+            requests[0]["method"].as_str(),
+            requests[0]["status"].as_u64()
+        ),
+        (Some("terminateCall"), Some(200)),
+        "released by the API, not after the window: {requests:?}"
+    );
+    let call = call_when(&team, &main, |c| c["phase"] == "ringing").await;
+    assert_eq!(call["ringing"].as_array().unwrap().len(), 3, "{call}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_decision_slower_than_the_deadline_releases_the_call() {
+    let (team, admin) = routed_team(400).await;
+    let state = team.relay.handle.state();
+    state.routing.use_managers(Arc::new(Phonebook {
+        delay: Some(Duration::from_secs(2)),
+        ..phonebook()
+    }));
+    let (parking, _main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (entry["outcome"].as_str(), entry["rule"].as_str()),
+        (Some("timed_out"), Some("deadline")),
+        "{entry}"
+    );
+    assert!(
+        entry["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deadline passed"),
+        "{entry}"
+    );
+    let requests = requests_for(&team, &parking).await;
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0]["method"], "terminateCall", "{requests:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_transfer_slower_than_the_deadline_is_given_up_and_the_call_released() {
+    let (team, admin) = routed_team(400).await;
+    team.relay
+        .handle
+        .state()
+        .routing
+        .use_managers(Arc::new(phonebook()));
+    let faults = team
+        .relay
+        .http
+        .put(format!("{}/faults", team.sim.control_url()))
+        .json(&json!({"transferCall": {"latency_ms": 2_000}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(faults.status().is_success());
+    let (parking, _main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(entry["outcome"], "timed_out", "{entry}");
+    assert_eq!(entry["rule"], "manager", "{entry}");
+    let methods: Vec<String> = requests_for(&team, &parking)
+        .await
+        .iter()
+        .map(|r| r["method"].as_str().unwrap().to_owned())
+        .collect();
+    // The transfer was never sent again (the simulator logs a request it finished; this one was
+    // given up at the deadline); the release followed it.
+    assert!(
+        methods.iter().filter(|m| *m == "transferCall").count() <= 1,
+        "{methods:?}"
+    );
+    assert!(methods.iter().any(|m| m == "terminateCall"), "{methods:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_admins_read_or_change_the_routing_and_bad_rules_are_named() {
+    let (team, admin) = routed_team(4_000).await;
+    let relay = &team.relay;
+    let operator = joined(relay, "Оператор", SMIRNOVA, Role::Operator).await;
+    for path in ["/team/routing", "/team/routing/journal"] {
+        let response = relay
+            .http
+            .get(format!("{}{path}", relay.base))
+            .bearer_auth(&operator)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "role_required", "{body}");
+    }
+    let response = relay
+        .http
+        .put(format!("{}/team/routing", relay.base))
+        .bearer_auth(&admin)
+        .json(&json!({"settings": {"deadline_ms": 9000}, "parked": [PARKED]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("deadline_ms"),
+        "{body}"
+    );
+    // Nothing changed.
+    let shown: Value = relay
+        .http
+        .get(format!("{}/team/routing", relay.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["settings"]["deadline_ms"], 4000, "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_manager_passes_the_call_to_the_next_rule_the_last_operator() {
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    state.routing.use_managers(Arc::new(phonebook()));
+    state
+        .team
+        .note_caller(CallerSeen {
+            number_key: CLIENT.into(),
+            at: Utc::now() - TimeDelta::days(3),
+            answered_by: Some(SMIRNOVA.into()),
+        })
+        .await
+        .unwrap();
+    // Kuznetsov is talking: his own call out, connected.
+    let started = team
+        .relay
+        .http
+        .post(format!("{}/outgoing", team.sim.control_url()))
+        .json(&json!({
+            "caller_id": KUZNETSOV,
+            "callee_id": "79005550000",
+            "operator_answer_ms": 10,
+            "callee_answer_ms": 10,
+            "talk_ms": 60_000,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        started.status().is_success(),
+        "{}",
+        started.text().await.unwrap()
+    );
+    wait_for("the relay to see Kuznetsov talking", async || {
+        state
+            .calls
+            .live_calls(Some(KUZNETSOV))
+            .iter()
+            .any(|call| call.state == "connected")
+    })
+    .await;
+    let (parking, _main) = parked_call(&team, CLIENT).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (
+            entry["outcome"].as_str(),
+            entry["rule"].as_str(),
+            entry["target"].as_str()
+        ),
+        (Some("transferred"), Some("last_operator"), Some(SMIRNOVA)),
+        "{entry}"
+    );
+    assert!(
+        entry["detail"].as_str().unwrap().contains("on a call"),
+        "{entry}"
+    );
+}
