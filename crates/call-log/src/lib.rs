@@ -104,7 +104,7 @@ pub use routing::{CallerFacts, DeadlineShare, RoutingDecision, RoutingOutcome, R
 pub use schema::schema_version;
 pub use store::CallLogConfig;
 pub use wrapup::{
-    FollowUp, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS, WrapUp, WrapUpEdit, clean_tags,
+    FollowUp, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS, UnsentWrapUp, WrapUp, WrapUpEdit, clean_tags,
 };
 
 /// The call log: cheap to clone, `Send + Sync`, every method async and safe to call from a tokio
@@ -434,6 +434,37 @@ impl CallLog {
         self.store
             .write(move |tx| wrapup::mark_notified(tx, &legs, at))
             .await
+    }
+
+    /// Team mode: marks a leg's wrap-up as not yet on the team's server, before it is sent
+    /// (`answered`: the call's). The wrap-up row is the only copy; the mark says to send it.
+    pub async fn mark_wrapup_team_unsent(&self, leg: &str, answered: bool) -> Result<()> {
+        let leg = valid_leg(leg);
+        self.store
+            .write(move |tx| wrapup::mark_team_unsent(tx, &leg, answered))
+            .await
+    }
+
+    /// Team mode: the team's server has the leg's wrap-up as saved at `saved_at`; `false` when
+    /// it was saved again since (and so stays marked) or was not marked.
+    pub async fn mark_wrapup_team_sent(&self, leg: &str, saved_at: DateTime<Utc>) -> Result<bool> {
+        let leg = valid_leg(leg);
+        self.store
+            .write(move |tx| wrapup::mark_team_sent(tx, &leg, saved_at))
+            .await
+    }
+
+    /// Team mode: the wrap-ups the team's server has not got yet, oldest first.
+    pub async fn wrapups_team_unsent(&self, limit: usize) -> Result<Vec<UnsentWrapUp>> {
+        self.store
+            .read(move |conn| wrapup::team_unsent(conn, limit))
+            .await
+    }
+
+    /// Forgets which wrap-ups the team's server has not got (the app left its team); the
+    /// wrap-ups stay. Returns how many were marked.
+    pub async fn clear_wrapups_team_unsent(&self) -> Result<usize> {
+        self.store.write(wrapup::clear_team_unsent).await
     }
 
     /// The wrap-up tags used so far, most used first.

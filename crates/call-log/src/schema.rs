@@ -26,8 +26,9 @@ const MIGRATION_SQL: &[&str] = &[
     include_str!("../migrations/001_initial.sql"),
     include_str!("../migrations/002_relay_rebase.sql"),
     include_str!("../migrations/003_refused_recordings.sql"),
-    include_str!("../migrations/006_wrapup.sql"),
-    include_str!("../migrations/004_team_phonebook.sql"),
+    include_str!("../migrations/004_wrapup.sql"),
+    include_str!("../migrations/005_team_phonebook.sql"),
+    include_str!("../migrations/006_wrapup_team_unsent.sql"),
 ];
 
 pub(crate) fn migrations() -> Migrations<'static> {

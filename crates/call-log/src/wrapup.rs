@@ -1,6 +1,6 @@
 //! After-call wrap-ups: the operator's note, tags and follow-up for a call leg.
 //!
-//! A wrap-up lives in tables of its own keyed by the leg id (`migrations/006_wrapup.sql`), and
+//! A wrap-up lives in tables of its own keyed by the leg id (`migrations/004_wrapup.sql`), and
 //! applying events never writes them, so a wrap-up and its call's events may arrive in any order
 //! and both are kept: a wrap-up saved before the leg's row exists waits for it, and a `recorded`
 //! event after the wrap-up changes only the call's row. Reads join the two by leg.
@@ -403,6 +403,76 @@ pub(crate) fn delete_with_calls(
     )?;
     tx.execute_batch("DELETE FROM dropped_wrapups;")?;
     Ok(removed)
+}
+
+/// A wrap-up the team's server has not got yet (team mode; it was unreachable): what to send
+/// again when the link is back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsentWrapUp {
+    /// The wrap-up as it is now.
+    pub wrapup: WrapUp,
+    /// The other side's number: the wrap-up's own, else its leg's row's.
+    pub number: Option<String>,
+    /// Whether the call was answered (the team's required-tag rule needs it).
+    pub answered: bool,
+}
+
+/// Marks a leg's wrap-up as not yet on the team's server (before it is sent: a crash while
+/// sending leaves it marked, and sending again is harmless, the server keeps one per seat and
+/// leg). `answered` is the call's.
+pub(crate) fn mark_team_unsent(tx: &Transaction<'_>, leg: &str, answered: bool) -> Result<()> {
+    tx.prepare_cached("UPDATE wrapups SET team_unsent = 1, team_answered = ?2 WHERE leg = ?1")?
+        .execute(params![leg, answered])?;
+    Ok(())
+}
+
+/// Clears the mark of a leg's wrap-up once the team's server has its save of `saved_at`; a
+/// save made since (which has its own sending under way) keeps the mark.
+pub(crate) fn mark_team_sent(
+    tx: &Transaction<'_>,
+    leg: &str,
+    saved_at: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "UPDATE wrapups SET team_unsent = 0 WHERE leg = ?1 AND saved_at = ?2 \
+             AND team_unsent = 1",
+        )?
+        .execute(params![leg, micros(saved_at)])?
+        > 0)
+}
+
+/// Forgets every mark (the app left its team: what was not sent stays on this computer).
+pub(crate) fn clear_team_unsent(tx: &Transaction<'_>) -> Result<usize> {
+    Ok(tx.execute(
+        "UPDATE wrapups SET team_unsent = 0 WHERE team_unsent = 1",
+        [],
+    )?)
+}
+
+/// The wrap-ups not yet on the team's server, oldest save first.
+pub(crate) fn team_unsent(conn: &Connection, limit: usize) -> Result<Vec<UnsentWrapUp>> {
+    let rows: Vec<(String, Option<String>, bool)> = conn
+        .prepare_cached(
+            "SELECT w.leg, coalesce(w.peer_number, \
+               (SELECT c.peer_number FROM calls c WHERE c.leg = w.leg)), w.team_answered \
+             FROM wrapups w WHERE w.team_unsent = 1 ORDER BY w.saved_at, w.id LIMIT ?1",
+        )?
+        .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut unsent = Vec::with_capacity(rows.len());
+    for (leg, number, answered) in rows {
+        if let Some(wrapup) = wrapup(conn, &leg)? {
+            unsent.push(UnsentWrapUp {
+                wrapup,
+                number,
+                answered,
+            });
+        }
+    }
+    Ok(unsent)
 }
 
 /// The tags used so far, most used first (the History filter's choices).

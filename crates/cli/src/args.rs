@@ -148,6 +148,23 @@ pub enum Command {
     },
     /// Missed calls not yet called back.
     Callbacks,
+    /// Ask to call a call's number back at a time (a follow-up), or clear that.
+    FollowUp {
+        /// The call's leg id.
+        leg: String,
+        /// When: `+30m`, `+2h`, `+1d` from now, a local `YYYY-MM-DD HH:MM`, or an RFC 3339 time.
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        when: Option<String>,
+        /// Clear the call's follow-up.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Follow-ups not yet done (the number not reached since), soonest first.
+    FollowUps {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
     /// The phonebook.
     Contacts {
         /// Import or list.

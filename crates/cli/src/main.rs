@@ -20,7 +20,7 @@ use clap::Parser;
 use companion::CompanionError;
 
 use crate::args::{Cli, Command, TeamAction};
-use crate::commands::{account, calls, contacts, demo, events, history, routing, team};
+use crate::commands::{account, calls, contacts, demo, events, follow_up, history, routing, team};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -105,6 +105,10 @@ async fn run(cli: Cli, offer: Option<companion::JoinOffer>) -> Result<(), Compan
         Command::Note { leg, text } => history::note(g, &leg, &text.join(" ")).await,
         Command::Tag { leg, tags } => history::tag(g, &leg, tags).await,
         Command::Callbacks => history::callbacks(g).await,
+        Command::FollowUp { leg, when, clear } => {
+            follow_up::set(g, &leg, when.as_deref(), clear).await
+        }
+        Command::FollowUps { limit } => follow_up::list(g, limit).await,
         Command::Contacts { action } => contacts::contacts(g, action).await,
         Command::Events => events::events(g).await,
         Command::Team { action } => match (action, offer) {

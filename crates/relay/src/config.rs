@@ -97,6 +97,8 @@ pub struct RelayConfig {
     pub retention: Duration,
     /// Audit log entries older than this are removed (a year by default).
     pub audit_retention: Duration,
+    /// The team's wrap-ups saved before this are removed (a year by default).
+    pub wrapup_retention: Duration,
     /// How often retention runs.
     pub prune_interval: Duration,
     /// How often a quiet stream gets a heartbeat comment.
@@ -163,6 +165,7 @@ impl RelayConfig {
             duplicate_window: Duration::from_secs(10 * 60),
             retention: Duration::from_secs(7 * 24 * 3600),
             audit_retention: Duration::from_secs(365 * 24 * 3600),
+            wrapup_retention: Duration::from_secs(365 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
             heartbeat: Duration::from_secs(15),
             retry: Duration::from_secs(3),
@@ -204,6 +207,7 @@ impl RelayConfig {
         positive("prune_interval_secs", !self.prune_interval.is_zero())?;
         positive("retention_days", !self.retention.is_zero())?;
         positive("audit_retention_days", !self.audit_retention.is_zero())?;
+        positive("wrapup_retention_days", !self.wrapup_retention.is_zero())?;
         positive("oauth_polls_max", self.oauth_polls_max > 0)?;
         positive("streams_max", self.streams_max > 0)?;
         positive("streams_per_key", self.streams_per_key > 0)?;
@@ -296,6 +300,9 @@ pub struct ConfigFile {
     /// How long the audit log of the seats' actions is kept, in days (default 365).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_retention_days: Option<u64>,
+    /// How long the team's wrap-ups (notes and tags) are kept, in days (default 365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapup_retention_days: Option<u64>,
     /// How often retention runs, in seconds (default 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune_interval_secs: Option<u64>,
@@ -432,6 +439,7 @@ impl ConfigFile {
             duplicate_window_secs: other.duplicate_window_secs.or(self.duplicate_window_secs),
             retention_days: other.retention_days.or(self.retention_days),
             audit_retention_days: other.audit_retention_days.or(self.audit_retention_days),
+            wrapup_retention_days: other.wrapup_retention_days.or(self.wrapup_retention_days),
             prune_interval_secs: other.prune_interval_secs.or(self.prune_interval_secs),
             heartbeat_ms: other.heartbeat_ms.or(self.heartbeat_ms),
             retry_ms: other.retry_ms.or(self.retry_ms),
@@ -531,6 +539,14 @@ impl ConfigFile {
             config.audit_retention = Duration::from_secs(days.checked_mul(24 * 3600).ok_or(
                 RelayError::ConfigValue {
                     field: "audit_retention_days",
+                    reason: "too large".into(),
+                },
+            )?);
+        }
+        if let Some(days) = self.wrapup_retention_days {
+            config.wrapup_retention = Duration::from_secs(days.checked_mul(24 * 3600).ok_or(
+                RelayError::ConfigValue {
+                    field: "wrapup_retention_days",
                     reason: "too large".into(),
                 },
             )?);

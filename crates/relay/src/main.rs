@@ -2,7 +2,7 @@
 //! (and the at-rest key beside it, if there is none), `serve` runs the relay, `keys` manages
 //! the client keys of personal-mode apps, `team` the МТТ integration the relay holds in team
 //! mode, `seats` the team's seats and their invites, `audit` the seats' actions at the PBX,
-//! `backup` copies the event store while it
+//! `tags` the team's wrap-up tags, `backup` copies the event store while it
 //! runs and `restore` puts a backup in its place with a new epoch.
 //!
 //! Without `--config`, the configuration is `trubka-relay.toml` in the working folder, or the
@@ -90,6 +90,14 @@ enum Command {
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
     },
+    /// The team's wrap-up tags: list them, or set them and whether one is required.
+    Tags {
+        #[command(subcommand)]
+        action: cli::tags::TagsCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
     /// The team phonebook: import a CSV or vCard file, list it, export it as CSV.
     Contacts {
         #[command(subcommand)]
@@ -153,6 +161,9 @@ struct ServeArgs {
     /// How long the audit log is kept, in days (default 365).
     #[arg(long, env = "TRUBKA_RELAY_AUDIT_RETENTION_DAYS")]
     audit_retention_days: Option<u64>,
+    /// How long the team's wrap-ups are kept, in days (default 365).
+    #[arg(long, env = "TRUBKA_RELAY_WRAPUP_RETENTION_DAYS")]
+    wrapup_retention_days: Option<u64>,
     /// How often retention runs, in seconds.
     #[arg(long, env = "TRUBKA_RELAY_PRUNE_INTERVAL_SECS")]
     prune_interval_secs: Option<u64>,
@@ -226,6 +237,7 @@ impl ServeArgs {
             duplicate_window_secs: self.duplicate_window_secs,
             retention_days: self.retention_days,
             audit_retention_days: self.audit_retention_days,
+            wrapup_retention_days: self.wrapup_retention_days,
             prune_interval_secs: self.prune_interval_secs,
             heartbeat_ms: self.heartbeat_ms,
             retry_ms: self.retry_ms,
@@ -488,6 +500,7 @@ async fn main() -> ExitCode {
         Command::Team { action, database } => cli::team::run(&config, database, action).await,
         Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
         Command::Audit(args) => cli::audit::run(&config, args).await,
+        Command::Tags { action, database } => cli::tags::run(&config, database, action).await,
         Command::Contacts { action, database } => {
             cli::contacts::run(&config, database, action).await
         }

@@ -306,6 +306,11 @@ async fn run_retention(state: RelayState) {
             Ok(removed) => tracing::info!(removed, "retention removed old audit entries"),
             Err(err) => tracing::warn!(error = %err, "audit retention failed; it will run again"),
         }
+        match crate::wrapup_api::prune_old_wrapups(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "retention removed old wrap-ups"),
+            Err(err) => tracing::warn!(error = %err, "wrap-up retention failed; it will run again"),
+        }
     }
 }
 

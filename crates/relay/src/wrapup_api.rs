@@ -65,6 +65,16 @@ pub fn number_key(text: &str) -> Option<String> {
     })
 }
 
+/// Removes the wrap-ups older than `wrapup_retention` once (the retention task runs it).
+pub async fn prune_old_wrapups(state: &RelayState) -> Result<u64, crate::error::RelayError> {
+    let retention = chrono::TimeDelta::from_std(state.config.wrapup_retention)
+        .unwrap_or(chrono::TimeDelta::MAX);
+    let cutoff = Utc::now()
+        .checked_sub_signed(retention)
+        .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+    state.wrapups.prune_wrapups_before(cutoff).await
+}
+
 /// `PUT /team/wrapups`: keeps a seat's wrap-up of a call.
 pub(crate) async fn save(
     State(state): State<RelayState>,

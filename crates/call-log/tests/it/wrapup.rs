@@ -351,3 +351,83 @@ async fn a_log_from_before_wrapups_keeps_its_calls_and_takes_a_wrapup() {
     let pop = log.screen_pop(CUSTOMER, None).await.unwrap();
     assert_eq!(pop.last_wrapup.unwrap().note, "kept");
 }
+
+#[tokio::test]
+async fn a_wrapup_the_team_did_not_get_stays_marked_until_its_latest_save_is_sent() {
+    let t = TestLog::new();
+    answered_call(&t, 1, 1_000, "leg-1").await;
+    t.log
+        .save_wrapup("leg-1", edit("wants a quote", &["sale"]))
+        .await
+        .unwrap();
+    t.log.save_wrapup("leg-2", edit("", &[])).await.unwrap();
+    assert!(t.log.wrapups_team_unsent(10).await.unwrap().is_empty());
+
+    t.log.mark_wrapup_team_unsent("leg-1", true).await.unwrap();
+    let unsent = t.log.wrapups_team_unsent(10).await.unwrap();
+    assert_eq!(unsent.len(), 1, "{unsent:?}");
+    assert_eq!(unsent[0].wrapup.note, "wants a quote");
+    assert_eq!(unsent[0].wrapup.tags, vec!["sale"]);
+    // The number comes from the leg's row when the wrap-up has none of its own.
+    assert_eq!(unsent[0].number.as_deref(), Some(CUSTOMER));
+    assert!(unsent[0].answered);
+
+    // Saved again while the first save was being sent: that sending clears nothing.
+    let first = unsent[0].wrapup.saved_at;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let again = t
+        .log
+        .save_wrapup("leg-1", edit("wants a quote by Friday", &["sale"]))
+        .await
+        .unwrap();
+    assert!(!t.log.mark_wrapup_team_sent("leg-1", first).await.unwrap());
+    let unsent = t.log.wrapups_team_unsent(10).await.unwrap();
+    assert_eq!(unsent[0].wrapup.note, "wants a quote by Friday");
+    assert!(
+        t.log
+            .mark_wrapup_team_sent("leg-1", again.saved_at)
+            .await
+            .unwrap()
+    );
+    assert!(t.log.wrapups_team_unsent(10).await.unwrap().is_empty());
+
+    // Leaving the team forgets the marks and keeps the wrap-ups.
+    t.log.mark_wrapup_team_unsent("leg-2", false).await.unwrap();
+    assert_eq!(t.log.clear_wrapups_team_unsent().await.unwrap(), 1);
+    assert!(t.log.wrapups_team_unsent(10).await.unwrap().is_empty());
+    assert!(t.log.wrapup("leg-2").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_log_with_wrapups_from_before_the_unsent_mark_keeps_them_and_can_mark_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calls.sqlite3");
+    {
+        // The schema as the version before the team's unsent mark left it (five migrations).
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../../migrations/001_initial.sql"),
+            include_str!("../../migrations/002_relay_rebase.sql"),
+            include_str!("../../migrations/003_refused_recordings.sql"),
+            include_str!("../../migrations/004_wrapup.sql"),
+            include_str!("../../migrations/005_team_phonebook.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO wrapups (leg, note, saved_at) VALUES ('old-leg', 'kept', 5)",
+            [],
+        )
+        .unwrap();
+        conn.pragma_update(None, "user_version", 5).unwrap();
+    }
+    let log = call_log::CallLog::open(&path, call_log::CallLogConfig::default()).unwrap();
+    assert_eq!(log.wrapup("old-leg").await.unwrap().unwrap().note, "kept");
+    assert!(log.wrapups_team_unsent(10).await.unwrap().is_empty());
+    log.mark_wrapup_team_unsent("old-leg", false).await.unwrap();
+    let unsent = log.wrapups_team_unsent(10).await.unwrap();
+    assert_eq!(unsent.len(), 1, "{unsent:?}");
+    assert_eq!(unsent[0].wrapup.note, "kept");
+    assert!(!unsent[0].answered);
+    assert_eq!(log.integrity_check().await.unwrap(), vec!["ok"]);
+}

@@ -7,6 +7,7 @@ pub mod calls;
 pub mod contacts;
 pub mod demo;
 pub mod events;
+pub mod follow_up;
 pub mod history;
 pub mod routing;
 pub mod team;

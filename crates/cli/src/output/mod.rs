@@ -26,7 +26,7 @@ pub use account::{Account, AccountSaved, SignIn, Status};
 pub use calls::{Dialled, ExternalNumber, HungUp, Terminal, Transferred, Workplace};
 pub use contacts::{Contact, ImportReport};
 pub use events::Event;
-pub use history::{CallRow, Callback, WrapUp};
+pub use history::{CallRow, Callback, FollowUp, WrapUp};
 pub use routing::{Journal, Parking, Router, RoutingRules};
 pub use team::{Seat, TeamJoined, TeamLeft, TeamStatus};
 

@@ -369,6 +369,20 @@ fn samples() -> BTreeMap<String, Value> {
     };
     add("trubka note", json(WrapUp::from(&wrapup)));
     add("trubka tag", json(WrapUp::from(&wrapup)));
+    add("trubka follow-up", json(WrapUp::from(&wrapup)));
+    add(
+        "trubka follow-ups",
+        json([super::FollowUp::from(&call_log::FollowUp {
+            leg: "leg-1".into(),
+            number: Some("79219462761".into()),
+            key: Some("79219462761".into()),
+            contact_name: None,
+            due_at: at(30),
+            note: String::new(),
+            tags: vec![],
+            notified: false,
+        })]),
+    );
     add(
         "trubka contacts import",
         json(ImportReport::from(&call_log::ImportReport::default())),

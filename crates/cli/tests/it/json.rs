@@ -173,6 +173,8 @@ fn every_command_that_works_without_an_account_prints_the_documented_fields() {
         ),
         ("trubka history", &["history"]),
         ("trubka callbacks", &["callbacks"]),
+        ("trubka follow-up", &["follow-up", "leg-1@127.0.0.1", "+2h"]),
+        ("trubka follow-ups", &["follow-ups"]),
         ("trubka contacts import", &["contacts", "import", contacts]),
         ("trubka contacts list", &["contacts", "list"]),
         ("trubka team status", &["team", "status"]),
@@ -232,4 +234,51 @@ fn note_and_tag_set_a_calls_wrapup_and_history_prints_and_finds_it() {
     let json = trubka(&dir).args(["history", "--json"]).assert().success();
     let rows: Vec<Value> = serde_json::from_slice(&json.get_output().stdout).unwrap();
     assert_eq!(rows[0]["tags"], serde_json::json!(["sale", "vip client"]));
+}
+
+#[test]
+fn follow_up_sets_a_calls_follow_up_and_follow_ups_lists_it_until_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_history(&dir);
+    let before = Utc::now();
+    let set = trubka(&dir)
+        .args(["follow-up", "leg-1@127.0.0.1", "+2h", "--json"])
+        .assert()
+        .success();
+    let saved: Value = serde_json::from_slice(&set.get_output().stdout).unwrap();
+    let due: chrono::DateTime<Utc> = saved["follow_up_at"].as_str().unwrap().parse().unwrap();
+    assert!(due >= before + Duration::hours(2) && due <= Utc::now() + Duration::hours(2));
+
+    let listed = trubka(&dir)
+        .args(["follow-ups", "--json"])
+        .assert()
+        .success();
+    let rows: Vec<Value> = serde_json::from_slice(&listed.get_output().stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["leg"], "leg-1@127.0.0.1");
+    assert_eq!(rows[0]["due_at"], saved["follow_up_at"]);
+
+    // A time in the past or not a time is refused with the exit code of `invalid`, and the
+    // follow-up stays.
+    for bad in ["2020-01-01 10:00", "soon"] {
+        trubka(&dir)
+            .args(["follow-up", "leg-1@127.0.0.1", bad])
+            .assert()
+            .code(5)
+            .stderr(predicates::str::contains("follow-up time"));
+    }
+    let listed = trubka(&dir).args(["follow-ups"]).assert().success();
+    let text = String::from_utf8(listed.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+
+    trubka(&dir)
+        .args(["follow-up", "leg-1@127.0.0.1", "--clear"])
+        .assert()
+        .success();
+    let listed = trubka(&dir)
+        .args(["follow-ups", "--json"])
+        .assert()
+        .success();
+    let rows: Vec<Value> = serde_json::from_slice(&listed.get_output().stdout).unwrap();
+    assert!(rows.is_empty(), "{rows:?}");
 }

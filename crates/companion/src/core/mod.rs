@@ -73,6 +73,8 @@ pub struct Companion {
     team_client: Arc<RwLock<Option<crate::team::TeamClient>>>,
     /// The numbers of my calls that ended lately, for their wrap-ups.
     ended: Arc<wrapup::EndedNumbers>,
+    /// One sending of wrap-ups to the team's server at a time.
+    team_wrapups: Arc<wrapup::TeamWrapUpSending>,
     /// The team phonebook version the call log holds, as each sync applies it.
     phonebook_applied: watch::Sender<i64>,
     /// The colleagues' presence and availability (team mode only).
@@ -164,6 +166,8 @@ impl Companion {
             );
         }
         let ended = Arc::new(wrapup::EndedNumbers::default());
+        let team_client: Arc<RwLock<Option<crate::team::TeamClient>>> = Arc::default();
+        let team_wrapups = Arc::new(wrapup::TeamWrapUpSending::default());
         if let Ok(runtime) = &runtime {
             runtime.spawn(
                 wrapup::WrapUpTask {
@@ -171,6 +175,8 @@ impl Companion {
                     settings: Arc::clone(&settings),
                     events: events.clone(),
                     ended: Arc::clone(&ended),
+                    team_client: Arc::clone(&team_client),
+                    team_wrapups: Arc::clone(&team_wrapups),
                     schedule: follow_ups,
                     cancel: cancel.child_token(),
                 }
@@ -194,7 +200,8 @@ impl Companion {
             link: Arc::default(),
             synced,
             last_prune,
-            team_client: Arc::default(),
+            team_client,
+            team_wrapups,
             ended,
             phonebook_applied: watch::channel(0).0,
             roster: Arc::default(),

@@ -179,6 +179,10 @@ impl Companion {
             .await
             .map_err(|e| CompanionError::Keyring(format!("removing the seat credential: {e}")))??;
         *self.team_client.write().unwrap_or_else(|p| p.into_inner()) = None;
+        // Wrap-ups the team's server never got stay here, and never go to a later team.
+        if let Err(e) = self.log.clear_wrapups_team_unsent().await {
+            tracing::warn!(error = %e, "forgetting which wrap-ups the team's server missed");
+        }
         let mut settings = self.settings();
         settings.team = None;
         self.profile.save_settings(&settings)?;

@@ -5,12 +5,18 @@
 //! the pipeline stays as it is and the offer always comes after the call's end. Follow-ups are
 //! checked every `FollowUpSchedule::every`; each one due and not yet notified is announced once
 //! (`DomainEvent::FollowUpDue`) and marked in the call log, so a restart does not raise it again.
+//!
+//! In team mode a wrap-up is marked unsent in the call log before it goes to the team's server
+//! and the mark is cleared once the server has that save; at each check, and when the link to
+//! the relay catches up, the marked ones are sent again (the server keeps one wrap-up per seat
+//! and leg, so sending one twice is harmless). One sending at a time, so an older save sent
+//! again never lands after a newer one.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use call_log::{CallLog, FollowUp, WrapUp, WrapUpEdit};
+use call_log::{CallLog, FollowUp, UnsentWrapUp, WrapUp, WrapUpEdit};
 use chrono::{DateTime, Utc};
 use team_api::wrapup::WrapUpRequest;
 use tokio::sync::broadcast;
@@ -20,12 +26,95 @@ use super::Companion;
 use crate::error::CompanionError;
 use crate::pipeline::DomainEvent;
 use crate::settings::Settings;
+use crate::team::TeamClient;
 use crate::wrapup::{WrapUpTagChoices, offers_wrapup};
 
 /// How many ended calls' numbers are remembered for the wrap-ups saved after them.
 const REMEMBERED_CALLS: usize = 64;
 /// The most open follow-ups read at once.
 const FOLLOW_UPS_READ: usize = 500;
+/// The most unsent team wrap-ups sent again in one go (the rest at the next check).
+const UNSENT_READ: usize = 100;
+
+/// Held while wrap-ups go to the team's server: one sending at a time (an async lock, as it is
+/// held across the request).
+#[derive(Debug, Default)]
+pub(super) struct TeamWrapUpSending(tokio::sync::Mutex<()>);
+
+/// Whether a failed sending is worth trying again later: the server could not be reached or
+/// could not keep it now. Anything else (a refusal of its content, a revoked seat) would fail
+/// the same way every time; the wrap-up stays on this computer only.
+fn worth_sending_again(error: &CompanionError) -> bool {
+    match error {
+        CompanionError::RelayUnreachable(_) => true,
+        CompanionError::TeamRefused { code, .. } => {
+            code == "unavailable" || code.starts_with("http_5")
+        }
+        _ => false,
+    }
+}
+
+/// The request that sends a wrap-up to the team's server.
+fn team_request(wrapup: &WrapUp, number: String, answered: bool) -> WrapUpRequest {
+    WrapUpRequest {
+        leg_id: wrapup.leg.clone(),
+        number,
+        note: wrapup.note.clone(),
+        tags: wrapup.tags.clone(),
+        answered,
+    }
+}
+
+/// Sends the wrap-ups marked unsent, oldest first, clearing each mark as the server takes it;
+/// stops at the first that is worth sending again later. Returns how many the server took.
+async fn send_unsent(log: &CallLog, client: &TeamClient, sending: &TeamWrapUpSending) -> usize {
+    let _one_at_a_time = sending.0.lock().await;
+    let unsent = match log.wrapups_team_unsent(UNSENT_READ).await {
+        Ok(unsent) => unsent,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the wrap-ups the team's server missed");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for UnsentWrapUp {
+        wrapup,
+        number,
+        answered,
+    } in unsent
+    {
+        let outcome = match number {
+            Some(number) => client
+                .save_wrapup(&team_request(&wrapup, number, answered))
+                .await
+                .map(|_| ()),
+            None => Err(CompanionError::InvalidInput(
+                "the wrap-up's call has no number".into(),
+            )),
+        };
+        match outcome {
+            Ok(()) => sent += 1,
+            Err(e) if worth_sending_again(&e) => {
+                tracing::info!(error = %e, "the team's server still misses wrap-ups");
+                return sent;
+            }
+            Err(e) => {
+                tracing::warn!(leg = %wrapup.leg, error = %e, "a wrap-up stays on this computer only");
+            }
+        }
+        if let Err(e) = log
+            .mark_wrapup_team_sent(&wrapup.leg, wrapup.saved_at)
+            .await
+        {
+            tracing::warn!(error = %e, "marking a wrap-up sent to the team");
+            return sent;
+        }
+    }
+    if sent > 0 {
+        tracing::info!(sent, "wrap-ups the team's server missed were sent");
+    }
+    sent
+}
 
 /// How often follow-ups are checked.
 #[derive(Debug, Clone, Copy)]
@@ -73,6 +162,9 @@ pub(super) struct WrapUpTask {
     pub settings: Arc<RwLock<Settings>>,
     pub events: broadcast::Sender<DomainEvent>,
     pub ended: Arc<EndedNumbers>,
+    /// The seat's client of its team server, once the core has read it (team mode only).
+    pub team_client: Arc<RwLock<Option<TeamClient>>>,
+    pub team_wrapups: Arc<TeamWrapUpSending>,
     pub schedule: FollowUpSchedule,
     pub cancel: CancellationToken,
 }
@@ -86,8 +178,12 @@ impl WrapUpTask {
         loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => return,
-                _ = tick.tick() => self.raise_due(Utc::now()).await,
+                _ = tick.tick() => {
+                    self.raise_due(Utc::now()).await;
+                    self.send_unsent().await;
+                }
                 event = heard.recv() => match event {
+                    Ok(DomainEvent::CaughtUp { .. }) => self.send_unsent().await,
                     Ok(DomainEvent::CallEnded { call, late, .. }) => {
                         if let Some(number) = call.remote_number.as_deref().filter(|_| call.mine) {
                             self.ended.remember(&call.leg, number, call.connected_at.is_some());
@@ -113,6 +209,18 @@ impl WrapUpTask {
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
             }
+        }
+    }
+
+    /// Team mode: sends again the wrap-ups the team's server missed.
+    async fn send_unsent(&self) {
+        let client = self
+            .team_client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(client) = client {
+            send_unsent(&self.log, &client, &self.team_wrapups).await;
         }
     }
 
@@ -151,7 +259,8 @@ impl Companion {
     /// wrong, and nothing is saved.
     ///
     /// In team mode the note and tags also go to the team's server, after they are saved here
-    /// (so nothing is lost when it cannot be reached: that is announced as trouble). A refusal
+    /// (so nothing is lost when it cannot be reached: that is announced as trouble, and the
+    /// wrap-up is sent when the server can be reached again). A refusal
     /// by the server (a required tag missing) is answered as the error, so the wrap-up stays
     /// open for the operator to add one.
     pub async fn save_wrapup(
@@ -176,20 +285,32 @@ impl Companion {
                 tracing::warn!(leg = %saved.leg, "a wrap-up without a number stays on this computer");
                 return Ok(saved);
             };
-            let request = WrapUpRequest {
-                leg_id: saved.leg.clone(),
-                number,
-                note: saved.note.clone(),
-                tags: saved.tags.clone(),
-                answered,
+            // Marked before it is sent: a crash or a server that cannot be reached leaves the
+            // mark, and it is sent again when the server can be reached.
+            self.log
+                .mark_wrapup_team_unsent(&saved.leg, answered)
+                .await?;
+            let request = team_request(&saved, number, answered);
+            let result = {
+                let _one_at_a_time = self.team_wrapups.0.lock().await;
+                let result = self.team_checked(client.save_wrapup(&request).await).await;
+                if result.is_ok() || result.as_ref().is_err_and(|e| !worth_sending_again(e)) {
+                    self.log
+                        .mark_wrapup_team_sent(&saved.leg, saved.saved_at)
+                        .await?;
+                }
+                result
             };
-            match self.team_checked(client.save_wrapup(&request).await).await {
-                Ok(_) => {}
-                Err(CompanionError::RelayUnreachable(detail)) => {
+            match result {
+                Ok(_) => {
+                    // The link works: anything missed earlier goes too.
+                    send_unsent(&self.log, &client, &self.team_wrapups).await;
+                }
+                Err(e) if worth_sending_again(&e) => {
                     let _ = self.events.send(DomainEvent::Trouble {
-                        code: crate::error::ErrorCode::RelayUnreachable,
+                        code: e.code(),
                         message: format!(
-                            "the note is saved on this computer, but the team server did not get it: {detail}"
+                            "the note is saved on this computer; the team server did not get it yet and it is sent when the server can be reached ({e})"
                         ),
                     });
                 }

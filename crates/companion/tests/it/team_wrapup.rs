@@ -4,10 +4,13 @@
 //! nothing is lost.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use call_log::{EventBody, LoggedEvent, WrapUpEdit};
 use chrono::{TimeDelta, Utc};
-use companion::{Companion, ErrorCode, JoinOffer, MemoryVault, Profile, SecretVault};
+use companion::core::FollowUpSchedule;
+use companion::retention::RetentionSchedule;
+use companion::{Companion, DomainEvent, ErrorCode, JoinOffer, MemoryVault, Profile, SecretVault};
 use relay::seats::InviteCode;
 use relay::store::team::{NewSeat, SeatRef};
 use team_api::Role;
@@ -17,6 +20,13 @@ const WORKPLACE: &str = "883140582526566";
 const CUSTOMER: &str = "79219462761";
 
 async fn joined_seat() -> (relay::RelayHandle, Companion, tempfile::TempDir) {
+    joined_seat_checking_every(FollowUpSchedule::default()).await
+}
+
+/// A seat whose core looks for due follow-ups and unsent wrap-ups every `schedule.every`.
+async fn joined_seat_checking_every(
+    schedule: FollowUpSchedule,
+) -> (relay::RelayHandle, Companion, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let relay = relay::Relay::start(relay::RelayConfig::new(
         relay::HookPath::generate(),
@@ -54,9 +64,11 @@ async fn joined_seat() -> (relay::RelayHandle, Companion, tempfile::TempDir) {
     .unwrap();
     let profile =
         Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
-    let core = Companion::open(
+    let core = Companion::open_timed(
         profile,
         Arc::new(MemoryVault::default()) as Arc<dyn SecretVault>,
+        RetentionSchedule::default(),
+        schedule,
     )
     .unwrap();
     core.join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
@@ -148,5 +160,89 @@ async fn a_seats_wrapup_goes_to_the_team_and_a_required_tag_is_asked_for() {
         ("leg-1", "wants a quote")
     );
     assert_eq!(core.team_wrapup_for(CUSTOMER, "leg-1").await.unwrap(), None);
+    core.shutdown().await;
+}
+
+/// Waits up to 30 s for `done`.
+async fn wait_until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !done().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited in vain for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrapup_the_team_server_missed_is_sent_once_when_it_is_back() {
+    let (relay, core, dir) = joined_seat_checking_every(FollowUpSchedule {
+        every: Duration::from_millis(100),
+    })
+    .await;
+    let listen = relay.local_addr();
+    answered(&core, "leg-1").await;
+    relay.shutdown().await.unwrap();
+
+    // The team's server is down: the wrap-up is kept here, and the operator is told it will
+    // follow.
+    let mut events = core.subscribe();
+    let saved = core
+        .save_wrapup("leg-1", edit("wants a quote", &["sale"]))
+        .await
+        .unwrap();
+    assert_eq!(saved.note, "wants a quote");
+    let trouble = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Ok(DomainEvent::Trouble { code, message }) = events.recv().await {
+                return (code, message);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(trouble.0, ErrorCode::RelayUnreachable, "{}", trouble.1);
+    assert_eq!(core.log().wrapups_team_unsent(10).await.unwrap().len(), 1);
+
+    // The server comes back (same address, same data): the wrap-up reaches it by itself.
+    let mut config = relay::RelayConfig::new(
+        relay::HookPath::generate(),
+        dir.path().join("relay.sqlite3"),
+    );
+    config.listen = listen;
+    let relay = relay::Relay::start(config).await.unwrap();
+    let team = relay.state().wrapups.clone();
+    wait_until("the team's server to get the wrap-up", async || {
+        !team
+            .wrapups(Some(CUSTOMER.into()), 5)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    wait_until("the wrap-up to be marked sent", async || {
+        core.log().wrapups_team_unsent(10).await.unwrap().is_empty()
+    })
+    .await;
+    // Many checks later it was still sent once: one record, one audit entry.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let kept = team.wrapups(Some(CUSTOMER.into()), 5).await.unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        (kept[0].seat_name.as_str(), kept[0].note.as_str()),
+        ("Anna", "wants a quote")
+    );
+    assert_eq!(kept[0].tags, vec!["sale"]);
+    let audited = relay
+        .state()
+        .audit
+        .entries(relay::store::audit::AuditQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.entry.action == "wrapup")
+        .count();
+    assert_eq!(audited, 1);
     core.shutdown().await;
 }

@@ -1,10 +1,11 @@
 //! The command line's team commands: `team` (the integration), `seats`, `audit`, `contacts`
-//! (the team phonebook) and `routing`.
+//! (the team phonebook), `routing` and `tags` (the wrap-ups' tags).
 
 pub mod audit;
 pub mod contacts;
 pub mod routing;
 pub mod seats;
+pub mod tags;
 pub mod team;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! The team's wrap-ups behind a trait (issue #17, team mode): each seat's note and tags about a
 //! call, by the number they are about, and the team's tags list with its "required" switch.
-//! Who wrote what is also in the audit log (action `wrapup`).
+//! Who wrote what is also in the audit log (action `wrapup`). They are kept for
+//! `wrapup_retention` (a year by default), pruned with the events and the audit log.
 
 use std::sync::Arc;
 
@@ -43,6 +44,10 @@ pub trait WrapUpStore: Send + Sync + std::fmt::Debug + 'static {
         number: Option<String>,
         limit: usize,
     ) -> BoxFuture<'_, Result<Vec<TeamWrapUp>, RelayError>>;
+
+    /// Removes the wrap-ups saved before `cutoff` (`wrapup_retention`); returns how many.
+    fn prune_wrapups_before(&self, cutoff: DateTime<Utc>)
+    -> BoxFuture<'_, Result<u64, RelayError>>;
 
     /// The team's tags (empty and not required until an admin sets them).
     fn team_tags(&self) -> BoxFuture<'_, Result<TeamTags, RelayError>>;

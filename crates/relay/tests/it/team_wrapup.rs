@@ -10,7 +10,7 @@ use relay::store::team::{NewSeat, SeatRef};
 use serde_json::{Value, json};
 use team_api::Role;
 
-use crate::util::{TestRelay, start};
+use crate::util::{TestRelay, start, start_with};
 
 async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
     let state = relay.handle.state();
@@ -231,4 +231,154 @@ async fn wrapups_are_the_teams_knowledge_of_a_number_and_the_audit_says_who_wrot
             .iter()
             .any(|e| e.entry.action == "tags" && e.entry.seat_name == "Админ")
     );
+}
+
+fn old_wrapup(leg: &str, days_ago: i64) -> relay::store::wrapup::NewWrapUp {
+    relay::store::wrapup::NewWrapUp {
+        leg_id: leg.into(),
+        number: "79219462761".into(),
+        seat_id: 1,
+        seat_name: "Anna".into(),
+        workplace: "883140582526566".into(),
+        note: format!("{days_ago} days ago"),
+        tags: vec![],
+        saved_at: Utc::now() - TimeDelta::days(days_ago),
+    }
+}
+
+/// Waits up to 30 s until the team's wrap-ups are exactly `legs`, newest first.
+async fn wait_for_wrapups(relay: &TestRelay, legs: &[&str]) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let kept: Vec<String> = relay
+            .handle
+            .state()
+            .wrapups
+            .wrapups(None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|w| w.leg_id)
+            .collect();
+        if kept == legs {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited in vain for the wrap-ups {legs:?}; kept {kept:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrapups_older_than_their_retention_are_pruned_a_year_by_default() {
+    let relay = start_with(|c| c.prune_interval = std::time::Duration::from_millis(100)).await;
+    let wrapups = relay.handle.state().wrapups.clone();
+    wrapups
+        .save_wrapup(old_wrapup("leg-old", 400))
+        .await
+        .unwrap();
+    wrapups
+        .save_wrapup(old_wrapup("leg-kept", 300))
+        .await
+        .unwrap();
+    wrapups.save_wrapup(old_wrapup("leg-new", 0)).await.unwrap();
+    wait_for_wrapups(&relay, &["leg-new", "leg-kept"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrapup_retention_days_set_how_long_wrapups_are_kept() {
+    let text = format!(
+        "hook = {:?}\nwrapup_retention_days = 10",
+        relay::HookPath::generate().expose_secret()
+    );
+    let file: relay::config::ConfigFile = toml::from_str(&text).unwrap();
+    let configured = file
+        .into_config(std::path::Path::new("/tmp"))
+        .unwrap()
+        .wrapup_retention;
+    assert_eq!(configured, std::time::Duration::from_secs(10 * 24 * 3600));
+    let relay = start_with(|c| {
+        c.wrapup_retention = configured;
+        c.prune_interval = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let wrapups = relay.handle.state().wrapups.clone();
+    wrapups
+        .save_wrapup(old_wrapup("leg-old", 20))
+        .await
+        .unwrap();
+    wrapups.save_wrapup(old_wrapup("leg-new", 5)).await.unwrap();
+    wait_for_wrapups(&relay, &["leg-new"]).await;
+}
+
+/// `trubka-relay --config <config> <args>`: its stdout, or its stderr when it fails.
+fn relay_cli(config: &std::path::Path, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("TRUBKA_RELAY_HOOK")
+        .env_remove("TRUBKA_RELAY_KEY")
+        .env_remove("TRUBKA_RELAY_DATABASE")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    if output.status.success() {
+        Ok(text(&output.stdout))
+    } else {
+        Err(text(&output.stderr))
+    }
+}
+
+#[test]
+fn an_admin_sets_and_lists_the_teams_tags_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    relay_cli(
+        &config,
+        &["init", "--public-url", "https://team.example.com"],
+    )
+    .unwrap();
+
+    // None at first.
+    let listed: Value =
+        serde_json::from_str(&relay_cli(&config, &["tags", "list", "--json"]).unwrap()).unwrap();
+    assert_eq!(listed, json!({"tags": [], "required": false}));
+
+    let set = relay_cli(
+        &config,
+        &["tags", "set", "sale", "support", "Жалоба", "--required"],
+    )
+    .unwrap();
+    assert!(set.contains("3 tags"), "{set}");
+    let listed: Value =
+        serde_json::from_str(&relay_cli(&config, &["tags", "list", "--json"]).unwrap()).unwrap();
+    assert_eq!(
+        listed,
+        json!({"tags": ["sale", "support", "Жалоба"], "required": true})
+    );
+    let printed = relay_cli(&config, &["tags", "list"]).unwrap();
+    assert!(printed.contains("Жалоба"), "{printed}");
+    assert!(printed.contains("required"), "{printed}");
+
+    // Bad lists are refused with what was wrong, and the tags stay.
+    for bad in [
+        vec!["tags", "set", "sale", "Sale"],
+        vec!["tags", "set", " sale"],
+        vec!["tags", "set", "--required"],
+    ] {
+        let refused = relay_cli(&config, &bad).unwrap_err();
+        assert!(refused.contains("tag"), "{bad:?}: {refused}");
+    }
+    let listed: Value =
+        serde_json::from_str(&relay_cli(&config, &["tags", "list", "--json"]).unwrap()).unwrap();
+    assert_eq!(listed["tags"], json!(["sale", "support", "Жалоба"]));
+
+    // No tags: none required.
+    relay_cli(&config, &["tags", "set"]).unwrap();
+    let listed: Value =
+        serde_json::from_str(&relay_cli(&config, &["tags", "list", "--json"]).unwrap()).unwrap();
+    assert_eq!(listed, json!({"tags": [], "required": false}));
 }

@@ -1,6 +1,7 @@
 //! [`WrapUpStore`] over SQLite: the `team_wrapups` table and the `team_tags` fact (schema
 //! version 8), on the team's connection.
 
+use chrono::{DateTime, Utc};
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use rusqlite::{OptionalExtension, params};
@@ -79,6 +80,24 @@ impl WrapUpStore for SqliteStore {
             rows.collect::<Result<Vec<_>, _>>()
                 .map_err(store_error(path))
         })
+        .boxed()
+    }
+
+    fn prune_wrapups_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>> {
+        self.team_write(
+            move |tx, path| {
+                tx.execute(
+                    "DELETE FROM team_wrapups WHERE saved_at < ?1",
+                    params![timestamp(cutoff)],
+                )
+                .map(|n| n as u64)
+                .map_err(store_error(path))
+            },
+            always,
+        )
         .boxed()
     }
 
