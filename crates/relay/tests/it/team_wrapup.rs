@@ -346,7 +346,7 @@ async fn a_saved_wrapup_reaches_supervisors_and_admins_streams_live_and_on_resum
 
     // A supervisor's app that resumes from before it gets it in the backlog; an admin's too.
     let resumed = resumed_backlog(&relay, &sergey, Some(frame.id() - 1)).await;
-    assert_eq!(wrapup_events(&resumed), [body.clone()]);
+    assert_eq!(wrapup_events(&resumed), std::slice::from_ref(&body));
     let resumed = resumed_backlog(&relay, &admin, None).await;
     assert_eq!(wrapup_events(&resumed), [body]);
     // No operator's stream carries it, the author's included: an operator reads a colleague's
