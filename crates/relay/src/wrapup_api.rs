@@ -132,7 +132,7 @@ pub(crate) async fn save(
     if let Err(err) = state.wrapups.save_wrapup(wrapup.clone()).await {
         return unavailable(&err);
     }
-    stream(&state, wrapup).await;
+    add_to_stream(&state, wrapup).await;
     let detail = format!(
         "number {number}; tags: {}; note: {}",
         request.tags.join(", "),
@@ -145,7 +145,7 @@ pub(crate) async fn save(
 /// Adds a kept wrap-up to the stream (for supervisors and admins), before the seat is answered,
 /// so a supervisor's app that resumes later finds it in the backlog. A failure is logged and
 /// the save stands: the wrap-up is kept and listed by `GET /team/wrapups` all the same.
-async fn stream(state: &RelayState, wrapup: NewWrapUp) {
+async fn add_to_stream(state: &RelayState, wrapup: NewWrapUp) {
     let event = WrapUpEvent {
         leg_id: wrapup.leg_id,
         number: wrapup.number,
