@@ -199,6 +199,10 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
         saved: event.saved,
       });
       break;
+    case "colleagueWrapUp":
+      // A colleague's note and tags are now that call's (team mode, a supervisor's app).
+      if (current === "history") void history.reload();
+      break;
     case "followUpDue":
       history.followUpDue();
       break;

@@ -104,7 +104,8 @@ pub use routing::{CallerFacts, DeadlineShare, RoutingDecision, RoutingOutcome, R
 pub use schema::schema_version;
 pub use store::CallLogConfig;
 pub use wrapup::{
-    FollowUp, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS, UnsentWrapUp, WrapUp, WrapUpEdit, clean_tags,
+    ColleagueWrapUp, FollowUp, MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS, UnsentWrapUp, WrapUp,
+    WrapUpEdit, clean_tags,
 };
 
 /// The call log: cheap to clone, `Send + Sync`, every method async and safe to call from a tokio
@@ -465,6 +466,17 @@ impl CallLog {
     /// wrap-ups stay. Returns how many were marked.
     pub async fn clear_wrapups_team_unsent(&self) -> Result<usize> {
         self.store.write(wrapup::clear_team_unsent).await
+    }
+
+    /// Team mode: keeps a colleague's wrap-up (from the team's server) as the leg's, unless the
+    /// leg's wrap-up here is as new or newer by `saved_at`, or is this app's own save not yet on
+    /// the server. The follow-up stays and nothing is marked to send. `true` when it was kept;
+    /// bad content is refused as a save of this app's would be.
+    pub async fn keep_colleague_wrapup(&self, wrapup: ColleagueWrapUp) -> Result<bool> {
+        let (valid, saved_at) = wrapup::validate_colleague(wrapup)?;
+        self.store
+            .write(move |tx| wrapup::keep_colleague(tx, &valid, saved_at))
+            .await
     }
 
     /// The wrap-up tags used so far, most used first.

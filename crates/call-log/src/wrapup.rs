@@ -475,6 +475,56 @@ pub(crate) fn team_unsent(conn: &Connection, limit: usize) -> Result<Vec<UnsentW
     Ok(unsent)
 }
 
+/// A colleague's wrap-up from the team's server (team mode: a supervisor's app gets the team's):
+/// kept as the leg's wrap-up so History shows, searches and exports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColleagueWrapUp {
+    /// The PBX leg id.
+    pub leg: String,
+    /// The other side's number, as the server keys it.
+    pub number: Option<String>,
+    /// The note.
+    pub note: String,
+    /// The tags (past [`MAX_TAGS`] the rest are left out: the team allows more than a call here).
+    pub tags: Vec<String>,
+    /// When the colleague's save was kept by the server.
+    pub saved_at: DateTime<Utc>,
+}
+
+/// Checks a colleague's wrap-up as a save of this log's own would be checked.
+pub(crate) fn validate_colleague(wrapup: ColleagueWrapUp) -> Result<(ValidEdit, i64)> {
+    let tags: Vec<String> = wrapup.tags.into_iter().take(MAX_TAGS).collect();
+    let edit = WrapUpEdit {
+        note: Some(wrapup.note),
+        tags: Some(tags),
+        follow_up_at: None,
+        peer_number: wrapup.number,
+    };
+    Ok((validate(&wrapup.leg, edit)?, micros(wrapup.saved_at)))
+}
+
+/// Keeps a colleague's wrap-up as the leg's, unless the leg's wrap-up here was saved at or after
+/// it (so an older one, or the same one again, changes nothing) or is this app's own save not
+/// yet on the team's server (which would then carry the colleague's words as this seat's). The
+/// leg's follow-up stays, and nothing is marked to send. Answers whether it was kept.
+pub(crate) fn keep_colleague(
+    tx: &Transaction<'_>,
+    edit: &ValidEdit,
+    saved_at: i64,
+) -> Result<bool> {
+    let here: Option<(i64, bool)> = tx
+        .prepare_cached("SELECT saved_at, team_unsent FROM wrapups WHERE leg = ?1")?
+        .query_row([&edit.leg], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((here_saved_at, unsent)) = here
+        && (unsent || here_saved_at >= saved_at)
+    {
+        return Ok(false);
+    }
+    save(tx, edit, from_micros(saved_at))?;
+    Ok(true)
+}
+
 /// The tags used so far, most used first (the History filter's choices).
 pub(crate) fn tags_in_use(conn: &Connection, limit: usize) -> Result<Vec<String>> {
     Ok(conn

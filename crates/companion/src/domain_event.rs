@@ -80,7 +80,7 @@ pub enum DomainEvent {
     CaughtUp {
         /// The relay's id of the backlog's last event.
         last_id: i64,
-        /// How many call notifications were announced late before it.
+        /// How many call notifications (and colleagues' wrap-ups) were announced late before it.
         late_events: u64,
         /// The calls live now: one still ringing gets its popup now, as if it had just started.
         live: Vec<LiveCall>,
@@ -128,6 +128,22 @@ pub enum DomainEvent {
         call: LiveCall,
         /// What was saved for it already (from another face), if anything.
         saved: Option<WrapUp>,
+    },
+    /// A colleague's wrap-up of their call reached this app (team mode, a supervisor's or an
+    /// admin's) and is now that call's in the history.
+    #[serde(rename_all = "camelCase")]
+    ColleagueWrapUp {
+        /// The leg.
+        leg: String,
+        /// Who wrote it: the colleague's seat name.
+        author: String,
+        /// The note.
+        note: String,
+        /// The tags.
+        tags: Vec<String>,
+        /// It came in the backlog (while this app was away): the history is re-read once at
+        /// [`DomainEvent::CaughtUp`] instead.
+        late: bool,
     },
     /// A follow-up a wrap-up asked for is due: call the number back.
     #[serde(rename_all = "camelCase")]

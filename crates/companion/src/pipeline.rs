@@ -61,6 +61,9 @@ pub struct Pipeline {
     phonebook: Option<watch::Sender<i64>>,
     /// The colleagues' presence and availability (team mode), fed the relay's own events.
     roster: Arc<TeamRoster>,
+    /// This app's seat (team mode): colleagues' wrap-ups from the stream are kept, its own
+    /// left aside.
+    team_seat: Option<i64>,
 }
 
 /// Where the link's current connection stands: still sending its backlog, or live.
@@ -68,7 +71,7 @@ pub struct Pipeline {
 struct Backlog {
     /// Whether events arriving now are late: from a connection's start to the relay's mark.
     late: bool,
-    /// Call notifications announced late since the last mark.
+    /// Call notifications (and colleagues' wrap-ups) announced late since the last mark.
     late_events: u64,
     /// Parked calls first seen late, settled at the mark.
     parked: Vec<ParkedCall>,
@@ -110,7 +113,15 @@ impl Pipeline {
             behind: Arc::default(),
             phonebook: None,
             roster: Arc::default(),
+            team_seat: None,
         }
+    }
+
+    /// Team mode, as seat `seat`: keeps the colleagues' wrap-ups the stream brings (a
+    /// supervisor's or admin's stream carries them) in the call log.
+    pub fn with_team_seat(mut self, seat: i64) -> Self {
+        self.team_seat = Some(seat);
+        self
     }
 
     /// Passes each `phonebook` event's version to `versions` (team mode), whose sync fetches
@@ -270,6 +281,22 @@ impl Pipeline {
                     let decided = crate::routing::journal_relay_decision(&self.log, event.body);
                     if let Some(outcome) = decided.await {
                         let _ = self.out.send(DomainEvent::Routed { outcome });
+                    }
+                }
+                LinkEvent::Event(event) if event.kind == team_api::WRAPUP_KIND => {
+                    let Some(seat) = self.team_seat else { continue };
+                    let kept =
+                        crate::team::wrapup::keep_colleague_wrapup(&self.log, event.body, seat);
+                    if let Some(kept) = kept.await {
+                        let late = backlog.late;
+                        backlog.late_events += u64::from(late);
+                        let _ = self.out.send(DomainEvent::ColleagueWrapUp {
+                            leg: kept.leg_id,
+                            author: kept.seat_name,
+                            note: kept.note,
+                            tags: kept.tags,
+                            late,
+                        });
                     }
                 }
                 LinkEvent::Event(event) => {

@@ -4,7 +4,9 @@
 //!
 //! Operators see the call events of their own workplace, directory changes, presence,
 //! availability, the callback queue, phonebook changes and the routing decisions that sent a call
-//! to them; supervisors and admins see everything except `team` events, which are for admins; a
+//! to them, never a colleague's `wrapup` (they read the team's notes one number at a time, in
+//! the popup of that number's call); supervisors and admins see everything except `team`
+//! events, which are for admins; a
 //! personal-mode client key sees everything (which is why team mode refuses client keys unless
 //! allowed).
 //!
@@ -27,7 +29,7 @@ use mtt_api::Notification;
 use serde_json::value::RawValue;
 use team_api::{
     AVAILABILITY_KIND, CALLBACK_QUEUE_KIND, PHONEBOOK_KIND, PRESENCE_KIND, ROUTING_KIND, Role,
-    TEAM_KIND,
+    TEAM_KIND, WRAPUP_KIND,
 };
 
 use crate::calls::{CALL_KIND, DIRECTORY_KIND};
@@ -76,6 +78,8 @@ impl Audience {
             DIRECTORY_KIND | PRESENCE_KIND | AVAILABILITY_KIND | CALLBACK_QUEUE_KIND
             | PHONEBOOK_KIND => Audience::All,
             TEAM_KIND => Audience::Admins,
+            // Said here, not left to the default: a colleague's notes never go to operators.
+            WRAPUP_KIND => Audience::Privileged,
             ROUTING_KIND => Audience::Call(crate::routing::audience_ids(body.get())),
             CALL_KIND => match call_parties(body) {
                 Some((_, ids)) => Audience::Call(ids),
@@ -272,6 +276,10 @@ mod tests {
         assert!(operator.sees(&Audience::of(AVAILABILITY_KIND, &raw("{}"))));
         assert!(operator.sees(&Audience::of(DIRECTORY_KIND, &raw("{}"))));
         assert!(!operator.sees(&Audience::of("unknown", &raw("{}"))));
+        let wrapup = Audience::of(WRAPUP_KIND, &raw("{}"));
+        assert!(!operator.sees(&wrapup));
+        assert!(seat(Role::Supervisor).sees(&wrapup));
+        assert!(seat(Role::Admin).sees(&wrapup));
         let team = Audience::of(TEAM_KIND, &raw("{}"));
         assert!(!operator.sees(&team));
         assert!(!seat(Role::Supervisor).sees(&team));

@@ -2,8 +2,10 @@
 //! a seat saves its note and tags about a call (`PUT /team/wrapups`), reads what the team wrote
 //! about one number (`GET /team/wrapups?number=`; only supervisors and admins may list the
 //! whole team's), and reads the team's tags (`GET /team/tags`), which admins set
-//! (`PUT /team/tags`). Every write goes to the audit log with who wrote what. Nothing here
-//! reaches the PBX.
+//! (`PUT /team/tags`). Every write goes to the audit log with who wrote what, and every kept
+//! wrap-up to the stream as a `wrapup` event, which only supervisors and admins see
+//! (`audience.rs`): their History shows a colleague's note and tags. Nothing here reaches the
+//! PBX.
 
 use axum::Json;
 use axum::body::Body;
@@ -14,13 +16,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 use team_api::wrapup::{
-    NUMBER_NOTES_LIMIT, TeamTags, TeamWrapUps, WrapUpRequest, WrapUpSaved, tags_problem,
-    wrapup_problem,
+    NUMBER_NOTES_LIMIT, TeamTags, TeamWrapUps, WRAPUP_KIND, WrapUpEvent, WrapUpRequest,
+    WrapUpSaved, tags_problem, wrapup_problem,
 };
 use team_api::{ActionDone, Role, TeamErrorCode};
 
 use crate::seat_api::{audit, caller, read};
 use crate::state::RelayState;
+use crate::store::IncomingNotification;
 use crate::store::wrapup::NewWrapUp;
 use crate::team_routes::refusal;
 
@@ -126,9 +129,10 @@ pub(crate) async fn save(
         tags: request.tags.clone(),
         saved_at: Utc::now(),
     };
-    if let Err(err) = state.wrapups.save_wrapup(wrapup).await {
+    if let Err(err) = state.wrapups.save_wrapup(wrapup.clone()).await {
         return unavailable(&err);
     }
+    add_to_stream(&state, wrapup).await;
     let detail = format!(
         "number {number}; tags: {}; note: {}",
         request.tags.join(", "),
@@ -136,6 +140,31 @@ pub(crate) async fn save(
     );
     let audit_id = audit(&state, &seat, "wrapup", leg.to_owned(), Ok(detail)).await;
     Json(WrapUpSaved { audit_id }).into_response()
+}
+
+/// Adds a kept wrap-up to the stream (for supervisors and admins), before the seat is answered,
+/// so a supervisor's app that resumes later finds it in the backlog. A failure is logged and
+/// the save stands: the wrap-up is kept and listed by `GET /team/wrapups` all the same.
+async fn add_to_stream(state: &RelayState, wrapup: NewWrapUp) {
+    let event = WrapUpEvent {
+        leg_id: wrapup.leg_id,
+        number: wrapup.number,
+        seat_id: wrapup.seat_id,
+        seat_name: wrapup.seat_name,
+        workplace: wrapup.workplace,
+        note: wrapup.note,
+        tags: wrapup.tags,
+        saved_at: wrapup.saved_at,
+    };
+    let Ok(body) = serde_json::to_string(&event) else {
+        return;
+    };
+    let Ok(notification) = IncomingNotification::new(WRAPUP_KIND.to_owned(), body) else {
+        return;
+    };
+    if let Err(err) = state.store.append(notification).await {
+        tracing::warn!(error = %err, leg = %event.leg_id, "a wrap-up could not be added to the stream");
+    }
 }
 
 /// `GET /team/wrapups`'s query.

@@ -54,7 +54,9 @@
 //!
 //! A seat's note and tags about a call go to the relay and are the team's shared knowledge of a
 //! customer ([`wrapup`]); nothing here reaches the PBX, and every write is in the audit log with
-//! who wrote what (actions `wrapup` and `tags`).
+//! who wrote what (actions `wrapup` and `tags`). Each save is also streamed to supervisors and
+//! admins as a [`wrapup::WRAPUP_KIND`] event ([`wrapup::WrapUpEvent`]), so their History shows a
+//! colleague's note and tags on the colleague's call.
 //!
 //! | method, path | body | answer | rules |
 //! |---|---|---|---|
@@ -105,6 +107,7 @@ pub use stream::{
     PRESENCE_KIND, Presence, PresenceEvent, PresenceSummary, TEAM_KIND, TeamEvent, TeamNotice,
     WorkplacePresence,
 };
+pub use wrapup::{WRAPUP_KIND, WrapUpEvent};
 
 #[cfg(test)]
 mod tests;

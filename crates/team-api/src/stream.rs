@@ -15,6 +15,7 @@
 //! | [`TEAM_KIND`] | [`TeamEvent`] | no | no | yes |
 //! | [`PHONEBOOK_KIND`](crate::PHONEBOOK_KIND) | [`PhonebookChanged`](crate::PhonebookChanged) | yes | yes | yes |
 //! | [`crate::ROUTING_KIND`] | [`crate::RoutingDecisionEvent`] | decisions that sent a call to their workplace | yes | yes |
+//! | [`WRAPUP_KIND`](crate::wrapup::WRAPUP_KIND) | [`WrapUpEvent`](crate::wrapup::WrapUpEvent) | no (a colleague's notes reach an operator only through `GET /team/wrapups?number=`) | yes | yes |
 //!
 //! Other kinds (`unknown`, future ones) reach supervisors and admins only.
 

@@ -15,6 +15,8 @@ pub const MAX_TEAM_TAG_CHARS: usize = 40;
 pub const MAX_TEAM_TAGS: usize = 50;
 /// The most wrap-ups answered about one number.
 pub const NUMBER_NOTES_LIMIT: usize = 5;
+/// The kind of a [`WrapUpEvent`] on the stream.
+pub const WRAPUP_KIND: &str = "wrapup";
 
 /// `PUT /team/wrapups`'s body: a seat's wrap-up of a call leg (saved again, it replaces that
 /// seat's earlier one for the leg).
@@ -52,6 +54,33 @@ pub struct TeamWrapUp {
     /// The tags.
     pub tags: Vec<String>,
     /// When it was saved.
+    pub saved_at: DateTime<Utc>,
+}
+
+/// A seat saved a wrap-up: the stream's [`WRAPUP_KIND`] event, for supervisors and admins
+/// only (an operator reads a colleague's notes one number at a time, in the popup of that
+/// number's call). The app keeps it as the leg's wrap-up in its call log, so History shows,
+/// searches and exports the colleague's note and tags; a wrap-up saved later on that app (by
+/// `saved_at`) is not replaced by it, and the author's own app leaves it aside (it has its own).
+/// Sent each time the relay keeps a save, so a replayed stream repeats the saves in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WrapUpEvent {
+    /// The leg (`call.id`).
+    pub leg_id: String,
+    /// The other side's number, as its matching key (digits).
+    pub number: String,
+    /// The author's seat number: how its own app knows the save for its own.
+    pub seat_id: i64,
+    /// The author's name then.
+    pub seat_name: String,
+    /// The author's workplace then.
+    pub workplace: String,
+    /// The note.
+    pub note: String,
+    /// The tags.
+    pub tags: Vec<String>,
+    /// When the relay kept it.
     pub saved_at: DateTime<Utc>,
 }
 
@@ -144,6 +173,22 @@ mod tests {
                 r#"{"legId":"l","number":"7","note":"","tags":[],"answered":false,"x":1}"#
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn a_wrapup_event_reads_in_camel_case_and_tolerates_newer_fields() {
+        let text = r#"{"legId":"leg","number":"79219462761","seatId":3,"seatName":"Анна",
+            "workplace":"883140582526566","note":"quote","tags":["sale"],
+            "savedAt":"2026-12-03T10:00:00Z","later":true}"#;
+        let event: WrapUpEvent = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            (event.seat_id, event.tags.as_slice()),
+            (3, &["sale".to_owned()][..])
+        );
+        assert_eq!(
+            serde_json::to_value(&event).unwrap()["savedAt"],
+            "2026-12-03T10:00:00Z"
         );
     }
 

@@ -123,6 +123,13 @@ pub enum AppEvent {
         /// What was saved for it already, if anything.
         saved: Option<WrapUpView>,
     },
+    /// A colleague's wrap-up of their call arrived (team mode, a supervisor's or an admin's app)
+    /// and is now that call's note and tags: an open History reads its list again.
+    #[serde(rename_all = "camelCase")]
+    ColleagueWrapUp {
+        /// The leg.
+        leg: String,
+    },
     /// A follow-up fell due: the callback queue shows it first.
     #[serde(rename_all = "camelCase")]
     FollowUpDue {
@@ -180,6 +187,10 @@ impl AppEvent {
                 call: call.into(),
                 saved: saved.as_ref().map(WrapUpView::from),
             }),
+            // A late one is read with the rest of the backlog at `CaughtUp`, once.
+            DomainEvent::ColleagueWrapUp {
+                leg, late: false, ..
+            } => Some(AppEvent::ColleagueWrapUp { leg: leg.clone() }),
             DomainEvent::FollowUpDue { follow_up } => Some(AppEvent::FollowUpDue {
                 follow_up: FollowUpRow::from(follow_up),
             }),
@@ -239,6 +250,23 @@ mod tests {
             "a blank name is no name"
         );
         assert_eq!(json["call"]["startedAtMs"], 1000.0);
+    }
+
+    #[test]
+    fn a_colleagues_wrapup_reaches_the_window_unless_it_came_in_the_backlog() {
+        let event = |late| DomainEvent::ColleagueWrapUp {
+            leg: "leg-1".into(),
+            author: "Анна".into(),
+            note: "wants a quote".into(),
+            tags: vec!["sale".into()],
+            late,
+        };
+        let json = serde_json::to_value(AppEvent::from_domain(&event(false)).unwrap()).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"kind": "colleagueWrapUp", "leg": "leg-1"})
+        );
+        assert_eq!(AppEvent::from_domain(&event(true)), None);
     }
 
     #[test]

@@ -45,7 +45,11 @@ call: LiveCall,
 /**
  * What was saved for it already, if anything.
  */
-saved: WrapUpView | null, } | { "kind": "followUpDue", 
+saved: WrapUpView | null, } | { "kind": "colleagueWrapUp", 
+/**
+ * The leg.
+ */
+leg: string, } | { "kind": "followUpDue", 
 /**
  * The follow-up.
  */

@@ -1,7 +1,9 @@
 //! After-call wrap-ups: kept by leg whatever the order of the call's events, shown, searched,
 //! filtered, exported, and pruned or forgotten with their calls.
 
-use call_log::{CallLogError, HistoryFilter, NewContact, PruneCutoffs, WrapUpEdit};
+use call_log::{
+    CallLogError, ColleagueWrapUp, HistoryFilter, NewContact, PruneCutoffs, WrapUpEdit,
+};
 use serde_json::json;
 
 use crate::harness::{TestLog, at, call, event};
@@ -430,4 +432,122 @@ async fn a_log_with_wrapups_from_before_the_unsent_mark_keeps_them_and_can_mark_
     assert_eq!(unsent[0].wrapup.note, "kept");
     assert!(!unsent[0].answered);
     assert_eq!(log.integrity_check().await.unwrap(), vec!["ok"]);
+}
+
+fn colleague(
+    leg: &str,
+    note: &str,
+    tags: &[&str],
+    saved_at: chrono::DateTime<chrono::Utc>,
+) -> ColleagueWrapUp {
+    ColleagueWrapUp {
+        leg: leg.into(),
+        number: Some(CUSTOMER.into()),
+        note: note.into(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        saved_at,
+    }
+}
+
+#[tokio::test]
+async fn a_colleagues_wrapup_is_kept_unless_the_one_here_is_newer_or_not_yet_sent() {
+    let t = TestLog::new();
+    answered_call(&t, 1, 0, "theirs").await;
+    let now = chrono::Utc::now();
+    // A supervisor's app: the colleague's note and tags become the leg's, found by search,
+    // by tag and in the export.
+    assert!(
+        t.log
+            .keep_colleague_wrapup(colleague("theirs", "wants a quote", &["sale"], now))
+            .await
+            .unwrap()
+    );
+    let tagged = HistoryFilter {
+        tag: Some("SALE".into()),
+        ..HistoryFilter::default()
+    };
+    let page = t.log.history(tagged, None, 50).await.unwrap();
+    assert_eq!(page.calls.len(), 1);
+    assert_eq!(page.calls[0].note, "wants a quote");
+    assert_eq!(t.log.wrapups_team_unsent(10).await.unwrap(), vec![]);
+    // The same save again, or an older one, changes nothing.
+    for saved_at in [now, now - chrono::TimeDelta::seconds(5)] {
+        assert!(
+            !t.log
+                .keep_colleague_wrapup(colleague("theirs", "older", &[], saved_at))
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        t.log.wrapup("theirs").await.unwrap().unwrap().note,
+        "wants a quote"
+    );
+
+    // A newer local save is not overwritten by an older event; a newer event replaces note and
+    // tags but keeps the follow-up set here.
+    let mut mine = edit("mine", &["vip"]);
+    mine.follow_up_at = Some(Some(at(3600)));
+    let saved = t.log.save_wrapup("theirs", mine).await.unwrap();
+    assert!(
+        !t.log
+            .keep_colleague_wrapup(colleague(
+                "theirs",
+                "old",
+                &[],
+                saved.saved_at - chrono::TimeDelta::seconds(1)
+            ))
+            .await
+            .unwrap()
+    );
+    assert_eq!(t.log.wrapup("theirs").await.unwrap().unwrap(), saved);
+    let later = saved.saved_at + chrono::TimeDelta::seconds(1);
+    assert!(
+        t.log
+            .keep_colleague_wrapup(colleague("theirs", "newer", &["support"], later))
+            .await
+            .unwrap()
+    );
+    let kept = t.log.wrapup("theirs").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            kept.note.as_str(),
+            kept.tags.as_slice(),
+            kept.follow_up_at,
+            kept.saved_at
+        ),
+        ("newer", &["support".to_owned()][..], Some(at(3600)), later)
+    );
+
+    // This app's own save not yet on the team's server stays, whatever the times.
+    t.log
+        .save_wrapup("theirs", edit("unsent", &[]))
+        .await
+        .unwrap();
+    t.log.mark_wrapup_team_unsent("theirs", true).await.unwrap();
+    assert!(
+        !t.log
+            .keep_colleague_wrapup(colleague(
+                "theirs",
+                "x",
+                &[],
+                later + chrono::TimeDelta::days(1)
+            ))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        t.log.wrapup("theirs").await.unwrap().unwrap().note,
+        "unsent"
+    );
+
+    // Bad content is refused as a save here would be.
+    let bad = t
+        .log
+        .keep_colleague_wrapup(colleague("other", "a\u{0}b", &[], now))
+        .await;
+    assert!(
+        matches!(bad, Err(CallLogError::InvalidWrapUp(_))),
+        "{bad:?}"
+    );
 }

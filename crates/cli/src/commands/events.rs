@@ -51,6 +51,7 @@ pub async fn follow(
                         DomainEvent::CallStarted { late: true, .. }
                         | DomainEvent::CallUpdated { late: true, .. }
                         | DomainEvent::CallEnded { late: true, .. }
+                        | DomainEvent::ColleagueWrapUp { late: true, .. }
                         | DomainEvent::CaughtUp { late_events: 0, .. } => true,
                         DomainEvent::CallStarted { call, .. } | DomainEvent::CallUpdated { call, .. } => {
                             shown.insert(call.leg.clone(), (call.phase, call.mine)) == Some((call.phase, call.mine))
@@ -144,6 +145,26 @@ fn describe(event: &DomainEvent) -> String {
             who(call),
             call.leg,
             call.leg
+        ),
+        DomainEvent::ColleagueWrapUp {
+            leg,
+            author,
+            note,
+            tags,
+            ..
+        } => format!(
+            "{now}  {:<10} {author} on {leg}{}{}",
+            "wrapped up",
+            if tags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", tags.join(", "))
+            },
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!(": {note}")
+            }
         ),
         DomainEvent::FollowUpDue { follow_up } => format!(
             "{now}  {:<10} {}{}{}",

@@ -123,6 +123,21 @@ pub enum Event {
         /// What was saved for it already (snake_case, as `trubka note` prints it), or `null`.
         saved: Option<WrapUp>,
     },
+    /// A colleague's wrap-up of their call reached this app (team mode, a supervisor's or an
+    /// admin's) and is now that call's in the history.
+    #[serde(rename_all = "camelCase")]
+    ColleagueWrapUp {
+        /// The leg.
+        leg: String,
+        /// Who wrote it (the colleague's seat name).
+        author: String,
+        /// The note.
+        note: String,
+        /// The tags.
+        tags: Vec<String>,
+        /// It came in the backlog, while the app was away.
+        late: bool,
+    },
     /// A follow-up a wrap-up asked for is due: call the number back. snake_case inside.
     #[serde(rename_all = "camelCase")]
     FollowUpDue {
@@ -234,6 +249,19 @@ impl From<&DomainEvent> for Event {
             DomainEvent::WrapUpOffered { call, saved } => Event::WrapUpOffered {
                 call: LiveCall::from(call),
                 saved: saved.as_ref().map(WrapUp::from),
+            },
+            DomainEvent::ColleagueWrapUp {
+                leg,
+                author,
+                note,
+                tags,
+                late,
+            } => Event::ColleagueWrapUp {
+                leg: leg.clone(),
+                author: author.clone(),
+                note: note.clone(),
+                tags: tags.clone(),
+                late: *late,
             },
             DomainEvent::FollowUpDue { follow_up } => Event::FollowUpDue {
                 follow_up: FollowUp::from(follow_up),

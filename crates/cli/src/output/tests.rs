@@ -179,6 +179,13 @@ fn events() -> Vec<DomainEvent> {
             call: live_call(),
             saved: None,
         },
+        DomainEvent::ColleagueWrapUp {
+            leg: "leg-1".into(),
+            author: "Анна".into(),
+            note: "wants a quote".into(),
+            tags: vec!["sale".into()],
+            late: false,
+        },
         DomainEvent::FollowUpDue {
             follow_up: call_log::FollowUp {
                 leg: "leg-1".into(),

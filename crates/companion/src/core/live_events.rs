@@ -70,11 +70,14 @@ impl Companion {
         )
         .with_parking(Arc::clone(&self.parking))
         .with_roster(Arc::clone(&self.roster));
-        // Team mode: the stream's `phonebook` events wake the phonebook's sync.
-        let pipeline = if self.team().is_some() {
+        // Team mode: the stream's `phonebook` events wake the phonebook's sync, and its
+        // `wrapup` events (a supervisor's) are colleagues' wrap-ups for the history.
+        let pipeline = if let Some(team) = self.team() {
             let (versions, announced) = watch::channel(0);
             self.start_phonebook_sync(announced).await;
-            pipeline.with_phonebook(versions)
+            pipeline
+                .with_phonebook(versions)
+                .with_team_seat(team.seat.id)
         } else {
             pipeline
         };

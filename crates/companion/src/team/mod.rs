@@ -9,7 +9,7 @@
 
 mod client;
 mod colleagues;
-mod wrapup;
+pub(crate) mod wrapup;
 
 pub use client::{ACTION_CEILING, JOIN_CEILING, TeamClient};
 pub use colleagues::{TeamColleague, TeamRoster};

@@ -246,3 +246,263 @@ async fn a_wrapup_the_team_server_missed_is_sent_once_when_it_is_back() {
     assert_eq!(audited, 1);
     core.shutdown().await;
 }
+
+/// A seat joined over HTTP, as another seat's app joins: its number and credential.
+async fn joined_over_http(
+    relay: &relay::RelayHandle,
+    name: &str,
+    workplace: &str,
+    role: Role,
+) -> (i64, String) {
+    let seat = relay
+        .state()
+        .team
+        .add_seat(NewSeat {
+            name: name.into(),
+            workplace: workplace.into(),
+            role,
+        })
+        .await
+        .unwrap()
+        .profile
+        .id;
+    let code = InviteCode::generate().unwrap();
+    relay
+        .state()
+        .team
+        .add_invite(
+            SeatRef::Id(seat),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/team/join", relay.local_addr()))
+        .json(&serde_json::json!({ "code": code.expose_secret() }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (seat, answer["credential"].as_str().unwrap().to_owned())
+}
+
+/// A supervisor's app joined to a fresh relay, its live events started.
+async fn supervisor_seat() -> (relay::RelayHandle, Companion, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = relay::Relay::start(relay::RelayConfig::new(
+        relay::HookPath::generate(),
+        dir.path().join("relay.sqlite3"),
+    ))
+    .await
+    .unwrap();
+    let seat = relay
+        .state()
+        .team
+        .add_seat(NewSeat {
+            name: "Сергей".into(),
+            workplace: SUPERVISOR.into(),
+            role: Role::Supervisor,
+        })
+        .await
+        .unwrap()
+        .profile
+        .id;
+    let code = InviteCode::generate().unwrap();
+    relay
+        .state()
+        .team
+        .add_invite(
+            SeatRef::Id(seat),
+            code.hash(),
+            Utc::now() + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    let link = team_api::JoinLink::new(
+        &format!("http://{}", relay.local_addr()),
+        &code.expose_secret(),
+    )
+    .unwrap();
+    let profile =
+        Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
+    let core = Companion::open(
+        profile,
+        Arc::new(MemoryVault::default()) as Arc<dyn SecretVault>,
+    )
+    .unwrap();
+    core.join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
+        .await
+        .unwrap();
+    core.start_live_events().await.unwrap();
+    (relay, core, dir)
+}
+
+const SUPERVISOR: &str = "883140777446533";
+
+/// A colleague's answered call from the customer, through the relay's webhook intake.
+async fn colleagues_call(relay: &relay::RelayHandle, leg: &str) {
+    let http = reqwest::Client::new();
+    for state in ["trying", "connected", "finished"] {
+        let body = serde_json::json!({"event": "callNotifications", "result": {"callInfo": {
+            "call": {"id": leg, "tag": "t"}, "state": state, "type": "incoming",
+            "caller": {"id": CUSTOMER, "displayId": CUSTOMER},
+            "callee": {"id": WORKPLACE, "displayId": WORKPLACE},
+            "transportId": "10.0.0.1:5070"}}});
+        let answer = http
+            .post(format!("{}/events", relay.redirect_uri().expose_secret()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+}
+
+/// A colleague's wrap-up as the relay streams it, saved at `saved_at`, added to its stream
+/// directly (so its time can be chosen).
+async fn streamed_wrapup(
+    relay: &relay::RelayHandle,
+    seat: i64,
+    leg: &str,
+    note: &str,
+    saved_at: chrono::DateTime<Utc>,
+) {
+    let event = team_api::WrapUpEvent {
+        leg_id: leg.into(),
+        number: CUSTOMER.into(),
+        seat_id: seat,
+        seat_name: "Anna".into(),
+        workplace: WORKPLACE.into(),
+        note: note.into(),
+        tags: vec![],
+        saved_at,
+    };
+    let notification = relay::store::IncomingNotification::new(
+        team_api::WRAPUP_KIND.into(),
+        serde_json::to_string(&event).unwrap(),
+    )
+    .unwrap();
+    relay.state().store.append(notification).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisors_history_shows_a_colleagues_note_and_tags_and_keeps_a_newer_own_save() {
+    let (relay, core, _dir) = supervisor_seat().await;
+    let (anna, credential) = joined_over_http(&relay, "Anna", WORKPLACE, Role::Operator).await;
+    colleagues_call(&relay, "leg-1").await;
+    let mut events = core.subscribe();
+
+    // Anna wraps up her call; the supervisor's History shows her note and tags on it, found by
+    // its tag and by the note's words, and the export carries them.
+    let saved = reqwest::Client::new()
+        .put(format!("http://{}/team/wrapups", relay.local_addr()))
+        .bearer_auth(&credential)
+        .json(&serde_json::json!({"legId": "leg-1", "number": CUSTOMER,
+            "note": "wants a quote", "tags": ["sale", "vip"], "answered": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 200);
+    let by_tag = || call_log::HistoryFilter {
+        tag: Some("VIP".into()),
+        ..call_log::HistoryFilter::default()
+    };
+    wait_until(
+        "the colleague's wrap-up in the supervisor's History",
+        async || {
+            core.log()
+                .history(by_tag(), None, 10)
+                .await
+                .unwrap()
+                .calls
+                .iter()
+                .any(|call| call.leg == "leg-1")
+        },
+    )
+    .await;
+    // An open History hears of it, to read the list again.
+    let announced = crate::wait_for(
+        &mut events,
+        "the colleague's wrap-up",
+        |e| matches!(e, DomainEvent::ColleagueWrapUp { leg, .. } if leg == "leg-1"),
+    )
+    .await;
+    let DomainEvent::ColleagueWrapUp {
+        author, note, late, ..
+    } = announced
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        (author.as_str(), note.as_str(), late),
+        ("Anna", "wants a quote", false)
+    );
+    let page = core.log().history(by_tag(), None, 10).await.unwrap();
+    assert_eq!(
+        (
+            page.calls[0].note.as_str(),
+            page.calls[0].wrapup_tags.as_slice()
+        ),
+        ("wants a quote", &["sale".to_owned(), "vip".to_owned()][..])
+    );
+    let search = call_log::HistoryFilter {
+        search: Some("a quote".into()),
+        ..call_log::HistoryFilter::default()
+    };
+    assert_eq!(
+        core.log()
+            .history(search, None, 10)
+            .await
+            .unwrap()
+            .calls
+            .len(),
+        1
+    );
+    let csv = _dir.path().join("history.csv");
+    core.log()
+        .export_history_csv(&csv, call_log::HistoryFilter::default())
+        .await
+        .unwrap();
+    let exported = std::fs::read_to_string(&csv).unwrap();
+    assert!(exported.contains("wants a quote,sale; vip"), "{exported}");
+    // It is not this seat's to send.
+    assert_eq!(core.log().wrapups_team_unsent(10).await.unwrap(), vec![]);
+
+    // The supervisor wrapped up another call here; a colleague's older save of it (a late
+    // replay) does not overwrite that.
+    colleagues_call(&relay, "leg-2").await;
+    let mine = core
+        .save_wrapup("leg-2", edit("mine", &["support"]))
+        .await
+        .unwrap();
+    streamed_wrapup(
+        &relay,
+        anna,
+        "leg-2",
+        "older",
+        mine.saved_at - TimeDelta::minutes(1),
+    )
+    .await;
+    // Events apply in order: once a later one is in, the older one has been seen.
+    streamed_wrapup(
+        &relay,
+        anna,
+        "leg-1",
+        "later",
+        Utc::now() + TimeDelta::seconds(1),
+    )
+    .await;
+    wait_until("the later wrap-up", async || {
+        core.wrapup("leg-1").await.unwrap().unwrap().note == "later"
+    })
+    .await;
+    let kept = core.wrapup("leg-2").await.unwrap().unwrap();
+    assert_eq!(
+        (kept.note.as_str(), kept.tags.as_slice()),
+        ("mine", &["support".to_owned()][..])
+    );
+    core.shutdown().await;
+}

@@ -233,6 +233,130 @@ async fn wrapups_are_the_teams_knowledge_of_a_number_and_the_audit_says_who_wrot
     );
 }
 
+/// The `wrapup` events among a stream's frames: their bodies.
+fn wrapup_events(frames: &[crate::util::Frame]) -> Vec<Value> {
+    frames
+        .iter()
+        .filter(|frame| frame.event.as_deref() == Some("wrapup"))
+        .map(|frame| frame.json()["body"].clone())
+        .collect()
+}
+
+/// The frames a seat's stream resumed after `after` (from the start when `None`) sends before its end-of-backlog marker.
+async fn resumed_backlog(
+    relay: &TestRelay,
+    credential: &str,
+    after: Option<i64>,
+) -> Vec<crate::util::Frame> {
+    let mut request = relay
+        .http
+        .get(format!("{}/events/stream", relay.base))
+        .bearer_auth(credential);
+    if let Some(after) = after {
+        request = request.header("last-event-id", after.to_string());
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut stream = crate::util::SseReader::new(response);
+    let mut frames = Vec::new();
+    while let Some(frame) = stream.next_frame(std::time::Duration::from_secs(20)).await {
+        match frame.event.as_deref() {
+            Some("caught-up") => return frames,
+            Some("epoch" | "resync") | None => {}
+            Some(_) => frames.push(frame),
+        }
+    }
+    panic!("the resumed stream never caught up");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_wrapup_reaches_supervisors_and_admins_streams_live_and_on_resume_but_no_operators()
+{
+    let relay = start().await;
+    let anna = joined(&relay, "Анна", "883140582526566", Role::Operator).await;
+    let boris = joined(&relay, "Борис", "883140777446532", Role::Operator).await;
+    let sergey = joined(&relay, "Сергей", "883140777446533", Role::Supervisor).await;
+    let admin = joined(&relay, "Админ", "883140777446534", Role::Admin).await;
+    let mut supervisor = relay
+        .http
+        .get(format!("{}/events/stream", relay.base))
+        .bearer_auth(&sergey)
+        .send()
+        .await
+        .map(crate::util::SseReader::new)
+        .unwrap();
+
+    let (status, saved) = send(
+        &relay,
+        reqwest::Method::PUT,
+        &anna,
+        "/team/wrapups",
+        Some(wrapup(
+            "leg-1",
+            "8 (921) 946-27-61",
+            "wants a quote",
+            &["sale", "vip"],
+            true,
+        )),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+
+    // The supervisor's live stream carries it: whose, about which leg and number, what.
+    let frame = loop {
+        let frame = supervisor
+            .next_event(std::time::Duration::from_secs(20))
+            .await
+            .expect("the supervisor's stream never carried the wrap-up");
+        if frame.event.as_deref() == Some("wrapup") {
+            break frame;
+        }
+    };
+    let body = frame.json()["body"].clone();
+    let event: team_api::WrapUpEvent = serde_json::from_value(body.clone()).unwrap();
+    assert_eq!(
+        (
+            event.leg_id.as_str(),
+            event.number.as_str(),
+            event.seat_name.as_str(),
+            event.workplace.as_str(),
+            event.note.as_str(),
+        ),
+        (
+            "leg-1",
+            "79219462761",
+            "Анна",
+            "883140582526566",
+            "wants a quote"
+        )
+    );
+    assert_eq!(event.tags, ["sale", "vip"]);
+    assert!((Utc::now() - event.saved_at).num_seconds().abs() < 3600);
+    let anna_seat = relay
+        .handle
+        .state()
+        .team
+        .seats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|seat| seat.profile.name == "Анна")
+        .unwrap();
+    assert_eq!(event.seat_id, anna_seat.profile.id);
+
+    // A supervisor's app that resumes from before it gets it in the backlog; an admin's too.
+    let resumed = resumed_backlog(&relay, &sergey, Some(frame.id() - 1)).await;
+    assert_eq!(wrapup_events(&resumed), std::slice::from_ref(&body));
+    let resumed = resumed_backlog(&relay, &admin, None).await;
+    assert_eq!(wrapup_events(&resumed), [body]);
+    // No operator's stream carries it, the author's included: an operator reads a colleague's
+    // notes one number at a time, in that number's popup.
+    for operator in [&boris, &anna] {
+        let frames = resumed_backlog(&relay, operator, None).await;
+        assert_eq!(wrapup_events(&frames), Vec::<Value>::new());
+    }
+}
+
 fn old_wrapup(leg: &str, days_ago: i64) -> relay::store::wrapup::NewWrapUp {
     relay::store::wrapup::NewWrapUp {
         leg_id: leg.into(),
