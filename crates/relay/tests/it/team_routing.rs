@@ -480,3 +480,85 @@ async fn a_busy_manager_passes_the_call_to_the_next_rule_the_last_operator() {
         "{entry}"
     );
 }
+
+/// `PUT /team/parking` as an admin; the answer's status and body.
+async fn put_parking(team: &Team, admin: &str, numbers: &[&str], on: bool) -> (u16, Value) {
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/parking", team.relay.base))
+        .bearer_auth(admin)
+        .json(&json!({"numbers": numbers, "parking": on}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn shown_routing(team: &Team, admin: &str) -> Value {
+    team.relay
+        .http
+        .get(format!("{}/team/routing", team.relay.base))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_parked_through_team_parking_is_decided_by_the_router_and_unparked_is_not() {
+    let team = team().await;
+    connect(&team).await;
+    let admin = joined(&team.relay, "Админ", ADMIN_WORKPLACE, Role::Admin).await;
+    // The rules are set with nothing parked; parking comes only from `/team/parking`.
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/routing", team.relay.base))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "settings": {"hours": always_open(), "deadline_ms": 4_000},
+            "parked": [],
+            "timeZone": "Europe/Moscow",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (status, body) = put_parking(&team, &admin, &[PARKED], true).await;
+    assert_eq!(status, 200, "{body}");
+    let state = sim_get(&team, "/state").await;
+    assert_eq!(state["account"]["parked"], json!([PARKED]), "{state}");
+    // One truth: the routing's parked numbers, in the store and in the running router.
+    let shown = shown_routing(&team, &admin).await;
+    assert_eq!(shown["parked"], json!([PARKED]), "{shown}");
+    assert!(
+        shown["settings"]["parking_applied_at"].is_string(),
+        "{shown}"
+    );
+    let stored = team.relay.handle.state().team.routing().await.unwrap();
+    assert_eq!(stored.map(|r| r.parked), Some(vec![PARKED.to_owned()]));
+
+    let (parking, _main) = parked_call(&team, STRANGER).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (entry["outcome"].as_str(), entry["rule"].as_str()),
+        (Some("released"), Some("unknown_caller")),
+        "{entry}"
+    );
+
+    // Unparked the same way: gone from the routing too.
+    let (status, body) = put_parking(&team, &admin, &[PARKED], false).await;
+    assert_eq!(status, 200, "{body}");
+    let shown = shown_routing(&team, &admin).await;
+    assert_eq!(shown["parked"], json!([]), "{shown}");
+    let stored = team.relay.handle.state().team.routing().await.unwrap();
+    assert_eq!(stored.map(|r| r.parked), Some(Vec::<String>::new()));
+    // The rules an admin set are kept.
+    assert_eq!(shown["settings"]["deadline_ms"], 4000, "{shown}");
+}
