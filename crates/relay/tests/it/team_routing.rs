@@ -562,3 +562,49 @@ async fn a_number_parked_through_team_parking_is_decided_by_the_router_and_unpar
     // The rules an admin set are kept.
     assert_eq!(shown["settings"]["deadline_ms"], 4000, "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routing_journal_retention_days_set_how_long_decisions_are_kept() {
+    use call_routing::{JournalEntry, RoutingOutcome};
+    let text = format!(
+        "hook = {:?}\nrouting_journal_retention_days = 10",
+        relay::HookPath::generate().expose_secret()
+    );
+    let file: relay::config::ConfigFile = toml::from_str(&text).unwrap();
+    let configured = file
+        .into_config(std::path::Path::new("/tmp"))
+        .unwrap()
+        .routing_journal_retention;
+    assert_eq!(configured, Duration::from_secs(10 * 24 * 3600));
+    let relay = crate::util::start_with(|c| {
+        c.routing_journal_retention = configured;
+        c.prune_interval = Duration::from_millis(100);
+    })
+    .await;
+    let team = relay.handle.state().team.clone();
+    let entry = |leg: &str, days_ago| JournalEntry {
+        leg: leg.into(),
+        caller_number: Some(STRANGER.into()),
+        line_number: Some(PARKED.into()),
+        rule: Some("unknown_caller".into()),
+        target: None,
+        outcome: RoutingOutcome::Released,
+        detail: None,
+        decided_at: Utc::now() - TimeDelta::days(days_ago),
+        took_ms: 3,
+        deadline_ms: 4000,
+    };
+    team.record_decision(entry("park-old", 20)).await.unwrap();
+    team.record_decision(entry("park-new", 5)).await.unwrap();
+    wait_for("the relay's retention to prune the old decision", async || {
+        let legs: Vec<String> = team
+            .decisions(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.entry.leg)
+            .collect();
+        legs == ["park-new"]
+    })
+    .await;
+}
