@@ -608,3 +608,132 @@ async fn routing_journal_retention_days_set_how_long_decisions_are_kept() {
     })
     .await;
 }
+
+/// `PUT /team/availability` for the seat itself; what colleagues now see of it.
+async fn set_availability(team: &Team, credential: &str, set: &str) -> String {
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/availability", team.relay.base))
+        .bearer_auth(credential)
+        .json(&json!({ "availability": set }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    answer["availability"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_while_available() {
+    // Three numbers of one contact: a caller's repeated parked call within seconds is taken as
+    // one, so each case below calls from a number of its own.
+    const ON_BREAK: &str = "79161112233";
+    const AVAILABLE: &str = "79161112234";
+    const OFFLINE: &str = "79161112235";
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    // The team phonebook (no stand-in): the client's personal manager is Kuznetsov.
+    let response = team
+        .relay
+        .http
+        .post(format!("{}/team/contacts", team.relay.base))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "Иван Петров", "numbers": [ON_BREAK, AVAILABLE, OFFLINE],
+                      "manager": KUZNETSOV}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    wait_for("the phonebook's index to know the manager", async || {
+        [ON_BREAK, AVAILABLE, OFFLINE]
+            .iter()
+            .all(|n| state.phonebook.manager_of(n).as_deref() == Some(KUZNETSOV))
+    })
+    .await;
+    // The next rule, "last operator": Smirnova answered the client before.
+    for number in [ON_BREAK, AVAILABLE, OFFLINE] {
+        state
+            .team
+            .note_caller(CallerSeen {
+                number_key: number.into(),
+                at: Utc::now() - TimeDelta::days(3),
+                answered_by: Some(SMIRNOVA.into()),
+            })
+            .await
+            .unwrap();
+    }
+    // Kuznetsov's seat, its app connected (a stream open), on a break.
+    let kuznetsov = joined(&team.relay, "Кузнецов", KUZNETSOV, Role::Operator).await;
+    let app = SseReader::new(
+        team.relay
+            .http
+            .get(format!("{}/events/stream", team.relay.base))
+            .bearer_auth(&kuznetsov)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let mut seen = String::new();
+    wait_for("Kuznetsov's break, with his app connected", async || {
+        seen = set_availability(&team, &kuznetsov, "break").await;
+        seen == "break"
+    })
+    .await;
+
+    let routed = async |from: &str| {
+        let (parking, _main) = parked_call(&team, from).await;
+        let entry = decision(&team, &admin, &parking).await;
+        (
+            entry["outcome"].as_str().map(str::to_owned),
+            entry["rule"].as_str().map(str::to_owned),
+            entry["target"].as_str().map(str::to_owned),
+            entry["detail"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let transferred = |rule: &str, to: &str| {
+        (
+            Some("transferred".to_owned()),
+            Some(rule.to_owned()),
+            Some(to.to_owned()),
+        )
+    };
+
+    let (outcome, rule, target, detail) = routed(ON_BREAK).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("last_operator", SMIRNOVA),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("manager: {KUZNETSOV} is not available")),
+        "{detail}"
+    );
+
+    assert_eq!(set_availability(&team, &kuznetsov, "available").await, "available");
+    let (outcome, rule, target, detail) = routed(AVAILABLE).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("manager", KUZNETSOV),
+        "{detail}"
+    );
+
+    // His app closes: Offline, though he last set Available.
+    drop(app);
+    wait_for("Kuznetsov's seat to read offline", async || {
+        !state.availability.is_available(KUZNETSOV)
+    })
+    .await;
+    let (outcome, rule, target, detail) = routed(OFFLINE).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("last_operator", SMIRNOVA),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("manager: {KUZNETSOV} is not available")),
+        "{detail}"
+    );
+}
