@@ -566,11 +566,10 @@ impl ConfigFile {
         }
         if let Some(days) = self.routing_journal_retention_days {
             config.routing_journal_retention = Duration::from_secs(
-                days.checked_mul(24 * 3600)
-                    .ok_or(RelayError::ConfigValue {
-                        field: "routing_journal_retention_days",
-                        reason: "too large".into(),
-                    })?,
+                days.checked_mul(24 * 3600).ok_or(RelayError::ConfigValue {
+                    field: "routing_journal_retention_days",
+                    reason: "too large".into(),
+                })?,
             );
         }
         if let Some(secs) = self.prune_interval_secs {

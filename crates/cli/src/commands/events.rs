@@ -198,7 +198,10 @@ fn describe(event: &DomainEvent) -> String {
         ),
         DomainEvent::ColleaguesReloaded => format!("{now}  {:<10} colleagues read again", "team"),
         DomainEvent::TeamPhonebookChanged { version } => {
-            format!("{now}  {:<10} team phonebook updated (version {version})", "team")
+            format!(
+                "{now}  {:<10} team phonebook updated (version {version})",
+                "team"
+            )
         }
         DomainEvent::Session {
             signed_in: false, ..

@@ -252,9 +252,9 @@ impl From<&DomainEvent> for Event {
                 availability: colleague.availability,
             },
             DomainEvent::ColleaguesReloaded => Event::ColleaguesReloaded,
-            DomainEvent::TeamPhonebookChanged { version } => Event::TeamPhonebookChanged {
-                version: *version,
-            },
+            DomainEvent::TeamPhonebookChanged { version } => {
+                Event::TeamPhonebookChanged { version: *version }
+            }
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,
                 message: message.clone(),

@@ -490,7 +490,9 @@ async fn a_sync_that_changed_the_copy_is_announced_once_and_one_that_found_nothi
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match tokio::time::timeout(left, events.recv()).await {
-            Ok(Ok(companion::DomainEvent::TeamPhonebookChanged { version })) if version >= newer => {
+            Ok(Ok(companion::DomainEvent::TeamPhonebookChanged { version }))
+                if version >= newer =>
+            {
                 break;
             }
             Ok(Ok(_)) => {}

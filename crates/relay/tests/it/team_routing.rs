@@ -596,16 +596,19 @@ async fn routing_journal_retention_days_set_how_long_decisions_are_kept() {
     };
     team.record_decision(entry("park-old", 20)).await.unwrap();
     team.record_decision(entry("park-new", 5)).await.unwrap();
-    wait_for("the relay's retention to prune the old decision", async || {
-        let legs: Vec<String> = team
-            .decisions(10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|d| d.entry.leg)
-            .collect();
-        legs == ["park-new"]
-    })
+    wait_for(
+        "the relay's retention to prune the old decision",
+        async || {
+            let legs: Vec<String> = team
+                .decisions(10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| d.entry.leg)
+                .collect();
+            legs == ["park-new"]
+        },
+    )
     .await;
 }
 
@@ -641,8 +644,10 @@ async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_w
         .http
         .post(format!("{}/team/contacts", team.relay.base))
         .bearer_auth(&admin)
-        .json(&json!({"name": "Иван Петров", "numbers": [ON_BREAK, AVAILABLE, OFFLINE],
-                      "manager": KUZNETSOV}))
+        .json(
+            &json!({"name": "Иван Петров", "numbers": [ON_BREAK, AVAILABLE, OFFLINE],
+                      "manager": KUZNETSOV}),
+        )
         .send()
         .await
         .unwrap();
@@ -712,7 +717,10 @@ async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_w
         "{detail}"
     );
 
-    assert_eq!(set_availability(&team, &kuznetsov, "available").await, "available");
+    assert_eq!(
+        set_availability(&team, &kuznetsov, "available").await,
+        "available"
+    );
     let (outcome, rule, target, detail) = routed(AVAILABLE).await;
     assert_eq!(
         (outcome, rule, target),
