@@ -141,6 +141,18 @@ export class ContactsScreen {
     }
   }
 
+  /** The team phonebook's copy changed under the list (an edit elsewhere reached this app): while
+   * the screen is shown, reads the list again as it is searched now, where it is scrolled to. */
+  async teamPhonebookChanged(): Promise<void> {
+    if (!this.root.isConnected || this.root.closest("[hidden]")) return;
+    const scroller = document.scrollingElement;
+    const top = scroller?.scrollTop ?? 0;
+    await this.reload();
+    // A list of the same length keeps its place anyway; a shorter one would have pulled the
+    // page up while it was replaced.
+    if (scroller && scroller.scrollTop !== top) scroller.scrollTop = top;
+  }
+
   private say(message: string, error = false): void {
     this.status.say(message, error);
   }

@@ -218,6 +218,9 @@ void on(EVENTS.DOMAIN_EVENT, (event) => {
     case "colleagues":
       void loadTeam();
       break;
+    case "teamContacts":
+      void contacts.teamPhonebookChanged();
+      break;
     case "resync":
       void calls.load();
       if (current === "history") void history.reload();

@@ -78,3 +78,33 @@ test("a supervisor's new contact may go to the team phonebook; an operator's nev
   }
   delete commands.team;
 });
+
+test("a team phonebook change reloads the shown list with its search and scroll, and a hidden one not", async () => {
+  const asked: unknown[] = [];
+  let rows = [contact(1, "Иван Петров", true, true)];
+  const screen = await shown(rows);
+  commands.contacts = (args) => {
+    asked.push((args as { search?: string }).search);
+    return rows;
+  };
+  const search = document.querySelector("#contacts-search") as HTMLInputElement;
+  search.value = "Иван";
+  const scroller = document.scrollingElement as HTMLElement;
+  scroller.scrollTop = 120;
+
+  rows = [contact(1, "Иван Сергеевич", true, true), contact(2, "Иван Новый", true, true)];
+  await screen.teamPhonebookChanged();
+  assert.deepEqual(asked, ["Иван"], "read again once, as searched");
+  assert.equal(row(1).querySelector(".contact-name")?.textContent, "Иван Сергеевич");
+  assert.ok(row(2), "the new contact is listed");
+  assert.equal(search.value, "Иван", "the search text is kept");
+  assert.equal(scroller.scrollTop, 120, "the list stays where it was scrolled to");
+
+  // Another screen is shown: the list is read when the operator comes back, not now.
+  const panel = document.createElement("div");
+  panel.hidden = true;
+  document.body.replaceChildren(panel);
+  panel.append(screen.root);
+  await screen.teamPhonebookChanged();
+  assert.deepEqual(asked, ["Иван"], "a hidden screen reads nothing");
+});

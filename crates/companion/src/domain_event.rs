@@ -158,6 +158,14 @@ pub enum DomainEvent {
     },
     /// The colleagues were read again from the team's server: re-read them all.
     ColleaguesReloaded,
+    /// A sync of the team phonebook changed the call log's copy (an edit elsewhere, or a
+    /// catch-up): a screen listing contacts reads them again. Once per sync that applied
+    /// anything.
+    #[serde(rename_all = "camelCase")]
+    TeamPhonebookChanged {
+        /// The phonebook's version the copy now holds.
+        version: i64,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {

@@ -99,6 +99,8 @@ pub struct RelayConfig {
     pub audit_retention: Duration,
     /// The team's wrap-ups saved before this are removed (a year by default).
     pub wrapup_retention: Duration,
+    /// Routing decisions made before this are removed from the journal (a year by default).
+    pub routing_journal_retention: Duration,
     /// How often retention runs.
     pub prune_interval: Duration,
     /// How often a quiet stream gets a heartbeat comment.
@@ -166,6 +168,7 @@ impl RelayConfig {
             retention: Duration::from_secs(7 * 24 * 3600),
             audit_retention: Duration::from_secs(365 * 24 * 3600),
             wrapup_retention: Duration::from_secs(365 * 24 * 3600),
+            routing_journal_retention: Duration::from_secs(365 * 24 * 3600),
             prune_interval: Duration::from_secs(3600),
             heartbeat: Duration::from_secs(15),
             retry: Duration::from_secs(3),
@@ -208,6 +211,10 @@ impl RelayConfig {
         positive("retention_days", !self.retention.is_zero())?;
         positive("audit_retention_days", !self.audit_retention.is_zero())?;
         positive("wrapup_retention_days", !self.wrapup_retention.is_zero())?;
+        positive(
+            "routing_journal_retention_days",
+            !self.routing_journal_retention.is_zero(),
+        )?;
         positive("oauth_polls_max", self.oauth_polls_max > 0)?;
         positive("streams_max", self.streams_max > 0)?;
         positive("streams_per_key", self.streams_per_key > 0)?;
@@ -303,6 +310,9 @@ pub struct ConfigFile {
     /// How long the team's wrap-ups (notes and tags) are kept, in days (default 365).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrapup_retention_days: Option<u64>,
+    /// How long the journal of routing decisions is kept, in days (default 365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing_journal_retention_days: Option<u64>,
     /// How often retention runs, in seconds (default 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prune_interval_secs: Option<u64>,
@@ -440,6 +450,9 @@ impl ConfigFile {
             retention_days: other.retention_days.or(self.retention_days),
             audit_retention_days: other.audit_retention_days.or(self.audit_retention_days),
             wrapup_retention_days: other.wrapup_retention_days.or(self.wrapup_retention_days),
+            routing_journal_retention_days: other
+                .routing_journal_retention_days
+                .or(self.routing_journal_retention_days),
             prune_interval_secs: other.prune_interval_secs.or(self.prune_interval_secs),
             heartbeat_ms: other.heartbeat_ms.or(self.heartbeat_ms),
             retry_ms: other.retry_ms.or(self.retry_ms),
@@ -550,6 +563,14 @@ impl ConfigFile {
                     reason: "too large".into(),
                 },
             )?);
+        }
+        if let Some(days) = self.routing_journal_retention_days {
+            config.routing_journal_retention = Duration::from_secs(
+                days.checked_mul(24 * 3600).ok_or(RelayError::ConfigValue {
+                    field: "routing_journal_retention_days",
+                    reason: "too large".into(),
+                })?,
+            );
         }
         if let Some(secs) = self.prune_interval_secs {
             config.prune_interval = Duration::from_secs(secs);

@@ -164,6 +164,9 @@ struct ServeArgs {
     /// How long the team's wrap-ups are kept, in days (default 365).
     #[arg(long, env = "TRUBKA_RELAY_WRAPUP_RETENTION_DAYS")]
     wrapup_retention_days: Option<u64>,
+    /// How long the journal of routing decisions is kept, in days (default 365).
+    #[arg(long, env = "TRUBKA_RELAY_ROUTING_JOURNAL_RETENTION_DAYS")]
+    routing_journal_retention_days: Option<u64>,
     /// How often retention runs, in seconds.
     #[arg(long, env = "TRUBKA_RELAY_PRUNE_INTERVAL_SECS")]
     prune_interval_secs: Option<u64>,
@@ -238,6 +241,7 @@ impl ServeArgs {
             retention_days: self.retention_days,
             audit_retention_days: self.audit_retention_days,
             wrapup_retention_days: self.wrapup_retention_days,
+            routing_journal_retention_days: self.routing_journal_retention_days,
             prune_interval_secs: self.prune_interval_secs,
             heartbeat_ms: self.heartbeat_ms,
             retry_ms: self.retry_ms,

@@ -456,8 +456,27 @@ async fn parking_checked(state: RelayState, headers: HeaderMap, body: Body) -> R
     };
     match pbx.set_parking(&request.numbers, request.parking).await {
         Ok(()) => {
-            let audit_id = audit(&state, seat, "parking", what, Ok("set".into())).await;
-            Json(ActionDone { audit_id }).into_response()
+            // The router decides calls to the numbers the routing parks: it must hear of it.
+            let noted = state
+                .routing
+                .parking_changed(&request.numbers, request.parking)
+                .await;
+            let detail = match &noted {
+                Ok(()) => "set".to_owned(),
+                Err(_) => "set at the PBX; the routing's parked numbers not saved".to_owned(),
+            };
+            let audit_id = audit(&state, seat, "parking", what, Ok(detail)).await;
+            match noted {
+                Ok(()) => Json(ActionDone { audit_id }).into_response(),
+                Err(err) => {
+                    tracing::error!(error = %err, "parking was applied but the team's routing could not note it");
+                    refusal(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        TeamErrorCode::Unavailable,
+                        "parking was applied at the PBX, but the team's routing could not note it (its store is not available); send the same request again",
+                    )
+                }
+            }
         }
         Err(err) => refuse(&state, seat, "parking", what, pbx_failure(&err)).await,
     }

@@ -311,6 +311,13 @@ async fn run_retention(state: RelayState) {
             Ok(removed) => tracing::info!(removed, "retention removed old wrap-ups"),
             Err(err) => tracing::warn!(error = %err, "wrap-up retention failed; it will run again"),
         }
+        match state.prune_routing_journal_once().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "retention removed old routing decisions"),
+            Err(err) => {
+                tracing::warn!(error = %err, "routing journal retention failed; it will run again")
+            }
+        }
     }
 }
 

@@ -204,4 +204,14 @@ impl RelayState {
             .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
         self.audit.prune_audit_before(cutoff).await
     }
+
+    /// Removes the routing decisions older than the journal's retention once.
+    pub async fn prune_routing_journal_once(&self) -> Result<u64, RelayError> {
+        let retention =
+            TimeDelta::from_std(self.config.routing_journal_retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.team.prune_decisions_before(cutoff).await
+    }
 }

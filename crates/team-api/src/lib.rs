@@ -39,7 +39,7 @@
 //! | `GET /team/callbacks` | — | [`CallbackQueue`] | any seat |
 //! | `GET /team/colleagues` | — | [`Colleagues`] | any seat; no callers' numbers or names |
 //! | `PUT /team/availability` | [`AvailabilityRequest`] | [`AvailabilityAnswer`] | own seat; another seat: supervisor, admin (`role_required`); Offline is not settable (`bad_request`) |
-//! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`) |
+//! | `PUT /team/parking` | [`ParkingRequest`] | [`ActionDone`] | admin only (`role_required`); once the PBX accepts, the numbers join or leave the routing's `parked` (503 `unavailable` if that could not be saved: send it again) |
 //! | `GET`, `POST /team/contacts`, `PUT`, `DELETE /team/contacts/{id}` | see [`phonebook`] | | read: any seat; change: supervisor, admin |
 //! | `GET /team/routing` | — | [`TeamRouting`] | admin only |
 //! | `PUT /team/routing` | [`TeamRouting`] | [`TeamRouting`] (as saved) | admin only; bad rules 400 `bad_request` naming the rule |

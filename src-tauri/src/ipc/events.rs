@@ -145,6 +145,9 @@ pub enum AppEvent {
     },
     /// The colleagues were read again from the team's server: re-read them all.
     Colleagues,
+    /// A team phonebook sync changed the local copy: the Contacts screen, if shown, reads its
+    /// list again.
+    TeamContacts,
     /// What happened while the app was away has arrived (late, one event at a time); from here
     /// on events are live. The screens re-read what those events changed, once.
     CaughtUp,
@@ -163,6 +166,7 @@ impl AppEvent {
                 colleague: super::Colleague::new(colleague, me),
             }),
             DomainEvent::ColleaguesReloaded => Some(AppEvent::Colleagues),
+            DomainEvent::TeamPhonebookChanged { .. } => Some(AppEvent::TeamContacts),
             DomainEvent::CallStarted { call, late, .. }
             | DomainEvent::CallUpdated { call, late } => Some(AppEvent::Call {
                 call: call.into(),
@@ -300,6 +304,13 @@ mod tests {
         );
         // A reconnection with nothing late changes nothing on screen.
         assert_eq!(AppEvent::from_domain(&caught_up(0)), None);
+    }
+
+    #[test]
+    fn a_team_phonebook_sync_that_changed_the_copy_reaches_the_window() {
+        let event = DomainEvent::TeamPhonebookChanged { version: 12 };
+        let json = serde_json::to_value(AppEvent::from_domain(&event).unwrap()).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "teamContacts"}));
     }
 
     #[test]

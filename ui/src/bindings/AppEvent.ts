@@ -57,4 +57,4 @@ followUp: FollowUpRow, } | { "kind": "colleague",
 /**
  * The colleague as they now stand.
  */
-colleague: Colleague, } | { "kind": "colleagues" } | { "kind": "caughtUp" };
+colleague: Colleague, } | { "kind": "colleagues" } | { "kind": "teamContacts" } | { "kind": "caughtUp" };

@@ -218,6 +218,12 @@ fn describe(event: &DomainEvent) -> String {
             colleague.availability.as_str()
         ),
         DomainEvent::ColleaguesReloaded => format!("{now}  {:<10} colleagues read again", "team"),
+        DomainEvent::TeamPhonebookChanged { version } => {
+            format!(
+                "{now}  {:<10} team phonebook updated (version {version})",
+                "team"
+            )
+        }
         DomainEvent::Session {
             signed_in: false, ..
         } => {

@@ -160,6 +160,12 @@ pub enum Event {
     },
     /// The colleagues were read again from the team's server (after each catch-up).
     ColleaguesReloaded,
+    /// A team phonebook sync changed the local copy (team mode).
+    #[serde(rename_all = "camelCase")]
+    TeamPhonebookChanged {
+        /// The phonebook's version the copy now holds.
+        version: i64,
+    },
     /// Something failed that the operator should know about.
     #[serde(rename_all = "camelCase")]
     Trouble {
@@ -274,6 +280,9 @@ impl From<&DomainEvent> for Event {
                 availability: colleague.availability,
             },
             DomainEvent::ColleaguesReloaded => Event::ColleaguesReloaded,
+            DomainEvent::TeamPhonebookChanged { version } => {
+                Event::TeamPhonebookChanged { version: *version }
+            }
             DomainEvent::Trouble { code, message } => Event::Trouble {
                 code: *code,
                 message: message.clone(),

@@ -209,6 +209,7 @@ fn events() -> Vec<DomainEvent> {
             },
         },
         DomainEvent::ColleaguesReloaded,
+        DomainEvent::TeamPhonebookChanged { version: 12 },
         DomainEvent::Trouble {
             code: ErrorCode::CallLog,
             message: "the call history cannot be written".into(),

@@ -63,26 +63,40 @@ fn draft_of(contact: NewContact) -> TeamContactDraft {
     }
 }
 
-/// Brings the call log's copy up to the server's phonebook; answers the version applied.
+/// Brings the call log's copy up to the server's phonebook; answers the version applied. A
+/// sync that applied anything says so once with [`DomainEvent::TeamPhonebookChanged`], so that
+/// a screen listing contacts reads them again; one that found nothing new says nothing.
 async fn sync(
     log: &CallLog,
     client: &TeamClient,
     applied: &watch::Sender<i64>,
+    events: &broadcast::Sender<DomainEvent>,
 ) -> Result<i64, CompanionError> {
     let mut since = log.team_phonebook_version().await?;
-    for _ in 0..PAGES_PER_SYNC {
-        let changes = client.contact_changes(since).await?;
-        let more = changes.more;
-        let moved = changes.reset || changes.version != since;
-        if moved {
-            since = log.apply_team_phonebook(page_of(changes)).await?.version;
+    let mut changed = false;
+    let outcome = async {
+        for _ in 0..PAGES_PER_SYNC {
+            let changes = client.contact_changes(since).await?;
+            let more = changes.more;
+            let moved = changes.reset || changes.version != since;
+            if moved {
+                since = log.apply_team_phonebook(page_of(changes)).await?.version;
+                changed = true;
+            }
+            if !more || !moved {
+                break;
+            }
         }
-        if !more || !moved {
-            break;
-        }
+        Ok::<(), CompanionError>(())
     }
+    .await;
+    // Pages applied before a failure are in the copy all the same: they are announced too.
     applied.send_replace(since);
-    Ok(since)
+    if changed {
+        // Nobody listening (no window, no CLI follower) is not a fault.
+        let _ = events.send(DomainEvent::TeamPhonebookChanged { version: since });
+    }
+    outcome.map(|()| since)
 }
 
 /// The one task that syncs the copy: at its start, after each catch-up, and on each version the
@@ -93,6 +107,7 @@ pub(super) struct PhonebookSync {
     pub(super) applied: watch::Sender<i64>,
     pub(super) announced: watch::Receiver<i64>,
     pub(super) events: broadcast::Receiver<DomainEvent>,
+    pub(super) announce: broadcast::Sender<DomainEvent>,
     pub(super) revocation: TeamRevocation,
     pub(super) cancel: CancellationToken,
 }
@@ -105,7 +120,7 @@ impl PhonebookSync {
         let mut retry: Option<(tokio::time::Instant, Duration)> = None;
         loop {
             if due {
-                match sync(&self.log, &self.client, &self.applied).await {
+                match sync(&self.log, &self.client, &self.applied, &self.announce).await {
                     Ok(_) => retry = None,
                     Err(CompanionError::SeatRevoked(reason)) => {
                         self.revocation.revoked(&reason, false).await;
@@ -162,7 +177,7 @@ impl Companion {
         let Some(client) = self.team_client().await? else {
             return Ok(None);
         };
-        let synced = sync(&self.log, &client, &self.phonebook_applied).await;
+        let synced = sync(&self.log, &client, &self.phonebook_applied, &self.events).await;
         self.team_checked(synced).await.map(Some)
     }
 
@@ -184,6 +199,7 @@ impl Companion {
                 applied: self.phonebook_applied.clone(),
                 announced,
                 events: self.events.subscribe(),
+                announce: self.events.clone(),
                 revocation: self.team_revocation(),
                 cancel: self.cancel.child_token(),
             }

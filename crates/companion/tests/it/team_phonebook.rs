@@ -421,3 +421,85 @@ async fn a_sync_refused_for_the_seats_rate_is_tried_again() {
     contact_becomes(&anna, "79219462761", Some("Иван")).await;
     anna.shutdown().await;
 }
+
+/// The team phonebook versions announced on `events` so far.
+fn phonebook_announcements(
+    events: &mut tokio::sync::broadcast::Receiver<companion::DomainEvent>,
+) -> Vec<i64> {
+    let mut versions = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let companion::DomainEvent::TeamPhonebookChanged { version } = event {
+            versions.push(version);
+        }
+    }
+    versions
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sync_that_changed_the_copy_is_announced_once_and_one_that_found_nothing_is_not() {
+    let relay_dir = tempfile::tempdir().unwrap();
+    let relay = real_relay(&relay_dir).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let supervisor = supervisor_credential(&relay, &http).await;
+    // Joined, live events not started: only the syncs asked for here run.
+    let desk = Desk::new();
+    let core = desk.open();
+    let (link, _) = invite(&relay, "Анна", ANNA, Role::Operator).await;
+    core.join_team(&JoinOffer::read(&link, None).unwrap())
+        .await
+        .unwrap();
+    let mut events = core.subscribe();
+
+    assert_eq!(core.sync_team_phonebook().await.unwrap(), Some(0));
+    assert_eq!(
+        phonebook_announcements(&mut events),
+        Vec::<i64>::new(),
+        "an empty phonebook changes nothing"
+    );
+
+    let added = edit(
+        &http,
+        &relay,
+        &supervisor,
+        reqwest::Method::POST,
+        "/team/contacts",
+        Some(json!({"name": "Иван Петров", "numbers": ["8 921 946-27-61"]})),
+    )
+    .await;
+    let version = added["contact"]["version"].as_i64().unwrap();
+    assert_eq!(core.sync_team_phonebook().await.unwrap(), Some(version));
+    assert_eq!(phonebook_announcements(&mut events), [version]);
+    // Nothing new since: nothing to announce.
+    assert_eq!(core.sync_team_phonebook().await.unwrap(), Some(version));
+    assert_eq!(phonebook_announcements(&mut events), Vec::<i64>::new());
+
+    // Running: an edit elsewhere reaches the copy through the stream and is announced.
+    core.start_live_events().await.unwrap();
+    let id = added["contact"]["id"].as_i64().unwrap();
+    let edited = edit(
+        &http,
+        &relay,
+        &supervisor,
+        reqwest::Method::PUT,
+        &format!("/team/contacts/{id}"),
+        Some(json!({"name": "Иван Сергеевич", "numbers": ["8 921 946-27-61"]})),
+    )
+    .await;
+    let newer = edited["contact"]["version"].as_i64().unwrap();
+    let deadline = tokio::time::Instant::now() + CEILING;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(companion::DomainEvent::TeamPhonebookChanged { version }))
+                if version >= newer =>
+            {
+                break;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => panic!("the core's events: {err}"),
+            Err(_) => panic!("no teamPhonebookChanged for version {newer} within {CEILING:?}"),
+        }
+    }
+    contact_becomes(&core, "79219462761", Some("Иван Сергеевич")).await;
+    core.shutdown().await;
+}

@@ -49,10 +49,31 @@ fn a_file_round_trips_and_flags_override_it() {
         retention_days: Some(1),
         ..ConfigFile::default()
     };
-    let config = loaded.overridden_by(flags).into_config(dir.path()).unwrap();
+    let config = loaded
+        .clone()
+        .overridden_by(flags)
+        .into_config(dir.path())
+        .unwrap();
     assert_eq!(config.retention, Duration::from_secs(24 * 3600));
     assert_eq!(config.database, dir.path().join(DEFAULT_DATABASE));
     assert_eq!(config.body_limit, 256 * 1024);
+    // The routing journal, like the audit log, is kept a year unless told otherwise.
+    assert_eq!(
+        config.routing_journal_retention,
+        Duration::from_secs(365 * 24 * 3600)
+    );
+    let shorter = ConfigFile {
+        routing_journal_retention_days: Some(30),
+        ..ConfigFile::default()
+    };
+    let config = loaded
+        .overridden_by(shorter)
+        .into_config(dir.path())
+        .unwrap();
+    assert_eq!(
+        config.routing_journal_retention,
+        Duration::from_secs(30 * 24 * 3600)
+    );
 }
 
 #[test]

@@ -206,6 +206,36 @@ impl RelayRouter {
         Ok(())
     }
 
+    /// Takes up parking the PBX has just accepted from an admin (`PUT /team/parking`): the
+    /// numbers join (`on`) or leave the team's parked numbers, in the store and for the next
+    /// call, so that the PBX and the router agree on what is parked. The rest of the routing is
+    /// kept. The same change is made to the stored routing and to the one in use rather than
+    /// one copied over the other: routing changed in the store behind the relay and not yet
+    /// taken up still differs from the one in use afterwards, and [`run`] takes it up as usual.
+    pub async fn parking_changed(&self, numbers: &[String], on: bool) -> Result<(), RelayError> {
+        let now = Utc::now();
+        let change = |routing: &mut TeamRouting| {
+            for number in numbers.iter().map(|n| n.trim()) {
+                routing.parked.retain(|parked| parked != number);
+                if on {
+                    routing.parked.push(number.to_owned());
+                }
+            }
+            routing.parked.sort();
+            routing.settings.parking_applied_at = Some(now);
+        };
+        let mut stored = match self.team.routing().await? {
+            Some(stored) => stored,
+            None => (*self.routing()).clone(),
+        };
+        change(&mut stored);
+        self.team.put_routing(stored).await?;
+        let mut current = (*self.routing()).clone();
+        change(&mut current);
+        write(&self.current, Arc::new(current));
+        Ok(())
+    }
+
     /// Takes up routing changed in the store behind the running relay (`trubka-relay routing
     /// set`): the new rules apply from the next call, and parking follows the parked numbers.
     async fn follow_store(&self) -> Result<(), RelayError> {

@@ -3,7 +3,9 @@
 //!
 //! The per-number fact is the relay's own, apart from the events: events are pruned after their
 //! retention (7 days by default), while the "last operator" rule may look back up to a year, so
-//! routing keeps what it needs for as long as the longest window the rules use.
+//! routing keeps what it needs for as long as the longest window the rules use. The journal of
+//! decisions is kept for `routing_journal_retention` (a year by default), pruned with the events
+//! and the audit log.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -57,6 +59,13 @@ pub trait RoutingStore: Send + Sync + 'static {
         &self,
         entry: call_routing::JournalEntry,
     ) -> BoxFuture<'_, Result<i64, RelayError>>;
+
+    /// Removes the decisions made before `cutoff` (`routing_journal_retention`); answers how
+    /// many.
+    fn prune_decisions_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>>;
 
     /// The latest `limit` decisions, newest first.
     fn decisions(

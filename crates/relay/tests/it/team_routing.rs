@@ -480,3 +480,268 @@ async fn a_busy_manager_passes_the_call_to_the_next_rule_the_last_operator() {
         "{entry}"
     );
 }
+
+/// `PUT /team/parking` as an admin; the answer's status and body.
+async fn put_parking(team: &Team, admin: &str, numbers: &[&str], on: bool) -> (u16, Value) {
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/parking", team.relay.base))
+        .bearer_auth(admin)
+        .json(&json!({"numbers": numbers, "parking": on}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn shown_routing(team: &Team, admin: &str) -> Value {
+    team.relay
+        .http
+        .get(format!("{}/team/routing", team.relay.base))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_number_parked_through_team_parking_is_decided_by_the_router_and_unparked_is_not() {
+    let team = team().await;
+    connect(&team).await;
+    let admin = joined(&team.relay, "Админ", ADMIN_WORKPLACE, Role::Admin).await;
+    // The rules are set with nothing parked; parking comes only from `/team/parking`.
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/routing", team.relay.base))
+        .bearer_auth(&admin)
+        .json(&json!({
+            "settings": {"hours": always_open(), "deadline_ms": 4_000},
+            "parked": [],
+            "timeZone": "Europe/Moscow",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (status, body) = put_parking(&team, &admin, &[PARKED], true).await;
+    assert_eq!(status, 200, "{body}");
+    let state = sim_get(&team, "/state").await;
+    assert_eq!(state["account"]["parked"], json!([PARKED]), "{state}");
+    // One truth: the routing's parked numbers, in the store and in the running router.
+    let shown = shown_routing(&team, &admin).await;
+    assert_eq!(shown["parked"], json!([PARKED]), "{shown}");
+    assert!(
+        shown["settings"]["parking_applied_at"].is_string(),
+        "{shown}"
+    );
+    let stored = team.relay.handle.state().team.routing().await.unwrap();
+    assert_eq!(stored.map(|r| r.parked), Some(vec![PARKED.to_owned()]));
+
+    let (parking, _main) = parked_call(&team, STRANGER).await;
+    let entry = decision(&team, &admin, &parking).await;
+    assert_eq!(
+        (entry["outcome"].as_str(), entry["rule"].as_str()),
+        (Some("released"), Some("unknown_caller")),
+        "{entry}"
+    );
+
+    // Unparked the same way: gone from the routing too.
+    let (status, body) = put_parking(&team, &admin, &[PARKED], false).await;
+    assert_eq!(status, 200, "{body}");
+    let shown = shown_routing(&team, &admin).await;
+    assert_eq!(shown["parked"], json!([]), "{shown}");
+    let stored = team.relay.handle.state().team.routing().await.unwrap();
+    assert_eq!(stored.map(|r| r.parked), Some(Vec::<String>::new()));
+    // The rules an admin set are kept.
+    assert_eq!(shown["settings"]["deadline_ms"], 4000, "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routing_journal_retention_days_set_how_long_decisions_are_kept() {
+    use call_routing::{JournalEntry, RoutingOutcome};
+    let text = format!(
+        "hook = {:?}\nrouting_journal_retention_days = 10",
+        relay::HookPath::generate().expose_secret()
+    );
+    let file: relay::config::ConfigFile = toml::from_str(&text).unwrap();
+    let configured = file
+        .into_config(std::path::Path::new("/tmp"))
+        .unwrap()
+        .routing_journal_retention;
+    assert_eq!(configured, Duration::from_secs(10 * 24 * 3600));
+    let relay = crate::util::start_with(|c| {
+        c.routing_journal_retention = configured;
+        c.prune_interval = Duration::from_millis(100);
+    })
+    .await;
+    let team = relay.handle.state().team.clone();
+    let entry = |leg: &str, days_ago| JournalEntry {
+        leg: leg.into(),
+        caller_number: Some(STRANGER.into()),
+        line_number: Some(PARKED.into()),
+        rule: Some("unknown_caller".into()),
+        target: None,
+        outcome: RoutingOutcome::Released,
+        detail: None,
+        decided_at: Utc::now() - TimeDelta::days(days_ago),
+        took_ms: 3,
+        deadline_ms: 4000,
+    };
+    team.record_decision(entry("park-old", 20)).await.unwrap();
+    team.record_decision(entry("park-new", 5)).await.unwrap();
+    wait_for(
+        "the relay's retention to prune the old decision",
+        async || {
+            let legs: Vec<String> = team
+                .decisions(10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|d| d.entry.leg)
+                .collect();
+            legs == ["park-new"]
+        },
+    )
+    .await;
+}
+
+/// `PUT /team/availability` for the seat itself; what colleagues now see of it.
+async fn set_availability(team: &Team, credential: &str, set: &str) -> String {
+    let response = team
+        .relay
+        .http
+        .put(format!("{}/team/availability", team.relay.base))
+        .bearer_auth(credential)
+        .json(&json!({ "availability": set }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{answer}");
+    answer["availability"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_while_available() {
+    // Three numbers of one contact: a caller's repeated parked call within seconds is taken as
+    // one, so each case below calls from a number of its own.
+    const ON_BREAK: &str = "79161112233";
+    const AVAILABLE: &str = "79161112234";
+    const OFFLINE: &str = "79161112235";
+    let (team, admin) = routed_team(4_000).await;
+    let state = team.relay.handle.state();
+    // The team phonebook (no stand-in): the client's personal manager is Kuznetsov.
+    let response = team
+        .relay
+        .http
+        .post(format!("{}/team/contacts", team.relay.base))
+        .bearer_auth(&admin)
+        .json(
+            &json!({"name": "Иван Петров", "numbers": [ON_BREAK, AVAILABLE, OFFLINE],
+                      "manager": KUZNETSOV}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    wait_for("the phonebook's index to know the manager", async || {
+        [ON_BREAK, AVAILABLE, OFFLINE]
+            .iter()
+            .all(|n| state.phonebook.manager_of(n).as_deref() == Some(KUZNETSOV))
+    })
+    .await;
+    // The next rule, "last operator": Smirnova answered the client before.
+    for number in [ON_BREAK, AVAILABLE, OFFLINE] {
+        state
+            .team
+            .note_caller(CallerSeen {
+                number_key: number.into(),
+                at: Utc::now() - TimeDelta::days(3),
+                answered_by: Some(SMIRNOVA.into()),
+            })
+            .await
+            .unwrap();
+    }
+    // Kuznetsov's seat, its app connected (a stream open), on a break.
+    let kuznetsov = joined(&team.relay, "Кузнецов", KUZNETSOV, Role::Operator).await;
+    let app = SseReader::new(
+        team.relay
+            .http
+            .get(format!("{}/events/stream", team.relay.base))
+            .bearer_auth(&kuznetsov)
+            .send()
+            .await
+            .unwrap(),
+    );
+    let mut seen = String::new();
+    wait_for("Kuznetsov's break, with his app connected", async || {
+        seen = set_availability(&team, &kuznetsov, "break").await;
+        seen == "break"
+    })
+    .await;
+
+    let routed = async |from: &str| {
+        let (parking, _main) = parked_call(&team, from).await;
+        let entry = decision(&team, &admin, &parking).await;
+        (
+            entry["outcome"].as_str().map(str::to_owned),
+            entry["rule"].as_str().map(str::to_owned),
+            entry["target"].as_str().map(str::to_owned),
+            entry["detail"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let transferred = |rule: &str, to: &str| {
+        (
+            Some("transferred".to_owned()),
+            Some(rule.to_owned()),
+            Some(to.to_owned()),
+        )
+    };
+
+    let (outcome, rule, target, detail) = routed(ON_BREAK).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("last_operator", SMIRNOVA),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("manager: {KUZNETSOV} is not available")),
+        "{detail}"
+    );
+
+    assert_eq!(
+        set_availability(&team, &kuznetsov, "available").await,
+        "available"
+    );
+    let (outcome, rule, target, detail) = routed(AVAILABLE).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("manager", KUZNETSOV),
+        "{detail}"
+    );
+
+    // His app closes: Offline, though he last set Available.
+    drop(app);
+    wait_for("Kuznetsov's seat to read offline", async || {
+        !state.availability.is_available(KUZNETSOV)
+    })
+    .await;
+    let (outcome, rule, target, detail) = routed(OFFLINE).await;
+    assert_eq!(
+        (outcome, rule, target),
+        transferred("last_operator", SMIRNOVA),
+        "{detail}"
+    );
+    assert!(
+        detail.contains(&format!("manager: {KUZNETSOV} is not available")),
+        "{detail}"
+    );
+}

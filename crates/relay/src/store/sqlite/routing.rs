@@ -167,6 +167,27 @@ impl RoutingStore for SqliteStore {
         .boxed()
     }
 
+    fn prune_decisions_before(
+        &self,
+        cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>> {
+        // No index on decided_at: the journal grows by the parked calls only, and this runs
+        // once per retention pass.
+        self.team_write(
+            move |tx, path| {
+                let removed = tx
+                    .execute(
+                        "DELETE FROM routing_journal WHERE decided_at < ?1",
+                        [timestamp(cutoff)],
+                    )
+                    .map_err(store_error(path))?;
+                Ok(u64::try_from(removed).unwrap_or(u64::MAX))
+            },
+            always,
+        )
+        .boxed()
+    }
+
     fn decisions(
         &self,
         limit: usize,

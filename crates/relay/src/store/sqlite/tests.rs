@@ -882,3 +882,43 @@ async fn a_schema_4_store_migrates_to_the_team_phonebook_and_keeps_its_events() 
     let events = store.events_after(EventId::START, 10).await.unwrap().events;
     assert_eq!(events.len(), 1);
 }
+
+#[tokio::test]
+async fn routing_decisions_are_pruned_by_age_and_the_newer_ones_kept() {
+    use crate::store::routing::RoutingStore as _;
+    use call_routing::{JournalEntry, RoutingOutcome};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, Arc::new(NoSink));
+    let entry = |leg: &str, days_ago| JournalEntry {
+        leg: leg.into(),
+        caller_number: Some("79161112233".into()),
+        line_number: Some("74996497803".into()),
+        rule: Some("unknown_caller".into()),
+        target: None,
+        outcome: RoutingOutcome::Released,
+        detail: None,
+        decided_at: Utc::now() - TimeDelta::days(days_ago),
+        took_ms: 3,
+        deadline_ms: 4000,
+    };
+    store.record_decision(entry("park-old", 400)).await.unwrap();
+    let recent = store.record_decision(entry("park-new", 1)).await.unwrap();
+    let removed = store
+        .prune_decisions_before(Utc::now() - TimeDelta::days(365))
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    let left = store.decisions(10).await.unwrap();
+    assert_eq!(
+        left.iter()
+            .map(|d| (d.id, d.entry.leg.as_str()))
+            .collect::<Vec<_>>(),
+        [(recent, "park-new")]
+    );
+    // Nothing older is left: a second pass removes nothing.
+    let again = store
+        .prune_decisions_before(Utc::now() - TimeDelta::days(365))
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}
