@@ -27,6 +27,12 @@ use crate::oauth::{CLIENT, REDIRECT, SECRET, client, code_from};
 /// A simulated day every two real seconds: ten days in twenty, and a refresh token's three
 /// days leave six real seconds of slack should the machine stall between two uses.
 const SCALE: f64 = 43_200.0;
+/// The sign-in's code lives for ten simulated days (20 real seconds): at the default ten simulated
+/// minutes it lived 14 real milliseconds, and a loaded machine sometimes took longer between the
+/// redirect and the exchange ("the authorization code has expired"). The code is not what these
+/// tests are about.
+const CODE_LIFETIME_MS: u64 = 10 * 24 * 3600 * 1000;
+
 /// Far beyond the twenty real seconds the scale needs; only a stuck run reaches it.
 const CEILING: Duration = Duration::from_secs(300);
 
@@ -95,13 +101,13 @@ async fn refreshes(sim: &SimHandle) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_rotation_refreshing_ahead_keeps_the_integration_alive_for_ten_simulated_days() {
-    let sim = Sim::start(SimConfig {
+    let mut config = SimConfig {
         auto_approve: true,
         clock_scale: SCALE,
         ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    };
+    config.tokens.code_lifetime_ms = CODE_LIFETIME_MS;
+    let sim = Sim::start(config).await.unwrap();
     let (pbx, signed_in_from) = signed_in(&sim).await;
     let failure = tokio::time::timeout(CEILING, use_hourly_for_ten_days(&sim, &pbx))
         .await
@@ -130,6 +136,7 @@ async fn without_rotation_the_integration_is_lost_once_the_refresh_tokens_lifeti
             ..SimConfig::default()
         };
         config.tokens.rotate_refresh_tokens = false;
+        config.tokens.code_lifetime_ms = CODE_LIFETIME_MS;
         let sim = Sim::start(config).await.unwrap();
         let (pbx, signed_in_from) = signed_in(&sim).await;
         let failure = tokio::time::timeout(CEILING, use_hourly_for_ten_days(&sim, &pbx))
