@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use team_api::SeatProfile;
 
+use crate::availability::SeatAvailability;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
 use crate::keys::{ClientKey, hash_is_active_in};
@@ -130,6 +131,8 @@ pub struct Access {
     allow_client_keys: bool,
     /// The fan-out, to drop a revoked seat's subscribers.
     fanout: Option<Arc<Fanout>>,
+    /// The seats' availability, which forgets a revoked seat.
+    availability: Option<Arc<SeatAvailability>>,
 }
 
 impl fmt::Debug for Access {
@@ -161,6 +164,7 @@ impl Access {
             team: None,
             allow_client_keys: true,
             fanout: None,
+            availability: None,
         }
     }
 
@@ -170,10 +174,12 @@ impl Access {
         team: SharedTeamStore,
         allow_client_keys: bool,
         fanout: Arc<Fanout>,
+        availability: Arc<SeatAvailability>,
     ) -> Self {
         self.team = Some(team);
         self.allow_client_keys = allow_client_keys;
         self.fanout = Some(fanout);
+        self.availability = Some(availability);
         self
     }
 
@@ -242,6 +248,15 @@ impl Access {
                     if ended {
                         stream.end.cancel();
                     }
+                }
+            }
+        }
+        if let Some(availability) = &self.availability {
+            // Seats changed (the generation moved): one more read, as rare as seat changes.
+            match team.seats().await {
+                Ok(seats) => availability.follow_seats(&seats),
+                Err(err) => {
+                    tracing::warn!(error = %err, "the seats could not be read for availability");
                 }
             }
         }

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::additions::{Addition, offer};
 use crate::error::RelayError;
-use crate::store::team::SharedTeamStore;
+use crate::store::team::{SeatRecord, SharedTeamStore};
 
 /// The team fact holding seat `seat`'s set availability.
 pub fn fact_name(seat: i64) -> String {
@@ -208,6 +208,27 @@ impl SeatAvailability {
             set,
             availability: entry.seen(),
         })
+    }
+
+    /// Follows the team's seats after a change (`seats` as the store now has them): a revoked
+    /// seat is forgotten — it no longer speaks for its workplace, which the router would
+    /// otherwise pass over as Offline until a restart — and a seat's workplace follows an edit.
+    pub fn follow_seats(&self, seats: &[SeatRecord]) {
+        let active: HashMap<i64, &str> = seats
+            .iter()
+            .filter(|seat| seat.revoked_at.is_none())
+            .map(|seat| (seat.profile.id, seat.profile.workplace.as_str()))
+            .collect();
+        let mut board = self.lock();
+        board.retain(|seat, entry| match active.get(seat) {
+            Some(workplace) => {
+                if entry.workplace != *workplace {
+                    (*workplace).clone_into(&mut entry.workplace);
+                }
+                true
+            }
+            None => false,
+        });
     }
 
     /// What colleagues see of seat `seat` (Offline for a seat the relay does not know).

@@ -163,6 +163,7 @@ impl RelayState {
                     Arc::clone(&team),
                     config.allow_client_keys,
                     Arc::clone(&fanout),
+                    Arc::clone(&availability),
                 ),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),

@@ -130,3 +130,54 @@ async fn a_workplace_is_available_when_a_connected_seat_of_it_is_or_no_seat_sits
         .unwrap();
     assert!(!board.is_available(BORIS));
 }
+
+#[tokio::test]
+async fn a_revoked_seat_no_longer_speaks_for_its_workplace_and_an_edit_moves_a_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = store(&dir);
+    let anna = team
+        .add_seat(NewSeat {
+            name: "Anna".into(),
+            workplace: ANNA.into(),
+            role: Role::Operator,
+        })
+        .await
+        .unwrap();
+    let (board, _rx) = board();
+    board.learn(&team).await.unwrap();
+    // Anna's app is closed: her workplace is passed over.
+    assert!(!board.is_available(ANNA));
+    team.revoke_seat(crate::store::team::SeatRef::Id(anna.profile.id))
+        .await
+        .unwrap();
+    board.follow_seats(&team.seats().await.unwrap());
+    assert!(board.is_available(ANNA), "nobody sits there any more");
+    assert_eq!(board.availability(anna.profile.id), Availability::Offline);
+
+    // A seat whose workplace changed answers for the new one.
+    let boris = team
+        .add_seat(NewSeat {
+            name: "Boris".into(),
+            workplace: BORIS.into(),
+            role: Role::Operator,
+        })
+        .await
+        .unwrap();
+    let _online = board.online(&team, boris.profile.id, BORIS).await;
+    board
+        .set(&team, boris.profile.id, BORIS, Availability::Break)
+        .await
+        .unwrap();
+    let mut moved = team.seats().await.unwrap();
+    for seat in &mut moved {
+        if seat.profile.id == boris.profile.id {
+            seat.profile.workplace = ANNA.into();
+        }
+    }
+    board.follow_seats(&moved);
+    assert!(
+        !board.is_available(ANNA),
+        "Boris, on a break, sits there now"
+    );
+    assert!(board.is_available(BORIS));
+}

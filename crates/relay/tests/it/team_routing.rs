@@ -744,4 +744,42 @@ async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_w
         detail.contains(&format!("manager: {KUZNETSOV} is not available")),
         "{detail}"
     );
+
+    // His seat is revoked (from the command line, another process): nobody sits at his
+    // workplace any more, so it is no longer passed over as Offline (it was, until a restart).
+    state
+        .team
+        .revoke_seat(relay::store::team::SeatRef::Id(
+            seat_id(&state, "Кузнецов").await,
+        ))
+        .await
+        .unwrap();
+    wait_for(
+        "the revoked seat to stop speaking for its workplace",
+        async || {
+            // Any request brings the relay's view of the seats up to date.
+            let _ = team
+                .relay
+                .http
+                .get(format!("{}/team/colleagues", team.relay.base))
+                .bearer_auth(&admin)
+                .send()
+                .await;
+            state.availability.is_available(KUZNETSOV)
+        },
+    )
+    .await;
+}
+
+async fn seat_id(state: &relay::RelayState, name: &str) -> i64 {
+    state
+        .team
+        .seats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|seat| seat.profile.name == name)
+        .unwrap()
+        .profile
+        .id
 }
