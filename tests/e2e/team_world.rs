@@ -354,6 +354,16 @@ impl TeamWorld {
         stop_restarted(app.home_dir(), old);
         app.relaunch();
         app.wait_calls_screen();
+        // The header settles once the app knows it is a team's seat: the Team tab and the
+        // availability switch appear and move the tabs after them. A click aimed before that
+        // lands on the neighbour (Contacts was asked for, History opened).
+        app.wait_js(
+            "the header in team mode (the Team tab and the availability switch)",
+            "const t = document.getElementById('tab-team');
+             const a = document.getElementById('my-availability');
+             return t && !t.hidden && a && !a.closest('[hidden]') ? true : null",
+            vec![],
+        );
         app
     }
 }
