@@ -750,7 +750,7 @@ async fn the_real_phonebook_and_availability_send_a_client_to_the_manager_only_w
     state
         .team
         .revoke_seat(relay::store::team::SeatRef::Id(
-            seat_id(&state, "Кузнецов").await,
+            seat_id(state, "Кузнецов").await,
         ))
         .await
         .unwrap();
