@@ -18,6 +18,7 @@ mod signin;
 mod team;
 mod team_phonebook;
 mod team_presence;
+mod team_seats;
 mod team_supervisor;
 mod team_wrapup;
 mod wrapup;

@@ -21,6 +21,7 @@ use relay::store::team::{NewSeat, SeatRef};
 use serde_json::json;
 use team_api::Role;
 
+use crate::team_seats;
 use crate::wait_for;
 
 const WORKPLACE: &str = "883140582526566";
@@ -63,53 +64,16 @@ impl Desk {
     }
 }
 
-async fn real_relay(dir: &tempfile::TempDir) -> relay::RelayHandle {
-    let mut config = relay::RelayConfig::new(
-        relay::HookPath::generate(),
-        dir.path().join("relay.sqlite3"),
-    );
-    config.heartbeat = Duration::from_millis(200);
-    config.retry = Duration::from_millis(100);
-    relay::Relay::start(config).await.unwrap()
-}
-
-/// An admin's seat and invite, as `trubka-relay seats add` and `seats invite` make them.
+/// Anna's seat and invite, as `trubka-relay seats add` and `seats invite` make them.
 async fn invite(relay: &relay::RelayHandle) -> (i64, String) {
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: "Anna".into(),
-            workplace: WORKPLACE.into(),
-            role: Role::Operator,
-        })
-        .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let link = team_api::JoinLink::new(
-        &format!("http://{}", relay.local_addr()),
-        &code.expose_secret(),
-    )
-    .unwrap();
-    (seat, link.to_string())
+    let invited = team_seats::invite(relay, "Anna", WORKPLACE, Role::Operator).await;
+    (invited.seat, invited.link)
 }
 
 #[tokio::test]
 async fn joining_a_relay_moves_from_personal_mode_and_a_revoked_seat_stops_the_app() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let (seat, link) = invite(&relay).await;
     let desk = personal_desk();
     let core = desk.open();
@@ -424,7 +388,7 @@ fn call_to_the_seat(state: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_seat_revoked_with_delete_local_data_deletes_the_teams_history_and_says_so() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let (seat, link) = invite(&relay).await;
     let desk = personal_desk();
     let core = desk.open();
@@ -490,7 +454,7 @@ async fn a_seat_revoked_with_delete_local_data_deletes_the_teams_history_and_say
 #[tokio::test]
 async fn a_seat_revoked_without_the_wish_keeps_the_history_and_an_old_style_answer() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let (seat, link) = invite(&relay).await;
     let desk = personal_desk();
     let core = desk.open();
@@ -526,7 +490,7 @@ async fn a_seat_revoked_without_the_wish_keeps_the_history_and_an_old_style_answ
 #[tokio::test]
 async fn in_a_team_the_app_never_decides_and_journals_the_relays_decisions_for_history() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let (_seat, link) = invite(&relay).await;
     let desk = personal_desk();
     let core = desk.open();
@@ -595,7 +559,7 @@ async fn in_a_team_the_app_never_decides_and_journals_the_relays_decisions_for_h
 #[tokio::test]
 async fn an_admin_edits_the_teams_routing_rules_through_the_server_and_an_operator_may_not() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let state = relay.state();
     let admin_seat = state
         .team

@@ -6,10 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
+use crate::team_seats;
 use companion::{Companion, ErrorCode, JoinOffer, MemoryVault, Profile, SecretVault};
-use relay::seats::InviteCode;
-use relay::store::team::{NewSeat, SeatRef};
 use serde_json::{Value, json};
 use team_api::Role;
 
@@ -45,16 +43,6 @@ impl Desk {
     }
 }
 
-async fn real_relay(dir: &tempfile::TempDir) -> relay::RelayHandle {
-    let mut config = relay::RelayConfig::new(
-        relay::HookPath::generate(),
-        dir.path().join("relay.sqlite3"),
-    );
-    config.heartbeat = Duration::from_millis(200);
-    config.retry = Duration::from_millis(100);
-    relay::Relay::start(config).await.unwrap()
-}
-
 fn base(relay: &relay::RelayHandle) -> String {
     format!("http://{}", relay.local_addr())
 }
@@ -66,33 +54,8 @@ async fn invite(
     workplace: &str,
     role: Role,
 ) -> (String, String) {
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: name.into(),
-            workplace: workplace.into(),
-            role,
-        })
-        .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let link = team_api::JoinLink::new(&base(relay), &code.expose_secret())
-        .unwrap()
-        .to_string();
-    (link, code.expose_secret())
+    let invited = team_seats::invite(relay, name, workplace, role).await;
+    (invited.link, invited.code)
 }
 
 /// A desk whose app joined the team with a new seat and streams.
@@ -172,7 +135,7 @@ async fn contact_becomes(core: &Companion, number: &str, name: Option<&str>) {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_edit_on_the_relay_reaches_a_connected_app_and_a_closed_one_when_it_starts() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let supervisor = supervisor_credential(&relay, &http).await;
     let before = edit(
@@ -307,7 +270,7 @@ async fn an_edit_on_the_relay_reaches_a_connected_app_and_a_closed_one_when_it_s
 #[tokio::test(flavor = "multi_thread")]
 async fn a_supervisor_edits_team_contacts_from_the_app() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let (_desk, sergey) = joined_app(&relay, "Сергей", SERGEY, Role::Supervisor).await;
     let added = sergey
         .add_team_contact(call_log::NewContact {
@@ -382,7 +345,7 @@ async fn a_supervisor_edits_team_contacts_from_the_app() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_refused_for_the_seats_rate_is_tried_again() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let supervisor = supervisor_credential(&relay, &http).await;
     let (_desk, anna) = joined_app(&relay, "Анна", ANNA, Role::Operator).await;
@@ -438,7 +401,7 @@ fn phonebook_announcements(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sync_that_changed_the_copy_is_announced_once_and_one_that_found_nothing_is_not() {
     let relay_dir = tempfile::tempdir().unwrap();
-    let relay = real_relay(&relay_dir).await;
+    let relay = team_seats::real_relay(&relay_dir).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let supervisor = supervisor_credential(&relay, &http).await;
     // Joined, live events not started: only the syncs asked for here run.

@@ -5,13 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
 use companion::{Companion, DomainEvent, JoinOffer, MemoryVault, Profile, SecretVault};
-use relay::seats::InviteCode;
-use relay::store::team::{NewSeat, SeatRef};
 use serde_json::json;
 use team_api::{Availability, Presence, Role};
 
+use crate::team_seats;
 use crate::wait_for;
 
 const ANNA: &str = "883140582526566";
@@ -46,35 +44,8 @@ impl Desk {
 
 /// A seat at `workplace` and its invite link.
 async fn invite(relay: &relay::RelayHandle, name: &str, workplace: &str) -> (i64, String) {
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: name.into(),
-            workplace: workplace.into(),
-            role: Role::Operator,
-        })
-        .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let link = team_api::JoinLink::new(
-        &format!("http://{}", relay.local_addr()),
-        &code.expose_secret(),
-    )
-    .unwrap();
-    (seat, link.to_string())
+    let invited = team_seats::invite(relay, name, workplace, Role::Operator).await;
+    (invited.seat, invited.link)
 }
 
 /// A core joined with `link`, its live events started and caught up.

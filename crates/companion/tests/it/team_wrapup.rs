@@ -6,13 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::team_seats;
 use call_log::{EventBody, LoggedEvent, WrapUpEdit};
 use chrono::{TimeDelta, Utc};
 use companion::core::FollowUpSchedule;
 use companion::retention::RetentionSchedule;
 use companion::{Companion, DomainEvent, ErrorCode, JoinOffer, MemoryVault, Profile, SecretVault};
-use relay::seats::InviteCode;
-use relay::store::team::{NewSeat, SeatRef};
 use team_api::Role;
 use team_api::wrapup::TeamTags;
 
@@ -34,34 +33,9 @@ async fn joined_seat_checking_every(
     ))
     .await
     .unwrap();
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: "Anna".into(),
-            workplace: WORKPLACE.into(),
-            role: Role::Operator,
-        })
+    let link = team_seats::invite(&relay, "Anna", WORKPLACE, Role::Operator)
         .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let link = team_api::JoinLink::new(
-        &format!("http://{}", relay.local_addr()),
-        &code.expose_secret(),
-    )
-    .unwrap();
+        .link;
     let profile =
         Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
     let core = Companion::open_timed(
@@ -71,7 +45,7 @@ async fn joined_seat_checking_every(
         schedule,
     )
     .unwrap();
-    core.join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
+    core.join_team(&JoinOffer::read(&link, None).unwrap())
         .await
         .unwrap();
     (relay, core, dir)
@@ -254,32 +228,11 @@ async fn joined_over_http(
     workplace: &str,
     role: Role,
 ) -> (i64, String) {
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: name.into(),
-            workplace: workplace.into(),
-            role,
-        })
-        .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
+    let invited = team_seats::invite(relay, name, workplace, role).await;
+    let (seat, code) = (invited.seat, invited.code);
     let answer: serde_json::Value = reqwest::Client::new()
         .post(format!("http://{}/team/join", relay.local_addr()))
-        .json(&serde_json::json!({ "code": code.expose_secret() }))
+        .json(&serde_json::json!({ "code": code }))
         .send()
         .await
         .unwrap()
@@ -298,34 +251,9 @@ async fn supervisor_seat() -> (relay::RelayHandle, Companion, tempfile::TempDir)
     ))
     .await
     .unwrap();
-    let seat = relay
-        .state()
-        .team
-        .add_seat(NewSeat {
-            name: "Сергей".into(),
-            workplace: SUPERVISOR.into(),
-            role: Role::Supervisor,
-        })
+    let link = team_seats::invite(&relay, "Сергей", SUPERVISOR, Role::Supervisor)
         .await
-        .unwrap()
-        .profile
-        .id;
-    let code = InviteCode::generate().unwrap();
-    relay
-        .state()
-        .team
-        .add_invite(
-            SeatRef::Id(seat),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let link = team_api::JoinLink::new(
-        &format!("http://{}", relay.local_addr()),
-        &code.expose_secret(),
-    )
-    .unwrap();
+        .link;
     let profile =
         Profile::under("work", &dir.path().join("config"), &dir.path().join("data")).unwrap();
     let core = Companion::open(
@@ -333,7 +261,7 @@ async fn supervisor_seat() -> (relay::RelayHandle, Companion, tempfile::TempDir)
         Arc::new(MemoryVault::default()) as Arc<dyn SecretVault>,
     )
     .unwrap();
-    core.join_team(&JoinOffer::read(&link.to_string(), None).unwrap())
+    core.join_team(&JoinOffer::read(&link, None).unwrap())
         .await
         .unwrap();
     core.start_live_events().await.unwrap();
