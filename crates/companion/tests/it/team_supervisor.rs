@@ -6,15 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
 use companion::{Companion, DomainEvent, JoinOffer, MemoryVault, Profile, SecretVault};
 use relay::integration::{self, ClientCredentials};
 use relay::sealing::{self, Sealer};
-use relay::seats::InviteCode;
-use relay::store::team::{NewSeat, SeatRef};
 use serde_json::{Value, json};
 use team_api::Role;
 
+use crate::team_seats;
 use crate::wait_for;
 
 const SUPERVISOR: &str = "883140582526566";
@@ -106,34 +104,9 @@ impl Team {
 
     /// A seat and its invite link, as `trubka-relay seats add` and `seats invite` make them.
     async fn invite(&self, name: &str, workplace: &str, role: Role) -> String {
-        let state = self.relay.state();
-        let seat = state
-            .team
-            .add_seat(NewSeat {
-                name: name.into(),
-                workplace: workplace.into(),
-                role,
-            })
+        team_seats::invite(&self.relay, name, workplace, role)
             .await
-            .unwrap()
-            .profile
-            .id;
-        let code = InviteCode::generate().unwrap();
-        state
-            .team
-            .add_invite(
-                SeatRef::Id(seat),
-                code.hash(),
-                Utc::now() + TimeDelta::hours(1),
-            )
-            .await
-            .unwrap();
-        team_api::JoinLink::new(
-            &format!("http://{}", self.relay.local_addr()),
-            &code.expose_secret(),
-        )
-        .unwrap()
-        .to_string()
+            .link
     }
 
     async fn sim_requests(&self, method: &str) -> Vec<Value> {
