@@ -6,56 +6,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{TimeDelta, Utc};
-use relay::seats::InviteCode;
 use relay::store::NoSink;
 use relay::store::audit::{AuditQuery, Outcome};
 use relay::store::phonebook::SharedPhonebookStore;
 use relay::store::sqlite::{SqliteOptions, SqliteStore};
-use relay::store::team::{NewSeat, SeatRef};
 use serde_json::{Value, json};
 use team_api::Role;
 
+use crate::team_seat_api::joined;
 use crate::util::{SseReader, TestRelay, start};
 
 const WAIT: Duration = Duration::from_secs(20);
 const ANNA: &str = "883140582526566";
 const SERGEY: &str = "883140777446532";
-
-async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
-    let state = relay.handle.state();
-    let seat = state
-        .team
-        .add_seat(NewSeat {
-            name: name.into(),
-            workplace: workplace.into(),
-            role,
-        })
-        .await
-        .unwrap();
-    let code = InviteCode::generate().unwrap();
-    state
-        .team
-        .add_invite(
-            SeatRef::Id(seat.profile.id),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let answer: Value = relay
-        .http
-        .post(format!("{}/team/join", relay.base))
-        .json(&json!({ "code": code.expose_secret() }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["credential"].as_str().unwrap().to_owned()
-}
-
 async fn send(
     relay: &TestRelay,
     method: reqwest::Method,

@@ -22,6 +22,16 @@ pub(crate) const SERGEY: &str = "883140777446532";
 
 /// A seat at `workplace`, joined: its credential.
 pub(crate) async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
+    joined_seat(relay, name, workplace, role).await.1
+}
+
+/// A seat at `workplace`, joined through `POST /team/join`: its number and credential.
+pub(crate) async fn joined_seat(
+    relay: &TestRelay,
+    name: &str,
+    workplace: &str,
+    role: Role,
+) -> (i64, String) {
     let state = relay.handle.state();
     let seat = state
         .team
@@ -52,7 +62,10 @@ pub(crate) async fn joined(relay: &TestRelay, name: &str, workplace: &str, role:
         .json()
         .await
         .unwrap();
-    answer["credential"].as_str().unwrap().to_owned()
+    (
+        seat.profile.id,
+        answer["credential"].as_str().unwrap().to_owned(),
+    )
 }
 
 async fn post(relay: &TestRelay, credential: &str, path: &str, body: Value) -> (u16, Value) {

@@ -4,48 +4,12 @@
 //! calls; the audit log says who wrote what.
 
 use chrono::{TimeDelta, Utc};
-use relay::seats::InviteCode;
 use relay::store::audit::AuditQuery;
-use relay::store::team::{NewSeat, SeatRef};
 use serde_json::{Value, json};
 use team_api::Role;
 
+use crate::team_seat_api::joined;
 use crate::util::{TestRelay, start, start_with};
-
-async fn joined(relay: &TestRelay, name: &str, workplace: &str, role: Role) -> String {
-    let state = relay.handle.state();
-    let seat = state
-        .team
-        .add_seat(NewSeat {
-            name: name.into(),
-            workplace: workplace.into(),
-            role,
-        })
-        .await
-        .unwrap();
-    let code = InviteCode::generate().unwrap();
-    state
-        .team
-        .add_invite(
-            SeatRef::Id(seat.profile.id),
-            code.hash(),
-            Utc::now() + TimeDelta::hours(1),
-        )
-        .await
-        .unwrap();
-    let answer: Value = relay
-        .http
-        .post(format!("{}/team/join", relay.base))
-        .json(&json!({ "code": code.expose_secret() }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["credential"].as_str().unwrap().to_owned()
-}
-
 async fn send(
     relay: &TestRelay,
     method: reqwest::Method,
