@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod phonebook;
+pub mod postgres;
 pub mod routing;
 pub mod sqlite;
 pub mod team;

@@ -13,9 +13,11 @@ mod durability;
 mod intake;
 mod limits;
 mod oauth;
+mod pg_cluster;
 mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
+mod store_events;
 mod stream;
 mod team;
 mod team_audience;

@@ -1,0 +1,104 @@
+//! The database's layout and its migrations. Several relays may start on one database at the
+//! same moment, so migrating holds a session advisory lock: one instance applies what is
+//! missing while the others wait, then find nothing left to do.
+
+use tokio_postgres::Client;
+
+use crate::error::RelayError;
+
+/// The advisory lock key every instance migrates under ("trubka" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7472_7562_6b61;
+
+/// The migrations, in order; the database records how many it has had. Append only: a
+/// migration that has shipped is never edited.
+const MIGRATIONS: &[&str] = &[
+    // 1: the event log, its head (the last id handed out, the last receipt time and how far
+    // retention reached), the store's own facts (epoch, keys generation) and the client keys.
+    "
+    CREATE TABLE events (
+        id          BIGINT PRIMARY KEY,
+        received_at TIMESTAMPTZ NOT NULL,
+        kind        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        body_hash   BYTEA NOT NULL
+    );
+    CREATE INDEX events_by_body_hash ON events (body_hash);
+    CREATE INDEX events_by_received_at ON events (received_at);
+    CREATE TABLE event_log_head (
+        only_row         BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (only_row),
+        last_id          BIGINT NOT NULL,
+        last_received_at TIMESTAMPTZ,
+        pruned_through   BIGINT NOT NULL
+    );
+    INSERT INTO event_log_head (last_id, pruned_through) VALUES (0, 0);
+    CREATE TABLE relay_meta (
+        name  TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+    CREATE TABLE client_keys (
+        id         BIGSERIAL PRIMARY KEY,
+        label      TEXT NOT NULL,
+        key_hash   BYTEA NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ
+    );
+    CREATE UNIQUE INDEX client_keys_active_label ON client_keys (label) WHERE revoked_at IS NULL;
+    ",
+];
+
+/// The schema version this code writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
+    move |source| RelayError::Postgres { context, source }
+}
+
+/// Brings the database to [`SCHEMA_VERSION`], each migration in a transaction of its own.
+pub(super) async fn migrate(client: &mut Client) -> Result<(), RelayError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(failed("waiting for another instance's migration"))?;
+    let migrated = apply(client).await;
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(failed("ending the migration"));
+    migrated.and(unlocked.map(drop))
+}
+
+async fn apply(client: &mut Client) -> Result<(), RelayError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS relay_schema (version BIGINT NOT NULL)")
+        .await
+        .map_err(failed("creating the schema table"))?;
+    let row = client
+        .query_one("SELECT coalesce(max(version), 0) FROM relay_schema", &[])
+        .await
+        .map_err(failed("reading the schema version"))?;
+    let version: i64 = row.get(0);
+    if version > SCHEMA_VERSION {
+        return Err(RelayError::StoreNewer {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let next = index as i64 + 1;
+        let tx = client
+            .transaction()
+            .await
+            .map_err(failed("starting a migration"))?;
+        tx.batch_execute(migration)
+            .await
+            .map_err(failed("applying a migration"))?;
+        tx.execute("INSERT INTO relay_schema (version) VALUES ($1)", &[&next])
+            .await
+            .map_err(failed("recording a migration"))?;
+        tx.commit()
+            .await
+            .map_err(failed("committing a migration"))?;
+        tracing::info!(version = next, "postgres store migrated");
+    }
+    Ok(())
+}
