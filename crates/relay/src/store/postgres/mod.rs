@@ -15,7 +15,9 @@
 
 mod events;
 mod listener;
+mod routing;
 mod schema;
+mod team;
 mod writer;
 
 use std::str::FromStr as _;
@@ -83,6 +85,10 @@ impl std::fmt::Debug for PostgresStore {
             .field("epoch", &self.epoch)
             .finish_non_exhaustive()
     }
+}
+
+pub(super) fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
+    move |source| RelayError::Postgres { context, source }
 }
 
 /// Reads `database` as a Postgres connection string (`postgres://user@host:port/name`).

@@ -44,6 +44,76 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX client_keys_active_label ON client_keys (label) WHERE revoked_at IS NULL;
     ",
+    // 2: team mode: seats, their invites and credentials (hashes only), the integration's
+    // sealed secrets, plain facts, the sign-ins the relay started; and routing's rules, caller
+    // facts and journal.
+    "
+    CREATE TABLE seats (
+        id                BIGSERIAL PRIMARY KEY,
+        name              TEXT NOT NULL,
+        workplace         TEXT NOT NULL,
+        role              TEXT NOT NULL,
+        created_at        TIMESTAMPTZ NOT NULL,
+        revoked_at        TIMESTAMPTZ,
+        delete_local_data BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE TABLE seat_credentials (
+        id         BIGSERIAL PRIMARY KEY,
+        seat_id    BIGINT NOT NULL REFERENCES seats (id),
+        hash       BYTEA NOT NULL UNIQUE,
+        created_at TIMESTAMPTZ NOT NULL,
+        revoked_at TIMESTAMPTZ
+    );
+    CREATE TABLE invites (
+        id            BIGSERIAL PRIMARY KEY,
+        seat_id       BIGINT NOT NULL REFERENCES seats (id),
+        code_hash     BYTEA NOT NULL UNIQUE,
+        created_at    TIMESTAMPTZ NOT NULL,
+        expires_at    TIMESTAMPTZ NOT NULL,
+        used_at       TIMESTAMPTZ,
+        superseded_at TIMESTAMPTZ
+    );
+    CREATE TABLE sealed_secrets (
+        name       TEXT PRIMARY KEY,
+        sealed     BYTEA NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE team_facts (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE connect_states (
+        state_hash BYTEA PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE routing_rules (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        rules      TEXT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE routing_callers (
+        number_key       TEXT PRIMARY KEY,
+        first_seen_at    TIMESTAMPTZ NOT NULL,
+        last_seen_at     TIMESTAMPTZ NOT NULL,
+        last_operator    TEXT,
+        last_operator_at TIMESTAMPTZ
+    );
+    CREATE INDEX routing_callers_by_last_seen ON routing_callers (last_seen_at);
+    CREATE TABLE routing_journal (
+        id            BIGSERIAL PRIMARY KEY,
+        leg           TEXT NOT NULL,
+        caller_number TEXT,
+        line_number   TEXT,
+        rule          TEXT,
+        target        TEXT,
+        outcome       TEXT NOT NULL,
+        detail        TEXT,
+        decided_at    TIMESTAMPTZ NOT NULL,
+        took_ms       BIGINT NOT NULL,
+        deadline_ms   BIGINT NOT NULL
+    );
+    CREATE INDEX routing_journal_by_decided_at ON routing_journal (decided_at);
+    ",
 ];
 
 /// The schema version this code writes.

@@ -1,0 +1,401 @@
+//! The team store's promises, on SQLite and on a real Postgres (see `store_events`): seats,
+//! invites and credentials, the team generation, sealed secrets and facts, sign-ins taken once,
+//! and routing's rules, callers and journal.
+
+use std::sync::Arc;
+
+use call_routing::{JournalEntry, RoutingOutcome};
+use chrono::{TimeDelta, Utc};
+use relay::RelayError;
+use relay::store::NoSink;
+use relay::store::postgres::{PostgresOptions, PostgresStore};
+use relay::store::routing::CallerSeen;
+use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::team::{NewSeat, Redeemed, SeatRef, TeamStore};
+use team_api::{Role, TeamRouting};
+
+use crate::pg_cluster;
+
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Backend {
+    async fn sqlite() -> Self {
+        Backend::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    async fn postgres() -> Self {
+        Backend::Postgres(pg_cluster::database().await)
+    }
+
+    async fn open(&self) -> Arc<dyn TeamStore> {
+        match self {
+            Backend::Sqlite(dir) => Arc::new(
+                SqliteStore::open(
+                    &dir.path().join("relay.sqlite3"),
+                    SqliteOptions::default(),
+                    Arc::new(NoSink),
+                )
+                .unwrap(),
+            ),
+            Backend::Postgres(url) => Arc::new(
+                PostgresStore::connect(url, PostgresOptions::default(), Arc::new(NoSink))
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+}
+
+macro_rules! on_both_stores {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Backend::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Backend::postgres().await).await;
+            }
+        }
+    };
+}
+
+fn seat(name: &str, workplace: &str, role: Role) -> NewSeat {
+    NewSeat {
+        name: name.into(),
+        workplace: workplace.into(),
+        role,
+    }
+}
+
+on_both_stores!(seats_invites_and_joins_keep_their_rules);
+async fn seats_invites_and_joins_keep_their_rules(backend: Backend) {
+    let store = backend.open().await;
+    let team = store.team_id().await.unwrap();
+    assert_eq!(
+        store.team_id().await.unwrap(),
+        team,
+        "the team id is made once"
+    );
+    let generation = store.team_generation().await.unwrap();
+    let anna = store
+        .add_seat(seat("Anna", "0012345", Role::Operator))
+        .await
+        .unwrap();
+    assert_eq!(anna.profile.name, "Anna");
+    assert!(anna.revoked_at.is_none() && anna.joined_at.is_none());
+    let after_add = store.team_generation().await.unwrap();
+    assert_ne!(after_add, generation);
+
+    let now = Utc::now();
+    let with_invite = store
+        .add_invite(
+            SeatRef::Name("Anna".into()),
+            [1; 32],
+            now + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    assert!(with_invite.invite_expires_at.is_some());
+    // A newer invite replaces the older one.
+    store
+        .add_invite(
+            SeatRef::Id(anna.profile.id),
+            [2; 32],
+            now + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_invite([1; 32], [10; 32], now).await.unwrap(),
+        Redeemed::Used
+    );
+    assert_eq!(
+        store.redeem_invite([9; 32], [10; 32], now).await.unwrap(),
+        Redeemed::Unknown
+    );
+    assert_eq!(
+        store
+            .redeem_invite([2; 32], [10; 32], now + TimeDelta::hours(2))
+            .await
+            .unwrap(),
+        Redeemed::Expired
+    );
+    let joined = store.redeem_invite([2; 32], [10; 32], now).await.unwrap();
+    assert!(matches!(joined, Redeemed::Joined(ref profile) if profile.id == anna.profile.id));
+    assert_eq!(
+        store.redeem_invite([2; 32], [11; 32], now).await.unwrap(),
+        Redeemed::Used,
+        "an invite works once"
+    );
+    let snapshot = store.access_snapshot().await.unwrap();
+    assert_eq!(snapshot.credentials.len(), 1);
+    assert_eq!(snapshot.credentials[0].hash, [10; 32]);
+    assert!(!snapshot.credentials[0].revoked);
+    assert!(!snapshot.team_mode);
+
+    // A second join of the seat revokes the first credential.
+    store
+        .add_invite(
+            SeatRef::Id(anna.profile.id),
+            [3; 32],
+            now + TimeDelta::hours(1),
+        )
+        .await
+        .unwrap();
+    store.redeem_invite([3; 32], [12; 32], now).await.unwrap();
+    let snapshot = store.access_snapshot().await.unwrap();
+    assert_eq!(
+        snapshot
+            .credentials
+            .iter()
+            .map(|c| (c.hash[0], c.revoked))
+            .collect::<Vec<_>>(),
+        vec![(10, true), (12, false)]
+    );
+
+    // Names: two active seats of one name are ambiguous; a revoked one is refused.
+    store
+        .add_seat(seat("Boris", "0012346", Role::Supervisor))
+        .await
+        .unwrap();
+    store
+        .add_seat(seat("Boris", "0012347", Role::Admin))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.revoke_seat(SeatRef::Name("Boris".into())).await,
+        Err(RelayError::SeatAmbiguous(_))
+    ));
+    assert!(matches!(
+        store.revoke_seat(SeatRef::Name("Nobody".into())).await,
+        Err(RelayError::SeatNotFound(_))
+    ));
+    let revoked = store
+        .revoke_seat_asking(SeatRef::Id(anna.profile.id), true)
+        .await
+        .unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert!(matches!(
+        store.revoke_seat(SeatRef::Id(anna.profile.id)).await,
+        Err(RelayError::SeatRevoked(_))
+    ));
+    assert!(matches!(
+        store
+            .add_invite(
+                SeatRef::Id(anna.profile.id),
+                [4; 32],
+                now + TimeDelta::hours(1)
+            )
+            .await,
+        Err(RelayError::SeatRevoked(_))
+    ));
+    let snapshot = store.access_snapshot().await.unwrap();
+    let anna_now = snapshot
+        .credentials
+        .iter()
+        .find(|c| c.hash == [12; 32])
+        .unwrap();
+    assert!(anna_now.revoked && anna_now.seat_revoked && anna_now.delete_local_data);
+    let seats = store.seats().await.unwrap();
+    assert_eq!(
+        seats
+            .iter()
+            .map(|s| s.profile.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Anna", "Boris", "Boris"]
+    );
+}
+
+on_both_stores!(secrets_facts_and_sign_ins);
+async fn secrets_facts_and_sign_ins(backend: Backend) {
+    let store = backend.open().await;
+    assert_eq!(
+        store.sealed("integration.client".into()).await.unwrap(),
+        None
+    );
+    let generation = store.team_generation().await.unwrap();
+    store
+        .put_sealed("integration.client".into(), vec![1, 2, 3])
+        .await
+        .unwrap();
+    store
+        .put_sealed("integration.client".into(), vec![4, 5])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sealed("integration.client".into()).await.unwrap(),
+        Some(vec![4, 5])
+    );
+    assert_ne!(store.team_generation().await.unwrap(), generation);
+    store
+        .delete_sealed(vec!["integration.client".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sealed("integration.client".into()).await.unwrap(),
+        None
+    );
+
+    assert_eq!(store.fact("last_refresh".into()).await.unwrap(), None);
+    store
+        .put_fact("last_refresh".into(), "a".into())
+        .await
+        .unwrap();
+    store
+        .put_fact("last_refresh".into(), "b".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fact("last_refresh".into()).await.unwrap().as_deref(),
+        Some("b")
+    );
+    store.enter_team_mode().await.unwrap();
+    assert!(store.access_snapshot().await.unwrap().team_mode);
+
+    let now = Utc::now();
+    store
+        .add_connect_state([7; 32], now + TimeDelta::minutes(10))
+        .await
+        .unwrap();
+    store
+        .add_connect_state([8; 32], now + TimeDelta::minutes(10))
+        .await
+        .unwrap();
+    assert!(store.take_connect_state([7; 32], now).await.unwrap());
+    assert!(
+        !store.take_connect_state([7; 32], now).await.unwrap(),
+        "a sign-in is taken once"
+    );
+    assert!(
+        !store
+            .take_connect_state([8; 32], now + TimeDelta::minutes(11))
+            .await
+            .unwrap(),
+        "an expired sign-in is refused"
+    );
+}
+
+on_both_stores!(routing_rules_callers_and_journal);
+async fn routing_rules_callers_and_journal(backend: Backend) {
+    let store = backend.open().await;
+    assert_eq!(store.routing().await.unwrap(), None);
+    let routing = TeamRouting::default();
+    store.put_routing(routing.clone()).await.unwrap();
+    assert_eq!(store.routing().await.unwrap(), Some(routing));
+
+    let t0 = Utc::now() - TimeDelta::days(10);
+    let seen = |days: i64, answered_by: Option<&str>| CallerSeen {
+        number_key: "79161234567".into(),
+        at: t0 + TimeDelta::days(days),
+        answered_by: answered_by.map(str::to_owned),
+    };
+    store.note_caller(seen(2, Some("0012345"))).await.unwrap();
+    // An older call noted late moves "first seen" back, not the last operator.
+    store.note_caller(seen(0, Some("0012399"))).await.unwrap();
+    store.note_caller(seen(3, None)).await.unwrap();
+    let record = store
+        .caller_record("79161234567".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.first_seen_at.timestamp(), t0.timestamp());
+    let (operator, at) = record.last_operator.unwrap();
+    assert_eq!(operator, "0012345");
+    assert_eq!(at.timestamp(), (t0 + TimeDelta::days(2)).timestamp());
+    assert_eq!(store.caller_record("000".into()).await.unwrap(), None);
+    assert_eq!(
+        store
+            .prune_callers_before(t0 + TimeDelta::days(4))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let entry = |leg: &str, days: i64| JournalEntry {
+        leg: leg.into(),
+        caller_number: Some("+79161234567".into()),
+        line_number: None,
+        rule: Some("last_operator".into()),
+        target: Some("0012345".into()),
+        outcome: RoutingOutcome::from_text("transferred"),
+        detail: None,
+        decided_at: t0 + TimeDelta::days(days),
+        took_ms: 12,
+        deadline_ms: 1500,
+    };
+    let first = store.record_decision(entry("a", 0)).await.unwrap();
+    let second = store.record_decision(entry("b", 5)).await.unwrap();
+    assert!(second > first);
+    let decisions = store.decisions(10).await.unwrap();
+    assert_eq!(
+        decisions
+            .iter()
+            .map(|d| d.entry.leg.as_str())
+            .collect::<Vec<_>>(),
+        vec!["b", "a"]
+    );
+    assert_eq!(decisions[0].entry.took_ms, 12);
+    assert_eq!(
+        store
+            .prune_decisions_before(t0 + TimeDelta::days(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.decisions(10).await.unwrap().len(), 1);
+}
+
+/// Two instances on one database: a seat revoked through one moves the generation the other
+/// reads, and one invite redeemed through both at once joins once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_instances_share_the_team() {
+    let url = pg_cluster::database().await;
+    let open = || async {
+        Arc::new(
+            PostgresStore::connect(&url, PostgresOptions::default(), Arc::new(NoSink))
+                .await
+                .unwrap(),
+        )
+    };
+    let one = open().await;
+    let two = open().await;
+    assert_eq!(one.team_id().await.unwrap(), two.team_id().await.unwrap());
+    let anna = one
+        .add_seat(seat("Anna", "0012345", Role::Operator))
+        .await
+        .unwrap();
+    let now = Utc::now();
+    one.add_invite(
+        SeatRef::Id(anna.profile.id),
+        [1; 32],
+        now + TimeDelta::hours(1),
+    )
+    .await
+    .unwrap();
+    let (a, b) = tokio::join!(
+        one.redeem_invite([1; 32], [10; 32], now),
+        two.redeem_invite([1; 32], [11; 32], now)
+    );
+    let joined = [a.unwrap(), b.unwrap()]
+        .iter()
+        .filter(|r| matches!(r, Redeemed::Joined(_)))
+        .count();
+    assert_eq!(joined, 1, "one invite, one join");
+    let before = two.team_generation().await.unwrap();
+    one.revoke_seat(SeatRef::Id(anna.profile.id)).await.unwrap();
+    assert_ne!(two.team_generation().await.unwrap(), before);
+    assert!(
+        two.access_snapshot()
+            .await
+            .unwrap()
+            .credentials
+            .iter()
+            .all(|c| c.seat_revoked)
+    );
+}
