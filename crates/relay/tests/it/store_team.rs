@@ -8,10 +8,14 @@ use call_routing::{JournalEntry, RoutingOutcome};
 use chrono::{TimeDelta, Utc};
 use relay::RelayError;
 use relay::store::NoSink;
+use relay::store::audit::{AuditQuery, AuditStore, NewAuditEntry, Outcome};
+use relay::store::phonebook::PhonebookStore;
 use relay::store::postgres::{PostgresOptions, PostgresStore};
 use relay::store::routing::CallerSeen;
 use relay::store::sqlite::{SqliteOptions, SqliteStore};
 use relay::store::team::{NewSeat, Redeemed, SeatRef, TeamStore};
+use relay::store::wrapup::{NewWrapUp, WrapUpStore};
+use team_api::wrapup::TeamTags;
 use team_api::{Role, TeamRouting};
 
 use crate::pg_cluster;
@@ -31,20 +35,42 @@ impl Backend {
     }
 
     async fn open(&self) -> Arc<dyn TeamStore> {
+        self.open_all().await.0
+    }
+
+    /// The one store as each of the team's traits.
+    async fn open_all(
+        &self,
+    ) -> (
+        Arc<dyn TeamStore>,
+        Arc<dyn AuditStore>,
+        Arc<dyn WrapUpStore>,
+        Arc<dyn PhonebookStore>,
+    ) {
+        fn all<S: TeamStore + AuditStore + WrapUpStore + PhonebookStore>(
+            store: Arc<S>,
+        ) -> (
+            Arc<dyn TeamStore>,
+            Arc<dyn AuditStore>,
+            Arc<dyn WrapUpStore>,
+            Arc<dyn PhonebookStore>,
+        ) {
+            (store.clone(), store.clone(), store.clone(), store)
+        }
         match self {
-            Backend::Sqlite(dir) => Arc::new(
+            Backend::Sqlite(dir) => all(Arc::new(
                 SqliteStore::open(
                     &dir.path().join("relay.sqlite3"),
                     SqliteOptions::default(),
                     Arc::new(NoSink),
                 )
                 .unwrap(),
-            ),
-            Backend::Postgres(url) => Arc::new(
+            )),
+            Backend::Postgres(url) => all(Arc::new(
                 PostgresStore::connect(url, PostgresOptions::default(), Arc::new(NoSink))
                     .await
                     .unwrap(),
-            ),
+            )),
         }
     }
 }
@@ -398,4 +424,210 @@ async fn postgres_instances_share_the_team() {
             .iter()
             .all(|c| c.seat_revoked)
     );
+}
+
+on_both_stores!(audit_wrapups_and_tags);
+async fn audit_wrapups_and_tags(backend: Backend) {
+    let (_, audit, wrapups, _) = backend.open_all().await;
+    // Whole seconds: SQLite keeps milliseconds, Postgres microseconds.
+    let t0 = chrono::DateTime::from_timestamp(Utc::now().timestamp() - 3 * 86_400, 0).unwrap();
+    let entry = |seat_id: i64, days: i64| NewAuditEntry {
+        at: t0 + TimeDelta::days(days),
+        seat_id,
+        seat_name: format!("seat {seat_id}"),
+        action: "dial".into(),
+        target: "+79161234567 from 0012345".into(),
+        outcome: if seat_id == 1 {
+            Outcome::Done
+        } else {
+            Outcome::Refused
+        },
+        code: (seat_id != 1).then(|| "forbidden".into()),
+        detail: "placed".into(),
+    };
+    let first = audit.record(entry(1, 0)).await.unwrap();
+    let second = audit.record(entry(2, 1)).await.unwrap();
+    let third = audit.record(entry(1, 2)).await.unwrap();
+    assert!(first < second && second < third);
+    let all = audit.entries(AuditQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[1].entry, entry(2, 1));
+    let mine = audit
+        .entries(AuditQuery {
+            since: Some(t0 + TimeDelta::hours(1)),
+            seat_id: Some(1),
+        })
+        .await
+        .unwrap();
+    assert_eq!(mine.iter().map(|e| e.id).collect::<Vec<_>>(), vec![third]);
+    assert_eq!(
+        audit
+            .prune_audit_before(t0 + TimeDelta::hours(1))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let wrapup = |seat_id: i64, note: &str, hours: i64| NewWrapUp {
+        leg_id: "leg-1".into(),
+        number: "79161234567".into(),
+        seat_id,
+        seat_name: "Anna".into(),
+        workplace: "0012345".into(),
+        note: note.into(),
+        tags: vec!["sale".into()],
+        saved_at: t0 + TimeDelta::hours(hours),
+    };
+    wrapups.save_wrapup(wrapup(1, "first", 1)).await.unwrap();
+    // Saved again by the same seat, it replaces the seat's note for the leg.
+    wrapups.save_wrapup(wrapup(1, "second", 2)).await.unwrap();
+    wrapups
+        .save_wrapup(wrapup(2, "colleague", 3))
+        .await
+        .unwrap();
+    let about = wrapups
+        .wrapups(Some("79161234567".into()), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        about.iter().map(|w| w.note.as_str()).collect::<Vec<_>>(),
+        vec!["colleague", "second"]
+    );
+    assert_eq!(about[1].tags, vec!["sale".to_owned()]);
+    assert!(
+        wrapups
+            .wrapups(Some("000".into()), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        wrapups
+            .prune_wrapups_before(t0 + TimeDelta::hours(3))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(wrapups.team_tags().await.unwrap(), TeamTags::default());
+    let tags: TeamTags = serde_json::from_value(
+        serde_json::json!({"tags": ["sale", "complaint"], "required": true}),
+    )
+    .unwrap();
+    wrapups.set_team_tags(tags.clone()).await.unwrap();
+    assert_eq!(wrapups.team_tags().await.unwrap(), tags);
+}
+
+on_both_stores!(the_phonebook_versions_every_change_and_imports_all_or_nothing);
+async fn the_phonebook_versions_every_change_and_imports_all_or_nothing(backend: Backend) {
+    let (_, _, _, phonebook) = backend.open_all().await;
+    let contact = |name: &str, number: &str| {
+        phonebook::NewContact {
+            name: name.into(),
+            company: Some("ООО Ромашка".into()),
+            numbers: vec![number.into()],
+            manager_sip_id: None,
+            notes: None,
+        }
+        .validate()
+        .unwrap()
+    };
+    assert_eq!(phonebook.phonebook_version().await.unwrap(), 0);
+    let anna = phonebook
+        .add_contact(contact("Анна", "+7 916 123-45-67"))
+        .await
+        .unwrap();
+    let boris = phonebook
+        .add_contact(contact("Борис", "+7 916 765-43-21"))
+        .await
+        .unwrap();
+    assert_eq!((anna.version, boris.version), (1, 2));
+    assert_eq!(anna.numbers, vec!["+7 916 123-45-67".to_owned()]);
+    let changed = phonebook
+        .update_contact(anna.id, contact("Анна Петрова", "+7 916 123-45-67"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(changed.version, 3);
+    assert!(
+        phonebook
+            .update_contact(9999, contact("Никто", "+7 916 000-00-00"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(phonebook.delete_contact(boris.id).await.unwrap().is_some());
+    assert!(phonebook.delete_contact(boris.id).await.unwrap().is_none());
+    let since_two = phonebook.contact_changes(2, 10).await.unwrap();
+    assert_eq!(since_two.version, 4);
+    assert_eq!(
+        since_two.contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![anna.id]
+    );
+    assert_eq!(since_two.deleted, vec![boris.id]);
+    let paged = phonebook.contact_changes(0, 1).await.unwrap();
+    assert!(paged.more);
+    let ahead = phonebook.contact_changes(99, 10).await.unwrap();
+    assert!(ahead.reset);
+
+    // One bad row of an all-or-nothing import stores nothing.
+    let csv = "name,phone\nВера,+7 916 555-55-55\n,not a number\n";
+    let refused = phonebook
+        .import_contacts(phonebook::parse_csv(csv.as_bytes()), true)
+        .await
+        .unwrap();
+    assert!(!refused.stored && !refused.problems.is_empty());
+    assert_eq!(phonebook.phonebook_version().await.unwrap(), 4);
+    // A row sharing a number and the name updates that contact instead of adding one.
+    let csv = "name,phone\nВера,+7 916 555-55-55\nАнна Петрова,+7 916 123-45-67\n";
+    let imported = phonebook
+        .import_contacts(phonebook::parse_csv(csv.as_bytes()), true)
+        .await
+        .unwrap();
+    assert_eq!((imported.added, imported.updated), (1, 1));
+    let live = phonebook.team_contacts().await.unwrap();
+    assert_eq!(
+        live.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        vec!["Анна Петрова", "Вера"]
+    );
+}
+
+/// Two instances changing the phonebook at once: every change gets its own version, and a
+/// reader paging "what changed since" misses none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_instances_version_phonebook_changes_one_after_another() {
+    let url = pg_cluster::database().await;
+    let open = || async {
+        Arc::new(
+            PostgresStore::connect(&url, PostgresOptions::default(), Arc::new(NoSink))
+                .await
+                .unwrap(),
+        )
+    };
+    let one = open().await;
+    let two = open().await;
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = if n % 2 == 0 { one.clone() } else { two.clone() };
+        tasks.push(tokio::spawn(async move {
+            let contact = phonebook::NewContact {
+                name: format!("Контакт {n}"),
+                company: None,
+                numbers: vec![format!("+7 916 000-00-{n:02}")],
+                manager_sip_id: None,
+                notes: None,
+            }
+            .validate()
+            .unwrap();
+            store.add_contact(contact).await.unwrap().version
+        }));
+    }
+    let mut versions = Vec::new();
+    for task in tasks {
+        versions.push(task.await.unwrap());
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (1..=40).collect::<Vec<_>>());
+    let changes = two.contact_changes(0, 100).await.unwrap();
+    assert_eq!(changes.contacts.len(), 40);
+    assert_eq!(changes.version, 40);
 }

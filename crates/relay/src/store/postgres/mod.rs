@@ -13,11 +13,31 @@
 //! hands out the same one; every committed event, whichever instance stored it, is announced to
 //! each instance's sink in id order, after its commit.
 
+/// Runs `$change` (an expression using the transaction `$tx`) in one transaction on a pooled
+/// connection, committed when it returns `Ok` and `$keep` says so.
+macro_rules! in_transaction {
+    ($store:expr, $tx:ident, $keep:expr, $change:expr) => {{
+        let mut client = $store.reader().await?;
+        let $tx = client
+            .transaction()
+            .await
+            .map_err(failed("starting a transaction"))?;
+        let done = $change;
+        if $keep(&done) {
+            $tx.commit().await.map_err(failed("committing a change"))?;
+        }
+        Ok(done)
+    }};
+}
+
+mod audit;
 mod events;
 mod listener;
+mod phonebook;
 mod routing;
 mod schema;
 mod team;
+mod wrapup;
 mod writer;
 
 use std::str::FromStr as _;

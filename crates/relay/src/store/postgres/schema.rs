@@ -114,6 +114,54 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX routing_journal_by_decided_at ON routing_journal (decided_at);
     ",
+    // 3: the audit log, the team's wrap-ups and the team phonebook (a contact keeps the
+    // version of its last change and a tombstone when deleted).
+    "
+    CREATE TABLE audit_log (
+        id        BIGSERIAL PRIMARY KEY,
+        at        TIMESTAMPTZ NOT NULL,
+        seat_id   BIGINT NOT NULL,
+        seat_name TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        target    TEXT NOT NULL,
+        outcome   TEXT NOT NULL,
+        code      TEXT,
+        detail    TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_by_at ON audit_log (at);
+    CREATE TABLE team_wrapups (
+        id        BIGSERIAL PRIMARY KEY,
+        leg_id    TEXT NOT NULL,
+        number    TEXT NOT NULL,
+        seat_id   BIGINT NOT NULL,
+        seat_name TEXT NOT NULL,
+        workplace TEXT NOT NULL,
+        note      TEXT NOT NULL,
+        tags      TEXT NOT NULL,
+        saved_at  TIMESTAMPTZ NOT NULL,
+        UNIQUE (leg_id, seat_id)
+    );
+    CREATE INDEX team_wrapups_by_number ON team_wrapups (number, saved_at);
+    CREATE INDEX team_wrapups_by_saved_at ON team_wrapups (saved_at);
+    CREATE TABLE team_contacts (
+        id         BIGSERIAL PRIMARY KEY,
+        name       TEXT NOT NULL,
+        company    TEXT,
+        manager    TEXT,
+        notes      TEXT,
+        version    BIGINT NOT NULL UNIQUE,
+        updated_at TIMESTAMPTZ NOT NULL,
+        deleted    BOOLEAN NOT NULL DEFAULT FALSE
+    );
+    CREATE TABLE team_contact_numbers (
+        contact_id BIGINT NOT NULL REFERENCES team_contacts (id),
+        position   BIGINT NOT NULL,
+        number     TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        PRIMARY KEY (contact_id, position)
+    );
+    CREATE INDEX team_contact_numbers_by_key ON team_contact_numbers (key);
+    ",
 ];
 
 /// The schema version this code writes.

@@ -122,23 +122,6 @@ async fn put_fact(tx: &Transaction<'_>, name: &str, value: &str) -> Result<(), R
     Ok(())
 }
 
-/// Runs `$change` (an expression using the transaction `$tx`) in one transaction on a pooled
-/// connection, committed when it returns `Ok` and `$keep` says so.
-macro_rules! in_transaction {
-    ($store:expr, $tx:ident, $keep:expr, $change:expr) => {{
-        let mut client = $store.reader().await?;
-        let $tx = client
-            .transaction()
-            .await
-            .map_err(failed("starting a transaction"))?;
-        let done = $change;
-        if $keep(&done) {
-            $tx.commit().await.map_err(failed("committing a change"))?;
-        }
-        Ok(done)
-    }};
-}
-
 pub(super) fn always<T>(_: &T) -> bool {
     true
 }
