@@ -74,6 +74,47 @@ impl fmt::Display for HookPath {
     }
 }
 
+/// A Postgres connection string (`postgres://user:password@host:port/name`): it may carry a
+/// password, so it prints without one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// `Some` when `text` names a Postgres database rather than a SQLite file.
+    pub fn recognise(text: &str) -> Option<Result<Self, RelayError>> {
+        let lower = text.trim().to_ascii_lowercase();
+        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
+            return None;
+        }
+        Some(crate::store::postgres::parse_url(text.trim()).map(|_| Self(text.trim().to_owned())))
+    }
+
+    /// The connection string itself, for connecting. Never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match url::Url::parse(&self.0) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("[redacted]"));
+                }
+                f.write_str(url.as_str())
+            }
+            Err(_) => f.write_str("postgres://[redacted]"),
+        }
+    }
+}
+
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -84,8 +125,11 @@ pub struct RelayConfig {
     pub public_url: Option<String>,
     /// The secret path segment of the Redirect URI.
     pub hook: HookPath,
-    /// The SQLite database file.
+    /// The SQLite database file (unused when `postgres` is set).
     pub database: PathBuf,
+    /// The Postgres database, when the configuration's `database` is a `postgres://` address:
+    /// every piece of state lives there instead of the SQLite file.
+    pub postgres: Option<DatabaseUrl>,
     /// The largest notification body accepted, in bytes.
     pub body_limit: usize,
     /// The deepest JSON nesting accepted in a notification (the PBX's own is about 5).
@@ -162,6 +206,7 @@ impl RelayConfig {
             public_url: None,
             hook,
             database,
+            postgres: None,
             body_limit: 256 * 1024,
             max_nesting: 64,
             duplicate_window: Duration::from_secs(10 * 60),
@@ -292,7 +337,8 @@ pub struct ConfigFile {
     /// The secret hook path segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hook: Option<String>,
-    /// The database file; a relative path is taken from the configuration file's folder.
+    /// The database file (a relative path is taken from the configuration file's folder), or a
+    /// Postgres database: `postgres://user@host:port/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<PathBuf>,
     /// Largest notification body in bytes (default 262144).
@@ -478,6 +524,26 @@ impl ConfigFile {
         }
     }
 
+    /// The Postgres database this file names, if its `database` is a `postgres://` address.
+    pub fn postgres(&self) -> Result<Option<DatabaseUrl>, RelayError> {
+        self.database
+            .as_deref()
+            .and_then(Path::to_str)
+            .and_then(DatabaseUrl::recognise)
+            .transpose()
+    }
+
+    /// Where the relay's state lives: the Postgres database, else the SQLite file.
+    pub fn store_location(
+        &self,
+        base_dir: &Path,
+    ) -> Result<crate::store::StoreLocation, RelayError> {
+        Ok(match self.postgres()? {
+            Some(url) => crate::store::StoreLocation::Postgres(url),
+            None => crate::store::StoreLocation::Sqlite(self.database_path(base_dir)),
+        })
+    }
+
     /// The database path this file names, resolved against the data folder of `base_dir`
     /// (the configuration's folder; see [`data_dir_for`]).
     pub fn database_path(&self, base_dir: &Path) -> PathBuf {
@@ -515,6 +581,7 @@ impl ConfigFile {
         })?;
         let mut config = RelayConfig::new(HookPath::parse(hook)?, self.database_path(base_dir));
         config.key_file = self.key_file_path(base_dir);
+        config.postgres = self.postgres()?;
         if let Some(allow) = self.allow_client_keys {
             config.allow_client_keys = allow;
         }

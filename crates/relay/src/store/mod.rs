@@ -337,6 +337,63 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
 /// A store shared by the relay's tasks.
 pub type SharedStore = Arc<dyn EventStore>;
 
+/// Every part of the relay's state in one store: what both SQLite and Postgres implement.
+pub trait RelayStore:
+    EventStore + team::TeamStore + audit::AuditStore + wrapup::WrapUpStore + phonebook::PhonebookStore
+{
+}
+
+impl<T> RelayStore for T where
+    T: EventStore
+        + team::TeamStore
+        + audit::AuditStore
+        + wrapup::WrapUpStore
+        + phonebook::PhonebookStore
+{
+}
+
+/// Where the relay's state lives, as the configuration's `database` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreLocation {
+    /// The embedded default: a SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A Postgres database, which several relay instances may share.
+    Postgres(crate::config::DatabaseUrl),
+}
+
+impl StoreLocation {
+    /// Opens the store (connecting, for Postgres) with its default tuning and `sink`.
+    pub async fn open(&self, sink: Arc<dyn CommitSink>) -> Result<Arc<dyn RelayStore>, RelayError> {
+        self.open_with(sink, None).await
+    }
+
+    /// Opens the store; `duplicate_window` overrides the default one.
+    pub async fn open_with(
+        &self,
+        sink: Arc<dyn CommitSink>,
+        duplicate_window: Option<std::time::Duration>,
+    ) -> Result<Arc<dyn RelayStore>, RelayError> {
+        Ok(match self {
+            StoreLocation::Sqlite(path) => {
+                let mut options = sqlite::SqliteOptions::default();
+                if let Some(window) = duplicate_window {
+                    options.duplicate_window = window;
+                }
+                Arc::new(sqlite::SqliteStore::open(path, options, sink)?)
+            }
+            StoreLocation::Postgres(url) => {
+                let mut options = postgres::PostgresOptions::default();
+                if let Some(window) = duplicate_window {
+                    options.duplicate_window = window;
+                }
+                Arc::new(
+                    postgres::PostgresStore::connect(url.expose_secret(), options, sink).await?,
+                )
+            }
+        })
+    }
+}
+
 /// A sink that ignores commits, for the command line's key management, which stores no events.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoSink;

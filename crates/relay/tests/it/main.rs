@@ -18,6 +18,7 @@ mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
 mod store_events;
+mod store_instances;
 mod store_team;
 mod stream;
 mod team;

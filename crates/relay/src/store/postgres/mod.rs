@@ -111,12 +111,58 @@ pub(super) fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error
     move |source| RelayError::Postgres { context, source }
 }
 
+/// What the relay's connections call themselves (`application_name`), so that
+/// [`renew_epoch`] can tell whether an instance is still connected.
+const APPLICATION: &str = "trubka-relay";
+
 /// Reads `database` as a Postgres connection string (`postgres://user@host:port/name`).
 pub fn parse_url(database: &str) -> Result<tokio_postgres::Config, RelayError> {
-    tokio_postgres::Config::from_str(database).map_err(|err| RelayError::ConfigValue {
-        field: "database",
-        reason: format!("not a Postgres connection string (postgres://user@host:port/name): {err}"),
-    })
+    let mut config =
+        tokio_postgres::Config::from_str(database).map_err(|err| RelayError::ConfigValue {
+            field: "database",
+            reason: format!(
+                "not a Postgres connection string (postgres://user@host:port/name): {err}"
+            ),
+        })?;
+    if config.get_application_name().is_none() {
+        config.application_name(APPLICATION);
+    }
+    Ok(config)
+}
+
+/// Gives the store a new epoch, after the database was put back to an older state
+/// (`pg_restore`): ids already handed out may be handed out again, and apps that were ahead
+/// must learn that their resume point belongs to a history that is gone. Refused while a relay
+/// instance is connected to the database (it would go on with the old epoch).
+pub async fn renew_epoch(database: &str) -> Result<Epoch, RelayError> {
+    let config = parse_url(database)?;
+    let mut client = writer::connect(&config).await?;
+    schema::migrate(&mut client).await?;
+    let others: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1
+               AND pid <> pg_backend_pid()",
+            &[&APPLICATION],
+        )
+        .await
+        .map_err(failed("looking for running instances"))?
+        .get(0);
+    if others > 0 {
+        return Err(RelayError::PostgresData(format!(
+            "{others} connection(s) of running trubka-relay instances use this database; stop every instance first"
+        )));
+    }
+    let epoch = Epoch::generate();
+    client
+        .execute(
+            "INSERT INTO relay_meta (name, value) VALUES ('epoch', $1)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[&epoch.to_stored()],
+        )
+        .await
+        .map_err(failed("renewing the store's epoch"))?;
+    Ok(epoch)
 }
 
 impl PostgresStore {
