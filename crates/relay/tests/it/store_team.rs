@@ -631,3 +631,46 @@ async fn postgres_instances_version_phonebook_changes_one_after_another() {
     assert_eq!(changes.contacts.len(), 40);
     assert_eq!(changes.version, 40);
 }
+
+/// The token refresh lock: while one instance holds it, another waits for it, and a lock whose
+/// holder went away (its connection closed, as when the instance dies) is free again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_instances_refresh_the_tokens_one_at_a_time() {
+    let url = pg_cluster::database().await;
+    let open = || async {
+        Arc::new(
+            PostgresStore::connect(&url, PostgresOptions::default(), Arc::new(NoSink))
+                .await
+                .unwrap(),
+        )
+    };
+    let one = open().await;
+    let two = open().await;
+    let held = one.refresh_lock().await.unwrap();
+    let waiting = tokio::spawn({
+        let two = two.clone();
+        async move { two.refresh_lock().await.unwrap() }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the second instance waits for the first"
+    );
+    drop(held);
+    let taken = tokio::time::timeout(std::time::Duration::from_secs(60), waiting)
+        .await
+        .expect("the lock is free once its holder lets go")
+        .unwrap();
+    drop(taken);
+    // SQLite holds nothing: one relay runs on a file.
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(
+        &dir.path().join("relay.sqlite3"),
+        SqliteOptions::default(),
+        Arc::new(NoSink),
+    )
+    .unwrap();
+    let first = sqlite.refresh_lock().await.unwrap();
+    let second = sqlite.refresh_lock().await.unwrap();
+    drop((first, second));
+}

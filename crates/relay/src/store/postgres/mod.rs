@@ -92,6 +92,7 @@ impl Default for PostgresOptions {
 /// The Postgres event store. Cheap to share behind an `Arc`; dropping the last handle stops its
 /// announcer and lets its writer finish the requests already queued.
 pub struct PostgresStore {
+    config: tokio_postgres::Config,
     epoch: Epoch,
     writer: mpsc::Sender<WriteRequest>,
     pool: Pool,
@@ -218,6 +219,7 @@ impl PostgresStore {
             .run(stop.clone()),
         );
         Ok(Self {
+            config: parse_url(database)?,
             epoch,
             writer: requests,
             pool,

@@ -14,8 +14,12 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 use super::{PostgresStore, failed};
 use crate::error::RelayError;
 use crate::store::team::{
-    AccessSnapshot, CredentialRecord, NewSeat, Redeemed, SeatRecord, SeatRef, TeamId, TeamStore,
+    AccessSnapshot, CredentialRecord, HeldLock, NewSeat, Redeemed, SeatRecord, SeatRef, TeamId,
+    TeamStore,
 };
+
+/// The advisory lock the instances refresh the integration's tokens under ("refrsh").
+const REFRESH_LOCK: i64 = 0x72_6566_7273_68;
 
 /// The fact whose presence is team mode.
 const TEAM_MODE: &str = "team_mode";
@@ -432,6 +436,21 @@ impl TeamStore for PostgresStore {
                     redeem(&tx, found, &credential_hash, now).await?
                 }
             )
+        }
+        .boxed()
+    }
+
+    fn refresh_lock(&self) -> BoxFuture<'_, Result<HeldLock, RelayError>> {
+        async move {
+            // A connection of its own holds the session lock: dropping the guard closes it,
+            // and Postgres releases the lock of a closed connection (as it does when the
+            // instance holding it dies).
+            let client = super::writer::connect(&self.config).await?;
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&REFRESH_LOCK])
+                .await
+                .map_err(failed("waiting for another instance's token refresh"))?;
+            Ok(HeldLock::new(client))
         }
         .boxed()
     }
