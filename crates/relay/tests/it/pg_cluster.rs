@@ -17,6 +17,8 @@ use tokio_postgres::NoTls;
 
 pub struct PgCluster {
     port: u16,
+    /// The watchdog shell: it outlives this process on purpose, to stop the server after it.
+    _watchdog: std::process::Child,
 }
 
 static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
@@ -150,8 +152,10 @@ fn start() -> PgCluster {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    server.spawn().unwrap();
-    let cluster = PgCluster { port };
+    let cluster = PgCluster {
+        port,
+        _watchdog: server.spawn().unwrap(),
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let ready = Command::new(bin.join("pg_isready"))

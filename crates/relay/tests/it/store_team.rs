@@ -20,6 +20,14 @@ use team_api::{Role, TeamRouting};
 
 use crate::pg_cluster;
 
+/// One store as each of the team's traits.
+type TeamStores = (
+    Arc<dyn TeamStore>,
+    Arc<dyn AuditStore>,
+    Arc<dyn WrapUpStore>,
+    Arc<dyn PhonebookStore>,
+);
+
 enum Backend {
     Sqlite(tempfile::TempDir),
     Postgres(String),
@@ -39,22 +47,10 @@ impl Backend {
     }
 
     /// The one store as each of the team's traits.
-    async fn open_all(
-        &self,
-    ) -> (
-        Arc<dyn TeamStore>,
-        Arc<dyn AuditStore>,
-        Arc<dyn WrapUpStore>,
-        Arc<dyn PhonebookStore>,
-    ) {
+    async fn open_all(&self) -> TeamStores {
         fn all<S: TeamStore + AuditStore + WrapUpStore + PhonebookStore>(
             store: Arc<S>,
-        ) -> (
-            Arc<dyn TeamStore>,
-            Arc<dyn AuditStore>,
-            Arc<dyn WrapUpStore>,
-            Arc<dyn PhonebookStore>,
-        ) {
+        ) -> TeamStores {
             (store.clone(), store.clone(), store.clone(), store)
         }
         match self {

@@ -18,7 +18,7 @@ use crate::error::RelayError;
 use crate::store::phonebook::{PhonebookImport, PhonebookStore};
 
 /// The advisory lock every phonebook change holds ("phonebk" in ASCII).
-const PHONEBOOK_LOCK: i64 = 0x70_686f_6e65_626b;
+const PHONEBOOK_LOCK: i64 = 0x0070_686f_6e65_626b;
 
 const COLUMNS: &str = "id, name, company, manager, notes, version, updated_at, deleted";
 
