@@ -449,6 +449,20 @@ pub fn data_dir_for(config_dir: &Path) -> PathBuf {
     }
 }
 
+/// Where a TOML error is and what it is, without the quoted line the parser's own message
+/// carries: the file holds secrets (the hook, a database password) that must not reach a log.
+fn syntax_message(text: &str, err: &toml::de::Error) -> String {
+    match err.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
+            format!("line {line}, column {column}: {}", err.message())
+        }
+        None => err.message().to_owned(),
+    }
+}
+
 impl ConfigFile {
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Self, RelayError> {
@@ -458,7 +472,7 @@ impl ConfigFile {
         })?;
         toml::from_str(&text).map_err(|err| RelayError::ConfigSyntax {
             path: path.to_path_buf(),
-            message: err.to_string(),
+            message: syntax_message(&text, &err),
         })
     }
 

@@ -151,3 +151,117 @@ async fn a_key_revoked_through_one_instance_is_refused_by_the_others() {
         relay.shutdown().await.unwrap();
     }
 }
+
+/// `trubka-relay` with `database = "postgres://…"`: the team's commands work on the database;
+/// `backup` points to pg_dump; `renew-epoch` gives a new epoch, and is refused while an
+/// instance is connected.
+#[cfg(feature = "cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_works_on_a_postgres_configuration() {
+    use std::process::Command;
+    let url = pg_cluster::database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("TRUBKA_RELAY_DATABASE")
+            .output()
+            .unwrap()
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let init = run(&["init", "--public-url", "https://team.example.com"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    // The configuration names the database, with a password that must never be printed.
+    let with_password = url.replacen("trubka@", "trubka:s3cret-pw@", 1);
+    let settings: String = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("database"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(
+        &config,
+        format!("{settings}database = \"{with_password}\"\n"),
+    )
+    .unwrap();
+    let added = run(&[
+        "seats",
+        "add",
+        "--name",
+        "Анна",
+        "--workplace",
+        "0012345",
+        "--role",
+        "operator",
+    ]);
+    assert!(
+        added.status.success(),
+        "{}{}",
+        text(&added.stdout),
+        text(&added.stderr)
+    );
+    let listed = run(&["seats", "list"]);
+    assert!(
+        text(&listed.stdout).contains("Анна"),
+        "{}",
+        text(&listed.stdout)
+    );
+    // The seat is in Postgres, where an instance finds it.
+    let store = relay::store::postgres::PostgresStore::connect(
+        &url,
+        relay::store::postgres::PostgresOptions::default(),
+        std::sync::Arc::new(relay::store::NoSink),
+    )
+    .await
+    .unwrap();
+    let seats = relay::store::team::TeamStore::seats(&store).await.unwrap();
+    assert_eq!(seats[0].profile.name, "Анна");
+    let epoch = relay::store::EventStore::epoch(&store);
+
+    let backup = run(&["backup", dir.path().join("b.sqlite3").to_str().unwrap()]);
+    assert!(!backup.status.success());
+    assert!(
+        text(&backup.stderr).contains("pg_dump"),
+        "{}",
+        text(&backup.stderr)
+    );
+    let refused = run(&["renew-epoch"]);
+    assert!(
+        !refused.status.success(),
+        "refused while an instance is connected"
+    );
+    assert!(
+        text(&refused.stderr).contains("stop every instance"),
+        "{}",
+        text(&refused.stderr)
+    );
+    drop(store);
+    // The dropped store's connections close a moment later: wait for renew-epoch to be let in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let renewed = loop {
+        let renewed = run(&["renew-epoch"]);
+        if renewed.status.success() || std::time::Instant::now() > deadline {
+            break renewed;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(renewed.status.success(), "{}", text(&renewed.stderr));
+    let reopened = relay::store::postgres::PostgresStore::connect(
+        &url,
+        relay::store::postgres::PostgresOptions::default(),
+        std::sync::Arc::new(relay::store::NoSink),
+    )
+    .await
+    .unwrap();
+    assert_ne!(relay::store::EventStore::epoch(&reopened), epoch);
+    for output in [&init, &added, &listed, &backup, &refused, &renewed] {
+        let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert!(
+            !all.contains("s3cret-pw"),
+            "the password was printed: {all}"
+        );
+    }
+}
