@@ -24,7 +24,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::Serialize;
@@ -150,6 +150,8 @@ fn api(state: &RelayState) -> Router<RelayState> {
         .route("/phonebook/import", post(settings::import))
         .route("/audit", get(audit::entries))
         .route("/health", get(health::show))
+        // An unknown API path is the API's (behind the guard), not a page of the app's.
+        .route("/{*unknown}", any(api_not_found))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_not_found)
         .layer(middleware::from_fn_with_state(
