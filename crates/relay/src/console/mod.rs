@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -97,6 +96,56 @@ impl Console {
     pub fn open_streams(&self) -> usize {
         self.streams.load(Ordering::Relaxed)
     }
+}
+
+/// A seat's open stream, for the console's "app version" and "last seen": recorded when the
+/// stream opens (with the version its `User-Agent: Trubka/<version>` names) and when it ends.
+#[derive(Debug)]
+pub struct SeenWhileOpen {
+    store: crate::store::console::SharedConsoleStore,
+    seat: i64,
+}
+
+impl SeenWhileOpen {
+    /// Records seat `seat`'s stream opening with `headers`.
+    pub async fn open(state: &RelayState, seat: i64, headers: &axum::http::HeaderMap) -> Self {
+        let version = headers
+            .get(header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .and_then(app_version);
+        if let Err(err) = state.console_store.seat_seen(seat, version, Utc::now()).await {
+            tracing::warn!(error = %err, seat, "a seat's app version could not be recorded");
+        }
+        Self {
+            store: Arc::clone(&state.console_store),
+            seat,
+        }
+    }
+}
+
+impl Drop for SeenWhileOpen {
+    fn drop(&mut self) {
+        let (store, seat) = (Arc::clone(&self.store), self.seat);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = store.seat_seen(seat, None, Utc::now()).await {
+                    tracing::warn!(error = %err, seat, "a seat's last seen could not be recorded");
+                }
+            });
+        }
+    }
+}
+
+/// The version in `Trubka/<version>` (the app's `User-Agent`), if it is one: at most 40
+/// characters of digits, letters, dots, dashes and pluses.
+fn app_version(agent: &str) -> Option<String> {
+    let version = agent.split_whitespace().next()?.strip_prefix("Trubka/")?;
+    (!version.is_empty()
+        && version.len() <= 40
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')))
+    .then(|| version.to_owned())
 }
 
 /// The largest JSON body the API reads.
@@ -312,9 +361,21 @@ impl IntoResponse for ConsoleError {
     }
 }
 
-/// Reads a body of at most `limit` bytes.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ConsoleError> {
-    axum::body::to_bytes(body, limit)
+/// Reads a body of at most `limit` bytes; one announced larger is refused before any of it
+/// is read.
+pub(crate) async fn read_body(
+    request: Request,
+    limit: usize,
+) -> Result<axum::body::Bytes, ConsoleError> {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(ConsoleError::too_large(limit));
+    }
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| ConsoleError::too_large(limit))
 }
@@ -328,7 +389,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ConsoleJson<T> {
     type Rejection = ConsoleError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ConsoleError> {
-        let bytes = read_body(request.into_body(), BODY_LIMIT).await?;
+        let bytes = read_body(request, BODY_LIMIT).await?;
         parse_json(&bytes).map(ConsoleJson)
     }
 }

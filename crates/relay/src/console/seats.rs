@@ -175,6 +175,7 @@ pub(crate) async fn add(
     let server = public_url(&state)?;
     let added = state.team.add_seat(seat).await?;
     let id = added.profile.id;
+    state.calls.add_workplace(&added.profile.workplace);
     audit(
         &state,
         &caller,

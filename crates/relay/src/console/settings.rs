@@ -3,8 +3,7 @@
 //! store's tags, the phonebook store and `contacts_file`), checks every field first, and is
 //! audited.
 
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -227,7 +226,7 @@ pub(crate) async fn import(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
-    body: Body,
+    request: Request,
 ) -> Result<Json<serde_json::Value>, ConsoleError> {
     caller.admin()?;
     let mut format = None;
@@ -244,7 +243,7 @@ pub(crate) async fn import(
     let Some(name) = format else {
         return Err(ConsoleError::field("format", "csv or vcard"));
     };
-    let data = read_body(body, IMPORT_LIMIT).await?;
+    let data = read_body(request, IMPORT_LIMIT).await?;
     let parsed = parse_file(std::path::Path::new(name), &data);
     let report = state.phonebook.store().import_contacts(parsed, true).await?;
     if report.stored {

@@ -10,8 +10,10 @@ mod cli;
 mod contacts_cli;
 #[cfg(feature = "cli")]
 mod durability;
+mod console_api;
 mod console_security;
 mod console_support;
+mod console_wallboard;
 mod intake;
 mod limits;
 mod oauth;
