@@ -11,6 +11,8 @@ mod contacts_cli;
 #[cfg(feature = "cli")]
 mod durability;
 mod console_api;
+#[cfg(feature = "cli")]
+mod console_cli;
 mod console_security;
 mod console_support;
 mod console_wallboard;
