@@ -6,7 +6,10 @@
 //! without a session is the sign-in itself. The static pages carry no data.
 
 mod assets;
+#[cfg(test)]
+mod bindings;
 mod audit;
+
 mod health;
 mod integration;
 pub mod password;

@@ -86,9 +86,7 @@ pub struct WallboardOperator {
     name: String,
     workplace: String,
     role: String,
-    #[ts(type = "\"free\" | \"ringing\" | \"talking\"")]
     presence: Presence,
-    #[ts(type = "\"available\" | \"break\" | \"away\" | \"offline\"")]
     availability: Availability,
     answered_today: u32,
     missed_today: u32,
