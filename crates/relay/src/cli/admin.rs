@@ -132,7 +132,10 @@ pub async fn run(
                     "revoked"
                 } else if !matches!(seat.profile.role, Role::Admin | Role::Supervisor) {
                     "operator (no access)"
-                } else if account.locked_until.is_some_and(|at| at > chrono::Utc::now()) {
+                } else if account
+                    .locked_until
+                    .is_some_and(|at| at > chrono::Utc::now())
+                {
                     "locked"
                 } else {
                     "active"

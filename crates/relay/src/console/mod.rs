@@ -6,9 +6,9 @@
 //! without a session is the sign-in itself. The static pages carry no data.
 
 mod assets;
+mod audit;
 #[cfg(test)]
 mod bindings;
-mod audit;
 
 mod health;
 mod integration;
@@ -19,8 +19,6 @@ mod settings;
 mod wallboard;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -32,74 +30,10 @@ use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::rate::RateLimit;
 use crate::state::RelayState;
 use crate::store::audit::{NewAuditEntry, Outcome};
 
-pub use wallboard::TodayCounters;
-
-/// The console's settings (the configuration's defaults; tests shorten the lock).
-#[derive(Debug, Clone)]
-pub struct ConsoleSettings {
-    /// The team's time zone: "today" on the wallboard.
-    pub time_zone: chrono_tz::Tz,
-    /// Wrong passwords in a row that lock an account.
-    pub lock_after: u32,
-    /// How long a lock lasts.
-    pub lock_for: Duration,
-    /// Sign-in attempts taken per minute, from everywhere together.
-    pub sign_ins_per_minute: u32,
-    /// Wallboard streams per session.
-    pub streams_per_session: usize,
-    /// Wallboard streams in all.
-    pub streams_max: usize,
-}
-
-impl Default for ConsoleSettings {
-    fn default() -> Self {
-        Self {
-            time_zone: chrono_tz::Europe::Moscow,
-            lock_after: 10,
-            lock_for: Duration::from_secs(15 * 60),
-            sign_ins_per_minute: 60,
-            streams_per_session: 8,
-            streams_max: 64,
-        }
-    }
-}
-
-/// What the console keeps while the relay runs.
-#[derive(Debug)]
-pub struct Console {
-    /// Sign-in attempts (`sign_ins_per_minute`).
-    pub(crate) sign_ins: RateLimit,
-    /// Wallboard streams open now.
-    pub(crate) streams: AtomicUsize,
-    /// Each session's wallboard streams open now, by the session's hash.
-    pub(crate) session_streams: std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>,
-    /// Each seat's answered, missed and talk time today.
-    pub today: Arc<TodayCounters>,
-    /// When the relay started.
-    pub(crate) started_at: chrono::DateTime<Utc>,
-}
-
-impl Console {
-    /// The console's state for `settings`.
-    pub fn new(settings: &ConsoleSettings, today: Arc<TodayCounters>) -> Self {
-        Self {
-            sign_ins: RateLimit::per_minute(settings.sign_ins_per_minute),
-            streams: AtomicUsize::new(0),
-            session_streams: std::sync::Mutex::new(std::collections::HashMap::new()),
-            today,
-            started_at: Utc::now(),
-        }
-    }
-
-    /// Wallboard streams open now.
-    pub fn open_streams(&self) -> usize {
-        self.streams.load(Ordering::Relaxed)
-    }
-}
+pub use crate::console_state::{Console, ConsoleSettings, TodayCounters};
 
 /// A seat's open stream, for the console's "app version" and "last seen": recorded when the
 /// stream opens (with the version its `User-Agent: Trubka/<version>` names) and when it ends.
@@ -116,7 +50,11 @@ impl SeenWhileOpen {
             .get(header::USER_AGENT)
             .and_then(|agent| agent.to_str().ok())
             .and_then(app_version);
-        if let Err(err) = state.console_store.seat_seen(seat, version, Utc::now()).await {
+        if let Err(err) = state
+            .console_store
+            .seat_seen(seat, version, Utc::now())
+            .await
+        {
             tracing::warn!(error = %err, seat, "a seat's app version could not be recorded");
         }
         Self {
@@ -293,7 +231,11 @@ impl ConsoleError {
     }
 
     pub(crate) fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
     }
 
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
@@ -409,7 +351,10 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Console
         let field = named("unknown field `")
             .or_else(|| named("missing field `"))
             .unwrap_or_else(|| "body".to_owned());
-        ConsoleError::field(&field, format!("the request is not what this form sends: {message}"))
+        ConsoleError::field(
+            &field,
+            format!("the request is not what this form sends: {message}"),
+        )
     })
 }
 

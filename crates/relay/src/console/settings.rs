@@ -180,7 +180,15 @@ pub(crate) async fn add_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&contact).unwrap_or_default();
     let target = format!("contact {}", contact.id);
-    audit(&state, &caller, "phonebook.add", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.add",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!({ "contact": contact }))).into_response())
 }
 
@@ -199,7 +207,15 @@ pub(crate) async fn edit_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&contact).unwrap_or_default();
     let target = format!("contact {id}");
-    audit(&state, &caller, "phonebook.edit", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.edit",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok(Json(json!({ "contact": contact })))
 }
 
@@ -216,7 +232,15 @@ pub(crate) async fn delete_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&was).unwrap_or_default();
     let target = format!("contact {id}");
-    audit(&state, &caller, "phonebook.delete", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.delete",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -245,7 +269,11 @@ pub(crate) async fn import(
     };
     let data = read_body(request, IMPORT_LIMIT).await?;
     let parsed = parse_file(std::path::Path::new(name), &data);
-    let report = state.phonebook.store().import_contacts(parsed, true).await?;
+    let report = state
+        .phonebook
+        .store()
+        .import_contacts(parsed, true)
+        .await?;
     if report.stored {
         state.phonebook.changed();
     }
@@ -265,7 +293,15 @@ pub(crate) async fn import(
         report.updated,
         report.problems.len()
     );
-    audit(&state, &caller, "phonebook.import", "team".into(), outcome, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.import",
+        "team".into(),
+        outcome,
+        detail,
+    )
+    .await;
     let (added, updated) = if report.stored {
         (report.added, report.updated)
     } else {

@@ -67,10 +67,18 @@ async fn an_admin_adds_a_seat_whose_invite_joins_then_edits_and_revokes_it() {
     assert_eq!(parsed.server, console.relay.base);
     // A newer invite replaces it; the newer one joins.
     let newer = console
-        .send(Method::POST, &format!("/admin/api/seats/{id}/invite"), Some(&admin), None)
+        .send(
+            Method::POST,
+            &format!("/admin/api/seats/{id}/invite"),
+            Some(&admin),
+            None,
+        )
         .await;
     assert_eq!(newer.status, 200, "{}", newer.json);
-    assert_eq!(join(&console, invite["code"].as_str().unwrap()).await.0, 410);
+    assert_eq!(
+        join(&console, invite["code"].as_str().unwrap()).await.0,
+        410
+    );
     let (status, joined) = join(&console, newer.json["invite"]["code"].as_str().unwrap()).await;
     assert_eq!(status, 200, "{joined}");
     assert_eq!(joined["seat"]["id"], id);
@@ -96,7 +104,10 @@ async fn an_admin_adds_a_seat_whose_invite_joins_then_edits_and_revokes_it() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(shown["appVersion"], "1.2.3", "{shown}");
-    assert!(shown["joinedAt"].is_string() && shown["lastSeenAt"].is_string(), "{shown}");
+    assert!(
+        shown["joinedAt"].is_string() && shown["lastSeenAt"].is_string(),
+        "{shown}"
+    );
     assert_eq!(shown["availability"], "available");
     drop(stream);
 
@@ -148,7 +159,11 @@ async fn an_admin_adds_a_seat_whose_invite_joins_then_edits_and_revokes_it() {
     assert_eq!(me.status(), 401);
     assert_eq!(console.get("/admin/api/session", &vera).await.status, 401);
     let list = console.get("/admin/api/seats", &admin).await.json;
-    assert_eq!(list["seats"].as_array().unwrap().last().unwrap()["id"], id, "revoked last");
+    assert_eq!(
+        list["seats"].as_array().unwrap().last().unwrap()["id"],
+        id,
+        "revoked last"
+    );
     // The audit log has all of it.
     let audit = console.get("/admin/api/audit?limit=100", &admin).await.json;
     let actions: Vec<&str> = audit["entries"]
@@ -157,13 +172,26 @@ async fn an_admin_adds_a_seat_whose_invite_joins_then_edits_and_revokes_it() {
         .iter()
         .map(|entry| entry["action"].as_str().unwrap())
         .collect();
-    for action in ["console.sign_in", "seat.add", "seat.invite", "seat.edit", "console.password", "seat.revoke"] {
+    for action in [
+        "console.sign_in",
+        "seat.add",
+        "seat.invite",
+        "seat.edit",
+        "console.password",
+        "seat.revoke",
+    ] {
         assert!(actions.contains(&action), "{action} not in {actions:?}");
     }
-    let filtered = console.get("/admin/api/audit?action=seat&limit=2", &admin).await.json;
+    let filtered = console
+        .get("/admin/api/audit?action=seat&limit=2", &admin)
+        .await
+        .json;
     assert_eq!(filtered["entries"].as_array().unwrap().len(), 2);
     assert_eq!(filtered["more"], true);
-    assert_eq!(filtered["entries"][0]["action"], "seat.revoke", "newest first");
+    assert_eq!(
+        filtered["entries"][0]["action"], "seat.revoke",
+        "newest first"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -183,7 +211,10 @@ async fn the_integration_connects_through_the_console_and_never_shows_its_secret
             Some(json!({ "clientId": " ", "clientSecret": team.client_secret })),
         )
         .await;
-    assert_eq!((empty.status, empty.json["field"].as_str()), (400, Some("clientId")));
+    assert_eq!(
+        (empty.status, empty.json["field"].as_str()),
+        (400, Some("clientId"))
+    );
     let connect = console
         .send(
             Method::POST,
@@ -206,18 +237,36 @@ async fn the_integration_connects_through_the_console_and_never_shows_its_secret
         if shown.json["status"]["integration"] == "connected" {
             break shown;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never connected: {}", shown.json);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never connected: {}",
+            shown.json
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    assert_eq!(shown.json["clientId"], "ccb350cc-6218-40b0-b134-3d290f00b9e7");
+    assert_eq!(
+        shown.json["clientId"],
+        "ccb350cc-6218-40b0-b134-3d290f00b9e7"
+    );
     assert_eq!(shown.json["status"]["teamMode"], true);
     assert_eq!(shown.json["webhooksSilent"], false);
     let text = shown.json.to_string();
     let hook = console.relay.hook.clone();
-    assert!(!text.contains(&team.client_secret), "the secret is shown: {text}");
+    assert!(
+        !text.contains(&team.client_secret),
+        "the secret is shown: {text}"
+    );
     assert!(!text.contains(&hook), "the hook is shown: {text}");
-    assert!(shown.json["redirectUri"].as_str().unwrap().ends_with("/…"), "{text}");
-    for leak in ["accessToken", "refreshToken", "access_token", "refresh_token"] {
+    assert!(
+        shown.json["redirectUri"].as_str().unwrap().ends_with("/…"),
+        "{text}"
+    );
+    for leak in [
+        "accessToken",
+        "refreshToken",
+        "access_token",
+        "refresh_token",
+    ] {
         assert!(!text.contains(leak), "{leak}: {text}");
     }
     let health = console.get("/admin/api/health", &admin).await;
@@ -226,44 +275,124 @@ async fn the_integration_connects_through_the_console_and_never_shows_its_secret
     assert!(health.json["version"].is_string() && health.json["storeBytes"].is_number());
 }
 
-
 #[tokio::test]
 async fn every_field_is_checked_on_the_server_and_nothing_is_half_applied() {
     let console = console().await;
     let admin = console.admin_session().await;
     let cases = [
-        (Method::POST, "/admin/api/session", json!({ "login": "", "password": "x" }), "login"),
-        (Method::POST, "/admin/api/session", json!({ "login": "Ольга", "password": "" }), "password"),
-        (Method::POST, "/admin/api/session", json!({ "login": "Ольга", "password": "x", "remember": true }), "remember"),
-        (Method::POST, "/admin/api/seats", json!({ "name": "", "workplace": VERA, "role": "operator" }), "name"),
-        (Method::POST, "/admin/api/seats", json!({ "name": "Вера", "workplace": "not a sip id", "role": "operator" }), "workplace"),
-        (Method::POST, "/admin/api/seats", json!({ "name": "Вера", "workplace": VERA, "role": "boss" }), "role"),
-        (Method::POST, "/admin/api/seats", json!({ "name": "Вера", "workplace": VERA }), "role"),
-        (Method::POST, "/admin/api/seats", json!({ "name": "Вера", "workplace": VERA, "role": "operator", "extra": 1 }), "extra"),
-        (Method::PUT, "/admin/api/seats/2/console-password", json!({ "password": "short" }), "password"),
-        (Method::PUT, "/admin/api/tags", json!({ "tags": [], "required": true }), "required"),
-        (Method::POST, "/admin/api/integration/connect", json!({ "clientId": "id", "clientSecret": "" }), "clientSecret"),
-        (Method::POST, "/admin/api/phonebook", json!({ "name": "Иван", "numbers": ["not a number"] }), "numbers"),
+        (
+            Method::POST,
+            "/admin/api/session",
+            json!({ "login": "", "password": "x" }),
+            "login",
+        ),
+        (
+            Method::POST,
+            "/admin/api/session",
+            json!({ "login": "Ольга", "password": "" }),
+            "password",
+        ),
+        (
+            Method::POST,
+            "/admin/api/session",
+            json!({ "login": "Ольга", "password": "x", "remember": true }),
+            "remember",
+        ),
+        (
+            Method::POST,
+            "/admin/api/seats",
+            json!({ "name": "", "workplace": VERA, "role": "operator" }),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/admin/api/seats",
+            json!({ "name": "Вера", "workplace": "not a sip id", "role": "operator" }),
+            "workplace",
+        ),
+        (
+            Method::POST,
+            "/admin/api/seats",
+            json!({ "name": "Вера", "workplace": VERA, "role": "boss" }),
+            "role",
+        ),
+        (
+            Method::POST,
+            "/admin/api/seats",
+            json!({ "name": "Вера", "workplace": VERA }),
+            "role",
+        ),
+        (
+            Method::POST,
+            "/admin/api/seats",
+            json!({ "name": "Вера", "workplace": VERA, "role": "operator", "extra": 1 }),
+            "extra",
+        ),
+        (
+            Method::PUT,
+            "/admin/api/seats/2/console-password",
+            json!({ "password": "short" }),
+            "password",
+        ),
+        (
+            Method::PUT,
+            "/admin/api/tags",
+            json!({ "tags": [], "required": true }),
+            "required",
+        ),
+        (
+            Method::POST,
+            "/admin/api/integration/connect",
+            json!({ "clientId": "id", "clientSecret": "" }),
+            "clientSecret",
+        ),
+        (
+            Method::POST,
+            "/admin/api/phonebook",
+            json!({ "name": "Иван", "numbers": ["not a number"] }),
+            "numbers",
+        ),
     ];
     for (method, path, body, field) in cases {
-        let answer = console.send(method.clone(), path, Some(&admin), Some(body.clone())).await;
+        let answer = console
+            .send(method.clone(), path, Some(&admin), Some(body.clone()))
+            .await;
         assert_eq!(
-            (answer.status, answer.json["code"].as_str(), answer.json["field"].as_str()),
+            (
+                answer.status,
+                answer.json["code"].as_str(),
+                answer.json["field"].as_str()
+            ),
             (400, Some("bad_request"), Some(field)),
             "{method} {path} {body}: {}",
             answer.json
         );
-        assert!(answer.json["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(
+            answer.json["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
     }
     // Not one of those made a seat.
     let seats = console.get("/admin/api/seats", &admin).await.json;
     assert_eq!(seats["seats"].as_array().unwrap().len(), 2, "{seats}");
     let missing = console
-        .send(Method::PUT, "/admin/api/seats/999", Some(&admin), Some(json!({ "name": "Вера", "workplace": VERA, "role": "operator" })))
+        .send(
+            Method::PUT,
+            "/admin/api/seats/999",
+            Some(&admin),
+            Some(json!({ "name": "Вера", "workplace": VERA, "role": "operator" })),
+        )
         .await;
-    assert_eq!((missing.status, missing.json["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (missing.status, missing.json["code"].as_str()),
+        (404, Some("not_found"))
+    );
     let audit = console.get("/admin/api/audit?outcome=maybe", &admin).await;
-    assert_eq!((audit.status, audit.json["field"].as_str()), (400, Some("outcome")));
+    assert_eq!(
+        (audit.status, audit.json["field"].as_str()),
+        (400, Some("outcome"))
+    );
 }
 
 #[tokio::test]
@@ -271,7 +400,11 @@ async fn a_ten_megabyte_body_is_refused_as_too_large() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let console = console().await;
     let admin = console.admin_session().await;
-    for path in ["/admin/api/seats", "/admin/api/phonebook/import?format=csv", "/admin/api/session"] {
+    for path in [
+        "/admin/api/seats",
+        "/admin/api/phonebook/import?format=csv",
+        "/admin/api/session",
+    ] {
         let address = console.relay.base.trim_start_matches("http://").to_owned();
         let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
         let head = format!(
@@ -295,20 +428,57 @@ async fn a_ten_megabyte_body_is_refused_as_too_large() {
 async fn the_pages_are_the_apps_index_and_its_assets_are_immutable() {
     let console = console().await;
     for path in ["/admin", "/admin/", "/admin/wallboard", "/admin/signin"] {
-        let page = answer(console.relay.http.get(console.url(path)).send().await.unwrap()).await;
+        let page = answer(
+            console
+                .relay
+                .http
+                .get(console.url(path))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(page.status, 200, "{path}");
-        assert!(page.headers["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(
+            page.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
     }
-    let index = console.relay.http.get(console.url("/admin")).send().await.unwrap();
+    let index = console
+        .relay
+        .http
+        .get(console.url("/admin"))
+        .send()
+        .await
+        .unwrap();
     let html = index.text().await.unwrap();
     let script = html
         .split("src=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("the index loads a script");
-    let asset = console.relay.http.get(console.url(script)).send().await.unwrap();
+    let asset = console
+        .relay
+        .http
+        .get(console.url(script))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(asset.status(), 200, "{script}");
-    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    let missing = console.relay.http.get(console.url("/admin/assets/none.js")).send().await.unwrap();
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let missing = console
+        .relay
+        .http
+        .get(console.url("/admin/assets/none.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 }

@@ -40,7 +40,16 @@ fn text(output: &Output) -> String {
 fn add_seat(config: &Path, name: &str, role: &str, workplace: &str) {
     let added = run_with(
         config,
-        &["seats", "add", "--name", name, "--workplace", workplace, "--role", role],
+        &[
+            "seats",
+            "add",
+            "--name",
+            name,
+            "--workplace",
+            workplace,
+            "--role",
+            role,
+        ],
         "",
     );
     assert!(added.status.success(), "{}", text(&added));
@@ -50,28 +59,57 @@ fn add_seat(config: &Path, name: &str, role: &str, workplace: &str) {
 fn admin_add_gives_an_admin_a_console_password_and_refuses_what_it_must() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("relay.toml");
-    let init = run_with(&config, &["init", "--public-url", "https://team.example.com"], "");
+    let init = run_with(
+        &config,
+        &["init", "--public-url", "https://team.example.com"],
+        "",
+    );
     assert!(init.status.success(), "{}", text(&init));
     add_seat(&config, "Ольга", "admin", "883140582526566");
     add_seat(&config, "Анна", "operator", "883140582526567");
 
-    let added = run_with(&config, &["admin", "add", "Ольга"], "correct horse battery\n");
+    let added = run_with(
+        &config,
+        &["admin", "add", "Ольга"],
+        "correct horse battery\n",
+    );
     assert!(added.status.success(), "{}", text(&added));
-    assert!(text(&added).contains("Seat 1 (Ольга, admin) may sign in"), "{}", text(&added));
+    assert!(
+        text(&added).contains("Seat 1 (Ольга, admin) may sign in"),
+        "{}",
+        text(&added)
+    );
 
     for (args, input, expected) in [
-        (vec!["admin", "add", "Анна"], "correct horse battery\n", "operator"),
+        (
+            vec!["admin", "add", "Анна"],
+            "correct horse battery\n",
+            "operator",
+        ),
         (vec!["admin", "add", "1"], "short\n", "12"),
-        (vec!["admin", "add", "Никто"], "correct horse battery\n", "Никто"),
+        (
+            vec!["admin", "add", "Никто"],
+            "correct horse battery\n",
+            "Никто",
+        ),
     ] {
         let refused = run_with(&config, &args, input);
         assert!(!refused.status.success(), "{args:?}: {}", text(&refused));
-        assert!(text(&refused).contains(expected), "{args:?}: {}", text(&refused));
+        assert!(
+            text(&refused).contains(expected),
+            "{args:?}: {}",
+            text(&refused)
+        );
     }
 
     let listed = run_with(&config, &["admin", "list"], "");
     let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
-    assert_eq!(listing.trim(), "1\tОльга\tadmin\tactive", "{}", text(&listed));
+    assert_eq!(
+        listing.trim(),
+        "1\tОльга\tadmin\tactive",
+        "{}",
+        text(&listed)
+    );
 
     let removed = run_with(&config, &["admin", "remove", "Ольга"], "");
     assert!(removed.status.success(), "{}", text(&removed));

@@ -13,7 +13,12 @@ use crate::util::SseReader;
 const WAIT: Duration = Duration::from_secs(20);
 const ANNA: &str = "883140582526590";
 
-async fn wait_board(console: &Console, session: &Session, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+async fn wait_board(
+    console: &Console,
+    session: &Session,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let board = console.get("/admin/api/wallboard", session).await;
@@ -21,7 +26,11 @@ async fn wait_board(console: &Console, session: &Session, what: &str, done: impl
         if done(&board.json) {
             return board.json;
         }
-        assert!(tokio::time::Instant::now() < deadline, "waited in vain for {what}: {}", board.json);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited in vain for {what}: {}",
+            board.json
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -41,7 +50,10 @@ async fn open_stream(console: &Console, session: &Session) -> reqwest::Response 
         .relay
         .http
         .get(console.url("/admin/api/wallboard/stream"))
-        .header("cookie", format!("{}={}", crate::console_support::COOKIE, session.cookie))
+        .header(
+            "cookie",
+            format!("{}={}", crate::console_support::COOKIE, session.cookie),
+        )
         .send()
         .await
         .unwrap()
@@ -70,8 +82,14 @@ async fn a_call_shows_while_it_lives_leaves_when_it_ends_and_is_counted_for_its_
     assert_eq!(first["calls"], json!([]));
     assert_eq!(operator(&first, anna)["answeredToday"], 0);
 
-    console.relay.post_ok(&call_event("leg-w1", "showing", "79001234567", ANNA)).await;
-    console.relay.post_ok(&call_event("leg-w1", "connected", "79001234567", ANNA)).await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w1", "showing", "79001234567", ANNA))
+        .await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w1", "connected", "79001234567", ANNA))
+        .await;
     let talking = wait_board(&console, &supervisor, "the call talking", |board| {
         board["calls"][0]["state"] == "talking"
     })
@@ -93,7 +111,10 @@ async fn a_call_shows_while_it_lives_leaves_when_it_ends_and_is_counted_for_its_
         assert!(tokio::time::Instant::now() < deadline);
     }
 
-    console.relay.post_ok(&call_event("leg-w1", "finished", "79001234567", ANNA)).await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w1", "finished", "79001234567", ANNA))
+        .await;
     let ended = wait_board(&console, &supervisor, "the call to end", |board| {
         board["calls"] == json!([])
     })
@@ -103,11 +124,20 @@ async fn a_call_shows_while_it_lives_leaves_when_it_ends_and_is_counted_for_its_
     assert_eq!(counted["missedToday"], 0);
     assert_eq!(counted["presence"], "free");
     // A repeat of the end is not counted again.
-    console.relay.post_ok(&call_event("leg-w1", "finished", "79001234567", ANNA)).await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w1", "finished", "79001234567", ANNA))
+        .await;
 
     // A call that rings and ends unanswered is missed for the seat, and queued for a call back.
-    console.relay.post_ok(&call_event("leg-w2", "showing", "79007654321", ANNA)).await;
-    console.relay.post_ok(&call_event("leg-w2", "finished", "79007654321", ANNA)).await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w2", "showing", "79007654321", ANNA))
+        .await;
+    console
+        .relay
+        .post_ok(&call_event("leg-w2", "finished", "79007654321", ANNA))
+        .await;
     let missed = wait_board(&console, &supervisor, "the missed call", |board| {
         operator(board, anna)["missedToday"] == 1
     })
@@ -135,9 +165,16 @@ async fn wallboard_streams_are_capped_per_session() {
         if again.status() == 200 {
             break again;
         }
-        assert!(tokio::time::Instant::now() < deadline, "a closed stream's place was never freed");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a closed stream's place was never freed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let health = console.get("/admin/api/health", &admin).await;
-    assert!(health.json["consoleStreams"].as_u64().unwrap() >= 1, "{}", health.json);
+    assert!(
+        health.json["consoleStreams"].as_u64().unwrap() >= 1,
+        "{}",
+        health.json
+    );
 }
