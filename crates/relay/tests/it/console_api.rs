@@ -269,6 +269,43 @@ async fn the_integration_connects_through_the_console_and_never_shows_its_secret
     ] {
         assert!(!text.contains(leak), "{leak}: {text}");
     }
+    // Parking: the company's numbers from МТТ's directory; one parked at the PBX and in the
+    // team's routing.
+    let parking = console.get("/admin/api/parking", &admin).await;
+    assert_eq!(parking.status, 200, "{}", parking.json);
+    let numbers = parking.json["numbers"].as_array().unwrap().clone();
+    assert!(!numbers.is_empty(), "{}", parking.json);
+    assert!(numbers.iter().all(|n| n["parked"] == false));
+    let number = numbers[0]["number"].as_str().unwrap().to_owned();
+    let parked = console
+        .send(
+            Method::PUT,
+            "/admin/api/parking",
+            Some(&admin),
+            Some(json!({ "number": number, "parked": true })),
+        )
+        .await;
+    assert_eq!(parked.status, 200, "{}", parked.json);
+    let entry = parked.json["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["parked"], true);
+    let routing = console.get("/admin/api/routing", &admin).await;
+    assert_eq!(routing.json["parked"], json!([number]), "{}", routing.json);
+    let bad = console
+        .send(
+            Method::PUT,
+            "/admin/api/parking",
+            Some(&admin),
+            Some(json!({ "number": "+7 495", "parked": true })),
+        )
+        .await;
+    assert_eq!((bad.status, bad.json["field"].as_str()), (400, Some("number")));
+
     let health = console.get("/admin/api/health", &admin).await;
     assert_eq!(health.status, 200, "{}", health.json);
     assert_eq!(health.json["integration"], "connected");
