@@ -128,7 +128,10 @@ fn api(state: &RelayState) -> Router<RelayState> {
             get(settings::routing).put(settings::set_routing),
         )
         .route("/routing/journal", get(settings::journal))
-        .route("/parking", get(settings::parking).put(settings::set_parking))
+        .route(
+            "/parking",
+            get(settings::parking).put(settings::set_parking),
+        )
         .route("/tags", get(settings::tags).put(settings::set_tags))
         .route(
             "/phonebook",

@@ -171,10 +171,7 @@ pub(crate) async fn set_parking(
 ) -> Result<Json<serde_json::Value>, ConsoleError> {
     caller.admin()?;
     let number = change.number.trim().to_owned();
-    if number.is_empty()
-        || number.len() > 20
-        || !number.chars().all(|c| c.is_ascii_digit())
-    {
+    if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_digit()) {
         return Err(ConsoleError::field(
             "number",
             "an external number of the company, digits only",
@@ -201,11 +198,27 @@ pub(crate) async fn set_parking(
     let what = format!("{} {number}", if change.parked { "park" } else { "unpark" });
     match applied {
         Ok(()) => {
-            audit(&state, &caller, "parking.set", what, Outcome::Done, String::new()).await;
+            audit(
+                &state,
+                &caller,
+                "parking.set",
+                what,
+                Outcome::Done,
+                String::new(),
+            )
+            .await;
             parking_list(&state).await
         }
         Err(err) => {
-            audit(&state, &caller, "parking.set", what, Outcome::Failed, err.to_string()).await;
+            audit(
+                &state,
+                &caller,
+                "parking.set",
+                what,
+                Outcome::Failed,
+                err.to_string(),
+            )
+            .await;
             Err(routing_error(err))
         }
     }

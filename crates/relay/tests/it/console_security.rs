@@ -353,7 +353,11 @@ async fn a_supervisor_reads_the_wallboard_seats_and_audit_and_changes_nothing() 
         ("GET", "/admin/api/routing".to_owned(), json!(null)),
         ("GET", "/admin/api/tags".to_owned(), json!(null)),
         ("GET", "/admin/api/parking".to_owned(), json!(null)),
-        ("PUT", "/admin/api/parking".to_owned(), json!({ "number": "74951234567", "parked": true })),
+        (
+            "PUT",
+            "/admin/api/parking".to_owned(),
+            json!({ "number": "74951234567", "parked": true }),
+        ),
         ("GET", "/admin/api/phonebook".to_owned(), json!(null)),
         (
             "POST",
