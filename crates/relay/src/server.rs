@@ -340,6 +340,13 @@ async fn run_retention(state: RelayState) {
             Ok(removed) => tracing::info!(removed, "retention removed old wrap-ups"),
             Err(err) => tracing::warn!(error = %err, "wrap-up retention failed; it will run again"),
         }
+        match crate::console::session::prune_expired(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "retention removed expired console sessions"),
+            Err(err) => {
+                tracing::warn!(error = %err, "console session retention failed; it will run again")
+            }
+        }
         match state.prune_routing_journal_once().await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "retention removed old routing decisions"),

@@ -14,7 +14,7 @@ mod health;
 mod integration;
 pub mod password;
 mod seats;
-pub(crate) mod session;
+pub mod session;
 mod settings;
 mod wallboard;
 
