@@ -66,6 +66,8 @@ pub mod calls;
 mod colleague_routes;
 pub mod config;
 pub mod connection;
+pub mod console;
+pub mod console_state;
 mod contacts_api;
 pub mod contacts_file;
 pub mod directory;

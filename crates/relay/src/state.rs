@@ -13,6 +13,7 @@ use crate::additions::Addition;
 use crate::availability::SeatAvailability;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
+use crate::console_state::Console;
 use crate::directory::DirectoryCache;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
@@ -24,6 +25,7 @@ use crate::routing::RelayRouter;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
+use crate::store::console::SharedConsoleStore;
 use crate::store::phonebook::SharedPhonebookStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
@@ -39,6 +41,7 @@ pub type Stores = (
     SharedAuditStore,
     SharedWrapUpStore,
     SharedPhonebookStore,
+    SharedConsoleStore,
 );
 
 /// Everything the handlers share.
@@ -86,6 +89,10 @@ pub struct RelayState {
     pub additions: mpsc::Sender<Addition>,
     /// Its receiving end, taken by the task that stores them when the relay starts.
     pub(crate) additions_rx: Arc<Mutex<Option<mpsc::Receiver<Addition>>>>,
+    /// The admin console's accounts and sessions, and what was seen of the seats' apps.
+    pub console_store: SharedConsoleStore,
+    /// The admin console's running state (sign-in limit, streams, today's counters).
+    pub console: Arc<Console>,
 }
 
 impl RelayState {
@@ -104,7 +111,8 @@ impl RelayState {
                 Arc::clone(&store) as SharedTeamStore,
                 Arc::clone(&store) as SharedAuditStore,
                 Arc::clone(&store) as SharedWrapUpStore,
-                store as SharedPhonebookStore,
+                Arc::clone(&store) as SharedPhonebookStore,
+                store as SharedConsoleStore,
             ))
         })
     }
@@ -125,7 +133,8 @@ impl RelayState {
             Arc::clone(&store) as SharedTeamStore,
             Arc::clone(&store) as SharedAuditStore,
             Arc::clone(&store) as SharedWrapUpStore,
-            store as SharedPhonebookStore,
+            Arc::clone(&store) as SharedPhonebookStore,
+            store as SharedConsoleStore,
         )))
     }
 
@@ -178,6 +187,7 @@ struct Prepared {
     metrics: Arc<Metrics>,
     fanout: Arc<Fanout>,
     calls: Arc<CallView>,
+    today: Arc<crate::console_state::TodayCounters>,
     additions: mpsc::Sender<Addition>,
     additions_rx: mpsc::Receiver<Addition>,
 }
@@ -190,7 +200,11 @@ impl Prepared {
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
-        let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
+        let today = Arc::new(crate::console_state::TodayCounters::new(
+            config.console.time_zone,
+        ));
+        let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone())
+            .with_today(Arc::clone(&today));
         Ok((
             Self {
                 config,
@@ -198,6 +212,7 @@ impl Prepared {
                 metrics,
                 fanout,
                 calls,
+                today,
                 additions,
                 additions_rx,
             },
@@ -205,13 +220,14 @@ impl Prepared {
         ))
     }
 
-    fn finish(self, (store, team, audit, wrapups, phonebook): Stores) -> RelayState {
+    fn finish(self, (store, team, audit, wrapups, phonebook, console_store): Stores) -> RelayState {
         let Prepared {
             config,
             sealer,
             metrics,
             fanout,
             calls,
+            today,
             additions,
             additions_rx,
         } = self;
@@ -239,7 +255,10 @@ impl Prepared {
         routing.use_managers(Arc::clone(&phonebook) as Arc<dyn crate::routing::PersonalManagers>);
         routing
             .use_availability(Arc::clone(&availability) as Arc<dyn crate::routing::Availability>);
+        let console = Arc::new(Console::new(&config.console, today));
         RelayState {
+            console_store,
+            console,
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
             access: Arc::new(
                 Access::new(

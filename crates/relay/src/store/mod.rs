@@ -15,6 +15,7 @@
 //!   which is what lets a stream read the backlog and switch to live events without a gap.
 
 pub mod audit;
+pub mod console;
 pub mod phonebook;
 pub mod postgres;
 pub mod routing;
@@ -339,7 +340,12 @@ pub type SharedStore = Arc<dyn EventStore>;
 
 /// Every part of the relay's state in one store: what both SQLite and Postgres implement.
 pub trait RelayStore:
-    EventStore + team::TeamStore + audit::AuditStore + wrapup::WrapUpStore + phonebook::PhonebookStore
+    EventStore
+    + team::TeamStore
+    + audit::AuditStore
+    + wrapup::WrapUpStore
+    + phonebook::PhonebookStore
+    + console::ConsoleStore
 {
 }
 
@@ -349,6 +355,7 @@ impl<T> RelayStore for T where
         + audit::AuditStore
         + wrapup::WrapUpStore
         + phonebook::PhonebookStore
+        + console::ConsoleStore
 {
 }
 

@@ -22,6 +22,7 @@ pub struct PgCluster {
 }
 
 static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
+static DURABLE: OnceLock<PgCluster> = OnceLock::new();
 static DATABASES: AtomicU32 = AtomicU32::new(0);
 
 /// The folder of the server's programs: `TRUBKA_PG_BINDIR`, else the newest
@@ -85,7 +86,9 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-fn start() -> PgCluster {
+/// A new cluster; `durable` keeps Postgres' fsync on (benchmarks), tests turn it off to go
+/// faster (they test ordering and visibility, not surviving a power cut).
+fn start(durable: bool) -> PgCluster {
     let bin = bindir();
     // Not a `TempDir`: the watchdog removes it after the server stops, which is after this
     // process has gone.
@@ -126,7 +129,7 @@ fn start() -> PgCluster {
     // The watchdog: the server runs while this test process does, then is stopped (fast
     // shutdown) and its folder removed.
     let script = r#"
-        $PG_AS "$1" -D "$2/data" -p "$3" -k "$2" -c listen_addresses=127.0.0.1 -c fsync=off \
+        $PG_AS "$1" -D "$2/data" -p "$3" -k "$2" -c listen_addresses=127.0.0.1 -c fsync=$5 \
              -c max_connections=400 -c shared_buffers=32MB >"$2/server.log" 2>&1 &
         server=$!
         while kill -0 "$4" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 0.5; done
@@ -148,6 +151,7 @@ fn start() -> PgCluster {
         .arg(&dir)
         .arg(port.to_string())
         .arg(std::process::id().to_string())
+        .arg(if durable { "on" } else { "off" })
         .env("PG_AS", server_user)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -177,7 +181,13 @@ fn start() -> PgCluster {
 
 /// The cluster of this test binary, started on first use.
 pub fn cluster() -> &'static PgCluster {
-    CLUSTER.get_or_init(start)
+    CLUSTER.get_or_init(|| start(false))
+}
+
+/// A cluster whose commits are durable (fsync on), for benchmarks.
+#[allow(dead_code)] // used by the benchmarks, which include this file
+pub fn durable_cluster() -> &'static PgCluster {
+    DURABLE.get_or_init(|| start(true))
 }
 
 impl PgCluster {
@@ -189,7 +199,11 @@ impl PgCluster {
 
 /// A new empty database of its own for one test; answers its connection string.
 pub async fn database() -> String {
-    let cluster = cluster();
+    database_in(cluster()).await
+}
+
+/// A new empty database in `cluster`.
+pub async fn database_in(cluster: &PgCluster) -> String {
     let name = format!(
         "t{}_{}",
         std::process::id(),

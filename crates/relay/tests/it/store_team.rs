@@ -670,3 +670,133 @@ async fn postgres_instances_refresh_the_tokens_one_at_a_time() {
     let second = sqlite.refresh_lock().await.unwrap();
     drop((first, second));
 }
+
+on_both_stores!(console_accounts_sessions_lockout_and_seen_apps);
+async fn console_accounts_sessions_lockout_and_seen_apps(backend: Backend) {
+    use relay::store::console::{ConsoleSessionRecord, ConsoleStore, FailedSignIn};
+    let (team, _, _, _) = backend.open_all().await;
+    let console: Arc<dyn ConsoleStore> = match &backend {
+        Backend::Sqlite(dir) => Arc::new(
+            SqliteStore::open(
+                &dir.path().join("relay.sqlite3"),
+                SqliteOptions::default(),
+                Arc::new(NoSink),
+            )
+            .unwrap(),
+        ),
+        Backend::Postgres(url) => Arc::new(
+            PostgresStore::connect(url, PostgresOptions::default(), Arc::new(NoSink))
+                .await
+                .unwrap(),
+        ),
+    };
+    let boss = team
+        .add_seat(seat("Борис", "0012346", Role::Admin))
+        .await
+        .unwrap();
+    let id = boss.profile.id;
+    // Edited, the seat keeps its number.
+    let edited = team
+        .edit_seat(id, seat("Борис Петров", "0012347", Role::Supervisor))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            edited.profile.id,
+            edited.profile.name.as_str(),
+            edited.profile.role
+        ),
+        (id, "Борис Петров", Role::Supervisor)
+    );
+    assert!(console.console_account(id).await.unwrap().is_none());
+    console
+        .set_console_password(id, "$argon2id$v=19$m=19456,t=2,p=1$x$y".into())
+        .await
+        .unwrap();
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let lock = TimeDelta::minutes(15);
+    for n in 1..3 {
+        assert_eq!(
+            console
+                .console_sign_in_failed(id, now, 3, lock)
+                .await
+                .unwrap(),
+            FailedSignIn::Counted(n)
+        );
+    }
+    assert_eq!(
+        console
+            .console_sign_in_failed(id, now, 3, lock)
+            .await
+            .unwrap(),
+        FailedSignIn::Locked(now + lock)
+    );
+    let account = console.console_account(id).await.unwrap().unwrap();
+    assert_eq!(account.locked_until, Some(now + lock));
+    console.console_sign_in_succeeded(id).await.unwrap();
+    assert_eq!(
+        console
+            .console_account(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until,
+        None
+    );
+    assert_eq!(console.console_accounts().await.unwrap().len(), 1);
+
+    let session = |n: u8, created: chrono::DateTime<Utc>| ConsoleSessionRecord {
+        id_hash: [n; 32],
+        csrf_hash: [n + 100; 32],
+        seat: id,
+        created_at: created,
+        last_used_at: created,
+    };
+    console.add_console_session(session(1, now)).await.unwrap();
+    console
+        .add_console_session(session(2, now - TimeDelta::days(8)))
+        .await
+        .unwrap();
+    assert_eq!(
+        console.console_session([1; 32]).await.unwrap(),
+        Some(session(1, now))
+    );
+    console
+        .touch_console_session([1; 32], now + TimeDelta::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        console
+            .console_session([1; 32])
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        now + TimeDelta::minutes(5)
+    );
+    assert_eq!(
+        console
+            .prune_console_sessions(now - TimeDelta::hours(12), now - TimeDelta::days(7))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(console.remove_console_sessions_of(id).await.unwrap(), 1);
+    assert!(console.console_session([1; 32]).await.unwrap().is_none());
+    assert!(console.remove_console_account(id).await.unwrap());
+    assert!(!console.remove_console_account(id).await.unwrap());
+
+    console
+        .seat_seen(id, Some("0.9.0".into()), now)
+        .await
+        .unwrap();
+    // A later sighting without a version keeps the version known.
+    console
+        .seat_seen(id, None, now + TimeDelta::hours(1))
+        .await
+        .unwrap();
+    let seen = console.seats_seen().await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].app_version.as_deref(), Some("0.9.0"));
+    assert_eq!(seen[0].last_seen_at, now + TimeDelta::hours(1));
+}

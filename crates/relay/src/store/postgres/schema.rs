@@ -162,6 +162,27 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX team_contact_numbers_by_key ON team_contact_numbers (key);
     ",
+    // 4: the admin console's accounts and sessions (hashes only), and what was seen of each
+    // seat's app.
+    "
+    CREATE TABLE console_accounts (
+        seat_id         BIGINT PRIMARY KEY REFERENCES seats (id),
+        password_hash   TEXT NOT NULL,
+        failed_in_a_row BIGINT NOT NULL DEFAULT 0,
+        locked_until    TIMESTAMPTZ,
+        updated_at      TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE console_sessions (
+        id_hash      BYTEA PRIMARY KEY,
+        csrf_hash    BYTEA NOT NULL,
+        seat_id      BIGINT NOT NULL REFERENCES seats (id),
+        created_at   TIMESTAMPTZ NOT NULL,
+        last_used_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX console_sessions_by_seat ON console_sessions (seat_id);
+    ALTER TABLE seats ADD COLUMN app_version TEXT;
+    ALTER TABLE seats ADD COLUMN last_seen_at TIMESTAMPTZ;
+    ",
 ];
 
 /// The schema version this code writes.

@@ -338,6 +338,26 @@ impl TeamStore for PostgresStore {
         .boxed()
     }
 
+    fn edit_seat(&self, id: i64, seat: NewSeat) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
+        async move {
+            in_transaction!(self, tx, always, {
+                let named = SeatRef::Id(id);
+                active(resolve(&*tx, &named).await?, &named)?;
+                tx.execute(
+                    "UPDATE seats SET name = $2, workplace = $3, role = $4 WHERE id = $1",
+                    &[&id, &seat.name, &seat.workplace, &seat.role.as_str()],
+                )
+                .await
+                .map_err(failed("changing a seat"))?;
+                bump_team_generation(&tx).await?;
+                seat_by_id(&*tx, id)
+                    .await?
+                    .ok_or_else(|| RelayError::SeatNotFound(id.to_string()))?
+            })
+        }
+        .boxed()
+    }
+
     fn revoke_seat_asking(
         &self,
         seat: SeatRef,
