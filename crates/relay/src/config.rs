@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
 use crate::error::RelayError;
+use crate::store::DatabaseUrl;
+
+mod location;
+mod syntax;
+use syntax::syntax_message;
 
 /// The secret path segment of the Redirect URI (`https://<host>/<hook>`).
 ///
@@ -71,47 +76,6 @@ impl fmt::Debug for HookPath {
 impl fmt::Display for HookPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
-    }
-}
-
-/// A Postgres connection string (`postgres://user:password@host:port/name`): it may carry a
-/// password, so it prints without one.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    /// `Some` when `text` names a Postgres database rather than a SQLite file.
-    pub fn recognise(text: &str) -> Option<Result<Self, RelayError>> {
-        let lower = text.trim().to_ascii_lowercase();
-        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
-            return None;
-        }
-        Some(crate::store::postgres::parse_url(text.trim()).map(|_| Self(text.trim().to_owned())))
-    }
-
-    /// The connection string itself, for connecting. Never log it.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match url::Url::parse(&self.0) {
-            Ok(mut url) => {
-                if url.password().is_some() {
-                    let _ = url.set_password(Some("[redacted]"));
-                }
-                f.write_str(url.as_str())
-            }
-            Err(_) => f.write_str("postgres://[redacted]"),
-        }
     }
 }
 
@@ -452,20 +416,6 @@ pub fn data_dir_for(config_dir: &Path) -> PathBuf {
     }
 }
 
-/// Where a TOML error is and what it is, without the quoted line the parser's own message
-/// carries: the file holds secrets (the hook, a database password) that must not reach a log.
-fn syntax_message(text: &str, err: &toml::de::Error) -> String {
-    match err.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |at| at + 1) + 1;
-            format!("line {line}, column {column}: {}", err.message())
-        }
-        None => err.message().to_owned(),
-    }
-}
-
 impl ConfigFile {
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Self, RelayError> {
@@ -539,26 +489,6 @@ impl ConfigFile {
                 .join_attempts_per_minute
                 .or(self.join_attempts_per_minute),
         }
-    }
-
-    /// The Postgres database this file names, if its `database` is a `postgres://` address.
-    pub fn postgres(&self) -> Result<Option<DatabaseUrl>, RelayError> {
-        self.database
-            .as_deref()
-            .and_then(Path::to_str)
-            .and_then(DatabaseUrl::recognise)
-            .transpose()
-    }
-
-    /// Where the relay's state lives: the Postgres database, else the SQLite file.
-    pub fn store_location(
-        &self,
-        base_dir: &Path,
-    ) -> Result<crate::store::StoreLocation, RelayError> {
-        Ok(match self.postgres()? {
-            Some(url) => crate::store::StoreLocation::Postgres(url),
-            None => crate::store::StoreLocation::Sqlite(self.database_path(base_dir)),
-        })
     }
 
     /// The database path this file names, resolved against the data folder of `base_dir`

@@ -16,6 +16,7 @@
 
 pub mod audit;
 pub mod console;
+mod location;
 pub mod phonebook;
 pub mod postgres;
 pub mod routing;
@@ -34,6 +35,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::error::RelayError;
+
+pub use location::{DatabaseUrl, StoreLocation};
 
 /// The relay's number for an event: the SSE `id`, strictly increasing, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -357,48 +360,6 @@ impl<T> RelayStore for T where
         + phonebook::PhonebookStore
         + console::ConsoleStore
 {
-}
-
-/// Where the relay's state lives, as the configuration's `database` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreLocation {
-    /// The embedded default: a SQLite file.
-    Sqlite(std::path::PathBuf),
-    /// A Postgres database, which several relay instances may share.
-    Postgres(crate::config::DatabaseUrl),
-}
-
-impl StoreLocation {
-    /// Opens the store (connecting, for Postgres) with its default tuning and `sink`.
-    pub async fn open(&self, sink: Arc<dyn CommitSink>) -> Result<Arc<dyn RelayStore>, RelayError> {
-        self.open_with(sink, None).await
-    }
-
-    /// Opens the store; `duplicate_window` overrides the default one.
-    pub async fn open_with(
-        &self,
-        sink: Arc<dyn CommitSink>,
-        duplicate_window: Option<std::time::Duration>,
-    ) -> Result<Arc<dyn RelayStore>, RelayError> {
-        Ok(match self {
-            StoreLocation::Sqlite(path) => {
-                let mut options = sqlite::SqliteOptions::default();
-                if let Some(window) = duplicate_window {
-                    options.duplicate_window = window;
-                }
-                Arc::new(sqlite::SqliteStore::open(path, options, sink)?)
-            }
-            StoreLocation::Postgres(url) => {
-                let mut options = postgres::PostgresOptions::default();
-                if let Some(window) = duplicate_window {
-                    options.duplicate_window = window;
-                }
-                Arc::new(
-                    postgres::PostgresStore::connect(url.expose_secret(), options, sink).await?,
-                )
-            }
-        })
-    }
 }
 
 /// A sink that ignores commits, for the command line's key management, which stores no events.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use relay::config::DatabaseUrl;
+use relay::store::DatabaseUrl;
 use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
 
 use crate::pg_cluster;
