@@ -24,6 +24,8 @@ mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
 mod store_events;
+#[cfg(feature = "cli")]
+mod store_failover;
 mod store_instances;
 mod store_team;
 mod stream;
