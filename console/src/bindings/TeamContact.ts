@@ -1,0 +1,12 @@
+// Written by hand from /work/wt/CONSOLE-API.md until the relay generates this file with ts-rs.
+
+export type TeamContact = {
+  id: number;
+  name: string;
+  company?: string;
+  numbers: Array<string>;
+  manager?: string;
+  notes?: string;
+  version: number;
+  updatedAt: string;
+};

@@ -1,0 +1,3 @@
+// Written by hand from /work/wt/CONSOLE-API.md until the relay generates this file with ts-rs.
+
+export type WallboardMissed = { number: string; companyNumber: string | null; legId: string; missedAt: string };
