@@ -25,6 +25,7 @@ for (const name of [
   "KeyboardEvent",
   "MouseEvent",
   "getComputedStyle",
+  "requestAnimationFrame",
 ]) {
   Object.defineProperty(globals, name, { value: (win as unknown as Record<string, unknown>)[name], configurable: true, writable: true });
 }

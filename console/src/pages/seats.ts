@@ -12,17 +12,17 @@ import { t } from "../i18n";
 import { inviteDialog, passwordDialog, revokeDialog, roleWords, seatDialog } from "./seat-dialogs";
 import { availabilityWords, presenceWords } from "./wallboard";
 
-/** A seat's status in words: revoked, joined, invited or not joined. */
-export function seatStatus(seat: ConsoleSeat): string {
-  if (seat.revokedAt) return t.statusRevoked(when(seat.revokedAt));
-  if (seat.joinedAt) return t.statusJoined(when(seat.joinedAt));
-  if (seat.inviteExpiresAt && Date.parse(seat.inviteExpiresAt) > Date.now()) return t.statusInvited(when(seat.inviteExpiresAt));
-  return t.statusNotJoined;
+/** A seat's status in words (revoked, joined, invited, not joined) and since or until when. */
+export function seatStatus(seat: ConsoleSeat): { word: string; when: string | null; kind: string } {
+  if (seat.revokedAt) return { word: t.statusRevoked, when: when(seat.revokedAt), kind: "revoked" };
+  if (seat.joinedAt) return { word: t.statusJoined, when: when(seat.joinedAt), kind: "joined" };
+  if (seat.inviteExpiresAt && Date.parse(seat.inviteExpiresAt) > Date.now()) return { word: t.statusInvited, when: t.statusUntil(when(seat.inviteExpiresAt)), kind: "invited" };
+  return { word: t.statusNotJoined, when: null, kind: "none" };
 }
 
 export function seatsPage(ctx: PageContext): Page {
   const admin = ctx.session.role === "admin";
-  const columns = [t.colName, t.colWorkplace, t.colRole, t.colApp, t.colLastSeen, t.colPresence, t.colAvailability, t.colStatus];
+  const columns = [t.colSeatName, t.colRole, t.colApp, t.colNow, t.colStatus];
   const grid = table("seats", admin ? [...columns, t.colActions] : columns, { id: "seats-table", "aria-label": t.pageSeats });
   const status = h("p", { class: "form-status", id: "seats-status", role: "status" });
 
@@ -54,7 +54,7 @@ export function seatsPage(ctx: PageContext): Page {
         await load();
       }), { "aria-label": label(t.seatsInvite), class: "small", "data-action": "invite" }),
       seat.role !== "operator"
-        ? button(t.seatsPassword, () => void guarded(async () => {
+        ? button(t.seatsPasswordShort, () => void guarded(async () => {
             if (await passwordDialog(seat)) say(t.passwordSet);
             await load();
           }), { "aria-label": label(t.seatsPassword), class: "small", "data-action": "password" })
@@ -67,21 +67,24 @@ export function seatsPage(ctx: PageContext): Page {
 
   const show = (seats: ConsoleSeat[]) => {
     if (!seats.length) {
-      replace(grid.body, h("tr", {}, h("td", { colspan: String(admin ? 9 : 8), class: "empty", text: t.seatsEmpty })));
+      replace(grid.body, h("tr", {}, h("td", { colspan: String(admin ? 6 : 5), class: "empty", text: t.seatsEmpty })));
       return;
     }
     replace(
       grid.body,
       ...seats.map((s) => {
+        const status = seatStatus(s);
         const cells: (string | Node)[] = [
-          h("span", {}, h("bdi", { class: "name", text: s.name }), s.consoleAccess ? h("span", { class: "sub", text: t.seatsConsoleAccess }) : null),
-          h("span", { class: "number", text: s.workplace }),
-          roleWords(s.role),
-          s.appVersion ?? t.none,
-          s.lastSeenAt ? when(s.lastSeenAt) : t.never,
-          h("span", { class: `badge badge-${s.presence}`, text: presenceWords(s.presence) }),
-          h("span", { class: `badge badge-${s.availability}`, text: availabilityWords(s.availability) }),
-          h("span", { class: s.revokedAt ? "danger-text" : "", text: seatStatus(s) }),
+          h("span", { class: "stacked" }, h("bdi", { class: "name", text: s.name }), h("span", { class: "sub number", text: s.workplace })),
+          h("span", { class: "stacked" }, h("span", { text: roleWords(s.role) }), s.consoleAccess ? h("span", { class: "sub", text: t.seatsConsoleAccess }) : null),
+          h("span", { class: "stacked" }, h("span", { text: s.appVersion ?? t.none }), h("span", { class: "sub", text: t.lastSeen(s.lastSeenAt ? when(s.lastSeenAt) : t.never) })),
+          h(
+            "span",
+            { class: "badges" },
+            h("span", { class: `badge badge-${s.presence}`, text: presenceWords(s.presence), title: t.colPresence }),
+            h("span", { class: `badge badge-${s.availability}`, text: availabilityWords(s.availability), title: t.colAvailability }),
+          ),
+          h("span", { class: `stacked status-${status.kind}` }, h("span", { class: "status-word", text: status.word }), status.when ? h("span", { class: "sub", text: status.when }) : null),
         ];
         if (admin) cells.push(actions(s));
         return row(cells, { "data-seat": String(s.id), class: s.revokedAt ? "revoked" : "" });
