@@ -53,6 +53,8 @@ pub struct Leg {
     pub since: DateTime<Utc>,
     /// Whether it was ever connected.
     pub answered: bool,
+    /// When it was first connected.
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 impl Leg {
@@ -71,6 +73,25 @@ pub enum Derived {
     Callback(CallbackQueueEvent),
     /// The PBX said its directory changed: read it again.
     DirectoryChanged,
+    /// A leg ended (the wallboard's counters of the day).
+    Ended(EndedLeg),
+}
+
+/// A leg that ended, by the team workplaces it reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedLeg {
+    /// The leg's id.
+    pub leg_id: String,
+    /// The team workplaces it was connected to.
+    pub talked_at: Vec<String>,
+    /// The team workplaces it rang or reached.
+    pub reached: Vec<String>,
+    /// When it was first connected.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it ended (the event's time).
+    pub ended_at: DateTime<Utc>,
+    /// Whether it came in from outside or from a colleague (a missed call is an incoming one).
+    pub incoming: bool,
 }
 
 /// The legs from one outside caller while any is live.
@@ -300,6 +321,7 @@ impl CallView {
             touches: HashSet::new(),
             since: at,
             answered: false,
+            answered_at: None,
         });
         let first = !known;
         if !hiding {
@@ -323,6 +345,9 @@ impl CallView {
         let named = ids_of(call);
         leg.touches.extend(named.iter().cloned());
         leg.answered |= call.state == CallState::Connected;
+        if call.state == CallState::Connected && leg.answered_at.is_none() {
+            leg.answered_at = Some(at);
+        }
         let leg = leg.clone();
         let parties = state.parties.entry(id.clone()).or_default();
         match call.state {
@@ -338,7 +363,26 @@ impl CallView {
         }
         if !live {
             state.legs.remove(&id);
-            state.parties.remove(&id);
+            let talked = state.parties.remove(&id).unwrap_or_default().talking_at;
+            let workplaces = |ids: &mut dyn Iterator<Item = &String>| {
+                let mut found: Vec<String> =
+                    ids.filter_map(|id| team_workplace(&state, id)).collect();
+                found.sort();
+                found.dedup();
+                found
+            };
+            let talked_at = workplaces(&mut talked.iter());
+            let reached = workplaces(&mut leg.touches.iter());
+            if !reached.is_empty() {
+                derived.push(Derived::Ended(EndedLeg {
+                    leg_id: id.clone(),
+                    talked_at,
+                    reached,
+                    answered_at: leg.answered_at,
+                    ended_at: at,
+                    incoming: leg.direction == Some(Direction::Incoming),
+                }));
+            }
         }
         self.follow_caller(&mut state, &leg, first, live, derived);
         for workplace in leg

@@ -147,6 +147,8 @@ pub struct RelayConfig {
     /// Join attempts (`POST /team/join`) the relay takes per minute, all clients together; past
     /// it 429.
     pub join_attempts_per_minute: u32,
+    /// The admin console's time zone, sign-in lock and stream caps.
+    pub console: crate::console::ConsoleSettings,
 }
 
 impl RelayConfig {
@@ -189,6 +191,7 @@ impl RelayConfig {
             mtt_api_url: mtt_api::MTT_API_URL.to_owned(),
             refresh_margin: Duration::from_secs(10 * 60),
             join_attempts_per_minute: 60,
+            console: crate::console::ConsoleSettings::default(),
         }
     }
 

@@ -58,7 +58,7 @@ fn unknown(id: i64) -> Refusal {
 }
 
 /// A draft checked as every contact is; the error names what was wrong.
-fn checked(draft: TeamContactDraft) -> Result<ValidContact, String> {
+pub(crate) fn checked(draft: TeamContactDraft) -> Result<ValidContact, String> {
     if draft.numbers.len() > NUMBERS_PER_CONTACT {
         return Err(format!(
             "a contact holds at most {NUMBERS_PER_CONTACT} numbers; this one has {}",

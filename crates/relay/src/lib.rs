@@ -66,6 +66,7 @@ pub mod calls;
 mod colleague_routes;
 pub mod config;
 pub mod connection;
+pub mod console;
 mod contacts_api;
 pub mod contacts_file;
 pub mod directory;

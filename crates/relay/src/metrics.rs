@@ -112,6 +112,8 @@ const COMMIT_BUCKETS: [f64; 11] = [
 #[derive(Debug, Default)]
 pub struct Metrics {
     received: AtomicU64,
+    last_received_ms: AtomicI64,
+    minutes: MinuteCounts,
     stored: AtomicU64,
     duplicates: AtomicU64,
     delivered: AtomicU64,
@@ -129,6 +131,22 @@ impl Metrics {
     /// A notification arrived at the hook (before any check).
     pub fn received(&self) {
         self.received.fetch_add(1, Ordering::Relaxed);
+        self.last_received_ms
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        self.minutes.count(chrono::Utc::now().timestamp() / 60);
+    }
+
+    /// When the last notification arrived (since the relay started).
+    pub fn last_received(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self.last_received_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => chrono::DateTime::from_timestamp_millis(ms),
+        }
+    }
+
+    /// Notifications received in the last minute, and per minute over the last 15.
+    pub fn received_per_minute(&self) -> (u64, f64) {
+        self.minutes.rates(chrono::Utc::now().timestamp() / 60)
     }
 
     /// A notification was committed; `duplicate` if it was recognised instead of stored.
@@ -336,5 +354,36 @@ mod tests {
         assert!(text.contains("trubka_relay_commit_seconds_bucket{le=\"0.05\"} 2\n"));
         assert!(text.contains("trubka_relay_commit_seconds_count 2\n"));
         assert!(text.contains("trubka_relay_store_bytes 4096\n"));
+    }
+}
+
+/// Notifications counted per minute over the last 16 minutes (a ring by minute number).
+#[derive(Debug, Default)]
+struct MinuteCounts {
+    slots: [(AtomicI64, AtomicU64); 16],
+}
+
+impl MinuteCounts {
+    fn count(&self, minute: i64) {
+        let (at, count) = &self.slots[minute.rem_euclid(16) as usize];
+        if at.swap(minute, Ordering::Relaxed) != minute {
+            count.store(0, Ordering::Relaxed);
+        }
+        count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The last full minute's count and the mean of the 15 before now.
+    fn rates(&self, now: i64) -> (u64, f64) {
+        let of = |minute: i64| {
+            let (at, count) = &self.slots[minute.rem_euclid(16) as usize];
+            if at.load(Ordering::Relaxed) == minute {
+                count.load(Ordering::Relaxed)
+            } else {
+                0
+            }
+        };
+        let last = of(now) + of(now - 1);
+        let fifteen: u64 = (1..=15).map(|back| of(now - back)).sum();
+        (last, fifteen as f64 / 15.0)
     }
 }

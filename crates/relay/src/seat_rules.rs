@@ -165,6 +165,7 @@ mod tests {
                 .collect::<HashSet<_>>(),
             since: Utc::now(),
             answered: true,
+            answered_at: None,
         }
     }
 

@@ -29,7 +29,7 @@ pub const DEFAULT_INVITE_LIFE: Duration = Duration::from_secs(72 * 3600);
 /// The longest life an invite may be given.
 pub const LONGEST_INVITE_LIFE: Duration = Duration::from_secs(30 * 24 * 3600);
 
-fn random<const N: usize>() -> Result<[u8; N], RelayError> {
+pub(crate) fn random<const N: usize>() -> Result<[u8; N], RelayError> {
     let mut bytes = [0u8; N];
     OsRng
         .try_fill_bytes(&mut bytes)

@@ -24,7 +24,7 @@ use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
 use crate::{
-    colleague_routes, contacts_api, intake, oauth, routing_routes, seat_api, stream, team_routes,
+    colleague_routes, console, contacts_api, intake, oauth, routing_routes, seat_api, stream, team_routes,
     wrapup_api,
 };
 
@@ -121,6 +121,8 @@ pub fn router(state: RelayState) -> Router {
             "/{hook}/events",
             post(intake::receive).fallback(not_found).layer(timed),
         )
+        // The admin console: its pages, and its API behind the session (`console::routes`).
+        .merge(console::routes(&state))
         .fallback(not_found)
         .with_state(state)
 }

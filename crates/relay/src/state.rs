@@ -13,6 +13,7 @@ use crate::additions::Addition;
 use crate::availability::SeatAvailability;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
+use crate::console::Console;
 use crate::directory::DirectoryCache;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
@@ -24,6 +25,7 @@ use crate::routing::RelayRouter;
 use crate::sealing::Sealer;
 use crate::seat_limits::SeatLimits;
 use crate::store::audit::SharedAuditStore;
+use crate::store::console::SharedConsoleStore;
 use crate::store::phonebook::SharedPhonebookStore;
 use crate::store::sqlite::{SqliteOptions, SqliteStore};
 use crate::store::team::SharedTeamStore;
@@ -39,6 +41,7 @@ pub type Stores = (
     SharedAuditStore,
     SharedWrapUpStore,
     SharedPhonebookStore,
+    SharedConsoleStore,
 );
 
 /// Everything the handlers share.
@@ -86,6 +89,10 @@ pub struct RelayState {
     pub additions: mpsc::Sender<Addition>,
     /// Its receiving end, taken by the task that stores them when the relay starts.
     pub(crate) additions_rx: Arc<Mutex<Option<mpsc::Receiver<Addition>>>>,
+    /// The admin console's accounts and sessions, and what was seen of the seats' apps.
+    pub console_store: SharedConsoleStore,
+    /// The admin console's running state (sign-in limit, streams, today's counters).
+    pub console: Arc<Console>,
 }
 
 impl RelayState {
@@ -104,7 +111,8 @@ impl RelayState {
                 Arc::clone(&store) as SharedTeamStore,
                 Arc::clone(&store) as SharedAuditStore,
                 Arc::clone(&store) as SharedWrapUpStore,
-                store as SharedPhonebookStore,
+                Arc::clone(&store) as SharedPhonebookStore,
+                store as SharedConsoleStore,
             ))
         })
     }
@@ -123,8 +131,10 @@ impl RelayState {
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
-        let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone());
-        let (store, team, audit, wrapups, phonebook) =
+        let today = Arc::new(crate::console::TodayCounters::new(config.console.time_zone));
+        let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone())
+            .with_today(Arc::clone(&today));
+        let (store, team, audit, wrapups, phonebook, console_store) =
             open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
@@ -150,7 +160,10 @@ impl RelayState {
         routing.use_managers(Arc::clone(&phonebook) as Arc<dyn crate::routing::PersonalManagers>);
         routing
             .use_availability(Arc::clone(&availability) as Arc<dyn crate::routing::Availability>);
+        let console = Arc::new(Console::new(&config.console, today));
         Ok(Self {
+            console_store,
+            console,
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
             access: Arc::new(
                 Access::new(

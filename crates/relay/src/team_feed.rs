@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::additions::{Addition, offer};
 use crate::calls::{CallView, Derived};
+use crate::console::TodayCounters;
 use crate::directory::DirectoryCache;
 use crate::fanout::Fanout;
 use crate::store::{CommitSink, IncomingNotification, SharedStore, StoredEvent};
@@ -27,6 +28,7 @@ pub struct TeamSink {
     calls: Arc<CallView>,
     fanout: Arc<Fanout>,
     additions: mpsc::Sender<Addition>,
+    today: Option<Arc<TodayCounters>>,
 }
 
 impl TeamSink {
@@ -40,14 +42,28 @@ impl TeamSink {
             calls,
             fanout,
             additions,
+            today: None,
         }
+    }
+
+    /// Also counts each ended leg for the wallboard's day, and tells it of every commit.
+    pub fn with_today(mut self, today: Arc<TodayCounters>) -> Self {
+        self.today = Some(today);
+        self
     }
 }
 
 impl CommitSink for TeamSink {
     fn committed(&self, events: &[StoredEvent]) {
         for derived in self.calls.observe(events) {
-            offer(&self.additions, Addition::Derived(derived));
+            match (derived, &self.today) {
+                (Derived::Ended(ended), Some(today)) => today.ended(&ended),
+                (Derived::Ended(_), None) => {}
+                (derived, _) => offer(&self.additions, Addition::Derived(derived)),
+            }
+        }
+        if let Some(today) = &self.today {
+            today.changed();
         }
         self.fanout.committed(events);
     }
@@ -73,6 +89,8 @@ pub async fn run(
                 directory.invalidate();
                 continue;
             }
+            // Counted by the sink itself (the wallboard's day); nothing to store.
+            Addition::Derived(Derived::Ended(_)) => continue,
             Addition::Derived(Derived::Presence(presence)) => {
                 (PRESENCE_KIND, serde_json::to_string(&presence))
             }

@@ -4,8 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Whether the relay holds a working МТТ integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "IntegrationState.ts")]
 pub enum IntegrationState {
     /// No integration, or its sign-in has not finished (or was refused and must be redone).
     NotConnected,
@@ -16,20 +17,24 @@ pub enum IntegrationState {
 }
 
 /// What the relay says about its integration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "TeamStatus.ts")]
 pub struct TeamStatus {
     /// The state.
     pub integration: IntegrationState,
     /// Whether the relay is in team mode (an integration was connected to it).
     pub team_mode: bool,
     /// When the access token expires.
+    #[ts(type = "string | null")]
     pub access_expires_at: Option<DateTime<Utc>>,
     /// When the refresh token lapses (then the integration must be connected again).
+    #[ts(type = "string | null")]
     pub refresh_expires_at: Option<DateTime<Utc>>,
     /// Whether МТТ rotates refresh tokens (`None` until the first refresh shows it).
     pub refresh_rotates: Option<bool>,
     /// The last successful refresh.
+    #[ts(type = "string | null")]
     pub last_refresh_at: Option<DateTime<Utc>>,
     /// Why the last refresh failed, if it did.
     pub last_error: Option<String>,

@@ -277,7 +277,7 @@ impl Integration {
     }
 
     /// The at-rest key, reading the key file if none was loaded yet.
-    fn sealer(&self) -> Option<Sealer> {
+    pub(crate) fn sealer(&self) -> Option<Sealer> {
         let mut sealer = self
             .sealer
             .lock()

@@ -15,6 +15,7 @@
 //!   which is what lets a stream read the backlog and switch to live events without a gap.
 
 pub mod audit;
+pub mod console;
 pub mod phonebook;
 pub mod routing;
 pub mod sqlite;

@@ -176,6 +176,10 @@ pub trait TeamStore: RoutingStore + Send + Sync + fmt::Debug + 'static {
     /// Every seat, revoked ones included, in number order.
     fn seats(&self) -> BoxFuture<'_, Result<Vec<SeatRecord>, RelayError>>;
 
+    /// Changes an active seat's name, workplace and role; moves the team generation (the
+    /// seat's streams and requests follow its new role).
+    fn edit_seat(&self, id: i64, seat: NewSeat) -> BoxFuture<'_, Result<SeatRecord, RelayError>>;
+
     /// Revokes a seat, its credential and its invite.
     fn revoke_seat(&self, seat: SeatRef) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
         self.revoke_seat_asking(seat, false)

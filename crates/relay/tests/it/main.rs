@@ -10,6 +10,8 @@ mod cli;
 mod contacts_cli;
 #[cfg(feature = "cli")]
 mod durability;
+mod console_security;
+mod console_support;
 mod intake;
 mod limits;
 mod oauth;

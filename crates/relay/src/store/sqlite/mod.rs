@@ -15,6 +15,7 @@
 
 mod audit;
 mod backup;
+mod console;
 mod events;
 mod keys;
 mod meta;

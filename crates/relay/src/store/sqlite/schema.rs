@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 8;
+pub(super) const SCHEMA_VERSION: i64 = 9;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -119,6 +119,29 @@ CREATE INDEX IF NOT EXISTS team_wrapups_by_number ON team_wrapups (number, saved
 CREATE INDEX IF NOT EXISTS team_wrapups_by_saved_at ON team_wrapups (saved_at);
 ";
 
+/// Version 9 (issue #18): the admin console. Accounts (a seat's argon2id PHC string, its wrong
+/// passwords in a row and the lock they caused), sessions by the SHA-256 of their id and of
+/// their CSRF token, and what the relay saw of each seat's app.
+const CONSOLE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS console_accounts (
+    seat_id         INTEGER PRIMARY KEY REFERENCES seats (id),
+    password_hash   TEXT NOT NULL,
+    failed_in_a_row INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT,
+    updated_at      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_sessions (
+    id_hash      BLOB PRIMARY KEY,
+    csrf_hash    BLOB NOT NULL,
+    seat_id      INTEGER NOT NULL REFERENCES seats (id),
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_sessions_by_seat ON console_sessions (seat_id);
+ALTER TABLE seats ADD COLUMN app_version TEXT;
+ALTER TABLE seats ADD COLUMN last_seen_at TEXT;
+";
+
 /// Version 6: the team phonebook. A contact keeps the version of its last change (unique: one
 /// per contact changed) and a tombstone when deleted, so that "what changed since N" is one
 /// indexed range; its numbers are keyed (`phonebook::normalize_number`) for lookups.
@@ -212,6 +235,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 8 {
         conn.execute_batch(WRAPUP_SCHEMA)?;
+    }
+    if version < 9 {
+        conn.execute_batch(CONSOLE_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;

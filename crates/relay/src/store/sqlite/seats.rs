@@ -116,6 +116,24 @@ pub(super) fn add_seat(
     seat_by_id(tx, id, path)?.ok_or_else(|| RelayError::SeatNotFound(id.to_string()))
 }
 
+/// Changes an active seat's name, workplace and role (its credential stays valid).
+pub(super) fn edit_seat(
+    tx: &Transaction<'_>,
+    id: i64,
+    seat: &NewSeat,
+    path: &Path,
+) -> Result<SeatRecord, RelayError> {
+    let named = SeatRef::Id(id);
+    active(resolve(tx, &named, path)?, &named)?;
+    tx.execute(
+        "UPDATE seats SET name = ?2, workplace = ?3, role = ?4 WHERE id = ?1",
+        params![id, seat.name, seat.workplace, seat.role.as_str()],
+    )
+    .map_err(store_error(path))?;
+    bump_team_generation(tx, path)?;
+    seat_by_id(tx, id, path)?.ok_or_else(|| RelayError::SeatNotFound(id.to_string()))
+}
+
 pub(super) fn seats(conn: &Connection, path: &Path) -> Result<Vec<SeatRecord>, RelayError> {
     let mut statement = conn
         .prepare(&format!("SELECT {SEAT_COLUMNS} FROM seats s ORDER BY s.id"))

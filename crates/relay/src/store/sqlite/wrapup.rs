@@ -168,7 +168,7 @@ mod tests {
         let version: i64 = conn
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 8);
+        assert_eq!(version, super::super::schema::SCHEMA_VERSION);
         let seats: i64 = conn
             .query_row("SELECT count(*) FROM seats", [], |r| r.get(0))
             .unwrap();

@@ -1,0 +1,386 @@
+//! The admin console (issue #18): its single-page app's files and its JSON API under
+//! `/admin/api`, for the seats with role admin or supervisor that were given a console password.
+//!
+//! Invariant: every `/admin/api` route is built in [`api`] only, whose whole router (its
+//! fallback included) sits behind [`session::require`]; the one request it lets through
+//! without a session is the sign-in itself. The static pages carry no data.
+
+mod assets;
+mod audit;
+mod health;
+mod integration;
+pub mod password;
+mod seats;
+pub(crate) mod session;
+mod settings;
+mod wallboard;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post, put};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::rate::RateLimit;
+use crate::state::RelayState;
+use crate::store::audit::{NewAuditEntry, Outcome};
+
+pub use wallboard::TodayCounters;
+
+/// The console's settings (the configuration's defaults; tests shorten the lock).
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// The team's time zone: "today" on the wallboard.
+    pub time_zone: chrono_tz::Tz,
+    /// Wrong passwords in a row that lock an account.
+    pub lock_after: u32,
+    /// How long a lock lasts.
+    pub lock_for: Duration,
+    /// Sign-in attempts taken per minute, from everywhere together.
+    pub sign_ins_per_minute: u32,
+    /// Wallboard streams per session.
+    pub streams_per_session: usize,
+    /// Wallboard streams in all.
+    pub streams_max: usize,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            time_zone: chrono_tz::Europe::Moscow,
+            lock_after: 10,
+            lock_for: Duration::from_secs(15 * 60),
+            sign_ins_per_minute: 60,
+            streams_per_session: 8,
+            streams_max: 64,
+        }
+    }
+}
+
+/// What the console keeps while the relay runs.
+#[derive(Debug)]
+pub struct Console {
+    /// Sign-in attempts (`sign_ins_per_minute`).
+    pub(crate) sign_ins: RateLimit,
+    /// Wallboard streams open now.
+    pub(crate) streams: AtomicUsize,
+    /// Each session's wallboard streams open now, by the session's hash.
+    pub(crate) session_streams: std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>,
+    /// Each seat's answered, missed and talk time today.
+    pub today: Arc<TodayCounters>,
+    /// When the relay started.
+    pub(crate) started_at: chrono::DateTime<Utc>,
+}
+
+impl Console {
+    /// The console's state for `settings`.
+    pub fn new(settings: &ConsoleSettings, today: Arc<TodayCounters>) -> Self {
+        Self {
+            sign_ins: RateLimit::per_minute(settings.sign_ins_per_minute),
+            streams: AtomicUsize::new(0),
+            session_streams: std::sync::Mutex::new(std::collections::HashMap::new()),
+            today,
+            started_at: Utc::now(),
+        }
+    }
+
+    /// Wallboard streams open now.
+    pub fn open_streams(&self) -> usize {
+        self.streams.load(Ordering::Relaxed)
+    }
+}
+
+/// The largest JSON body the API reads.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+/// The largest phonebook file it imports.
+pub(crate) const IMPORT_LIMIT: usize = 5 * 1024 * 1024;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The console's routes: the pages and files, and the API behind the session.
+pub fn routes(state: &RelayState) -> Router<RelayState> {
+    Router::new()
+        .nest("/admin/api", api(state))
+        .merge(assets::routes())
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// Every API route. Only here, and all behind [`session::require`] (see the module's docs).
+fn api(state: &RelayState) -> Router<RelayState> {
+    Router::new()
+        .route(
+            "/session",
+            post(session::sign_in)
+                .get(session::current)
+                .delete(session::sign_out),
+        )
+        .route("/sessions", delete(session::sign_out_everywhere))
+        .route("/integration", get(integration::show))
+        .route("/integration/connect", post(integration::connect))
+        .route("/seats", get(seats::list).post(seats::add))
+        .route("/seats/{id}", put(seats::edit))
+        .route("/seats/{id}/revoke", post(seats::revoke))
+        .route("/seats/{id}/invite", post(seats::invite))
+        .route("/seats/{id}/console-password", put(seats::set_password))
+        .route("/wallboard", get(wallboard::show))
+        .route("/wallboard/stream", get(wallboard::stream))
+        .route(
+            "/routing",
+            get(settings::routing).put(settings::set_routing),
+        )
+        .route("/routing/journal", get(settings::journal))
+        .route("/tags", get(settings::tags).put(settings::set_tags))
+        .route(
+            "/phonebook",
+            get(settings::contacts).post(settings::add_contact),
+        )
+        .route(
+            "/phonebook/{id}",
+            put(settings::edit_contact).delete(settings::delete_contact),
+        )
+        .route("/phonebook/import", post(settings::import))
+        .route("/audit", get(audit::entries))
+        .route("/health", get(health::show))
+        // An unknown API path is the API's (behind the guard), not a page of the app's.
+        .route("/{*unknown}", any(api_not_found))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::require,
+        ))
+}
+
+async fn api_not_found() -> ConsoleError {
+    ConsoleError::new(StatusCode::NOT_FOUND, "not_found", "no such console API")
+}
+
+/// The headers of every `/admin` answer; the API's are never cached.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/admin/api");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("no-referrer"),
+    );
+    if api || !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// An API refusal: `{code, message, field}`.
+#[derive(Debug)]
+pub(crate) struct ConsoleError {
+    status: StatusCode,
+    body: ErrorBody,
+    retry_after: Option<u64>,
+    close: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+impl ConsoleError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code,
+                message: message.into(),
+                field: None,
+            },
+            retry_after: None,
+            close: false,
+        }
+    }
+
+    /// 400 naming the form field that is wrong.
+    pub(crate) fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut error = Self::new(StatusCode::BAD_REQUEST, "bad_request", message);
+        error.body.field = Some(field.to_owned());
+        error
+    }
+
+    pub(crate) fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "sign in to the console first (no session, or it expired)",
+        )
+    }
+
+    pub(crate) fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only the team's admins may do this",
+        )
+    }
+
+    pub(crate) fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+    }
+
+    pub(crate) fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    pub(crate) fn too_large(limit: usize) -> Self {
+        let mut error = Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request's body is over {} KB", limit / 1024),
+        );
+        // The rest of the body is not read: the connection cannot be reused.
+        error.close = true;
+        error
+    }
+
+    pub(crate) fn unavailable(err: &crate::RelayError) -> Self {
+        tracing::error!(error = %err, "the console's store call failed");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the relay's store is unavailable",
+        )
+    }
+
+    pub(crate) fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    pub(crate) fn code(&self) -> &'static str {
+        self.body.code
+    }
+}
+
+impl From<crate::RelayError> for ConsoleError {
+    fn from(err: crate::RelayError) -> Self {
+        use crate::RelayError as E;
+        match &err {
+            E::TeamInput { field, reason } => {
+                ConsoleError::field(field.trim_start_matches("--"), reason.clone())
+            }
+            E::SeatNotFound(_) => ConsoleError::not_found("seat"),
+            E::SeatRevoked(seat) => ConsoleError::conflict(format!("seat {seat} is revoked")),
+            E::SeatAmbiguous(name) => {
+                ConsoleError::conflict(format!("more than one active seat is named {name}"))
+            }
+            _ => ConsoleError::unavailable(&err),
+        }
+    }
+}
+
+impl IntoResponse for ConsoleError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+}
+
+/// Reads a body of at most `limit` bytes.
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ConsoleError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ConsoleError::too_large(limit))
+}
+
+/// A JSON body (at most [`BODY_LIMIT`]) read into `T`, whose unknown fields are refused; a
+/// wrong one is a 400 naming the field when serde names it.
+#[derive(Debug)]
+pub(crate) struct ConsoleJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ConsoleJson<T> {
+    type Rejection = ConsoleError;
+
+    async fn from_request(request: Request, _: &S) -> Result<Self, ConsoleError> {
+        let bytes = read_body(request.into_body(), BODY_LIMIT).await?;
+        parse_json(&bytes).map(ConsoleJson)
+    }
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ConsoleError> {
+    serde_json::from_slice(bytes).map_err(|err| {
+        let message = err.to_string();
+        let named = |prefix: &str| {
+            message
+                .split_once(prefix)
+                .and_then(|(_, rest)| rest.split('`').next())
+                .map(str::to_owned)
+        };
+        let field = named("unknown field `")
+            .or_else(|| named("missing field `"))
+            .unwrap_or_else(|| "body".to_owned());
+        ConsoleError::field(&field, format!("the request is not what this form sends: {message}"))
+    })
+}
+
+/// Records a console change in the audit log, with who made it.
+pub(crate) async fn audit(
+    state: &RelayState,
+    who: &session::Caller,
+    action: &str,
+    target: String,
+    outcome: Outcome,
+    detail: String,
+) {
+    record(state, who.seat, &who.name, action, target, outcome, detail).await;
+}
+
+pub(crate) async fn record(
+    state: &RelayState,
+    seat: i64,
+    name: &str,
+    action: &str,
+    target: String,
+    outcome: Outcome,
+    detail: String,
+) {
+    let entry = NewAuditEntry {
+        at: Utc::now(),
+        seat_id: seat,
+        seat_name: name.to_owned(),
+        action: action.to_owned(),
+        target,
+        outcome,
+        code: None,
+        detail,
+    };
+    if let Err(err) = state.audit.record(entry).await {
+        tracing::error!(error = %err, action, "a console change could not be audited");
+    }
+}
