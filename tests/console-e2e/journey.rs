@@ -114,10 +114,10 @@ fn the_admin_runs_the_team_from_the_console() {
     browser.click("#nav-seats");
     browser.click("#seat-add");
     browser.type_into("#seat-name", OPERATOR);
-    browser.type_into("#seat-workplace", "12");
+    browser.type_into("#seat-workplace", "883 140");
     browser.click("#seat-form button[type=submit]");
-    // The relay names the field it refuses; the page shows it there. (The directory has no
-    // workplace 12.) Then the right one.
+    // The relay names the field it refuses; the page shows it there. (A workplace is not a
+    // SIP ID with a space.) Then the right one.
     browser.wait_js(
         "the workplace's error next to its field",
         "const e = document.getElementById('seat-workplace-error'); return e && !e.hidden && e.textContent ? e.textContent : null",
