@@ -621,3 +621,64 @@ fn the_repository_stands_alone() {
         offenders.join("\n")
     );
 }
+
+/// ARCHITECTURE.md, the relay's admin console: no `/admin/api` route without a session. Every
+/// console route is built in `crates/relay/src/console/` (no other file of the relay names an
+/// `/admin` path), the API's routes only in `console/mod.rs`, whose router is wrapped whole by
+/// `session::require`, and the pages' (`assets.rs`) only under `/admin` outside `/admin/api`.
+#[test]
+fn console_routes_are_built_only_behind_the_session_guard() {
+    let src = repo_root().join("crates/relay/src");
+    let console = src.join("console");
+    for file in files_below(&src, ".rs") {
+        let text = read(&file);
+        let inside = file.starts_with(&console);
+        if !inside {
+            assert!(
+                !text.contains("\"/admin"),
+                "{} names an /admin path: console routes belong in crates/relay/src/console/",
+                file.display()
+            );
+            continue;
+        }
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let routes = text.matches(".route(").count() + text.matches(".nest(").count();
+        match name.as_str() {
+            "mod.rs" => {
+                assert!(
+                    text.contains(".nest(\"/admin/api\", api(state))")
+                        && text.contains("session::require"),
+                    "console/mod.rs must nest the API under /admin/api behind session::require"
+                );
+                let api = text.split("fn api(").nth(1).unwrap();
+                let (body, _) = api.split_once("\n}\n").unwrap();
+                assert_eq!(
+                    routes,
+                    body.matches(".route(").count() + 1,
+                    "every console/mod.rs route but the API's nest must be inside fn api"
+                );
+                assert!(
+                    body.trim_end()
+                        .ends_with("session::require,\n        ))")
+                        || body.contains(".layer(middleware::from_fn_with_state(\n            state.clone(),\n            session::require,"),
+                    "fn api's router must end wrapped whole by session::require"
+                );
+            }
+            "assets.rs" => {
+                for line in text.lines().filter(|l| l.contains(".route(")) {
+                    assert!(
+                        !line.contains("/admin/api"),
+                        "assets.rs routes an API path: {line}"
+                    );
+                }
+            }
+            _ => assert_eq!(
+                routes,
+                0,
+                "{} builds routes: console routes are built in console/mod.rs (behind the \
+                 session) and console/assets.rs (the pages) only",
+                file.display()
+            ),
+        }
+    }
+}

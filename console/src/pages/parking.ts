@@ -2,9 +2,9 @@
 // may go to, ticked from the team's seats (and any other SIP IDs typed in), saved per number.
 import { get, put } from "../api";
 import type { Page } from "../app";
-import type { ConsoleParking } from "../bindings/ConsoleParking";
+import type { ConsoleParking } from "../api-types";
 import type { ConsoleSeat } from "../bindings/ConsoleSeat";
-import type { ParkingNumber } from "../bindings/ParkingNumber";
+import type { ParkingNumber } from "../api-types";
 import { h, replace } from "../dom";
 import { describe, Form, input, uid } from "../forms";
 import { phone } from "../format";

@@ -2,7 +2,7 @@
 // a CSV or vCard file (all or nothing; the lines the relay skipped are listed with their reason).
 import { del, get, post, put, request } from "../api";
 import type { Page } from "../app";
-import type { ImportResult } from "../bindings/ImportResult";
+import type { ImportResult } from "../api-types";
 import type { TeamContact } from "../bindings/TeamContact";
 import type { TeamContactDraft } from "../bindings/TeamContactDraft";
 import { cancelButton, openDialog } from "../dialog";

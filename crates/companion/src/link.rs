@@ -236,6 +236,8 @@ impl RelayLink {
         // heartbeat watchdog instead.
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
+            // The team relay's admin console shows each seat's app version from this.
+            .user_agent(concat!("Trubka/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none());
         // The system's proxy, except to a relay on this machine (demo mode): a proxy cannot
         // reach it.

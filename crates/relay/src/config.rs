@@ -148,7 +148,7 @@ pub struct RelayConfig {
     /// it 429.
     pub join_attempts_per_minute: u32,
     /// The admin console's time zone, sign-in lock and stream caps.
-    pub console: crate::console::ConsoleSettings,
+    pub console: crate::console_state::ConsoleSettings,
 }
 
 impl RelayConfig {
@@ -191,7 +191,7 @@ impl RelayConfig {
             mtt_api_url: mtt_api::MTT_API_URL.to_owned(),
             refresh_margin: Duration::from_secs(10 * 60),
             join_attempts_per_minute: 60,
-            console: crate::console::ConsoleSettings::default(),
+            console: crate::console_state::ConsoleSettings::default(),
         }
     }
 

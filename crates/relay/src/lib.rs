@@ -67,6 +67,7 @@ mod colleague_routes;
 pub mod config;
 pub mod connection;
 pub mod console;
+pub mod console_state;
 mod contacts_api;
 pub mod contacts_file;
 pub mod directory;

@@ -90,6 +90,15 @@ enum Command {
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
     },
+    /// Who may sign in to the admin console: add (a password for an admin's or supervisor's
+    /// seat), list, remove.
+    Admin {
+        #[command(subcommand)]
+        action: cli::admin::AdminCommand,
+        /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
     /// The team's wrap-up tags: list them, or set them and whether one is required.
     Tags {
         #[command(subcommand)]
@@ -503,6 +512,7 @@ async fn main() -> ExitCode {
         Command::Keys { action, database } => keys(&config, database, action).await,
         Command::Team { action, database } => cli::team::run(&config, database, action).await,
         Command::Seats { action, database } => cli::seats::run(&config, database, action).await,
+        Command::Admin { action, database } => cli::admin::run(&config, database, action).await,
         Command::Audit(args) => cli::audit::run(&config, args).await,
         Command::Tags { action, database } => cli::tags::run(&config, database, action).await,
         Command::Contacts { action, database } => {

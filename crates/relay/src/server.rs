@@ -24,8 +24,8 @@ use crate::error::RelayError;
 use crate::metrics::{Metrics, RejectReason, render_gauge};
 use crate::state::RelayState;
 use crate::{
-    colleague_routes, console, contacts_api, intake, oauth, routing_routes, seat_api, stream, team_routes,
-    wrapup_api,
+    colleague_routes, console, contacts_api, intake, oauth, routing_routes, seat_api, stream,
+    team_routes, wrapup_api,
 };
 
 /// The relay's routes. The hook path is checked inside the handlers (in constant time), so

@@ -13,7 +13,7 @@ use crate::additions::Addition;
 use crate::availability::SeatAvailability;
 use crate::calls::CallView;
 use crate::config::RelayConfig;
-use crate::console::Console;
+use crate::console_state::Console;
 use crate::directory::DirectoryCache;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
@@ -131,7 +131,9 @@ impl RelayState {
         let fanout = Arc::new(Fanout::new(config.client_buffer, Arc::clone(&metrics)));
         let calls = Arc::new(CallView::default());
         let (additions, additions_rx) = mpsc::channel(FEED_QUEUE);
-        let today = Arc::new(crate::console::TodayCounters::new(config.console.time_zone));
+        let today = Arc::new(crate::console_state::TodayCounters::new(
+            config.console.time_zone,
+        ));
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone())
             .with_today(Arc::clone(&today));
         let (store, team, audit, wrapups, phonebook, console_store) =

@@ -169,9 +169,11 @@ pub(crate) async fn stream_events(
 
     let cutoff = peer.map(|Extension(ConnectInfo(peer))| peer.cutoff);
     let mut online = None;
+    let mut seen = None;
     let viewer = match slot.holder() {
         Holder::Seat(profile) => {
             state.calls.add_workplace(&profile.workplace);
+            seen = Some(crate::console::SeenWhileOpen::open(&state, profile.id, &headers).await);
             online = Some(
                 state
                     .availability
@@ -222,6 +224,7 @@ pub(crate) async fn stream_events(
         slot,
         viewer,
         _online: online,
+        _seen: seen,
     };
     let events = futures::stream::unfold(feed, |mut feed| async move {
         feed.next()
@@ -321,6 +324,8 @@ struct Feed {
     viewer: Viewer,
     /// A seat's stream keeps the seat online (its availability, not Offline) while it lasts.
     _online: Option<crate::availability::Online>,
+    /// The seat's app version and last seen, recorded at open and at close (the console's).
+    _seen: Option<crate::console::SeenWhileOpen>,
 }
 
 impl Feed {

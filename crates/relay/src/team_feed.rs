@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::additions::{Addition, offer};
 use crate::calls::{CallView, Derived};
-use crate::console::TodayCounters;
+use crate::console_state::TodayCounters;
 use crate::directory::DirectoryCache;
 use crate::fanout::Fanout;
 use crate::store::{CommitSink, IncomingNotification, SharedStore, StoredEvent};

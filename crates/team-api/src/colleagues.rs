@@ -20,8 +20,9 @@ use crate::stream::Presence;
 pub const AVAILABILITY_KIND: &str = "availability";
 
 /// Whether an operator takes calls, as colleagues and routing see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "Availability.ts")]
 pub enum Availability {
     /// Takes calls.
     Available,

@@ -10,8 +10,11 @@ use crate::secret::SeatCredential;
 
 /// What a seat may do. Operators act on their own workplace's calls, supervisors on every
 /// call, admins also on the team's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "Role.ts")]
 pub enum Role {
     /// Dials from their own workplace, acts on calls that touch it.
     Operator,

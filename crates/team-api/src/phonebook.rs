@@ -30,8 +30,9 @@ pub const PHONEBOOK_KIND: &str = "phonebook";
 pub const CONTACTS_PAGE_MAX: usize = 1000;
 
 /// A contact of the team phonebook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "TeamContact.ts")]
 pub struct TeamContact {
     /// The relay's number for the contact; never reused.
     pub id: i64,
@@ -39,40 +40,48 @@ pub struct TeamContact {
     pub name: String,
     /// The company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub company: Option<String>,
     /// The numbers as entered.
     #[serde(default)]
     pub numbers: Vec<String>,
     /// The personal manager's workplace (SIP ID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub manager: Option<String>,
     /// Free notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub notes: Option<String>,
     /// The phonebook's version at this contact's last change.
     pub version: i64,
     /// When it last changed, by the relay's clock.
+    #[ts(type = "string")]
     pub updated_at: DateTime<Utc>,
 }
 
 /// `POST /team/contacts` and `PUT /team/contacts/{id}`'s body: the contact as typed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "TeamContactDraft.ts")]
 pub struct TeamContactDraft {
     /// The name; may be empty when there is a company or a number to show instead.
     #[serde(default)]
     pub name: String,
     /// The company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub company: Option<String>,
     /// The numbers as typed.
     #[serde(default)]
     pub numbers: Vec<String>,
     /// The personal manager's workplace (SIP ID).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub manager: Option<String>,
     /// Free notes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub notes: Option<String>,
 }
 

@@ -32,8 +32,9 @@ pub const CALLBACK_QUEUE_KIND: &str = "callbackQueue";
 pub const TEAM_KIND: &str = "team";
 
 /// What a workplace is doing, as colleagues may see it: never who with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "Presence.ts")]
 pub enum Presence {
     /// No live call.
     Free,

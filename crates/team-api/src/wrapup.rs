@@ -103,8 +103,9 @@ pub struct TeamWrapUps {
 }
 
 /// The team's tags (`GET /team/tags`, any seat; `PUT /team/tags`, admins only).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "TeamTags.ts")]
 pub struct TeamTags {
     /// The tags to choose from, in order.
     pub tags: Vec<String>,

@@ -1,6 +1,8 @@
-//! The command line's team commands: `team` (the integration), `seats`, `audit`, `contacts`
+//! The command line's team commands: `team` (the integration), `seats`, `admin` (the admin
+//! console's accounts), `audit`, `contacts`
 //! (the team phonebook), `routing` and `tags` (the wrap-ups' tags).
 
+pub mod admin;
 pub mod audit;
 pub mod contacts;
 pub mod routing;

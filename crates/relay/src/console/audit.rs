@@ -77,10 +77,10 @@ fn filter(query: Option<&str>) -> Result<Filter, ConsoleError> {
             "seat" => filter.seat = Some(number("seat", &value)?),
             "action" => filter.action = Some(value),
             "outcome" => {
-                filter.outcome = Some(
-                    Outcome::parse(&value)
-                        .ok_or_else(|| ConsoleError::field("outcome", "done, refused or failed"))?,
-                );
+                filter.outcome =
+                    Some(Outcome::parse(&value).ok_or_else(|| {
+                        ConsoleError::field("outcome", "done, refused or failed")
+                    })?);
             }
             "limit" => {
                 filter.limit = usize::try_from(number("limit", &value)?)
@@ -114,10 +114,9 @@ pub(crate) async fn entries(
         let e = &entry.entry;
         filter.to.is_none_or(|to| e.at <= to)
             && filter.before.is_none_or(|before| entry.id < before)
-            && filter
-                .action
-                .as_deref()
-                .is_none_or(|action| e.action == action || e.action.starts_with(&format!("{action}.")))
+            && filter.action.as_deref().is_none_or(|action| {
+                e.action == action || e.action.starts_with(&format!("{action}."))
+            })
             && filter.outcome.is_none_or(|outcome| e.outcome == outcome)
     });
     let entries: Vec<ConsoleAuditEntry> = matching

@@ -25,7 +25,6 @@ pub struct ConsoleHealth {
     connected_seats: usize,
     connected_clients: usize,
     console_streams: usize,
-    #[ts(type = "\"not_connected\" | \"connected\" | \"refresh_failing\"")]
     integration: IntegrationState,
     webhooks_silent: bool,
     #[ts(type = "string | null")]

@@ -7,6 +7,9 @@
 
 mod assets;
 mod audit;
+#[cfg(test)]
+mod bindings;
+
 mod health;
 mod integration;
 pub mod password;
@@ -16,10 +19,7 @@ mod settings;
 mod wallboard;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -30,73 +30,63 @@ use chrono::Utc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::rate::RateLimit;
 use crate::state::RelayState;
 use crate::store::audit::{NewAuditEntry, Outcome};
 
-pub use wallboard::TodayCounters;
+pub use crate::console_state::{Console, ConsoleSettings, TodayCounters};
 
-/// The console's settings (the configuration's defaults; tests shorten the lock).
-#[derive(Debug, Clone)]
-pub struct ConsoleSettings {
-    /// The team's time zone: "today" on the wallboard.
-    pub time_zone: chrono_tz::Tz,
-    /// Wrong passwords in a row that lock an account.
-    pub lock_after: u32,
-    /// How long a lock lasts.
-    pub lock_for: Duration,
-    /// Sign-in attempts taken per minute, from everywhere together.
-    pub sign_ins_per_minute: u32,
-    /// Wallboard streams per session.
-    pub streams_per_session: usize,
-    /// Wallboard streams in all.
-    pub streams_max: usize,
-}
-
-impl Default for ConsoleSettings {
-    fn default() -> Self {
-        Self {
-            time_zone: chrono_tz::Europe::Moscow,
-            lock_after: 10,
-            lock_for: Duration::from_secs(15 * 60),
-            sign_ins_per_minute: 60,
-            streams_per_session: 8,
-            streams_max: 64,
-        }
-    }
-}
-
-/// What the console keeps while the relay runs.
+/// A seat's open stream, for the console's "app version" and "last seen": recorded when the
+/// stream opens (with the version its `User-Agent: Trubka/<version>` names) and when it ends.
 #[derive(Debug)]
-pub struct Console {
-    /// Sign-in attempts (`sign_ins_per_minute`).
-    pub(crate) sign_ins: RateLimit,
-    /// Wallboard streams open now.
-    pub(crate) streams: AtomicUsize,
-    /// Each session's wallboard streams open now, by the session's hash.
-    pub(crate) session_streams: std::sync::Mutex<std::collections::HashMap<[u8; 32], usize>>,
-    /// Each seat's answered, missed and talk time today.
-    pub today: Arc<TodayCounters>,
-    /// When the relay started.
-    pub(crate) started_at: chrono::DateTime<Utc>,
+pub struct SeenWhileOpen {
+    store: crate::store::console::SharedConsoleStore,
+    seat: i64,
 }
 
-impl Console {
-    /// The console's state for `settings`.
-    pub fn new(settings: &ConsoleSettings, today: Arc<TodayCounters>) -> Self {
+impl SeenWhileOpen {
+    /// Records seat `seat`'s stream opening with `headers`.
+    pub async fn open(state: &RelayState, seat: i64, headers: &axum::http::HeaderMap) -> Self {
+        let version = headers
+            .get(header::USER_AGENT)
+            .and_then(|agent| agent.to_str().ok())
+            .and_then(app_version);
+        if let Err(err) = state
+            .console_store
+            .seat_seen(seat, version, Utc::now())
+            .await
+        {
+            tracing::warn!(error = %err, seat, "a seat's app version could not be recorded");
+        }
         Self {
-            sign_ins: RateLimit::per_minute(settings.sign_ins_per_minute),
-            streams: AtomicUsize::new(0),
-            session_streams: std::sync::Mutex::new(std::collections::HashMap::new()),
-            today,
-            started_at: Utc::now(),
+            store: Arc::clone(&state.console_store),
+            seat,
         }
     }
+}
 
-    /// Wallboard streams open now.
-    pub fn open_streams(&self) -> usize {
-        self.streams.load(Ordering::Relaxed)
+impl Drop for SeenWhileOpen {
+    fn drop(&mut self) {
+        let (store, seat) = (Arc::clone(&self.store), self.seat);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = store.seat_seen(seat, None, Utc::now()).await {
+                    tracing::warn!(error = %err, seat, "a seat's last seen could not be recorded");
+                }
+            });
+        }
     }
+}
+
+/// The version in `Trubka/<version>` (the app's `User-Agent`), if it is one: at most 40
+/// characters of digits, letters, dots, dashes and pluses.
+fn app_version(agent: &str) -> Option<String> {
+    let version = agent.split_whitespace().next()?.strip_prefix("Trubka/")?;
+    (!version.is_empty()
+        && version.len() <= 40
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+')))
+    .then(|| version.to_owned())
 }
 
 /// The largest JSON body the API reads.
@@ -241,7 +231,11 @@ impl ConsoleError {
     }
 
     pub(crate) fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
     }
 
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
@@ -312,9 +306,21 @@ impl IntoResponse for ConsoleError {
     }
 }
 
-/// Reads a body of at most `limit` bytes.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ConsoleError> {
-    axum::body::to_bytes(body, limit)
+/// Reads a body of at most `limit` bytes; one announced larger is refused before any of it
+/// is read.
+pub(crate) async fn read_body(
+    request: Request,
+    limit: usize,
+) -> Result<axum::body::Bytes, ConsoleError> {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok())
+        .and_then(|length| length.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit as u64) {
+        return Err(ConsoleError::too_large(limit));
+    }
+    axum::body::to_bytes(request.into_body(), limit)
         .await
         .map_err(|_| ConsoleError::too_large(limit))
 }
@@ -328,7 +334,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ConsoleJson<T> {
     type Rejection = ConsoleError;
 
     async fn from_request(request: Request, _: &S) -> Result<Self, ConsoleError> {
-        let bytes = read_body(request.into_body(), BODY_LIMIT).await?;
+        let bytes = read_body(request, BODY_LIMIT).await?;
         parse_json(&bytes).map(ConsoleJson)
     }
 }
@@ -345,7 +351,10 @@ pub(crate) fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Console
         let field = named("unknown field `")
             .or_else(|| named("missing field `"))
             .unwrap_or_else(|| "body".to_owned());
-        ConsoleError::field(&field, format!("the request is not what this form sends: {message}"))
+        ConsoleError::field(
+            &field,
+            format!("the request is not what this form sends: {message}"),
+        )
     })
 }
 

@@ -1,8 +1,8 @@
 //! Console passwords: argon2id with the crate's default parameters, as PHC strings. Hashing
 //! costs tens of milliseconds of CPU and memory, so it always runs on tokio's blocking pool.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::RelayError;
 
@@ -20,7 +20,9 @@ pub fn check_new(password: &str) -> Result<(), String> {
         ));
     }
     if length > MAX_LENGTH {
-        return Err(format!("a console password has at most {MAX_LENGTH} characters"));
+        return Err(format!(
+            "a console password has at most {MAX_LENGTH} characters"
+        ));
     }
     Ok(())
 }
@@ -29,7 +31,8 @@ pub fn check_new(password: &str) -> Result<(), String> {
 pub async fn hash(password: String) -> Result<String, RelayError> {
     let salt = crate::seats::random::<16>()?;
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(&salt).map_err(|err| RelayError::Random(err.to_string()))?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|err| RelayError::Random(err.to_string()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|hash| hash.to_string())

@@ -25,7 +25,6 @@ pub struct ConsoleSeat {
     id: i64,
     name: String,
     workplace: String,
-    #[ts(type = "\"operator\" | \"supervisor\" | \"admin\"")]
     role: Role,
     #[ts(type = "string")]
     created_at: DateTime<Utc>,
@@ -38,9 +37,7 @@ pub struct ConsoleSeat {
     app_version: Option<String>,
     #[ts(type = "string | null")]
     last_seen_at: Option<DateTime<Utc>>,
-    #[ts(type = "\"free\" | \"ringing\" | \"talking\"")]
     presence: Presence,
-    #[ts(type = "\"available\" | \"break\" | \"away\" | \"offline\"")]
     availability: Availability,
     console_access: bool,
 }
@@ -175,6 +172,7 @@ pub(crate) async fn add(
     let server = public_url(&state)?;
     let added = state.team.add_seat(seat).await?;
     let id = added.profile.id;
+    state.calls.add_workplace(&added.profile.workplace);
     audit(
         &state,
         &caller,

@@ -8,12 +8,12 @@
 //! the page cannot compute without the HttpOnly cookie) and checked against its stored hash
 //! in constant time.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
@@ -260,10 +260,16 @@ pub(crate) async fn sign_in(
     }
     let login = body.login.trim();
     if login.is_empty() {
-        return Err(ConsoleError::field("login", "enter your seat's name or number"));
+        return Err(ConsoleError::field(
+            "login",
+            "enter your seat's name or number",
+        ));
     }
     if body.password.is_empty() {
-        return Err(ConsoleError::field("password", "enter your console password"));
+        return Err(ConsoleError::field(
+            "password",
+            "enter your console password",
+        ));
     }
     let seats = state.team.seats().await?;
     let seat = match SeatRef::parse(login) {
@@ -296,7 +302,11 @@ pub(crate) async fn sign_in(
             "unknown login, or not an admin or supervisor with a console password".into(),
         )
         .await;
-        return Err(ConsoleError::new(StatusCode::UNAUTHORIZED, "unauthorized", WRONG));
+        return Err(ConsoleError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            WRONG,
+        ));
     };
     let profile = seat.profile;
     let now = Utc::now();
@@ -337,7 +347,10 @@ pub(crate) async fn sign_in(
                 ConsoleError::new(StatusCode::UNAUTHORIZED, "unauthorized", WRONG)
             }
             FailedSignIn::Locked(until) => {
-                tracing::warn!(seat = profile.id, "a console account was locked after wrong passwords");
+                tracing::warn!(
+                    seat = profile.id,
+                    "a console account was locked after wrong passwords"
+                );
                 record(
                     &state,
                     profile.id,
@@ -345,14 +358,20 @@ pub(crate) async fn sign_in(
                     "console.lockout",
                     profile.id.to_string(),
                     Outcome::Refused,
-                    format!("{} wrong passwords in a row: locked until {until}", settings.lock_after),
+                    format!(
+                        "{} wrong passwords in a row: locked until {until}",
+                        settings.lock_after
+                    ),
                 )
                 .await;
                 locked(until, now)
             }
         });
     }
-    state.console_store.console_sign_in_succeeded(profile.id).await?;
+    state
+        .console_store
+        .console_sign_in_succeeded(profile.id)
+        .await?;
     let id = URL_SAFE_NO_PAD.encode(crate::seats::random::<32>()?);
     let csrf = csrf_for(&id);
     let session = ConsoleSessionRecord {
@@ -411,8 +430,19 @@ pub(crate) async fn sign_out(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Response, ConsoleError> {
-    state.console_store.remove_console_session(caller.id_hash).await?;
-    super::audit(&state, &caller, "console.sign_out", caller.seat.to_string(), Outcome::Done, String::new()).await;
+    state
+        .console_store
+        .remove_console_session(caller.id_hash)
+        .await?;
+    super::audit(
+        &state,
+        &caller,
+        "console.sign_out",
+        caller.seat.to_string(),
+        Outcome::Done,
+        String::new(),
+    )
+    .await;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()

@@ -3,8 +3,7 @@
 //! store's tags, the phonebook store and `contacts_file`), checks every field first, and is
 //! audited.
 
-use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -181,7 +180,15 @@ pub(crate) async fn add_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&contact).unwrap_or_default();
     let target = format!("contact {}", contact.id);
-    audit(&state, &caller, "phonebook.add", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.add",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(json!({ "contact": contact }))).into_response())
 }
 
@@ -200,7 +207,15 @@ pub(crate) async fn edit_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&contact).unwrap_or_default();
     let target = format!("contact {id}");
-    audit(&state, &caller, "phonebook.edit", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.edit",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok(Json(json!({ "contact": contact })))
 }
 
@@ -217,7 +232,15 @@ pub(crate) async fn delete_contact(
     state.phonebook.changed();
     let detail = serde_json::to_string(&was).unwrap_or_default();
     let target = format!("contact {id}");
-    audit(&state, &caller, "phonebook.delete", target, Outcome::Done, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.delete",
+        target,
+        Outcome::Done,
+        detail,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -227,7 +250,7 @@ pub(crate) async fn import(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
-    body: Body,
+    request: Request,
 ) -> Result<Json<serde_json::Value>, ConsoleError> {
     caller.admin()?;
     let mut format = None;
@@ -244,9 +267,13 @@ pub(crate) async fn import(
     let Some(name) = format else {
         return Err(ConsoleError::field("format", "csv or vcard"));
     };
-    let data = read_body(body, IMPORT_LIMIT).await?;
+    let data = read_body(request, IMPORT_LIMIT).await?;
     let parsed = parse_file(std::path::Path::new(name), &data);
-    let report = state.phonebook.store().import_contacts(parsed, true).await?;
+    let report = state
+        .phonebook
+        .store()
+        .import_contacts(parsed, true)
+        .await?;
     if report.stored {
         state.phonebook.changed();
     }
@@ -266,7 +293,15 @@ pub(crate) async fn import(
         report.updated,
         report.problems.len()
     );
-    audit(&state, &caller, "phonebook.import", "team".into(), outcome, detail).await;
+    audit(
+        &state,
+        &caller,
+        "phonebook.import",
+        "team".into(),
+        outcome,
+        detail,
+    )
+    .await;
     let (added, updated) = if report.stored {
         (report.added, report.updated)
     } else {

@@ -6,9 +6,7 @@
 //! Today's counters are kept from the legs the live-call view saw end (`Derived::Ended`, from
 //! the store's commits), each leg counted once, by the team's day in its time zone.
 
-use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -16,15 +14,13 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use serde::Serialize;
 use team_api::{Availability, Presence};
-use tokio::sync::watch;
 
 use super::ConsoleError;
 use super::session::Caller;
-use crate::calls::EndedLeg;
 use crate::state::RelayState;
 
 /// Changes closer together than this go out as one snapshot.
@@ -86,112 +82,11 @@ pub struct WallboardOperator {
     name: String,
     workplace: String,
     role: String,
-    #[ts(type = "\"free\" | \"ringing\" | \"talking\"")]
     presence: Presence,
-    #[ts(type = "\"available\" | \"break\" | \"away\" | \"offline\"")]
     availability: Availability,
     answered_today: u32,
     missed_today: u32,
     talk_seconds_today: i64,
-}
-
-/// One workplace's day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DayCounts {
-    /// Legs connected there.
-    pub answered: u32,
-    /// Incoming legs that reached it and were answered nowhere.
-    pub missed: u32,
-    /// Seconds connected.
-    pub talk_seconds: i64,
-}
-
-#[derive(Debug, Default)]
-struct Day {
-    date: Option<NaiveDate>,
-    by_workplace: HashMap<String, DayCounts>,
-    counted: HashSet<String>,
-}
-
-/// Each workplace's counts for the team's day, and the signal of every change the wallboard
-/// shows.
-#[derive(Debug)]
-pub struct TodayCounters {
-    time_zone: chrono_tz::Tz,
-    day: Mutex<Day>,
-    changes: watch::Sender<u64>,
-}
-
-impl TodayCounters {
-    /// Empty counters for the day in `time_zone`.
-    pub fn new(time_zone: chrono_tz::Tz) -> Self {
-        Self {
-            time_zone,
-            day: Mutex::new(Day::default()),
-            changes: watch::Sender::new(0),
-        }
-    }
-
-    fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
-        at.with_timezone(&self.time_zone).date_naive()
-    }
-
-    fn day(&self) -> std::sync::MutexGuard<'_, Day> {
-        self.day
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Counts a leg that ended (once per leg; a leg of another day is not counted).
-    pub fn ended(&self, leg: &EndedLeg) {
-        let date = self.date_of(leg.ended_at);
-        let today = self.date_of(Utc::now());
-        if date != today {
-            return;
-        }
-        let mut day = self.day();
-        if day.date != Some(today) {
-            *day = Day {
-                date: Some(today),
-                ..Day::default()
-            };
-        }
-        if !day.counted.insert(leg.leg_id.clone()) {
-            return;
-        }
-        let talk = leg
-            .answered_at
-            .map(|at| (leg.ended_at - at).num_seconds().max(0))
-            .unwrap_or(0);
-        for workplace in &leg.talked_at {
-            let counts = day.by_workplace.entry(workplace.clone()).or_default();
-            counts.answered += 1;
-            counts.talk_seconds += talk;
-        }
-        if leg.talked_at.is_empty() && leg.incoming {
-            for workplace in &leg.reached {
-                day.by_workplace.entry(workplace.clone()).or_default().missed += 1;
-            }
-        }
-    }
-
-    /// A workplace's counts today.
-    pub fn of(&self, workplace: &str) -> DayCounts {
-        let day = self.day();
-        if day.date != Some(self.date_of(Utc::now())) {
-            return DayCounts::default();
-        }
-        day.by_workplace.get(workplace).copied().unwrap_or_default()
-    }
-
-    /// Something the wallboard shows changed.
-    pub fn changed(&self) {
-        self.changes.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
-    }
 }
 
 /// The wallboard now.
@@ -364,7 +259,11 @@ fn snapshots(state: RelayState, slot: StreamSlot) -> impl Stream<Item = Result<E
                     let Ok(data) = serde_json::to_string(&board) else {
                         return;
                     };
-                    if send.send(Event::default().event("wallboard").data(data)).await.is_err() {
+                    if send
+                        .send(Event::default().event("wallboard").data(data))
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }

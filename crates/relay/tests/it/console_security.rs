@@ -50,16 +50,13 @@ fn method(name: &str) -> Method {
 #[tokio::test]
 async fn no_api_route_answers_without_a_session_and_a_seat_credential_is_not_one() {
     let console = console().await;
-    let (_, credential) = joined_seat(
-        &console.relay,
-        "Анна",
-        "883140582526570",
-        Role::Admin,
-    )
-    .await;
+    let (_, credential) = joined_seat(&console.relay, "Анна", "883140582526570", Role::Admin).await;
     for (verb, path) in ROUTES {
         for (how, request) in [
-            ("nothing", console.relay.http.request(method(verb), console.url(path))),
+            (
+                "nothing",
+                console.relay.http.request(method(verb), console.url(path)),
+            ),
             (
                 "a seat credential",
                 console
@@ -74,11 +71,18 @@ async fn no_api_route_answers_without_a_session_and_a_seat_credential_is_not_one
                     .relay
                     .http
                     .request(method(verb), console.url(path))
-                    .header("cookie", format!("{COOKIE}=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")),
+                    .header(
+                        "cookie",
+                        format!("{COOKIE}=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                    ),
             ),
         ] {
             let answer = answer(request.json(&json!({})).send().await.unwrap()).await;
-            assert_eq!(answer.status, 401, "{verb} {path} with {how}: {}", answer.json);
+            assert_eq!(
+                answer.status, 401,
+                "{verb} {path} with {how}: {}",
+                answer.json
+            );
             assert_eq!(answer.json["code"], "unauthorized", "{verb} {path}");
         }
     }
@@ -171,7 +175,11 @@ async fn sign_in_sets_a_new_session_with_exact_cookie_flags_and_never_adopts_one
     assert_ne!(value, chosen);
     // 256 random bits, base64url without padding.
     assert_eq!(value.len(), 43, "{value}");
-    assert!(value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    assert!(
+        value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    );
     assert_eq!(answer.json["seat"], console.admin);
     assert_eq!(answer.json["name"], "Ольга");
     assert_eq!(answer.json["role"], "admin");
@@ -212,17 +220,43 @@ async fn wrong_passwords_get_one_message_and_ten_in_a_row_lock_the_account() {
         assert_eq!(answer.status, 401);
     }
     let tenth = console.sign_in_as("Ольга", "the tenth wrong one").await;
-    assert_eq!((tenth.status, tenth.json["code"].as_str()), (429, Some("locked")));
+    assert_eq!(
+        (tenth.status, tenth.json["code"].as_str()),
+        (429, Some("locked"))
+    );
     let right = console.sign_in_as("Ольга", PASSWORD).await;
-    assert_eq!((right.status, right.json["code"].as_str()), (429, Some("locked")));
-    let retry: u64 = right.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        (right.status, right.json["code"].as_str()),
+        (429, Some("locked"))
+    );
+    let retry: u64 = right.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((800..=900).contains(&retry), "{retry}");
     assert!(right.headers.get("set-cookie").is_none());
     // By number too, and the other account is not locked.
-    assert_eq!(console.sign_in_as(&console.admin.to_string(), PASSWORD).await.status, 429);
+    assert_eq!(
+        console
+            .sign_in_as(&console.admin.to_string(), PASSWORD)
+            .await
+            .status,
+        429
+    );
     assert_eq!(console.sign_in_as("Пётр", PASSWORD).await.status, 200);
-    let audit = console.get("/admin/api/audit?action=console.lockout", &console.session("Пётр").await).await;
-    assert_eq!(audit.json["entries"].as_array().unwrap().len(), 1, "{}", audit.json);
+    let audit = console
+        .get(
+            "/admin/api/audit?action=console.lockout",
+            &console.session("Пётр").await,
+        )
+        .await;
+    assert_eq!(
+        audit.json["entries"].as_array().unwrap().len(),
+        1,
+        "{}",
+        audit.json
+    );
 }
 
 #[tokio::test]
@@ -238,7 +272,10 @@ async fn a_lock_ends_after_its_time() {
             break;
         }
         assert_eq!(answer.json["code"], "locked");
-        assert!(tokio::time::Instant::now() < deadline, "the lock never ended");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the lock never ended"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -247,10 +284,16 @@ async fn a_lock_ends_after_its_time() {
 async fn sign_in_attempts_from_everywhere_are_rate_limited() {
     let console = console_with(|config| config.console.sign_ins_per_minute = 3).await;
     for _ in 0..3 {
-        assert_eq!(console.sign_in_as("Никто", "whatever it is").await.status, 401);
+        assert_eq!(
+            console.sign_in_as("Никто", "whatever it is").await.status,
+            401
+        );
     }
     let limited = console.sign_in_as("Ольга", PASSWORD).await;
-    assert_eq!((limited.status, limited.json["code"].as_str()), (429, Some("rate_limited")));
+    assert_eq!(
+        (limited.status, limited.json["code"].as_str()),
+        (429, Some("rate_limited"))
+    );
     assert!(limited.headers.contains_key("retry-after"));
 }
 
@@ -263,26 +306,41 @@ async fn sign_out_ends_this_session_and_sign_out_everywhere_ends_them_all() {
         console.admin_session().await,
     );
     let supervisor = console.session("Пётр").await;
-    let out = console.send(Method::DELETE, "/admin/api/session", Some(&a), None).await;
+    let out = console
+        .send(Method::DELETE, "/admin/api/session", Some(&a), None)
+        .await;
     assert_eq!(out.status, 204);
     let cleared = out.headers["set-cookie"].to_str().unwrap();
-    assert!(cleared.starts_with(&format!("{COOKIE}=;")) && cleared.contains("Max-Age=0"), "{cleared}");
+    assert!(
+        cleared.starts_with(&format!("{COOKIE}=;")) && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
     assert_eq!(console.get("/admin/api/session", &a).await.status, 401);
     assert_eq!(console.get("/admin/api/session", &b).await.status, 200);
-    let everywhere = console.send(Method::DELETE, "/admin/api/sessions", Some(&b), None).await;
+    let everywhere = console
+        .send(Method::DELETE, "/admin/api/sessions", Some(&b), None)
+        .await;
     assert_eq!(everywhere.status, 204);
     for session in [&b, &c] {
         assert_eq!(console.get("/admin/api/session", session).await.status, 401);
     }
     // Another account's session is not touched.
-    assert_eq!(console.get("/admin/api/session", &supervisor).await.status, 200);
+    assert_eq!(
+        console.get("/admin/api/session", &supervisor).await.status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn a_supervisor_reads_the_wallboard_seats_and_audit_and_changes_nothing() {
     let console = console().await;
     let supervisor = console.session("Пётр").await;
-    for path in ["/admin/api/wallboard", "/admin/api/seats", "/admin/api/audit", "/admin/api/session"] {
+    for path in [
+        "/admin/api/wallboard",
+        "/admin/api/seats",
+        "/admin/api/audit",
+        "/admin/api/session",
+    ] {
         let answer = console.get(path, &supervisor).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.json);
     }
@@ -308,19 +366,33 @@ async fn a_supervisor_reads_the_wallboard_seats_and_audit_and_changes_nothing() 
             seat.clone(),
             json!({ "name": "Ольга", "workplace": "883140582526566", "role": "operator" }),
         ),
-        ("POST", format!("{seat}/revoke"), json!({ "deleteLocalData": false })),
+        (
+            "POST",
+            format!("{seat}/revoke"),
+            json!({ "deleteLocalData": false }),
+        ),
         ("POST", format!("{seat}/invite"), json!(null)),
         (
             "PUT",
             format!("/admin/api/seats/{}/console-password", console.supervisor),
             json!({ "password": "a brand new password" }),
         ),
-        ("PUT", "/admin/api/tags".to_owned(), json!({ "tags": ["sale"], "required": false })),
-        ("POST", "/admin/api/phonebook".to_owned(), json!({ "name": "ООО Ромашка", "numbers": ["+74951234567"] })),
+        (
+            "PUT",
+            "/admin/api/tags".to_owned(),
+            json!({ "tags": ["sale"], "required": false }),
+        ),
+        (
+            "POST",
+            "/admin/api/phonebook".to_owned(),
+            json!({ "name": "ООО Ромашка", "numbers": ["+74951234567"] }),
+        ),
     ];
     for (verb, path, body) in changes {
         let body = (!body.is_null()).then_some(body);
-        let answer = console.send(method(verb), &path, Some(&supervisor), body).await;
+        let answer = console
+            .send(method(verb), &path, Some(&supervisor), body)
+            .await;
         assert_eq!(
             (answer.status, answer.json["code"].as_str()),
             (403, Some("forbidden")),
@@ -344,11 +416,33 @@ async fn a_supervisor_reads_the_wallboard_seats_and_audit_and_changes_nothing() 
 async fn every_admin_answer_carries_the_security_headers() {
     let console = console().await;
     let session = console.admin_session().await;
-    let page = answer(console.relay.http.get(console.url("/admin/seats")).send().await.unwrap()).await;
+    let page = answer(
+        console
+            .relay
+            .http
+            .get(console.url("/admin/seats"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let api = console.get("/admin/api/seats", &session).await;
-    let refused = answer(console.relay.http.get(console.url("/admin/api/seats")).send().await.unwrap()).await;
+    let refused = answer(
+        console
+            .relay
+            .http
+            .get(console.url("/admin/api/seats"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((page.status, api.status, refused.status), (200, 200, 401));
-    for (what, headers) in [("page", &page.headers), ("api", &api.headers), ("401", &refused.headers)] {
+    for (what, headers) in [
+        ("page", &page.headers),
+        ("api", &api.headers),
+        ("401", &refused.headers),
+    ] {
         assert_eq!(
             headers["content-security-policy"],
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",

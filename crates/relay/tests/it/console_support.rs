@@ -84,7 +84,9 @@ pub(crate) async fn seat_with_password(
         .unwrap()
         .profile
         .id;
-    let hash = relay::console::password::hash(PASSWORD.into()).await.unwrap();
+    let hash = relay::console::password::hash(PASSWORD.into())
+        .await
+        .unwrap();
     state
         .console_store
         .set_console_password(seat, hash)

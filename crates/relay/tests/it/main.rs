@@ -6,12 +6,16 @@
 // These run the `trubka-relay` binary, which exists only with the `cli` feature.
 #[cfg(feature = "cli")]
 mod cli;
+mod console_api;
+#[cfg(feature = "cli")]
+mod console_cli;
+mod console_security;
+mod console_support;
+mod console_wallboard;
 #[cfg(feature = "cli")]
 mod contacts_cli;
 #[cfg(feature = "cli")]
 mod durability;
-mod console_security;
-mod console_support;
 mod intake;
 mod limits;
 mod oauth;

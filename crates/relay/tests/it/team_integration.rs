@@ -37,6 +37,12 @@ pub(crate) async fn team() -> Team {
 }
 
 pub(crate) async fn team_rotating(rotate: bool) -> Team {
+    team_configured(rotate, false).await
+}
+
+/// With `public_url`, the relay's public URL is its loopback address (as the admin console's
+/// connect and invites need).
+pub(crate) async fn team_configured(rotate: bool, public_url: bool) -> Team {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -61,6 +67,9 @@ pub(crate) async fn team_rotating(rotate: bool) -> Team {
         config.mtt_oauth_url = oauth;
         config.mtt_api_url = api;
         config.refresh_margin = Duration::from_secs(3);
+        if public_url {
+            config.public_url = Some(format!("http://127.0.0.1:{port}"));
+        }
         sealing::ensure_key_file(&config.key_file).unwrap();
     })
     .await;

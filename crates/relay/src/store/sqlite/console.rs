@@ -333,7 +333,9 @@ mod tests {
         )
         .unwrap();
         let seen: Option<String> = conn
-            .query_row("SELECT app_version FROM seats WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT app_version FROM seats WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .unwrap();
         assert_eq!(seen, None);
     }

@@ -142,8 +142,11 @@ impl TeamStore for SqliteStore {
     }
 
     fn edit_seat(&self, id: i64, seat: NewSeat) -> BoxFuture<'_, Result<SeatRecord, RelayError>> {
-        self.team_write(move |tx, path| seats::edit_seat(tx, id, &seat, path), always)
-            .boxed()
+        self.team_write(
+            move |tx, path| seats::edit_seat(tx, id, &seat, path),
+            always,
+        )
+        .boxed()
     }
 
     fn revoke_seat_asking(

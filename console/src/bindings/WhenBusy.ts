@@ -1,3 +1,0 @@
-// Written by hand from /work/wt/CONSOLE-API.md until the relay generates this file with ts-rs.
-
-export type WhenBusy = "next_rule" | "release" | "ignore";
