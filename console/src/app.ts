@@ -2,7 +2,7 @@
 // pages the role may see, the signed-in person with sign out and sign out everywhere, the language
 // and theme switches. Pages are built fresh on each visit and disposed of when left (the
 // wallboard closes its stream).
-import { del, get, useSession, whenUnauthorized } from "./api";
+import { del, request, useSession, whenUnauthorized } from "./api";
 import type { ConsoleRole } from "./api-types";
 import type { ConsoleSession } from "./bindings/ConsoleSession";
 import { h } from "./dom";
@@ -64,7 +64,8 @@ export class ConsoleApp {
   /** Asks the relay whether a session is open, then shows the page the address names. */
   async start(): Promise<void> {
     try {
-      const session = await get<ConsoleSession>("/session");
+      // No session yet is an answer here, not a session lost: no "your session has ended".
+      const session = await request<ConsoleSession>("GET", "/session", undefined, { ownUnauthorized: true });
       this.session = session;
       useSession(session);
     } catch {
@@ -152,7 +153,7 @@ export class ConsoleApp {
   }
 
   private top(session: ConsoleSession, heading: HTMLElement): HTMLElement {
-    const lang = h("button", { type: "button", id: "switch-lang", class: "quiet", text: t.switchLanguage, "aria-label": t.switchLanguageLabel, lang: currentLang() === "ru" ? "en" : "ru" });
+    const lang = h("button", { type: "button", id: "switch-lang", class: "quiet", text: t.switchLanguage, title: t.switchLanguageLabel, lang: currentLang() === "ru" ? "en" : "ru" });
     lang.addEventListener("click", () => {
       setLang(currentLang() === "ru" ? "en" : "ru");
       this.redraw();

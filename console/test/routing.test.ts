@@ -83,6 +83,8 @@ test("without a session every page is the sign-in page", async () => {
   await open("/admin/seats");
   assert.equal(location.pathname, "/admin/signin");
   assert.equal(document.querySelector("nav.side"), null);
+  // A first visit has had no session to lose: no "your session has ended".
+  assert.equal(document.querySelector("#signin-form .form-status")?.textContent ?? "", "");
 });
 
 test("the wallboard's durations tick and its stream is opened again after it closes", async () => {

@@ -17,7 +17,7 @@ export function signInPage(app: ConsoleApp, notice: string | null): Page {
   form.field("password", t.password, input("password", { id: "signin-password", autocomplete: "current-password", required: true }));
   form.buttons(t.signIn);
   if (notice) form.say(notice, true);
-  const lang = h("button", { type: "button", id: "switch-lang", class: "quiet", text: t.switchLanguage, "aria-label": t.switchLanguageLabel, lang: currentLang() === "ru" ? "en" : "ru" });
+  const lang = h("button", { type: "button", id: "switch-lang", class: "quiet", text: t.switchLanguage, title: t.switchLanguageLabel, lang: currentLang() === "ru" ? "en" : "ru" });
   lang.addEventListener("click", () => {
     setLang(currentLang() === "ru" ? "en" : "ru");
     app.redraw();
