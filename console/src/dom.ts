@@ -58,3 +58,8 @@ export function button(text: string, action: () => void, attrs: Attrs = {}): HTM
   b.addEventListener("click", action);
   return b;
 }
+
+/** A table's scrolling box: reachable by keyboard (a scrolled region must be), named for readers. */
+export function scroller(label: Attrs, child: Node): HTMLDivElement {
+  return h("div", { class: "scroll", tabindex: "0", role: "region", ...label }, child);
+}

@@ -104,9 +104,36 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script {script:?}: {e}"))
     }
 
+    /// Waits until `check` answers `Ok`, up to the ceiling; on a timeout the page is
+    /// photographed (`failed-….png`) before the test fails, so the artefacts show what was there.
+    pub fn wait<T>(&self, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+        let mut last = String::new();
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_for(what, CEILING, || {
+                check().inspect_err(|e| last.clone_from(e))
+            })
+        }));
+        match found {
+            Ok(value) => value,
+            Err(_) => {
+                let name: String = what
+                    .chars()
+                    .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                    .collect();
+                let _ = self.wd.screenshot().map(|png| {
+                    std::fs::write(artifacts().join(format!("failed-{name}.png")), png)
+                });
+                panic!(
+                    "waited {CEILING:?} for {what} at {}; last: {last}",
+                    self.wd.url().unwrap_or_default()
+                )
+            }
+        }
+    }
+
     /// Waits until `script` returns something other than null or false, and returns it.
     pub fn wait_js(&self, what: &str, script: &str) -> Value {
-        wait_for(what, CEILING, || match self.wd.execute(script, vec![]) {
+        self.wait(what, || match self.wd.execute(script, vec![]) {
             Ok(Value::Null) | Ok(Value::Bool(false)) => Err("not yet".to_owned()),
             Ok(v) => Ok(v),
             Err(e) => Err(e.to_string()),
@@ -115,11 +142,11 @@ impl Browser {
 
     /// Waits for an element to be on the page and returns it.
     pub fn element(&self, css: &str) -> Element {
-        wait_for(&format!("{css} on the page"), CEILING, || {
+        self.wait(&format!("{css} on the page"), || {
             self.wd
                 .find(css)
                 .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no {css} at {}", self.wd.url().unwrap_or_default()))
+                .ok_or_else(|| format!("no {css}"))
         })
     }
 

@@ -32,9 +32,12 @@ fn seat_row(browser: &Browser, name: &str) -> String {
     browser
         .wait_js(
             &format!("{name}'s row in the seats table"),
-            "const tr = [...document.querySelectorAll('#seats-table tbody tr[data-seat]')]
-               .find(tr => tr.querySelector('.name')?.textContent === arguments[0]);
-             return tr ? tr.dataset.seat : null",
+            &format!(
+                "const tr = [...document.querySelectorAll('#seats-table tbody tr[data-seat]')]
+                   .find(tr => tr.querySelector('.name')?.textContent === {});
+                 return tr ? tr.dataset.seat : null",
+                serde_json::to_string(name).unwrap()
+            ),
         )
         .as_str()
         .unwrap()
@@ -134,7 +137,7 @@ fn the_admin_runs_the_team_from_the_console() {
     browser.click("#invite-done");
     let cli = Cli::new();
     let joined = cli.join(&link);
-    assert_eq!(joined["seat"], OPERATOR, "{joined}");
+    assert_eq!(joined["seat"]["name"], OPERATOR, "{joined}");
     browser.open("/admin/seats");
     let id = seat_row(&browser, OPERATOR);
     browser.wait_js(
@@ -153,13 +156,13 @@ fn the_admin_runs_the_team_from_the_console() {
         "the call on the wallboard",
         "return document.querySelector('#wall-calls tbody tr[data-leg]') ? true : null",
     );
-    world.answer(call, ANNA);
+    world.answer(&call, ANNA);
     browser.wait_js(
         "the call talking at the operator's seat",
         "const tr = document.querySelector('#wall-calls tbody tr.call-talking'); return tr ? tr.textContent : null",
     );
     screens::live_wallboard(&browser);
-    world.hangup(call, CALLER);
+    world.hangup(&call, "caller");
     crate::world::wait_for(
         "the call to leave the wallboard",
         Duration::from_secs(60),

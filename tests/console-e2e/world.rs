@@ -292,20 +292,23 @@ impl World {
         self.sim_send(http().put(format!("{}{path}", self.control)).json(&body), path)
     }
 
-    /// An incoming call from `from` to the main number, ringing until told otherwise; its key.
-    pub fn incoming(&self, from: &str) -> u64 {
+    /// An incoming call from `from` to the main number, ringing until told otherwise; its leg.
+    pub fn incoming(&self, from: &str) -> String {
         let started = self.sim_post("/incoming", json!({"from": from, "to": MAIN_NUMBER}));
-        started["key"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("no key in {started}"))
+        started["leg_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no leg_id in {started}"))
+            .to_owned()
     }
 
-    pub fn answer(&self, call: u64, by: &str) {
-        self.sim_post("/answer", json!({"call": call, "by": by}));
+    /// A party (a workplace, or `caller`) answers the call of this leg.
+    pub fn answer(&self, leg: &str, by: &str) {
+        self.sim_post("/answer", json!({"call": leg, "by": by}));
     }
 
-    pub fn hangup(&self, call: u64, by: &str) {
-        self.sim_post("/hangup", json!({"call": call, "by": by}));
+    /// A party (a workplace, or `caller`) hangs up the call of this leg.
+    pub fn hangup(&self, leg: &str, by: &str) {
+        self.sim_post("/hangup", json!({"call": leg, "by": by}));
     }
 }
 

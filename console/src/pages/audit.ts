@@ -4,7 +4,7 @@ import { get, query } from "../api";
 import type { Page } from "../app";
 import type { ConsoleAudit } from "../bindings/ConsoleAudit";
 import type { ConsoleSeat } from "../bindings/ConsoleSeat";
-import { button, h, replace, row, table } from "../dom";
+import { button, h, replace, row, scroller, table } from "../dom";
 import { Form, input, select } from "../forms";
 import { exact } from "../format";
 import { t } from "../i18n";
@@ -121,5 +121,5 @@ export function auditPage(): Page {
     }
   })();
   void load(0);
-  return { root: h("div", { class: "stack" }, h("section", { class: "card" }, form.root), h("div", { class: "card flush scroll" }, grid.table), h("div", { class: "pager" }, newer, older)) };
+  return { root: h("div", { class: "stack" }, h("section", { class: "card" }, form.root), h("div", { class: "card flush" }, scroller({ "aria-label": t.pageAudit }, grid.table)), h("div", { class: "pager" }, newer, older)) };
 }

@@ -6,7 +6,7 @@ import type { ImportResult } from "../api-types";
 import type { TeamContact } from "../bindings/TeamContact";
 import type { TeamContactDraft } from "../bindings/TeamContactDraft";
 import { cancelButton, openDialog } from "../dialog";
-import { button, h, replace, row, table } from "../dom";
+import { button, h, replace, row, scroller, table } from "../dom";
 import { describe, Form, input, select } from "../forms";
 import { phone, when } from "../format";
 import { t } from "../i18n";
@@ -168,7 +168,7 @@ export function phonebookPage(): Page {
       { class: "stack" },
       h("div", { class: "toolbar" }, search, count, h("span", { class: "spacer" }), button(t.phoneAdd, () => void contactDialog(null).then((ok) => (ok ? load() : undefined)), { class: "primary", id: "contact-add" })),
       status,
-      h("div", { class: "card flush scroll" }, grid.table),
+      h("div", { class: "card flush" }, scroller({ "aria-label": t.pagePhonebook }, grid.table)),
       h("section", { class: "card", "aria-labelledby": "import-title" }, h("h2", { id: "import-title", text: t.phoneImport }), importForm.root, outcome),
     ),
   };

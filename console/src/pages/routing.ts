@@ -8,7 +8,7 @@ import type { RoutingJournal } from "../api-types";
 import type { Rule } from "../api-types";
 import type { TeamRouting } from "../api-types";
 import type { WhenBusy } from "../api-types";
-import { button, h, replace, row, table } from "../dom";
+import { button, h, replace, row, scroller, table } from "../dom";
 import { describe, Form, input, select, uid } from "../forms";
 import { exact, phone } from "../format";
 import { t } from "../i18n";
@@ -204,7 +204,7 @@ export function routingPage(): Page {
         { class: "card", "aria-labelledby": "routing-journal-title" },
         h("h2", { id: "routing-journal-title", text: t.routingJournal }),
         journalStatus,
-        h("div", { class: "scroll" }, journal.table),
+        scroller({ "aria-labelledby": "routing-journal-title" }, journal.table),
         h("div", { class: "pager" }, newer, older),
       ),
     ),

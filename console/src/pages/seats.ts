@@ -5,7 +5,7 @@ import { get, post } from "../api";
 import type { Page, PageContext } from "../app";
 import type { ConsoleInvite } from "../bindings/ConsoleInvite";
 import type { ConsoleSeat } from "../bindings/ConsoleSeat";
-import { button, h, replace, row, table } from "../dom";
+import { button, h, replace, row, scroller, table } from "../dom";
 import { describe } from "../forms";
 import { when } from "../format";
 import { t } from "../i18n";
@@ -113,5 +113,5 @@ export function seatsPage(ctx: PageContext): Page {
       )
     : h("p", { class: "hint", id: "seats-read-only", text: t.seatsReadOnly });
   void load();
-  return { root: h("div", { class: "stack" }, toolbar, status, h("div", { class: "card flush scroll" }, grid.table)) };
+  return { root: h("div", { class: "stack" }, toolbar, status, h("div", { class: "card flush" }, scroller({ "aria-label": t.pageSeats }, grid.table))) };
 }

@@ -8,7 +8,7 @@ import type { Page } from "../app";
 import type { Availability } from "../bindings/Availability";
 import type { Presence } from "../bindings/Presence";
 import type { Wallboard } from "../bindings/Wallboard";
-import { h, replace, row, table } from "../dom";
+import { h, replace, row, scroller, table } from "../dom";
 import { clock, exact, phone, secondsSince } from "../format";
 import { t } from "../i18n";
 
@@ -49,10 +49,10 @@ export class WallboardView {
       h(
         "div",
         { class: "wall-grid" },
-        h("section", { class: "card wall-section" }, h("h2", { id: "wall-calls-title", text: t.wallCallsNow }), h("div", { class: "scroll" }, this.calls.table)),
-        h("section", { class: "card wall-section" }, h("h2", { id: "wall-missed-title", text: t.wallMissedWaiting }), h("div", { class: "scroll" }, this.missed.table)),
+        h("section", { class: "card wall-section" }, h("h2", { id: "wall-calls-title", text: t.wallCallsNow }), scroller({ "aria-labelledby": "wall-calls-title" }, this.calls.table)),
+        h("section", { class: "card wall-section" }, h("h2", { id: "wall-missed-title", text: t.wallMissedWaiting }), scroller({ "aria-labelledby": "wall-missed-title" }, this.missed.table)),
       ),
-      h("section", { class: "card wall-section" }, h("h2", { id: "wall-operators-title", text: t.wallOperators }), h("div", { class: "scroll" }, this.operators.table)),
+      h("section", { class: "card wall-section" }, h("h2", { id: "wall-operators-title", text: t.wallOperators }), scroller({ "aria-labelledby": "wall-operators-title" }, this.operators.table)),
       this.updated,
     );
   }
