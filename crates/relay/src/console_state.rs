@@ -181,3 +181,58 @@ impl TodayCounters {
         self.changes.subscribe()
     }
 }
+
+/// How far before the day's start the rebuild begins reading, so that a call which began
+/// before midnight and ended today is known from its first event.
+const REBUILD_LEAD: chrono::TimeDelta = chrono::TimeDelta::hours(2);
+
+impl TodayCounters {
+    /// Counts again the legs that ended today before the relay started, from the store's
+    /// events (a fresh live-call view over them, knowing the team's `workplaces`); a leg the
+    /// running view counts too is counted once. Answers how many events were read.
+    pub async fn rebuild(
+        &self,
+        store: &dyn crate::store::EventStore,
+        workplaces: &[String],
+    ) -> Result<usize, crate::RelayError> {
+        use crate::store::EventId;
+        let now = Utc::now().with_timezone(&self.time_zone);
+        let midnight = now
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .and_then(|start| start.and_local_timezone(self.time_zone).earliest())
+            .map_or(Utc::now(), |start| start.with_timezone(&Utc));
+        let from = midnight - REBUILD_LEAD;
+        // The first event at or after `from`, by halving the ids (events are numbered in the
+        // order they were committed, which is their receipt time's order).
+        let horizon = store.horizon().await?;
+        let (mut low, mut high) = (0_i64, horizon.last_id.0);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let page = store.events_after(EventId(mid), 1).await?;
+            match page.events.first() {
+                Some(event) if event.received_at < from => low = event.id.0,
+                _ => high = mid,
+            }
+        }
+        let view = crate::calls::CallView::default();
+        for workplace in workplaces {
+            view.add_workplace(workplace);
+        }
+        let mut after = EventId(low);
+        let mut read = 0;
+        loop {
+            let page = store.events_after(after, 1000).await?;
+            let Some(last) = page.last_id() else {
+                return Ok(read);
+            };
+            read += page.events.len();
+            for derived in view.observe(&page.events) {
+                if let crate::calls::Derived::Ended(ended) = derived {
+                    self.ended(&ended);
+                }
+            }
+            after = last;
+        }
+    }
+}

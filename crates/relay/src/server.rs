@@ -242,6 +242,7 @@ impl Relay {
         }
 
         let pruner = tokio::spawn(run_retention(state.clone()));
+        let counters = tokio::spawn(rebuild_today(state.clone()));
         let key_watch = tokio::spawn(Arc::clone(&state.access).watch(state.config.keys_recheck));
         state.integration.set_redirect_uri(redirect_uri.clone());
         let refresher = tokio::spawn(Arc::clone(&state.integration).run(shutdown.clone()));
@@ -281,6 +282,7 @@ impl Relay {
             shutdown,
             server: Some(server),
             pruner,
+            counters,
             key_watch,
             refresher,
             learner,
@@ -288,6 +290,31 @@ impl Relay {
             decider,
             feed,
         })
+    }
+}
+
+/// The wallboard's counts of the legs that ended today before the relay started.
+async fn rebuild_today(state: RelayState) {
+    let workplaces = match state.team.seats().await {
+        Ok(seats) => seats
+            .into_iter()
+            .map(|seat| seat.profile.workplace)
+            .collect::<Vec<_>>(),
+        Err(err) => {
+            tracing::warn!(error = %err, "the wallboard's day could not be rebuilt (seats)");
+            return;
+        }
+    };
+    let today = std::sync::Arc::clone(&state.console.today);
+    tokio::select! {
+        () = state.shutdown.cancelled() => {}
+        rebuilt = today.rebuild(&*state.store, &workplaces) => match rebuilt {
+            Ok(read) => {
+                tracing::debug!(read, "the wallboard's day was rebuilt");
+                today.changed();
+            }
+            Err(err) => tracing::warn!(error = %err, "the wallboard's day could not be rebuilt"),
+        },
     }
 }
 
@@ -312,6 +339,13 @@ async fn run_retention(state: RelayState) {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "retention removed old wrap-ups"),
             Err(err) => tracing::warn!(error = %err, "wrap-up retention failed; it will run again"),
+        }
+        match crate::console::session::prune_expired(&state).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "retention removed expired console sessions"),
+            Err(err) => {
+                tracing::warn!(error = %err, "console session retention failed; it will run again")
+            }
         }
         match state.prune_routing_journal_once().await {
             Ok(0) => {}
@@ -351,6 +385,7 @@ pub struct RelayHandle {
     shutdown: CancellationToken,
     server: Option<JoinHandle<()>>,
     pruner: JoinHandle<()>,
+    counters: JoinHandle<()>,
     key_watch: JoinHandle<()>,
     refresher: JoinHandle<()>,
     learner: JoinHandle<()>,
@@ -402,6 +437,7 @@ impl RelayHandle {
         let _ = (&mut self.refresher).await;
         let _ = (&mut self.learner).await;
         let _ = (&mut self.pruner).await;
+        let _ = (&mut self.counters).await;
         let _ = (&mut self.phonebook).await;
         let _ = (&mut self.decider).await;
         if let Some(feed) = self.feed.as_mut() {
@@ -416,6 +452,7 @@ impl Drop for RelayHandle {
         self.shutdown.cancel();
         self.state.fanout.disconnect_all();
         self.pruner.abort();
+        self.counters.abort();
         self.key_watch.abort();
         self.refresher.abort();
         self.learner.abort();

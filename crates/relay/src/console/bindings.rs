@@ -19,6 +19,8 @@ fn visit_console_types(v: &mut impl TypeVisitor) {
     v.visit::<super::wallboard::Wallboard>();
     v.visit::<super::audit::ConsoleAudit>();
     v.visit::<super::health::ConsoleHealth>();
+    v.visit::<super::settings::ConsoleParkingNumber>();
+    v.visit::<super::settings::ConsoleParkingChange>();
     v.visit::<team_api::TeamContact>();
     v.visit::<team_api::TeamContactDraft>();
     v.visit::<team_api::wrapup::TeamTags>();

@@ -14,7 +14,7 @@ mod health;
 mod integration;
 pub mod password;
 mod seats;
-pub(crate) mod session;
+pub mod session;
 mod settings;
 mod wallboard;
 
@@ -128,6 +128,10 @@ fn api(state: &RelayState) -> Router<RelayState> {
             get(settings::routing).put(settings::set_routing),
         )
         .route("/routing/journal", get(settings::journal))
+        .route(
+            "/parking",
+            get(settings::parking).put(settings::set_parking),
+        )
         .route("/tags", get(settings::tags).put(settings::set_tags))
         .route(
             "/phonebook",

@@ -111,6 +111,15 @@ fn expires_at(session: &ConsoleSessionRecord) -> DateTime<Utc> {
     (session.created_at + ABSOLUTE).min(session.last_used_at + IDLE)
 }
 
+/// Removes the expired sessions (retention runs it); answers how many.
+pub async fn prune_expired(state: &RelayState) -> Result<u64, crate::RelayError> {
+    let now = Utc::now();
+    state
+        .console_store
+        .prune_console_sessions(now - IDLE, now - ABSOLUTE)
+        .await
+}
+
 /// The session id the request's cookie carries.
 fn cookie_session(headers: &HeaderMap) -> Option<String> {
     headers

@@ -103,6 +103,127 @@ pub(crate) fn pairs(query: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
+/// One external number of the company and whether the relay parks its calls.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ConsoleParkingNumber.ts")]
+pub struct ConsoleParkingNumber {
+    number: String,
+    parked: bool,
+}
+
+/// `PUT /admin/api/parking`'s body.
+#[derive(Debug, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "ConsoleParkingChange.ts")]
+pub struct ConsoleParkingChange {
+    number: String,
+    parked: bool,
+}
+
+/// The company's external numbers (the directory's, and any parked one it lacks), each with
+/// whether it is parked.
+async fn parking_list(state: &RelayState) -> Result<Json<serde_json::Value>, ConsoleError> {
+    let directory = state
+        .directory
+        .get(&state.integration, &state.calls)
+        .await
+        .map_err(|err| {
+            ConsoleError::conflict(format!(
+                "the company's numbers could not be read from МТТ (is the integration connected?): {err}"
+            ))
+        })?;
+    let parked = state.routing.routing().parked.clone();
+    let mut numbers: Vec<ConsoleParkingNumber> = directory
+        .numbers
+        .iter()
+        .map(|n| ConsoleParkingNumber {
+            parked: parked.contains(&n.number),
+            number: n.number.clone(),
+        })
+        .collect();
+    for number in parked {
+        if !numbers.iter().any(|n| n.number == number) {
+            numbers.push(ConsoleParkingNumber {
+                number,
+                parked: true,
+            });
+        }
+    }
+    Ok(Json(json!({ "numbers": numbers })))
+}
+
+/// `GET /admin/api/parking`.
+pub(crate) async fn parking(
+    State(state): State<RelayState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<serde_json::Value>, ConsoleError> {
+    caller.admin()?;
+    parking_list(&state).await
+}
+
+/// `PUT /admin/api/parking` `{ number, parked }`: at the PBX first, then in the team's routing
+/// (as `PUT /team/parking` does); run to its end even if the page goes away.
+pub(crate) async fn set_parking(
+    State(state): State<RelayState>,
+    Extension(caller): Extension<Caller>,
+    ConsoleJson(change): ConsoleJson<ConsoleParkingChange>,
+) -> Result<Json<serde_json::Value>, ConsoleError> {
+    caller.admin()?;
+    let number = change.number.trim().to_owned();
+    if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ConsoleError::field(
+            "number",
+            "an external number of the company, digits only",
+        ));
+    }
+    let task_state = state.clone();
+    let numbers = vec![number.clone()];
+    let applied = tokio::spawn(async move {
+        let pbx = task_state.integration.pbx_for_actions().await?;
+        pbx.set_parking(&numbers, change.parked)
+            .await
+            .map_err(|source| RelayError::Mtt {
+                what: "parking",
+                source,
+            })?;
+        task_state
+            .routing
+            .parking_changed(&numbers, change.parked)
+            .await
+    })
+    .await
+    .map_err(|_| RelayError::StoreClosed)
+    .and_then(|done| done);
+    let what = format!("{} {number}", if change.parked { "park" } else { "unpark" });
+    match applied {
+        Ok(()) => {
+            audit(
+                &state,
+                &caller,
+                "parking.set",
+                what,
+                Outcome::Done,
+                String::new(),
+            )
+            .await;
+            parking_list(&state).await
+        }
+        Err(err) => {
+            audit(
+                &state,
+                &caller,
+                "parking.set",
+                what,
+                Outcome::Failed,
+                err.to_string(),
+            )
+            .await;
+            Err(routing_error(err))
+        }
+    }
+}
+
 /// `GET /admin/api/tags`.
 pub(crate) async fn tags(
     State(state): State<RelayState>,

@@ -119,6 +119,14 @@ pub trait ConsoleStore: Send + Sync + std::fmt::Debug + 'static {
     /// Ends every session of a seat; answers how many.
     fn remove_console_sessions_of(&self, seat: i64) -> BoxFuture<'_, Result<u64, RelayError>>;
 
+    /// Removes the sessions last used before `idle_cutoff` or made before `absolute_cutoff`
+    /// (both have expired); answers how many.
+    fn prune_console_sessions(
+        &self,
+        idle_cutoff: DateTime<Utc>,
+        absolute_cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>>;
+
     /// Records a seat's app seen at `at` (its version, when known, replaces the one kept).
     fn seat_seen(
         &self,

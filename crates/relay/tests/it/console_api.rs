@@ -269,6 +269,46 @@ async fn the_integration_connects_through_the_console_and_never_shows_its_secret
     ] {
         assert!(!text.contains(leak), "{leak}: {text}");
     }
+    // Parking: the company's numbers from МТТ's directory; one parked at the PBX and in the
+    // team's routing.
+    let parking = console.get("/admin/api/parking", &admin).await;
+    assert_eq!(parking.status, 200, "{}", parking.json);
+    let numbers = parking.json["numbers"].as_array().unwrap().clone();
+    assert!(!numbers.is_empty(), "{}", parking.json);
+    assert!(numbers.iter().all(|n| n["parked"] == false));
+    let number = numbers[0]["number"].as_str().unwrap().to_owned();
+    let parked = console
+        .send(
+            Method::PUT,
+            "/admin/api/parking",
+            Some(&admin),
+            Some(json!({ "number": number, "parked": true })),
+        )
+        .await;
+    assert_eq!(parked.status, 200, "{}", parked.json);
+    let entry = parked.json["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == number.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["parked"], true);
+    let routing = console.get("/admin/api/routing", &admin).await;
+    assert_eq!(routing.json["parked"], json!([number]), "{}", routing.json);
+    let bad = console
+        .send(
+            Method::PUT,
+            "/admin/api/parking",
+            Some(&admin),
+            Some(json!({ "number": "+7 495", "parked": true })),
+        )
+        .await;
+    assert_eq!(
+        (bad.status, bad.json["field"].as_str()),
+        (400, Some("number"))
+    );
+
     let health = console.get("/admin/api/health", &admin).await;
     assert_eq!(health.status, 200, "{}", health.json);
     assert_eq!(health.json["integration"], "connected");
@@ -481,4 +521,168 @@ async fn the_pages_are_the_apps_index_and_its_assets_are_immutable() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn an_admin_keeps_the_tags_and_the_team_phonebook_with_an_all_or_nothing_import() {
+    let console = console().await;
+    let admin = console.admin_session().await;
+    let tags = console
+        .send(
+            Method::PUT,
+            "/admin/api/tags",
+            Some(&admin),
+            Some(json!({ "tags": ["продажа", "жалоба"], "required": true })),
+        )
+        .await;
+    assert_eq!(tags.status, 200, "{}", tags.json);
+    assert_eq!(
+        console.get("/admin/api/tags", &admin).await.json,
+        json!({ "tags": ["продажа", "жалоба"], "required": true })
+    );
+
+    let added = console
+        .send(
+            Method::POST,
+            "/admin/api/phonebook",
+            Some(&admin),
+            Some(json!({ "name": "ООО Ромашка", "numbers": ["+7 495 123-45-67"] })),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.json);
+    let id = added.json["contact"]["id"].as_i64().unwrap();
+    let edited = console
+        .send(
+            Method::PUT,
+            &format!("/admin/api/phonebook/{id}"),
+            Some(&admin),
+            Some(json!({ "name": "ООО Ромашка", "company": "Ромашка", "numbers": ["+7 495 123-45-67"] })),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.json);
+    assert_eq!(edited.json["contact"]["company"], "Ромашка");
+
+    let import = |body: &'static str| {
+        console
+            .relay
+            .http
+            .post(console.url("/admin/api/phonebook/import?format=csv"))
+            .header(
+                "cookie",
+                format!("{}={}", crate::console_support::COOKIE, admin.cookie),
+            )
+            .header("x-csrf-token", &admin.csrf)
+            .body(body)
+            .send()
+    };
+    // One bad line: nothing is imported, and the line is named.
+    let refused = answer(
+        import("name,phone\nИван,+74951112233\nПётр,not a number\n")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(refused.status, 200, "{}", refused.json);
+    assert_eq!(refused.json["added"], 0);
+    assert_eq!(refused.json["skipped"][0]["line"], 3, "{}", refused.json);
+    assert_eq!(
+        console.get("/admin/api/phonebook", &admin).await.json["contacts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let imported = answer(
+        import("name,phone\nИван,+74951112233\nПётр,+74951112244\n")
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (
+            imported.json["added"].as_u64(),
+            imported.json["skipped"].as_array().map(Vec::len)
+        ),
+        (Some(2), Some(0)),
+        "{}",
+        imported.json
+    );
+    assert_eq!(
+        console.get("/admin/api/phonebook", &admin).await.json["contacts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let wrong_format = console
+        .send(
+            Method::POST,
+            "/admin/api/phonebook/import?format=xls",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (wrong_format.status, wrong_format.json["field"].as_str()),
+        (400, Some("format"))
+    );
+
+    let deleted = console
+        .send(
+            Method::DELETE,
+            &format!("/admin/api/phonebook/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    let again = console
+        .send(
+            Method::DELETE,
+            &format!("/admin/api/phonebook/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, 404);
+
+    let routing = console.get("/admin/api/routing", &admin).await;
+    assert_eq!(routing.status, 200, "{}", routing.json);
+    let saved = console
+        .send(
+            Method::PUT,
+            "/admin/api/routing",
+            Some(&admin),
+            Some(routing.json.clone()),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    let journal = console
+        .get("/admin/api/routing/journal?limit=10", &admin)
+        .await;
+    assert_eq!(
+        (
+            journal.status,
+            journal.json["decisions"].as_array().map(Vec::len)
+        ),
+        (200, Some(0))
+    );
+
+    let audit = console.get("/admin/api/audit", &admin).await.json;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "tags.set",
+        "phonebook.add",
+        "phonebook.edit",
+        "phonebook.import",
+        "phonebook.delete",
+        "routing.set",
+    ] {
+        assert!(actions.contains(&action), "{action} not in {actions:?}");
+    }
 }

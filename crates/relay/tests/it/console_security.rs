@@ -30,6 +30,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/api/routing"),
     ("PUT", "/admin/api/routing"),
     ("GET", "/admin/api/routing/journal"),
+    ("GET", "/admin/api/parking"),
+    ("PUT", "/admin/api/parking"),
     ("GET", "/admin/api/tags"),
     ("PUT", "/admin/api/tags"),
     ("GET", "/admin/api/phonebook"),
@@ -350,6 +352,12 @@ async fn a_supervisor_reads_the_wallboard_seats_and_audit_and_changes_nothing() 
         ("GET", "/admin/api/health".to_owned(), json!(null)),
         ("GET", "/admin/api/routing".to_owned(), json!(null)),
         ("GET", "/admin/api/tags".to_owned(), json!(null)),
+        ("GET", "/admin/api/parking".to_owned(), json!(null)),
+        (
+            "PUT",
+            "/admin/api/parking".to_owned(),
+            json!({ "number": "74951234567", "parked": true }),
+        ),
         ("GET", "/admin/api/phonebook".to_owned(), json!(null)),
         (
             "POST",

@@ -178,3 +178,46 @@ async fn wallboard_streams_are_capped_per_session() {
         health.json
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn todays_counts_are_rebuilt_from_the_store_after_a_restart() {
+    let console = console().await;
+    let (anna, _) = joined_seat(&console.relay, "Анна", ANNA, Role::Operator).await;
+    for (leg, state) in [
+        ("leg-r1", "connected"),
+        ("leg-r1", "finished"),
+        ("leg-r2", "showing"),
+        ("leg-r2", "finished"),
+    ] {
+        console
+            .relay
+            .post_ok(&call_event(leg, state, "79001234567", ANNA))
+            .await;
+    }
+    let supervisor = console.session("Пётр").await;
+    wait_board(
+        &console,
+        &supervisor,
+        "the counts before the restart",
+        |board| {
+            operator(board, anna)["answeredToday"] == 1 && operator(board, anna)["missedToday"] == 1
+        },
+    )
+    .await;
+    let Console {
+        relay,
+        admin,
+        supervisor: supervisor_seat,
+    } = console;
+    let console = Console {
+        relay: relay.restart().await,
+        admin,
+        supervisor: supervisor_seat,
+    };
+    let supervisor = console.session("Пётр").await;
+    let board = wait_board(&console, &supervisor, "the counts rebuilt", |board| {
+        operator(board, anna)["answeredToday"] == 1 && operator(board, anna)["missedToday"] == 1
+    })
+    .await;
+    assert_eq!(board["calls"], json!([]));
+}

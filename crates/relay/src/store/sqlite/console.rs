@@ -256,6 +256,25 @@ impl ConsoleStore for SqliteStore {
         .boxed()
     }
 
+    fn prune_console_sessions(
+        &self,
+        idle_cutoff: DateTime<Utc>,
+        absolute_cutoff: DateTime<Utc>,
+    ) -> BoxFuture<'_, Result<u64, RelayError>> {
+        self.team_write(
+            move |tx, path| {
+                tx.execute(
+                    "DELETE FROM console_sessions WHERE last_used_at < ?1 OR created_at < ?2",
+                    params![timestamp(idle_cutoff), timestamp(absolute_cutoff)],
+                )
+                .map(|n| n as u64)
+                .map_err(store_error(path))
+            },
+            always,
+        )
+        .boxed()
+    }
+
     fn seat_seen(
         &self,
         seat: i64,
@@ -338,5 +357,83 @@ mod tests {
             })
             .unwrap();
         assert_eq!(seen, None);
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_idle_or_old_and_a_lock_comes_with_the_tenth_wrong_password() {
+        use std::sync::Arc;
+
+        use chrono::{TimeDelta, Utc};
+
+        use crate::store::NoSink;
+        use crate::store::console::{ConsoleSessionRecord, ConsoleStore as _, FailedSignIn};
+        use crate::store::sqlite::{SqliteOptions, SqliteStore};
+        use crate::store::team::{NewSeat, TeamStore as _};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(
+            &dir.path().join("db.sqlite3"),
+            SqliteOptions::default(),
+            Arc::new(NoSink),
+        )
+        .unwrap();
+        let seat = store
+            .add_seat(NewSeat {
+                name: "Ольга".into(),
+                workplace: "883140582526566".into(),
+                role: team_api::Role::Admin,
+            })
+            .await
+            .unwrap()
+            .profile
+            .id;
+        store
+            .set_console_password(seat, "$argon2id$x".into())
+            .await
+            .unwrap();
+        // The store keeps milliseconds.
+        let now = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+        let lock = TimeDelta::minutes(15);
+        for count in 1..10 {
+            let failed = store
+                .console_sign_in_failed(seat, now, 10, lock)
+                .await
+                .unwrap();
+            assert_eq!(failed, FailedSignIn::Counted(count));
+        }
+        let tenth = store
+            .console_sign_in_failed(seat, now, 10, lock)
+            .await
+            .unwrap();
+        assert_eq!(tenth, FailedSignIn::Locked(now + lock));
+        let account = store.console_account(seat).await.unwrap().unwrap();
+        assert_eq!(
+            (account.failed_in_a_row, account.locked_until),
+            (0, Some(now + lock))
+        );
+
+        let session = |n: u8, created: TimeDelta, used: TimeDelta| ConsoleSessionRecord {
+            id_hash: [n; 32],
+            csrf_hash: [n; 32],
+            seat,
+            created_at: now - created,
+            last_used_at: now - used,
+        };
+        for record in [
+            session(1, TimeDelta::hours(1), TimeDelta::minutes(1)),
+            session(2, TimeDelta::hours(13), TimeDelta::hours(13)),
+            session(3, TimeDelta::days(8), TimeDelta::minutes(1)),
+        ] {
+            store.add_console_session(record).await.unwrap();
+        }
+        let pruned = store
+            .prune_console_sessions(now - TimeDelta::hours(12), now - TimeDelta::days(7))
+            .await
+            .unwrap();
+        assert_eq!(pruned, 2);
+        assert!(store.console_session([1; 32]).await.unwrap().is_some());
+        assert!(store.console_session([2; 32]).await.unwrap().is_none());
+        assert!(store.remove_console_account(seat).await.unwrap());
+        assert!(store.console_session([1; 32]).await.unwrap().is_none());
     }
 }
