@@ -15,7 +15,6 @@ export type BusinessHours = {
 
 export type ConsoleError = { code: string; message: string; field: string | null };
 
-export type ConsoleParking = { numbers: Array<ParkingNumber> };
 
 export type ImportResult = { added: number; updated: number; skipped: Array<ImportSkipped> };
 
@@ -34,7 +33,6 @@ export type JournalEntry = {
   deadline_ms: number;
 };
 
-export type ParkingNumber = { number: string; parking: Array<string> };
 
 export type RoutingDecisionEvent = { id: number; entry: JournalEntry };
 

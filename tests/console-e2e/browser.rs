@@ -107,26 +107,24 @@ impl Browser {
     /// Waits until `check` answers `Ok`, up to the ceiling; on a timeout the page is
     /// photographed (`failed-….png`) before the test fails, so the artefacts show what was there.
     pub fn wait<T>(&self, what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
-        let mut last = String::new();
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            wait_for(what, CEILING, || {
-                check().inspect_err(|e| last.clone_from(e))
-            })
-        }));
-        match found {
-            Ok(value) => value,
-            Err(_) => {
-                let name: String = what
-                    .chars()
-                    .map(|c| if c.is_alphanumeric() { c } else { '-' })
-                    .collect();
-                let _ = self.wd.screenshot().map(|png| {
-                    std::fs::write(artifacts().join(format!("failed-{name}.png")), png)
-                });
-                panic!(
-                    "waited {CEILING:?} for {what} at {}; last: {last}",
-                    self.wd.url().unwrap_or_default()
-                )
+        let start = std::time::Instant::now();
+        loop {
+            match check() {
+                Ok(value) => return value,
+                Err(last) if start.elapsed() > CEILING => {
+                    let name: String = what
+                        .chars()
+                        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                        .collect();
+                    if let Ok(png) = self.wd.screenshot() {
+                        let _ = std::fs::write(artifacts().join(format!("failed-{name}.png")), png);
+                    }
+                    panic!(
+                        "waited {CEILING:?} for {what} at {}; last: {last}",
+                        self.wd.url().unwrap_or_default()
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
     }

@@ -10,7 +10,7 @@ const PAGES: &[(&str, &str)] = &[
     ("integration", "#int-facts dt"),
     ("seats", "#seats-table tbody tr"),
     ("routing", "#routing-rules li"),
-    ("parking", "#parking-numbers > *"),
+    ("parking", "#parking-table tbody tr"),
     ("tags", "#tags-list li"),
     ("phonebook", "#phonebook-table tbody tr"),
     ("audit", "#audit-table tbody tr"),

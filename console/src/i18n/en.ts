@@ -236,12 +236,14 @@ export const en = {
   ms: (n: number) => `${n} ms`,
 
   // Parking.
-  parkingIntro: "A parked external number's calls wait for the team server's decision; the workplaces ticked for a number are the ones its calls may go to.",
+  parkingIntro: "A parked external number's calls wait for the team server's decision by the routing rules; the PBX routes the others itself. A change is applied at the PBX at once.",
   parkingEmpty: "The directory has no external numbers.",
-  parkingWorkplaces: (number: string) => `Parking workplaces for ${number}`,
+  parkingParked: "Parked",
+  parkingSwitch: (number: string) => `Park ${number}`,
+  parkingOn: "Parked",
   parkingNone: "Not parked",
-  parkingCount: (n: number) => count(n, { one: "# workplace", other: "# workplaces" }),
-  parkingOther: "Other workplaces (SIP IDs, comma-separated)",
+  parkingDoneOn: (number: string) => `${number} is parked now.`,
+  parkingDoneOff: (number: string) => `${number} is not parked any more.`,
 
   // Tags.
   tagsIntro: "Tags operators put on a call in its wrap-up.",

@@ -230,12 +230,14 @@ export const ru: Strings = {
   },
   ms: (n: number) => `${n} мс`,
 
-  parkingIntro: "Звонки на запаркованный внешний номер ждут решения сервера команды; отмеченные рабочие места — те, куда они могут уйти.",
+  parkingIntro: "Звонки на запаркованный внешний номер ждут решения сервера команды по правилам маршрутизации; остальные АТС распределяет сама. Изменение сразу применяется на АТС.",
   parkingEmpty: "В справочнике нет внешних номеров.",
-  parkingWorkplaces: (number: string) => `Места парковки для ${number}`,
+  parkingParked: "Парковка",
+  parkingSwitch: (number: string) => `Парковать ${number}`,
+  parkingOn: "Запаркован",
   parkingNone: "Не запаркован",
-  parkingCount: (n: number) => count(n, { one: "# место", few: "# места", many: "# мест", other: "# места" }),
-  parkingOther: "Другие рабочие места (SIP ID через запятую)",
+  parkingDoneOn: (number: string) => `${number} теперь запаркован.`,
+  parkingDoneOff: (number: string) => `${number} больше не запаркован.`,
 
   tagsIntro: "Теги, которые операторы ставят звонку при подведении итога.",
   tagsNew: "Новый тег",

@@ -1,68 +1,66 @@
-// Parking per external number: for each of the company's numbers, the workplaces its parked calls
-// may go to, ticked from the team's seats (and any other SIP IDs typed in), saved per number.
+// Parking per external number: МТТ parks a number as a whole, so each of the company's numbers
+// has one switch. A parked number's calls wait for the team server's decision (the routing
+// rules); the others the PBX routes itself. A change is applied at once, at the PBX first; a
+// refusal puts the switch back and says why.
 import { get, put } from "../api";
 import type { Page } from "../app";
-import type { ConsoleParking } from "../api-types";
-import type { ConsoleSeat } from "../bindings/ConsoleSeat";
-import type { ParkingNumber } from "../api-types";
-import { h, replace } from "../dom";
-import { describe, Form, input, uid } from "../forms";
+import type { ConsoleParkingChange } from "../bindings/ConsoleParkingChange";
+import type { ConsoleParkingNumber } from "../bindings/ConsoleParkingNumber";
+import { h, replace, row, scroller, table } from "../dom";
+import { describe, uid } from "../forms";
 import { phone } from "../format";
 import { t } from "../i18n";
 
-function numberCard(entry: ParkingNumber, seats: ConsoleSeat[], onSaved: (list: ParkingNumber[]) => void): HTMLElement {
-  const known = new Set(seats.map((s) => s.workplace));
-  const boxes: HTMLInputElement[] = [];
-  const form = new Form(uid("parking-form"), async () => {
-    const others = form
-      .value("others")
-      .split(/[\s,;]+/)
-      .map((w) => w.trim())
-      .filter(Boolean);
-    const parking = [...boxes.filter((b) => b.checked).map((b) => b.value), ...others.filter((w) => !known.has(w))];
-    const answer = await put<ConsoleParking>("/parking", { number: entry.number, parking });
-    onSaved(answer.numbers);
-    form.say(t.saved);
-  });
-  const legendId = uid("parking-legend");
-  const list = h("fieldset", { class: "checks", "aria-labelledby": legendId });
-  list.append(h("legend", { id: legendId, class: "visually-hidden", text: t.parkingWorkplaces(phone(entry.number)) }));
-  for (const seat of seats) {
-    const box = input("checkbox", { id: uid("park"), value: seat.workplace, "data-workplace": seat.workplace });
-    box.checked = entry.parking.includes(seat.workplace);
-    boxes.push(box);
-    list.append(h("div", { class: "check" }, box, h("label", { for: box.id }, h("bdi", { text: seat.name }), h("span", { class: "sub number", text: seat.workplace }))));
-  }
-  form.add(list);
-  const others = form.field("others", t.parkingOther, input("text", { spellcheck: false }));
-  others.value = entry.parking.filter((w) => !known.has(w)).join(", ");
-  form.buttons(t.save);
-  const summary = entry.parking.length ? t.parkingCount(entry.parking.length) : t.parkingNone;
-  return h(
-    "section",
-    { class: "card parking-number", "data-number": entry.number, "aria-label": t.parkingWorkplaces(phone(entry.number)) },
-    h("div", { class: "card-head" }, h("h2", { class: "number", text: phone(entry.number) }), h("span", { class: entry.parking.length ? "badge badge-talking" : "badge", text: summary })),
-    form.root,
-  );
-}
-
 export function parkingPage(): Page {
-  const list = h("div", { class: "stack", id: "parking-numbers" });
-  const status = h("p", { class: "form-status error", role: "alert", hidden: true });
-  let seats: ConsoleSeat[] = [];
-  const show = (numbers: ParkingNumber[]) => {
-    if (!numbers.length) replace(list, h("p", { class: "empty-card", text: t.parkingEmpty }));
-    else replace(list, ...numbers.map((n) => numberCard(n, seats, show)));
+  const grid = table("parking", [t.colNumber, t.parkingParked], { id: "parking-table", "aria-label": t.pageParking });
+  const status = h("p", { class: "form-status", id: "parking-status", role: "status" });
+  const say = (text: string, error: boolean) => {
+    status.textContent = text;
+    status.className = error ? "form-status error" : "form-status ok";
+    status.setAttribute("role", error ? "alert" : "status");
   };
+
+  const show = (numbers: ConsoleParkingNumber[]) => {
+    if (!numbers.length) {
+      replace(grid.body, h("tr", {}, h("td", { colspan: "2", class: "empty", text: t.parkingEmpty })));
+      return;
+    }
+    replace(
+      grid.body,
+      ...numbers.map((n) => {
+        const id = uid("parked");
+        const shown = phone(n.number);
+        const toggle = h("input", { type: "checkbox", role: "switch", id, "data-number": n.number, "aria-label": t.parkingSwitch(shown) });
+        toggle.checked = n.parked;
+        const state = h("label", { for: id, class: n.parked ? "parked-word on" : "parked-word", text: n.parked ? t.parkingOn : t.parkingNone });
+        toggle.addEventListener("change", async () => {
+          const change: ConsoleParkingChange = { number: n.number, parked: toggle.checked };
+          toggle.disabled = true;
+          try {
+            const answer = await put<{ numbers: ConsoleParkingNumber[] }>("/parking", change);
+            show(answer.numbers);
+            say(change.parked ? t.parkingDoneOn(shown) : t.parkingDoneOff(shown), false);
+            grid.body.querySelector<HTMLInputElement>(`input[data-number="${n.number.replace(/"/g, "")}"]`)?.focus();
+          } catch (e) {
+            toggle.checked = !change.parked;
+            toggle.disabled = false;
+            say(describe(e), true);
+          }
+        });
+        return row([h("span", { class: "number caller", text: shown }), h("span", { class: "switch-cell" }, toggle, state)], { "data-number": n.number });
+      }),
+    );
+  };
+
   void (async () => {
     try {
-      const [parking, seatList] = await Promise.all([get<ConsoleParking>("/parking"), get<{ seats: ConsoleSeat[] }>("/seats")]);
-      seats = seatList.seats.filter((s) => !s.revokedAt);
-      show(parking.numbers);
+      show((await get<{ numbers: ConsoleParkingNumber[] }>("/parking")).numbers);
     } catch (e) {
-      status.textContent = describe(e);
-      status.hidden = false;
+      say(describe(e), true);
+      replace(grid.body, h("tr", {}, h("td", { colspan: "2", class: "empty", text: describe(e) })));
     }
   })();
-  return { root: h("div", { class: "stack" }, h("p", { class: "hint", text: t.parkingIntro }), status, list) };
+  return {
+    root: h("div", { class: "stack narrow-card" }, h("p", { class: "hint", text: t.parkingIntro }), status, h("div", { class: "card flush" }, scroller({ "aria-label": t.pageParking }, grid.table))),
+  };
 }
