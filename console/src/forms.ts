@@ -142,8 +142,8 @@ export function input(type: string, attrs: Record<string, string | boolean> = {}
 }
 
 /** A select with these options (value, words). */
-export function select(options: [string, string][], value = ""): HTMLSelectElement {
-  const s = h("select", {}, ...options.map(([v, text]) => h("option", { value: v, text })));
+export function select(options: [string, string][], value = "", id?: string): HTMLSelectElement {
+  const s = h("select", { id }, ...options.map(([v, text]) => h("option", { value: v, text })));
   s.value = value;
   return s;
 }

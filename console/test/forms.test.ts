@@ -124,3 +124,27 @@ test("reads carry no CSRF header; sign out sends it", async () => {
   assert.equal(out?.headers["X-CSRF-Token"], "csrf-token-1");
   assert.ok(document.getElementById("signin-form"), "back at the sign-in page");
 });
+
+test("every field of every page has a label (or an accessible name) that points at it", async () => {
+  const pages = ["wallboard", "integration", "seats", "routing", "parking", "tags", "phonebook", "audit", "health"];
+  for (const page of pages) {
+    reset();
+    routes["GET /session"] = () => ({ status: 200, body: session() });
+    routes["GET /seats"] = () => ({ status: 200, body: { seats: [seat()] } });
+    routes["GET /parking"] = () => ({ status: 200, body: { numbers: [{ number: "78005560251", parked: true }] } });
+    routes["GET /tags"] = () => ({ status: 200, body: { tags: ["sale"], required: false } });
+    routes["GET /phonebook"] = () => ({ status: 200, body: { contacts: [] } });
+    routes["GET /audit"] = () => ({ status: 200, body: { entries: [], more: false } });
+    await open(`/admin/${page}`);
+    if (page === "seats") {
+      (document.getElementById("seat-add") as HTMLButtonElement).click();
+      await settle();
+    }
+    for (const control of document.querySelectorAll("input, select, textarea")) {
+      const id = control.id;
+      const named = control.getAttribute("aria-label") || control.getAttribute("aria-labelledby") || (id && document.querySelector(`label[for="${id}"]`));
+      assert.ok(named, `${page}: the ${control.tagName.toLowerCase()} #${id} (${control.getAttribute("name")}) has no label`);
+    }
+    document.querySelectorAll("dialog").forEach((d) => d.remove());
+  }
+});

@@ -61,13 +61,10 @@ export function auditPage(): Page {
   form.root.classList.add("filters");
   form.field("from", t.auditFrom, input("date", { id: "audit-from" }));
   form.field("to", t.auditTo, input("date", { id: "audit-to" }));
-  const seat = form.field("seat", t.auditSeat, select([["", t.auditAny]])) as HTMLSelectElement;
-  seat.id = "audit-seat";
-  const action = form.field("action", t.auditAction, input("text", { id: "audit-action", list: "audit-actions", spellcheck: false, autocomplete: "off" }));
+  const seat = form.field("seat", t.auditSeat, select([["", t.auditAny]], "", "audit-seat")) as HTMLSelectElement;
+  form.field("action", t.auditAction, input("text", { id: "audit-action", list: "audit-actions", spellcheck: false, autocomplete: "off" }));
   form.add(h("datalist", { id: "audit-actions" }, ...ACTIONS.map((a) => h("option", { value: a }))));
-  const outcome = form.field("outcome", t.auditOutcome, select([["", t.auditAny], ["done", t.auditDone], ["refused", t.auditRefused], ["failed", t.auditFailed]]));
-  outcome.id = "audit-outcome";
-  void action;
+  form.field("outcome", t.auditOutcome, select([["", t.auditAny], ["done", t.auditDone], ["refused", t.auditRefused], ["failed", t.auditFailed]], "", "audit-outcome"));
   form.buttons(t.auditApply);
 
   const load = async (index: number, fromForm = false) => {

@@ -152,8 +152,7 @@ export function phonebookPage(): Page {
     await load();
   });
   const file = importForm.field("file", t.phoneImportFile, input("file", { id: "import-file", accept: ".csv,.vcf,.vcard,text/csv,text/vcard" })) as HTMLInputElement;
-  const format = importForm.field("format", t.phoneImportFormat, select([["csv", t.phoneImportCsv], ["vcard", t.phoneImportVcard]], "csv"));
-  format.id = "import-format";
+  const format = importForm.field("format", t.phoneImportFormat, select([["csv", t.phoneImportCsv], ["vcard", t.phoneImportVcard]], "csv", "import-format"));
   file.addEventListener("change", () => {
     const name = file.files?.[0]?.name.toLowerCase() ?? "";
     if (name.endsWith(".vcf") || name.endsWith(".vcard")) format.value = "vcard";

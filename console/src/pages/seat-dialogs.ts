@@ -26,8 +26,7 @@ export function seatDialog(seat: ConsoleSeat | null): Promise<{ seat: ConsoleSea
     });
     const name = form.field("name", t.seatName, input("text", { id: "seat-name", autocomplete: "off" }));
     const workplace = form.field("workplace", t.seatWorkplace, input("text", { id: "seat-workplace", autocomplete: "off", inputmode: "numeric", spellcheck: false }));
-    const role = form.field("role", t.seatRole, select([["operator", t.roleOperator], ["supervisor", t.roleSupervisor], ["admin", t.roleAdmin]], seat?.role ?? "operator"));
-    role.id = "seat-role";
+    form.field("role", t.seatRole, select([["operator", t.roleOperator], ["supervisor", t.roleSupervisor], ["admin", t.roleAdmin]], seat?.role ?? "operator", "seat-role"));
     if (seat) {
       name.value = seat.name;
       workplace.value = seat.workplace;
