@@ -129,12 +129,12 @@ export class ConsoleApp {
     const main = h("main", { id: "main", class: `page page-${page.path}`, "aria-labelledby": "page-title" }, this.current.root);
     this.root.replaceChildren(
       h("a", { class: "skip", href: "#main", text: t.skipToContent }),
-      h("div", { class: "frame" }, this.nav(allowed, page), h("div", { class: "column" }, this.top(session, heading), main)),
+      h("div", { class: "frame" }, this.nav(allowed, page, session), h("div", { class: "column" }, h("header", { class: "top" }, heading), main)),
     );
     if (moveFocus) heading.focus();
   }
 
-  private nav(allowed: PageDef[], active: PageDef): HTMLElement {
+  private nav(allowed: PageDef[], active: PageDef, session: ConsoleSession): HTMLElement {
     const links = allowed.map((p) => {
       const a = h("a", { href: `${BASE}/${p.path}`, id: `nav-${p.path}`, text: p.title(t), "aria-current": p === active ? "page" : null });
       a.addEventListener("click", (e) => {
@@ -149,10 +149,12 @@ export class ConsoleApp {
       { class: "side", "aria-label": t.navLabel },
       h("p", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }), h("span", { text: t.appName }), h("span", { class: "brand-sub", text: t.consoleName })),
       h("ul", {}, ...links),
+      this.account(session),
     );
   }
 
-  private top(session: ConsoleSession, heading: HTMLElement): HTMLElement {
+  /** The foot of the navigation: who is signed in, the switches, signing out. */
+  private account(session: ConsoleSession): HTMLElement {
     const lang = h("button", { type: "button", id: "switch-lang", class: "quiet", text: t.switchLanguage, title: t.switchLanguageLabel, lang: currentLang() === "ru" ? "en" : "ru" });
     lang.addEventListener("click", () => {
       setLang(currentLang() === "ru" ? "en" : "ru");
@@ -173,15 +175,11 @@ export class ConsoleApp {
     everywhere.addEventListener("click", () => void this.end("/sessions"));
     const role = session.role === "admin" ? t.roleAdmin : t.roleSupervisor;
     return h(
-      "header",
-      { class: "top" },
-      heading,
-      h("span", { class: "spacer" }),
-      lang,
-      themeButton,
+      "div",
+      { class: "side-foot" },
+      h("div", { class: "switches" }, lang, themeButton),
       h("p", { class: "person", id: "person" }, h("span", { class: "visually-hidden", text: `${t.signedInAs} ` }), h("span", { class: "person-name", text: session.name }), h("span", { class: "person-role", text: role })),
-      signOut,
-      everywhere,
+      h("div", { class: "sign-out" }, signOut, everywhere),
     );
   }
 
