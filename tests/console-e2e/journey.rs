@@ -8,10 +8,15 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::screens;
-use crate::world::{ADMIN, ADMIN_PASSWORD, ANNA, CLIENT_ID, CLIENT_SECRET, Cli, World, http};
+use crate::world::{
+    ADMIN, ADMIN_PASSWORD, ANNA, CLIENT_ID, CLIENT_SECRET, Cli, OLGA, World, http,
+};
 
 /// The operator the admin adds (the simulator's first workplace).
 const OPERATOR: &str = "Иванова Анна";
+/// The supervisor the admin makes with the CLI, and her console password.
+const SUPERVISOR: &str = "Смирнова Ольга";
+const SUPERVISOR_PASSWORD: &str = "the supervisor's own password";
 /// Who calls the team.
 const CALLER: &str = "79219462761";
 
@@ -240,4 +245,59 @@ fn the_admin_runs_the_team_from_the_console() {
     }
 
     screens::every_page(&browser);
+
+    // A supervisor sees the wallboard, the seats (read-only) and the audit log, nothing else.
+    world.relay_cli(&[
+        "seats",
+        "add",
+        "--name",
+        SUPERVISOR,
+        "--workplace",
+        OLGA,
+        "--role",
+        "supervisor",
+    ]);
+    world.admin_add(SUPERVISOR, SUPERVISOR_PASSWORD);
+    browser.remember("en", "light");
+    browser.open("/admin/wallboard");
+    browser.click("#sign-out");
+    browser.element("#signin-form");
+    sign_in(&browser, SUPERVISOR, SUPERVISOR_PASSWORD);
+    let nav = browser.js(
+        "return [...document.querySelectorAll('nav.side a')].map(a => a.id)",
+        vec![],
+    );
+    assert_eq!(
+        nav,
+        json!(["nav-wallboard", "nav-seats", "nav-audit"]),
+        "a supervisor's pages"
+    );
+    browser.open("/admin/integration");
+    browser.wait_js(
+        "an admin page leading a supervisor to the wallboard",
+        "return location.pathname === '/admin/wallboard' ? true : null",
+    );
+    browser.click("#nav-seats");
+    browser.element("#seats-read-only");
+    browser.element("#seats-table tbody tr[data-seat]");
+    assert_eq!(
+        browser.js(
+            "return document.querySelectorAll('#seats-table button, #seat-add').length",
+            vec![]
+        ),
+        json!(0),
+        "no change offered to a supervisor"
+    );
+    browser.shot("supervisor-seats-en-light-1280x720");
+    let violations = browser.axe();
+    assert!(violations.is_empty(), "axe-core: {violations:?}");
+
+    // Sign out everywhere: the session is over, every page is the sign-in page again.
+    browser.click("#sign-out-everywhere");
+    browser.element("#signin-form");
+    browser.open("/admin/audit");
+    browser.wait_js(
+        "the sign-in page after signing out everywhere",
+        "return location.pathname === '/admin/signin' && document.getElementById('signin-form') ? true : null",
+    );
 }

@@ -20,6 +20,8 @@ pub const MAIN_NUMBER: &str = "78005560251";
 pub const ANNA: &str = "883140582526566";
 /// Another workplace (Петров Сергей): the admin's seat.
 pub const SERGEY: &str = "883140777446532";
+/// A third workplace (Смирнова Ольга): the supervisor's seat.
+pub const OLGA: &str = "883140777551201";
 /// The admin's seat and console password.
 pub const ADMIN: &str = "Петров Сергей";
 pub const ADMIN_PASSWORD: &str = "a console password for e2e";
