@@ -212,6 +212,25 @@ fn the_admin_runs_the_team_from_the_console() {
         "const s = document.querySelector('#tags-form .form-status.ok'); return s && s.textContent ? true : null",
     );
 
+    // Routing: the last rule off, saved; parking: the main number parked, at the PBX at once.
+    browser.click("#nav-routing");
+    browser.click("#routing-rules li[data-kind=unknown_caller] input[type=checkbox]");
+    browser.click("#routing-form button[type=submit]");
+    browser.wait_js(
+        "the routing saved",
+        "const s = document.querySelector('#routing-form .form-status.ok'); return s && s.textContent ? true : null",
+    );
+    browser.click("#nav-parking");
+    browser.click(&format!("#parking-table input[data-number=\"{}\"]", crate::world::MAIN_NUMBER));
+    let parked = browser.wait_js(
+        "the main number parked",
+        "const s = document.getElementById('parking-status'); return s && s.classList.contains('ok') ? s.textContent : (s && s.classList.contains('error') ? 'ERROR ' + s.textContent : null)",
+    );
+    assert!(
+        !parked.as_str().unwrap_or_default().starts_with("ERROR"),
+        "parking refused: {parked}"
+    );
+
     // Revoke the seat, deleting the team's data on its computer.
     browser.open("/admin/seats");
     let id = seat_row(&browser, OPERATOR);
@@ -234,6 +253,11 @@ fn the_admin_runs_the_team_from_the_console() {
         "console.sign_in",
         "integration.connect",
         "seat.add",
+        "seat.invite",
+        "routing.set",
+        "parking.set",
+        "tags.set",
+        "phonebook.add",
         "seat.revoke",
     ] {
         browser.wait_js(
