@@ -66,8 +66,8 @@ impl Browser {
                 ],
             },
         }}});
-        let wd = WebDriver::start_with(&url, caps)
-            .unwrap_or_else(|e| panic!("a Chromium session: {e}"));
+        let wd =
+            WebDriver::start_with(&url, caps).unwrap_or_else(|e| panic!("a Chromium session: {e}"));
         let browser = Browser {
             wd,
             driver,
@@ -87,9 +87,7 @@ impl Browser {
             let got = inner[i].as_u64().unwrap_or(u64::from(want)) as u32;
             want + want.saturating_sub(got)
         };
-        self.wd
-            .set_size(frame(0, width), frame(1, height))
-            .unwrap();
+        self.wd.set_size(frame(0, width), frame(1, height)).unwrap();
     }
 
     /// Loads a console page: `open("/admin/seats")`.
@@ -197,12 +195,8 @@ impl Browser {
     /// page's CSP does not govern) and returns its serious and critical violations, each as
     /// `id: help (selectors)`.
     pub fn axe(&self) -> Vec<String> {
-        let source = std::fs::read_to_string(axe_path()).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (cd console && npm ci)",
-                axe_path().display()
-            )
-        });
+        let source = std::fs::read_to_string(axe_path())
+            .unwrap_or_else(|e| panic!("{}: {e} (cd console && npm ci)", axe_path().display()));
         self.js(&source, vec![]);
         let result = self
             .wd

@@ -8,9 +8,7 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::screens;
-use crate::world::{
-    ADMIN, ADMIN_PASSWORD, ANNA, CLIENT_ID, CLIENT_SECRET, Cli, OLGA, World, http,
-};
+use crate::world::{ADMIN, ADMIN_PASSWORD, ANNA, CLIENT_ID, CLIENT_SECRET, Cli, OLGA, World, http};
 
 /// The operator the admin adds (the simulator's first workplace).
 const OPERATOR: &str = "Иванова Анна";
@@ -76,7 +74,10 @@ fn the_admin_runs_the_team_from_the_console() {
     sign_in(&browser, ADMIN, ADMIN_PASSWORD);
     let cookies = browser.js("return document.cookie", vec![]);
     assert!(
-        !cookies.as_str().unwrap_or_default().contains("trubka_console"),
+        !cookies
+            .as_str()
+            .unwrap_or_default()
+            .contains("trubka_console"),
         "the session cookie is HttpOnly: {cookies}"
     );
     assert_eq!(browser.text("#person .person-name"), ADMIN);
@@ -101,10 +102,7 @@ fn the_admin_runs_the_team_from_the_console() {
         landing.status()
     );
     assert_eq!(
-        browser.js(
-            "return document.getElementById('int-secret').value",
-            vec![]
-        ),
+        browser.js("return document.getElementById('int-secret').value", vec![]),
         json!(""),
         "the secret leaves the form once sent"
     );
@@ -221,7 +219,10 @@ fn the_admin_runs_the_team_from_the_console() {
         "const s = document.querySelector('#routing-form .form-status.ok'); return s && s.textContent ? true : null",
     );
     browser.click("#nav-parking");
-    browser.click(&format!("#parking-table input[data-number=\"{}\"]", crate::world::MAIN_NUMBER));
+    browser.click(&format!(
+        "#parking-table input[data-number=\"{}\"]",
+        crate::world::MAIN_NUMBER
+    ));
     let parked = browser.wait_js(
         "the main number parked",
         "const s = document.getElementById('parking-status'); return s && s.classList.contains('ok') ? s.textContent : (s && s.classList.contains('error') ? 'ERROR ' + s.textContent : null)",

@@ -21,13 +21,13 @@
 )]
 
 mod browser;
-mod world;
 #[allow(
     dead_code,
     reason = "the app's suite's WebDriver client, shared: this suite uses part of it"
 )]
 #[path = "../e2e/webdriver.rs"]
 mod webdriver;
+mod world;
 
 mod bench;
 mod journey;

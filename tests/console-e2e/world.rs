@@ -287,11 +287,17 @@ impl World {
     }
 
     pub fn sim_post(&self, path: &str, body: Value) -> Value {
-        self.sim_send(http().post(format!("{}{path}", self.control)).json(&body), path)
+        self.sim_send(
+            http().post(format!("{}{path}", self.control)).json(&body),
+            path,
+        )
     }
 
     pub fn sim_put(&self, path: &str, body: Value) -> Value {
-        self.sim_send(http().put(format!("{}{path}", self.control)).json(&body), path)
+        self.sim_send(
+            http().put(format!("{}{path}", self.control)).json(&body),
+            path,
+        )
     }
 
     /// An incoming call from `from` to the main number, ringing until told otherwise; its leg.

@@ -196,13 +196,19 @@ impl WebDriver {
     }
 
     /// Loads `url` in the current window and waits for its load event (the console's suite).
-    #[allow(dead_code, reason = "tests/console-e2e drives a browser; the app's suite never navigates")]
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e drives a browser; the app's suite never navigates"
+    )]
     pub fn goto(&self, url: &str) -> Result<(), WdError> {
         self.post("/url", json!({"url": url})).map(drop)
     }
 
     /// Sets the window's outer size (the console's suite: 1280×720 and 1024×768).
-    #[allow(dead_code, reason = "tests/console-e2e drives a browser; the app's window has its own size")]
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e drives a browser; the app's window has its own size"
+    )]
     pub fn set_size(&self, width: u32, height: u32) -> Result<(), WdError> {
         self.post("/window/rect", json!({"width": width, "height": height}))
             .map(drop)
@@ -210,7 +216,10 @@ impl WebDriver {
 
     /// Runs an asynchronous script (its last argument is the callback) and returns what it
     /// passed to the callback, waiting up to `timeout` (axe-core's run, in the console's suite).
-    #[allow(dead_code, reason = "tests/console-e2e runs axe-core; the app's suite does not")]
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e runs axe-core; the app's suite does not"
+    )]
     pub fn execute_async(
         &self,
         script: &str,
@@ -227,7 +236,10 @@ impl WebDriver {
     }
 
     /// Empties an input (the console's suite types into forms it has filled before).
-    #[allow(dead_code, reason = "tests/console-e2e types into forms; the app's suite does not")]
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e types into forms; the app's suite does not"
+    )]
     pub fn clear(&self, element: &Element) -> Result<(), WdError> {
         self.post(&format!("/element/{}/clear", element.0), json!({}))
             .map(drop)
