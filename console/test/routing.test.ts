@@ -106,3 +106,22 @@ test("the wallboard's durations tick and its stream is opened again after it clo
   await settle();
   assert.equal(FakeEventSource.opened.length, 2, "a new stream after the first closed");
 });
+
+test("the wallboard's full-screen mode hides the frame, and Esc or the button leaves it", async () => {
+  reset();
+  routes["GET /session"] = () => ({ status: 200, body: session("supervisor") });
+  await open("/admin/wallboard");
+  FakeEventSource.opened[0].push("wallboard", wallboard());
+  (document.getElementById("wall-full") as HTMLButtonElement).click();
+  assert.ok(document.body.classList.contains("wall"), "full screen");
+  assert.equal(document.activeElement?.id, "wall-leave", "the way out has the keyboard");
+  document.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape" }));
+  assert.ok(!document.body.classList.contains("wall"), "Esc leaves");
+  assert.equal(document.activeElement?.id, "wall-full");
+  (document.getElementById("wall-full") as HTMLButtonElement).click();
+  (document.getElementById("wall-leave") as HTMLButtonElement).click();
+  assert.ok(!document.body.classList.contains("wall"), "the button leaves");
+  (document.getElementById("wall-full") as HTMLButtonElement).click();
+  (document.getElementById("nav-seats") as HTMLAnchorElement | null)?.click();
+  await settle();
+});

@@ -146,7 +146,8 @@ class WallboardPage {
   private disposed = false;
   private painted = false;
   private readonly onKey = (e: KeyboardEvent) => {
-    if (e.key === "Escape" && document.body.classList.contains("wall")) this.leaveWall();
+    // Only the board on the page answers (a left page's handler is gone, but be sure).
+    if (e.key === "Escape" && this.fullButton.isConnected && document.body.classList.contains("wall")) this.leaveWall();
   };
   private readonly onFullscreen = () => {
     if (!document.fullscreenElement && document.body.classList.contains("wall")) this.leaveWall();
