@@ -250,3 +250,43 @@ async fn a_large_event_cut_into_small_pieces_arrives_whole() {
     assert_eq!(arrived.body, body);
     cancel.cancel();
 }
+
+/// The team relay's admin console shows each seat's app version from the stream request's
+/// `User-Agent: Trubka/<version>`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_request_names_the_app_and_its_version() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/events/stream", listener.local_addr().unwrap());
+    let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let _ = head_tx.send(String::from_utf8_lossy(&request).to_string());
+    });
+    let (_events, cancel) = start(&url, None, LinkConfig::default());
+    let head = tokio::time::timeout(Duration::from_secs(20), head_rx)
+        .await
+        .expect("the link never asked for the stream")
+        .unwrap();
+    cancel.cancel();
+    let agent = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("user-agent")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        agent,
+        format!("Trubka/{}", env!("CARGO_PKG_VERSION")),
+        "{head}"
+    );
+}

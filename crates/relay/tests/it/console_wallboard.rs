@@ -221,3 +221,18 @@ async fn todays_counts_are_rebuilt_from_the_store_after_a_restart() {
     .await;
     assert_eq!(board["calls"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wallboard_stream_ends_when_the_relay_shuts_down() {
+    let console = console().await;
+    let admin = console.admin_session().await;
+    let mut stream = SseReader::new(open_stream(&console, &admin).await);
+    next_board(&mut stream).await;
+    // The shutdown waits for open requests: it ends only if the wallboard's stream does (its
+    // keep-alive alone would hold it for good).
+    tokio::time::timeout(WAIT, console.relay.handle.shutdown())
+        .await
+        .expect("the relay's shutdown waited on an open wallboard")
+        .unwrap();
+    assert!(stream.next_frame(WAIT).await.is_none());
+}

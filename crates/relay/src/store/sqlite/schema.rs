@@ -138,9 +138,28 @@ CREATE TABLE IF NOT EXISTS console_sessions (
     last_used_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_sessions_by_seat ON console_sessions (seat_id);
-ALTER TABLE seats ADD COLUMN app_version TEXT;
-ALTER TABLE seats ADD COLUMN last_seen_at TEXT;
 ";
+
+/// Version 9's new columns of `seats`, added only where missing (a file an older test or
+/// restore marked as an earlier version may have them already).
+const CONSOLE_SEAT_COLUMNS: &[(&str, &str)] = &[("app_version", "TEXT"), ("last_seen_at", "TEXT")];
+
+fn add_missing_columns(
+    conn: &Connection,
+    table: &str,
+    columns: &[(&str, &str)],
+) -> rusqlite::Result<()> {
+    let mut statement = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let present = statement
+        .query_map([], |row| row.get::<_, String>(1))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, kind) in columns {
+        if !present.iter().any(|column| column == name) {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {name} {kind};"))?;
+        }
+    }
+    Ok(())
+}
 
 /// Version 6: the team phonebook. A contact keeps the version of its last change (unique: one
 /// per contact changed) and a tombstone when deleted, so that "what changed since N" is one
@@ -238,6 +257,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     }
     if version < 9 {
         conn.execute_batch(CONSOLE_SCHEMA)?;
+        add_missing_columns(conn, "seats", CONSOLE_SEAT_COLUMNS)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
