@@ -198,6 +198,28 @@ fn the_admin_runs_the_team_from_the_console() {
         "the contact in the phonebook",
         "return document.querySelector('#phonebook-table tbody tr[data-contact]') ? true : null",
     );
+    // An import: the file chosen as a person does (WebDriver types its path into the input).
+    let csv = world.dir.path().join("contacts.csv");
+    std::fs::write(
+        &csv,
+        "name,phone\nИП Сидоров,+7 495 123-45-67\nМария Кузнецова,+7 912 345-67-89\n",
+    )
+    .unwrap();
+    let file = browser.element("#import-file");
+    browser.wd.send_keys(&file, csv.to_str().unwrap()).unwrap();
+    browser.click("#import-form button[type=submit]");
+    let imported = browser.wait_js(
+        "the import's outcome",
+        "const s = document.querySelector('#import-outcome .form-status.ok'); return s ? s.textContent : null",
+    );
+    assert!(
+        imported.as_str().unwrap().contains('2'),
+        "two contacts added: {imported}"
+    );
+    browser.wait_js(
+        "three contacts in the phonebook",
+        "return document.querySelectorAll('#phonebook-table tbody tr[data-contact]').length === 3 ? true : null",
+    );
     browser.click("#nav-tags");
     browser.element("#tags-list li");
     for tag in ["Продажа", "Жалоба", "Перезвонить"] {
@@ -259,6 +281,7 @@ fn the_admin_runs_the_team_from_the_console() {
         "parking.set",
         "tags.set",
         "phonebook.add",
+        "phonebook.import",
         "seat.revoke",
     ] {
         browser.wait_js(
