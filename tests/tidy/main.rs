@@ -68,7 +68,7 @@ const SQL_MARKERS: &[&str] = &[
 ];
 
 /// Where SQL may be written: the app's call log, and the relay's own event store — the files
-/// under `crates/relay/src/store/sqlite/` (and, when there is one, `store/postgres/`).
+/// under `crates/relay/src/store/sqlite/` and `crates/relay/src/store/postgres/`.
 fn sql_allowed(path: &Path) -> bool {
     let root = repo_root();
     let relay_store = root.join("crates/relay/src/store");
@@ -114,10 +114,19 @@ fn only_call_log_and_the_relays_event_store_speak_sql() {
                 manifest.display()
             );
         }
+        if manifest.exists() && !dir.ends_with("relay") {
+            for driver in ["tokio-postgres", "deadpool-postgres", "sqlx"] {
+                assert!(
+                    !depends_on(&read(&manifest), driver),
+                    "{} depends on {driver}; only the relay's store (crates/relay/src/store/postgres/) speaks Postgres",
+                    manifest.display()
+                );
+            }
+        }
     }
     assert!(
         offenders.is_empty(),
-        "SQL outside call-log and the relay's event store (crates/relay/src/store/sqlite/):\n{}",
+        "SQL outside call-log and the relay's stores (crates/relay/src/store/sqlite/, store/postgres/):\n{}",
         offenders.join("\n")
     );
 }

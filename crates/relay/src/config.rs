@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
 use crate::error::RelayError;
+use crate::store::DatabaseUrl;
+
+mod location;
+mod syntax;
+use syntax::syntax_message;
 
 /// The secret path segment of the Redirect URI (`https://<host>/<hook>`).
 ///
@@ -84,8 +89,11 @@ pub struct RelayConfig {
     pub public_url: Option<String>,
     /// The secret path segment of the Redirect URI.
     pub hook: HookPath,
-    /// The SQLite database file.
+    /// The SQLite database file (unused when `postgres` is set).
     pub database: PathBuf,
+    /// The Postgres database, when the configuration's `database` is a `postgres://` address:
+    /// every piece of state lives there instead of the SQLite file.
+    pub postgres: Option<DatabaseUrl>,
     /// The largest notification body accepted, in bytes.
     pub body_limit: usize,
     /// The deepest JSON nesting accepted in a notification (the PBX's own is about 5).
@@ -164,6 +172,7 @@ impl RelayConfig {
             public_url: None,
             hook,
             database,
+            postgres: None,
             body_limit: 256 * 1024,
             max_nesting: 64,
             duplicate_window: Duration::from_secs(10 * 60),
@@ -295,7 +304,8 @@ pub struct ConfigFile {
     /// The secret hook path segment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hook: Option<String>,
-    /// The database file; a relative path is taken from the configuration file's folder.
+    /// The database file (a relative path is taken from the configuration file's folder), or a
+    /// Postgres database: `postgres://user@host:port/name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<PathBuf>,
     /// Largest notification body in bytes (default 262144).
@@ -415,7 +425,7 @@ impl ConfigFile {
         })?;
         toml::from_str(&text).map_err(|err| RelayError::ConfigSyntax {
             path: path.to_path_buf(),
-            message: err.to_string(),
+            message: syntax_message(&text, &err),
         })
     }
 
@@ -518,6 +528,7 @@ impl ConfigFile {
         })?;
         let mut config = RelayConfig::new(HookPath::parse(hook)?, self.database_path(base_dir));
         config.key_file = self.key_file_path(base_dir);
+        config.postgres = self.postgres()?;
         if let Some(allow) = self.allow_client_keys {
             config.allow_client_keys = allow;
         }

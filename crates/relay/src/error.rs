@@ -18,6 +18,35 @@ pub enum RelayError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The Postgres store could not be reached, read or written.
+    #[error("postgres store: {context}: {source}")]
+    Postgres {
+        /// What the relay was doing.
+        context: &'static str,
+        /// What the driver or the server reported.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The database was written by a newer trubka-relay: this one would not understand it.
+    #[error(
+        "the store's schema is version {found}, newer than this trubka-relay knows ({known}); run the newer trubka-relay"
+    )]
+    StoreNewer {
+        /// The version the database records.
+        found: i64,
+        /// The newest this build knows.
+        known: i64,
+    },
+    /// A Postgres group commit failed; none of the events in it were stored.
+    #[error("postgres store: the commit failed, nothing of this batch was stored: {0}")]
+    PostgresCommit(String),
+    /// A value read from the Postgres store is not what the relay wrote (a hand edit).
+    #[error("postgres store: {0}")]
+    PostgresData(String),
+    /// No connection to the Postgres store could be had (the server is down or every
+    /// connection of the pool is busy past its wait).
+    #[error("postgres store: no connection: {0}")]
+    PostgresPool(String),
     /// A group commit failed; none of the events in it were stored.
     #[error("event store {path}: the commit failed, nothing of this batch was stored: {message}")]
     Commit {

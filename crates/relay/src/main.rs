@@ -18,8 +18,9 @@ use std::process::ExitCode;
 mod cli;
 
 use clap::{Args, Parser, Subcommand};
-use relay::store::sqlite::{self, SqliteOptions, SqliteStore};
-use relay::store::{EventStore as _, NoSink};
+use relay::store::NoSink;
+use relay::store::StoreLocation;
+use relay::store::sqlite;
 use relay::{ClientKey, ConfigFile, HookPath, Relay, RelayError};
 use tracing_subscriber::EnvFilter;
 
@@ -122,6 +123,14 @@ enum Command {
         /// The backup file to restore.
         file: PathBuf,
         /// The database file (default: from the configuration).
+        #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
+        database: Option<PathBuf>,
+    },
+    /// Give a Postgres store a new epoch after `pg_restore` put it back to an older state
+    /// (stop every instance first): apps that were ahead of the restored state reload instead
+    /// of missing events. A SQLite store gets its new epoch from `restore`.
+    RenewEpoch {
+        /// The database (default: from the configuration).
         #[arg(long, env = "TRUBKA_RELAY_DATABASE")]
         database: Option<PathBuf>,
     },
@@ -401,26 +410,54 @@ async fn wait_for_stop_signal() {
     }
 }
 
-/// The database a command works on: the flag's, else the configuration's.
-pub(crate) fn database_of(
+/// The store a command works on: the flag's, else the configuration's.
+fn location_of(config_path: &Path, database: Option<PathBuf>) -> Result<StoreLocation, RelayError> {
+    let (file, base) = cli::settings(config_path, database)?;
+    file.store_location(&base)
+}
+
+/// The SQLite file a command that works on files only (backup, restore) works on.
+fn sqlite_file_of(
     config_path: &Path,
     database: Option<PathBuf>,
+    command: &str,
 ) -> Result<PathBuf, RelayError> {
-    match database {
-        Some(database) => Ok(database),
-        None => Ok(load_optional(config_path)?.database_path(&config_dir(config_path))),
+    match location_of(config_path, database)? {
+        StoreLocation::Sqlite(path) => Ok(path),
+        StoreLocation::Postgres(_) => Err(RelayError::ConfigValue {
+            field: "database",
+            reason: format!(
+                "`{command}` copies a SQLite file; a Postgres store is backed up with pg_dump and restored with pg_restore, then `trubka-relay renew-epoch` (DEPLOY.md, \"High availability\")"
+            ),
+        }),
+    }
+}
+
+async fn renew_epoch(config_path: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
+    match location_of(config_path, database)? {
+        StoreLocation::Postgres(url) => {
+            let epoch = relay::store::postgres::renew_epoch(url.expose_secret()).await?;
+            println!(
+                "The store's new epoch is {epoch}: apps that were ahead of the restored state are resynced when they reconnect. Start the instances now."
+            );
+            Ok(())
+        }
+        StoreLocation::Sqlite(_) => Err(RelayError::ConfigValue {
+            field: "database",
+            reason: "a SQLite store gets its new epoch from `trubka-relay restore <backup>`".into(),
+        }),
     }
 }
 
 fn backup(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
-    let database = database_of(config_path, database)?;
+    let database = sqlite_file_of(config_path, database, "backup")?;
     sqlite::backup(&database, file)?;
     println!("Backed up {} to {}", database.display(), file.display());
     Ok(())
 }
 
 fn restore(config_path: &Path, file: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
-    let database = database_of(config_path, database)?;
+    let database = sqlite_file_of(config_path, database, "restore")?;
     let restored = sqlite::restore(file, &database)?;
     println!(
         "Restored {} into {}: {} events; new events continue after id {}.",
@@ -459,12 +496,9 @@ async fn keys(
     database: Option<PathBuf>,
     action: KeysCommand,
 ) -> Result<(), RelayError> {
-    let database = database_of(config_path, database)?;
-    let store = SqliteStore::open(
-        &database,
-        SqliteOptions::default(),
-        std::sync::Arc::new(NoSink),
-    )?;
+    let store = location_of(config_path, database)?
+        .open(std::sync::Arc::new(NoSink))
+        .await?;
     match action {
         KeysCommand::Add { label } => {
             relay::keys::validate_label(&label)?;
@@ -521,6 +555,7 @@ async fn main() -> ExitCode {
         Command::Routing { action, database } => cli::routing::run(&config, database, action).await,
         Command::Backup { file, database } => backup(&config, &file, database),
         Command::Restore { file, database } => restore(&config, &file, database),
+        Command::RenewEpoch { database } => renew_epoch(&config, database).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -207,7 +207,7 @@ impl Relay {
     /// Opens the store, binds `config.listen`, and serves until the handle is shut down or
     /// dropped. Retention runs in the background.
     pub async fn start(config: RelayConfig) -> Result<RelayHandle, RelayError> {
-        let state = RelayState::open(config)?;
+        let state = RelayState::open_configured(config).await?;
         Self::start_with_state(state).await
     }
 

@@ -117,6 +117,27 @@ impl RelayState {
         })
     }
 
+    /// State over the store the configuration names: the SQLite file, or the Postgres
+    /// database (connecting to it first).
+    pub async fn open_configured(config: RelayConfig) -> Result<Self, RelayError> {
+        let Some(url) = config.postgres.clone() else {
+            return Self::open(config);
+        };
+        let window = config.duplicate_window;
+        let (prepared, sink) = Prepared::new(config)?;
+        let store = crate::store::StoreLocation::Postgres(url)
+            .open_with(sink, Some(window))
+            .await?;
+        Ok(prepared.finish((
+            Arc::clone(&store) as SharedStore,
+            Arc::clone(&store) as SharedTeamStore,
+            Arc::clone(&store) as SharedAuditStore,
+            Arc::clone(&store) as SharedWrapUpStore,
+            Arc::clone(&store) as SharedPhonebookStore,
+            store as SharedConsoleStore,
+        )))
+    }
+
     /// State over any store: `open_store` receives the sink the store must announce its
     /// commits to, and gives the event store and the team store. The at-rest key is read from
     /// `TRUBKA_RELAY_KEY` or `config.key_file` if either exists (without it, the relay serves
@@ -125,6 +146,54 @@ impl RelayState {
         config: RelayConfig,
         open_store: impl FnOnce(Arc<dyn CommitSink>) -> Result<Stores, RelayError>,
     ) -> Result<Self, RelayError> {
+        let (prepared, sink) = Prepared::new(config)?;
+        let stores = open_store(sink)?;
+        Ok(prepared.finish(stores))
+    }
+
+    /// Removes the events older than the retention period once.
+    pub async fn prune_once(&self) -> Result<u64, RelayError> {
+        let retention = TimeDelta::from_std(self.config.retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.store.prune_received_before(cutoff).await
+    }
+
+    /// Removes the audit log entries older than the audit retention once.
+    pub async fn prune_audit_once(&self) -> Result<u64, RelayError> {
+        let retention = TimeDelta::from_std(self.config.audit_retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.audit.prune_audit_before(cutoff).await
+    }
+
+    /// Removes the routing decisions older than the journal's retention once.
+    pub async fn prune_routing_journal_once(&self) -> Result<u64, RelayError> {
+        let retention =
+            TimeDelta::from_std(self.config.routing_journal_retention).unwrap_or(TimeDelta::MAX);
+        let cutoff = Utc::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
+        self.team.prune_decisions_before(cutoff).await
+    }
+}
+
+/// What a relay's state needs before its store is open: the store must be handed the sink.
+struct Prepared {
+    config: RelayConfig,
+    sealer: Option<Sealer>,
+    metrics: Arc<Metrics>,
+    fanout: Arc<Fanout>,
+    calls: Arc<CallView>,
+    today: Arc<crate::console_state::TodayCounters>,
+    additions: mpsc::Sender<Addition>,
+    additions_rx: mpsc::Receiver<Addition>,
+}
+
+impl Prepared {
+    fn new(config: RelayConfig) -> Result<(Self, Arc<dyn CommitSink>), RelayError> {
         config.validate()?;
         let sealer = Sealer::load(&config.key_file)?;
         let metrics = Arc::new(Metrics::default());
@@ -136,8 +205,32 @@ impl RelayState {
         ));
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone())
             .with_today(Arc::clone(&today));
-        let (store, team, audit, wrapups, phonebook, console_store) =
-            open_store(Arc::new(sink) as Arc<dyn CommitSink>)?;
+        Ok((
+            Self {
+                config,
+                sealer,
+                metrics,
+                fanout,
+                calls,
+                today,
+                additions,
+                additions_rx,
+            },
+            Arc::new(sink) as Arc<dyn CommitSink>,
+        ))
+    }
+
+    fn finish(self, (store, team, audit, wrapups, phonebook, console_store): Stores) -> RelayState {
+        let Prepared {
+            config,
+            sealer,
+            metrics,
+            fanout,
+            calls,
+            today,
+            additions,
+            additions_rx,
+        } = self;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
         let integration = Arc::new(
@@ -163,7 +256,7 @@ impl RelayState {
         routing
             .use_availability(Arc::clone(&availability) as Arc<dyn crate::routing::Availability>);
         let console = Arc::new(Console::new(&config.console, today));
-        Ok(Self {
+        RelayState {
             console_store,
             console,
             handoff: Arc::new(Handoff::new(config.oauth_code_ttl)),
@@ -200,34 +293,6 @@ impl RelayState {
             fanout,
             metrics,
             shutdown,
-        })
-    }
-
-    /// Removes the events older than the retention period once.
-    pub async fn prune_once(&self) -> Result<u64, RelayError> {
-        let retention = TimeDelta::from_std(self.config.retention).unwrap_or(TimeDelta::MAX);
-        let cutoff = Utc::now()
-            .checked_sub_signed(retention)
-            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.store.prune_received_before(cutoff).await
-    }
-
-    /// Removes the audit log entries older than the audit retention once.
-    pub async fn prune_audit_once(&self) -> Result<u64, RelayError> {
-        let retention = TimeDelta::from_std(self.config.audit_retention).unwrap_or(TimeDelta::MAX);
-        let cutoff = Utc::now()
-            .checked_sub_signed(retention)
-            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.audit.prune_audit_before(cutoff).await
-    }
-
-    /// Removes the routing decisions older than the journal's retention once.
-    pub async fn prune_routing_journal_once(&self) -> Result<u64, RelayError> {
-        let retention =
-            TimeDelta::from_std(self.config.routing_journal_retention).unwrap_or(TimeDelta::MAX);
-        let cutoff = Utc::now()
-            .checked_sub_signed(retention)
-            .unwrap_or(chrono::DateTime::<Utc>::MIN_UTC);
-        self.team.prune_decisions_before(cutoff).await
+        }
     }
 }

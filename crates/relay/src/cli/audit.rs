@@ -2,16 +2,13 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
 use relay::RelayError;
 use relay::audit_export::{line, write_csv};
-use relay::store::NoSink;
-use relay::store::audit::{AuditQuery, AuditStore as _};
-use relay::store::sqlite::{SqliteOptions, SqliteStore};
-use relay::store::team::{SeatRef, TeamStore as _};
+use relay::store::audit::AuditQuery;
+use relay::store::team::SeatRef;
 
 use super::settings;
 
@@ -48,11 +45,7 @@ fn parse_since(text: &str) -> Result<DateTime<Utc>, RelayError> {
 pub async fn run(config_path: &Path, args: AuditArgs) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, args.database)?;
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let store = Arc::new(SqliteStore::open(
-        &file.database_path(&base),
-        SqliteOptions::default(),
-        Arc::new(NoSink),
-    )?);
+    let store = super::store_of(&file, &base).await?;
     let seat_id = match args.seat.as_deref() {
         None => None,
         Some(text) => {

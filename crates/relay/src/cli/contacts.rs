@@ -4,16 +4,12 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::Utc;
 use clap::Subcommand;
 use relay::RelayError;
 use relay::contacts_file::{parse_file, write_csv};
-use relay::store::NoSink;
-use relay::store::audit::{AuditStore as _, NewAuditEntry, Outcome};
-use relay::store::phonebook::PhonebookStore as _;
-use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::audit::{NewAuditEntry, Outcome};
 
 use super::settings;
 
@@ -63,11 +59,7 @@ pub async fn run(
     action: ContactsCommand,
 ) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, database)?;
-    let store = Arc::new(SqliteStore::open(
-        &file.database_path(&base),
-        SqliteOptions::default(),
-        Arc::new(NoSink),
-    )?);
+    let store = super::store_of(&file, &base).await?;
     match action {
         ContactsCommand::Import {
             file,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use relay::RelayError;
 use relay::config::ConfigFile;
 use relay::store::NoSink;
-use relay::store::sqlite::{SqliteOptions, SqliteStore};
+use relay::store::RelayStore;
 use relay::store::team::SharedTeamStore;
 
 /// The configuration file's settings (with the database flag over them) and its folder.
@@ -31,11 +31,19 @@ pub(crate) fn settings(
     Ok((file, crate::config_dir(config_path)))
 }
 
-/// The team store in `database`.
-pub(crate) fn team_store(database: &Path) -> Result<SharedTeamStore, RelayError> {
-    Ok(Arc::new(SqliteStore::open(
-        database,
-        SqliteOptions::default(),
-        Arc::new(NoSink),
-    )?))
+/// The store the configuration names (the SQLite file, or the Postgres database), for a
+/// command: it stores no events, so nothing listens to its commits.
+pub(crate) async fn store_of(
+    file: &ConfigFile,
+    base: &Path,
+) -> Result<Arc<dyn RelayStore>, RelayError> {
+    file.store_location(base)?.open(Arc::new(NoSink)).await
+}
+
+/// The team part of that store.
+pub(crate) async fn team_store(
+    file: &ConfigFile,
+    base: &Path,
+) -> Result<SharedTeamStore, RelayError> {
+    Ok(store_of(file, base).await?)
 }

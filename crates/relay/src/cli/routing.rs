@@ -83,7 +83,7 @@ pub async fn run(
     command: RoutingCommand,
 ) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, database)?;
-    let store = team_store(&file.database_path(&base))?;
+    let store = team_store(&file, &base).await?;
     match command {
         RoutingCommand::Show => {
             let routing = store.routing().await?.unwrap_or_default();

@@ -90,7 +90,7 @@ pub async fn run(
     action: SeatsCommand,
 ) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, database)?;
-    let team = team_store(&file.database_path(&base))?;
+    let team = team_store(&file, &base).await?;
     match action {
         SeatsCommand::Add {
             name,

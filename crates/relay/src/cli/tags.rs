@@ -3,13 +3,9 @@
 //! reads them from the store at each request, so a change here applies at once.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Subcommand;
 use relay::RelayError;
-use relay::store::NoSink;
-use relay::store::sqlite::{SqliteOptions, SqliteStore};
-use relay::store::wrapup::WrapUpStore as _;
 use team_api::wrapup::{TeamTags, tags_problem};
 
 use super::settings;
@@ -47,11 +43,7 @@ pub async fn run(
     command: TagsCommand,
 ) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, database)?;
-    let store = Arc::new(SqliteStore::open(
-        &file.database_path(&base),
-        SqliteOptions::default(),
-        Arc::new(NoSink),
-    )?);
+    let store = super::store_of(&file, &base).await?;
     match command {
         TagsCommand::List { json } => {
             let tags = store.team_tags().await?;

@@ -10,7 +10,11 @@ use relay::integration::{self, ClientCredentials};
 use relay::sealing::{self, Sealer};
 use team_api::{IntegrationState, TeamStatus};
 
-use super::{settings, team_store};
+use relay::store::team::SharedTeamStore;
+use relay::store::{NoSink, StoreLocation};
+use std::sync::Arc;
+
+use super::settings;
 
 #[derive(Debug, Subcommand)]
 pub enum TeamCommand {
@@ -71,7 +75,7 @@ pub async fn run(
     action: TeamCommand,
 ) -> Result<(), RelayError> {
     let (file, base) = settings(config_path, database)?;
-    let database = file.database_path(&base);
+    let location = file.store_location(&base)?;
     let key_file = file.key_file_path(&base);
     match action {
         TeamCommand::Connect {
@@ -97,7 +101,7 @@ pub async fn run(
                 None => ask_secret("Client secret")?,
             };
             let redirect_uri = format!("{public_url}/{}", config.hook.expose_secret());
-            let team = team_store(&database)?;
+            let team: SharedTeamStore = location.open(Arc::new(NoSink)).await?;
             let url = integration::begin_connect(
                 &team,
                 &sealer,
@@ -116,7 +120,7 @@ pub async fn run(
             );
         }
         TeamCommand::Status { json } => {
-            let team = team_store(&database)?;
+            let team: SharedTeamStore = location.open(Arc::new(NoSink)).await?;
             let recorded = integration::recorded_status(&team).await?;
             let connected = match Sealer::load(&key_file)? {
                 Some(sealer) => integration::client_credentials(&team, &sealer)
@@ -137,7 +141,13 @@ pub async fn run(
             }
         }
         TeamCommand::RotateKey => {
-            let rotated = sealing::rotate_key(&key_file, &database)?;
+            let StoreLocation::Sqlite(database) = &location else {
+                return Err(RelayError::ConfigValue {
+                    field: "database",
+                    reason: "team rotate-key re-seals a SQLite store with no relay running; a Postgres store shared by several instances is not re-sealed by this command (every instance would need the new key at once)".into(),
+                });
+            };
+            let rotated = sealing::rotate_key(&key_file, database)?;
             if rotated.finished_earlier {
                 println!("Finished an interrupted rotation.");
             }

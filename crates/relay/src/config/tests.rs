@@ -141,3 +141,41 @@ fn bad_files_name_the_problem() {
             .contains("public_url")
     );
 }
+
+#[test]
+fn a_file_that_does_not_parse_is_named_by_line_without_quoting_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.toml");
+    std::fs::write(
+        &path,
+        "hook = \"a-secret-hook-of-enough-length\"\n\
+         database = \"postgres://relay:pa55word@db/relay\"\n\
+         database = \"postgres://relay:pa55word@db/relay\"\n",
+    )
+    .unwrap();
+    let message = ConfigFile::load(&path).unwrap_err().to_string();
+    assert!(message.contains("line 3"), "{message}");
+    assert!(message.contains("duplicate key"), "{message}");
+    assert!(!message.contains("pa55word"), "{message}");
+}
+
+#[test]
+fn a_postgres_address_is_recognised_and_prints_without_its_password() {
+    let file = ConfigFile {
+        database: Some("postgres://relay:pa55word@db:5432/relay".into()),
+        ..ConfigFile::default()
+    };
+    let url = file.postgres().unwrap().unwrap();
+    assert!(!format!("{url:?} {url}").contains("pa55word"));
+    assert!(url.to_string().contains("db:5432/relay"));
+    let plain = ConfigFile {
+        database: Some("relay.sqlite3".into()),
+        ..ConfigFile::default()
+    };
+    assert_eq!(plain.postgres().unwrap(), None);
+    let bad = ConfigFile {
+        database: Some("postgres://relay@db:notaport/relay".into()),
+        ..ConfigFile::default()
+    };
+    assert!(bad.postgres().unwrap_err().to_string().contains("database"));
+}

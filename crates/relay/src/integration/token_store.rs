@@ -97,6 +97,16 @@ impl TokenStore for SealedTokenStore {
             .block_on(self.team.delete_sealed(vec![INTEGRATION_TOKENS.to_owned()]))
             .map_err(|err| Error::TokenStore(err.to_string()))
     }
+
+    /// Several relay instances on one store (Postgres) refresh one at a time: the session
+    /// re-reads the store under the lock and takes the tokens another instance just refreshed.
+    fn lock(&self) -> Result<mtt_api::StoreLock, Error> {
+        let held = self
+            .runtime
+            .block_on(self.team.refresh_lock())
+            .map_err(|err| Error::TokenStore(err.to_string()))?;
+        Ok(mtt_api::StoreLock::new(held))
+    }
 }
 
 /// Says what kind of JSON error it was without quoting a value (serde quotes them).

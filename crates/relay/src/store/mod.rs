@@ -16,7 +16,9 @@
 
 pub mod audit;
 pub mod console;
+mod location;
 pub mod phonebook;
+pub mod postgres;
 pub mod routing;
 pub mod sqlite;
 pub mod team;
@@ -33,6 +35,8 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::error::RelayError;
+
+pub use location::{DatabaseUrl, StoreLocation};
 
 /// The relay's number for an event: the SSE `id`, strictly increasing, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -336,6 +340,27 @@ pub trait EventStore: Send + Sync + fmt::Debug + 'static {
 
 /// A store shared by the relay's tasks.
 pub type SharedStore = Arc<dyn EventStore>;
+
+/// Every part of the relay's state in one store: what both SQLite and Postgres implement.
+pub trait RelayStore:
+    EventStore
+    + team::TeamStore
+    + audit::AuditStore
+    + wrapup::WrapUpStore
+    + phonebook::PhonebookStore
+    + console::ConsoleStore
+{
+}
+
+impl<T> RelayStore for T where
+    T: EventStore
+        + team::TeamStore
+        + audit::AuditStore
+        + wrapup::WrapUpStore
+        + phonebook::PhonebookStore
+        + console::ConsoleStore
+{
+}
 
 /// A sink that ignores commits, for the command line's key management, which stores no events.
 #[derive(Debug, Clone, Copy, Default)]

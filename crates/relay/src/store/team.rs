@@ -213,6 +213,44 @@ pub trait TeamStore: RoutingStore + Send + Sync + fmt::Debug + 'static {
 
     /// What admitting seats needs.
     fn access_snapshot(&self) -> BoxFuture<'_, Result<AccessSnapshot, RelayError>>;
+
+    /// Waits until no other relay instance on this store is refreshing the integration's
+    /// tokens, and holds them off until the answer is dropped: МТТ may rotate the refresh
+    /// token and refuse the old one, so two instances refreshing at once would sign the team
+    /// out. The default holds nothing, for a store only one relay runs on (SQLite).
+    fn refresh_lock(&self) -> BoxFuture<'_, Result<HeldLock, RelayError>> {
+        Box::pin(async { Ok(HeldLock::none()) })
+    }
+}
+
+/// A lock held across relay instances (see [`TeamStore::refresh_lock`]); dropping it releases
+/// it.
+pub struct HeldLock {
+    _held: Option<Box<dyn Send>>,
+}
+
+impl HeldLock {
+    /// A lock that holds nothing.
+    pub fn none() -> Self {
+        Self { _held: None }
+    }
+
+    /// A lock released when `guard` is dropped.
+    pub fn new(guard: impl Send + 'static) -> Self {
+        Self {
+            _held: Some(Box::new(guard)),
+        }
+    }
+}
+
+impl fmt::Debug for HeldLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self._held.is_some() {
+            "HeldLock(held)"
+        } else {
+            "HeldLock(none)"
+        })
+    }
 }
 
 /// A team store shared by the relay's tasks.

@@ -19,9 +19,13 @@ mod durability;
 mod intake;
 mod limits;
 mod oauth;
+mod pg_cluster;
 mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
+mod store_events;
+mod store_instances;
+mod store_team;
 mod stream;
 mod team;
 mod team_audience;
