@@ -39,6 +39,14 @@ impl std::fmt::Display for WdError {
 impl WebDriver {
     /// Starts a session, which launches `application` with `args`.
     pub fn start(driver_url: &str, application: &Path, args: &[&str]) -> Result<Self, WdError> {
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "tauri:options": {"application": application, "args": args}
+        }}});
+        Self::start_with(driver_url, caps)
+    }
+
+    /// Starts a session with these W3C capabilities (the console's suite: Chromium's).
+    pub fn start_with(driver_url: &str, caps: Value) -> Result<Self, WdError> {
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
@@ -48,9 +56,6 @@ impl WebDriver {
             base: driver_url.trim_end_matches('/').to_owned(),
             session: String::new(),
         };
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "tauri:options": {"application": application, "args": args}
-        }}});
         let answer = wd.call(reqwest::Method::POST, "/session", Some(caps))?;
         wd.session = answer["sessionId"]
             .as_str()
@@ -188,6 +193,56 @@ impl WebDriver {
     /// The current window's URL.
     pub fn url(&self) -> Result<String, WdError> {
         Ok(self.get("/url")?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Loads `url` in the current window and waits for its load event (the console's suite).
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e drives a browser; the app's suite never navigates"
+    )]
+    pub fn goto(&self, url: &str) -> Result<(), WdError> {
+        self.post("/url", json!({"url": url})).map(drop)
+    }
+
+    /// Sets the window's outer size (the console's suite: 1280×720 and 1024×768).
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e drives a browser; the app's window has its own size"
+    )]
+    pub fn set_size(&self, width: u32, height: u32) -> Result<(), WdError> {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .map(drop)
+    }
+
+    /// Runs an asynchronous script (its last argument is the callback) and returns what it
+    /// passed to the callback, waiting up to `timeout` (axe-core's run, in the console's suite).
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e runs axe-core; the app's suite does not"
+    )]
+    pub fn execute_async(
+        &self,
+        script: &str,
+        args: Vec<Value>,
+        timeout: Duration,
+    ) -> Result<Value, WdError> {
+        self.post("/timeouts", json!({"script": timeout.as_millis() as u64}))?;
+        self.call_within(
+            reqwest::Method::POST,
+            "/execute/async",
+            Some(json!({"script": script, "args": args})),
+            Some(timeout + Duration::from_secs(10)),
+        )
+    }
+
+    /// Empties an input (the console's suite types into forms it has filled before).
+    #[allow(
+        dead_code,
+        reason = "tests/console-e2e types into forms; the app's suite does not"
+    )]
+    pub fn clear(&self, element: &Element) -> Result<(), WdError> {
+        self.post(&format!("/element/{}/clear", element.0), json!({}))
+            .map(drop)
     }
 
     /// Ends the session, which closes the app.
