@@ -208,6 +208,28 @@ impl CallView {
         self.lock().legs.get(id).cloned()
     }
 
+    /// The team's workplaces where the live leg `id` is connected now, and those where it
+    /// rings now (a group call rings several on one leg; one answers, the others hide).
+    pub fn leg_parties(&self, id: &str) -> (Vec<String>, Vec<String>) {
+        let state = self.lock();
+        let Some(parties) = state.parties.get(id) else {
+            return (Vec::new(), Vec::new());
+        };
+        let workplaces = |ids: &HashSet<String>| {
+            let mut found: Vec<String> = ids
+                .iter()
+                .filter_map(|id| team_workplace(&state, id))
+                .collect();
+            found.sort();
+            found.dedup();
+            found
+        };
+        (
+            workplaces(&parties.talking_at),
+            workplaces(&parties.ringing_at),
+        )
+    }
+
     /// The live legs that `workplace` may see (all when `None`), oldest first.
     pub fn live_calls(&self, workplace: Option<&str>) -> Vec<LiveCall> {
         let state = self.lock();

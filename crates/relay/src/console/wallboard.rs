@@ -98,11 +98,23 @@ pub(crate) async fn snapshot(state: &RelayState) -> Result<Wallboard, ConsoleErr
         .into_iter()
         .filter(|seat| seat.revoked_at.is_none())
         .collect();
-    let seat_at = |workplaces: &[String]| {
+    let seat_at = |workplace: &String| {
         seats
             .iter()
-            .find(|seat| workplaces.contains(&seat.profile.workplace))
+            .find(|seat| seat.profile.workplace == *workplace)
             .map(|seat| &seat.profile)
+    };
+    // Whose call it is: the operator it is connected to; while it rings, the operator it rings
+    // at if only one. A leg also touches the colleagues a group call rang (and who hid), and
+    // forwarders: the first seat it touched may be someone else's name on the call.
+    let owner = |leg_id: &str| {
+        let (talking, ringing) = state.calls.leg_parties(leg_id);
+        let talking: Vec<_> = talking.iter().filter_map(&seat_at).collect();
+        let ringing: Vec<_> = ringing.iter().filter_map(&seat_at).collect();
+        match (talking.as_slice(), ringing.as_slice()) {
+            ([seat, ..], _) | ([], [seat]) => Some(*seat),
+            _ => None,
+        }
     };
     let calls = state
         .calls
@@ -110,7 +122,7 @@ pub(crate) async fn snapshot(state: &RelayState) -> Result<Wallboard, ConsoleErr
         .into_iter()
         .map(|call| {
             let leg = state.calls.leg(&call.leg_id);
-            let seat = seat_at(&call.workplaces);
+            let seat = owner(&call.leg_id);
             WallboardCall {
                 state: if call.state == "connected" {
                     "talking"
@@ -122,9 +134,14 @@ pub(crate) async fn snapshot(state: &RelayState) -> Result<Wallboard, ConsoleErr
                 callee: call.callee,
                 seat: seat.map(|seat| seat.id),
                 seat_name: seat.map(|seat| seat.name.clone()),
-                workplace: seat
-                    .map(|seat| seat.workplace.clone())
-                    .or_else(|| call.workplaces.first().cloned()),
+                // Without a seat, the one workplace it reached if only one (a workplace no
+                // seat sits at); a call ringing at several belongs to none yet.
+                workplace: seat.map(|seat| seat.workplace.clone()).or_else(|| {
+                    match call.workplaces.as_slice() {
+                        [only] => Some(only.clone()),
+                        _ => None,
+                    }
+                }),
                 since: call.since,
                 answered_at: leg.and_then(|leg| leg.answered_at),
                 leg_id: call.leg_id,

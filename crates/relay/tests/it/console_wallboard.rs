@@ -12,6 +12,7 @@ use crate::util::SseReader;
 
 const WAIT: Duration = Duration::from_secs(20);
 const ANNA: &str = "883140582526590";
+const SERGEY: &str = "883140582526591";
 
 async fn wait_board(
     console: &Console,
@@ -235,4 +236,48 @@ async fn a_wallboard_stream_ends_when_the_relay_shuts_down() {
         .expect("the relay's shutdown waited on an open wallboard")
         .unwrap();
     assert!(stream.next_frame(WAIT).await.is_none());
+}
+
+/// A group call rings two operators on one leg; the one who answers is the call's operator on
+/// the wallboard, not the first seat the leg touched (the browser suite showed a colleague's
+/// name on Anna's call).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_call_is_shown_with_the_operator_who_answered_it() {
+    let console = console().await;
+    let supervisor = console.session("Пётр").await;
+    // Sergey's seat comes first in seat order.
+    let (sergey, _) = joined_seat(&console.relay, "Сергей", SERGEY, Role::Operator).await;
+    let (anna, _) = joined_seat(&console.relay, "Анна", ANNA, Role::Operator).await;
+    for (state, callee) in [("showing", SERGEY), ("showing", ANNA)] {
+        console
+            .relay
+            .post_ok(&call_event("leg-g1", state, "79001234567", callee))
+            .await;
+    }
+    let ringing = wait_board(&console, &supervisor, "the group call ringing", |board| {
+        board["calls"][0]["legId"] == "leg-g1"
+    })
+    .await;
+    assert_eq!(
+        ringing["calls"][0]["seat"],
+        Value::Null,
+        "ringing at two operators, it is nobody's yet: {ringing}"
+    );
+    assert_eq!(ringing["calls"][0]["workplace"], Value::Null);
+    for (state, callee) in [("connected", ANNA), ("hiding", SERGEY)] {
+        console
+            .relay
+            .post_ok(&call_event("leg-g1", state, "79001234567", callee))
+            .await;
+    }
+    let talking = wait_board(&console, &supervisor, "the group call answered", |board| {
+        board["calls"][0]["state"] == "talking"
+    })
+    .await;
+    let call = &talking["calls"][0];
+    assert_eq!(call["seat"], anna, "{talking}");
+    assert_eq!(call["seatName"], "Анна");
+    assert_eq!(call["workplace"], ANNA);
+    assert_eq!(operator(&talking, anna)["presence"], "talking");
+    assert_eq!(operator(&talking, sergey)["presence"], "free");
 }
