@@ -38,6 +38,8 @@ export class HistoryScreen {
   private knownTags: string[] = [];
   /** Open players by leg: kept across re-renders so a playing recording goes on playing. */
   private readonly players = new Map<string, RecordingPlayer>();
+  /** Recording links that arrived by event, by leg (a few a day: kept while the window lives). */
+  private readonly recordings = new Map<string, string>();
   private kind: HistoryKind = "all";
   private next: HistoryCursor | null = null;
   private rows: HistoryRow[] = [];
@@ -309,7 +311,7 @@ export class HistoryScreen {
         player.stop();
         this.players.delete(leg);
       }
-      this.rows = page.rows;
+      this.rows = this.withRecordings(page.rows);
       this.next = page.next;
       this.status.clear();
       this.renderRows();
@@ -321,11 +323,22 @@ export class HistoryScreen {
 
   /** A recording arrived for a leg on screen: its player appears without a reload. */
   recorded(leg: string, url: string): void {
+    // Kept for a list read that is still on its way: it may have been read before the
+    // recording was stored, and would otherwise land without its button.
+    this.recordings.set(leg, url);
     const row = this.rows.find((r) => r.leg === leg);
     if (row && !row.recordingUrl) {
       row.recordingUrl = url;
       this.renderRows();
     }
+  }
+
+  /** `rows` with the recordings that arrived by event filled in where the read had none. */
+  private withRecordings(rows: HistoryRow[]): HistoryRow[] {
+    for (const row of rows) {
+      if (!row.recordingUrl) row.recordingUrl = this.recordings.get(row.leg) ?? null;
+    }
+    return rows;
   }
 
   private async loadMore(): Promise<void> {
@@ -337,7 +350,7 @@ export class HistoryScreen {
     try {
       const page = await api.history(query);
       if (generation !== this.generation) return;
-      this.rows = this.rows.concat(page.rows);
+      this.rows = this.rows.concat(this.withRecordings(page.rows));
       this.next = page.next;
       this.renderRows();
     } catch (e) {
