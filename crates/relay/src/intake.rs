@@ -157,8 +157,8 @@ pub(crate) async fn receive(
     match state.store.append(notification).await {
         Ok(appended) => {
             metrics.stored(appended.duplicate, started.elapsed());
-            if let Some(watched) = routing.filter(|_| !appended.duplicate) {
-                state.routing.act(watched);
+            if let Some(seen) = routing.filter(|_| !appended.duplicate) {
+                state.routing.act(seen);
             }
             (
                 StatusCode::OK,

@@ -190,6 +190,7 @@ struct Prepared {
     today: Arc<crate::console_state::TodayCounters>,
     additions: mpsc::Sender<Addition>,
     additions_rx: mpsc::Receiver<Addition>,
+    parked_rx: mpsc::Receiver<crate::store::StoredEvent>,
 }
 
 impl Prepared {
@@ -203,8 +204,10 @@ impl Prepared {
         let today = Arc::new(crate::console_state::TodayCounters::new(
             config.console.time_zone,
         ));
+        let (parked, parked_rx) = mpsc::channel(crate::routing::PARKED_QUEUE);
         let sink = TeamSink::new(Arc::clone(&calls), Arc::clone(&fanout), additions.clone())
-            .with_today(Arc::clone(&today));
+            .with_today(Arc::clone(&today))
+            .with_parked(parked);
         Ok((
             Self {
                 config,
@@ -215,6 +218,7 @@ impl Prepared {
                 today,
                 additions,
                 additions_rx,
+                parked_rx,
             },
             Arc::new(sink) as Arc<dyn CommitSink>,
         ))
@@ -230,6 +234,7 @@ impl Prepared {
             today,
             additions,
             additions_rx,
+            parked_rx,
         } = self;
         let shutdown = CancellationToken::new();
         let config = Arc::new(config);
@@ -247,6 +252,7 @@ impl Prepared {
             Arc::clone(&store),
             Arc::clone(&calls),
             Arc::clone(&integration),
+            parked_rx,
         ));
         // The router's facts about people: the team phonebook's personal managers and each
         // operator's availability, both answered from memory.

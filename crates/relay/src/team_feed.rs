@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::additions::{Addition, offer};
-use crate::calls::{CallView, Derived};
+use crate::calls::{CALL_KIND, CallView, Derived};
 use crate::console_state::TodayCounters;
 use crate::directory::DirectoryCache;
 use crate::fanout::Fanout;
@@ -29,6 +29,7 @@ pub struct TeamSink {
     fanout: Arc<Fanout>,
     additions: mpsc::Sender<Addition>,
     today: Option<Arc<TodayCounters>>,
+    parked: Option<mpsc::Sender<StoredEvent>>,
 }
 
 impl TeamSink {
@@ -43,7 +44,15 @@ impl TeamSink {
             fanout,
             additions,
             today: None,
+            parked: None,
         }
+    }
+
+    /// Also hands every committed call `trying` to `parked` (the router takes parked calls up
+    /// from there, off the commit's path).
+    pub fn with_parked(mut self, parked: mpsc::Sender<StoredEvent>) -> Self {
+        self.parked = Some(parked);
+        self
     }
 
     /// Also counts each ended leg for the wallboard's day, and tells it of every commit.
@@ -64,6 +73,19 @@ impl CommitSink for TeamSink {
         }
         if let Some(today) = &self.today {
             today.changed();
+        }
+        if let Some(parked) = &self.parked {
+            for event in events
+                .iter()
+                .filter(|e| e.kind == CALL_KIND && e.body.get().contains("\"trying\""))
+            {
+                if parked.try_send(event.clone()).is_err() {
+                    tracing::warn!(
+                        id = event.id.0,
+                        "the router is behind: a call event is not looked at for parking"
+                    );
+                }
+            }
         }
         self.fanout.committed(events);
     }

@@ -2,15 +2,18 @@
 //!
 //! An external number with parking on holds each incoming call for five seconds, waiting for the
 //! API to transfer it or release it. The relay sees every call first and runs all the time, so it
-//! decides right at intake: when the parking leg's incoming `trying` for a parked number has been
-//! stored ([`RelayRouter::watch`] before the store, [`RelayRouter::act`] after it), the rules
-//! (`call-routing`, the same as the desktop router's) are applied to the relay's own facts
-//! ([`facts`]) and the choice is carried out with `transferCall` or `terminateCall` through the
-//! integration's `mtt-api` session, which never sends an action again after a timeout. The
-//! deadline is measured from the relay's receipt of the leg: a decision or a transfer still
-//! pending at it releases the call, so a caller never waits out the window for nothing. Every
-//! decision is journalled in the store and added to the stream as a `routing` event for the
-//! seats that may see the call (their apps keep it in their own journal for History).
+//! decides as soon as the parking leg's incoming `trying` for a parked number is committed: the
+//! store announces it to every instance ([`crate::team_feed::TeamSink`] hands it to
+//! [`take_up_parked`]), each asks the store for the call's claim, and the one granted it
+//! ([`crate::store::claims`]: a lease, taken over when its holder stops, fenced before anything
+//! is sent) applies the rules (`call-routing`, the same as the desktop router's) to the relay's
+//! own facts ([`facts`]) and carries the choice out with `transferCall` or `terminateCall`
+//! through the integration's `mtt-api` session, which never sends an action again after a
+//! timeout. The deadline is measured from the relay's receipt of the leg (its stored time): a
+//! decision or a transfer still pending at it releases the call, so a caller never waits out
+//! the window for nothing. Every decision is journalled in the store and added to the stream as
+//! a `routing` event for the seats that may see the call (their apps keep it in their own
+//! journal for History).
 //!
 //! The relay also keeps the facts the rules need that outlive the events' retention: each
 //! outside number's first call and the workplace that last answered it
@@ -20,14 +23,16 @@
 
 pub mod facts;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use call_routing::{DEADLINE_RULE, Decision, JournalEntry, RoutingChoice, RoutingOutcome};
+use call_routing::{
+    DEADLINE_RULE, Decision, JournalEntry, PARKING_WINDOW_MS, RoutingChoice, RoutingOutcome,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use mtt_api::{CallEvent, CallState, Callee, Direction, LegRef, Notification, Pbx};
 use team_api::{IntegrationState, ROUTING_KIND, RoutingDecisionEvent, TeamRouting};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use facts::{Availability, EveryoneAvailable, NoPhonebook, PersonalManagers, PhonebookMatch};
@@ -35,14 +40,27 @@ pub use facts::{Availability, EveryoneAvailable, NoPhonebook, PersonalManagers, 
 use crate::calls::{CALL_KIND, CallView, number_key};
 use crate::error::RelayError;
 use crate::integration::Integration;
+use crate::store::claims::{ClaimAnswer, ParkedCallClaim};
 use crate::store::routing::CallerSeen;
 use crate::store::team::SharedTeamStore;
-use crate::store::{IncomingNotification, SharedStore};
+use crate::store::{IncomingNotification, SharedStore, StoredEvent};
 use facts::RelayFacts;
 
-/// A caller's repeated `trying` for the same parked number within this window is one call (the
-/// PBX may announce a parking leg more than once).
-const PARKED_CALL_WINDOW: TimeDelta = TimeDelta::seconds(10);
+/// How many committed call events may wait for [`take_up_parked`]; past it they are dropped
+/// with a log line (a parked call among them is then left to another instance, or to the
+/// cabinet's routing).
+pub const PARKED_QUEUE: usize = 4096;
+
+/// The longest lease on a parked call's claim: a decision takes milliseconds, and a stalled
+/// holder must leave most of the deadline to the instance taking over.
+const LONGEST_LEASE: Duration = Duration::from_secs(1);
+/// The shortest lease, for the shortest deadlines.
+const SHORTEST_LEASE: Duration = Duration::from_millis(50);
+/// How long after another holder's lease ends an instance asks again (so that the holder's own
+/// last moment to act has passed in the database too).
+const LEASE_MARGIN: Duration = Duration::from_millis(20);
+/// How long to wait before asking for a claim again after the store failed.
+const CLAIM_RETRY: Duration = Duration::from_millis(100);
 
 /// How often [`run`] looks at the integration (to re-apply parking when it connects).
 const WATCH_EVERY: Duration = Duration::from_secs(2);
@@ -67,13 +85,15 @@ pub struct ParkedLeg {
     pub received_at: DateTime<Utc>,
 }
 
-/// What a stored notification means for routing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Watched {
-    /// A parked call to decide (and its caller to note).
-    Parked(ParkedLeg, Option<CallerSeen>),
-    /// A call from outside to note (its first `trying`, or its answer).
-    Caller(CallerSeen),
+/// A claim granted to this instance: its token fences what it sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    /// The granted ask's token.
+    pub token: i64,
+    /// Whether another instance held the call first and stopped.
+    pub taken_over: bool,
+    /// The lease, renewed while deciding.
+    pub lease: Duration,
 }
 
 /// The relay's decider.
@@ -86,8 +106,10 @@ pub struct RelayRouter {
     availability: RwLock<Arc<dyn Availability>>,
     /// The team's routing as last read or set.
     current: RwLock<Arc<TeamRouting>>,
-    /// (caller, external number) → when its parked call was taken up.
-    recent: Mutex<HashMap<(String, String), DateTime<Utc>>>,
+    /// Who this instance is in the claims it holds (host and process).
+    holder: String,
+    /// The committed call events, until [`run`] takes them.
+    parked: Mutex<Option<mpsc::Receiver<StoredEvent>>>,
 }
 
 impl std::fmt::Debug for RelayRouter {
@@ -115,12 +137,14 @@ fn write<T: ?Sized>(lock: &RwLock<Arc<T>>, value: Arc<T>) {
 impl RelayRouter {
     /// A router over the relay's stores, call view and integration, with no phonebook and
     /// everyone available until [`RelayRouter::use_managers`] and
-    /// [`RelayRouter::use_availability`] say otherwise.
+    /// [`RelayRouter::use_availability`] say otherwise; `parked` brings the committed call
+    /// events (from the store's sink) to [`run`].
     pub fn new(
         team: SharedTeamStore,
         store: SharedStore,
         calls: Arc<CallView>,
         integration: Arc<Integration>,
+        parked: mpsc::Receiver<StoredEvent>,
     ) -> Self {
         Self {
             team,
@@ -130,7 +154,12 @@ impl RelayRouter {
             managers: RwLock::new(Arc::new(NoPhonebook)),
             availability: RwLock::new(Arc::new(EveryoneAvailable)),
             current: RwLock::new(Arc::new(TeamRouting::default())),
-            recent: Mutex::new(HashMap::new()),
+            holder: format!(
+                "{} pid {}",
+                gethostname::gethostname().to_string_lossy(),
+                std::process::id()
+            ),
+            parked: Mutex::new(Some(parked)),
         }
     }
 
@@ -276,10 +305,11 @@ impl RelayRouter {
         Ok(Some(now))
     }
 
-    /// What a notification about to be stored means for routing, read before the store takes
-    /// it: a parked call's first `trying`, or a call from outside to note. Cheap for anything
-    /// else (the kind is checked first).
-    pub fn watch(&self, notification: &IncomingNotification) -> Option<Watched> {
+    /// The call from outside a notification about to be stored tells of, read before the store
+    /// takes it: its first `trying`, or its answer. Cheap for anything else (the kind is checked
+    /// first). Parked calls are taken up from the store's announcements instead
+    /// ([`take_up_parked`]), on every instance.
+    pub fn watch(&self, notification: &IncomingNotification) -> Option<CallerSeen> {
         if notification.kind() != CALL_KIND {
             return None;
         }
@@ -287,35 +317,18 @@ impl RelayRouter {
         else {
             return None;
         };
-        let received_at = Utc::now();
-        let seen = self.caller_seen(&call, received_at);
-        match self.parked_leg(&call, received_at) {
-            Some(parked) => Some(Watched::Parked(parked, seen)),
-            None => seen.map(Watched::Caller),
-        }
+        self.caller_seen(&call, Utc::now())
     }
 
-    /// Acts on what [`RelayRouter::watch`] saw, once the notification is stored (and was not a
-    /// repeat): decides a parked call and notes its caller, without waiting.
-    pub fn act(self: &Arc<Self>, watched: Watched) {
-        let (parked, seen) = match watched {
-            Watched::Parked(parked, seen) => (Some(parked), seen),
-            Watched::Caller(seen) => (None, Some(seen)),
-        };
-        if let Some(parked) = parked {
-            let router = Arc::clone(self);
-            tokio::spawn(async move {
-                router.decide(parked).await;
-            });
-        }
-        if let Some(seen) = seen {
-            let team = Arc::clone(&self.team);
-            tokio::spawn(async move {
-                if let Err(err) = team.note_caller(seen).await {
-                    tracing::warn!(error = %err, "a caller could not be noted for routing");
-                }
-            });
-        }
+    /// Notes the caller [`RelayRouter::watch`] saw, once the notification is stored (and was
+    /// not a repeat), without waiting.
+    pub fn act(&self, seen: CallerSeen) {
+        let team = Arc::clone(&self.team);
+        tokio::spawn(async move {
+            if let Err(err) = team.note_caller(seen).await {
+                tracing::warn!(error = %err, "a caller could not be noted for routing");
+            }
+        });
     }
 
     /// A call from outside: its first `trying` (the number called before) or its answer by a
@@ -350,8 +363,21 @@ impl RelayRouter {
         })
     }
 
-    /// The parked call an incoming `trying` to a parked number starts, once per call.
-    fn parked_leg(&self, call: &CallEvent, received_at: DateTime<Utc>) -> Option<ParkedLeg> {
+    /// The parked call a committed incoming `trying` to a parked number starts, unless the
+    /// PBX's window for it has passed (an old event read again after a restart). Repeats of
+    /// one call are told apart by the claims ([`crate::store::claims`]), the same on every
+    /// instance.
+    pub fn parked_leg(&self, event: &StoredEvent) -> Option<ParkedLeg> {
+        if event.kind != CALL_KIND {
+            return None;
+        }
+        let window = TimeDelta::milliseconds(i64::try_from(PARKING_WINDOW_MS).ok()?);
+        if Utc::now() - event.received_at >= window {
+            return None;
+        }
+        let Ok(Notification::Call(call)) = Notification::parse(event.body.get().as_bytes()) else {
+            return None;
+        };
         if call.state != CallState::Trying || call.direction != Some(Direction::Incoming) {
             return None;
         }
@@ -364,21 +390,7 @@ impl RelayRouter {
             .as_ref()
             .and_then(|p| p.number())
             .map(str::to_owned);
-        {
-            let mut recent = self
-                .recent
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            recent.retain(|_, at| received_at - *at < PARKED_CALL_WINDOW);
-            let key = (
-                caller_number.clone().unwrap_or_default(),
-                external.to_owned(),
-            );
-            if recent.contains_key(&key) {
-                return None;
-            }
-            recent.insert(key, received_at);
-        }
+        let received_at = event.received_at;
         let (Some(tag), Some(transport)) = (call.tag.clone(), call.transport_id.clone()) else {
             tracing::warn!(leg = %call.leg, "a parked call without tag or transport id cannot be routed");
             return None;
@@ -401,10 +413,67 @@ impl RelayRouter {
         }
     }
 
-    /// Decides a parked call and carries the choice out within the deadline, measured from the
-    /// relay's receipt of the leg; journals it and adds it to the stream. Answers the journal
-    /// entry.
-    pub async fn decide(&self, call: ParkedLeg) -> JournalEntry {
+    /// Asks for the call's claim until it is granted to this instance (then decides it, and
+    /// answers the journal entry), settled by another, or the PBX's window has passed.
+    pub async fn take_up(&self, call: ParkedLeg) -> Option<JournalEntry> {
+        let window = Duration::from_millis(PARKING_WINDOW_MS);
+        let deadline = Duration::from_millis(self.routing().settings.deadline_ms);
+        let lease = (deadline / 4).clamp(SHORTEST_LEASE, LONGEST_LEASE);
+        loop {
+            let age = (Utc::now() - call.received_at).to_std().unwrap_or_default();
+            let Some(left) = window.checked_sub(age).filter(|left| !left.is_zero()) else {
+                tracing::error!(leg = %call.leg.id.as_str(), "a parked call was left undecided past the PBX's window: its decider stopped and no instance could take it over in time");
+                return None;
+            };
+            let token = rand::random::<i64>();
+            let asked = self
+                .team
+                .claim_parked_call(ParkedCallClaim {
+                    leg: call.leg.id.as_str().to_owned(),
+                    caller_key: call
+                        .caller_number
+                        .as_deref()
+                        .map(number_key)
+                        .unwrap_or_default(),
+                    external_number: call.external_number.clone(),
+                    received_at: call.received_at,
+                    token,
+                    holder: self.holder.clone(),
+                    lease,
+                })
+                .await;
+            let wait = match asked {
+                Ok(ClaimAnswer::Granted { taken_over }) => {
+                    if taken_over {
+                        tracing::warn!(leg = %call.leg.id.as_str(), "a parked call's decider stopped; this instance takes it over");
+                    }
+                    return self
+                        .decide(
+                            call,
+                            Claimed {
+                                token,
+                                taken_over,
+                                lease,
+                            },
+                        )
+                        .await;
+                }
+                Ok(ClaimAnswer::Settled) => return None,
+                Ok(ClaimAnswer::HeldElsewhere { lease_left }) => lease_left + LEASE_MARGIN,
+                Err(err) => {
+                    tracing::warn!(error = %err, leg = %call.leg.id.as_str(), "a parked call's claim could not be asked for; asking again");
+                    CLAIM_RETRY
+                }
+            };
+            tokio::time::sleep(wait.min(left)).await;
+        }
+    }
+
+    /// Decides a parked call this instance holds the claim of and carries the choice out within
+    /// the deadline, measured from the relay's receipt of the leg; journals it and adds it to
+    /// the stream. Answers the journal entry, or `None` when the claim was lost before anything
+    /// was sent (another instance decides it then).
+    pub async fn decide(&self, call: ParkedLeg, claimed: Claimed) -> Option<JournalEntry> {
         let started = Instant::now();
         let routing = self.routing();
         let deadline = Duration::from_millis(routing.settings.deadline_ms);
@@ -415,7 +484,7 @@ impl RelayRouter {
             .parse()
             .unwrap_or(mtt_api::notification::DEFAULT_PBX_ZONE);
         let facts = self.facts();
-        let decided = tokio::time::timeout_at(deadline_at.into(), async {
+        let deciding = tokio::time::timeout_at(deadline_at.into(), async {
             let decision = call_routing::decide(
                 &routing.settings,
                 zone,
@@ -426,9 +495,32 @@ impl RelayRouter {
             .await;
             let pbx = self.integration.pbx_for_actions().await;
             (decision, pbx)
-        })
-        .await;
-        let carried = match decided {
+        });
+        let leg = call.leg.id.as_str();
+        let decided = tokio::select! {
+            decided = deciding => decided,
+            () = self.keep_claim(leg, claimed) => {
+                tracing::warn!(leg, "this instance lost its claim on a parked call while deciding it; another decides it, nothing sent from here");
+                return None;
+            }
+        };
+        // The fence: nothing reaches the PBX unless the claim is still this instance's.
+        match self
+            .team
+            .start_acting(call.leg.id.as_str().to_owned(), claimed.token)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(leg = %call.leg.id.as_str(), "this instance stalled past its claim on a parked call; another decides it, nothing sent from here");
+                return None;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, leg = %call.leg.id.as_str(), "a parked call's claim could not be acted on; nothing sent (the PBX follows the cabinet's routing)");
+                return None;
+            }
+        }
+        let mut carried = match decided {
             Ok((decision, Ok(pbx))) => carry_out(&pbx, &call.leg, decision, deadline_at).await,
             Ok((decision, Err(err))) => Carried {
                 choice: decision.choice,
@@ -455,6 +547,11 @@ impl RelayRouter {
                 carried
             }
         };
+        if claimed.taken_over {
+            carried
+                .notes
+                .push("taken over from a relay instance that stopped deciding it".into());
+        }
         let took = already + started.elapsed();
         let detail: Vec<String> = carried
             .notes
@@ -479,7 +576,26 @@ impl RelayRouter {
         };
         tracing::info!(leg = %entry.leg, rule = ?entry.rule, outcome = entry.outcome.as_text(), took_ms = entry.took_ms, "parked call decided");
         self.journal(entry.clone()).await;
-        entry
+        Some(entry)
+    }
+
+    /// Renews the claim every third of its lease; returns only when it is no longer this
+    /// instance's (a store error is tried again: the fence before acting has the last word).
+    async fn keep_claim(&self, leg: &str, claimed: Claimed) {
+        loop {
+            tokio::time::sleep(claimed.lease / 3).await;
+            match self
+                .team
+                .renew_claim(leg.to_owned(), claimed.token, claimed.lease)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, leg, "a parked call's claim could not be renewed");
+                }
+            }
+        }
     }
 
     /// Journals a decision and adds it to the stream.
@@ -618,12 +734,48 @@ pub fn audience_ids(body: &str) -> std::collections::HashSet<String> {
         .collect()
 }
 
-/// Loads the team's routing, then until `shutdown`: re-applies parking each time the
-/// integration becomes connected, and forgets callers older than the longest "last operator"
-/// window.
+/// Takes up every parked call among the committed call events, each on a task of its own,
+/// until `shutdown`.
+pub async fn take_up_parked(
+    router: Arc<RelayRouter>,
+    mut events: mpsc::Receiver<StoredEvent>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let event = tokio::select! {
+            () = shutdown.cancelled() => return,
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => return,
+            },
+        };
+        if let Some(call) = router.parked_leg(&event) {
+            let router = Arc::clone(&router);
+            tokio::spawn(async move {
+                router.take_up(call).await;
+            });
+        }
+    }
+}
+
+/// Loads the team's routing, then until `shutdown`: takes up parked calls
+/// ([`take_up_parked`]), re-applies parking each time the integration becomes connected, and
+/// forgets callers older than the longest "last operator" window (and old claims).
 pub async fn run(router: Arc<RelayRouter>, shutdown: CancellationToken) {
     if let Err(err) = router.load().await {
         tracing::error!(error = %err, "the team's routing rules could not be read; routing waits for an admin to set them");
+    }
+    let parked = router
+        .parked
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(parked) = parked {
+        tokio::spawn(take_up_parked(
+            Arc::clone(&router),
+            parked,
+            shutdown.clone(),
+        ));
     }
     let mut connected = false;
     let mut last_prune: Option<Instant> = None;
@@ -655,6 +807,13 @@ pub async fn run(router: Arc<RelayRouter>, shutdown: CancellationToken) {
             let cutoff = Utc::now() - TimeDelta::days(i64::from(days));
             if let Err(err) = router.team.prune_callers_before(cutoff).await {
                 tracing::warn!(error = %err, "old callers could not be forgotten; trying later");
+            }
+            if let Err(err) = router
+                .team
+                .prune_claims_before(Utc::now() - TimeDelta::days(1))
+                .await
+            {
+                tracing::warn!(error = %err, "old parked-call claims could not be forgotten; trying later");
             }
         }
         tokio::select! {

@@ -15,6 +15,7 @@
 //!   which is what lets a stream read the backlog and switch to live events without a gap.
 
 pub mod audit;
+pub mod claims;
 pub mod console;
 mod location;
 pub mod phonebook;

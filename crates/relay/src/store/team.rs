@@ -14,6 +14,7 @@ use futures::future::BoxFuture;
 use team_api::{Role, SeatProfile};
 
 use crate::error::RelayError;
+use crate::store::claims::ParkedCallClaims;
 use crate::store::routing::RoutingStore;
 
 /// The sealed record of the integration's client id and secret.
@@ -128,7 +129,7 @@ pub enum Redeemed {
 }
 
 /// The team's store.
-pub trait TeamStore: RoutingStore + Send + Sync + fmt::Debug + 'static {
+pub trait TeamStore: RoutingStore + ParkedCallClaims + Send + Sync + fmt::Debug + 'static {
     /// The relay's team id (made on first use).
     fn team_id(&self) -> BoxFuture<'_, Result<TeamId, RelayError>>;
 

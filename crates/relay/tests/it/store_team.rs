@@ -800,3 +800,144 @@ async fn console_accounts_sessions_lockout_and_seen_apps(backend: Backend) {
     assert_eq!(seen[0].app_version.as_deref(), Some("0.9.0"));
     assert_eq!(seen[0].last_seen_at, now + TimeDelta::hours(1));
 }
+
+on_both_stores!(parked_call_claims_grant_once_fence_and_take_over);
+async fn parked_call_claims_grant_once_fence_and_take_over(backend: Backend) {
+    use relay::store::claims::{ClaimAnswer, ParkedCallClaim};
+    use std::time::Duration;
+
+    let store = backend.open().await;
+    let now = Utc::now();
+    let ask = |leg: &str, caller: &str, number: &str, token: i64, lease_ms: u64| ParkedCallClaim {
+        leg: leg.into(),
+        caller_key: caller.into(),
+        external_number: number.into(),
+        received_at: now,
+        token,
+        holder: format!("test {token}"),
+        lease: Duration::from_millis(lease_ms),
+    };
+    // Eight asks at once (every instance sees every parked call): one is granted.
+    let asks = futures::future::join_all((1..=8).map(|token| {
+        store.claim_parked_call(ask("park-1", "79161112233", "74996497803", token, 60_000))
+    }))
+    .await;
+    let answers: Vec<ClaimAnswer> = asks.into_iter().map(Result::unwrap).collect();
+    let granted: Vec<usize> = answers
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| matches!(a, ClaimAnswer::Granted { taken_over: false }))
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(granted.len(), 1, "{answers:?}");
+    let holder = i64::try_from(granted[0]).unwrap() + 1;
+    for answer in answers
+        .iter()
+        .filter(|a| !matches!(a, ClaimAnswer::Granted { .. }))
+    {
+        let ClaimAnswer::HeldElsewhere { lease_left } = answer else {
+            panic!("{answers:?}")
+        };
+        assert!(*lease_left <= Duration::from_secs(60), "{lease_left:?}");
+        assert!(*lease_left > Duration::from_secs(30), "{lease_left:?}");
+    }
+    // The same caller to the same number again within the window is the same call, told twice.
+    let mut repeat = ask("park-2", "79161112233", "74996497803", 20, 60_000);
+    repeat.received_at = now + TimeDelta::seconds(2);
+    assert_eq!(
+        store.claim_parked_call(repeat).await.unwrap(),
+        ClaimAnswer::Settled
+    );
+    // Another number, or the same one later, is another call.
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-3", "79161112233", "74996497804", 30, 60_000))
+            .await
+            .unwrap(),
+        ClaimAnswer::Granted { taken_over: false }
+    );
+    let mut later = ask("park-4", "79161112233", "74996497803", 40, 60_000);
+    later.received_at = now + TimeDelta::seconds(11);
+    assert_eq!(
+        store.claim_parked_call(later).await.unwrap(),
+        ClaimAnswer::Granted { taken_over: false }
+    );
+    // Only the holder renews and acts, once; after that the call is settled for everyone.
+    let renew = |token: i64| store.renew_claim("park-1".into(), token, Duration::from_secs(60));
+    assert!(renew(holder).await.unwrap());
+    assert!(!renew(holder + 100).await.unwrap());
+    assert!(
+        !store
+            .start_acting("park-1".into(), holder + 100)
+            .await
+            .unwrap()
+    );
+    assert!(store.start_acting("park-1".into(), holder).await.unwrap());
+    assert!(!store.start_acting("park-1".into(), holder).await.unwrap());
+    assert!(
+        !renew(holder).await.unwrap(),
+        "an acting claim has no lease left to renew"
+    );
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-1", "79161112233", "74996497803", 50, 60_000))
+            .await
+            .unwrap(),
+        ClaimAnswer::Settled
+    );
+
+    // A holder that lets its lease run out unacted is taken over, and fenced off.
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-5", "79035550000", "74996497803", 60, 50))
+            .await
+            .unwrap(),
+        ClaimAnswer::Granted { taken_over: false }
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-5", "79035550000", "74996497803", 61, 60_000))
+            .await
+            .unwrap(),
+        ClaimAnswer::Granted { taken_over: true }
+    );
+    assert!(
+        !store
+            .renew_claim("park-5".into(), 60, Duration::from_secs(60))
+            .await
+            .unwrap(),
+        "the stalled holder cannot win its claim back"
+    );
+    assert!(
+        !store.start_acting("park-5".into(), 60).await.unwrap(),
+        "the stalled holder is fenced off"
+    );
+    assert!(store.start_acting("park-5".into(), 61).await.unwrap());
+    // A holder past its lease cannot act even before anyone took over.
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-6", "79035550001", "74996497803", 70, 50))
+            .await
+            .unwrap(),
+        ClaimAnswer::Granted { taken_over: false }
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!store.start_acting("park-6".into(), 70).await.unwrap());
+
+    assert_eq!(
+        store
+            .prune_claims_before(now - TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    // Every claim on a call received by then (not the later call's).
+    assert_eq!(
+        store
+            .prune_claims_before(now + TimeDelta::seconds(1))
+            .await
+            .unwrap(),
+        4
+    );
+}

@@ -31,6 +31,7 @@ macro_rules! in_transaction {
 }
 
 mod audit;
+mod claims;
 mod console;
 mod events;
 mod listener;

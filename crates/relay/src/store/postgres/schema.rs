@@ -183,6 +183,22 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE seats ADD COLUMN app_version TEXT;
     ALTER TABLE seats ADD COLUMN last_seen_at TIMESTAMPTZ;
     ",
+    // 5: who decides each parked call (a claim with a lease; see `store::claims`).
+    "
+    CREATE TABLE parked_call_claims (
+        leg             TEXT PRIMARY KEY,
+        caller_key      TEXT NOT NULL,
+        external_number TEXT NOT NULL,
+        received_at     TIMESTAMPTZ NOT NULL,
+        token           BIGINT NOT NULL,
+        holder          TEXT NOT NULL,
+        lease_until     TIMESTAMPTZ NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('claimed', 'acting')),
+        takeovers       BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX parked_call_claims_by_call
+        ON parked_call_claims (caller_key, external_number, received_at);
+    ",
 ];
 
 /// The schema version this code writes.

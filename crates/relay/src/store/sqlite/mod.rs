@@ -15,6 +15,7 @@
 
 mod audit;
 mod backup;
+mod claims;
 mod console;
 mod events;
 mod keys;

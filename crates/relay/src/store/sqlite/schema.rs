@@ -8,7 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 /// The schema version this code writes; `PRAGMA user_version` records it in the file.
-pub(super) const SCHEMA_VERSION: i64 = 9;
+pub(super) const SCHEMA_VERSION: i64 = 10;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS events (
@@ -217,6 +217,23 @@ CREATE TABLE IF NOT EXISTS routing_journal (
 );
 ";
 
+/// Version 10: who decides each parked call (a claim with a lease; see `store::claims`).
+const CLAIMS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS parked_call_claims (
+    leg             TEXT PRIMARY KEY,
+    caller_key      TEXT NOT NULL,
+    external_number TEXT NOT NULL,
+    received_at     TEXT NOT NULL,
+    token           INTEGER NOT NULL,
+    holder          TEXT NOT NULL,
+    lease_until     TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('claimed', 'acting')),
+    takeovers       INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS parked_call_claims_by_call
+    ON parked_call_claims (caller_key, external_number, received_at);
+";
+
 pub(super) fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
@@ -258,6 +275,9 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if version < 9 {
         conn.execute_batch(CONSOLE_SCHEMA)?;
         add_missing_columns(conn, "seats", CONSOLE_SEAT_COLUMNS)?;
+    }
+    if version < 10 {
+        conn.execute_batch(CLAIMS_SCHEMA)?;
     }
     if version < SCHEMA_VERSION {
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
