@@ -48,6 +48,9 @@ pub const LAPSE_WARNING: TimeDelta = TimeDelta::days(1);
 /// The longest the refresher sleeps between two looks (a connect in another process, the
 /// lapse warning).
 const LONGEST_NAP: Duration = Duration::from_secs(60);
+/// How often the refresher looks for an integration while there is none: connected through
+/// another instance on the same database (or the command line), it is in use within this.
+const NOT_CONNECTED_LOOK: Duration = Duration::from_secs(2);
 /// The first wait after a refresh that failed without a refusal; it doubles up to five
 /// minutes.
 const RETRY_FIRST: Duration = Duration::from_secs(5);
@@ -442,7 +445,7 @@ impl Integration {
             Ok(Some(session)) => session,
             Ok(None) => {
                 self.health().status = TeamStatus::not_connected(false);
-                return Tick::Wait(LONGEST_NAP);
+                return Tick::Wait(NOT_CONNECTED_LOOK);
             }
             Err(err) => {
                 tracing::error!(error = %err, key_file = %self.key_file.display(), "the integration cannot be read");

@@ -23,6 +23,7 @@ mod pg_cluster;
 mod proxy;
 #[cfg(feature = "cli")]
 mod restore;
+mod store_decisions;
 mod store_events;
 #[cfg(feature = "cli")]
 mod store_failover;

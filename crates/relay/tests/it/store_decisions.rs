@@ -1,0 +1,283 @@
+//! Parked-call decisions across instances: three real `trubka-relay` processes on one Postgres,
+//! connected to the simulator. The instance holding a parked call's claim is killed with
+//! SIGKILL while it decides (its read of the caller's facts is held up by a table lock the test
+//! takes, so it is caught in the act, not raced); another instance takes the call over within
+//! the deadline, the simulator sees one `transferCall` for it, and the journal says so.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+use tokio_postgres::NoTls;
+
+use crate::durability::run;
+use crate::pg_cluster;
+use crate::team_integration::wait_for;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
+/// The simulator's second external number, parked here.
+const PARKED: &str = "74996497803";
+/// A workplace of the simulator outside the cabinet's routing groups: a call reaching him was
+/// sent by the relay.
+const KUZNETSOV: &str = "883140777551301";
+const STRANGER: &str = "79990004455";
+const CLIENT_ID: &str = "ccb350cc-6218-40b0-b134-3d290f00b9e7";
+
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+async fn serve(config: &Path, listen: &str) -> Instance {
+    let mut child = Command::new(BINARY)
+        .arg("--config")
+        .arg(config)
+        .args(["--log", "warn", "serve", "--listen", listen])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the relay announces where it listens")
+        .unwrap()
+        .unwrap();
+    let announced: Value = serde_json::from_str(&line).unwrap();
+    Instance {
+        child,
+        base: format!("http://{}", announced["listen"].as_str().unwrap()),
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn get(http: &reqwest::Client, url: String) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_once() {
+    let url = pg_cluster::database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    run(&config, &["init", "--listen", "127.0.0.1:0"]);
+    let written = std::fs::read_to_string(&config).unwrap();
+    let hook = written
+        .lines()
+        .find_map(|line| line.strip_prefix("hook = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    // The first instance's address is chosen now: the simulator sends it the webhooks and the
+    // sign-in lands on it.
+    let first = format!("127.0.0.1:{}", free_port());
+    let redirect_uri = format!("http://{first}/{hook}");
+    let mut sim_config = mtt_sim::SimConfig {
+        auto_approve: true,
+        ..Default::default()
+    };
+    sim_config.client.redirect_uris = vec![redirect_uri.clone()];
+    sim_config.webhook_url = Some(redirect_uri.clone());
+    let client_secret = sim_config.client.client_secret.expose().to_owned();
+    let sim = mtt_sim::Sim::start(sim_config).await.unwrap();
+    let settings: String = written
+        .lines()
+        .filter(|line| !line.starts_with("database"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(
+        &config,
+        format!(
+            "{settings}database = \"{url}\"\npublic_url = \"http://{first}\"\nmtt_oauth_url = {:?}\nmtt_api_url = {:?}\n",
+            sim.oauth_url(),
+            sim.api_url()
+        ),
+    )
+    .unwrap();
+    // Unknown callers go to Kuznetsov (a transfer, to count); the rules are in the store before
+    // any instance starts, so all three know the number is parked.
+    let rules = dir.path().join("routing.toml");
+    std::fs::write(
+        &rules,
+        format!(
+            "parked = [\"{PARKED}\"]\ntime_zone = \"Europe/Moscow\"\n\n[routing]\ndeadline_ms = 4000\nrules = [{{ kind = \"unknown_caller\", to = \"{KUZNETSOV}\" }}]\n"
+        ),
+    )
+    .unwrap();
+    run(&config, &["routing", "set", rules.to_str().unwrap()]);
+
+    let mut instances = vec![serve(&config, &first).await];
+    for _ in 0..2 {
+        instances.push(serve(&config, "127.0.0.1:0").await);
+    }
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let authorize = run(
+        &config,
+        &[
+            "team",
+            "connect",
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret",
+            &client_secret,
+        ],
+    );
+    let landing = http.get(authorize.trim()).send().await.unwrap();
+    assert_eq!(landing.status(), 200, "{}", landing.text().await.unwrap());
+    for instance in &instances {
+        wait_for("every instance to use the integration", async || {
+            get(&http, format!("{}/readyz", instance.base)).await["integration"] == "connected"
+        })
+        .await;
+    }
+    wait_for("parking applied at the PBX", async || {
+        get(&http, format!("{}/state", sim.control_url())).await["account"]["parked"]
+            == json!([PARKED])
+    })
+    .await;
+
+    // Hold up every read of the callers' facts: the decider is caught deciding.
+    let (mut db, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let lock = db.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE routing_callers IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let (watcher, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+
+    let started: Value = http
+        .post(format!("{}/incoming", sim.control_url()))
+        .json(&json!({"from": STRANGER, "to": PARKED, "manual": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parking = started["parking_leg_id"].as_str().unwrap().to_owned();
+    let main = started["leg_id"].as_str().unwrap().to_owned();
+    let mut holder = String::new();
+    wait_for(
+        "an instance to claim the parked call",
+        async || match watcher
+            .query_opt(
+                "SELECT holder FROM parked_call_claims WHERE leg = $1",
+                &[&parking],
+            )
+            .await
+            .unwrap()
+        {
+            Some(row) => {
+                holder = row.get(0);
+                true
+            }
+            None => false,
+        },
+    )
+    .await;
+    let position = instances
+        .iter()
+        .position(|i| holder.ends_with(&format!(" pid {}", i.child.id().unwrap())))
+        .unwrap_or_else(|| panic!("the holder {holder:?} is one of the instances"));
+    let mut killed = instances.remove(position);
+    killed.child.start_kill().unwrap();
+    let _ = killed.child.wait().await;
+    lock.rollback().await.unwrap();
+
+    let mut entry = Value::Null;
+    wait_for("the decision in the journal", async || {
+        let row = watcher
+            .query_opt(
+                "SELECT outcome, target, detail, took_ms, deadline_ms
+                 FROM routing_journal WHERE leg = $1",
+                &[&parking],
+            )
+            .await
+            .unwrap();
+        match row {
+            Some(row) => {
+                entry = json!({
+                    "outcome": row.get::<_, String>(0),
+                    "target": row.get::<_, Option<String>>(1),
+                    "detail": row.get::<_, Option<String>>(2),
+                    "took_ms": row.get::<_, i64>(3),
+                    "deadline_ms": row.get::<_, i64>(4),
+                });
+                true
+            }
+            None => false,
+        }
+    })
+    .await;
+    assert_eq!(
+        (entry["outcome"].as_str(), entry["target"].as_str()),
+        (Some("transferred"), Some(KUZNETSOV)),
+        "{entry}"
+    );
+    assert!(
+        entry["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("taken over"),
+        "{entry}"
+    );
+    assert!(
+        entry["took_ms"].as_i64() <= entry["deadline_ms"].as_i64(),
+        "the instance taking over met the deadline: {entry}"
+    );
+    let claim = watcher
+        .query_one(
+            "SELECT holder, takeovers, state FROM parked_call_claims WHERE leg = $1",
+            &[&parking],
+        )
+        .await
+        .unwrap();
+    assert_ne!(
+        claim.get::<_, String>(0),
+        holder,
+        "another instance decided"
+    );
+    assert_eq!(claim.get::<_, i64>(1), 1);
+    assert_eq!(claim.get::<_, String>(2), "acting");
+
+    // The PBX saw one transfer for the call, and the call rings the workplace it was sent to.
+    wait_for("the call ringing Kuznetsov", async || {
+        let calls = get(&http, format!("{}/calls?all=true", sim.control_url())).await;
+        calls.as_array().unwrap().iter().any(|c| {
+            c["legs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["id"] == main)
+                && c["ringing"] == json!([KUZNETSOV])
+        })
+    })
+    .await;
+    let requests: Vec<Value> = get(&http, format!("{}/requests", sim.control_url()))
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["leg_id"] == parking.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(
+        requests.len(),
+        1,
+        "one action on the parked call: {requests:?}"
+    );
+    assert_eq!(requests[0]["method"], "transferCall", "{requests:?}");
+    sim.shutdown().await;
+}
