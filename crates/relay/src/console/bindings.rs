@@ -110,3 +110,20 @@ fn the_committed_console_bindings_are_current() {
         );
     }
 }
+
+#[test]
+fn a_console_role_is_spelled_as_the_seat_role() {
+    // `ConsoleSession.role` is the seat's `Role`, typed in TypeScript as `ConsoleRole`: the
+    // two must write the roles that may sign in alike.
+    use super::session::ConsoleRole;
+    use team_api::Role;
+    for (console, seat) in [
+        (ConsoleRole::Admin, Role::Admin),
+        (ConsoleRole::Supervisor, Role::Supervisor),
+    ] {
+        assert_eq!(
+            serde_json::to_value(console).unwrap(),
+            serde_json::to_value(seat).unwrap()
+        );
+    }
+}

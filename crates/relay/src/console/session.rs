@@ -91,7 +91,7 @@ impl From<&Caller> for ConsoleSession {
 }
 
 /// The roles that may sign in to the console: what [`ConsoleSession`]'s `role` can be, as
-/// `Role` spells them (`a_console_role_is_spelled_as_the_seat_role` checks it). The session
+/// `Role` spells them (`bindings.rs` checks it). The session
 /// keeps the seat's [`Role`]; this is its TypeScript type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
