@@ -220,11 +220,7 @@ pub(crate) async fn add(
     .await;
     let invite = make_invite(&state, &caller, id, &server).await?;
     let seat = one_seat(&state, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ConsoleSeatAdded { seat, invite }),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(ConsoleSeatAdded { seat, invite })).into_response())
 }
 
 /// `PUT /admin/api/seats/{id}`.
