@@ -90,9 +90,9 @@ impl From<&Caller> for ConsoleSession {
     }
 }
 
-/// The roles that may sign in to the console: what [`ConsoleSession`]'s `role` can be, as
-/// `Role` spells them (`bindings.rs` checks it). The session
-/// keeps the seat's [`Role`]; this is its TypeScript type.
+/// The roles that may sign in to the console: what [`ConsoleSession`]'s `role` can be, spelled
+/// as [`Role`] spells them (`bindings.rs` checks it). The session keeps the seat's `Role`; this
+/// is its TypeScript type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export_to = "ConsoleRole.ts")]
