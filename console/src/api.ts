@@ -1,7 +1,7 @@
 // The relay's /admin/api, as CONSOLE-API.md has it. Every change carries the session's CSRF
 // token; a 401 from anything but the sign-in itself means the session is gone, and the console
 // goes back to the sign-in page (the handler the router installs).
-import type { ConsoleError } from "./api-types";
+import type { ConsoleError } from "./bindings/ConsoleError";
 import type { ConsoleSession } from "./bindings/ConsoleSession";
 
 export const API = "/admin/api";

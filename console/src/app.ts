@@ -3,7 +3,7 @@
 // and theme switches. Pages are built fresh on each visit and disposed of when left (the
 // wallboard closes its stream).
 import { del, request, useSession, whenUnauthorized } from "./api";
-import type { ConsoleRole } from "./api-types";
+import type { ConsoleRole } from "./bindings/ConsoleRole";
 import type { ConsoleSession } from "./bindings/ConsoleSession";
 import { h } from "./dom";
 import { currentLang, setLang, t, type Strings } from "./i18n";

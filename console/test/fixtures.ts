@@ -1,4 +1,5 @@
 // Answers the stand-in relay gives, shaped as CONSOLE-API.md has them.
+import type { ConsoleRole } from "../src/bindings/ConsoleRole";
 import type { ConsoleSeat } from "../src/bindings/ConsoleSeat";
 import type { ConsoleSession } from "../src/bindings/ConsoleSession";
 import type { Wallboard } from "../src/bindings/Wallboard";
@@ -6,7 +7,7 @@ import type { Wallboard } from "../src/bindings/Wallboard";
 /** What a page might be sent by someone who hopes it is read as HTML. */
 export const HOSTILE = `<img src=x onerror="window.pwned=1">Анна<script>window.pwned=2</script>`;
 
-export function session(role: "admin" | "supervisor" = "admin"): ConsoleSession {
+export function session(role: ConsoleRole = "admin"): ConsoleSession {
   return { seat: 1, name: "Иванова Анна", role, csrfToken: "csrf-token-1", expiresAt: "2030-01-01T00:00:00Z" };
 }
 

@@ -3,7 +3,7 @@
 import { get, query } from "../api";
 import type { Page } from "../app";
 import type { ConsoleAudit } from "../bindings/ConsoleAudit";
-import type { ConsoleSeat } from "../bindings/ConsoleSeat";
+import type { ConsoleSeats } from "../bindings/ConsoleSeats";
 import { button, h, replace, row, scroller, table } from "../dom";
 import { Form, input, select } from "../forms";
 import { exact } from "../format";
@@ -111,7 +111,7 @@ export function auditPage(): Page {
 
   void (async () => {
     try {
-      const seats = (await get<{ seats: ConsoleSeat[] }>("/seats")).seats;
+      const seats = (await get<ConsoleSeats>("/seats")).seats;
       for (const s of seats) seat.append(h("option", { value: String(s.id), text: `${s.name} (${s.workplace})` }));
     } catch {
       // The filter still works without the seats' names: "any seat".

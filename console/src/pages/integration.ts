@@ -4,6 +4,8 @@
 // asked again every few seconds, so a connection finished in another tab shows here.
 import { get, post } from "../api";
 import type { Page } from "../app";
+import type { ConsoleAuthorize } from "../bindings/ConsoleAuthorize";
+import type { ConsoleConnect } from "../bindings/ConsoleConnect";
 import type { ConsoleIntegration } from "../bindings/ConsoleIntegration";
 import type { IntegrationState } from "../bindings/IntegrationState";
 import { h, replace } from "../dom";
@@ -63,7 +65,8 @@ export function integrationPage(): Page {
 
   const form = new Form("int-connect", async () => {
     if (!form.requireFilled("clientId", "clientSecret")) return;
-    const answer = await post<{ authorizeUrl: string }>("/integration/connect", { clientId: form.value("clientId").trim(), clientSecret: form.value("clientSecret") });
+    const connect: ConsoleConnect = { clientId: form.value("clientId").trim(), clientSecret: form.value("clientSecret") };
+    const answer = await post<ConsoleAuthorize>("/integration/connect", connect);
     const secret = form.control("clientSecret");
     if (secret) secret.value = "";
     replace(

@@ -4,6 +4,7 @@
 // refusal puts the switch back and says why.
 import { get, put } from "../api";
 import type { Page } from "../app";
+import type { ConsoleParking } from "../bindings/ConsoleParking";
 import type { ConsoleParkingChange } from "../bindings/ConsoleParkingChange";
 import type { ConsoleParkingNumber } from "../bindings/ConsoleParkingNumber";
 import { h, replace, row, scroller, table } from "../dom";
@@ -37,7 +38,7 @@ export function parkingPage(): Page {
           const change: ConsoleParkingChange = { number: n.number, parked: toggle.checked };
           toggle.disabled = true;
           try {
-            const answer = await put<{ numbers: ConsoleParkingNumber[] }>("/parking", change);
+            const answer = await put<ConsoleParking>("/parking", change);
             show(answer.numbers);
             say(change.parked ? t.parkingDoneOn(shown) : t.parkingDoneOff(shown), false);
             grid.body.querySelector<HTMLInputElement>(`input[data-number="${n.number.replace(/"/g, "")}"]`)?.focus();
@@ -54,7 +55,7 @@ export function parkingPage(): Page {
 
   void (async () => {
     try {
-      show((await get<{ numbers: ConsoleParkingNumber[] }>("/parking")).numbers);
+      show((await get<ConsoleParking>("/parking")).numbers);
     } catch (e) {
       say(describe(e), true);
       replace(grid.body, h("tr", {}, h("td", { colspan: "2", class: "empty", text: describe(e) })));

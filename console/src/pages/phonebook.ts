@@ -2,7 +2,9 @@
 // a CSV or vCard file (all or nothing; the lines the relay skipped are listed with their reason).
 import { del, get, post, put, request } from "../api";
 import type { Page } from "../app";
-import type { ImportResult } from "../api-types";
+import type { ConsoleContactSaved } from "../bindings/ConsoleContactSaved";
+import type { ConsoleImportResult } from "../bindings/ConsoleImportResult";
+import type { ConsolePhonebook } from "../bindings/ConsolePhonebook";
 import type { TeamContact } from "../bindings/TeamContact";
 import type { TeamContactDraft } from "../bindings/TeamContactDraft";
 import { cancelButton, openDialog } from "../dialog";
@@ -33,8 +35,8 @@ function contactDialog(contact: TeamContact | null): Promise<boolean> {
     const form = new Form("contact-form", async () => {
       if (!form.requireFilled("name", "numbers")) return;
       const draft = draftOf(form);
-      if (contact) await put(`/phonebook/${contact.id}`, draft);
-      else await post("/phonebook", draft);
+      if (contact) await put<ConsoleContactSaved>(`/phonebook/${contact.id}`, draft);
+      else await post<ConsoleContactSaved>("/phonebook", draft);
       saved = true;
       close();
     });
@@ -121,7 +123,7 @@ export function phonebookPage(): Page {
   };
   const load = async () => {
     try {
-      contacts = (await get<{ contacts: TeamContact[] }>("/phonebook")).contacts;
+      contacts = (await get<ConsolePhonebook>("/phonebook")).contacts;
       draw();
     } catch (e) {
       failed(e);
@@ -140,7 +142,7 @@ export function phonebookPage(): Page {
     }
     const format = importForm.value("format");
     const text = await file.text();
-    const result = await request<ImportResult>("POST", `/phonebook/import?format=${format}`, undefined, {
+    const result = await request<ConsoleImportResult>("POST", `/phonebook/import?format=${format}`, undefined, {
       raw: text,
       contentType: format === "vcard" ? "text/vcard; charset=utf-8" : "text/csv; charset=utf-8",
     });

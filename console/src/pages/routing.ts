@@ -3,11 +3,11 @@
 // together as one TeamRouting; and the journal of decisions, newest first, paged by id.
 import { get, put, query } from "../api";
 import type { Page } from "../app";
-import type { BusinessHours } from "../api-types";
-import type { RoutingJournal } from "../api-types";
-import type { Rule } from "../api-types";
-import type { TeamRouting } from "../api-types";
-import type { WhenBusy } from "../api-types";
+import type { BusinessHours } from "../bindings/BusinessHours";
+import type { RoutingJournal } from "../bindings/RoutingJournal";
+import type { Rule } from "../bindings/Rule";
+import type { TeamRouting } from "../bindings/TeamRouting";
+import type { WhenBusy } from "../bindings/WhenBusy";
 import { button, h, replace, row, scroller, table } from "../dom";
 import { describe, Form, input, select, uid } from "../forms";
 import { exact, phone } from "../format";

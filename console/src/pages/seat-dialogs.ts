@@ -2,7 +2,12 @@
 // (confirmed, with the "delete local data" choice), set a console password.
 import { post, put, request } from "../api";
 import type { ConsoleInvite } from "../bindings/ConsoleInvite";
+import type { ConsolePassword } from "../bindings/ConsolePassword";
+import type { ConsoleRevoke } from "../bindings/ConsoleRevoke";
 import type { ConsoleSeat } from "../bindings/ConsoleSeat";
+import type { ConsoleSeatAdded } from "../bindings/ConsoleSeatAdded";
+import type { ConsoleSeatChanged } from "../bindings/ConsoleSeatChanged";
+import type { ConsoleSeatDraft } from "../bindings/ConsoleSeatDraft";
 import type { Role } from "../bindings/Role";
 import { cancelButton, copyable, openDialog } from "../dialog";
 import { h } from "../dom";
@@ -20,8 +25,8 @@ export function seatDialog(seat: ConsoleSeat | null): Promise<{ seat: ConsoleSea
     let result: { seat: ConsoleSeat; invite?: ConsoleInvite } | null = null;
     const form = new Form("seat-form", async () => {
       if (!form.requireFilled("name", "workplace")) return;
-      const body = { name: form.value("name").trim(), workplace: form.value("workplace").trim(), role: form.value("role") as Role };
-      result = seat ? await put<{ seat: ConsoleSeat }>(`/seats/${seat.id}`, body) : await post<{ seat: ConsoleSeat; invite: ConsoleInvite }>("/seats", body);
+      const body: ConsoleSeatDraft = { name: form.value("name").trim(), workplace: form.value("workplace").trim(), role: form.value("role") as Role };
+      result = seat ? await put<ConsoleSeatChanged>(`/seats/${seat.id}`, body) : await post<ConsoleSeatAdded>("/seats", body);
       close();
     });
     const name = form.field("name", t.seatName, input("text", { id: "seat-name", autocomplete: "off" }));
@@ -61,7 +66,8 @@ export function revokeDialog(seat: ConsoleSeat): Promise<ConsoleSeat | null> {
     let result: ConsoleSeat | null = null;
     const form = new Form("revoke-form", async () => {
       const wipe = (form.control("deleteLocalData") as HTMLInputElement).checked;
-      result = (await post<{ seat: ConsoleSeat }>(`/seats/${seat.id}/revoke`, { deleteLocalData: wipe })).seat;
+      const revoke: ConsoleRevoke = { deleteLocalData: wipe };
+      result = (await post<ConsoleSeatChanged>(`/seats/${seat.id}/revoke`, revoke)).seat;
       close();
     });
     form.add(h("p", { class: "hint", text: t.revokeHint }));
@@ -89,7 +95,8 @@ export function passwordDialog(seat: ConsoleSeat): Promise<boolean> {
         form.fieldError("repeat", t.passwordMismatch);
         return;
       }
-      await request("PUT", `/seats/${seat.id}/console-password`, { password });
+      const body: ConsolePassword = { password };
+      await request("PUT", `/seats/${seat.id}/console-password`, body);
       set = true;
       close();
     });

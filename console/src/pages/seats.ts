@@ -3,8 +3,9 @@
 // the same table without the buttons.
 import { get, post } from "../api";
 import type { Page, PageContext } from "../app";
-import type { ConsoleInvite } from "../bindings/ConsoleInvite";
+import type { ConsoleNewInvite } from "../bindings/ConsoleNewInvite";
 import type { ConsoleSeat } from "../bindings/ConsoleSeat";
+import type { ConsoleSeats } from "../bindings/ConsoleSeats";
 import { button, h, replace, row, scroller, table } from "../dom";
 import { describe } from "../forms";
 import { when } from "../format";
@@ -49,7 +50,7 @@ export function seatsPage(ctx: PageContext): Page {
         if (await seatDialog(seat)) await load();
       }), { "aria-label": label(t.edit), class: "small" }),
       button(t.seatsInvite, () => void guarded(async () => {
-        const { invite } = await post<{ invite: ConsoleInvite }>(`/seats/${seat.id}/invite`);
+        const { invite } = await post<ConsoleNewInvite>(`/seats/${seat.id}/invite`);
         await inviteDialog(seat.name, invite);
         await load();
       }), { "aria-label": label(t.seatsInvite), class: "small", "data-action": "invite" }),
@@ -94,7 +95,7 @@ export function seatsPage(ctx: PageContext): Page {
 
   const load = async () => {
     try {
-      show((await get<{ seats: ConsoleSeat[] }>("/seats")).seats);
+      show((await get<ConsoleSeats>("/seats")).seats);
     } catch (e) {
       say(describe(e), true);
     }

@@ -3,6 +3,7 @@
 import { request } from "../api";
 import type { ConsoleApp, Page } from "../app";
 import type { ConsoleSession } from "../bindings/ConsoleSession";
+import type { ConsoleSignIn } from "../bindings/ConsoleSignIn";
 import { h } from "../dom";
 import { Form, input } from "../forms";
 import { currentLang, setLang, t } from "../i18n";
@@ -10,7 +11,8 @@ import { currentLang, setLang, t } from "../i18n";
 export function signInPage(app: ConsoleApp, notice: string | null): Page {
   const form = new Form("signin-form", async () => {
     if (!form.requireFilled("login", "password")) return;
-    const session = await request<ConsoleSession>("POST", "/session", { login: form.value("login").trim(), password: form.value("password") }, { ownUnauthorized: true });
+    const body: ConsoleSignIn = { login: form.value("login").trim(), password: form.value("password") };
+    const session = await request<ConsoleSession>("POST", "/session", body, { ownUnauthorized: true });
     app.signedIn(session);
   });
   form.field("login", t.login, input("text", { id: "signin-login", autocomplete: "username", required: true, autofocus: true }));

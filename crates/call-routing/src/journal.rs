@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How a routing decision ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "RoutingOutcome.ts")]
 pub enum RoutingOutcome {
     /// transferCall succeeded: the call went to the target.
     Transferred,
@@ -48,7 +49,8 @@ impl RoutingOutcome {
 }
 
 /// A decision to journal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export_to = "JournalEntry.ts")]
 pub struct JournalEntry {
     /// The parked leg's id.
     pub leg: String,
@@ -65,6 +67,7 @@ pub struct JournalEntry {
     /// Anything worth keeping: the rules' notes, the error text of a failure.
     pub detail: Option<String>,
     /// When the decision was made.
+    #[ts(type = "string")]
     pub decided_at: DateTime<Utc>,
     /// From the parking event's receipt to the API's answer, in milliseconds.
     pub took_ms: i64,

@@ -21,6 +21,8 @@ pub mod choice;
 pub mod engine;
 pub mod journal;
 pub mod rules;
+#[cfg(test)]
+mod tests;
 
 pub use choice::{DEADLINE_RULE, Decision, NO_RULE, OFFLINE_RULE, RoutingChoice};
 pub use engine::{OWN_LEGS, RoutingFacts, decide, last_operator_days};

@@ -46,8 +46,9 @@ pub const MIN_DEADLINE_MS: u64 = 100;
 
 /// Everything about deciding parked calls that the operator sets, kept in the profile's
 /// settings under `[routing]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, rename_all = "snake_case")]
+#[ts(export_to = "RoutingSettings.ts")]
 pub struct RoutingSettings {
     /// The rules, tried in order.
     pub rules: Vec<Rule>,
@@ -60,6 +61,7 @@ pub struct RoutingSettings {
     pub deadline_ms: u64,
     /// When parking was last applied to the PBX (set by this app, after a change or a
     /// sign-in). The API cannot read parking back, so this is the only evidence.
+    #[ts(type = "string | null")]
     pub parking_applied_at: Option<DateTime<Utc>>,
 }
 
@@ -90,9 +92,12 @@ fn on() -> bool {
     true
 }
 
-/// One routing rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One routing rule: `{"kind": "<name>", "enabled": …, …}` (serde's internally tagged form;
+/// `enabled` may be left out of what is read, and is then on). The TypeScript type follows the
+/// serde attributes; `tests.rs` checks a sample of every kind against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export_to = "Rule.ts")]
 pub enum Rule {
     /// The caller's contact has a personal manager: that manager's workplace.
     Manager {
@@ -122,6 +127,7 @@ pub enum Rule {
         enabled: bool,
         /// The default workplace; `None` releases the call.
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
         to: Option<String>,
     },
 }
@@ -149,8 +155,9 @@ impl Rule {
 }
 
 /// What to do when a rule picks a workplace that is on a call now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export_to = "WhenBusy.ts")]
 pub enum WhenBusy {
     /// Try the next rule.
     NextRule,
@@ -162,8 +169,9 @@ pub enum WhenBusy {
 
 /// Opening hours per weekday, as `"09:00-18:00"` or several spans `"09:00-13:00, 14:00-18:00"`
 /// (an empty string: closed all day; `"00:00-24:00"`: open all day), and dates closed all day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default, rename_all = "snake_case")]
+#[ts(export_to = "BusinessHours.ts")]
 pub struct BusinessHours {
     /// Monday.
     pub mon: String,
@@ -180,6 +188,7 @@ pub struct BusinessHours {
     /// Sunday.
     pub sun: String,
     /// Dates closed all day (`"2027-01-01"`).
+    #[ts(as = "Vec<String>")]
     pub holidays: Vec<NaiveDate>,
 }
 

@@ -15,8 +15,10 @@ use subtle::ConstantTimeEq as _;
 use crate::error::RelayError;
 use crate::store::DatabaseUrl;
 
+mod console;
 mod location;
 mod syntax;
+pub use console::ConsoleSection;
 use syntax::syntax_message;
 
 /// The secret path segment of the Redirect URI (`https://<host>/<hook>`).
@@ -389,6 +391,9 @@ pub struct ConfigFile {
     /// Join attempts taken per minute, all clients together (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_attempts_per_minute: Option<u32>,
+    /// `[console]`: the admin console's time zone, sign-in lock and stream caps (last: a table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console: Option<ConsoleSection>,
 }
 
 /// The database file name used when the configuration names none.
@@ -488,6 +493,7 @@ impl ConfigFile {
             join_attempts_per_minute: other
                 .join_attempts_per_minute
                 .or(self.join_attempts_per_minute),
+            console: other.console.or(self.console),
         }
     }
 
@@ -626,6 +632,7 @@ impl ConfigFile {
         if let Some(bytes) = self.wal_limit_bytes {
             config.wal_limit = bytes;
         }
+        config.console = console::console_settings(self.console.as_ref())?;
         config.validate()?;
         Ok(config)
     }

@@ -280,6 +280,8 @@ impl ServeArgs {
             mtt_api_url: self.mtt_api_url,
             refresh_margin_secs: self.refresh_margin_secs,
             join_attempts_per_minute: self.join_attempts_per_minute,
+            // The console's table has no flags: it is read from the file only.
+            console: None,
         }
     }
 }

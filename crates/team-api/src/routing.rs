@@ -17,8 +17,9 @@ pub const JOURNAL_LIMIT: usize = 1_000;
 
 /// The team's routing: the rules, the external numbers the relay parks, and the account's zone
 /// that business hours are read in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[ts(export_to = "TeamRouting.ts")]
 pub struct TeamRouting {
     /// The rules, business hours and deadline (the relay keeps `parking_applied_at` itself).
     pub settings: RoutingSettings,
@@ -46,8 +47,9 @@ impl Default for TeamRouting {
 }
 
 /// One journalled decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export_to = "RoutingDecisionEvent.ts")]
 pub struct RoutingDecisionEvent {
     /// Its number in the relay's journal.
     pub id: i64,
@@ -56,8 +58,9 @@ pub struct RoutingDecisionEvent {
 }
 
 /// `GET /team/routing/journal`: the latest decisions, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export_to = "RoutingJournal.ts")]
 pub struct RoutingJournal {
     /// Newest first.
     pub decisions: Vec<RoutingDecisionEvent>,

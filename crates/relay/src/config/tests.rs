@@ -179,3 +179,145 @@ fn a_postgres_address_is_recognised_and_prints_without_its_password() {
     };
     assert!(bad.postgres().unwrap_err().to_string().contains("database"));
 }
+
+/// The typed configuration of a file with `hook` and then `rest`, or its error's text.
+fn console_config(rest: &str) -> Result<RelayConfig, String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.toml");
+    let hook = HookPath::generate();
+    std::fs::write(
+        &path,
+        format!("hook = \"{}\"\n{rest}", hook.expose_secret()),
+    )
+    .unwrap();
+    ConfigFile::load(&path)
+        .and_then(|file| file.into_config(dir.path()))
+        .map_err(|err| err.to_string())
+}
+
+#[test]
+fn the_console_table_sets_the_console_settings() {
+    let config = console_config(
+        "[console]\n\
+         time_zone = \"Asia/Yekaterinburg\"\n\
+         lock_after = 5\n\
+         lock_for_secs = 3600\n\
+         sign_ins_per_minute = 20\n\
+         streams_per_session = 2\n\
+         streams_max = 200\n",
+    )
+    .unwrap();
+    let console = &config.console;
+    assert_eq!(console.time_zone, chrono_tz::Asia::Yekaterinburg);
+    assert_eq!(console.lock_after, 5);
+    assert_eq!(console.lock_for, Duration::from_secs(3600));
+    assert_eq!(console.sign_ins_per_minute, 20);
+    assert_eq!(console.streams_per_session, 2);
+    assert_eq!(console.streams_max, 200);
+    // A table with some keys keeps the others' defaults.
+    let partial = console_config("[console]\nlock_after = 3\n")
+        .unwrap()
+        .console;
+    assert_eq!(partial.lock_after, 3);
+    assert_eq!(partial.time_zone, chrono_tz::Europe::Moscow);
+    assert_eq!(partial.streams_max, 64);
+}
+
+#[test]
+fn without_a_console_table_the_console_keeps_its_defaults() {
+    let defaults = crate::console_state::ConsoleSettings::default();
+    for text in ["", "[console]\n"] {
+        let console = console_config(text).unwrap().console;
+        assert_eq!(console.time_zone, defaults.time_zone);
+        assert_eq!(console.time_zone, chrono_tz::Europe::Moscow);
+        assert_eq!(console.lock_after, defaults.lock_after);
+        assert_eq!(console.lock_for, defaults.lock_for);
+        assert_eq!(console.sign_ins_per_minute, defaults.sign_ins_per_minute);
+        assert_eq!(console.streams_per_session, defaults.streams_per_session);
+        assert_eq!(console.streams_max, defaults.streams_max);
+    }
+}
+
+#[test]
+fn each_bad_console_value_is_refused_naming_its_key() {
+    for (table, key, why) in [
+        (
+            "time_zone = \"Mars/Olympus_Mons\"",
+            "console.time_zone",
+            "Mars/Olympus_Mons",
+        ),
+        ("time_zone = \"\"", "console.time_zone", "IANA"),
+        ("time_zone = \"MSK+3\"", "console.time_zone", "IANA"),
+        ("lock_after = 0", "console.lock_after", "1 to 100, not 0"),
+        ("lock_after = 101", "console.lock_after", "not 101"),
+        ("lock_for_secs = 0", "console.lock_for_secs", "not 0"),
+        (
+            "lock_for_secs = 86401",
+            "console.lock_for_secs",
+            "1 to 86400",
+        ),
+        (
+            "sign_ins_per_minute = 0",
+            "console.sign_ins_per_minute",
+            "not 0",
+        ),
+        (
+            "sign_ins_per_minute = 10001",
+            "console.sign_ins_per_minute",
+            "not 10001",
+        ),
+        (
+            "streams_per_session = 0",
+            "console.streams_per_session",
+            "not 0",
+        ),
+        (
+            "streams_per_session = 1001",
+            "console.streams_per_session",
+            "not 1001",
+        ),
+        ("streams_max = 0", "console.streams_max", "not 0"),
+        ("streams_max = 10001", "console.streams_max", "not 10001"),
+        (
+            "streams_per_session = 9\nstreams_max = 8",
+            "console.streams_per_session",
+            "more than console.streams_max (8)",
+        ),
+    ] {
+        let err = console_config(&format!("[console]\n{table}\n")).unwrap_err();
+        assert!(err.contains(&format!("`{key}`")), "{table}: {err}");
+        assert!(err.contains(why), "{table}: {err}");
+    }
+    // What the file's parser refuses is named too: an unknown key by its name, a negative count
+    // or a wrong type by its line (the parser's message never quotes the file).
+    for (table, needle) in [
+        ("lock_for = 900", "lock_for"),
+        ("lock_after = -1", "line 3"),
+        ("time_zone = 3", "line 3"),
+    ] {
+        let err = console_config(&format!("[console]\n{table}\n")).unwrap_err();
+        assert!(err.contains(needle), "{table}: {err}");
+    }
+}
+
+#[test]
+fn a_console_table_round_trips_through_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("relay.toml");
+    let file = ConfigFile {
+        hook: Some(HookPath::generate().expose_secret().to_owned()),
+        retention_days: Some(3),
+        console: Some(ConsoleSection {
+            time_zone: Some("Europe/Kaliningrad".into()),
+            streams_max: Some(10),
+            ..ConsoleSection::default()
+        }),
+        ..ConfigFile::default()
+    };
+    file.write(&path, false).unwrap();
+    let loaded = ConfigFile::load(&path).unwrap();
+    assert_eq!(loaded, file);
+    let config = loaded.into_config(dir.path()).unwrap();
+    assert_eq!(config.console.time_zone, chrono_tz::Europe::Kaliningrad);
+    assert_eq!(config.console.streams_max, 10);
+}

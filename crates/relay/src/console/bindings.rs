@@ -10,21 +10,34 @@ use ts_rs::{Config, TS, TypeVisitor};
 
 /// The roots: every type an API answer or form has; whatever they reach comes along.
 fn visit_console_types(v: &mut impl TypeVisitor) {
+    v.visit::<super::ErrorBody>();
     v.visit::<super::session::ConsoleSession>();
-    v.visit::<super::seats::ConsoleSeat>();
-    v.visit::<super::seats::ConsoleInvite>();
+    v.visit::<super::session::ConsoleSignIn>();
+    v.visit::<super::session::ConsoleRole>();
+    v.visit::<super::seats::ConsoleSeats>();
+    v.visit::<super::seats::ConsoleSeatAdded>();
+    v.visit::<super::seats::ConsoleSeatChanged>();
+    v.visit::<super::seats::ConsoleNewInvite>();
     v.visit::<super::seats::ConsoleSeatDraft>();
+    v.visit::<super::seats::ConsoleRevoke>();
+    v.visit::<super::seats::ConsolePassword>();
     v.visit::<super::integration::ConsoleIntegration>();
     v.visit::<super::integration::ConsoleConnect>();
+    v.visit::<super::integration::ConsoleAuthorize>();
     v.visit::<super::wallboard::Wallboard>();
     v.visit::<super::audit::ConsoleAudit>();
     v.visit::<super::health::ConsoleHealth>();
-    v.visit::<super::settings::ConsoleParkingNumber>();
+    v.visit::<super::settings::ConsoleParking>();
     v.visit::<super::settings::ConsoleParkingChange>();
-    v.visit::<team_api::TeamContact>();
+    v.visit::<super::settings::ConsolePhonebook>();
+    v.visit::<super::settings::ConsoleContactSaved>();
+    v.visit::<super::settings::ConsoleImportResult>();
     v.visit::<team_api::TeamContactDraft>();
     v.visit::<team_api::wrapup::TeamTags>();
     v.visit::<team_api::Role>();
+    // Routing: the settings and rules are call-routing's serde shapes, reached from these.
+    v.visit::<team_api::TeamRouting>();
+    v.visit::<team_api::RoutingJournal>();
 }
 
 struct Bindings<'a> {
@@ -94,6 +107,23 @@ fn the_committed_console_bindings_are_current() {
         assert!(
             files.contains_key(&name),
             "console/src/bindings/{name} is not generated from any console type: delete it"
+        );
+    }
+}
+
+#[test]
+fn a_console_role_is_spelled_as_the_seat_role() {
+    // `ConsoleSession.role` is the seat's `Role`, typed in TypeScript as `ConsoleRole`: the
+    // two must write the roles that may sign in alike.
+    use super::session::ConsoleRole;
+    use team_api::Role;
+    for (console, seat) in [
+        (ConsoleRole::Admin, Role::Admin),
+        (ConsoleRole::Supervisor, Role::Supervisor),
+    ] {
+        assert_eq!(
+            serde_json::to_value(console).unwrap(),
+            serde_json::to_value(seat).unwrap()
         );
     }
 }

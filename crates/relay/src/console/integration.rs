@@ -38,6 +38,14 @@ pub struct ConsoleConnect {
     client_secret: String,
 }
 
+/// `POST /admin/api/integration/connect`'s answer: where to send the admin's browser.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "ConsoleAuthorize.ts")]
+pub struct ConsoleAuthorize {
+    authorize_url: String,
+}
+
 /// Whether webhooks stopped: in team mode, none for [`SILENCE`] (none since a start that long
 /// ago counts).
 pub(crate) fn webhooks_silent(state: &RelayState, team_mode: bool) -> bool {
@@ -81,7 +89,7 @@ pub(crate) async fn connect(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     ConsoleJson(form): ConsoleJson<ConsoleConnect>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleAuthorize>, ConsoleError> {
     caller.admin()?;
     let client_id = form.client_id.trim().to_owned();
     if client_id.is_empty() || client_id.len() > 200 {
@@ -129,5 +137,5 @@ pub(crate) async fn connect(
         "authorize address issued".into(),
     )
     .await;
-    Ok(Json(serde_json::json!({ "authorizeUrl": url })))
+    Ok(Json(ConsoleAuthorize { authorize_url: url }))
 }

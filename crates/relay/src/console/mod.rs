@@ -190,8 +190,10 @@ pub(crate) struct ConsoleError {
     close: bool,
 }
 
-#[derive(Debug, Serialize)]
-struct ErrorBody {
+/// The body of every refusal (`ConsoleError` in TypeScript, as the page reads it).
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(rename = "ConsoleError", export_to = "ConsoleError.ts")]
+pub(crate) struct ErrorBody {
     code: &'static str,
     message: String,
     field: Option<String>,

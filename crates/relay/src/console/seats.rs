@@ -63,16 +63,49 @@ pub struct ConsoleSeatDraft {
     role: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /admin/api/seats/{id}/revoke`'s body.
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(crate) struct RevokeRequest {
+#[ts(export_to = "ConsoleRevoke.ts")]
+pub struct ConsoleRevoke {
     delete_local_data: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// `PUT /admin/api/seats/{id}/console-password`'s body.
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct PasswordRequest {
+#[ts(export_to = "ConsolePassword.ts")]
+pub struct ConsolePassword {
     password: String,
+}
+
+/// `GET /admin/api/seats`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleSeats.ts")]
+pub struct ConsoleSeats {
+    seats: Vec<ConsoleSeat>,
+}
+
+/// `POST /admin/api/seats`: the new seat and its first invite.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleSeatAdded.ts")]
+pub struct ConsoleSeatAdded {
+    seat: ConsoleSeat,
+    invite: ConsoleInvite,
+}
+
+/// `PUT /admin/api/seats/{id}` and `POST /admin/api/seats/{id}/revoke`: the seat as it is now.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleSeatChanged.ts")]
+pub struct ConsoleSeatChanged {
+    seat: ConsoleSeat,
+}
+
+/// `POST /admin/api/seats/{id}/invite`.
+#[derive(Debug, Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleNewInvite.ts")]
+pub struct ConsoleNewInvite {
+    invite: ConsoleInvite,
 }
 
 impl ConsoleSeatDraft {
@@ -154,9 +187,9 @@ async fn one_seat(state: &RelayState, id: i64) -> Result<ConsoleSeat, ConsoleErr
 /// `GET /admin/api/seats` (supervisors too).
 pub(crate) async fn list(
     State(state): State<RelayState>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleSeats>, ConsoleError> {
     let seats = console_seats(&state).await?;
-    Ok(Json(serde_json::json!({ "seats": seats })))
+    Ok(Json(ConsoleSeats { seats }))
 }
 
 /// `POST /admin/api/seats`: the seat and its first invite.
@@ -187,11 +220,7 @@ pub(crate) async fn add(
     .await;
     let invite = make_invite(&state, &caller, id, &server).await?;
     let seat = one_seat(&state, id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "seat": seat, "invite": invite })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(ConsoleSeatAdded { seat, invite })).into_response())
 }
 
 /// `PUT /admin/api/seats/{id}`.
@@ -200,7 +229,7 @@ pub(crate) async fn edit(
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
     ConsoleJson(draft): ConsoleJson<ConsoleSeatDraft>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleSeatChanged>, ConsoleError> {
     caller.admin()?;
     let seat = draft.checked()?;
     if id == caller.seat && seat.role != Role::Admin {
@@ -224,7 +253,7 @@ pub(crate) async fn edit(
     )
     .await;
     let seat = one_seat(&state, id).await?;
-    Ok(Json(serde_json::json!({ "seat": seat })))
+    Ok(Json(ConsoleSeatChanged { seat }))
 }
 
 /// `POST /admin/api/seats/{id}/revoke`: its streams close now; its console sessions end.
@@ -232,8 +261,8 @@ pub(crate) async fn revoke(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
-    ConsoleJson(request): ConsoleJson<RevokeRequest>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+    ConsoleJson(request): ConsoleJson<ConsoleRevoke>,
+) -> Result<Json<ConsoleSeatChanged>, ConsoleError> {
     caller.admin()?;
     if id == caller.seat {
         return Err(ConsoleError::conflict(
@@ -267,7 +296,7 @@ pub(crate) async fn revoke(
     )
     .await;
     let seat = one_seat(&state, id).await?;
-    Ok(Json(serde_json::json!({ "seat": seat })))
+    Ok(Json(ConsoleSeatChanged { seat }))
 }
 
 /// `POST /admin/api/seats/{id}/invite`: a new invite replaces the old one.
@@ -275,11 +304,11 @@ pub(crate) async fn invite(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleNewInvite>, ConsoleError> {
     caller.admin()?;
     let server = public_url(&state)?;
     let invite = make_invite(&state, &caller, id, &server).await?;
-    Ok(Json(serde_json::json!({ "invite": invite })))
+    Ok(Json(ConsoleNewInvite { invite }))
 }
 
 fn public_url(state: &RelayState) -> Result<String, ConsoleError> {
@@ -328,7 +357,7 @@ pub(crate) async fn set_password(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
-    ConsoleJson(request): ConsoleJson<PasswordRequest>,
+    ConsoleJson(request): ConsoleJson<ConsolePassword>,
 ) -> Result<StatusCode, ConsoleError> {
     caller.admin()?;
     password::check_new(&request.password).map_err(|why| ConsoleError::field("password", why))?;

@@ -71,7 +71,7 @@ impl Caller {
 pub struct ConsoleSession {
     seat: i64,
     name: String,
-    #[ts(type = "\"admin\" | \"supervisor\"")]
+    #[ts(as = "ConsoleRole")]
     role: Role,
     csrf_token: String,
     #[ts(type = "string")]
@@ -90,9 +90,24 @@ impl From<&Caller> for ConsoleSession {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The roles that may sign in to the console: what [`ConsoleSession`]'s `role` can be, spelled
+/// as [`Role`] spells them (`bindings.rs` checks it). The session keeps the seat's `Role`; this
+/// is its TypeScript type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export_to = "ConsoleRole.ts")]
+pub enum ConsoleRole {
+    /// `Role::Admin`.
+    Admin,
+    /// `Role::Supervisor`.
+    Supervisor,
+}
+
+/// `POST /admin/api/session`'s body.
+#[derive(Debug, Deserialize, ts_rs::TS)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SignIn {
+#[ts(export_to = "ConsoleSignIn.ts")]
+pub struct ConsoleSignIn {
     login: String,
     password: String,
 }
@@ -257,7 +272,7 @@ async fn authenticate(state: &RelayState, headers: &HeaderMap) -> Result<Caller,
 /// `POST /admin/api/session`: a new session for the right name and password.
 pub(crate) async fn sign_in(
     State(state): State<RelayState>,
-    ConsoleJson(body): ConsoleJson<SignIn>,
+    ConsoleJson(body): ConsoleJson<ConsoleSignIn>,
 ) -> Result<Response, ConsoleError> {
     if let Err(wait) = state.console.sign_ins.take() {
         return Err(ConsoleError::new(

@@ -7,9 +7,8 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use serde_json::json;
 use team_api::wrapup::{TeamTags, tags_problem};
-use team_api::{RoutingJournal, TeamContactDraft, TeamRouting};
+use team_api::{RoutingJournal, TeamContact, TeamContactDraft, TeamRouting};
 
 use super::session::Caller;
 use super::{ConsoleError, ConsoleJson, IMPORT_LIMIT, audit, read_body};
@@ -121,9 +120,50 @@ pub struct ConsoleParkingChange {
     parked: bool,
 }
 
+/// `GET` and `PUT /admin/api/parking`'s answer.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleParking.ts")]
+pub struct ConsoleParking {
+    numbers: Vec<ConsoleParkingNumber>,
+}
+
+/// `GET /admin/api/phonebook`: the team phonebook.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsolePhonebook.ts")]
+pub struct ConsolePhonebook {
+    contacts: Vec<TeamContact>,
+}
+
+/// A contact added or edited, as stored.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleContactSaved.ts")]
+pub struct ConsoleContactSaved {
+    contact: TeamContact,
+}
+
+/// `POST /admin/api/phonebook/import`'s answer: nothing is stored unless every line was read,
+/// so `added` and `updated` are 0 whenever `skipped` names a line.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleImportResult.ts")]
+pub struct ConsoleImportResult {
+    added: usize,
+    updated: usize,
+    skipped: Vec<ConsoleImportSkipped>,
+}
+
+/// A line of the file the import refused.
+#[derive(Debug, serde::Serialize, ts_rs::TS)]
+#[ts(export_to = "ConsoleImportSkipped.ts")]
+pub struct ConsoleImportSkipped {
+    /// The line of the file it starts on (1-based).
+    line: u64,
+    /// What was wrong with it.
+    reason: String,
+}
+
 /// The company's external numbers (the directory's, and any parked one it lacks), each with
 /// whether it is parked.
-async fn parking_list(state: &RelayState) -> Result<Json<serde_json::Value>, ConsoleError> {
+async fn parking_list(state: &RelayState) -> Result<Json<ConsoleParking>, ConsoleError> {
     let directory = state
         .directory
         .get(&state.integration, &state.calls)
@@ -150,14 +190,14 @@ async fn parking_list(state: &RelayState) -> Result<Json<serde_json::Value>, Con
             });
         }
     }
-    Ok(Json(json!({ "numbers": numbers })))
+    Ok(Json(ConsoleParking { numbers }))
 }
 
 /// `GET /admin/api/parking`.
 pub(crate) async fn parking(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleParking>, ConsoleError> {
     caller.admin()?;
     parking_list(&state).await
 }
@@ -168,7 +208,7 @@ pub(crate) async fn set_parking(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
     ConsoleJson(change): ConsoleJson<ConsoleParkingChange>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleParking>, ConsoleError> {
     caller.admin()?;
     let number = change.number.trim().to_owned();
     if number.is_empty() || number.len() > 20 || !number.chars().all(|c| c.is_ascii_digit()) {
@@ -271,10 +311,10 @@ pub(crate) async fn set_tags(
 pub(crate) async fn contacts(
     State(state): State<RelayState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsolePhonebook>, ConsoleError> {
     caller.admin()?;
     let contacts = state.phonebook.store().team_contacts().await?;
-    Ok(Json(json!({ "contacts": contacts })))
+    Ok(Json(ConsolePhonebook { contacts }))
 }
 
 fn valid(draft: TeamContactDraft) -> Result<phonebook::ValidContact, ConsoleError> {
@@ -310,7 +350,7 @@ pub(crate) async fn add_contact(
         detail,
     )
     .await;
-    Ok((StatusCode::CREATED, Json(json!({ "contact": contact }))).into_response())
+    Ok((StatusCode::CREATED, Json(ConsoleContactSaved { contact })).into_response())
 }
 
 /// `PUT /admin/api/phonebook/{id}`.
@@ -319,7 +359,7 @@ pub(crate) async fn edit_contact(
     Extension(caller): Extension<Caller>,
     Path(id): Path<i64>,
     ConsoleJson(draft): ConsoleJson<TeamContactDraft>,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleContactSaved>, ConsoleError> {
     caller.admin()?;
     let contact = valid(draft)?;
     let Some(contact) = state.phonebook.store().update_contact(id, contact).await? else {
@@ -337,7 +377,7 @@ pub(crate) async fn edit_contact(
         detail,
     )
     .await;
-    Ok(Json(json!({ "contact": contact })))
+    Ok(Json(ConsoleContactSaved { contact }))
 }
 
 /// `DELETE /admin/api/phonebook/{id}`.
@@ -372,7 +412,7 @@ pub(crate) async fn import(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
     request: Request,
-) -> Result<Json<serde_json::Value>, ConsoleError> {
+) -> Result<Json<ConsoleImportResult>, ConsoleError> {
     caller.admin()?;
     let mut format = None;
     for (name, value) in pairs(query.as_deref()) {
@@ -401,7 +441,10 @@ pub(crate) async fn import(
     let skipped: Vec<_> = report
         .problems
         .iter()
-        .map(|problem| json!({ "line": problem.line, "reason": problem.message }))
+        .map(|problem| ConsoleImportSkipped {
+            line: problem.line,
+            reason: problem.message.clone(),
+        })
         .collect();
     let outcome = if report.stored {
         Outcome::Done
@@ -428,7 +471,9 @@ pub(crate) async fn import(
     } else {
         (0, 0)
     };
-    Ok(Json(
-        json!({ "added": added, "updated": updated, "skipped": skipped }),
-    ))
+    Ok(Json(ConsoleImportResult {
+        added,
+        updated,
+        skipped,
+    }))
 }
