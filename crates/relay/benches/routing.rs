@@ -14,6 +14,12 @@
 //! receipt of `transferCall` (its request log), as the desktop router's bench measured; and the
 //! journal's own figure, receipt to the answer of `transferCall`.
 //!
+//! The same run repeats it on each store `ROUTING_BENCH_STORES` names (`sqlite,postgres,postgres3`
+//! by default): SQLite, one relay on Postgres, and three relay instances on one Postgres
+//! database (the simulator's webhooks reach the first; every instance sees each parked call and
+//! asks for its claim, one decides — the price of deciding exactly once across instances). The
+//! Postgres cluster is the tests' own (`initdb` on the build directory's disk, fsync on).
+//!
 //! Run with `cargo bench -p relay --bench routing`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -35,10 +41,14 @@ use serde_json::{Value, json};
 use team_api::TeamRouting;
 
 use common::{env_usize, percentile};
+use relay::store::DatabaseUrl;
 
 // Only its sizes, percentiles and runner are used here.
 #[allow(dead_code)]
 mod common;
+#[allow(dead_code)]
+#[path = "../tests/it/pg_cluster.rs"]
+mod pg_cluster;
 
 /// The simulator's second external number, parked here.
 const PARKED: &str = "74996497803";
@@ -66,8 +76,13 @@ fn contact(n: usize) -> String {
     format!("7916{n:07}")
 }
 
-/// The simulator (transferred calls ring 300 ms, then end) and a team relay connected to it.
-async fn team(dir: &tempfile::TempDir) -> (RelayHandle, mtt_sim::SimHandle, reqwest::Client) {
+/// The simulator (transferred calls ring 300 ms, then end) and a team relay connected to it —
+/// `instances` of them on `postgres` if given (the first gets the webhooks), else one on SQLite.
+async fn team(
+    dir: &tempfile::TempDir,
+    postgres: Option<&str>,
+    instances: usize,
+) -> (Vec<RelayHandle>, mtt_sim::SimHandle, reqwest::Client) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -86,11 +101,19 @@ async fn team(dir: &tempfile::TempDir) -> (RelayHandle, mtt_sim::SimHandle, reqw
     let sim = mtt_sim::Sim::start(config).await.unwrap();
 
     let mut config = RelayConfig::new(hook, dir.path().join("routing.sqlite3"));
-    config.listen = ([127, 0, 0, 1], port).into();
     config.mtt_oauth_url = sim.oauth_url().to_owned();
     config.mtt_api_url = sim.api_url().to_owned();
+    config.postgres = postgres.map(|url| DatabaseUrl::recognise(url).unwrap().unwrap());
     sealing::ensure_key_file(&config.key_file).unwrap();
-    let relay = Relay::start(config).await.unwrap();
+    let mut relays = Vec::new();
+    for n in 0..instances.max(1) {
+        let mut config = config.clone();
+        if n == 0 {
+            config.listen = ([127, 0, 0, 1], port).into();
+        }
+        relays.push(Relay::start(config).await.unwrap());
+    }
+    let relay = &relays[0];
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let base = format!("http://{}", relay.local_addr());
     let state = relay.state();
@@ -123,7 +146,29 @@ async fn team(dir: &tempfile::TempDir) -> (RelayHandle, mtt_sim::SimHandle, reqw
         assert!(Instant::now() < deadline, "the integration never connected");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    (relay, sim, http)
+    // The other instances take the integration from the database.
+    for other in &relays[1..] {
+        let base = format!("http://{}", other.local_addr());
+        loop {
+            let ready: Value = http
+                .get(format!("{base}/readyz"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if ready["integration"] == "connected" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "an instance never took the integration up"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    (relays, sim, http)
 }
 
 /// A finished call event (stored, not live): what a day's traffic leaves in the store.
@@ -139,14 +184,49 @@ fn stored_call(n: usize) -> IncomingNotification {
 }
 
 fn main() {
+    let stores = std::env::var("ROUTING_BENCH_STORES")
+        .unwrap_or_else(|_| "sqlite,postgres,postgres3".into());
     common::run(|dir| async move {
+        for store in stores.split(',').map(str::trim) {
+            let (url, instances) = match store {
+                "sqlite" => (None, 1),
+                "postgres" => (
+                    Some(pg_cluster::database_in(pg_cluster::durable_cluster()).await),
+                    1,
+                ),
+                "postgres3" => (
+                    Some(pg_cluster::database_in(pg_cluster::durable_cluster()).await),
+                    3,
+                ),
+                other => {
+                    panic!("ROUTING_BENCH_STORES: {other:?} is not sqlite, postgres or postgres3")
+                }
+            };
+            println!(
+                "== {store}: {instances} relay instance(s); load {}",
+                loadavg()
+            );
+            let dir = tempfile::tempdir_in(dir.path()).unwrap();
+            bench(&dir, url.as_deref(), instances).await;
+        }
+    });
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize) {
+    {
         let events = env_usize("ROUTING_BENCH_EVENTS", 1_000_000);
         let callers = env_usize("ROUTING_BENCH_CALLERS", 20_000);
         let contacts = env_usize("ROUTING_BENCH_CONTACTS", 100_000);
         let rate = env_usize("ROUTING_BENCH_RATE", 20);
         let seconds = env_usize("ROUTING_BENCH_SECS", 30);
-        let (relay, sim, http) = team(&dir).await;
-        let state = relay.state();
+        let (relays, sim, http) = team(dir, postgres, instances).await;
+        let state = relays[0].state();
 
         let seeding = Instant::now();
         futures::stream::iter(0..events)
@@ -177,11 +257,17 @@ fn main() {
             })
             .await;
         println!("seeded {callers} caller facts in {:?}", seeding.elapsed());
-        state.routing.use_managers(Arc::new(Phonebook(
+        let phonebook = Arc::new(Phonebook(
             (0..contacts)
                 .map(|n| (contact(n), KUZNETSOV.to_owned()))
                 .collect(),
-        )));
+        ));
+        for relay in &relays {
+            relay
+                .state()
+                .routing
+                .use_managers(Arc::clone(&phonebook) as _);
+        }
         let mut routing = TeamRouting {
             parked: vec![PARKED.into()],
             ..TeamRouting::default()
@@ -194,7 +280,9 @@ fn main() {
         routing.settings.hours.fri.clone_from(&all);
         routing.settings.hours.sat.clone_from(&all);
         routing.settings.hours.sun.clone_from(&all);
-        state.routing.set(routing).await.unwrap();
+        for relay in &relays {
+            relay.state().routing.set(routing.clone()).await.unwrap();
+        }
 
         let calls = rate * seconds;
         let every = Duration::from_secs(1) / u32::try_from(rate.max(1)).unwrap();
@@ -286,6 +374,8 @@ fn main() {
             decisions.len()
         );
         sim.shutdown().await;
-        relay.shutdown().await.unwrap();
-    });
+        for relay in relays {
+            relay.shutdown().await.unwrap();
+        }
+    }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use call_routing::{JournalEntry, RoutingOutcome};
 
 #[test]
 fn a_routing_event_is_for_the_workplace_the_call_was_sent_to() {

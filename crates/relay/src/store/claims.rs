@@ -64,6 +64,17 @@ pub enum ClaimAnswer {
     Settled,
 }
 
+/// Where a parked call's claim stands, for whoever looks (an admin, a test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimState {
+    /// Who holds it, or held it when it was acted on (host and process).
+    pub holder: String,
+    /// How many times it was taken over from a holder that stopped.
+    pub takeovers: i64,
+    /// Whether its holder acted on it (sent the PBX its decision).
+    pub acting: bool,
+}
+
 /// The claims part of the team's store.
 pub trait ParkedCallClaims: Send + Sync + 'static {
     /// Asks to decide a parked call (see the module's description).
@@ -85,6 +96,9 @@ pub trait ParkedCallClaims: Send + Sync + 'static {
     /// `true` if it was still this token's and its lease had not ended. After `false` the
     /// caller must send nothing.
     fn start_acting(&self, leg: String, token: i64) -> BoxFuture<'_, Result<bool, RelayError>>;
+
+    /// Where the claim on a parking leg stands, if there is one.
+    fn claim_of(&self, leg: String) -> BoxFuture<'_, Result<Option<ClaimState>, RelayError>>;
 
     /// Forgets claims on calls received before `cutoff`; answers how many.
     fn prune_claims_before(&self, cutoff: DateTime<Utc>) -> BoxFuture<'_, Result<u64, RelayError>>;

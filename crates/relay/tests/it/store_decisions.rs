@@ -6,7 +6,13 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
+
+use relay::store::NoSink;
+use relay::store::claims::ParkedCallClaims as _;
+use relay::store::postgres::{PostgresOptions, PostgresStore};
+use relay::store::routing::RoutingStore as _;
 
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
@@ -150,12 +156,16 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
     // Hold up every read of the callers' facts: the decider is caught deciding.
     let (mut db, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
     tokio::spawn(connection);
+    // (A lock, not a query: the one statement here that is not the store's, to hold the
+    // decider up.)
     let lock = db.transaction().await.unwrap();
     lock.batch_execute("LOCK TABLE routing_callers IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let (watcher, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
-    tokio::spawn(connection);
+    // The test reads claims and the journal through the store's own traits.
+    let watcher = PostgresStore::connect(&url, PostgresOptions::default(), Arc::new(NoSink))
+        .await
+        .unwrap();
 
     let started: Value = http
         .post(format!("{}/incoming", sim.control_url()))
@@ -171,16 +181,9 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
     let mut holder = String::new();
     wait_for(
         "an instance to claim the parked call",
-        async || match watcher
-            .query_opt(
-                "SELECT holder FROM parked_call_claims WHERE leg = $1",
-                &[&parking],
-            )
-            .await
-            .unwrap()
-        {
-            Some(row) => {
-                holder = row.get(0);
+        async || match watcher.claim_of(parking.clone()).await.unwrap() {
+            Some(claim) => {
+                holder = claim.holder;
                 true
             }
             None => false,
@@ -198,23 +201,10 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
 
     let mut entry = Value::Null;
     wait_for("the decision in the journal", async || {
-        let row = watcher
-            .query_opt(
-                "SELECT outcome, target, detail, took_ms, deadline_ms
-                 FROM routing_journal WHERE leg = $1",
-                &[&parking],
-            )
-            .await
-            .unwrap();
-        match row {
-            Some(row) => {
-                entry = json!({
-                    "outcome": row.get::<_, String>(0),
-                    "target": row.get::<_, Option<String>>(1),
-                    "detail": row.get::<_, Option<String>>(2),
-                    "took_ms": row.get::<_, i64>(3),
-                    "deadline_ms": row.get::<_, i64>(4),
-                });
+        let decisions = watcher.decisions(50).await.unwrap();
+        match decisions.into_iter().find(|d| d.entry.leg == parking) {
+            Some(decision) => {
+                entry = serde_json::to_value(&decision.entry).unwrap();
                 true
             }
             None => false,
@@ -237,20 +227,9 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
         entry["took_ms"].as_i64() <= entry["deadline_ms"].as_i64(),
         "the instance taking over met the deadline: {entry}"
     );
-    let claim = watcher
-        .query_one(
-            "SELECT holder, takeovers, state FROM parked_call_claims WHERE leg = $1",
-            &[&parking],
-        )
-        .await
-        .unwrap();
-    assert_ne!(
-        claim.get::<_, String>(0),
-        holder,
-        "another instance decided"
-    );
-    assert_eq!(claim.get::<_, i64>(1), 1);
-    assert_eq!(claim.get::<_, String>(2), "acting");
+    let claim = watcher.claim_of(parking.clone()).await.unwrap().unwrap();
+    assert_ne!(claim.holder, holder, "another instance decided");
+    assert_eq!((claim.takeovers, claim.acting), (1, true), "{claim:?}");
 
     // The PBX saw one transfer for the call, and the call rings the workplace it was sent to.
     wait_for("the call ringing Kuznetsov", async || {

@@ -914,6 +914,12 @@ async fn parked_call_claims_grant_once_fence_and_take_over(backend: Backend) {
         "the stalled holder is fenced off"
     );
     assert!(store.start_acting("park-5".into(), 61).await.unwrap());
+    let claim = store.claim_of("park-5".into()).await.unwrap().unwrap();
+    assert_eq!(
+        (claim.holder.as_str(), claim.takeovers, claim.acting),
+        ("test 61", 1, true)
+    );
+    assert_eq!(store.claim_of("park-none".into()).await.unwrap(), None);
     // A holder past its lease cannot act even before anyone took over.
     assert_eq!(
         store

@@ -11,7 +11,9 @@ use futures::future::BoxFuture;
 
 use super::{PostgresStore, failed};
 use crate::error::RelayError;
-use crate::store::claims::{ClaimAnswer, ParkedCallClaim, ParkedCallClaims, REPEAT_WINDOW};
+use crate::store::claims::{
+    ClaimAnswer, ClaimState, ParkedCallClaim, ParkedCallClaims, REPEAT_WINDOW,
+};
 
 /// The first key of the claims' two-key advisory locks ("park" in ASCII); the second is a hash
 /// of the call's caller and number. (Two-key locks never meet the one-key locks of the
@@ -157,6 +159,26 @@ impl ParkedCallClaims for PostgresStore {
                 .await
                 .map_err(failed("acting on a parked call's claim"))?;
             Ok(changed == 1)
+        }
+        .boxed()
+    }
+
+    fn claim_of(&self, leg: String) -> BoxFuture<'_, Result<Option<ClaimState>, RelayError>> {
+        async move {
+            let client = self.reader().await?;
+            let row = client
+                .query_opt(
+                    "SELECT holder, takeovers, state = 'acting' FROM parked_call_claims
+                     WHERE leg = $1",
+                    &[&leg],
+                )
+                .await
+                .map_err(failed("reading a parked call's claim"))?;
+            Ok(row.map(|row| ClaimState {
+                holder: row.get(0),
+                takeovers: row.get(1),
+                acting: row.get(2),
+            }))
         }
         .boxed()
     }

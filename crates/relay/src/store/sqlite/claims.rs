@@ -13,7 +13,9 @@ use super::schema::{parse_timestamp, timestamp};
 use super::sealed::store_error;
 use super::team::always;
 use crate::error::RelayError;
-use crate::store::claims::{ClaimAnswer, ParkedCallClaim, ParkedCallClaims, REPEAT_WINDOW};
+use crate::store::claims::{
+    ClaimAnswer, ClaimState, ParkedCallClaim, ParkedCallClaims, REPEAT_WINDOW,
+};
 
 impl ParkedCallClaims for SqliteStore {
     fn claim_parked_call(
@@ -139,6 +141,26 @@ impl ParkedCallClaims for SqliteStore {
             },
             always,
         )
+        .boxed()
+    }
+
+    fn claim_of(&self, leg: String) -> BoxFuture<'_, Result<Option<ClaimState>, RelayError>> {
+        self.team_read(move |conn, path| {
+            conn.prepare_cached(
+                "SELECT holder, takeovers, state = 'acting' FROM parked_call_claims WHERE leg = ?1",
+            )
+            .and_then(|mut s| {
+                s.query_row([&leg], |row| {
+                    Ok(ClaimState {
+                        holder: row.get(0)?,
+                        takeovers: row.get(1)?,
+                        acting: row.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(store_error(path))
+        })
         .boxed()
     }
 

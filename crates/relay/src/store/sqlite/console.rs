@@ -344,7 +344,7 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION);
-        assert_eq!(SCHEMA_VERSION, 9);
+        assert_eq!(SCHEMA_VERSION, 10);
         conn.execute(
             "INSERT INTO console_accounts (seat_id, password_hash, updated_at)
              VALUES (1, '$argon2id$x', '2026-12-01T00:00:00Z')",
