@@ -27,6 +27,8 @@ mod store_events;
 #[cfg(feature = "cli")]
 mod store_failover;
 mod store_instances;
+#[cfg(feature = "cli")]
+mod store_pg_restore;
 mod store_team;
 mod stream;
 mod team;
