@@ -29,6 +29,8 @@ mod store_failover;
 mod store_instances;
 #[cfg(feature = "cli")]
 mod store_pg_restore;
+#[cfg(feature = "cli")]
+mod store_refresh;
 mod store_team;
 mod stream;
 mod team;
