@@ -7,6 +7,7 @@
 #[cfg(feature = "cli")]
 mod cli;
 mod console_api;
+mod console_instances;
 #[cfg(feature = "cli")]
 mod console_cli;
 mod console_security;
