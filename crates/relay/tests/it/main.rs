@@ -7,9 +7,9 @@
 #[cfg(feature = "cli")]
 mod cli;
 mod console_api;
-mod console_instances;
 #[cfg(feature = "cli")]
 mod console_cli;
+mod console_instances;
 mod console_security;
 mod console_support;
 mod console_wallboard;

@@ -119,7 +119,7 @@ impl TestRelay {
         let config = RelayConfig::clone(&handle.state().config);
         handle.shutdown().await.unwrap();
         // On the store the configuration names: SQLite, or Postgres when `config.postgres` is set.
-    let state = relay::RelayState::open_configured(config).await.unwrap();
+        let state = relay::RelayState::open_configured(config).await.unwrap();
         let handle = Relay::start_with_state(state).await.unwrap();
         TestRelay {
             base: format!("http://{}", handle.local_addr()),
