@@ -79,7 +79,7 @@ fn configure(dir: &Path, url: &str) -> std::path::PathBuf {
 
 /// The configuration's `database` set to `url`.
 fn point_at(config: &Path, url: &str) {
-    let settings: String = std::fs::read_to_string(&config)
+    let settings: String = std::fs::read_to_string(config)
         .unwrap()
         .lines()
         .filter(|line| !line.starts_with("database"))
