@@ -17,8 +17,6 @@ use crate::durability::run;
 use crate::pg_cluster;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
-/// The key the relay's refresh lock is taken under (`store/postgres/team.rs`).
-const REFRESH_LOCK: i64 = 0x7265_6672_7368;
 /// Only a stuck run reaches it.
 const CEILING: Duration = Duration::from_secs(180);
 /// Access tokens live 20 s and are refreshed 15 s ahead: a refresh every 5 s or so.
@@ -94,21 +92,6 @@ async fn oauth(http: &reqwest::Client, sim: &mtt_sim::SimHandle) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-/// The local TCP port of the connection that holds the refresh lock, if one does.
-async fn refresh_lock_holder_port(database: &tokio_postgres::Client) -> Option<u16> {
-    let row = database
-        .query_opt(
-            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-               AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
-            &[&REFRESH_LOCK],
-        )
-        .await
-        .unwrap()?;
-    let port: i32 = row.get(0);
-    Some(u16::try_from(port).unwrap())
 }
 
 /// The process among `pids` that owns the IPv4 TCP socket bound to local `port` (Linux:
@@ -227,10 +210,6 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
     assert!(faults.status().is_success());
 
     // Catch an instance in the act: it holds the refresh lock while МТТ holds its refresh.
-    let (database, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
     let pids: Vec<u32> = instances
         .iter()
         .map(|instance| instance.child.id().unwrap())
@@ -243,7 +222,9 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
         );
         let view = oauth(&http, &sim).await;
         if view["open_token_requests"].as_u64().unwrap() > 0
-            && let Some(port) = refresh_lock_holder_port(&database).await
+            && let Some(port) = relay::store::postgres::refresh_lock_holder(&url)
+                .await
+                .unwrap()
             && let Some(pid) = process_with_local_port(port, &pids)
         {
             break (pid, view["refreshes"]["served"].as_u64().unwrap());

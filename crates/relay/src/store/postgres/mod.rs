@@ -227,6 +227,27 @@ pub async fn renew_epoch(database: &str) -> Result<RenewedEpoch, RelayError> {
     })
 }
 
+/// The client port (as Postgres sees it) of the connection that holds the integration's
+/// refresh lock now, if one does: which instance is refreshing the tokens, for diagnosis (the
+/// connection's port names the process on its host, `ss -tnp`).
+pub async fn refresh_lock_holder(database: &str) -> Result<Option<u16>, RelayError> {
+    let config = parse_url(database)?;
+    let client = writer::connect(&config).await?;
+    // An advisory lock on one bigint key shows as its high and low halves.
+    let row = client
+        .query_opt(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+            &[&team::REFRESH_LOCK],
+        )
+        .await
+        .map_err(failed("looking for the refresh lock's holder"))?;
+    Ok(row
+        .and_then(|row| row.get::<_, Option<i32>>(0))
+        .and_then(|port| u16::try_from(port).ok()))
+}
+
 impl PostgresStore {
     /// Connects to the database, brings its schema up to date and starts this instance's
     /// writer and announcer. Must run inside a Tokio runtime.
