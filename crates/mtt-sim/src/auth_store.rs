@@ -13,6 +13,8 @@ pub(crate) struct AuthStore {
     access: HashMap<String, DateTime<Utc>>,
     refresh: HashMap<String, RefreshGrant>,
     refreshes: RefreshCounts,
+    /// Token requests received and not answered yet (an injected latency holds them).
+    open_token_requests: u64,
 }
 
 /// How many refreshes were answered, for tests that check a client kept its integration alive
@@ -21,6 +23,10 @@ pub(crate) struct AuthStore {
 pub(crate) struct RefreshCounts {
     pub(crate) served: u64,
     pub(crate) refused: u64,
+    /// Of the refused, those whose refresh token a rotation had already replaced: a client
+    /// that refreshed twice with one token (two processes that did not take turns, or one that
+    /// lost the answer that rotated it).
+    pub(crate) replaced: u64,
 }
 
 /// An authorization code as issued.
@@ -85,8 +91,27 @@ impl AuthStore {
         }
     }
 
+    /// Counts one refresh refused because its token had already been replaced.
+    pub(crate) fn count_replaced(&mut self) {
+        self.refreshes.replaced += 1;
+    }
+
     pub(crate) fn refresh_counts(&self) -> RefreshCounts {
         self.refreshes
+    }
+
+    /// A token request arrived; [`Self::token_request_done`] when it is answered or its client
+    /// went away.
+    pub(crate) fn token_request_opened(&mut self) {
+        self.open_token_requests += 1;
+    }
+
+    pub(crate) fn token_request_done(&mut self) {
+        self.open_token_requests = self.open_token_requests.saturating_sub(1);
+    }
+
+    pub(crate) fn open_token_requests(&self) -> u64 {
+        self.open_token_requests
     }
 
     pub(crate) fn insert_access(&mut self, token: String, expires_at: DateTime<Utc>) {

@@ -98,12 +98,19 @@ struct OAuthView {
     #[serde(flatten)]
     settings: OAuthSettings,
     refreshes: RefreshCounts,
+    /// Token requests received and not answered yet (see the `token` fault's latency).
+    open_token_requests: u64,
 }
 
 fn oauth_view(sim: &SimState) -> Answer {
+    let (refreshes, open_token_requests) = {
+        let auth = lock(&sim.0.auth);
+        (auth.refresh_counts(), auth.open_token_requests())
+    };
     Ok(Json(OAuthView {
         settings: sim.oauth_settings(),
-        refreshes: lock(&sim.0.auth).refresh_counts(),
+        refreshes,
+        open_token_requests,
     })
     .into_response())
 }

@@ -257,7 +257,25 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
+/// Counts a token request as open while it is being served; dropped when it is answered, or
+/// when its client goes away first (the server then drops the handler).
+struct OpenTokenRequest(SimState);
+
+impl OpenTokenRequest {
+    fn new(sim: &SimState) -> Self {
+        lock(&sim.0.auth).token_request_opened();
+        Self(sim.clone())
+    }
+}
+
+impl Drop for OpenTokenRequest {
+    fn drop(&mut self) {
+        lock(&self.0.0.auth).token_request_done();
+    }
+}
+
 async fn token(State(sim): State<SimState>, headers: HeaderMap, body: bytes::Bytes) -> Response {
+    let _open = OpenTokenRequest::new(&sim);
     if let Err(response) = apply_fault(&sim, "token").await {
         return response;
     }
@@ -410,6 +428,7 @@ fn refresh_grant(
         .refresh_grant(refresh)
         .ok_or_else(|| OAuthError::bad("invalid_grant", "the refresh token is unknown"))?;
     if grant.replaced {
+        auth.count_replaced();
         return Err(OAuthError::bad(
             "invalid_grant",
             "the refresh token was already used and has been replaced by a new one (rotation)",

@@ -12,7 +12,10 @@
 //! revoked (or a credential replaced by a newer join) has its streams ended at the reload that
 //! sees it, and its subscriber dropped from the fan-out. In team mode (an integration was
 //! connected once) client keys are refused unless the relay allows them (`allow_client_keys`),
-//! since a client key gets the unfiltered stream; the streams they hold end then too.
+//! since a client key gets the unfiltered stream; the streams they hold end then too. The same
+//! reload has the live-call view follow every active seat's workplace, so that a seat that
+//! joined through another instance on a shared (Postgres) store is named on this instance's
+//! wallboard and presence too.
 //!
 //! Every open stream holds a [`StreamSlot`]: at most `streams_per_key` per key and
 //! `streams_max` in all. A slot is a body-lifetime permit, which is why this is not a tower
@@ -29,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use team_api::SeatProfile;
 
 use crate::availability::SeatAvailability;
+use crate::calls::CallView;
 use crate::error::RelayError;
 use crate::fanout::Fanout;
 use crate::keys::{ClientKey, hash_is_active_in};
@@ -133,6 +137,8 @@ pub struct Access {
     fanout: Option<Arc<Fanout>>,
     /// The seats' availability, which forgets a revoked seat.
     availability: Option<Arc<SeatAvailability>>,
+    /// The live-call view, which follows the seats' workplaces.
+    calls: Option<Arc<CallView>>,
 }
 
 impl fmt::Debug for Access {
@@ -165,6 +171,7 @@ impl Access {
             allow_client_keys: true,
             fanout: None,
             availability: None,
+            calls: None,
         }
     }
 
@@ -180,6 +187,13 @@ impl Access {
         self.allow_client_keys = allow_client_keys;
         self.fanout = Some(fanout);
         self.availability = Some(availability);
+        self
+    }
+
+    /// Has `calls` follow the workplace of every active seat found at a reload, wherever the
+    /// seat joined.
+    pub fn following_workplaces(mut self, calls: Arc<CallView>) -> Self {
+        self.calls = Some(calls);
         self
     }
 
@@ -251,10 +265,21 @@ impl Access {
                 }
             }
         }
-        if let Some(availability) = &self.availability {
+        if self.availability.is_some() || self.calls.is_some() {
             // Seats changed (the generation moved): one more read, as rare as seat changes.
             match team.seats().await {
-                Ok(seats) => availability.follow_seats(&seats),
+                Ok(seats) => {
+                    if let Some(availability) = &self.availability {
+                        availability.follow_seats(&seats);
+                    }
+                    // A seat that joined through another instance is followed here too (the
+                    // join itself told only the instance that took it).
+                    if let Some(calls) = &self.calls {
+                        for seat in seats.iter().filter(|seat| seat.revoked_at.is_none()) {
+                            calls.add_workplace(&seat.profile.workplace);
+                        }
+                    }
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, "the seats could not be read for availability");
                 }

@@ -438,9 +438,10 @@ fn sqlite_file_of(
 async fn renew_epoch(config_path: &Path, database: Option<PathBuf>) -> Result<(), RelayError> {
     match location_of(config_path, database)? {
         StoreLocation::Postgres(url) => {
-            let epoch = relay::store::postgres::renew_epoch(url.expose_secret()).await?;
+            let renewed = relay::store::postgres::renew_epoch(url.expose_secret()).await?;
             println!(
-                "The store's new epoch is {epoch}: apps that were ahead of the restored state are resynced when they reconnect. Start the instances now."
+                "The store's new epoch is {}: apps that were ahead of the restored state are resynced when they reconnect; new events get ids after {}. Start the instances now.",
+                renewed.epoch, renewed.ids_after.0
             );
             Ok(())
         }

@@ -278,7 +278,8 @@ impl Prepared {
                     config.allow_client_keys,
                     Arc::clone(&fanout),
                     Arc::clone(&availability),
-                ),
+                )
+                .following_workplaces(Arc::clone(&calls)),
             ),
             oauth_polls: Arc::new(Semaphore::new(config.oauth_polls_max)),
             integration,

@@ -114,7 +114,51 @@ async fn with_rotation_every_refresh_replaces_the_token_and_a_used_one_is_refuse
     let (_, view) = control(&sim, reqwest::Method::GET, "/oauth", json!({})).await;
     assert_eq!(
         view["refreshes"],
-        json!({"served": 2, "refused": 2}),
+        json!({"served": 2, "refused": 2, "replaced": 2}),
+        "{view}"
+    );
+    sim.shutdown().await;
+}
+
+/// The `token` fault's latency holds a request open, and the control API shows it; a request
+/// whose client goes away meanwhile is dropped unanswered (nothing served, nothing rotated),
+/// which is what lets a test kill a relay in the middle of a refresh.
+#[tokio::test]
+async fn a_held_token_request_is_counted_open_and_dropped_when_its_client_goes_away() {
+    let sim = start(SimConfig::default()).await;
+    let (tokens, ..) = sign_in(&sim).await;
+    let token = text(&tokens, "refresh_token");
+    // Far longer than the ceiling: only the client's going away can end the request in time.
+    put(
+        &sim,
+        "/faults",
+        json!({"token": {"latency_ms": 600_000, "failure_rate": 0.0}}),
+    )
+    .await;
+    let base = sim.oauth_url().to_owned();
+    let held = tokio::spawn(async move { refresh(&base, &token).await });
+    let open = async |sim: &SimHandle| {
+        let (_, view) = control(sim, reqwest::Method::GET, "/oauth", json!({})).await;
+        (view["open_token_requests"].as_u64().unwrap(), view)
+    };
+    let deadline = tokio::time::Instant::now() + CEILING;
+    while open(&sim).await.0 != 1 {
+        assert!(tokio::time::Instant::now() < deadline, "never held");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    held.abort();
+    let _ = held.await;
+    let view = loop {
+        let (count, view) = open(&sim).await;
+        if count == 0 {
+            break view;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "still open: {view}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        view["refreshes"],
+        json!({"served": 0, "refused": 0, "replaced": 0}),
         "{view}"
     );
     sim.shutdown().await;

@@ -9,6 +9,7 @@ mod cli;
 mod console_api;
 #[cfg(feature = "cli")]
 mod console_cli;
+mod console_instances;
 mod console_security;
 mod console_support;
 mod console_wallboard;
@@ -28,6 +29,10 @@ mod store_events;
 #[cfg(feature = "cli")]
 mod store_failover;
 mod store_instances;
+#[cfg(feature = "cli")]
+mod store_pg_restore;
+#[cfg(feature = "cli")]
+mod store_refresh;
 mod store_team;
 mod stream;
 mod team;

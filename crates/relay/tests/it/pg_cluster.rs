@@ -190,7 +190,20 @@ pub fn durable_cluster() -> &'static PgCluster {
     DURABLE.get_or_init(|| start(true))
 }
 
+/// One of the cluster's client programs (`pg_dump`, `pg_restore`, `createdb`), of the same
+/// version as the server.
+#[allow(dead_code)] // used by the tests, not by the benchmarks that include this file
+pub fn program(name: &str) -> PathBuf {
+    bindir().join(name)
+}
+
 impl PgCluster {
+    /// The port the cluster listens on (127.0.0.1).
+    #[allow(dead_code)] // used by the tests, not by the benchmarks that include this file
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The connection string of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://trubka@127.0.0.1:{}/{name}", self.port)

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::durability::{Running, run, serve};
 use crate::util::SseReader;
 
-const WAIT: Duration = Duration::from_secs(10);
+pub const WAIT: Duration = Duration::from_secs(10);
 
 fn leg(n: usize) -> String {
     format!(
@@ -14,7 +14,7 @@ fn leg(n: usize) -> String {
     )
 }
 
-async fn post(http: &reqwest::Client, relay: &Running, n: usize) -> i64 {
+pub async fn post(http: &reqwest::Client, relay: &Running, n: usize) -> i64 {
     let answer: serde_json::Value = http
         .post(&relay.events_url)
         .body(leg(n))
@@ -28,12 +28,12 @@ async fn post(http: &reqwest::Client, relay: &Running, n: usize) -> i64 {
     answer["id"].as_i64().unwrap()
 }
 
-async fn stop(mut relay: Running) {
+pub async fn stop(mut relay: Running) {
     relay.child.start_kill().unwrap();
     relay.child.wait().await.unwrap();
 }
 
-async fn stream(http: &reqwest::Client, relay: &Running, key: &str, last: &str) -> SseReader {
+pub async fn stream(http: &reqwest::Client, relay: &Running, key: &str, last: &str) -> SseReader {
     let response = http
         .get(format!("{}/events/stream", relay.base))
         .bearer_auth(key)
@@ -46,7 +46,7 @@ async fn stream(http: &reqwest::Client, relay: &Running, key: &str, last: &str) 
 }
 
 /// The legs the next `count` events name.
-async fn legs(reader: &mut SseReader, count: usize) -> Vec<String> {
+pub async fn legs(reader: &mut SseReader, count: usize) -> Vec<String> {
     let mut legs = Vec::new();
     for _ in 0..count {
         let frame = reader.next_event(WAIT).await.unwrap();
@@ -66,7 +66,7 @@ async fn legs(reader: &mut SseReader, count: usize) -> Vec<String> {
     legs
 }
 
-fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
+pub fn names(range: std::ops::RangeInclusive<usize>) -> Vec<String> {
     range.map(|n| format!("leg-{n}")).collect()
 }
 

@@ -40,16 +40,24 @@ pub async fn start_prepared(
     let mut config = test_config(&dir);
     adjust(&mut config);
     let hook = config.hook.expose_secret().to_owned();
-    let state = relay::RelayState::open(config).unwrap();
+    // On the store the configuration names: SQLite, or Postgres when `config.postgres` is set.
+    let state = relay::RelayState::open_configured(config).await.unwrap();
     prepare(&state);
     let handle = Relay::start_with_state(state).await.unwrap();
     let key = ClientKey::generate();
-    handle
-        .state()
-        .store
-        .add_client_key("seat-1".into(), key.hash())
-        .await
-        .unwrap();
+    // A second instance on a shared (Postgres) store finds "seat-1" taken: its key gets a label
+    // of its own.
+    let store = &handle.state().store;
+    let mut label = "seat-1".to_owned();
+    for instance in 2.. {
+        match store.add_client_key(label.clone(), key.hash()).await {
+            Err(relay::RelayError::KeyLabelTaken(_)) => label = format!("seat-1 ({instance})"),
+            added => {
+                added.unwrap();
+                break;
+            }
+        }
+    }
     TestRelay {
         base: format!("http://{}", handle.local_addr()),
         handle,
@@ -110,7 +118,8 @@ impl TestRelay {
         } = self;
         let config = RelayConfig::clone(&handle.state().config);
         handle.shutdown().await.unwrap();
-        let state = relay::RelayState::open(config).unwrap();
+        // On the store the configuration names: SQLite, or Postgres when `config.postgres` is set.
+        let state = relay::RelayState::open_configured(config).await.unwrap();
         let handle = Relay::start_with_state(state).await.unwrap();
         TestRelay {
             base: format!("http://{}", handle.local_addr()),

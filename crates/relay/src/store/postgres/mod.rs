@@ -133,11 +133,50 @@ pub fn parse_url(database: &str) -> Result<tokio_postgres::Config, RelayError> {
     Ok(config)
 }
 
+/// What [`renew_epoch`] did: the store's new epoch, and the id after which the restored store
+/// hands out ids.
+#[derive(Debug, Clone, Copy)]
+pub struct RenewedEpoch {
+    /// The new epoch.
+    pub epoch: Epoch,
+    /// The last id counted as handed out: the next event gets the one after it.
+    pub ids_after: EventId,
+}
+
+/// An upper bound on how many ids the relay hands out in a microsecond, all instances
+/// together: one. The store commits a few thousand events a second at most (BENCHMARKS.md),
+/// hundreds of times below it.
+const IDS_PER_MICROSECOND: i64 = 1;
+
+/// Slack for the clocks: the receipt times were stamped by the instances' clocks, the jump is
+/// measured on the clock of the host that runs `renew-epoch`.
+const CLOCK_SLACK: TimeDelta = TimeDelta::hours(1);
+
+/// How far the restored store's ids jump: past every id the lost history can have handed out
+/// between its last event the dump kept (`last_receipt`) and `now`, at
+/// [`IDS_PER_MICROSECOND`]. Without a receipt (a dump of a store with no event yet), the
+/// bound runs from the Unix epoch. The ids stay below 2^53, which JavaScript numbers hold
+/// exactly, for a few centuries.
+fn id_jump(last_receipt: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
+    let since = last_receipt.unwrap_or(DateTime::UNIX_EPOCH);
+    let elapsed = (now - since).max(TimeDelta::zero()) + CLOCK_SLACK;
+    elapsed
+        .num_microseconds()
+        .unwrap_or(i64::MAX / 4)
+        .saturating_mul(IDS_PER_MICROSECOND)
+}
+
 /// Gives the store a new epoch, after the database was put back to an older state
 /// (`pg_restore`): ids already handed out may be handed out again, and apps that were ahead
 /// must learn that their resume point belongs to a history that is gone. Refused while a relay
 /// instance is connected to the database (it would go on with the old epoch).
-pub async fn renew_epoch(database: &str) -> Result<Epoch, RelayError> {
+///
+/// An app that resumes by a bare id (no epoch: apps do until they have learned it) cannot be
+/// told, so the restored store's ids also jump past every id the lost history can have handed
+/// out ([`id_jump`]), as a SQLite restore continues after the replaced file's ids: such an app
+/// then resumes after its id and misses none of the events stored after the restore. (The
+/// lost events themselves are gone; an app that had them keeps what it applied.)
+pub async fn renew_epoch(database: &str) -> Result<RenewedEpoch, RelayError> {
     let config = parse_url(database)?;
     let mut client = writer::connect(&config).await?;
     schema::migrate(&mut client).await?;
@@ -157,15 +196,57 @@ pub async fn renew_epoch(database: &str) -> Result<Epoch, RelayError> {
         )));
     }
     let epoch = Epoch::generate();
-    client
-        .execute(
-            "INSERT INTO relay_meta (name, value) VALUES ('epoch', $1)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            &[&epoch.to_stored()],
+    let tx = client
+        .transaction()
+        .await
+        .map_err(failed("starting a transaction"))?;
+    tx.execute(
+        "INSERT INTO relay_meta (name, value) VALUES ('epoch', $1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        &[&epoch.to_stored()],
+    )
+    .await
+    .map_err(failed("renewing the store's epoch"))?;
+    let head = tx
+        .query_one(
+            "SELECT last_id, last_received_at FROM event_log_head FOR UPDATE",
+            &[],
         )
         .await
-        .map_err(failed("renewing the store's epoch"))?;
-    Ok(epoch)
+        .map_err(failed("locking the event log's head"))?;
+    let last_id: i64 = head.get(0);
+    let ids_after = last_id.saturating_add(id_jump(head.get(1), Utc::now()));
+    tx.execute("UPDATE event_log_head SET last_id = $1", &[&ids_after])
+        .await
+        .map_err(failed("moving the event log's ids on"))?;
+    tx.commit()
+        .await
+        .map_err(failed("committing the new epoch"))?;
+    Ok(RenewedEpoch {
+        epoch,
+        ids_after: EventId(ids_after),
+    })
+}
+
+/// The client port (as Postgres sees it) of the connection that holds the integration's
+/// refresh lock now, if one does: which instance is refreshing the tokens, for diagnosis (the
+/// connection's port names the process on its host, `ss -tnp`).
+pub async fn refresh_lock_holder(database: &str) -> Result<Option<u16>, RelayError> {
+    let config = parse_url(database)?;
+    let client = writer::connect(&config).await?;
+    // An advisory lock on one bigint key shows as its high and low halves.
+    let row = client
+        .query_opt(
+            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+               AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
+            &[&team::REFRESH_LOCK],
+        )
+        .await
+        .map_err(failed("looking for the refresh lock's holder"))?;
+    Ok(row
+        .and_then(|row| row.get::<_, Option<i32>>(0))
+        .and_then(|port| u16::try_from(port).ok()))
 }
 
 impl PostgresStore {
@@ -311,5 +392,32 @@ impl EventStore for PostgresStore {
     fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>> {
         self.write(move |reply| WriteRequest::RevokeKey(label, reply))
             .boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone as _, Utc};
+
+    use super::id_jump;
+
+    #[test]
+    fn the_ids_jump_past_one_a_microsecond_since_the_last_kept_receipt_and_stay_exact_in_javascript()
+     {
+        let receipt = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        let day = 86_400_000_000;
+        let hour = 3_600_000_000;
+        assert_eq!(
+            id_jump(Some(receipt), receipt + TimeDelta::days(1)),
+            day + hour
+        );
+        // A restoring host whose clock is behind the instances' still jumps by the slack.
+        assert_eq!(
+            id_jump(Some(receipt), receipt - TimeDelta::minutes(5)),
+            hour
+        );
+        // No receipt kept: from the Unix epoch, still well below 2^53.
+        let jump = id_jump(None, receipt);
+        assert!(jump > 1_700_000_000_000_000 && jump < 1 << 53, "{jump}");
     }
 }

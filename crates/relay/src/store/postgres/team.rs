@@ -19,7 +19,7 @@ use crate::store::team::{
 };
 
 /// The advisory lock the instances refresh the integration's tokens under ("refrsh").
-const REFRESH_LOCK: i64 = 0x7265_6672_7368;
+pub(super) const REFRESH_LOCK: i64 = 0x7265_6672_7368;
 
 /// The fact whose presence is team mode.
 const TEAM_MODE: &str = "team_mode";
