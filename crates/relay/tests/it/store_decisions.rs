@@ -227,6 +227,11 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
         entry["took_ms"].as_i64() <= entry["deadline_ms"].as_i64(),
         "the instance taking over met the deadline: {entry}"
     );
+    // How soon the call was taken over is a benchmark figure: printed, never asserted.
+    println!(
+        "taken over and decided {} ms after receipt (deadline {} ms)",
+        entry["took_ms"], entry["deadline_ms"]
+    );
     let claim = watcher.claim_of(parking.clone()).await.unwrap().unwrap();
     assert_ne!(claim.holder, holder, "another instance decided");
     assert_eq!((claim.takeovers, claim.acting), (1, true), "{claim:?}");
