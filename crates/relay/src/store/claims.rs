@@ -14,7 +14,8 @@
 //!
 //! The same caller calling the same parked number again within [`REPEAT_WINDOW`] is the same
 //! call announced twice (the PBX may give a parking leg more than once): its claim is settled
-//! already, whichever instance stored which announcement.
+//! already, whichever instance stored which announcement. Callers with hidden numbers cannot be
+//! told apart, so their calls are told apart by the leg alone.
 //!
 //! Times are the database's (Postgres' `now()`), so the instances' clocks need not agree.
 

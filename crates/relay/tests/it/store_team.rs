@@ -848,6 +848,21 @@ async fn parked_call_claims_grant_once_fence_and_take_over(backend: Backend) {
         store.claim_parked_call(repeat).await.unwrap(),
         ClaimAnswer::Settled
     );
+    // Hidden numbers are not one caller: two calls with no number are two calls.
+    assert_eq!(
+        store
+            .claim_parked_call(ask("park-h1", "", "74996497803", 80, 60_000))
+            .await
+            .unwrap(),
+        ClaimAnswer::Granted { taken_over: false }
+    );
+    let mut hidden = ask("park-h2", "", "74996497803", 81, 60_000);
+    hidden.received_at = now + TimeDelta::seconds(1);
+    assert_eq!(
+        store.claim_parked_call(hidden).await.unwrap(),
+        ClaimAnswer::Granted { taken_over: false },
+        "a second caller with a hidden number is not a repeat of the first"
+    );
     // Another number, or the same one later, is another call.
     assert_eq!(
         store
@@ -938,12 +953,12 @@ async fn parked_call_claims_grant_once_fence_and_take_over(backend: Backend) {
             .unwrap(),
         0
     );
-    // Every claim on a call received by then (not the later call's).
+    // Every claim on a call received by then (not the two later calls').
     assert_eq!(
         store
             .prune_claims_before(now + TimeDelta::seconds(1))
             .await
             .unwrap(),
-        4
+        5
     );
 }

@@ -46,7 +46,7 @@ impl ParkedCallClaims for PostgresStore {
             let repeat = tx
                 .query_opt(
                     "SELECT leg FROM parked_call_claims
-                     WHERE caller_key = $1 AND external_number = $2 AND leg <> $3
+                     WHERE caller_key = $1 AND $1 <> '' AND external_number = $2 AND leg <> $3
                        AND received_at > $4::timestamptz - make_interval(secs => $5::float8 / 1000.0)
                        AND received_at < $4::timestamptz + make_interval(secs => $5::float8 / 1000.0)
                      LIMIT 1",

@@ -30,7 +30,7 @@ impl ParkedCallClaims for SqliteStore {
                 let repeat: Option<String> = tx
                     .prepare_cached(
                         "SELECT leg FROM parked_call_claims
-                         WHERE caller_key = ?1 AND external_number = ?2 AND leg <> ?3
+                         WHERE caller_key = ?1 AND ?1 <> '' AND external_number = ?2 AND leg <> ?3
                            AND received_at > ?4 AND received_at < ?5 LIMIT 1",
                     )
                     .and_then(|mut s| {
