@@ -281,7 +281,7 @@ impl Access {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "the seats could not be read for availability");
+                    tracing::warn!(error = %err, "the seats could not be read for availability and the live-call view");
                 }
             }
         }

@@ -9,10 +9,10 @@ use relay::store::DatabaseUrl;
 use serde_json::{Value, json};
 use team_api::Role;
 
-use crate::console_support::{Console, console_on, free_port};
+use crate::console_support::{Console, console_on};
 use crate::pg_cluster;
 use crate::team_seat_api::{call_event, joined_seat};
-use crate::util::start_with;
+use crate::util::{free_port, start_with};
 
 const WAIT: Duration = Duration::from_secs(30);
 const ANNA: &str = "883140582526590";

@@ -7,7 +7,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use team_api::Role;
 
-use crate::util::{TestRelay, start_with};
+use crate::util::{TestRelay, free_port, start_with};
 
 pub(crate) const PASSWORD: &str = "correct horse battery";
 pub(crate) const COOKIE: &str = "__Host-trubka_console";
@@ -32,14 +32,6 @@ pub(crate) struct Answer {
 }
 
 /// A free loopback port, for a relay whose public URL must be known before it starts.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub(crate) async fn console() -> Console {
     console_with(|_| {}).await
 }

@@ -41,13 +41,26 @@ pub struct Running {
     pub child: Child,
     pub base: String,
     pub events_url: String,
+    /// The stream's address as announced (the public URL's, when one is configured).
+    pub stream_url: String,
 }
 
 pub async fn serve(config: &Path) -> Running {
+    let running = serve_on(config, "127.0.0.1:0").await;
+    // With no public URL configured, the stream is announced at the address it listens on.
+    assert_eq!(
+        running.stream_url,
+        format!("{}/events/stream", running.base)
+    );
+    running
+}
+
+/// `trubka-relay serve` listening on `listen`, once it says where.
+pub async fn serve_on(config: &Path, listen: &str) -> Running {
     let mut child = Command::new(BINARY)
         .arg("--config")
         .arg(config)
-        .args(["--log", "warn", "serve", "--listen", "127.0.0.1:0"])
+        .args(["--log", "warn", "serve", "--listen", listen])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -55,7 +68,7 @@ pub async fn serve(config: &Path) -> Running {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line())
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
         .await
         .unwrap()
         .unwrap()
@@ -63,14 +76,11 @@ pub async fn serve(config: &Path) -> Running {
     let announced: serde_json::Value = serde_json::from_str(&line).unwrap();
     let listen = announced["listen"].as_str().unwrap();
     let redirect_uri = announced["redirectUri"].as_str().unwrap();
-    assert_eq!(
-        announced["streamUrl"].as_str().unwrap(),
-        format!("http://{listen}/events/stream")
-    );
     Running {
         child,
         base: format!("http://{listen}"),
         events_url: format!("{redirect_uri}/events"),
+        stream_url: announced["streamUrl"].as_str().unwrap().to_owned(),
     }
 }
 

@@ -4,10 +4,7 @@
 //! takes, so it is caught in the act, not raced); another instance takes the call over within
 //! the deadline, the simulator sees one `transferCall` for it, and the journal says so.
 
-use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
-use std::time::Duration;
 
 use relay::store::NoSink;
 use relay::store::claims::ParkedCallClaims as _;
@@ -15,15 +12,13 @@ use relay::store::postgres::{PostgresOptions, PostgresStore};
 use relay::store::routing::RoutingStore as _;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 use tokio_postgres::NoTls;
 
-use crate::durability::run;
+use crate::durability::{run, serve_on};
 use crate::pg_cluster;
 use crate::team_integration::wait_for;
+use crate::util::free_port;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
 /// The simulator's second external number, parked here.
 const PARKED: &str = "74996497803";
 /// A workplace of the simulator outside the cabinet's routing groups: a call reaching him was
@@ -31,42 +26,6 @@ const PARKED: &str = "74996497803";
 const KUZNETSOV: &str = "883140777551301";
 const STRANGER: &str = "79990004455";
 const CLIENT_ID: &str = "ccb350cc-6218-40b0-b134-3d290f00b9e7";
-
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-async fn serve(config: &Path, listen: &str) -> Instance {
-    let mut child = Command::new(BINARY)
-        .arg("--config")
-        .arg(config)
-        .args(["--log", "warn", "serve", "--listen", listen])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the relay announces where it listens")
-        .unwrap()
-        .unwrap();
-    let announced: Value = serde_json::from_str(&line).unwrap();
-    Instance {
-        child,
-        base: format!("http://{}", announced["listen"].as_str().unwrap()),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn get(http: &reqwest::Client, url: String) -> Value {
     http.get(url).send().await.unwrap().json().await.unwrap()
@@ -123,9 +82,9 @@ async fn a_parked_call_whose_decider_is_killed_is_taken_over_and_transferred_onc
     .unwrap();
     run(&config, &["routing", "set", rules.to_str().unwrap()]);
 
-    let mut instances = vec![serve(&config, &first).await];
+    let mut instances = vec![serve_on(&config, &first).await];
     for _ in 0..2 {
-        instances.push(serve(&config, "127.0.0.1:0").await);
+        instances.push(serve_on(&config, "127.0.0.1:0").await);
     }
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let authorize = run(

@@ -13,21 +13,13 @@ use tokio::sync::Mutex;
 
 use crate::durability::{Running, run, serve};
 use crate::pg_cluster;
-use crate::util::SseReader;
+use crate::util::{SseReader, free_port};
 
 const SENDERS: usize = 64;
 const EVENTS: usize = 3_000;
 /// One instance is killed once this many events were answered 2xx.
 const KILL_AFTER: usize = 1_000;
 const CLIENTS: usize = 3;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// haproxy in the foreground, balancing round-robin over `servers` with a health check every
 /// 200 ms; a request refused by a dead server's closed port is sent to another (`redispatch`).

@@ -6,17 +6,14 @@
 //! replaced it (two instances refreshing with one token).
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
 
-use crate::durability::run;
+use crate::durability::{Running, run, serve_on};
 use crate::pg_cluster;
+use crate::util::free_port;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_trubka-relay");
 /// Only a stuck run reaches it.
 const CEILING: Duration = Duration::from_secs(180);
 /// Access tokens live 20 s and are refreshed 15 s ahead: a refresh every 5 s or so.
@@ -25,45 +22,7 @@ const REFRESH_MARGIN_SECS: u64 = 15;
 /// How long the simulator holds each token request: the window to catch a refresh in.
 const TOKEN_LATENCY_MS: u64 = 3_000;
 
-struct Instance {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn serve(config: &Path, port: u16) -> Instance {
-    let mut child = Command::new(BINARY)
-        .arg("--config")
-        .arg(config)
-        .args(["--log", "warn", "serve", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let announced: Value = serde_json::from_str(&line).unwrap();
-    Instance {
-        child,
-        base: format!("http://{}", announced["listen"].as_str().unwrap()),
-    }
-}
-
-async fn integration_state(http: &reqwest::Client, instance: &Instance) -> Value {
+async fn integration_state(http: &reqwest::Client, instance: &Running) -> Value {
     let answer: Value = http
         .get(format!("{}/readyz", instance.base))
         .send()
@@ -75,7 +34,7 @@ async fn integration_state(http: &reqwest::Client, instance: &Instance) -> Value
     answer["integration"].clone()
 }
 
-async fn wait_connected(http: &reqwest::Client, instance: &Instance) {
+async fn wait_connected(http: &reqwest::Client, instance: &Running) {
     let deadline = Instant::now() + CEILING;
     while integration_state(http, instance).await != "connected" {
         assert!(Instant::now() < deadline, "the integration did not connect");
@@ -171,7 +130,7 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
 
     // `team connect` and the browser's sign-in, landing on the first instance; the others start
     // on the connected integration.
-    let first = serve(&config, first_port).await;
+    let first = serve_on(&config, &format!("127.0.0.1:{first_port}")).await;
     let connect = run(
         &config,
         &[
@@ -195,7 +154,7 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
     wait_connected(&http, &first).await;
     let mut instances = vec![first];
     for _ in 0..2 {
-        let instance = serve(&config, free_port()).await;
+        let instance = serve_on(&config, "127.0.0.1:0").await;
         wait_connected(&http, &instance).await;
         instances.push(instance);
     }

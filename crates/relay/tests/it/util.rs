@@ -5,6 +5,16 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use relay::{ClientKey, HookPath, Relay, RelayConfig, RelayHandle};
 
+/// A loopback port free at the moment of asking (for a process that must be told its address
+/// before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub struct TestRelay {
     pub handle: RelayHandle,
     pub key: ClientKey,
