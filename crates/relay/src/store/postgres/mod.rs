@@ -3,7 +3,8 @@
 //!
 //! Architecture invariant: the files of this folder hold every Postgres SQL string of the relay
 //! crate, as `sqlite/` does for SQLite. `schema` is the layout and its migrations, `writer` this
-//! instance's group commit (and why ids stay in commit order across instances), `listener` the
+//! instance's group commit, `sequencer` how the instances' notifications get their ids in
+//! shared commits (and why ids stay in commit order across instances), `listener` the
 //! announcer that feeds this instance's fan-out from every instance's commits, `events` the
 //! reads.
 //!
@@ -38,6 +39,7 @@ mod listener;
 mod phonebook;
 mod routing;
 mod schema;
+mod sequencer;
 mod team;
 mod wrapup;
 mod writer;
@@ -219,6 +221,7 @@ pub async fn renew_epoch(database: &str) -> Result<RenewedEpoch, RelayError> {
     tx.execute("UPDATE event_log_head SET last_id = $1", &[&ids_after])
         .await
         .map_err(failed("moving the event log's ids on"))?;
+    sequencer::clear(&tx).await?;
     tx.commit()
         .await
         .map_err(failed("committing the new epoch"))?;
@@ -288,6 +291,10 @@ impl PostgresStore {
                 client: Some(client),
                 duplicate_window,
                 max_batch: options.max_batch.max(1),
+                origin: rand::random(),
+                next_staged: 0,
+                statements: None,
+                last_cleanup: std::time::Instant::now(),
             }
             .run(queue),
         );

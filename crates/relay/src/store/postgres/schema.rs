@@ -199,6 +199,105 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX parked_call_claims_by_call
         ON parked_call_claims (caller_key, external_number, received_at);
     ",
+    // 6: notifications staged by the instances' writers before a move gives them ids, the
+    // outcomes a move leaves for other writers, and the move itself (see `sequencer`).
+    // Unlogged: their commits wait for no disk, and after a crash they are empty, which loses
+    // nothing answered.
+    "
+    CREATE UNLOGGED TABLE staged_events (
+        arrival   BIGSERIAL PRIMARY KEY,
+        origin    BIGINT NOT NULL,
+        n         BIGINT NOT NULL,
+        staged_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        kind      TEXT NOT NULL,
+        body      TEXT NOT NULL,
+        body_hash BYTEA NOT NULL,
+        mergeable BOOLEAN NOT NULL
+    );
+    CREATE UNLOGGED TABLE staged_outcomes (
+        origin     BIGINT NOT NULL,
+        n          BIGINT NOT NULL,
+        event_id   BIGINT NOT NULL,
+        duplicate  BOOLEAN NOT NULL,
+        decided_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (origin, n)
+    );
+    CREATE FUNCTION trubka_sequence(
+        p_lock BIGINT, p_channel TEXT, p_origin BIGINT, p_ns BIGINT[], p_window_secs FLOAT8
+    ) RETURNS TABLE (out_n BIGINT, out_id BIGINT, out_duplicate BOOLEAN)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+        taken    BIGINT;
+        head_id  BIGINT;
+        head_at  TIMESTAMPTZ;
+        first_id BIGINT;
+        stamp    TIMESTAMPTZ;
+        a_origin BIGINT[];
+        a_n      BIGINT[];
+        a_kind   TEXT[];
+        a_body   TEXT[];
+        a_hash   BYTEA[];
+        a_merge  BOOLEAN[];
+        found_id BIGINT;
+        the_id   BIGINT;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(p_lock);
+        RETURN QUERY
+            DELETE FROM staged_outcomes o WHERE o.origin = p_origin AND o.n = ANY (p_ns)
+            RETURNING o.n, o.event_id, o.duplicate;
+        GET DIAGNOSTICS taken = ROW_COUNT;
+        IF cardinality(p_ns) > 0 AND taken = cardinality(p_ns) THEN
+            RETURN;
+        END IF;
+        WITH d AS (
+            DELETE FROM staged_events
+            RETURNING arrival, origin, n, kind, body, body_hash, mergeable
+        )
+        SELECT array_agg(d.origin ORDER BY d.arrival), array_agg(d.n ORDER BY d.arrival),
+               array_agg(d.kind ORDER BY d.arrival), array_agg(d.body ORDER BY d.arrival),
+               array_agg(d.body_hash ORDER BY d.arrival),
+               array_agg(d.mergeable ORDER BY d.arrival)
+        INTO a_origin, a_n, a_kind, a_body, a_hash, a_merge
+        FROM d;
+        IF a_n IS NULL THEN
+            RETURN;
+        END IF;
+        SELECT h.last_id, h.last_received_at INTO head_id, head_at
+        FROM event_log_head h FOR UPDATE;
+        first_id := head_id;
+        stamp := greatest(date_trunc('milliseconds', clock_timestamp()), head_at);
+        FOR i IN 1 .. cardinality(a_n) LOOP
+            found_id := NULL;
+            IF a_merge[i] THEN
+                SELECT min(e.id) INTO found_id FROM events e
+                WHERE e.body_hash = a_hash[i]
+                  AND e.received_at >= stamp - make_interval(secs => p_window_secs);
+            END IF;
+            IF found_id IS NULL THEN
+                head_id := head_id + 1;
+                the_id := head_id;
+                INSERT INTO events (id, received_at, kind, body, body_hash)
+                VALUES (head_id, stamp, a_kind[i], a_body[i], a_hash[i]);
+            ELSE
+                the_id := found_id;
+            END IF;
+            IF a_origin[i] = p_origin THEN
+                out_n := a_n[i];
+                out_id := the_id;
+                out_duplicate := found_id IS NOT NULL;
+                RETURN NEXT;
+            ELSE
+                INSERT INTO staged_outcomes (origin, n, event_id, duplicate)
+                VALUES (a_origin[i], a_n[i], the_id, found_id IS NOT NULL);
+            END IF;
+        END LOOP;
+        IF head_id > first_id THEN
+            UPDATE event_log_head SET last_id = head_id, last_received_at = stamp;
+            PERFORM pg_notify(p_channel, head_id::TEXT);
+        END IF;
+    END
+    $fn$;
+    ",
 ];
 
 /// The schema version this code writes.

@@ -1,22 +1,20 @@
 //! This instance's writer task and its group commit. It takes the first waiting request and
-//! every one that arrived meanwhile (up to a batch limit), applies them in one transaction and
-//! commits once, then answers each sender.
-//!
-//! Ids across instances: every batch starts by locking the one row of `event_log_head`
-//! (`SELECT … FOR UPDATE`), which holds the last id handed out. A second instance's batch waits
-//! on that row until the first commits, and Postgres releases a row lock only after the commit
-//! is visible; so batches commit one after another in the order they took the row, each one's
-//! ids follow the previous one's, and a reader that sees an id sees every id below it. Ids are
-//! never reused (the head only grows, pruning included). The commit's `pg_notify` wakes every
-//! instance's announcer ([`super::listener`]), which hands the new events to its fan-out.
+//! every one that arrived meanwhile (up to a batch limit), stages the batch's notifications,
+//! then, under the sequencer lock, has them (and every other instance's staged ones) moved
+//! into the event log in one commit ([`super::sequencer`] says why ids stay in commit order
+//! across instances and how instances share commits), and answers each sender. The commit's
+//! `pg_notify` wakes every instance's announcer ([`super::listener`]), which hands the new
+//! events to its fan-out.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, NoTls, Transaction};
 
+use super::sequencer;
 use crate::error::RelayError;
-use crate::store::{Appended, EventId, IncomingNotification};
+use crate::store::{Appended, IncomingNotification};
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, RelayError>>;
 
@@ -33,7 +31,7 @@ pub(super) enum WriteRequest {
 
 /// A request applied inside the open transaction, waiting for the commit to be answered.
 enum Applied {
-    Append(Reply<Appended>, Appended),
+    Append(Reply<Appended>, Result<Appended, RelayError>),
     Prune(Reply<u64>, Result<u64, RelayError>),
     Unit(Reply<()>, Result<(), RelayError>),
 }
@@ -44,7 +42,25 @@ pub(super) struct Writer {
     pub(super) client: Option<Client>,
     pub(super) duplicate_window: TimeDelta,
     pub(super) max_batch: usize,
+    /// This writer's name on the rows it stages: random for each start of the relay.
+    pub(super) origin: i64,
+    /// The number of the next row it stages.
+    pub(super) next_staged: i64,
+    /// Its batch statements, prepared on its current connection.
+    pub(super) statements: Option<sequencer::Statements>,
+    /// When it last removed outcomes nobody took.
+    pub(super) last_cleanup: Instant,
 }
+
+/// After this long without a request, the writer looks for rows another writer staged and
+/// never moved (it stopped in between) and moves them.
+const SWEEP_AFTER: Duration = Duration::from_secs(1);
+/// A staged row this old waits for a move that will not come from its own writer.
+const STALE_STAGED: Duration = Duration::from_secs(2);
+/// An outcome this old will not be taken: its writer stopped.
+const STALE_OUTCOME: Duration = Duration::from_secs(600);
+/// How often a busy writer removes outcomes nobody took.
+const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
 fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
     move |source| RelayError::Postgres { context, source }
@@ -64,7 +80,15 @@ pub(super) async fn connect(config: &tokio_postgres::Config) -> Result<Client, R
 
 impl Writer {
     pub(super) async fn run(mut self, mut requests: mpsc::Receiver<WriteRequest>) {
-        while let Some(first) = requests.recv().await {
+        loop {
+            let first = match tokio::time::timeout(SWEEP_AFTER, requests.recv()).await {
+                Ok(Some(first)) => first,
+                Ok(None) => return,
+                Err(_) => {
+                    self.sweep().await;
+                    continue;
+                }
+            };
             let mut batch = vec![first];
             while batch.len() < self.max_batch {
                 match requests.try_recv() {
@@ -73,28 +97,73 @@ impl Writer {
                 }
             }
             self.commit_batch(batch).await;
+            if self.last_cleanup.elapsed() >= CLEANUP_EVERY {
+                self.sweep().await;
+            }
         }
     }
 
-    async fn commit_batch(&mut self, batch: Vec<WriteRequest>) {
-        let client = match self.client.take() {
-            Some(client) if !client.is_closed() => client,
-            _ => match connect(&self.config).await {
-                Ok(client) => client,
-                Err(err) => {
-                    let message = err.to_string();
-                    return refuse_all(batch, &message);
-                }
-            },
+    /// The writer's connection, opened again if it was lost.
+    async fn connection(&mut self) -> Result<Client, RelayError> {
+        match self.client.take() {
+            Some(client) if !client.is_closed() => Ok(client),
+            _ => {
+                self.statements = None;
+                connect(&self.config).await
+            }
+        }
+    }
+
+    /// The batch statements prepared on this writer's current connection.
+    async fn statements(&mut self, client: &Client) -> Result<sequencer::Statements, RelayError> {
+        if let Some(statements) = &self.statements {
+            return Ok(statements.clone());
+        }
+        let statements = sequencer::Statements::prepare(client).await?;
+        self.statements = Some(statements.clone());
+        Ok(statements)
+    }
+
+    /// Moves rows another writer staged and never moved, and forgets outcomes nobody took.
+    async fn sweep(&mut self) {
+        let Ok(client) = self.connection().await else {
+            return;
         };
-        let mut client = client;
+        let swept = async {
+            if sequencer::stale_rows_wait(&client, STALE_STAGED).await? {
+                sequencer::sequence(&client, CHANNEL, self.origin, &[], self.duplicate_window)
+                    .await?;
+                tracing::warn!(
+                    "stored notifications another instance staged and did not store (it stopped in between)"
+                );
+            }
+            if self.last_cleanup.elapsed() < CLEANUP_EVERY {
+                return Ok(false);
+            }
+            sequencer::drop_stale_outcomes(&client, STALE_OUTCOME).await?;
+            Ok::<_, RelayError>(true)
+        }
+        .await;
+        match swept {
+            Ok(true) => self.last_cleanup = Instant::now(),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(error = %err, "the postgres writer's sweep failed"),
+        }
+        self.client = Some(client);
+    }
+
+    async fn commit_batch(&mut self, batch: Vec<WriteRequest>) {
+        let mut client = match self.connection().await {
+            Ok(client) => client,
+            Err(err) => return refuse_all(batch, &err.to_string()),
+        };
         let outcome = self.apply(&mut client, batch).await;
         self.client = Some(client);
         match outcome {
             Ok(applied) => {
                 for applied in applied {
                     match applied {
-                        Applied::Append(reply, appended) => drop(reply.send(Ok(appended))),
+                        Applied::Append(reply, result) => drop(reply.send(result)),
                         Applied::Prune(reply, result) => drop(reply.send(result)),
                         Applied::Unit(reply, result) => drop(reply.send(result)),
                     }
@@ -110,215 +179,163 @@ impl Writer {
         }
     }
 
-    /// Applies the batch in one transaction and commits it; on failure, every request's reply
-    /// with the error (nothing of the batch was stored).
+    /// Stages the batch's notifications, then applies the batch in one transaction under the
+    /// sequencer lock and commits it; on failure, every request's reply with the error.
     async fn apply(
-        &self,
+        &mut self,
         client: &mut Client,
         batch: Vec<WriteRequest>,
     ) -> Result<Vec<Applied>, (Vec<Pending>, RelayError)> {
-        let tx = match client.transaction().await {
-            Ok(tx) => tx,
-            Err(err) => {
-                return Err((
-                    batch.into_iter().map(Pending::from).collect(),
-                    failed("starting a batch")(err),
-                ));
-            }
-        };
-        match self.apply_in(&tx, batch).await {
-            Ok((applied, last_id)) => {
-                let committed = async {
-                    if let Some(last_id) = last_id {
-                        tx.execute(
-                            "SELECT pg_notify($1, $2)",
-                            &[&CHANNEL, &last_id.0.to_string()],
-                        )
-                        .await
-                        .map_err(failed("announcing a batch"))?;
-                    }
-                    tx.commit().await.map_err(failed("committing a batch"))
-                };
-                match committed.await {
-                    Ok(()) => Ok(applied),
-                    Err(err) => Err((applied.into_iter().map(Pending::from).collect(), err)),
-                }
-            }
-            Err((pending, err)) => Err((pending, err)),
-        }
-    }
-
-    /// The batch's statements; answers the applied requests and the last id it stored.
-    async fn apply_in(
-        &self,
-        tx: &Transaction<'_>,
-        batch: Vec<WriteRequest>,
-    ) -> Result<(Vec<Applied>, Option<EventId>), (Vec<Pending>, RelayError)> {
-        let head = tx
-            .query_one(
-                "SELECT last_id, last_received_at FROM event_log_head FOR UPDATE",
-                &[],
-            )
-            .await;
-        let head = match head {
-            Ok(head) => head,
-            Err(err) => {
-                return Err((
-                    batch.into_iter().map(Pending::from).collect(),
-                    failed("locking the event log's head")(err),
-                ));
-            }
-        };
-        let mut last_id: i64 = head.get(0);
-        let last_stamp: Option<DateTime<Utc>> = head.get(1);
-        let stamp = batch_stamp(Utc::now(), last_stamp);
-        let window_start = stamp - self.duplicate_window;
-
-        // The call legs' notifications already stored within the window, by body hash.
-        let hashes: Vec<Vec<u8>> = batch
-            .iter()
-            .filter_map(|request| match request {
-                WriteRequest::Append(notification, _) if notification.mergeable() => {
-                    Some(notification.body_hash().to_vec())
-                }
-                _ => None,
-            })
-            .collect();
-        let mut earlier: HashMap<Vec<u8>, i64> = HashMap::new();
-        if !hashes.is_empty() {
-            let rows = tx
-                .query(
-                    "SELECT body_hash, min(id) FROM events
-                     WHERE body_hash = ANY($1) AND received_at >= $2 GROUP BY body_hash",
-                    &[&hashes, &window_start],
-                )
-                .await;
-            match rows {
-                Ok(rows) => {
-                    for row in rows {
-                        earlier.insert(row.get(0), row.get(1));
-                    }
-                }
-                Err(err) => {
-                    return Err((
-                        batch.into_iter().map(Pending::from).collect(),
-                        failed("looking for duplicates")(err),
-                    ));
-                }
-            }
-        }
-
-        let first_id = last_id;
-        let mut ids = Vec::new();
-        let mut kinds = Vec::new();
-        let mut bodies = Vec::new();
-        let mut body_hashes = Vec::new();
-        let mut applied = Vec::with_capacity(batch.len());
+        let mut appends = Vec::new();
         let mut others = Vec::new();
         for request in batch {
             match request {
                 WriteRequest::Append(notification, reply) => {
-                    let hash = notification.body_hash().to_vec();
-                    if notification.mergeable()
-                        && let Some(&id) = earlier.get(&hash)
-                    {
-                        applied.push(Applied::Append(
-                            reply,
-                            Appended {
-                                id: EventId(id),
-                                duplicate: true,
-                            },
-                        ));
-                        continue;
-                    }
-                    last_id += 1;
-                    if notification.mergeable() {
-                        earlier.insert(hash.clone(), last_id);
-                    }
-                    ids.push(last_id);
-                    kinds.push(notification.kind().to_owned());
-                    bodies.push(notification.body().to_owned());
-                    body_hashes.push(hash);
-                    applied.push(Applied::Append(
-                        reply,
-                        Appended {
-                            id: EventId(last_id),
-                            duplicate: false,
-                        },
-                    ));
+                    appends.push((self.next_staged, notification, reply));
+                    self.next_staged += 1;
                 }
                 other => others.push(other),
             }
         }
-        let statements = async {
-            if !ids.is_empty() {
-                tx.execute(
-                    "INSERT INTO events (id, received_at, kind, body, body_hash)
-                     SELECT t.id, $2, t.kind, t.body, t.body_hash
-                     FROM unnest($1::int8[], $3::text[], $4::text[], $5::bytea[])
-                          AS t (id, kind, body, body_hash)",
-                    &[&ids, &stamp, &kinds, &bodies, &body_hashes],
-                )
-                .await
-                .map_err(failed("storing events"))?;
-                tx.execute(
-                    "UPDATE event_log_head SET last_id = $1, last_received_at = $2",
-                    &[&last_id, &stamp],
-                )
-                .await
-                .map_err(failed("moving the event log's head"))?;
-            }
-            Ok::<_, RelayError>(())
-        };
-        if let Err(err) = statements.await {
-            let mut pending: Vec<Pending> = applied.into_iter().map(Pending::from).collect();
+        let everything = |appends: Vec<(i64, IncomingNotification, Reply<Appended>)>,
+                          others: Vec<WriteRequest>| {
+            let mut pending: Vec<Pending> = appends
+                .into_iter()
+                .map(|(_, _, reply)| Pending::Appended(reply))
+                .collect();
             pending.extend(others.into_iter().map(Pending::from));
-            return Err((pending, err));
-        }
-        let mut rest = others.into_iter();
-        while let Some(other) = rest.next() {
-            let done = match other {
-                WriteRequest::Prune(cutoff, reply) => {
-                    Applied::Prune(reply, prune(tx, cutoff).await)
-                }
-                WriteRequest::AddKey(label, hash, reply) => {
-                    Applied::Unit(reply, add_key(tx, &label, &hash, stamp).await)
-                }
-                WriteRequest::RevokeKey(label, reply) => {
-                    Applied::Unit(reply, revoke_key(tx, &label, stamp).await)
-                }
-                WriteRequest::Append(..) => continue,
+            pending
+        };
+        let mut outcomes = HashMap::new();
+        if !appends.is_empty() {
+            let statements = match self.statements(client).await {
+                Ok(statements) => statements,
+                Err(err) => return Err((everything(appends, others), err)),
             };
-            // A statement that failed at the server aborts the transaction, and Postgres
-            // answers the COMMIT of an aborted transaction with a rollback, not an error:
-            // the batch must be refused here, or its appends would be answered as stored.
-            let aborted = match &done {
-                Applied::Prune(_, Err(err)) | Applied::Unit(_, Err(err)) => {
-                    matches!(err, RelayError::Postgres { .. }).then(|| err.to_string())
-                }
-                _ => None,
-            };
-            applied.push(done);
-            if let Some(message) = aborted {
-                let mut pending: Vec<Pending> = applied.into_iter().map(Pending::from).collect();
-                pending.extend(rest.map(Pending::from));
-                return Err((pending, RelayError::PostgresCommit(message)));
+            let rows: Vec<sequencer::ToStage<'_>> = appends
+                .iter()
+                .map(|(n, notification, _)| sequencer::ToStage {
+                    n: *n,
+                    kind: notification.kind(),
+                    body: notification.body(),
+                    body_hash: notification.body_hash(),
+                    mergeable: notification.mergeable(),
+                })
+                .collect();
+            let sequenced = sequencer::stage_and_sequence(
+                client,
+                &statements,
+                CHANNEL,
+                self.origin,
+                &rows,
+                self.duplicate_window,
+            )
+            .await;
+            drop(rows);
+            match sequenced {
+                Ok(sequenced) => outcomes = sequenced,
+                Err(err) => return Err((everything(appends, others), err)),
             }
         }
-        let stored = (last_id > first_id).then_some(EventId(last_id));
-        Ok((applied, stored))
+        let mut applied: Vec<Applied> = appends
+            .into_iter()
+            .map(|(n, _, reply)| {
+                let result = outcomes.remove(&n).ok_or_else(|| {
+                    RelayError::PostgresCommit(
+                        "the notification was staged but is gone from the staging table (did the database restart?)"
+                            .into(),
+                    )
+                });
+                Applied::Append(reply, result)
+            })
+            .collect();
+        if others.is_empty() {
+            return Ok(applied);
+        }
+        // The other requests, in a transaction of their own under the sequencer lock (a
+        // prune moves the head as a move does).
+        let tx = match client.transaction().await {
+            Ok(tx) => tx,
+            Err(err) => {
+                let mut pending: Vec<Pending> = applied.into_iter().map(Pending::from).collect();
+                pending.extend(others.into_iter().map(Pending::from));
+                return Err((pending, failed("starting a batch")(err)));
+            }
+        };
+        let mut done = Vec::new();
+        let outcome = match sequencer::lock(&tx).await {
+            Ok(()) => apply_others(&tx, others, &mut done).await,
+            Err(err) => Err((others.into_iter().map(Pending::from).collect(), err)),
+        };
+        let committed = match outcome {
+            Ok(()) => tx.commit().await.map_err(failed("committing a batch")),
+            Err((mut pending, err)) => {
+                pending.extend(done.into_iter().map(Pending::from));
+                for pending in pending {
+                    pending.refuse(&err.to_string());
+                }
+                return Ok(applied);
+            }
+        };
+        match committed {
+            Ok(()) => applied.extend(done),
+            Err(err) => {
+                for pending in done.into_iter().map(Pending::from) {
+                    pending.refuse(&err.to_string());
+                }
+            }
+        }
+        Ok(applied)
     }
 }
 
-/// The receipt time of a batch: now at millisecond precision, never earlier than the last
-/// batch's (of any instance: clocks differ between hosts), so that receipt times follow ids
-/// and pruning by time removes a prefix of the ids.
-fn batch_stamp(now: DateTime<Utc>, last: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    let now = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
-    match last {
-        Some(last) if last > now => last,
-        _ => now,
+/// Applies the batch's other requests inside the open transaction, appending to `applied`;
+/// on a failure that aborted the transaction, the replies still owed.
+async fn apply_others(
+    tx: &Transaction<'_>,
+    others: Vec<WriteRequest>,
+    applied: &mut Vec<Applied>,
+) -> Result<(), (Vec<Pending>, RelayError)> {
+    let now = Utc::now();
+    let mut rest = others.into_iter();
+    while let Some(other) = rest.next() {
+        let done = match other {
+            WriteRequest::Prune(cutoff, reply) => Applied::Prune(reply, prune(tx, cutoff).await),
+            WriteRequest::AddKey(label, hash, reply) => {
+                Applied::Unit(reply, add_key(tx, &label, &hash, now).await)
+            }
+            WriteRequest::RevokeKey(label, reply) => {
+                Applied::Unit(reply, revoke_key(tx, &label, now).await)
+            }
+            WriteRequest::Append(notification, reply) => {
+                // Appends are staged before; none reaches here.
+                drop(notification);
+                Applied::Append(
+                    reply,
+                    Err(RelayError::PostgresCommit(
+                        "an append was not staged".into(),
+                    )),
+                )
+            }
+        };
+        // A statement that failed at the server aborts the transaction, and Postgres
+        // answers the COMMIT of an aborted transaction with a rollback, not an error:
+        // the batch must be refused here, or its appends would be answered as stored.
+        let aborted = match &done {
+            Applied::Prune(_, Err(err)) | Applied::Unit(_, Err(err)) => {
+                matches!(err, RelayError::Postgres { .. }).then(|| err.to_string())
+            }
+            _ => None,
+        };
+        applied.push(done);
+        if let Some(message) = aborted {
+            return Err((
+                rest.map(Pending::from).collect(),
+                RelayError::PostgresCommit(message),
+            ));
+        }
     }
+    Ok(())
 }
 
 async fn prune(tx: &Transaction<'_>, cutoff: DateTime<Utc>) -> Result<u64, RelayError> {

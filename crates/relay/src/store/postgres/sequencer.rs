@@ -1,0 +1,311 @@
+//! How several instances' notifications get their ids in one group commit.
+//!
+//! An instance's writer first **stages** its batch: one insert into `staged_events`, an
+//! `UNLOGGED` table, committed without waiting for the disk (a transaction that touched only
+//! unlogged tables writes no WAL that Postgres must flush). Then it takes the **sequencer
+//! lock** (a transaction-scoped advisory lock) and, unless another instance already did it,
+//! **moves** every staged row of every instance into `events`: ids assigned after the head's,
+//! duplicates merged, the head moved, one commit, one fsync. An instance that finds its rows
+//! already moved takes their outcomes (`staged_outcomes`, unlogged too) and commits nothing
+//! that needs the disk. So while one instance's move waits for its fsync, the others stage
+//! theirs, and the next move carries them all: the instances share group commits instead of
+//! taking turns with one fsync each.
+//!
+//! What still holds from before: a notification is answered only after the move that stored
+//! it committed (durable: `synchronous_commit`); moves run one at a time under the lock and
+//! each one also locks the head row, so ids grow in commit order across instances and a
+//! reader that sees an id sees every id below it. A staged row is not yet a promise: if
+//! Postgres restarts, unlogged tables come back empty, and the writer whose rows vanished
+//! answers them with an error (never 2xx). If an instance dies between staging and the move,
+//! its rows are still moved (by the next move of any instance, or by a sweep of stale rows),
+//! like an event committed whose answer was never sent.
+
+use std::collections::HashMap;
+
+use chrono::TimeDelta;
+use tokio_postgres::{Client, Statement, Transaction};
+
+use crate::error::RelayError;
+use crate::store::{Appended, EventId};
+
+/// The advisory lock key moves run under ("trubkb" in ASCII; the migrations use "trubka").
+const SEQUENCER_LOCK: i64 = 0x7472_7562_6b62;
+
+fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
+    move |source| RelayError::Postgres { context, source }
+}
+
+/// A notification as the writer stages it: `n` numbers it among its writer's rows.
+pub(super) struct ToStage<'a> {
+    pub(super) n: i64,
+    pub(super) kind: &'a str,
+    pub(super) body: &'a str,
+    pub(super) body_hash: &'a [u8],
+    pub(super) mergeable: bool,
+}
+
+/// The two statements of a writer's batch, prepared once per connection: a statement sent as
+/// text costs a round trip to be parsed before it runs.
+#[derive(Clone)]
+pub(super) struct Statements {
+    stage: Statement,
+    sequence: Statement,
+}
+
+impl Statements {
+    pub(super) async fn prepare(client: &Client) -> Result<Self, RelayError> {
+        let stage = client
+            .prepare(
+                "INSERT INTO staged_events (origin, n, kind, body, body_hash, mergeable)
+                 SELECT $1, t.n, t.kind, t.body, t.body_hash, t.mergeable
+                 FROM unnest($2::int8[], $3::text[], $4::text[], $5::bytea[], $6::bool[])
+                      AS t (n, kind, body, body_hash, mergeable)",
+            )
+            .await
+            .map_err(failed("preparing the staging statement"))?;
+        let sequence = client
+            .prepare(
+                "SELECT out_n, out_id, out_duplicate
+                 FROM trubka_sequence($1, $2, $3, $4::int8[], $5::float8)",
+            )
+            .await
+            .map_err(failed("preparing the sequencing statement"))?;
+        Ok(Self { stage, sequence })
+    }
+}
+
+/// Stages `rows` under the writer's `origin` and has them stored ([`sequence`]); the two
+/// statements are sent together (pipelined: Postgres runs them in order, each in its own
+/// transaction), which saves a round trip per batch.
+pub(super) async fn stage_and_sequence(
+    client: &Client,
+    statements: &Statements,
+    channel: &str,
+    origin: i64,
+    rows: &[ToStage<'_>],
+    duplicate_window: TimeDelta,
+) -> Result<HashMap<i64, Appended>, RelayError> {
+    let ns: Vec<i64> = rows.iter().map(|row| row.n).collect();
+    let kinds: Vec<&str> = rows.iter().map(|row| row.kind).collect();
+    let bodies: Vec<&str> = rows.iter().map(|row| row.body).collect();
+    let hashes: Vec<&[u8]> = rows.iter().map(|row| row.body_hash).collect();
+    let mergeable: Vec<bool> = rows.iter().map(|row| row.mergeable).collect();
+    let window = duplicate_window.as_seconds_f64();
+    let stage = async {
+        client
+            .execute(
+                &statements.stage,
+                &[&origin, &ns, &kinds, &bodies, &hashes, &mergeable],
+            )
+            .await
+            .map_err(failed("staging notifications"))
+    };
+    let sequence = async {
+        client
+            .query(
+                &statements.sequence,
+                &[&SEQUENCER_LOCK, &channel, &origin, &ns, &window],
+            )
+            .await
+            .map_err(failed("storing staged notifications"))
+    };
+    let (_, rows) = futures::future::try_join(stage, sequence).await?;
+    Ok(outcomes(rows))
+}
+
+fn outcomes(rows: Vec<tokio_postgres::Row>) -> HashMap<i64, Appended> {
+    rows.into_iter()
+        .map(|row| {
+            let appended = Appended {
+                id: EventId(row.get(1)),
+                duplicate: row.get(2),
+            };
+            (row.get(0), appended)
+        })
+        .collect()
+}
+
+/// Takes the sequencer lock until `tx` ends.
+pub(super) async fn lock(tx: &Transaction<'_>) -> Result<(), RelayError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SEQUENCER_LOCK])
+        .await
+        .map_err(failed("waiting for the sequencer lock"))?;
+    Ok(())
+}
+
+/// The outcomes of `origin`'s staged rows numbered `ns` (those Postgres still had: a restart
+/// empties the staging table), after moving every staged row into the event log unless
+/// another instance's move already took all of them. One statement and its own transaction
+/// (the migrations' `trubka_sequence`): it takes the sequencer lock, stores, moves the head,
+/// notifies `channel` and commits before it answers. With no `ns`, it moves whatever waits.
+pub(super) async fn sequence(
+    client: &Client,
+    channel: &str,
+    origin: i64,
+    ns: &[i64],
+    duplicate_window: TimeDelta,
+) -> Result<HashMap<i64, Appended>, RelayError> {
+    let window = duplicate_window.as_seconds_f64();
+    let rows = client
+        .query(
+            "SELECT out_n, out_id, out_duplicate FROM trubka_sequence($1, $2, $3, $4, $5)",
+            &[&SEQUENCER_LOCK, &channel, &origin, &ns, &window],
+        )
+        .await
+        .map_err(failed("storing staged notifications"))?;
+    Ok(outcomes(rows))
+}
+
+/// Whether rows staged more than `stale` ago wait for a move (their writer stopped between
+/// staging and moving).
+pub(super) async fn stale_rows_wait(
+    client: &Client,
+    stale: std::time::Duration,
+) -> Result<bool, RelayError> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM staged_events
+                            WHERE staged_at < clock_timestamp() - make_interval(secs => $1))",
+            &[&stale.as_secs_f64()],
+        )
+        .await
+        .map_err(failed("looking for stale staged notifications"))?;
+    Ok(row.get(0))
+}
+
+/// Removes outcomes nobody took within `stale` (their writer stopped before it asked).
+pub(super) async fn drop_stale_outcomes(
+    client: &Client,
+    stale: std::time::Duration,
+) -> Result<(), RelayError> {
+    client
+        .execute(
+            "DELETE FROM staged_outcomes
+         WHERE decided_at < clock_timestamp() - make_interval(secs => $1)",
+            &[&stale.as_secs_f64()],
+        )
+        .await
+        .map_err(failed("removing outcomes nobody took"))?;
+    Ok(())
+}
+
+/// Empties the staging tables: after a restore their rows belong to a history that is gone.
+pub(super) async fn clear(tx: &Transaction<'_>) -> Result<(), RelayError> {
+    tx.batch_execute("TRUNCATE staged_events, staged_outcomes")
+        .await
+        .map_err(failed("emptying the staging tables"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, dead_code)]
+#[path = "../../../tests/it/pg_cluster.rs"]
+mod pg_cluster;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::store::postgres::{PostgresOptions, PostgresStore, writer};
+    use crate::store::{CommitSink, EventStore, IncomingNotification, StoredEvent};
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(i64, String)>>);
+
+    impl CommitSink for Recorder {
+        fn committed(&self, events: &[StoredEvent]) {
+            self.0.lock().unwrap().extend(
+                events
+                    .iter()
+                    .map(|event| (event.id.0, event.body.get().to_owned())),
+            );
+        }
+    }
+
+    impl Recorder {
+        async fn once(&self, count: usize) -> Vec<(i64, String)> {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let seen = self.0.lock().unwrap().clone();
+                if seen.len() >= count || Instant::now() > deadline {
+                    return seen;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    /// Stages `bodies` as the writer `origin` would, numbered from `first_n`, and stops there:
+    /// a writer that stopped (its process killed) between staging and moving.
+    async fn stage_only(client: &Client, origin: i64, first_n: i64, bodies: &[&str]) {
+        let statements = Statements::prepare(client).await.unwrap();
+        let ns: Vec<i64> = (first_n..).take(bodies.len()).collect();
+        let kinds = vec!["callNotifications"; bodies.len()];
+        let hashes: Vec<Vec<u8>> = bodies.iter().map(|body| vec![body.len() as u8]).collect();
+        let mergeable = vec![false; bodies.len()];
+        client
+            .execute(
+                &statements.stage,
+                &[&origin, &ns, &kinds, &bodies, &hashes, &mergeable],
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_a_stopped_writer_staged_are_stored_and_their_outcomes_left_for_it() {
+        let url = pg_cluster::database().await;
+        let recorder = Arc::new(Recorder::default());
+        let store = PostgresStore::connect(&url, PostgresOptions::default(), recorder.clone())
+            .await
+            .unwrap();
+        let client = writer::connect(&crate::store::postgres::parse_url(&url).unwrap())
+            .await
+            .unwrap();
+        let stopped = 7;
+        stage_only(&client, stopped, 0, &[r#"{"a":1}"#, r#"{"a":2}"#]).await;
+
+        // The next move of a live writer carries the stopped writer's rows first (arrival
+        // order), and leaves their outcomes for it.
+        let appended = store
+            .append(
+                IncomingNotification::new("callNotifications".into(), r#"{"b":1}"#.into()).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!((appended.id, appended.duplicate), (EventId(3), false));
+        let left = sequence(
+            &client,
+            "unused",
+            stopped,
+            &[0, 1, 2],
+            TimeDelta::minutes(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            left.len(),
+            2,
+            "row 2 was never staged, so it has no outcome"
+        );
+        assert_eq!(left[&0].id, EventId(1));
+        assert_eq!(left[&1].id, EventId(2));
+        assert!(!left[&0].duplicate && !left[&1].duplicate);
+
+        // With no live writer moving, the sweep stores rows left behind once they are stale.
+        stage_only(&client, stopped + 1, 0, &[r#"{"c":1}"#]).await;
+        let seen = recorder.once(4).await;
+        assert_eq!(
+            seen,
+            vec![
+                (1, r#"{"a":1}"#.to_owned()),
+                (2, r#"{"a":2}"#.to_owned()),
+                (3, r#"{"b":1}"#.to_owned()),
+                (4, r#"{"c":1}"#.to_owned()),
+            ],
+            "every staged row stored once, in arrival order, and announced"
+        );
+    }
+}
