@@ -68,6 +68,12 @@ pub enum RelayError {
         "{0} is in use (by a running relay or another trubka-relay command); stop the relay first"
     )]
     StoreInUse(PathBuf),
+    /// Relay instances are connected to the Postgres database, so it cannot be changed under
+    /// them now.
+    #[error(
+        "{0} connection(s) of running trubka-relay instances use this database; stop every instance first"
+    )]
+    PostgresInUse(i64),
     /// The event store's writer has stopped (the process is shutting down or the writer failed).
     #[error("the event store's writer has stopped; the relay must be restarted")]
     StoreClosed,

@@ -25,6 +25,7 @@ use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 
 use crate::error::RelayError;
+use crate::store::StoreLocation;
 
 /// The environment variable that may hold the key itself (URL-safe base64 of 32 bytes), for
 /// containers that take secrets from the environment.
@@ -368,18 +369,19 @@ pub struct Rotated {
     pub finished_earlier: bool,
 }
 
-/// Seals every secret in `database` with a new key written to `key_file`.
+/// Seals every secret in the store at `location` with a new key written to `key_file`.
 ///
-/// The steps keep every secret openable whatever happens between them: the database must not
-/// be in use (a running relay would go on sealing with the old key); the old key is written to
-/// `<key>.old-<time>`, then the new key replaces the key file (atomically); every secret is
-/// sealed again in one transaction; only then is the old key's file removed. If an earlier run
-/// stopped half-way (an `.old-` file is still there), this run finishes it with the key
-/// already in the key file instead of making another.
-pub fn rotate_key(key_file: &Path, database: &Path) -> Result<Rotated, RelayError> {
+/// The steps keep every secret openable whatever happens between them: the store must not be
+/// in use (a running relay would go on sealing with the old key; on Postgres, no instance may
+/// be connected); the old key is written to `<key>.old-<time>`, then the new key replaces the
+/// key file (atomically); every secret is sealed again in one transaction; only then is the
+/// old key's file removed. If an earlier run stopped half-way (an `.old-` file is still
+/// there), this run finishes it with the key already in the key file instead of making
+/// another.
+pub async fn rotate_key(key_file: &Path, location: &StoreLocation) -> Result<Rotated, RelayError> {
     let sealer = Sealer::from_file(key_file)?;
-    // Refuses now, before any key file changes, if the relay is running.
-    crate::store::sqlite::reseal_all(database, |_, sealed| Ok(sealed.to_vec()))?;
+    // Refuses now, before any key file changes, if the store is in use.
+    reseal_all(location, |_, sealed| Ok(sealed.to_vec())).await?;
     let finished_earlier = !sealer.old.is_empty();
     let sealer = if finished_earlier {
         sealer
@@ -391,10 +393,11 @@ pub fn rotate_key(key_file: &Path, database: &Path) -> Result<Rotated, RelayErro
         write_key_file(key_file, &AtRestKey::generate()?, true)?;
         Sealer::from_file(key_file)?
     };
-    let resealed = crate::store::sqlite::reseal_all(database, |name, sealed| {
+    let resealed = reseal_all(location, |name, sealed| {
         let plain = sealer.open(name, sealed)?;
         sealer.seal(name, &plain)
-    })?;
+    })
+    .await?;
     for old in sealer.old_key_files() {
         std::fs::remove_file(old).map_err(|err| RelayError::AtRestKey {
             source_name: KeySource::File(old.to_path_buf()).to_string(),
@@ -406,6 +409,18 @@ pub fn rotate_key(key_file: &Path, database: &Path) -> Result<Rotated, RelayErro
         key_id: sealer.key().id().to_string(),
         finished_earlier,
     })
+}
+
+async fn reseal_all(
+    location: &StoreLocation,
+    reseal: impl FnMut(&str, &[u8]) -> Result<Vec<u8>, RelayError>,
+) -> Result<usize, RelayError> {
+    match location {
+        StoreLocation::Sqlite(database) => crate::store::sqlite::reseal_all(database, reseal),
+        StoreLocation::Postgres(url) => {
+            crate::store::postgres::reseal_all(url.expose_secret(), reseal).await
+        }
+    }
 }
 
 #[cfg(test)]

@@ -141,13 +141,7 @@ pub async fn run(
             }
         }
         TeamCommand::RotateKey => {
-            let StoreLocation::Sqlite(database) = &location else {
-                return Err(RelayError::ConfigValue {
-                    field: "database",
-                    reason: "team rotate-key re-seals a SQLite store with no relay running; a Postgres store shared by several instances is not re-sealed by this command (every instance would need the new key at once)".into(),
-                });
-            };
-            let rotated = sealing::rotate_key(&key_file, database)?;
+            let rotated = sealing::rotate_key(&key_file, &location).await?;
             if rotated.finished_earlier {
                 println!("Finished an interrupted rotation.");
             }
@@ -157,6 +151,11 @@ pub async fn run(
                 rotated.key_id,
                 key_file.display()
             );
+            if matches!(location, StoreLocation::Postgres(_)) {
+                println!(
+                    "Copy the new key file to every instance's host (the same path and mode 0600) before starting any instance again."
+                );
+            }
         }
     }
     Ok(())

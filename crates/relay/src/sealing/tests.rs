@@ -112,7 +112,9 @@ async fn an_interrupted_rotation_still_opens_everything_and_the_next_run_finishe
     let between = Sealer::from_file(&key_file).unwrap();
     assert_eq!(between.old_key_files().count(), 1);
 
-    let rotated = rotate_key(&key_file, &database).unwrap();
+    let rotated = rotate_key(&key_file, &StoreLocation::Sqlite(database.clone()))
+        .await
+        .unwrap();
     assert!(rotated.finished_earlier);
     assert_eq!(rotated.resealed, 1);
     assert!(!old_file.exists());

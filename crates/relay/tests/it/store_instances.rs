@@ -265,3 +265,99 @@ async fn the_command_line_works_on_a_postgres_configuration() {
         );
     }
 }
+
+/// `team rotate-key` on a Postgres configuration: refused while an instance is connected (it
+/// would go on sealing with the old key), then every sealed secret in the database is sealed
+/// with the new key, which the next command opens and the old key no longer does.
+#[cfg(feature = "cli")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn team_rotate_key_reseals_a_postgres_store_once_no_instance_is_connected() {
+    use std::process::Command;
+    let url = pg_cluster::database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("relay.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("TRUBKA_RELAY_DATABASE")
+            .env_remove("TRUBKA_RELAY_KEY")
+            .output()
+            .unwrap()
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let init = run(&["init", "--public-url", "https://team.example.com"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let settings: String = std::fs::read_to_string(&config)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("database"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    std::fs::write(&config, format!("{settings}database = \"{url}\"\n")).unwrap();
+    let connect = run(&[
+        "team",
+        "connect",
+        "--client-id",
+        "ccb350cc-6218-40b0-b134-3d290f00b9e7",
+        "--client-secret",
+        "the-client-secret-from-the-cabinet",
+    ]);
+    assert!(connect.status.success(), "{}", text(&connect.stderr));
+    let key_file = dir.path().join("trubka-relay.key");
+    let old_key = std::fs::read(&key_file).unwrap();
+
+    let instance = relay::store::postgres::PostgresStore::connect(
+        &url,
+        relay::store::postgres::PostgresOptions::default(),
+        std::sync::Arc::new(relay::store::NoSink),
+    )
+    .await
+    .unwrap();
+    let refused = run(&["team", "rotate-key"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("stop every instance"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&key_file).unwrap(),
+        old_key,
+        "the key is kept"
+    );
+    assert!(
+        relay::sealing::old_key_files(&key_file).unwrap().is_empty(),
+        "nothing left half-way"
+    );
+    drop(instance);
+
+    // The dropped store's connections close a moment later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let rotated = loop {
+        let rotated = run(&["team", "rotate-key"]);
+        if rotated.status.success() || std::time::Instant::now() > deadline {
+            break rotated;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let said = text(&rotated.stdout);
+    assert!(said.contains("Sealed 1 stored secrets"), "{said}");
+    assert!(said.contains("every instance's host"), "{said}");
+    assert_ne!(std::fs::read(&key_file).unwrap(), old_key);
+    assert!(relay::sealing::old_key_files(&key_file).unwrap().is_empty());
+    let status = run(&["team", "status", "--json"]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+
+    // The old key no longer opens the database's secrets, and says so.
+    std::fs::write(&key_file, &old_key).unwrap();
+    let wrong = run(&["team", "status"]);
+    assert!(!wrong.status.success());
+    assert!(
+        text(&wrong.stderr).contains("sealed with key"),
+        "{}",
+        text(&wrong.stderr)
+    );
+}

@@ -470,7 +470,8 @@ async fn rotate_key_reseals_everything_and_the_old_key_no_longer_opens_it() {
     let key_file = relay.handle.state().config.key_file.clone();
     let database = relay.handle.state().config.database.clone();
     // Not while the relay runs: it would go on sealing with the old key.
-    let running = sealing::rotate_key(&key_file, &database).unwrap_err();
+    let location = relay::store::StoreLocation::Sqlite(database.clone());
+    let running = sealing::rotate_key(&key_file, &location).await.unwrap_err();
     assert!(matches!(running, RelayError::StoreInUse(_)), "{running}");
     assert!(sealing::old_key_files(&key_file).unwrap().is_empty());
     relay.handle.shutdown().await.unwrap();
@@ -498,7 +499,7 @@ async fn rotate_key_reseals_everything_and_the_old_key_no_longer_opens_it() {
 
     let deadline = tokio::time::Instant::now() + WAIT;
     let rotated = loop {
-        match sealing::rotate_key(&key_file, &database) {
+        match sealing::rotate_key(&key_file, &location).await {
             Err(RelayError::StoreInUse(_)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -179,24 +179,7 @@ fn id_jump(last_receipt: Option<DateTime<Utc>>, now: DateTime<Utc>) -> i64 {
 /// then resumes after its id and misses none of the events stored after the restore. (The
 /// lost events themselves are gone; an app that had them keeps what it applied.)
 pub async fn renew_epoch(database: &str) -> Result<RenewedEpoch, RelayError> {
-    let config = parse_url(database)?;
-    let mut client = writer::connect(&config).await?;
-    schema::migrate(&mut client).await?;
-    let others: i64 = client
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND application_name = $1
-               AND pid <> pg_backend_pid()",
-            &[&APPLICATION],
-        )
-        .await
-        .map_err(failed("looking for running instances"))?
-        .get(0);
-    if others > 0 {
-        return Err(RelayError::PostgresData(format!(
-            "{others} connection(s) of running trubka-relay instances use this database; stop every instance first"
-        )));
-    }
+    let mut client = alone(database).await?;
     let epoch = Epoch::generate();
     let tx = client
         .transaction()
@@ -229,6 +212,66 @@ pub async fn renew_epoch(database: &str) -> Result<RenewedEpoch, RelayError> {
         epoch,
         ids_after: EventId(ids_after),
     })
+}
+
+/// A connection to the database, migrated, once no relay instance (nor another command) is
+/// connected to it: what changes the database under every instance needs.
+async fn alone(database: &str) -> Result<tokio_postgres::Client, RelayError> {
+    let config = parse_url(database)?;
+    let mut client = writer::connect(&config).await?;
+    schema::migrate(&mut client).await?;
+    let others: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1
+               AND pid <> pg_backend_pid()",
+            &[&APPLICATION],
+        )
+        .await
+        .map_err(failed("looking for running instances"))?
+        .get(0);
+    if others > 0 {
+        return Err(RelayError::PostgresInUse(others));
+    }
+    Ok(client)
+}
+
+/// Seals every stored secret again through `reseal` (for `team rotate-key`), all in one
+/// transaction; refused while a relay instance is connected (it would go on sealing with the
+/// old key). Answers how many were sealed again.
+pub async fn reseal_all(
+    database: &str,
+    mut reseal: impl FnMut(&str, &[u8]) -> Result<Vec<u8>, RelayError>,
+) -> Result<usize, RelayError> {
+    let mut client = alone(database).await?;
+    let tx = client
+        .transaction()
+        .await
+        .map_err(failed("starting a transaction"))?;
+    // An instance starting meanwhile waits for the rotation before it reads a secret.
+    tx.batch_execute("LOCK TABLE sealed_secrets IN EXCLUSIVE MODE")
+        .await
+        .map_err(failed("locking the sealed secrets"))?;
+    let rows = tx
+        .query("SELECT name, sealed FROM sealed_secrets ORDER BY name", &[])
+        .await
+        .map_err(failed("reading the sealed secrets"))?;
+    let now = Utc::now();
+    for row in &rows {
+        let name: String = row.get(0);
+        let sealed: Vec<u8> = row.get(1);
+        let again = reseal(&name, &sealed)?;
+        tx.execute(
+            "UPDATE sealed_secrets SET sealed = $2, updated_at = $3 WHERE name = $1",
+            &[&name, &again, &now],
+        )
+        .await
+        .map_err(failed("sealing a secret again"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(failed("committing the sealed secrets"))?;
+    Ok(rows.len())
 }
 
 /// The client port (as Postgres sees it) of the connection that holds the integration's
