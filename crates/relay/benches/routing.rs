@@ -296,6 +296,20 @@ async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize
             .iter()
             .filter(|d| d.entry.outcome == call_routing::RoutingOutcome::Transferred)
             .count();
+        // Anything else is a finding: say what it was, once per kind.
+        let mut others: std::collections::BTreeMap<&str, (usize, String)> = Default::default();
+        for d in decisions
+            .iter()
+            .filter(|d| d.entry.outcome != call_routing::RoutingOutcome::Transferred)
+        {
+            let seen = others
+                .entry(d.entry.outcome.as_text())
+                .or_insert_with(|| (0, d.entry.detail.clone().unwrap_or_default()));
+            seen.0 += 1;
+        }
+        for (outcome, (count, detail)) in &others {
+            println!("  {count} decided {outcome}, the first: {detail}");
+        }
         let mut took: Vec<Duration> = decisions
             .iter()
             .map(|d| Duration::from_millis(u64::try_from(d.entry.took_ms).unwrap_or(0)))
@@ -323,6 +337,16 @@ async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize
                 ))
             })
             .collect();
+        let all_decisions = state.team.decisions(calls * 3).await.unwrap();
+        let legs: std::collections::HashSet<&str> =
+            all_decisions.iter().map(|d| d.entry.leg.as_str()).collect();
+        println!(
+            "  journal: {} decisions of {} legs; the simulator got {} transferCall requests for {} legs",
+            all_decisions.len(),
+            legs.len(),
+            requests.len(),
+            at_sim.len()
+        );
         let mut to_sim: Vec<Duration> = decisions
             .iter()
             .filter_map(|d| {

@@ -19,7 +19,8 @@
 //! Run with `cargo bench -p relay --bench team`. Sizes can be lowered for a quick look with
 //! `TEAM_BENCH_CALLS`, `TEAM_BENCH_SEATS`, `TEAM_BENCH_SECS`, `TEAM_BENCH_REVOKE` and
 //! `TEAM_BENCH_BACKLOG` (events stored before the seats connect); `TEAM_BENCH_SEATS=0` runs the
-//! makeCall part alone.
+//! makeCall part alone. `TEAM_BENCH_DIR` puts the relay's database in another folder (e.g.
+//! `/dev/shm`, to tell the relay's own cost from the disk's fsync).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -630,8 +631,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    // On the build directory's disk, not a RAM-backed /tmp: fsync must cost what it costs.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    // On the build directory's disk, not a RAM-backed /tmp: fsync must cost what it costs
+    // (unless `TEAM_BENCH_DIR` says otherwise, to measure without it).
+    let base = std::env::var_os("TEAM_BENCH_DIR").map_or_else(
+        || env!("CARGO_TARGET_TMPDIR").into(),
+        std::path::PathBuf::from,
+    );
+    let dir = tempfile::tempdir_in(base).unwrap();
     runtime.block_on(async {
         let team = team(&dir).await;
         make_call(&team, calls, dir.path()).await;

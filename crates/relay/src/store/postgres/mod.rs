@@ -338,6 +338,8 @@ impl PostgresStore {
                 next_staged: 0,
                 statements: None,
                 last_cleanup: std::time::Instant::now(),
+                staged_since_vacuum: false,
+                last_vacuum: std::time::Instant::now(),
             }
             .run(queue),
         );

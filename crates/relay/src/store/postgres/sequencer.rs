@@ -189,6 +189,20 @@ pub(super) async fn drop_stale_outcomes(
     Ok(())
 }
 
+/// Vacuums the staging tables. Every staged row is deleted a moment later, and Postgres
+/// reclaims a deleted row's space only when the table is vacuumed: left to autovacuum (which
+/// looks at each database about once a minute), the tables would grow by every row staged in
+/// between, and each move, which reads the whole staging table, would slow down with them
+/// (measured: three instances fell from over 6,000 to about 3,200 events/s over 200,000 events).
+/// Skips a table another instance is vacuuming right now, and never gives the emptied pages
+/// back to the system: that would take a lock that makes every staging and move wait.
+pub(super) async fn vacuum(client: &Client) -> Result<(), RelayError> {
+    client
+        .batch_execute("VACUUM (SKIP_LOCKED, TRUNCATE false) staged_events, staged_outcomes")
+        .await
+        .map_err(failed("vacuuming the staging tables"))
+}
+
 /// Empties the staging tables: after a restore their rows belong to a history that is gone.
 pub(super) async fn clear(tx: &Transaction<'_>) -> Result<(), RelayError> {
     tx.batch_execute("TRUNCATE staged_events, staged_outcomes")

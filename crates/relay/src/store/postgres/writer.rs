@@ -50,7 +50,13 @@ pub(super) struct Writer {
     pub(super) statements: Option<sequencer::Statements>,
     /// When it last removed outcomes nobody took.
     pub(super) last_cleanup: Instant,
+    /// Whether it staged rows since it last vacuumed the staging tables, and when that was.
+    pub(super) staged_since_vacuum: bool,
+    pub(super) last_vacuum: Instant,
 }
+
+/// How often a writer that staged rows vacuums the staging tables.
+const VACUUM_EVERY: Duration = Duration::from_millis(200);
 
 /// After this long without a request, the writer looks for rows another writer staged and
 /// never moved (it stopped in between) and moves them.
@@ -97,6 +103,9 @@ impl Writer {
                 }
             }
             self.commit_batch(batch).await;
+            if self.staged_since_vacuum && self.last_vacuum.elapsed() >= VACUUM_EVERY {
+                self.vacuum().await;
+            }
             if self.last_cleanup.elapsed() >= CLEANUP_EVERY {
                 self.sweep().await;
             }
@@ -122,6 +131,21 @@ impl Writer {
         let statements = sequencer::Statements::prepare(client).await?;
         self.statements = Some(statements.clone());
         Ok(statements)
+    }
+
+    /// Vacuums the staging tables ([`sequencer::vacuum`] says why).
+    async fn vacuum(&mut self) {
+        let Ok(client) = self.connection().await else {
+            return;
+        };
+        match sequencer::vacuum(&client).await {
+            Ok(()) => self.staged_since_vacuum = false,
+            Err(err) => {
+                tracing::warn!(error = %err, "the postgres writer could not vacuum the staging tables")
+            }
+        }
+        self.last_vacuum = Instant::now();
+        self.client = Some(client);
     }
 
     /// Moves rows another writer staged and never moved, and forgets outcomes nobody took.
@@ -222,6 +246,7 @@ impl Writer {
                     mergeable: notification.mergeable(),
                 })
                 .collect();
+            self.staged_since_vacuum = true;
             let sequenced = sequencer::stage_and_sequence(
                 client,
                 &statements,
