@@ -338,7 +338,7 @@ impl PostgresStore {
                 next_staged: 0,
                 statements: None,
                 last_cleanup: std::time::Instant::now(),
-                staged_since_vacuum: false,
+                staged_since_vacuum: 0,
                 last_vacuum: std::time::Instant::now(),
             }
             .run(queue),

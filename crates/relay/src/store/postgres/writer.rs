@@ -50,13 +50,17 @@ pub(super) struct Writer {
     pub(super) statements: Option<sequencer::Statements>,
     /// When it last removed outcomes nobody took.
     pub(super) last_cleanup: Instant,
-    /// Whether it staged rows since it last vacuumed the staging tables, and when that was.
-    pub(super) staged_since_vacuum: bool,
+    /// How many rows it staged since it last vacuumed the staging tables, and when that was.
+    pub(super) staged_since_vacuum: usize,
     pub(super) last_vacuum: Instant,
 }
 
-/// How often a writer that staged rows vacuums the staging tables.
-const VACUUM_EVERY: Duration = Duration::from_millis(200);
+/// A writer vacuums the staging tables once it staged this many rows since it last did, or
+/// [`VACUUM_EVERY`] after it staged any: often enough that a move never reads more than a few
+/// thousand dead rows, seldom enough that the vacuums (each a small commit of the catalog's)
+/// do not crowd the moves' fsyncs.
+const VACUUM_AFTER_ROWS: usize = 2_000;
+const VACUUM_EVERY: Duration = Duration::from_secs(5);
 
 /// After this long without a request, the writer looks for rows another writer staged and
 /// never moved (it stopped in between) and moves them.
@@ -103,7 +107,9 @@ impl Writer {
                 }
             }
             self.commit_batch(batch).await;
-            if self.staged_since_vacuum && self.last_vacuum.elapsed() >= VACUUM_EVERY {
+            let due = self.staged_since_vacuum >= VACUUM_AFTER_ROWS
+                || (self.staged_since_vacuum > 0 && self.last_vacuum.elapsed() >= VACUUM_EVERY);
+            if due {
                 self.vacuum().await;
             }
             if self.last_cleanup.elapsed() >= CLEANUP_EVERY {
@@ -139,7 +145,7 @@ impl Writer {
             return;
         };
         match sequencer::vacuum(&client).await {
-            Ok(()) => self.staged_since_vacuum = false,
+            Ok(()) => self.staged_since_vacuum = 0,
             Err(err) => {
                 tracing::warn!(error = %err, "the postgres writer could not vacuum the staging tables")
             }
@@ -246,7 +252,7 @@ impl Writer {
                     mergeable: notification.mergeable(),
                 })
                 .collect();
-            self.staged_since_vacuum = true;
+            self.staged_since_vacuum += rows.len();
             let sequenced = sequencer::stage_and_sequence(
                 client,
                 &statements,
