@@ -152,41 +152,72 @@ async fn a_key_revoked_through_one_instance_is_refused_by_the_others() {
     }
 }
 
+/// `trubka-relay --config <dir>/relay.toml` made by `init`, its `database` set to `url`.
+#[cfg(feature = "cli")]
+struct PostgresCli {
+    config: std::path::PathBuf,
+}
+
+#[cfg(feature = "cli")]
+impl PostgresCli {
+    fn init(dir: &std::path::Path, url: &str) -> Self {
+        let cli = Self {
+            config: dir.join("relay.toml"),
+        };
+        let init = cli.run(&["init", "--public-url", "https://team.example.com"]);
+        assert!(init.status.success(), "{}", text(&init.stderr));
+        let settings: String = std::fs::read_to_string(&cli.config)
+            .unwrap()
+            .lines()
+            .filter(|line| !line.starts_with("database"))
+            .map(|line| format!("{line}\n"))
+            .collect();
+        std::fs::write(&cli.config, format!("{settings}database = \"{url}\"\n")).unwrap();
+        cli
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .env_remove("TRUBKA_RELAY_DATABASE")
+            .env_remove("TRUBKA_RELAY_KEY")
+            .output()
+            .unwrap()
+    }
+
+    /// Runs `args` until it succeeds (a dropped store's connections close a moment later),
+    /// at most a generous minute; answers the last run.
+    async fn run_once_alone(&self, args: &[&str]) -> std::process::Output {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let output = self.run(args);
+            if output.status.success() || std::time::Instant::now() > deadline {
+                return output;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[cfg(feature = "cli")]
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// `trubka-relay` with `database = "postgres://…"`: the team's commands work on the database;
 /// `backup` points to pg_dump; `renew-epoch` gives a new epoch, and is refused while an
 /// instance is connected.
 #[cfg(feature = "cli")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_command_line_works_on_a_postgres_configuration() {
-    use std::process::Command;
     let url = pg_cluster::database().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("relay.toml");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env_remove("TRUBKA_RELAY_DATABASE")
-            .output()
-            .unwrap()
-    };
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let init = run(&["init", "--public-url", "https://team.example.com"]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
     // The configuration names the database, with a password that must never be printed.
     let with_password = url.replacen("trubka@", "trubka:s3cret-pw@", 1);
-    let settings: String = std::fs::read_to_string(&config)
-        .unwrap()
-        .lines()
-        .filter(|line| !line.starts_with("database"))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    std::fs::write(
-        &config,
-        format!("{settings}database = \"{with_password}\"\n"),
-    )
-    .unwrap();
+    let cli = PostgresCli::init(dir.path(), &with_password);
+    let run = |args: &[&str]| cli.run(args);
     let added = run(&[
         "seats",
         "add",
@@ -240,14 +271,7 @@ async fn the_command_line_works_on_a_postgres_configuration() {
     );
     drop(store);
     // The dropped store's connections close a moment later: wait for renew-epoch to be let in.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let renewed = loop {
-        let renewed = run(&["renew-epoch"]);
-        if renewed.status.success() || std::time::Instant::now() > deadline {
-            break renewed;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let renewed = cli.run_once_alone(&["renew-epoch"]).await;
     assert!(renewed.status.success(), "{}", text(&renewed.stderr));
     let reopened = relay::store::postgres::PostgresStore::connect(
         &url,
@@ -257,7 +281,7 @@ async fn the_command_line_works_on_a_postgres_configuration() {
     .await
     .unwrap();
     assert_ne!(relay::store::EventStore::epoch(&reopened), epoch);
-    for output in [&init, &added, &listed, &backup, &refused, &renewed] {
+    for output in [&added, &listed, &backup, &refused, &renewed] {
         let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
         assert!(
             !all.contains("s3cret-pw"),
@@ -272,30 +296,10 @@ async fn the_command_line_works_on_a_postgres_configuration() {
 #[cfg(feature = "cli")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn team_rotate_key_reseals_a_postgres_store_once_no_instance_is_connected() {
-    use std::process::Command;
     let url = pg_cluster::database().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("relay.toml");
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_trubka-relay"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .env_remove("TRUBKA_RELAY_DATABASE")
-            .env_remove("TRUBKA_RELAY_KEY")
-            .output()
-            .unwrap()
-    };
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    let init = run(&["init", "--public-url", "https://team.example.com"]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
-    let settings: String = std::fs::read_to_string(&config)
-        .unwrap()
-        .lines()
-        .filter(|line| !line.starts_with("database"))
-        .map(|line| format!("{line}\n"))
-        .collect();
-    std::fs::write(&config, format!("{settings}database = \"{url}\"\n")).unwrap();
+    let cli = PostgresCli::init(dir.path(), &url);
+    let run = |args: &[&str]| cli.run(args);
     let connect = run(&[
         "team",
         "connect",
@@ -333,15 +337,7 @@ async fn team_rotate_key_reseals_a_postgres_store_once_no_instance_is_connected(
     );
     drop(instance);
 
-    // The dropped store's connections close a moment later.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let rotated = loop {
-        let rotated = run(&["team", "rotate-key"]);
-        if rotated.status.success() || std::time::Instant::now() > deadline {
-            break rotated;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let rotated = cli.run_once_alone(&["team", "rotate-key"]).await;
     assert!(rotated.status.success(), "{}", text(&rotated.stderr));
     let said = text(&rotated.stdout);
     assert!(said.contains("Sealed 1 stored secrets"), "{said}");
