@@ -5,14 +5,11 @@ use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use tokio_postgres::{Client, Row};
 
+use super::failed;
 use crate::error::RelayError;
 use crate::store::{
     ClientKeyRecord, Epoch, EventId, EventPage, Horizon, StoredEvent, UnreadableEvent,
 };
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
-    move |source| RelayError::Postgres { context, source }
-}
 
 /// Up to `limit` rows with an id greater than `after`, in id order; a row that cannot be read
 /// as an event is reported apart and never fails the read.

@@ -62,7 +62,7 @@ use super::{
 };
 use crate::error::RelayError;
 use listener::Announcer;
-use writer::{Reply, WriteRequest, Writer};
+use writer::{OtherRequest, Reply, WriteRequest, Writer};
 
 pub use schema::SCHEMA_VERSION;
 
@@ -329,19 +329,7 @@ impl PostgresStore {
             .map_err(|err| RelayError::PostgresPool(err.to_string()))?;
         let (requests, queue) = mpsc::channel(options.queue.max(1));
         tokio::spawn(
-            Writer {
-                config: config.clone(),
-                client: Some(client),
-                duplicate_window,
-                max_batch: options.max_batch.max(1),
-                origin: rand::random(),
-                next_staged: 0,
-                statements: None,
-                last_cleanup: std::time::Instant::now(),
-                staged_since_vacuum: 0,
-                last_vacuum: std::time::Instant::now(),
-            }
-            .run(queue),
+            Writer::new(config.clone(), client, duplicate_window, options.max_batch).run(queue),
         );
         let stop = CancellationToken::new();
         tokio::spawn(
@@ -416,7 +404,7 @@ impl EventStore for PostgresStore {
         &self,
         cutoff: DateTime<Utc>,
     ) -> BoxFuture<'_, Result<u64, RelayError>> {
-        self.write(move |reply| WriteRequest::Prune(cutoff, reply))
+        self.write(move |reply| WriteRequest::Other(OtherRequest::Prune(cutoff, reply)))
             .boxed()
     }
 
@@ -429,7 +417,7 @@ impl EventStore for PostgresStore {
         label: String,
         key_hash: [u8; 32],
     ) -> BoxFuture<'_, Result<(), RelayError>> {
-        self.write(move |reply| WriteRequest::AddKey(label, key_hash, reply))
+        self.write(move |reply| WriteRequest::Other(OtherRequest::AddKey(label, key_hash, reply)))
             .boxed()
     }
 
@@ -442,7 +430,7 @@ impl EventStore for PostgresStore {
     }
 
     fn revoke_client_key(&self, label: String) -> BoxFuture<'_, Result<(), RelayError>> {
-        self.write(move |reply| WriteRequest::RevokeKey(label, reply))
+        self.write(move |reply| WriteRequest::Other(OtherRequest::RevokeKey(label, reply)))
             .boxed()
     }
 }

@@ -4,6 +4,7 @@
 
 use tokio_postgres::Client;
 
+use super::failed;
 use crate::error::RelayError;
 
 /// The advisory lock key every instance migrates under ("trubka" in ASCII).
@@ -302,10 +303,6 @@ const MIGRATIONS: &[&str] = &[
 
 /// The schema version this code writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
-    move |source| RelayError::Postgres { context, source }
-}
 
 /// Brings the database to [`SCHEMA_VERSION`], each migration in a transaction of its own.
 pub(super) async fn migrate(client: &mut Client) -> Result<(), RelayError> {

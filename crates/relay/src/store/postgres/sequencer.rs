@@ -25,15 +25,12 @@ use std::collections::HashMap;
 use chrono::TimeDelta;
 use tokio_postgres::{Client, Statement, Transaction};
 
+use super::failed;
 use crate::error::RelayError;
 use crate::store::{Appended, EventId};
 
 /// The advisory lock key moves run under ("trubkb" in ASCII; the migrations use "trubka").
 const SEQUENCER_LOCK: i64 = 0x7472_7562_6b62;
-
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
-    move |source| RelayError::Postgres { context, source }
-}
 
 /// A notification as the writer stages it: `n` numbers it among its writer's rows.
 pub(super) struct ToStage<'a> {
@@ -90,7 +87,6 @@ pub(super) async fn stage_and_sequence(
     let bodies: Vec<&str> = rows.iter().map(|row| row.body).collect();
     let hashes: Vec<&[u8]> = rows.iter().map(|row| row.body_hash).collect();
     let mergeable: Vec<bool> = rows.iter().map(|row| row.mergeable).collect();
-    let window = duplicate_window.as_seconds_f64();
     let stage = async {
         client
             .execute(
@@ -98,31 +94,12 @@ pub(super) async fn stage_and_sequence(
                 &[&origin, &ns, &kinds, &bodies, &hashes, &mergeable],
             )
             .await
+            .map(drop)
             .map_err(failed("staging notifications"))
     };
-    let sequence = async {
-        client
-            .query(
-                &statements.sequence,
-                &[&SEQUENCER_LOCK, &channel, &origin, &ns, &window],
-            )
-            .await
-            .map_err(failed("storing staged notifications"))
-    };
-    let (_, rows) = futures::future::try_join(stage, sequence).await?;
-    Ok(outcomes(rows))
-}
-
-fn outcomes(rows: Vec<tokio_postgres::Row>) -> HashMap<i64, Appended> {
-    rows.into_iter()
-        .map(|row| {
-            let appended = Appended {
-                id: EventId(row.get(1)),
-                duplicate: row.get(2),
-            };
-            (row.get(0), appended)
-        })
-        .collect()
+    let sequenced = sequence(client, statements, channel, origin, &ns, duplicate_window);
+    let ((), outcomes) = futures::future::try_join(stage, sequenced).await?;
+    Ok(outcomes)
 }
 
 /// Takes the sequencer lock until `tx` ends.
@@ -140,6 +117,7 @@ pub(super) async fn lock(tx: &Transaction<'_>) -> Result<(), RelayError> {
 /// notifies `channel` and commits before it answers. With no `ns`, it moves whatever waits.
 pub(super) async fn sequence(
     client: &Client,
+    statements: &Statements,
     channel: &str,
     origin: i64,
     ns: &[i64],
@@ -148,12 +126,21 @@ pub(super) async fn sequence(
     let window = duplicate_window.as_seconds_f64();
     let rows = client
         .query(
-            "SELECT out_n, out_id, out_duplicate FROM trubka_sequence($1, $2, $3, $4, $5)",
+            &statements.sequence,
             &[&SEQUENCER_LOCK, &channel, &origin, &ns, &window],
         )
         .await
         .map_err(failed("storing staged notifications"))?;
-    Ok(outcomes(rows))
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let appended = Appended {
+                id: EventId(row.get(1)),
+                duplicate: row.get(2),
+            };
+            (row.get(0), appended)
+        })
+        .collect())
 }
 
 /// Whether rows staged more than `stale` ago wait for a move (their writer stopped between
@@ -290,8 +277,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((appended.id, appended.duplicate), (EventId(3), false));
+        let statements = Statements::prepare(&client).await.unwrap();
         let left = sequence(
             &client,
+            &statements,
             "unused",
             stopped,
             &[0, 1, 2],

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{Client, NoTls, Transaction};
 
-use super::sequencer;
+use super::{failed, sequencer};
 use crate::error::RelayError;
 use crate::store::{Appended, IncomingNotification};
 
@@ -23,7 +23,14 @@ pub(super) const CHANNEL: &str = "trubka_events";
 
 /// What the writer is asked to do; each carries the sender of its answer.
 pub(super) enum WriteRequest {
+    /// Staged and stored by a move ([`super::sequencer`]).
     Append(IncomingNotification, Reply<Appended>),
+    /// Applied in a transaction of its own under the sequencer lock.
+    Other(OtherRequest),
+}
+
+/// The requests that change the store beside the event log's appends.
+pub(super) enum OtherRequest {
     Prune(DateTime<Utc>, Reply<u64>),
     AddKey(String, [u8; 32], Reply<()>),
     RevokeKey(String, Reply<()>),
@@ -38,21 +45,21 @@ enum Applied {
 
 /// The writer task: it owns this instance's write connection.
 pub(super) struct Writer {
-    pub(super) config: tokio_postgres::Config,
-    pub(super) client: Option<Client>,
-    pub(super) duplicate_window: TimeDelta,
-    pub(super) max_batch: usize,
+    config: tokio_postgres::Config,
+    client: Option<Client>,
+    duplicate_window: TimeDelta,
+    max_batch: usize,
     /// This writer's name on the rows it stages: random for each start of the relay.
-    pub(super) origin: i64,
+    origin: i64,
     /// The number of the next row it stages.
-    pub(super) next_staged: i64,
+    next_staged: i64,
     /// Its batch statements, prepared on its current connection.
-    pub(super) statements: Option<sequencer::Statements>,
+    statements: Option<sequencer::Statements>,
     /// When it last removed outcomes nobody took.
-    pub(super) last_cleanup: Instant,
+    last_cleanup: Instant,
     /// How many rows it staged since it last vacuumed the staging tables, and when that was.
-    pub(super) staged_since_vacuum: usize,
-    pub(super) last_vacuum: Instant,
+    staged_since_vacuum: usize,
+    last_vacuum: Instant,
 }
 
 /// A writer vacuums the staging tables once it staged this many rows since it last did, or
@@ -72,10 +79,6 @@ const STALE_OUTCOME: Duration = Duration::from_secs(600);
 /// How often a busy writer removes outcomes nobody took.
 const CLEANUP_EVERY: Duration = Duration::from_secs(60);
 
-fn failed(context: &'static str) -> impl FnOnce(tokio_postgres::Error) -> RelayError {
-    move |source| RelayError::Postgres { context, source }
-}
-
 /// A connection of this store's own (not the pool's: a transaction needs it for itself), its
 /// driver task running until the client is dropped.
 pub(super) async fn connect(config: &tokio_postgres::Config) -> Result<Client, RelayError> {
@@ -89,6 +92,27 @@ pub(super) async fn connect(config: &tokio_postgres::Config) -> Result<Client, R
 }
 
 impl Writer {
+    /// A writer on `client` (opened again from `config` when it is lost).
+    pub(super) fn new(
+        config: tokio_postgres::Config,
+        client: Client,
+        duplicate_window: TimeDelta,
+        max_batch: usize,
+    ) -> Self {
+        Self {
+            config,
+            client: Some(client),
+            duplicate_window,
+            max_batch: max_batch.max(1),
+            origin: rand::random(),
+            next_staged: 0,
+            statements: None,
+            last_cleanup: Instant::now(),
+            staged_since_vacuum: 0,
+            last_vacuum: Instant::now(),
+        }
+    }
+
     pub(super) async fn run(mut self, mut requests: mpsc::Receiver<WriteRequest>) {
         loop {
             let first = match tokio::time::timeout(SWEEP_AFTER, requests.recv()).await {
@@ -161,8 +185,16 @@ impl Writer {
         };
         let swept = async {
             if sequencer::stale_rows_wait(&client, STALE_STAGED).await? {
-                sequencer::sequence(&client, CHANNEL, self.origin, &[], self.duplicate_window)
-                    .await?;
+                let statements = self.statements(&client).await?;
+                sequencer::sequence(
+                    &client,
+                    &statements,
+                    CHANNEL,
+                    self.origin,
+                    &[],
+                    self.duplicate_window,
+                )
+                .await?;
                 tracing::warn!(
                     "stored notifications another instance staged and did not store (it stopped in between)"
                 );
@@ -224,11 +256,11 @@ impl Writer {
                     appends.push((self.next_staged, notification, reply));
                     self.next_staged += 1;
                 }
-                other => others.push(other),
+                WriteRequest::Other(other) => others.push(other),
             }
         }
         let everything = |appends: Vec<(i64, IncomingNotification, Reply<Appended>)>,
-                          others: Vec<WriteRequest>| {
+                          others: Vec<OtherRequest>| {
             let mut pending: Vec<Pending> = appends
                 .into_iter()
                 .map(|(_, _, reply)| Pending::Appended(reply))
@@ -262,7 +294,6 @@ impl Writer {
                 self.duplicate_window,
             )
             .await;
-            drop(rows);
             match sequenced {
                 Ok(sequenced) => outcomes = sequenced,
                 Err(err) => return Err((everything(appends, others), err)),
@@ -324,29 +355,19 @@ impl Writer {
 /// on a failure that aborted the transaction, the replies still owed.
 async fn apply_others(
     tx: &Transaction<'_>,
-    others: Vec<WriteRequest>,
+    others: Vec<OtherRequest>,
     applied: &mut Vec<Applied>,
 ) -> Result<(), (Vec<Pending>, RelayError)> {
     let now = Utc::now();
     let mut rest = others.into_iter();
     while let Some(other) = rest.next() {
         let done = match other {
-            WriteRequest::Prune(cutoff, reply) => Applied::Prune(reply, prune(tx, cutoff).await),
-            WriteRequest::AddKey(label, hash, reply) => {
+            OtherRequest::Prune(cutoff, reply) => Applied::Prune(reply, prune(tx, cutoff).await),
+            OtherRequest::AddKey(label, hash, reply) => {
                 Applied::Unit(reply, add_key(tx, &label, &hash, now).await)
             }
-            WriteRequest::RevokeKey(label, reply) => {
+            OtherRequest::RevokeKey(label, reply) => {
                 Applied::Unit(reply, revoke_key(tx, &label, now).await)
-            }
-            WriteRequest::Append(notification, reply) => {
-                // Appends are staged before; none reaches here.
-                drop(notification);
-                Applied::Append(
-                    reply,
-                    Err(RelayError::PostgresCommit(
-                        "an append was not staged".into(),
-                    )),
-                )
             }
         };
         // A statement that failed at the server aborts the transaction, and Postgres
@@ -471,8 +492,16 @@ impl From<WriteRequest> for Pending {
     fn from(request: WriteRequest) -> Self {
         match request {
             WriteRequest::Append(_, reply) => Pending::Appended(reply),
-            WriteRequest::Prune(_, reply) => Pending::Count(reply),
-            WriteRequest::AddKey(_, _, reply) | WriteRequest::RevokeKey(_, reply) => {
+            WriteRequest::Other(other) => Pending::from(other),
+        }
+    }
+}
+
+impl From<OtherRequest> for Pending {
+    fn from(request: OtherRequest) -> Self {
+        match request {
+            OtherRequest::Prune(_, reply) => Pending::Count(reply),
+            OtherRequest::AddKey(_, _, reply) | OtherRequest::RevokeKey(_, reply) => {
                 Pending::Unit(reply)
             }
         }
