@@ -299,6 +299,18 @@ const MIGRATIONS: &[&str] = &[
     END
     $fn$;
     ",
+    // 7: the event log's indexes carry the id after their key. A move's repeat lookup
+    // (`min(id)` of one body hash within the window) and retention's horizon (the last id
+    // received before the cutoff) then read a few entries of their own index. With the key
+    // alone Postgres answered `min(id)`/`max(id)` by walking the primary key in id order and
+    // filtering: a call event's body not seen before (nearly every one) walked the whole log, 100-300 ms at
+    // 200,000 events while every instance's move waited on the sequencer lock.
+    "
+    DROP INDEX events_by_body_hash;
+    CREATE INDEX events_by_body_hash ON events (body_hash, id);
+    DROP INDEX events_by_received_at;
+    CREATE INDEX events_by_received_at ON events (received_at, id);
+    ",
 ];
 
 /// The schema version this code writes.

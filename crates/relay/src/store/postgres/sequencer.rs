@@ -210,7 +210,7 @@ mod tests {
 
     use super::*;
     use crate::store::postgres::{PostgresOptions, PostgresStore, writer};
-    use crate::store::{CommitSink, EventStore, IncomingNotification, StoredEvent};
+    use crate::store::{CommitSink, EventStore, IncomingNotification, NoSink, StoredEvent};
 
     #[derive(Default)]
     struct Recorder(Mutex<Vec<(i64, String)>>);
@@ -309,6 +309,117 @@ mod tests {
                 (4, r#"{"c":1}"#.to_owned()),
             ],
             "every staged row stored once, in arrival order, and announced"
+        );
+    }
+
+    /// Opens a connection that receives, as notices, the plan of every statement it runs,
+    /// those inside `trubka_sequence` included (`auto_explain`, loaded for this session only).
+    async fn explaining(url: &str) -> (Client, Arc<Mutex<Vec<String>>>) {
+        let config = crate::store::postgres::parse_url(url).unwrap();
+        let (client, mut connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+        let plans = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&plans);
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = futures::StreamExt::next(&mut messages).await {
+                if let tokio_postgres::AsyncMessage::Notice(notice) = message {
+                    seen.lock().unwrap().push(notice.message().to_owned());
+                }
+            }
+        });
+        client
+            .batch_execute(
+                "LOAD 'auto_explain';
+                 SET auto_explain.log_min_duration = 0;
+                 SET auto_explain.log_nested_statements = on;
+                 SET auto_explain.log_level = notice;",
+            )
+            .await
+            .unwrap();
+        (client, plans)
+    }
+
+    /// The plan of the one statement whose text contains `query`.
+    fn plan_of(plans: &Mutex<Vec<String>>, query: &str) -> String {
+        let plans = plans.lock().unwrap();
+        let found: Vec<&String> = plans.iter().filter(|plan| plan.contains(query)).collect();
+        assert_eq!(found.len(), 1, "one plan for {query:?} among {plans:#?}");
+        found[0].clone()
+    }
+
+    /// A defect found by the routing bench: a move's repeat lookup (`min(id)` of a body hash
+    /// within the window) and retention's horizon (`max(id)` received before the cutoff) were
+    /// answered by walking the primary key in id order and filtering, whenever the log had no
+    /// statistics yet (a new or restored database, or one that just grew). A body never seen
+    /// before walked the whole log under the sequencer lock, and every instance's webhooks
+    /// waited 100-300 ms at 200,000 events. Both must read their own index.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_repeat_lookup_and_the_retention_horizon_never_walk_the_event_log() {
+        let url = pg_cluster::database().await;
+        let _store = PostgresStore::connect(&url, PostgresOptions::default(), Arc::new(NoSink))
+            .await
+            .unwrap();
+        let (client, plans) = explaining(&url).await;
+        // 20,000 events a year old, and no statistics yet (autovacuum kept away from them).
+        client
+            .batch_execute(
+                "ALTER TABLE events SET (autovacuum_enabled = false);
+                 INSERT INTO events (id, received_at, kind, body, body_hash)
+                 SELECT g, timestamptz '2025-12-01 00:00:00+00' + make_interval(secs => g),
+                        'callNotifications', '{}', sha256(g::text::bytea)
+                 FROM generate_series(1, 20000) g;
+                 UPDATE event_log_head SET last_id = 20000,
+                     last_received_at = timestamptz '2025-12-01 00:00:00+00' + interval '20000 seconds';",
+            )
+            .await
+            .unwrap();
+
+        let statements = Statements::prepare(&client).await.unwrap();
+        let body = r#"{"leg":"new"}"#;
+        client
+            .execute(
+                &statements.stage,
+                &[
+                    &1_i64,
+                    &vec![0_i64],
+                    &vec!["callNotifications"],
+                    &vec![body],
+                    &vec![vec![7_u8; 32]],
+                    &vec![true],
+                ],
+            )
+            .await
+            .unwrap();
+        let moved = sequence(
+            &client,
+            &statements,
+            "unused",
+            1,
+            &[0],
+            TimeDelta::minutes(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (moved[&0].id, moved[&0].duplicate),
+            (EventId(20_001), false)
+        );
+        let lookup = plan_of(&plans, "SELECT min(e.id)");
+        assert!(
+            lookup.contains("events_by_body_hash") && !lookup.contains("events_pkey"),
+            "the repeat lookup reads the body-hash index: {lookup}"
+        );
+
+        let mut client = client;
+        let tx = client.transaction().await.unwrap();
+        let cutoff = "2025-12-01T00:01:40Z".parse().unwrap();
+        let removed = writer::prune(&tx, cutoff).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(removed, 99, "the events received before the cutoff");
+        let horizon = plan_of(&plans, "FROM events WHERE received_at < $1");
+        assert!(
+            horizon.contains("events_by_received_at") && !horizon.contains("events_pkey"),
+            "retention's horizon reads the receipt-time index: {horizon}"
         );
     }
 }

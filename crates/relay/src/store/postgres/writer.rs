@@ -390,17 +390,20 @@ async fn apply_others(
     Ok(())
 }
 
-async fn prune(tx: &Transaction<'_>, cutoff: DateTime<Utc>) -> Result<u64, RelayError> {
+pub(super) async fn prune(tx: &Transaction<'_>, cutoff: DateTime<Utc>) -> Result<u64, RelayError> {
     // Receipt times never go backwards along ids, so "received before the cutoff" is a prefix
-    // of the ids and the horizon is simply its last id.
+    // of the ids and the horizon is simply its last id: the first entry of the receipt-time
+    // index below the cutoff. (Asked as `max(id)`, Postgres may walk the primary key down from
+    // the newest id, through everything retention keeps.)
     let row = tx
-        .query_one(
-            "SELECT max(id) FROM events WHERE received_at < $1",
+        .query_opt(
+            "SELECT id FROM events WHERE received_at < $1
+             ORDER BY received_at DESC, id DESC LIMIT 1",
             &[&cutoff],
         )
         .await
         .map_err(failed("finding what retention removes"))?;
-    let Some(last_pruned) = row.get::<_, Option<i64>>(0) else {
+    let Some(last_pruned) = row.map(|row| row.get::<_, i64>(0)) else {
         return Ok(0);
     };
     let removed = tx
