@@ -12,7 +12,9 @@
 //! decides each at intake and transfers it. Measured per call: from the relay's receipt of the
 //! parking leg's `trying` (its journal's decision time less the time it took) to the simulator's
 //! receipt of `transferCall` (its request log), as the desktop router's bench measured; and the
-//! journal's own figure, receipt to the answer of `transferCall`.
+//! journal's own figure, receipt to the answer of `transferCall`; and the simulator's own view,
+//! from placing the call to its receipt of `transferCall`, which also counts the webhook's way
+//! to the relay (a relay slow to answer webhooks delays the receipt itself).
 //!
 //! The same run repeats it on each store `ROUTING_BENCH_STORES` names (`sqlite,postgres,postgres3`
 //! by default): SQLite, one relay on Postgres, and three relay instances on one Postgres
@@ -270,8 +272,12 @@ async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize
         let mut ticks = tokio::time::interval(every);
         let control = format!("{}/incoming", sim.control_url());
         let mut sent = Vec::with_capacity(calls);
+        // When each caller's call was placed: the simulator's own view of the wait includes
+        // the webhook's way to the relay, which the relay's receipt time does not.
+        let mut placed: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
         for n in 0..calls {
             ticks.tick().await;
+            placed.insert(contact(n * 7 % contacts.max(1)), Utc::now());
             let (http, control) = (http.clone(), control.clone());
             sent.push(tokio::spawn(async move {
                 http.post(control)
@@ -358,6 +364,18 @@ async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize
             })
             .collect();
         to_sim.sort();
+        let mut from_placing: Vec<Duration> = decisions
+            .iter()
+            .filter_map(|d| {
+                let placed = placed.get(d.entry.caller_number.as_deref()?)?;
+                Some(
+                    (*at_sim.get(&d.entry.leg)? - *placed)
+                        .to_std()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        from_placing.sort();
         println!(
             "parked calls: {calls} at {rate}/s; decided {}, transferred {transferred}, {} transferCall requests matched",
             decisions.len(),
@@ -369,6 +387,13 @@ async fn bench(dir: &tempfile::TempDir, postgres: Option<&str>, instances: usize
             percentile(&to_sim, 0.90),
             percentile(&to_sim, 0.99),
             to_sim.last().copied().unwrap_or_default()
+        );
+        println!(
+            "call placed at the simulator -> transferCall received there ({} matched): p50 {:?}, p99 {:?}, max {:?}",
+            from_placing.len(),
+            percentile(&from_placing, 0.50),
+            percentile(&from_placing, 0.99),
+            from_placing.last().copied().unwrap_or_default()
         );
         println!(
             "journal (receipt -> transferCall answered): p50 {:?}, p99 {:?}, max {:?}; {} of {} met the deadline",

@@ -48,8 +48,9 @@ pub const LAPSE_WARNING: TimeDelta = TimeDelta::days(1);
 /// The longest the refresher sleeps between two looks (a connect in another process, the
 /// lapse warning).
 const LONGEST_NAP: Duration = Duration::from_secs(60);
-/// How often the refresher looks for an integration while there is none: connected through
-/// another instance on the same database (or the command line), it is in use within this.
+/// How often the refresher looks for an integration while there is none, or no sign-in for
+/// it: connected through another instance on the same database (or the command line), it is
+/// in use within this.
 const NOT_CONNECTED_LOOK: Duration = Duration::from_secs(2);
 /// The first wait after a refresh that failed without a refusal; it doubles up to five
 /// minutes.
@@ -171,6 +172,9 @@ struct Health {
     warned: bool,
     /// The status last written for `team status`.
     recorded: Option<TeamStatus>,
+    /// The last look found the integration's credentials but no sign-in: a sign-in found
+    /// later (landed on another instance) starts afresh, whatever failed before.
+    awaiting_sign_in: bool,
 }
 
 /// The relay's hold on the integration.
@@ -234,6 +238,7 @@ impl Integration {
                 refused: false,
                 warned: false,
                 recorded: None,
+                awaiting_sign_in: false,
             }),
             wake: Notify::new(),
             notices: None,
@@ -455,7 +460,12 @@ impl Integration {
         };
         let before = session.status().await;
         let Some(expires_at) = before.access_expires_at.filter(|_| before.signed_in) else {
+            // A session reads the store once, so this one would stay signed out even after a
+            // sign-in lands on another instance (or a `team connect` started while it looked
+            // finishes there): forget it, and read the store again at the next look, soon.
+            *self.session.lock().await = None;
             let mut health = self.health();
+            health.awaiting_sign_in = true;
             let failing = health.refused;
             health.status.team_mode = true;
             health.status.integration = if failing {
@@ -465,8 +475,11 @@ impl Integration {
             };
             health.status.access_expires_at = None;
             health.status.refresh_expires_at = None;
-            return Tick::Wait(LONGEST_NAP);
+            return Tick::Wait(NOT_CONNECTED_LOOK);
         };
+        if std::mem::take(&mut self.health().awaiting_sign_in) {
+            self.note_connected();
+        }
         let now = self.clock().now();
         let margin = TimeDelta::from_std(self.config.refresh_margin).unwrap_or(TimeDelta::MAX);
         let due = expires_at - margin;

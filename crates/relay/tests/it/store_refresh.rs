@@ -92,8 +92,18 @@ fn set(config: &Path, settings: &[(&str, String)]) {
     std::fs::write(config, text).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another() {
+/// A relay configuration on a fresh Postgres database, a simulator whose refresh tokens rotate,
+/// and the address of the first instance, where the sign-in lands.
+struct Setup {
+    _dir: tempfile::TempDir,
+    url: String,
+    config: std::path::PathBuf,
+    first_addr: String,
+    sim: mtt_sim::SimHandle,
+    client_secret: String,
+}
+
+async fn setup() -> Setup {
     let url = pg_cluster::database().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("relay.toml");
@@ -126,23 +136,36 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
             ("refresh_margin_secs", REFRESH_MARGIN_SECS.to_string()),
         ],
     );
-    let http = reqwest::Client::new();
+    Setup {
+        _dir: dir,
+        url,
+        config,
+        first_addr: format!("127.0.0.1:{first_port}"),
+        sim,
+        client_secret,
+    }
+}
 
-    // `team connect` and the browser's sign-in, landing on the first instance; the others start
-    // on the connected integration.
-    let first = serve_on(&config, &format!("127.0.0.1:{first_port}")).await;
-    let connect = run(
-        &config,
+/// `trubka-relay team connect`: the address the admin's browser opens.
+fn team_connect(setup: &Setup) -> String {
+    run(
+        &setup.config,
         &[
             "team",
             "connect",
             "--client-id",
             "ccb350cc-6218-40b0-b134-3d290f00b9e7",
             "--client-secret",
-            &client_secret,
+            &setup.client_secret,
         ],
-    );
-    let landing = http.get(connect.trim()).send().await.unwrap();
+    )
+    .trim()
+    .to_owned()
+}
+
+/// The browser's sign-in at `authorize`, landing on the first instance.
+async fn sign_in(http: &reqwest::Client, authorize: &str) {
+    let landing = http.get(authorize).send().await.unwrap();
     assert_eq!(landing.status(), 200);
     assert!(
         landing
@@ -151,10 +174,22 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
             .unwrap()
             .contains("Integration connected")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another() {
+    let setup = setup().await;
+    let (url, config, sim) = (&setup.url, &setup.config, &setup.sim);
+    let http = reqwest::Client::new();
+
+    // `team connect` and the browser's sign-in, landing on the first instance; the others start
+    // on the connected integration.
+    let first = serve_on(config, &setup.first_addr).await;
+    sign_in(&http, &team_connect(&setup)).await;
     wait_connected(&http, &first).await;
     let mut instances = vec![first];
     for _ in 0..2 {
-        let instance = serve_on(&config, "127.0.0.1:0").await;
+        let instance = serve_on(config, "127.0.0.1:0").await;
         wait_connected(&http, &instance).await;
         instances.push(instance);
     }
@@ -179,9 +214,9 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
             Instant::now() < deadline,
             "no refresh was caught waiting at МТТ under the lock"
         );
-        let view = oauth(&http, &sim).await;
+        let view = oauth(&http, sim).await;
         if view["open_token_requests"].as_u64().unwrap() > 0
-            && let Some(port) = relay::store::postgres::refresh_lock_holder(&url)
+            && let Some(port) = relay::store::postgres::refresh_lock_holder(url)
                 .await
                 .unwrap()
             && let Some(pid) = process_with_local_port(port, &pids)
@@ -204,10 +239,10 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
                 integration_state(&http, instance).await,
                 "connected",
                 "the integration was lost after the refreshing instance died: {}",
-                oauth(&http, &sim).await
+                oauth(&http, sim).await
             );
         }
-        let view = oauth(&http, &sim).await;
+        let view = oauth(&http, sim).await;
         let served = view["refreshes"]["served"].as_u64().unwrap();
         if served >= served_before + 2 {
             break;
@@ -218,13 +253,61 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let view = oauth(&http, &sim).await;
+    let view = oauth(&http, sim).await;
     assert_eq!(
         view["refreshes"]["replaced"], 0,
         "a refresh token was used after its rotation: {view}"
     );
     assert_eq!(view["refreshes"]["refused"], 0, "{view}");
     for instance in &mut instances {
+        instance.child.start_kill().unwrap();
+        instance.child.wait().await.unwrap();
+    }
+}
+
+/// A defect found by the routing bench: an instance that looked at the integration after
+/// `team connect` stored its credentials and before the sign-in landed (on another instance)
+/// kept a session that had read no tokens, and stayed "not connected" (and unable to call the
+/// PBX) until restarted. With an admin signing in by hand, that is every other running
+/// instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_looked_while_the_integration_was_being_connected_takes_it_up() {
+    let setup = setup().await;
+    let http = reqwest::Client::new();
+    let first = serve_on(&setup.config, &setup.first_addr).await;
+    let second = serve_on(&setup.config, "127.0.0.1:0").await;
+    let authorize = team_connect(&setup);
+
+    // The second instance has seen the credentials (team mode) without a sign-in.
+    let deadline = Instant::now() + CEILING;
+    loop {
+        let ready: Value = http
+            .get(format!("{}/readyz", second.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ready["teamMode"] == true {
+            assert_eq!(ready["integration"], "not_connected", "{ready}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the credentials were never seen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    sign_in(&http, &authorize).await;
+    wait_connected(&http, &first).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while integration_state(&http, &second).await != "connected" {
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never took up the sign-in that landed on the first"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for mut instance in [first, second] {
         instance.child.start_kill().unwrap();
         instance.child.wait().await.unwrap();
     }
