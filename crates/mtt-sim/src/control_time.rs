@@ -1,6 +1,6 @@
-//! The control routes about time: the simulated clock and the OAuth server's lifetimes and
-//! refresh-token mode. Apart from `control.rs` so that neither grows past a screenful of routes;
-//! `control_router` merges these.
+//! The control routes about time and the OAuth server: the simulated clock, the OAuth server's
+//! lifetimes and refresh-token mode, and the client's secret. Apart from `control.rs` so that
+//! neither grows past a screenful of routes; `control_router` merges these.
 //!
 //! | route | what it does |
 //! |---|---|
@@ -8,20 +8,21 @@
 //! | `PUT /control/clock` | `{scale?, advance_ms?}`: run faster or slower from now on, and/or jump forward; answers as `GET` |
 //! | `GET /control/oauth` | the [`OAuthSettings`] in force and `refreshes: {served, refused}` |
 //! | `PUT /control/oauth` | a patch of [`OAuthSettings`] (unknown keys refused); applies to what is issued from then on |
+//! | `PUT /control/client_secret` | `{client_secret}`: the cabinet issues the integration a new secret; the token endpoint refuses the old one (`invalid_client`) from then on, tokens already issued stay valid |
 
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api_error::ApiError;
 use crate::auth_store::RefreshCounts;
-use crate::config::OAuthSettings;
+use crate::config::{OAuthSettings, Secret};
 use crate::state::SimState;
 use crate::sync::lock;
 
@@ -30,6 +31,7 @@ pub(crate) fn time_routes(state: SimState) -> Router {
     Router::new()
         .route("/control/clock", get(get_clock).put(put_clock))
         .route("/control/oauth", get(get_oauth).put(put_oauth))
+        .route("/control/client_secret", put(put_client_secret))
         .with_state(state)
 }
 
@@ -147,4 +149,20 @@ async fn put_oauth(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer {
     sim.set_oauth_settings(settings)
         .map_err(|e| bad(e.to_string()))?;
     oauth_view(&sim)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClientSecret {
+    client_secret: String,
+}
+
+/// A new client secret, as the cabinet issues one; answers 204.
+async fn put_client_secret(State(sim): State<SimState>, bytes: bytes::Bytes) -> Answer {
+    let NewClientSecret { client_secret } = body(&bytes)?;
+    if client_secret.trim().is_empty() {
+        return Err(bad("client_secret must not be empty"));
+    }
+    *lock(&sim.0.client_secret) = Secret::new(client_secret);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -323,7 +323,8 @@ fn exchange(sim: &SimState, headers: &HeaderMap, body: &[u8]) -> Result<TokenRes
     let client = &sim.0.config.client;
     let client_id = require("client_id")?;
     let client_secret = require("client_secret")?;
-    if client_id != client.client_id || client_secret != client.client_secret.expose() {
+    let secret_matches = client_secret == lock(&sim.0.client_secret).expose();
+    if client_id != client.client_id || !secret_matches {
         return Err(OAuthError {
             status: StatusCode::UNAUTHORIZED,
             error: "invalid_client",

@@ -13,7 +13,7 @@ use crate::account::Account;
 use crate::auth_store::AuthStore;
 use crate::calls::CallRegistry;
 use crate::clock::Clock;
-use crate::config::{MethodFault, OAuthSettings, SimConfig, Timings};
+use crate::config::{MethodFault, OAuthSettings, Secret, SimConfig, Timings};
 use crate::error::SimError;
 use crate::leg_requests::LegRequestLog;
 use crate::records::Recordings;
@@ -48,6 +48,9 @@ pub(crate) struct Shared {
     pub(crate) auth: Mutex<AuthStore>,
     /// How codes and tokens are issued now; starts as the configuration's.
     pub(crate) oauth: Mutex<OAuthSettings>,
+    /// The client secret the token endpoint takes now; starts as the configuration's (the
+    /// cabinet can issue a new one).
+    pub(crate) client_secret: Mutex<Secret>,
     pub(crate) calls: Mutex<CallRegistry>,
     pub(crate) records: Mutex<Recordings>,
     pub(crate) webhooks: WebhookSender,
@@ -75,6 +78,7 @@ impl SimState {
             faults: Mutex::new(config.faults.clone()),
             auth: Mutex::new(AuthStore::default()),
             oauth: Mutex::new(config.oauth_settings()),
+            client_secret: Mutex::new(config.client.client_secret.clone()),
             calls: Mutex::new(CallRegistry::default()),
             records: Mutex::new(Recordings::default()),
             traffic: Mutex::new(None),

@@ -360,3 +360,66 @@ async fn refresh_rotates_or_keeps_the_refresh_token_as_configured_and_lifetimes_
         sim.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn a_new_client_secret_is_taken_from_then_on_and_the_old_one_refused() {
+    let sim = Sim::start(SimConfig {
+        auto_approve: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let base = sim.oauth_url().to_owned();
+    let r = client()
+        .get(authorize_url(&base, None))
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = code_from(r.headers()["location"].to_str().unwrap());
+    let (status, tokens) = exchange(&base, &code).await;
+    assert_eq!(status, 200, "{tokens}");
+    let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();
+
+    let control = format!("{}/client_secret", sim.control_url());
+    for bad in [
+        r#"{"client_secret": ""}"#,
+        r#"{"client_secret": "x", "extra": 1}"#,
+        "not json",
+    ] {
+        let r = client()
+            .put(&control)
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+    }
+    let (status, _) = refresh(&base, &refresh_token).await;
+    assert_eq!(status, 200, "the secret is unchanged after refused changes");
+
+    let r = client()
+        .put(&control)
+        .json(&serde_json::json!({"client_secret": "the-new-one"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, body) = refresh(&base, "anything").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "the old secret is refused"
+    );
+    let (status, _) = token(
+        &base,
+        &[
+            ("client_id", CLIENT),
+            ("client_secret", "the-new-one"),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "not-issued"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400, "the new secret passes the client check");
+}

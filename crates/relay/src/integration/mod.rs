@@ -142,16 +142,24 @@ pub async fn client_credentials(
     team: &SharedTeamStore,
     sealer: &Sealer,
 ) -> Result<Option<ClientCredentials>, RelayError> {
-    let Some(sealed) = team.sealed(INTEGRATION_CLIENT.to_owned()).await? else {
-        return Ok(None);
-    };
-    let plain = sealer.open(INTEGRATION_CLIENT, &sealed)?;
-    serde_json::from_slice(&plain)
-        .map(Some)
-        .map_err(|_| RelayError::Sealed {
-            name: INTEGRATION_CLIENT.into(),
-            reason: "it opens, but is not the integration's credentials".into(),
-        })
+    match team.sealed(INTEGRATION_CLIENT.to_owned()).await? {
+        Some(sealed) => open_credentials(sealer, &sealed).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn open_credentials(sealer: &Sealer, sealed: &[u8]) -> Result<ClientCredentials, RelayError> {
+    let plain = sealer.open(INTEGRATION_CLIENT, sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| RelayError::Sealed {
+        name: INTEGRATION_CLIENT.into(),
+        reason: "it opens, but is not the integration's credentials".into(),
+    })
+}
+
+/// The session in use, and the sealed credentials it was made from.
+struct CachedSession {
+    sealed: Vec<u8>,
+    session: Arc<Session>,
 }
 
 /// The last status a running relay recorded (for `team status`).
@@ -187,9 +195,10 @@ pub struct Integration {
     config: Arc<RelayConfig>,
     metrics: Arc<Metrics>,
     redirect_uri: OnceLock<String>,
-    /// The session over the sealed tokens, made on first use and again after a connect. An
-    /// async lock: making one reads the store.
-    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// The session over the sealed tokens, made on first use and again after a connect (here,
+    /// or stored by another instance or the command line). An async lock: making one reads the
+    /// store.
+    session: tokio::sync::Mutex<Option<CachedSession>>,
     health: Mutex<Health>,
     wake: Notify,
     /// Where `team` events for admins go (the stream), when the relay runs.
@@ -313,15 +322,16 @@ impl Integration {
     /// integration is stored.
     async fn session(&self) -> Result<Option<Arc<Session>>, RelayError> {
         let mut cached = self.session.lock().await;
-        if let Some(session) = cached.as_ref() {
-            return Ok(Some(Arc::clone(session)));
+        if let Some(cached) = cached.as_ref() {
+            return Ok(Some(Arc::clone(&cached.session)));
         }
         let Some(sealer) = self.sealer() else {
             return Ok(None);
         };
-        let Some(credentials) = client_credentials(&self.team, &sealer).await? else {
+        let Some(sealed) = self.team.sealed(INTEGRATION_CLIENT.to_owned()).await? else {
             return Ok(None);
         };
+        let credentials = open_credentials(&sealer, &sealed)?;
         let redirect_uri = self.redirect_uri.get().cloned().unwrap_or_default();
         let authorizer = authorizer(&self.config, &redirect_uri, &credentials)?;
         let store = SealedTokenStore::new(
@@ -339,8 +349,27 @@ impl Integration {
                 }
             })?;
         let session = Arc::new(session);
-        *cached = Some(Arc::clone(&session));
+        *cached = Some(CachedSession {
+            sealed,
+            session: Arc::clone(&session),
+        });
         Ok(Some(session))
+    }
+
+    /// Forgets the session if the stored credentials are no longer those it was made from: a
+    /// `team connect` whose sign-in landed on another instance, perhaps with a new client
+    /// secret. A session with the old secret would refresh with it, and МТТ's refusal would
+    /// clear the tokens every instance shares.
+    async fn follow_reconnect(&self) -> Result<(), RelayError> {
+        let stored = self.team.sealed(INTEGRATION_CLIENT.to_owned()).await?;
+        let mut cached = self.session.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|cached| Some(&cached.sealed) != stored.as_ref())
+        {
+            *cached = None;
+        }
+        Ok(())
     }
 
     /// The browser's landing with `state`: `None` if the relay did not start this sign-in (it is
@@ -446,6 +475,9 @@ impl Integration {
     }
 
     async fn tick(&self) -> Tick {
+        if let Err(err) = self.follow_reconnect().await {
+            tracing::warn!(error = %err, "the integration's credentials could not be read again");
+        }
         let session = match self.session().await {
             Ok(Some(session)) => session,
             Ok(None) => {

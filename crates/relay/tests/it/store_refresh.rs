@@ -146,8 +146,8 @@ async fn setup() -> Setup {
     }
 }
 
-/// `trubka-relay team connect`: the address the admin's browser opens.
-fn team_connect(setup: &Setup) -> String {
+/// `trubka-relay team connect` with `client_secret`: the address the admin's browser opens.
+fn team_connect(setup: &Setup, client_secret: &str) -> String {
     run(
         &setup.config,
         &[
@@ -156,7 +156,7 @@ fn team_connect(setup: &Setup) -> String {
             "--client-id",
             "ccb350cc-6218-40b0-b134-3d290f00b9e7",
             "--client-secret",
-            &setup.client_secret,
+            client_secret,
         ],
     )
     .trim()
@@ -185,7 +185,7 @@ async fn killing_the_instance_that_refreshes_leaves_the_integration_to_another()
     // `team connect` and the browser's sign-in, landing on the first instance; the others start
     // on the connected integration.
     let first = serve_on(config, &setup.first_addr).await;
-    sign_in(&http, &team_connect(&setup)).await;
+    sign_in(&http, &team_connect(&setup, &setup.client_secret)).await;
     wait_connected(&http, &first).await;
     let mut instances = vec![first];
     for _ in 0..2 {
@@ -276,7 +276,7 @@ async fn an_instance_that_looked_while_the_integration_was_being_connected_takes
     let http = reqwest::Client::new();
     let first = serve_on(&setup.config, &setup.first_addr).await;
     let second = serve_on(&setup.config, "127.0.0.1:0").await;
-    let authorize = team_connect(&setup);
+    let authorize = team_connect(&setup, &setup.client_secret);
 
     // The second instance has seen the credentials (team mode) without a sign-in.
     let deadline = Instant::now() + CEILING;
@@ -306,6 +306,65 @@ async fn an_instance_that_looked_while_the_integration_was_being_connected_takes
             "the second instance never took up the sign-in that landed on the first"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for mut instance in [first, second] {
+        instance.child.start_kill().unwrap();
+        instance.child.wait().await.unwrap();
+    }
+}
+
+/// Found reading the code after the defect above: an instance kept the session it made from
+/// the first credentials after `team connect` stored new ones and the sign-in landed on
+/// another instance. Had the cabinet issued a new client secret, that instance refreshed with
+/// the old one, МТТ refused it, and the refusal cleared the tokens every instance shares.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_with_a_new_client_secret_is_taken_up_by_every_instance() {
+    let setup = setup().await;
+    let http = reqwest::Client::new();
+    let first = serve_on(&setup.config, &setup.first_addr).await;
+    let second = serve_on(&setup.config, "127.0.0.1:0").await;
+    sign_in(&http, &team_connect(&setup, &setup.client_secret)).await;
+    wait_connected(&http, &first).await;
+    wait_connected(&http, &second).await;
+
+    // The cabinet issues a new secret; the admin connects again with it, and the sign-in lands
+    // on the first instance.
+    let new_secret = "a-new-secret-the-cabinet-issued";
+    let changed = http
+        .put(format!("{}/client_secret", setup.sim.control_url()))
+        .json(&json!({ "client_secret": new_secret }))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success());
+    sign_in(&http, &team_connect(&setup, new_secret)).await;
+
+    // A refresh every 5 s or so, by whichever instance comes first: over six of them the
+    // integration stays connected on both, and МТТ refuses nothing.
+    let served_before = oauth(&http, &setup.sim).await["refreshes"]["served"]
+        .as_u64()
+        .unwrap();
+    let deadline = Instant::now() + CEILING;
+    loop {
+        for instance in [&first, &second] {
+            let state = integration_state(&http, instance).await;
+            assert_eq!(
+                state,
+                "connected",
+                "an instance lost the integration after the reconnect: {}",
+                oauth(&http, &setup.sim).await
+            );
+        }
+        let view = oauth(&http, &setup.sim).await;
+        if view["refreshes"]["served"].as_u64().unwrap() >= served_before + 6 {
+            assert_eq!(view["refreshes"]["refused"], 0, "{view}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no refreshes after the reconnect: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     for mut instance in [first, second] {
         instance.child.start_kill().unwrap();
