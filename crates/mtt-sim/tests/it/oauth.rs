@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mtt_sim::{ManualClock, SCOPE, Sim, SimConfig};
+use mtt_sim::{ManualClock, SCOPE, Sim, SimConfig, SimHandle};
 use serde_json::Value;
 
 pub const CLIENT: &str = "ccb350cc-6218-40b0-b134-3d290f00b9e7";
@@ -78,6 +78,26 @@ pub async fn refresh(base: &str, refresh_token: &str) -> (u16, Value) {
         ],
     )
     .await
+}
+
+/// A simulator that approves every sign-in at once (no login form).
+async fn approving_sim() -> SimHandle {
+    Sim::start(SimConfig {
+        auto_approve: true,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The code an approving simulator at `base` gives for a sign-in without `state`.
+async fn approved_code(base: &str) -> String {
+    let r = client()
+        .get(authorize_url(base, None))
+        .send()
+        .await
+        .unwrap();
+    code_from(r.headers()["location"].to_str().unwrap()).0
 }
 
 #[tokio::test]
@@ -155,12 +175,7 @@ async fn the_login_form_leads_to_a_code_and_the_code_to_tokens_that_open_the_api
 
 #[tokio::test]
 async fn bad_authorize_parameters_get_an_error_page_and_no_redirect() {
-    let sim = Sim::start(SimConfig {
-        auto_approve: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = approving_sim().await;
     let base = sim.oauth_url();
     let good = authorize_url(base, Some("xyz"));
     let r = client().get(&good).send().await.unwrap();
@@ -184,12 +199,7 @@ async fn bad_authorize_parameters_get_an_error_page_and_no_redirect() {
 
 #[tokio::test]
 async fn token_errors_follow_rfc_6749() {
-    let sim = Sim::start(SimConfig {
-        auto_approve: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = approving_sim().await;
     let base = sim.oauth_url().to_owned();
     let r = client()
         .post(format!("{base}/oauth/token"))
@@ -234,12 +244,7 @@ async fn token_errors_follow_rfc_6749() {
     );
 
     // A code is bound to its redirect URI and needs the scope.
-    let r = client()
-        .get(authorize_url(&base, None))
-        .send()
-        .await
-        .unwrap();
-    let (code, _) = code_from(r.headers()["location"].to_str().unwrap());
+    let code = approved_code(&base).await;
     let (status, body) = token(
         &base,
         &[
@@ -294,12 +299,7 @@ async fn refresh_rotates_or_keeps_the_refresh_token_as_configured_and_lifetimes_
             .await
             .unwrap();
         let base = sim.oauth_url().to_owned();
-        let r = client()
-            .get(authorize_url(&base, None))
-            .send()
-            .await
-            .unwrap();
-        let (code, _) = code_from(r.headers()["location"].to_str().unwrap());
+        let code = approved_code(&base).await;
         let (_, tokens) = exchange(&base, &code).await;
         assert_eq!(tokens["expires_in"], 10);
         let access = tokens["access_token"].as_str().unwrap().to_owned();
@@ -345,12 +345,7 @@ async fn refresh_rotates_or_keeps_the_refresh_token_as_configured_and_lifetimes_
             (400, Some("invalid_grant"))
         );
         // Codes expire after their lifetime too.
-        let r = client()
-            .get(authorize_url(&base, None))
-            .send()
-            .await
-            .unwrap();
-        let (code, _) = code_from(r.headers()["location"].to_str().unwrap());
+        let code = approved_code(&base).await;
         clock.advance(Duration::from_secs(601));
         let (status, body) = exchange(&base, &code).await;
         assert_eq!(
@@ -363,19 +358,9 @@ async fn refresh_rotates_or_keeps_the_refresh_token_as_configured_and_lifetimes_
 
 #[tokio::test]
 async fn a_new_client_secret_is_taken_from_then_on_and_the_old_one_refused() {
-    let sim = Sim::start(SimConfig {
-        auto_approve: true,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = approving_sim().await;
     let base = sim.oauth_url().to_owned();
-    let r = client()
-        .get(authorize_url(&base, None))
-        .send()
-        .await
-        .unwrap();
-    let (code, _) = code_from(r.headers()["location"].to_str().unwrap());
+    let code = approved_code(&base).await;
     let (status, tokens) = exchange(&base, &code).await;
     assert_eq!(status, 200, "{tokens}");
     let refresh_token = tokens["refresh_token"].as_str().unwrap().to_owned();

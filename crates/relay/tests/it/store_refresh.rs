@@ -22,16 +22,18 @@ const REFRESH_MARGIN_SECS: u64 = 15;
 /// How long the simulator holds each token request: the window to catch a refresh in.
 const TOKEN_LATENCY_MS: u64 = 3_000;
 
-async fn integration_state(http: &reqwest::Client, instance: &Running) -> Value {
-    let answer: Value = http
-        .get(format!("{}/readyz", instance.base))
+async fn readyz(http: &reqwest::Client, instance: &Running) -> Value {
+    http.get(format!("{}/readyz", instance.base))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    answer["integration"].clone()
+        .unwrap()
+}
+
+async fn integration_state(http: &reqwest::Client, instance: &Running) -> Value {
+    readyz(http, instance).await["integration"].clone()
 }
 
 async fn wait_connected(http: &reqwest::Client, instance: &Running) {
@@ -281,14 +283,7 @@ async fn an_instance_that_looked_while_the_integration_was_being_connected_takes
     // The second instance has seen the credentials (team mode) without a sign-in.
     let deadline = Instant::now() + CEILING;
     loop {
-        let ready: Value = http
-            .get(format!("{}/readyz", second.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let ready = readyz(&http, &second).await;
         if ready["teamMode"] == true {
             assert_eq!(ready["integration"], "not_connected", "{ready}");
             break;
