@@ -15,7 +15,7 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 
 use super::{PostgresStore, failed};
 use crate::error::RelayError;
-use crate::store::phonebook::{PhonebookImport, PhonebookStore};
+use crate::store::phonebook::{PhonebookImport, PhonebookStore, same_name, sort_by_name};
 
 /// The advisory lock every phonebook change holds ("phonebk" in ASCII).
 const PHONEBOOK_LOCK: i64 = 0x0070_686f_6e65_626b;
@@ -227,15 +227,17 @@ async fn changes(client: &impl GenericClient, since: i64, limit: usize) -> Sql<P
 /// The live contact named `name` (case aside) that has one of `numbers`, if any.
 async fn same_contact(tx: &Transaction<'_>, contact: &ValidContact) -> Sql<Option<i64>> {
     for number in &contact.numbers {
-        let row = tx
-            .query_opt(
-                "SELECT c.id FROM team_contact_numbers n JOIN team_contacts c ON c.id = n.contact_id
-                 WHERE n.key = $1 AND NOT c.deleted AND lower(c.name) = lower($2)
-                 ORDER BY c.id LIMIT 1",
-                &[&number.key, &contact.name],
+        let sharing = tx
+            .query(
+                "SELECT c.id, c.name FROM team_contact_numbers n JOIN team_contacts c ON c.id = n.contact_id
+                 WHERE n.key = $1 AND NOT c.deleted ORDER BY c.id",
+                &[&number.key],
             )
             .await?;
-        if let Some(row) = row {
+        if let Some(row) = sharing
+            .iter()
+            .find(|row| same_name(row.get::<_, &str>(1), &contact.name))
+        {
             return Ok(Some(row.get(0)));
         }
     }
@@ -421,9 +423,7 @@ impl PhonebookStore for PostgresStore {
             let read = async {
                 let rows = client
                     .query(
-                        &format!(
-                            "SELECT {COLUMNS} FROM team_contacts WHERE NOT deleted ORDER BY lower(name), id"
-                        ),
+                        &format!("SELECT {COLUMNS} FROM team_contacts WHERE NOT deleted"),
                         &[],
                     )
                     .await?;
@@ -431,6 +431,7 @@ impl PhonebookStore for PostgresStore {
                 for row in &rows {
                     contacts.push(with_numbers(&**client, found(row)).await?.contact);
                 }
+                sort_by_name(&mut contacts);
                 Ok::<_, tokio_postgres::Error>(contacts)
             };
             read.await.map_err(failed("reading the phonebook"))

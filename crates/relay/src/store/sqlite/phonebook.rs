@@ -13,7 +13,7 @@ use super::schema::{parse_timestamp, timestamp};
 use super::sealed::store_error;
 use super::team::always;
 use crate::error::RelayError;
-use crate::store::phonebook::{PhonebookImport, PhonebookStore};
+use crate::store::phonebook::{PhonebookImport, PhonebookStore, same_name, sort_by_name};
 
 type Path = std::path::Path;
 
@@ -201,15 +201,18 @@ fn changes(conn: &Connection, since: i64, limit: usize) -> rusqlite::Result<Phon
 /// The live contact named `name` (case aside) that has one of `numbers`, if any.
 fn same_contact(tx: &Transaction<'_>, contact: &ValidContact) -> rusqlite::Result<Option<i64>> {
     let mut statement = tx.prepare_cached(
-        "SELECT c.id FROM team_contact_numbers n JOIN team_contacts c ON c.id = n.contact_id
-         WHERE n.key = ?1 AND c.deleted = 0 AND lower(c.name) = lower(?2) ORDER BY c.id LIMIT 1",
+        "SELECT c.id, c.name FROM team_contact_numbers n JOIN team_contacts c ON c.id = n.contact_id
+         WHERE n.key = ?1 AND c.deleted = 0 ORDER BY c.id",
     )?;
     for number in &contact.numbers {
-        if let Some(id) = statement
-            .query_row(params![number.key, contact.name], |row| row.get(0))
-            .optional()?
-        {
-            return Ok(Some(id));
+        let sharing = statement.query_map(params![number.key], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?;
+        for found in sharing {
+            let (id, name) = found?;
+            if same_name(&name, &contact.name) {
+                return Ok(Some(id));
+            }
         }
     }
     Ok(None)
@@ -285,14 +288,17 @@ fn import(
 
 fn live_contacts(conn: &Connection) -> rusqlite::Result<Vec<TeamContact>> {
     let mut statement = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM team_contacts WHERE deleted = 0 ORDER BY lower(name), id"
+        "SELECT {COLUMNS} FROM team_contacts WHERE deleted = 0"
     ))?;
     let rows = statement
         .query_map([], row)?
         .collect::<rusqlite::Result<Vec<Row>>>()?;
-    rows.into_iter()
+    let mut contacts = rows
+        .into_iter()
         .map(|found| with_numbers(conn, found).map(|found| found.contact))
-        .collect()
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    sort_by_name(&mut contacts);
+    Ok(contacts)
 }
 
 fn sql<T>(path: &Path) -> impl Fn(rusqlite::Result<T>) -> Result<T, RelayError> + '_ {
