@@ -365,7 +365,7 @@ pub(crate) const MATCHES_SEARCH: &str = "c.leg IN (SELECT w.leg FROM wrapups_sea
 
 /// The SQL condition "the call `c` carries the tag bound at `?`".
 pub(crate) const HAS_TAG: &str =
-    "EXISTS (SELECT 1 FROM wrapup_tags t WHERE t.leg = c.leg AND t.tag = ? COLLATE NOCASE)";
+    "EXISTS (SELECT 1 FROM wrapup_tags t WHERE t.leg = c.leg AND t.tag = ? COLLATE caseless)";
 
 /// Deletes the wrap-ups of the calls listed in the temporary table `calls_table` (ids), and the
 /// wrap-ups of no call whose `saved_at` passes `orphan_condition` (`< ?1` or `>= ?1` against

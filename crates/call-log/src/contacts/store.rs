@@ -95,7 +95,7 @@ fn upsert(tx: &Transaction<'_>, c: ValidContact) -> Result<bool> {
         let id: Option<i64> = tx
             .prepare_cached(
                 "SELECT k.id FROM contact_numbers n JOIN contacts k ON k.id = n.contact_id \
-                 WHERE n.key = ?1 AND lower(k.name) = lower(?2) AND k.team_id IS NULL \
+                 WHERE n.key = ?1 AND k.name = ?2 COLLATE caseless AND k.team_id IS NULL \
                  ORDER BY k.id LIMIT 1",
             )?
             .query_row(params![n.key, c.name], |r| r.get(0))
@@ -193,13 +193,13 @@ pub(crate) fn list(conn: &Connection, search: Option<&str>, limit: usize) -> Res
             conn.prepare_cached(
                 "SELECT k.id FROM contacts k WHERE k.id IN \
                  (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?1) \
-                 ORDER BY k.name COLLATE NOCASE, k.id LIMIT ?2",
+                 ORDER BY k.name COLLATE caseless, k.id LIMIT ?2",
             )?
             .query_map(params![phrase, limit], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?
         }
         None => conn
-            .prepare_cached("SELECT id FROM contacts ORDER BY name COLLATE NOCASE, id LIMIT ?1")?
+            .prepare_cached("SELECT id FROM contacts ORDER BY name COLLATE caseless, id LIMIT ?1")?
             .query_map([limit], |r| r.get(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?,
     };

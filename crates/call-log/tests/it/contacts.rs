@@ -104,6 +104,49 @@ async fn a_csv_import_reports_each_bad_row_by_line_and_imports_the_rest() {
     assert_eq!(quoted.company.as_deref(), Some("Multi\nLine Co"));
 }
 
+/// "Case aside" holds in every script: SQLite's `lower()` and NOCASE fold only ASCII, so a row
+/// "анна петрова" was added beside "Анна Петрова", and the list put "алла" after "Вера".
+#[tokio::test]
+async fn a_merge_and_the_list_take_names_case_aside_in_cyrillic_too() {
+    let t = TestLog::new();
+    let csv = "name,company,phone,notes\n\
+               Анна Петрова,Ромашка,+7 921 946-27-61,\n\
+               Вера,Ромашка,+7 812 424-15-00,\n\
+               алла,Ромашка,74996497803,\n\
+               анна петрова,,89219462761,merged\n";
+    let report = t
+        .log
+        .import_contacts_csv(csv.as_bytes().to_vec())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.added, report.updated),
+        (3, 1),
+        "{:?}",
+        report.problems
+    );
+    let anna = t
+        .log
+        .contact_for_number("+79219462761")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (anna.name.as_str(), anna.notes.as_deref()),
+        ("Анна Петрова", Some("merged"))
+    );
+    let names =
+        |contacts: Vec<call_log::Contact>| contacts.into_iter().map(|c| c.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(t.log.contacts(None, 10).await.unwrap()),
+        ["алла", "Анна Петрова", "Вера"]
+    );
+    assert_eq!(
+        names(t.log.contacts(Some("ромашка"), 10).await.unwrap()),
+        ["алла", "Анна Петрова", "Вера"]
+    );
+}
+
 #[tokio::test]
 async fn a_vcard_import_reports_bad_cards_and_imports_the_rest() {
     let t = TestLog::new();

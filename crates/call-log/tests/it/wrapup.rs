@@ -141,6 +141,13 @@ async fn history_searches_and_filters_by_note_and_tag() {
     let page = t.log.history(tagged, None, 50).await.unwrap();
     assert_eq!(page.calls.len(), 1);
     assert_eq!(page.calls[0].wrapup_tags, vec!["Продажа", "vip"]);
+    // Case aside in Cyrillic too (SQLite's NOCASE folds only ASCII).
+    let tagged = HistoryFilter {
+        tag: Some("продажа".into()),
+        ..HistoryFilter::default()
+    };
+    let page = t.log.history(tagged, None, 50).await.unwrap();
+    assert_eq!(page.calls.len(), 1, "the tag «Продажа» asked as «продажа»");
     // A changed note leaves the index: the old words find nothing.
     t.log
         .save_wrapup("quoted", edit("перезвонить", &[]))
