@@ -79,12 +79,16 @@ export function seatsPage(ctx: PageContext): Page {
           h("span", { class: "stacked" }, h("bdi", { class: "name", text: s.name }), h("span", { class: "sub number", text: s.workplace })),
           h("span", { class: "stacked" }, h("span", { text: roleWords(s.role) }), s.consoleAccess ? h("span", { class: "sub", text: t.seatsConsoleAccess }) : null),
           h("span", { class: "stacked" }, h("span", { text: s.appVersion ?? t.none }), h("span", { class: "sub", text: t.lastSeen(s.lastSeenAt ? when(s.lastSeenAt) : t.never) })),
-          h(
-            "span",
-            { class: "badges" },
-            h("span", { class: `badge badge-${s.presence}`, text: presenceWords(s.presence), title: t.colPresence }),
-            h("span", { class: `badge badge-${s.availability}`, text: availabilityWords(s.availability), title: t.colAvailability }),
-          ),
+          // A revoked seat is nobody's line any more: the last presence the relay knew of it
+          // would read as a colleague free to take calls.
+          s.revokedAt
+            ? h("span", { class: "muted", text: t.none })
+            : h(
+                "span",
+                { class: "badges" },
+                h("span", { class: `badge badge-${s.presence}`, text: presenceWords(s.presence), title: t.colPresence }),
+                h("span", { class: `badge badge-${s.availability}`, text: availabilityWords(s.availability), title: t.colAvailability }),
+              ),
           h("span", { class: `stacked status-${status.kind}` }, h("span", { class: "status-word", text: status.word }), status.when ? h("span", { class: "sub", text: status.when }) : null),
         ];
         if (admin) cells.push(actions(s));
