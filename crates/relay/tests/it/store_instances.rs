@@ -240,6 +240,13 @@ async fn the_command_line_works_on_a_postgres_configuration() {
         "{}",
         text(&listed.stdout)
     );
+    // On a database already migrated a command says nothing of the schema (Postgres' NOTICE
+    // "relation … already exists, skipping" was logged by every command and every instance).
+    assert!(
+        !text(&listed.stderr).contains("NOTICE"),
+        "{}",
+        text(&listed.stderr)
+    );
     // The seat is in Postgres, where an instance finds it.
     let store = relay::store::postgres::PostgresStore::connect(
         &url,

@@ -331,10 +331,20 @@ pub(super) async fn migrate(client: &mut Client) -> Result<(), RelayError> {
 }
 
 async fn apply(client: &mut Client) -> Result<(), RelayError> {
-    client
-        .batch_execute("CREATE TABLE IF NOT EXISTS relay_schema (version BIGINT NOT NULL)")
+    // Looked up first rather than `CREATE TABLE IF NOT EXISTS`, whose NOTICE ("already
+    // exists, skipping") every command and instance would log; the advisory lock held here
+    // keeps another instance from creating it in between.
+    let exists: bool = client
+        .query_one("SELECT to_regclass('relay_schema') IS NOT NULL", &[])
         .await
-        .map_err(failed("creating the schema table"))?;
+        .map_err(failed("reading the schema version"))?
+        .get(0);
+    if !exists {
+        client
+            .batch_execute("CREATE TABLE relay_schema (version BIGINT NOT NULL)")
+            .await
+            .map_err(failed("creating the schema table"))?;
+    }
     let row = client
         .query_one("SELECT coalesce(max(version), 0) FROM relay_schema", &[])
         .await
