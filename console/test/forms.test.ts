@@ -4,19 +4,8 @@
 import { reset, routes, sent, settle } from "./dom";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConsoleApp } from "../src/app";
-import { PAGES } from "../src/pages";
-import { signInPage } from "../src/pages/signin";
 import { seat, session } from "./fixtures";
-
-async function open(path: string): Promise<void> {
-  history.replaceState(null, "", path);
-  const root = document.createElement("div");
-  root.id = "app";
-  document.body.append(root);
-  await new ConsoleApp(root, PAGES, signInPage).start();
-  await settle();
-}
+import { openConsole } from "./open";
 
 function type(id: string, value: string): void {
   const el = document.getElementById(id) as HTMLInputElement;
@@ -35,7 +24,7 @@ test("adding a seat: the relay's error shows next to the field it names", async 
   routes["GET /session"] = () => ({ status: 200, body: session() });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [seat()] } });
   routes["POST /seats"] = () => ({ status: 400, body: { code: "bad_request", message: "workplace 12 is not in the PBX's directory", field: "workplace" } });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   (document.getElementById("seat-add") as HTMLButtonElement).click();
   await settle();
   type("seat-name", "Смирнова Ольга");
@@ -56,7 +45,7 @@ test("an empty required field is named before anything is sent", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session() });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [] } });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   (document.getElementById("seat-add") as HTMLButtonElement).click();
   await settle();
   (document.getElementById("seat-form") as HTMLFormElement).requestSubmit();
@@ -83,7 +72,7 @@ test("a dotted field path finds its field (routing's hours)", async () => {
   routes["GET /routing"] = () => ({ status: 200, body: routing });
   routes["GET /routing/journal"] = () => ({ status: 200, body: { decisions: [] } });
   routes["PUT /routing"] = () => ({ status: 400, body: { code: "bad_request", message: "tue: 9-18 is not HH:MM-HH:MM", field: "settings.hours.tue" } });
-  await open("/admin/routing");
+  await openConsole("/admin/routing");
   const tue = document.querySelector<HTMLInputElement>("input[name='hours.tue']");
   assert.ok(tue);
   tue.value = "9-18";
@@ -100,7 +89,7 @@ test("a wrong password is said above the button, and the sign-in is not a lost s
   reset();
   routes["GET /session"] = () => ({ status: 401, body: { code: "unauthorized", message: "no session", field: null } });
   routes["POST /session"] = () => ({ status: 401, body: { code: "unauthorized", message: "the name or password is wrong", field: null } });
-  await open("/admin/signin");
+  await openConsole("/admin/signin");
   type("signin-login", "anna");
   type("signin-password", "wrong password");
   (document.getElementById("signin-form") as HTMLFormElement).requestSubmit();
@@ -116,7 +105,7 @@ test("reads carry no CSRF header; sign out sends it", async () => {
   routes["GET /session"] = () => ({ status: 200, body: session() });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [] } });
   routes["DELETE /session"] = () => ({ status: 204 });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   assert.ok(sent.filter((r) => r.method === "GET").every((r) => !("X-CSRF-Token" in r.headers)));
   (document.getElementById("sign-out") as HTMLButtonElement).click();
   await settle();
@@ -135,7 +124,7 @@ test("every field of every page has a label (or an accessible name) that points 
     routes["GET /tags"] = () => ({ status: 200, body: { tags: ["sale"], required: false } });
     routes["GET /phonebook"] = () => ({ status: 200, body: { contacts: [] } });
     routes["GET /audit"] = () => ({ status: 200, body: { entries: [], more: false } });
-    await open(`/admin/${page}`);
+    await openConsole(`/admin/${page}`);
     if (page === "seats") {
       (document.getElementById("seat-add") as HTMLButtonElement).click();
       await settle();

@@ -3,21 +3,10 @@
 import { reset, routes, settle, FakeEventSource } from "./dom";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConsoleApp, pageFor } from "../src/app";
+import { pageFor } from "../src/app";
 import { PAGES } from "../src/pages";
-import { signInPage } from "../src/pages/signin";
 import { seat, session, wallboard } from "./fixtures";
-
-async function open(path: string): Promise<ConsoleApp> {
-  history.replaceState(null, "", path);
-  const root = document.createElement("div");
-  root.id = "app";
-  document.body.append(root);
-  const app = new ConsoleApp(root, PAGES, signInPage);
-  await app.start();
-  await settle();
-  return app;
-}
+import { openConsole } from "./open";
 
 function navIds(): string[] {
   return [...document.querySelectorAll("nav.side a")].map((a) => a.id);
@@ -35,7 +24,7 @@ test("an admin sees every page; the link of the page open is marked current", as
   routes["GET /session"] = () => ({ status: 200, body: session("admin") });
   routes["GET /audit"] = () => ({ status: 200, body: { entries: [], more: false } });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [] } });
-  await open("/admin/audit");
+  await openConsole("/admin/audit");
   assert.deepEqual(navIds(), PAGES.map((p) => `nav-${p.path}`));
   assert.equal(document.querySelector("nav.side a[aria-current=page]")?.id, "nav-audit");
   assert.equal(document.getElementById("page-title")?.textContent, document.getElementById("nav-audit")?.textContent);
@@ -45,7 +34,7 @@ test("a supervisor sees the wallboard, seats and audit only, and an admin page l
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session("supervisor") });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [seat()] } });
-  await open("/admin/integration");
+  await openConsole("/admin/integration");
   assert.deepEqual(navIds(), ["nav-wallboard", "nav-seats", "nav-audit"]);
   assert.equal(location.pathname, "/admin/wallboard");
   assert.equal(FakeEventSource.opened.length, 1, "the wallboard's stream");
@@ -62,7 +51,7 @@ test("a 401 from any call goes back to sign-in, and signing in returns to the pa
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session("admin") });
   routes["GET /tags"] = () => ({ status: 401, body: { code: "unauthorized", message: "expired", field: null } });
-  await open("/admin/tags");
+  await openConsole("/admin/tags");
   assert.equal(location.pathname, "/admin/signin");
   assert.ok(document.getElementById("signin-form"));
   assert.match(document.querySelector("#signin-form .form-status")?.textContent ?? "", /session has ended|Сеанс завершён/);
@@ -80,7 +69,7 @@ test("a 401 from any call goes back to sign-in, and signing in returns to the pa
 test("without a session every page is the sign-in page", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 401, body: { code: "unauthorized", message: "no session", field: null } });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   assert.equal(location.pathname, "/admin/signin");
   assert.equal(document.querySelector("nav.side"), null);
   // A first visit has had no session to lose: no "your session has ended".
@@ -90,7 +79,7 @@ test("without a session every page is the sign-in page", async () => {
 test("the wallboard's durations tick and its stream is opened again after it closes", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session("admin") });
-  await open("/admin/wallboard");
+  await openConsole("/admin/wallboard");
   const stream = FakeEventSource.opened[0];
   assert.equal(stream.url, "/admin/api/wallboard/stream");
   stream.push("wallboard", wallboard());
@@ -110,7 +99,7 @@ test("the wallboard's durations tick and its stream is opened again after it clo
 test("the wallboard's full-screen mode hides the frame, and Esc or the button leaves it", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session("supervisor") });
-  await open("/admin/wallboard");
+  await openConsole("/admin/wallboard");
   FakeEventSource.opened[0].push("wallboard", wallboard());
   (document.getElementById("wall-full") as HTMLButtonElement).click();
   assert.ok(document.body.classList.contains("wall"), "full screen");

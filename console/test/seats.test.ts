@@ -1,20 +1,9 @@
 // The seats table: what each seat's row says of it.
-import { reset, routes, settle } from "./dom";
+import { reset, routes } from "./dom";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConsoleApp } from "../src/app";
-import { PAGES } from "../src/pages";
-import { signInPage } from "../src/pages/signin";
 import { seat, session } from "./fixtures";
-
-async function open(path: string): Promise<void> {
-  history.replaceState(null, "", path);
-  const root = document.createElement("div");
-  root.id = "app";
-  document.body.append(root);
-  await new ConsoleApp(root, PAGES, signInPage).start();
-  await settle();
-}
+import { openConsole } from "./open";
 
 test("a revoked seat shows no presence, availability or actions; a live one shows them", async () => {
   reset();
@@ -29,7 +18,7 @@ test("a revoked seat shows no presence, availability or actions; a live one show
       ],
     },
   });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   const live = document.querySelector('tr[data-seat="7"]');
   const revoked = document.querySelector('tr[data-seat="8"]');
   assert.ok(live && revoked, "both rows");

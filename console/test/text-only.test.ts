@@ -3,10 +3,8 @@
 import { reset, routes, settle, FakeEventSource } from "./dom";
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConsoleApp } from "../src/app";
-import { PAGES } from "../src/pages";
-import { signInPage } from "../src/pages/signin";
 import { HOSTILE, seat, session, wallboard } from "./fixtures";
+import { openConsole } from "./open";
 
 function noMarkupFrom(outside: string): void {
   assert.equal(document.querySelectorAll("#app img, #app script, dialog img").length, 0, "an element made from a name");
@@ -14,19 +12,10 @@ function noMarkupFrom(outside: string): void {
   assert.equal((window as unknown as { pwned?: number }).pwned, undefined);
 }
 
-async function open(path: string): Promise<void> {
-  history.replaceState(null, "", path);
-  const root = document.createElement("div");
-  root.id = "app";
-  document.body.append(root);
-  await new ConsoleApp(root, PAGES, signInPage).start();
-  await settle();
-}
-
 test("the wallboard shows hostile names and numbers as text", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session() });
-  await open("/admin/wallboard");
+  await openConsole("/admin/wallboard");
   const board = wallboard();
   board.calls[0].seatName = HOSTILE;
   board.calls[0].caller = HOSTILE;
@@ -41,7 +30,7 @@ test("the seats table shows a hostile seat name as text", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session() });
   routes["GET /seats"] = () => ({ status: 200, body: { seats: [seat({ name: HOSTILE, appVersion: HOSTILE })] } });
-  await open("/admin/seats");
+  await openConsole("/admin/seats");
   noMarkupFrom(HOSTILE);
 });
 
@@ -49,7 +38,7 @@ test("tags and phonebook entries are text", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 200, body: session() });
   routes["GET /tags"] = () => ({ status: 200, body: { tags: [HOSTILE], required: false } });
-  await open("/admin/tags");
+  await openConsole("/admin/tags");
   noMarkupFrom(HOSTILE);
 
   reset();
@@ -58,7 +47,7 @@ test("tags and phonebook entries are text", async () => {
     status: 200,
     body: { contacts: [{ id: 1, name: HOSTILE, company: HOSTILE, numbers: ["79219462761"], notes: HOSTILE, version: 1, updatedAt: "2026-12-01T10:00:00Z" }] },
   });
-  await open("/admin/phonebook");
+  await openConsole("/admin/phonebook");
   noMarkupFrom(HOSTILE);
 });
 
@@ -66,7 +55,7 @@ test("a server's error message is text too", async () => {
   reset();
   routes["GET /session"] = () => ({ status: 401, body: { code: "unauthorized", message: "no session", field: null } });
   routes["POST /session"] = () => ({ status: 400, body: { code: "bad_request", message: HOSTILE, field: "login" } });
-  await open("/admin/signin");
+  await openConsole("/admin/signin");
   (document.getElementById("signin-login") as HTMLInputElement).value = "anna";
   (document.getElementById("signin-password") as HTMLInputElement).value = "x";
   (document.getElementById("signin-form") as HTMLFormElement).requestSubmit();
