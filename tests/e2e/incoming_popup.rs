@@ -55,6 +55,18 @@ fn the_popup_shows_the_caller_and_their_history_and_transfers_to_a_colleague() {
     for button in ["#popup-transfer", "#popup-hangup", "#popup-crm"] {
         app.element(button);
     }
+    // No note was left on the earlier call: the "last note" line takes no room (its CSS
+    // `display` once overrode `hidden`, and an empty "Last note" title showed).
+    let shown = app.js(
+        "const n = document.getElementById('popup-last-note');
+         return n ? [n.hidden, getComputedStyle(n).display, n.getBoundingClientRect().height] : null",
+        vec![],
+    );
+    assert_eq!(
+        (&shown[0], &shown[1], &shown[2]),
+        (&json!(true), &json!("none"), &json!(0)),
+        "an empty last note is not shown: {shown}"
+    );
     app.shot("popup");
 
     // Transfer to the colleague from the popup's picker.
