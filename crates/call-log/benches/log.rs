@@ -352,6 +352,34 @@ async fn main() {
     }
     report("screen-pop summary", 5.0, &mut samples);
 
+    // The contacts screen: the first page by name (case aside in every script, the `caseless`
+    // collation) and a search matching every contact, over a phonebook of imported contacts.
+    let contacts = env_usize("CALL_LOG_BENCH_CONTACTS", 10_000);
+    let mut csv = String::from("name,company,phone\n");
+    for i in 0..contacts {
+        let name = if i % 2 == 0 {
+            "иванов"
+        } else {
+            "Петров"
+        };
+        csv.push_str(&format!("{name} {i:06},Ромашка,+7916{i:07}\n"));
+    }
+    let imported = log.import_contacts_csv(csv.into_bytes()).await.unwrap();
+    assert_eq!(imported.added, contacts);
+    for (what, search) in [
+        ("contacts page of 200 by name", None),
+        ("contacts search page of 200", Some("ромашка")),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..100 {
+            let started = Instant::now();
+            let page = log.contacts(search, 200).await.unwrap();
+            samples.push(started.elapsed());
+            assert_eq!(page.len(), contacts.min(200));
+        }
+        report(&format!("{what} ({contacts} contacts)"), 50.0, &mut samples);
+    }
+
     log.close().await.unwrap();
     let size = dir_size(&dir);
     println!(

@@ -12,7 +12,6 @@
 //! stays about as large as 200 ms of writes (plus what a long read pins), and recovery after a
 //! crash reads at most that much.
 
-use std::cmp::Ordering;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -146,14 +145,12 @@ fn check_header(path: &Path) -> Result<()> {
     }
 }
 
-/// Compares text case aside in every script, as the collation `caseless` that queries name
-/// where people expect "Анна" and "анна" to be one (a merged contact, a tag filter, the
-/// contacts list's order). SQLite's own NOCASE and `lower()` fold only ASCII. No table or index
-/// uses it, so the file stays readable by any SQLite (the sqlite3 shell, a support tool).
-fn caseless(a: &str, b: &str) -> Ordering {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .cmp(b.chars().flat_map(char::to_lowercase))
+/// Registers the collation `caseless` ([`phonebook::caseless`]) that queries name where people
+/// expect "Анна" and "анна" to be one (a merged contact, a tag filter, the contacts list's
+/// order); SQLite's own NOCASE and `lower()` fold only ASCII. No table or index uses it, so
+/// the file stays readable by any SQLite (the sqlite3 shell, a support tool).
+fn add_collations(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_collation("caseless", phonebook::caseless)
 }
 
 /// Opens (creating if absent) the writer's connection and brings the schema up to date.
@@ -168,7 +165,7 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     )
     .map_err(sql)?;
     conn.busy_timeout(busy_timeout).map_err(sql)?;
-    conn.create_collation("caseless", caseless).map_err(sql)?;
+    add_collations(&conn).map_err(sql)?;
     // Reading the schema first makes a damaged header fail here, before any pragma writes.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
         r.get::<_, i64>(0)
@@ -222,7 +219,7 @@ pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connect
     )
     .map_err(sql)?;
     conn.busy_timeout(busy_timeout).map_err(sql)?;
-    conn.create_collation("caseless", caseless).map_err(sql)?;
+    add_collations(&conn).map_err(sql)?;
     conn.execute_batch(
         "PRAGMA cache_size = -16000; PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456;",
     )

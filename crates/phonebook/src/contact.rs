@@ -50,6 +50,15 @@ pub struct ValidContact {
     pub notes: Option<String>,
 }
 
+/// Orders two names case aside in every script: "анна петрова" and "Анна Петрова" are equal, and
+/// "алла" comes before "Вера". Both stores (the app's and the relay's) match and sort names by
+/// it rather than by SQL's `lower()` or NOCASE, which fold only ASCII.
+pub fn caseless(a: &str, b: &str) -> std::cmp::Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
 fn blank_to_none(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
@@ -118,6 +127,15 @@ impl NewContact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_compare_case_aside_in_every_script() {
+        use std::cmp::Ordering::{Equal, Less};
+        assert_eq!(caseless("анна петрова", "Анна Петрова"), Equal);
+        assert_eq!(caseless("ANNA", "anna"), Equal);
+        assert_eq!(caseless("алла", "Вера"), Less);
+        assert_eq!(caseless("Анна", "анна петрова"), Less);
+    }
 
     #[test]
     fn a_contact_needs_a_name_or_number_and_a_real_manager() {

@@ -18,7 +18,9 @@ pub mod import;
 pub mod number;
 pub mod spreadsheet;
 
-pub use contact::{ContactNumber, InvalidContact, NewContact, ValidContact, is_number_like};
+pub use contact::{
+    ContactNumber, InvalidContact, NewContact, ValidContact, caseless, is_number_like,
+};
 pub use import::{ImportProblem, ParsedContacts, ParsedRow, parse_csv, parse_vcard};
 pub use number::{normalize_number, sip_id_of};
 pub use spreadsheet::{spreadsheet_text, strip_spreadsheet_guard};

@@ -69,17 +69,11 @@ pub trait PhonebookStore: Send + Sync + std::fmt::Debug + 'static {
     fn team_contacts(&self) -> BoxFuture<'_, Result<Vec<TeamContact>, RelayError>>;
 }
 
-/// Whether two contacts' names are the same, case aside. Compared here, not with SQL's
-/// `lower()`, which folds only ASCII on SQLite (and on Postgres under the C collation): an
-/// import row "анна петрова" did not merge into "Анна Петрова".
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    a == b || a.to_lowercase() == b.to_lowercase()
-}
-
-/// Puts the live contacts in the order a phonebook is read: by name, case aside, then by id
-/// (sorted here for the same reason as [`same_name`]).
+/// Puts the live contacts in the order a phonebook is read: by name, case aside in every
+/// script ([`phonebook::caseless`]; SQL's `lower()` folds only ASCII on SQLite, and on
+/// Postgres under the C collation), then by id.
 pub(crate) fn sort_by_name(contacts: &mut [TeamContact]) {
-    contacts.sort_by_cached_key(|contact| (contact.name.to_lowercase(), contact.id));
+    contacts.sort_by(|a, b| phonebook::caseless(&a.name, &b.name).then(a.id.cmp(&b.id)));
 }
 
 /// A phonebook store shared by the relay's tasks.

@@ -573,31 +573,29 @@ async fn the_phonebook_versions_every_change_and_imports_all_or_nothing(backend:
         .unwrap();
     assert!(!refused.stored && !refused.problems.is_empty());
     assert_eq!(phonebook.phonebook_version().await.unwrap(), 4);
+    // Imports `csv`; answers (added, updated) and the live contacts' names in list order.
+    let import_and_list = async |csv: &str| {
+        let imported = phonebook
+            .import_contacts(phonebook::parse_csv(csv.as_bytes()), true)
+            .await
+            .unwrap();
+        let live = phonebook.team_contacts().await.unwrap();
+        (
+            (imported.added, imported.updated),
+            live.into_iter().map(|c| c.name).collect::<Vec<_>>(),
+        )
+    };
     // A row sharing a number and the name updates that contact instead of adding one.
-    let csv = "name,phone\nВера,+7 916 555-55-55\nАнна Петрова,+7 916 123-45-67\n";
-    let imported = phonebook
-        .import_contacts(phonebook::parse_csv(csv.as_bytes()), true)
-        .await
-        .unwrap();
-    assert_eq!((imported.added, imported.updated), (1, 1));
-    let live = phonebook.team_contacts().await.unwrap();
-    assert_eq!(
-        live.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        vec!["Анна Петрова", "Вера"]
-    );
+    let (counts, names) =
+        import_and_list("name,phone\nВера,+7 916 555-55-55\nАнна Петрова,+7 916 123-45-67\n").await;
+    assert_eq!(counts, (1, 1));
+    assert_eq!(names, ["Анна Петрова", "Вера"]);
     // "Case aside" holds for Cyrillic too (SQL's lower() folds only ASCII): a row in lower case
     // merges into the contact, and the list reads by name whatever the case.
-    let csv = "name,phone\nанна петрова,+7 916 123-45-67\nалла,+7 916 777-77-77\n";
-    let imported = phonebook
-        .import_contacts(phonebook::parse_csv(csv.as_bytes()), true)
-        .await
-        .unwrap();
-    assert_eq!((imported.added, imported.updated), (1, 1));
-    let live = phonebook.team_contacts().await.unwrap();
-    assert_eq!(
-        live.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
-        vec!["алла", "Анна Петрова", "Вера"]
-    );
+    let (counts, names) =
+        import_and_list("name,phone\nанна петрова,+7 916 123-45-67\nалла,+7 916 777-77-77\n").await;
+    assert_eq!(counts, (1, 1));
+    assert_eq!(names, ["алла", "Анна Петрова", "Вера"]);
 }
 
 /// Two instances changing the phonebook at once: every change gets its own version, and a

@@ -15,7 +15,7 @@ use tokio_postgres::{GenericClient, Row, Transaction};
 
 use super::{PostgresStore, failed};
 use crate::error::RelayError;
-use crate::store::phonebook::{PhonebookImport, PhonebookStore, same_name, sort_by_name};
+use crate::store::phonebook::{PhonebookImport, PhonebookStore, sort_by_name};
 
 /// The advisory lock every phonebook change holds ("phonebk" in ASCII).
 const PHONEBOOK_LOCK: i64 = 0x0070_686f_6e65_626b;
@@ -236,7 +236,7 @@ async fn same_contact(tx: &Transaction<'_>, contact: &ValidContact) -> Sql<Optio
             .await?;
         if let Some(row) = sharing
             .iter()
-            .find(|row| same_name(row.get::<_, &str>(1), &contact.name))
+            .find(|row| phonebook::caseless(row.get::<_, &str>(1), &contact.name).is_eq())
         {
             return Ok(Some(row.get(0)));
         }

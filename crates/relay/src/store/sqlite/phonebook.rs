@@ -13,7 +13,7 @@ use super::schema::{parse_timestamp, timestamp};
 use super::sealed::store_error;
 use super::team::always;
 use crate::error::RelayError;
-use crate::store::phonebook::{PhonebookImport, PhonebookStore, same_name, sort_by_name};
+use crate::store::phonebook::{PhonebookImport, PhonebookStore, sort_by_name};
 
 type Path = std::path::Path;
 
@@ -210,7 +210,7 @@ fn same_contact(tx: &Transaction<'_>, contact: &ValidContact) -> rusqlite::Resul
         })?;
         for found in sharing {
             let (id, name) = found?;
-            if same_name(&name, &contact.name) {
+            if phonebook::caseless(&name, &contact.name).is_eq() {
                 return Ok(Some(id));
             }
         }
